@@ -1,0 +1,60 @@
+# Service-recovery assistant. `make help` lists the targets.
+# Everything runs inside .venv, which `make setup` creates (Python 3.10, pinned deps).
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/service-recovery.tar.gz
+TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/shop/*') $(wildcard nlu/*.py)
+
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup train run shell test check validate pytest rasa-test eval-external compare-pipelines clean
+
+help: ## this list
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## create .venv (Python 3.10) and install pinned dependencies
+
+$(VENV)/.installed: requirements.txt constraints.txt scripts/setup_venv.sh
+	scripts/setup_venv.sh
+
+train: setup $(MODEL) ## train the model, only if data, domain, config or NLU code changed
+
+$(MODEL): $(TRAINING_FILES)
+	@echo "==> training (about 3-5 minutes on 2 cores)"
+	$(RASA) train --fixed-model-name service-recovery --out models
+	@touch $(MODEL)
+
+run: train ## run Redis + action server + Rasa and print where to talk to them
+	$(PY) scripts/stack.py
+
+shell: train ## chat in the terminal (needs `make run` in another terminal for the actions)
+	ACTION_PORT=5055 $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+test: setup check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest, external NLU report
+
+check: setup ## playbook and training-data validation
+	$(PY) -m actions.playbook
+	$(PY) scripts/validate_data.py
+
+validate: check
+
+rasa-test: train ## conversation tests (tests/test_*.yml), failing on any wrong prediction
+	$(RASA) test core --model $(MODEL) --stories tests/ --fail-on-prediction-errors --out results/core
+
+pytest: train ## action tests against a real Redis; REST conversations against real Rasa
+	$(PY) -m pytest
+
+eval-external: train ## report (not gate) NLU figures on ../shared/eval/external.jsonl
+	$(PY) scripts/eval_external.py --model $(MODEL)
+
+compare-pipelines: setup ## cross-validate candidate NLU pipelines (slow: ~20 min)
+	$(PY) scripts/compare_pipelines.py
+
+clean: ## remove models, results and runtime data (keeps .venv)
+	rm -rf models results .run

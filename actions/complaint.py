@@ -1,0 +1,283 @@
+"""The recovery flow: acknowledge, resolve with a remedy, offer alternatives, close.
+
+1. action_acknowledge_complaint: classify, recall what we know, assess severity,
+   apologise in proportion, open a case.
+2. (complaint_details_form collects only what is still missing.)
+3. action_resolve_complaint: look the order up; critical cases go to a person;
+   otherwise offer the playbook's best one or two remedies.
+4. action_offer_alternatives: the customer said no (or wants something we cannot
+   grant ourselves): offer one or two other concrete options, never a bare no.
+5. action_apply_remedy: carry out the chosen remedy, then close: what was done,
+   the case reference, thanks, one CSAT question.
+"""
+
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import memory
+from actions.common import (
+    PLAYBOOK, CustomerMemory, describe_details, join_options, known, language,
+    latest_entity, load_customer, person_button, recalled_details, text,
+)
+from actions.handoff import hand_off
+from actions.orders import Order, order_store
+from actions.playbook import Remedy
+from actions.severity import assess
+from actions.store import get_redis
+
+MAX_OFFERS = 2  # one or two concrete options at a time
+
+
+async def _case(tracker: Tracker) -> Dict[str, Any]:
+    return await memory.load_case(get_redis(), tracker.get_slot("case_ref") or "") or {
+        "conversation_id": tracker.sender_id,
+        "complaint_type": tracker.get_slot("complaint_type"),
+        "status": "open",
+    }
+
+
+async def _save_case(tracker: Tracker, customer: CustomerMemory, **changes) -> Dict:
+    case = await _case(tracker)
+    case.update(changes)
+    return await memory.save_case(get_redis(), customer.customer_id, case)
+
+
+def _order(tracker: Tracker) -> Optional[Order]:
+    data = tracker.get_slot("order")
+    return Order(**data) if data else None
+
+
+async def _tier(customer: CustomerMemory, tracker: Tracker, order: Optional[Order]) -> str:
+    email = (order.email if order else None) or tracker.get_slot("email") or customer.profile.get("email")
+    phone = tracker.get_slot("phone") or customer.profile.get("phone")
+    shop_customer = await order_store().customer(
+        email=email if known(email) else "", phone=phone if known(phone) else ""
+    )
+    return shop_customer.tier if shop_customer else "standard"
+
+
+def _offer_buttons(remedies: List[Remedy], lang: str) -> List[Dict[str, str]]:
+    buttons = [{"title": text(r.label, lang),
+                "payload": '/choose_remedy{"remedy": "%s"}' % r.id} for r in remedies]
+    return buttons + [person_button(lang)]
+
+
+def _record_answers(tracker: Tracker, answer: str, except_id: str = "") -> List[Dict[str, str]]:
+    answers = list(tracker.get_slot("remedy_answers") or [])
+    answered = {a["remedy"] for a in answers}
+    for rid in tracker.get_slot("offered_remedies") or []:
+        if rid not in answered and rid != except_id:
+            answers.append({"remedy": rid, "answer": answer})
+    return answers
+
+
+class ActionAcknowledgeComplaint(Action):
+    def name(self) -> Text:
+        return "action_acknowledge_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        lang = language(tracker)
+        intent = tracker.latest_message["intent"]["name"]
+        rules = PLAYBOOK.complaints[intent]
+        customer = await load_customer(tracker)
+        earlier = [c for c in customer.cases if c.get("conversation_id") != tracker.sender_id]
+        recalled = recalled_details(tracker, customer, open_cases=customer.open_cases(tracker.sender_id))
+        store = order_store()
+        order_id = recalled.get("order_id") or tracker.get_slot("order_id")
+        order = await store.get_order(order_id) if known(order_id) else None
+        tier = await _tier(customer, tracker, order)
+        severity = assess(
+            intent, rules.severity, tracker.latest_message.get("text") or "", tier=tier,
+            repeat_on_record=bool(earlier), order_value=order.value if order else None,
+        )
+        if rules.apologise_for is None:
+            dispatcher.utter_message(response="utter_cancel_intro")
+        else:
+            dispatcher.utter_message(response=f"utter_apology_{severity.level}",
+                                     problem=text(rules.apologise_for, lang))
+            if "repeat contact" in severity.reasons and severity.level != "critical":
+                dispatcher.utter_message(response="utter_repeat_contact")
+        if recalled:
+            dispatcher.utter_message(response="utter_known_details",
+                                     details=describe_details(recalled, lang))
+        case = await memory.save_case(get_redis(), customer.customer_id, {
+            "conversation_id": tracker.sender_id,
+            "complaint_type": intent,
+            "status": "open",
+            "language": lang,
+            "severity": {"level": severity.level, "reasons": severity.reasons},
+        })
+        return [SlotSet(name, value) for name, value in recalled.items()] + [
+            SlotSet("complaint_type", intent),
+            SlotSet("severity", severity.level),
+            SlotSet("severity_reasons", severity.reasons),
+            SlotSet("repeat_contact", "repeat contact" in severity.reasons),
+            SlotSet("case_ref", case["ref"]),
+            SlotSet("offered_remedies", []),
+            SlotSet("remedy_answers", []),
+            SlotSet("applied_remedy", None),
+            SlotSet("detail_attempts", 0),
+        ]
+
+
+class ActionResolveComplaint(Action):
+    def name(self) -> Text:
+        return "action_resolve_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        lang = language(tracker)
+        customer = await load_customer(tracker)
+        order_id = tracker.get_slot("order_id")
+        order = await order_store().get_order(order_id) if known(order_id) else None
+        events: List[EventType] = [SlotSet("order", order.as_dict() if order else None)]
+        # hand_off below reads the order from the tracker: let it see this look-up.
+        tracker.slots["order"] = order.as_dict() if order else None
+
+        if tracker.get_slot("severity") == "critical":
+            return events + await hand_off(dispatcher, tracker, "critical_severity")
+
+        if order:
+            dispatcher.utter_message(
+                response="utter_order_found", order_id=order.order_id,
+                items=text(order.items, lang), carrier=order.carrier,
+                status=text(PLAYBOOK.order_status.get(order.status), lang),
+                last_scan=text(order.last_scan, lang),
+            )
+        grantable, _, _ = await _options(tracker, customer)
+        offers = grantable[:MAX_OFFERS]
+        if not offers:
+            return events + await hand_off(dispatcher, tracker, "no_remedy")
+        response = "utter_offer_one" if len(offers) == 1 else "utter_offer_remedies"
+        dispatcher.utter_message(response=response, buttons=_offer_buttons(offers, lang),
+                                 options=join_options([text(r.offer, lang) for r in offers], lang))
+        offered = [r.id for r in offers]
+        await _save_case(tracker, customer, order_id=order.order_id if order else None,
+                         offered=offered)
+        return events + [SlotSet("offered_remedies", offered)]
+
+
+def _wanted(tracker: Tracker) -> Tuple[Optional[str], List[Remedy]]:
+    """What the customer asked for in their last message, as playbook remedies."""
+    wanted = latest_entity(tracker, "remedy")
+    return wanted, (PLAYBOOK.find(wanted) if wanted else [])
+
+
+async def _options(
+    tracker: Tracker, customer: CustomerMemory
+) -> Tuple[List[Remedy], List[Remedy], Optional[Order]]:
+    """(eligible remedies the bot may grant, those needing approval, the order)."""
+    order = _order(tracker)
+    eligible = PLAYBOOK.eligible(
+        tracker.get_slot("complaint_type") or "complain_delivery",
+        order.status if order else None, order.value if order else None,
+        await _tier(customer, tracker, order), bool(tracker.get_slot("repeat_contact")),
+    )
+    value = order.value if order else None
+    return ([r for r in eligible if r.within_limit(value)],
+            [r for r in eligible if not r.within_limit(value)], order)
+
+
+async def offer_alternatives(
+    dispatcher: CollectingDispatcher, tracker: Tracker, wanted: List[Remedy]
+) -> List[EventType]:
+    """Offer one or two options not tried yet; with none left, a person takes over."""
+    lang = language(tracker)
+    grantable, _, _ = await _options(tracker, await load_customer(tracker))
+    offered = list(tracker.get_slot("offered_remedies") or [])
+    answers = _record_answers(tracker, "declined")
+    events: List[EventType] = [SlotSet("remedy_answers", answers)]
+    tracker.slots["remedy_answers"] = answers
+
+    blocked = [r for r in wanted if r not in grantable]
+    if wanted and blocked:
+        # What they asked for is beyond the bot's authority: say so plainly, note it.
+        dispatcher.utter_message(response="utter_needs_colleague", wanted=text(blocked[0].label, lang))
+        answers.append({"remedy": blocked[0].id, "answer": "requested; needs approval"})
+    wanted_ok = [r for r in wanted if r in grantable]
+    fresh = [r for r in grantable if r.id not in offered and r not in wanted_ok]
+    alternatives = (wanted_ok + fresh)[:MAX_OFFERS]
+    if not alternatives:
+        return events + await hand_off(dispatcher, tracker, "alternatives_declined")
+    dispatcher.utter_message(
+        response="utter_alternatives", buttons=_offer_buttons(alternatives, lang),
+        options=join_options([text(r.offer, lang) for r in alternatives], lang),
+    )
+    offered += [r.id for r in alternatives if r.id not in offered]
+    return events + [SlotSet("offered_remedies", offered)]
+
+
+class ActionOfferAlternatives(Action):
+    def name(self) -> Text:
+        return "action_offer_alternatives"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        _, wanted = _wanted(tracker)
+        return await offer_alternatives(dispatcher, tracker, wanted)
+
+
+class ActionApplyRemedy(Action):
+    def name(self) -> Text:
+        return "action_apply_remedy"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        lang = language(tracker)
+        customer = await load_customer(tracker)
+        grantable, _, order = await _options(tracker, customer)
+        offered = tracker.get_slot("offered_remedies") or []
+        word, wanted = _wanted(tracker)
+        if word:
+            # Prefer the offered remedy of that family, then any grantable one.
+            ranked = sorted(wanted, key=lambda r: (r.id not in offered, r not in grantable))
+            choice = ranked[0] if ranked else None
+        else:  # "yes": the first option still open, i.e. from the latest offer
+            declined = {a["remedy"] for a in tracker.get_slot("remedy_answers") or []}
+            open_offers = [rid for rid in offered if rid not in declined]
+            choice = PLAYBOOK.remedies.get(open_offers[0]) if open_offers else None
+        if choice is None or choice not in grantable:
+            return await offer_alternatives(dispatcher, tracker, [choice] if choice else wanted)
+
+        if choice.id == "cancel" and order:
+            await order_store().set_status(order.order_id, "cancelled")
+        answers = _record_answers(tracker, "declined", except_id=choice.id)
+        answers.append({"remedy": choice.id, "answer": "accepted"})
+        case = await _save_case(tracker, customer, status="remedy_in_progress",
+                                applied_remedy=choice.id, answers=answers,
+                                order_id=order.order_id if order else None)
+        dispatcher.utter_message(response="utter_remedy_done", done=text(choice.done, lang),
+                                 case_ref=case["ref"])
+        dispatcher.utter_message(response="utter_thanks_close")
+        dispatcher.utter_message(response="utter_ask_csat")
+        return [SlotSet("applied_remedy", choice.id), SlotSet("remedy_answers", answers),
+                SlotSet("case_ref", case["ref"])]
+
+
+class ActionRecordCsat(Action):
+    def name(self) -> Text:
+        return "action_record_csat"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        rating = latest_entity(tracker, "rating")
+        if rating is None:
+            digits = [c for c in tracker.latest_message.get("text") or "" if c in "12345"]
+            rating = digits[0] if digits else None
+        customer = await load_customer(tracker)
+        if tracker.get_slot("case_ref"):
+            await _save_case(tracker, customer, csat=int(rating) if rating else None,
+                             csat_text=tracker.latest_message.get("text"))
+        low = rating is not None and int(rating) <= 2
+        dispatcher.utter_message(response="utter_csat_sorry" if low else "utter_csat_thanks")
+        return []

@@ -1,0 +1,28 @@
+"""Keeps the `language` slot in step with the customer, message by message.
+
+The NLU pipeline's LanguageDetector puts "language" into each message's parse data
+("en", "vi", or None when the message gives no evidence, such as an email or an order
+number). The slot only changes on a clear signal, so a bare number never flips it.
+"""
+
+from typing import Any, Dict, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.common import LANGUAGES
+
+
+class ValidateSlotMappings(ValidationAction):
+    def name(self) -> Text:
+        return "action_validate_slot_mappings"
+
+    async def extract_language(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        detected = tracker.latest_message.get("language")
+        if detected in LANGUAGES and detected != tracker.get_slot("language"):
+            return {"language": detected}
+        return {}

@@ -1,0 +1,123 @@
+"""Order look-up behind a small interface, so a real shop backend can replace the demo.
+
+`OrderStore` is what the actions use. `RedisOrderStore` serves the demo shop from
+data/shop/orders.yml, loaded into Redis the first time it is needed (and again only
+when the file changes). A real shop writes another class with the same four methods
+and returns it from `order_store()`.
+"""
+
+from dataclasses import asdict, dataclass, field
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Dict, Optional, Protocol
+
+import yaml
+
+from actions import keys
+from actions.store import get_redis
+
+DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"
+TIERS = ("standard", "silver", "gold", "vip")
+
+
+@dataclass
+class Customer:
+    email: str
+    name: str = ""
+    phone: str = ""
+    tier: str = "standard"
+    orders_total: int = 0
+
+
+@dataclass
+class Order:
+    order_id: str
+    email: str
+    status: str
+    value: int
+    carrier: str = ""
+    shipped_days_ago: Optional[int] = None
+    last_scan: Dict[str, str] = field(default_factory=dict)
+    items: Dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> Dict:
+        return asdict(self)
+
+
+class OrderStore(Protocol):
+    async def get_order(self, order_id: str) -> Optional[Order]: ...
+
+    async def latest_order_for(self, email: str = "", phone: str = "") -> Optional[Order]: ...
+
+    async def customer(self, email: str = "", phone: str = "") -> Optional[Customer]: ...
+
+    async def set_status(self, order_id: str, status: str) -> None: ...
+
+
+class RedisOrderStore:
+    """The demo shop's orders and customers, kept in Redis."""
+
+    def __init__(self, redis, data_path: Path = DEMO_DATA) -> None:
+        self.redis = redis
+        self.data_path = data_path
+
+    async def ensure_loaded(self) -> None:
+        raw = self.data_path.read_bytes()
+        fingerprint = hashlib.sha256(raw).hexdigest()
+        if await self.redis.get(keys.SHOP_LOADED) == fingerprint:
+            return
+        shop = yaml.safe_load(raw)["shop"]
+        pipe = self.redis.pipeline(transaction=True)
+        for entry in shop["customers"]:
+            customer = Customer(**entry)
+            pipe.set(keys.shop_customer(customer.email), json.dumps(asdict(customer)))
+            if customer.phone:
+                pipe.set(keys.shop_phone(customer.phone), customer.email.lower())
+        for entry in shop["orders"]:
+            order = Order(**entry)
+            pipe.set(keys.shop_order(order.order_id), json.dumps(order.as_dict()))
+            # Most recent first: fewer days since shipping (unshipped counts as newest).
+            recency = -(order.shipped_days_ago if order.shipped_days_ago is not None else -1)
+            pipe.zadd(keys.shop_orders_of(order.email), {order.order_id: recency})
+        pipe.set(keys.SHOP_LOADED, fingerprint)
+        await pipe.execute()
+
+    async def get_order(self, order_id: str) -> Optional[Order]:
+        await self.ensure_loaded()
+        raw = await self.redis.get(keys.shop_order(order_id))
+        return Order(**json.loads(raw)) if raw else None
+
+    async def _email_for(self, email: str, phone: str) -> str:
+        if email:
+            return email.lower()
+        if phone:
+            return await self.redis.get(keys.shop_phone(phone)) or ""
+        return ""
+
+    async def latest_order_for(self, email: str = "", phone: str = "") -> Optional[Order]:
+        await self.ensure_loaded()
+        owner = await self._email_for(email, phone)
+        if not owner:
+            return None
+        newest = await self.redis.zrevrange(keys.shop_orders_of(owner), 0, 0)
+        return await self.get_order(newest[0]) if newest else None
+
+    async def customer(self, email: str = "", phone: str = "") -> Optional[Customer]:
+        await self.ensure_loaded()
+        owner = await self._email_for(email, phone)
+        raw = await self.redis.get(keys.shop_customer(owner)) if owner else None
+        return Customer(**json.loads(raw)) if raw else None
+
+    async def set_status(self, order_id: str, status: str) -> None:
+        order = await self.get_order(order_id)
+        if order is not None:
+            order.status = status
+            await self.redis.set(keys.shop_order(order_id), json.dumps(order.as_dict()))
+
+
+def order_store() -> OrderStore:
+    """The store the actions use; ORDERS_DATA points the demo at another file."""
+    path = Path(os.environ.get("ORDERS_DATA", DEMO_DATA))
+    return RedisOrderStore(get_redis(), path)

@@ -1,0 +1,98 @@
+"""How upset is this customer, and why: a pure function of what we know.
+
+score = the playbook's base severity for the complaint type (0-3)
+      + signs of anger in the text (0-2), in English or Vietnamese, typed with or
+        without diacritics (the text is folded first), plus ALL CAPS and "!!!"
+      + 1 for a gold or VIP customer
+      + 1 for a repeat contact (said in the text, or an earlier case on record)
+      + 1 for an order worth HIGH_VALUE or more
+A safety problem (fire, burns, electric shock, food poisoning) is always critical.
+
+Levels: low (0-1), medium (2-3), high (4), critical (5+). Critical goes to a person.
+"""
+
+from dataclasses import dataclass, field
+import re
+from typing import List, Optional
+
+from nlu.text import fold
+
+HIGH_VALUE = 3_000_000  # VND
+LEVELS = ("low", "medium", "high", "critical")
+
+# Folded (lower-case, no diacritics) phrases.
+ANGER = (
+    "ridiculous", "unacceptable", "worst", "disgusting", "furious", "angry", "fed up",
+    "sick of", "joke", "scam", "useless", "terrible", "awful", "pathetic", "wtf",
+    "outrageous", "disgrace", "never again", "fraud", "incompetent", "rip off", "ripoff",
+    "buc minh", "buc qua", "lua dao", "that vong", "lam an kieu gi", "lam an the", "qua te",
+    "te hai", "kinh khung", "vo trach nhiem", "toi te", "cau tha", "coi thuong", "vcl",
+    "vkl", "dm", "qua dang", "tuc that", "khong chap nhan", "ko chap nhan", "chan that",
+    "chan qua",
+)
+REPEAT = (
+    "again", "second time", "third time", "2nd time", "3rd time", "already told",
+    "already contacted", "keep having", "once more", "still not", "still no",
+    "lan thu 2", "lan thu 3", "lan thu hai", "lan thu ba", "lai nua", "nhieu lan",
+    "may lan", "bao nhieu lan", "van chua", "lai bi", "nhan roi ma", "hoi roi",
+)
+SAFETY = (
+    "caught fire", "on fire", "burned", "burnt", "electric shock", "shocked me",
+    "food poisoning", "poisoned", "exploded", "smoke came", "injured", "hospital",
+    "chay no", "boc chay", "bi chay", "dien giat", "giat dien", "ngo doc", "phat no",
+    "nhap vien", "bi thuong",
+)
+
+
+@dataclass
+class Assessment:
+    level: str
+    score: int
+    reasons: List[str] = field(default_factory=list)
+
+
+def _hits(folded: str, phrases) -> List[str]:
+    return [p for p in phrases if re.search(rf"(?<!\w){re.escape(p)}(?!\w)", folded)]
+
+
+def said_repeat(text: str) -> bool:
+    return bool(_hits(fold(text), REPEAT))
+
+
+def assess(
+    complaint: str,
+    base: int,
+    text: str,
+    tier: str = "standard",
+    repeat_on_record: bool = False,
+    order_value: Optional[int] = None,
+) -> Assessment:
+    folded = fold(text)
+    reasons = [f"{complaint} (base {base})"]
+    score = base
+
+    safety = _hits(folded, SAFETY)
+    anger = _hits(folded, ANGER)
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
+        anger.append("ALL CAPS")
+    if re.search(r"[!?]{3,}", text):
+        anger.append("'!!!'")
+    if anger:
+        score += min(2, len(anger))
+        reasons.append("angry tone: " + ", ".join(anger[:4]))
+    if tier in ("gold", "vip"):
+        score += 1
+        reasons.append(f"{tier} customer")
+    if repeat_on_record or said_repeat(text):
+        score += 1
+        reasons.append("repeat contact")
+    if order_value is not None and order_value >= HIGH_VALUE:
+        score += 1
+        reasons.append("high-value order")
+
+    if safety:
+        reasons.append("safety risk: " + ", ".join(safety[:3]))
+        return Assessment("critical", max(score, 5), reasons)
+    level = "low" if score <= 1 else "medium" if score <= 3 else "high" if score == 4 else "critical"
+    return Assessment(level, score, reasons)

@@ -1,0 +1,1 @@
+"""Custom NLU components and the rule-based text helpers they use."""

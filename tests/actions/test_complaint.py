@@ -1,0 +1,142 @@
+"""The recovery flow's actions against a real Redis and the real domain and playbook."""
+
+import json
+
+from actions import keys
+from actions.complaint import (
+    ActionAcknowledgeComplaint, ActionApplyRemedy, ActionOfferAlternatives,
+    ActionRecordCsat, ActionResolveComplaint,
+)
+from actions.store import get_redis
+from tests.actions.helpers import entity, payloads, render, responses, run, slots_set, tracker
+
+
+async def acknowledge(sender, domain, text, intent, entities=(), language="en", slots=None):
+    trk = tracker(sender, text, intent, list(entities), slots=slots, language=language)
+    return await run(ActionAcknowledgeComplaint(), trk, domain)
+
+
+async def test_acknowledge_apologises_in_proportion_and_opens_a_case(redis_url, domain, sender):
+    dispatcher, events = await acknowledge(
+        sender, domain, "my order #1048213 was meant to arrive on Monday, second time this happens",
+        "complain_delivery", [entity("order_id", "1048213")], slots={"order_id": "1048213"})
+    slots = slots_set(events)
+    # late delivery (1) + repeat contact (1) + gold customer (1) = medium
+    assert slots["severity"] == "medium"
+    assert "repeat contact" in slots["severity_reasons"] and "gold customer" in slots["severity_reasons"]
+    assert responses(dispatcher) == ["utter_apology_medium", "utter_repeat_contact"]
+    assert "a late order" in render(domain, dispatcher.messages[0], slots)
+    case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
+    assert case["status"] == "open" and case["complaint_type"] == "complain_delivery"
+    assert await get_redis().ttl(keys.case(slots["case_ref"])) > 0
+
+
+async def test_an_angry_customer_gets_a_stronger_apology(redis_url, domain, sender):
+    calm, _ = await acknowledge(sender, domain, "the glass set arrived broken", "complain_damaged")
+    angry, _ = await acknowledge(sender + "x", domain, "the glass set arrived broken, this is ridiculous!!!",
+                                 "complain_damaged")
+    assert responses(calm) == ["utter_apology_medium"]
+    assert responses(angry) == ["utter_apology_high"]
+
+
+async def test_vietnamese_apology_renders_in_vietnamese(redis_url, domain, sender):
+    dispatcher, events = await acknowledge(sender, domain, "hang giao toi bi vo het roi", "complain_damaged",
+                                           language="vi")
+    text = render(domain, dispatcher.messages[0], {**slots_set(events), "language": "vi"})
+    assert text.startswith("Em") and "hư hỏng" in text
+
+
+async def _resolved(sender, domain, order_id, complaint, language="en", text="help"):
+    _, ack = await acknowledge(sender, domain, text, complaint, language=language,
+                               slots={"order_id": order_id})
+    slots = {**slots_set(ack), "order_id": order_id}
+    dispatcher, events = await run(ActionResolveComplaint(),
+                                   tracker(sender, "", "inform", slots=slots, language=language), domain)
+    return dispatcher, {**slots, **slots_set(events)}
+
+
+async def test_resolve_looks_the_order_up_and_offers_two_remedies_and_a_person(redis_url, domain, sender):
+    dispatcher, slots = await _resolved(sender, domain, "2207718", "complain_damaged")
+    assert responses(dispatcher) == ["utter_order_found", "utter_offer_remedies"]
+    found = render(domain, dispatcher.messages[0], slots)
+    assert "2207718" in found and "glass tumbler set" in found and "delivered" in found
+    assert slots["offered_remedies"] == ["replacement", "refund"]
+    buttons = dispatcher.messages[1]["buttons"]
+    assert [b["payload"] for b in buttons] == [
+        '/choose_remedy{"remedy": "replacement"}', '/choose_remedy{"remedy": "refund"}', "/request_human"]
+    offer = render(domain, dispatcher.messages[1], slots)
+    assert "send a replacement today" in offer and ", or refund the full amount" in offer
+
+
+async def test_accepting_an_offer_applies_it_and_closes_with_reference_thanks_and_csat(redis_url, domain, sender):
+    _, slots = await _resolved(sender, domain, "2207718", "complain_damaged")
+    dispatcher, events = await run(ActionApplyRemedy(), tracker(
+        sender, "yes please", "affirm", slots=slots), domain)
+    assert responses(dispatcher) == ["utter_remedy_done", "utter_thanks_close", "utter_ask_csat"]
+    done = render(domain, dispatcher.messages[0], slots)
+    assert "replacement is on its way" in done and slots["case_ref"] in done
+    case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
+    assert case["status"] == "remedy_in_progress" and case["applied_remedy"] == "replacement"
+
+    dispatcher, _ = await run(ActionRecordCsat(), tracker(
+        sender, "/rate", "rate", [entity("rating", "5")], slots=slots), domain)
+    assert responses(dispatcher) == ["utter_csat_thanks"]
+    case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
+    assert case["csat"] == 5
+
+
+async def test_declining_brings_concrete_alternatives_never_a_bare_no(redis_url, domain, sender):
+    # Order 1048213 is worth 1,250,000 VND: a full refund is above the bot's limit.
+    _, slots = await _resolved(sender, domain, "1048213", "complain_delivery",
+                               text="my order is late, second time")
+    assert slots["offered_remedies"] == ["reship_express", "refund_shipping"]
+    dispatcher, events = await run(ActionOfferAlternatives(), tracker(
+        sender, "neither, I just want my money back", "deny", [entity("remedy", "refund")],
+        slots=slots), domain)
+    assert responses(dispatcher) == ["utter_needs_colleague", "utter_alternatives"]
+    assert "Full refund is something I can't grant on my own" in render(domain, dispatcher.messages[0], slots)
+    alternatives = dispatcher.messages[1]["buttons"]
+    assert 2 <= len(alternatives) <= 3 and alternatives[-1]["payload"] == "/request_human"
+    answers = slots_set(events)["remedy_answers"]
+    assert {"remedy": "reship_express", "answer": "declined"} in answers
+    assert {"remedy": "refund", "answer": "requested; needs approval"} in answers
+
+
+async def test_asking_for_an_allowed_remedy_offers_it(redis_url, domain, sender):
+    # 480,000 VND is within the refund limit: the wanted refund is offered first.
+    _, slots = await _resolved(sender, domain, "2207718", "complain_damaged", language="vi",
+                               text="hang bi vo")
+    slots["offered_remedies"] = ["replacement"]
+    dispatcher, events = await run(ActionOfferAlternatives(), tracker(
+        sender, "ko can doi, tra tien lai cho toi", "deny", [entity("remedy", "refund")],
+        slots=slots, language="vi"), domain)
+    assert responses(dispatcher) == ["utter_alternatives"]
+    assert dispatcher.messages[0]["buttons"][0]["payload"] == '/choose_remedy{"remedy": "refund"}'
+    assert render(domain, dispatcher.messages[0], {**slots, "language": "vi"}).startswith("Dạ em hiểu")
+
+
+async def test_declining_everything_hands_off(redis_url, domain, sender):
+    _, slots = await _resolved(sender, domain, "6603347", "complain_wrong_item")
+    slots["offered_remedies"] = ["exchange", "refund", "voucher_15"]
+    dispatcher, _ = await run(ActionOfferAlternatives(), tracker(sender, "no", "deny", slots=slots), domain)
+    assert responses(dispatcher) == ["utter_handoff_no_options"]
+    assert payloads(dispatcher)[0]["handoff"]["reason"] == "alternatives_declined"
+
+
+async def test_a_critical_case_goes_straight_to_a_person(redis_url, domain, sender):
+    _, ack = await acknowledge(sender, domain, "the robot vacuum caught fire in my flat", "complain_defect",
+                               slots={"order_id": "8890012"})
+    assert slots_set(ack)["severity"] == "critical"
+    slots = {**slots_set(ack), "order_id": "8890012"}
+    dispatcher, events = await run(ActionResolveComplaint(), tracker(sender, "", "inform", slots=slots), domain)
+    assert responses(dispatcher) == ["utter_handoff"]
+    packet = payloads(dispatcher)[0]["handoff"]
+    assert packet["reason"] == "critical_severity"
+    assert packet["order"]["order_id"] == "8890012"
+
+
+async def test_a_cancellation_of_an_unshipped_order_cancels_it(redis_url, domain, sender):
+    _, slots = await _resolved(sender, domain, "4471120", "cancel_order")
+    assert slots["offered_remedies"] == ["cancel"]
+    dispatcher, _ = await run(ActionApplyRemedy(), tracker(sender, "yes", "affirm", slots=slots), domain)
+    assert "cancelled" in render(domain, dispatcher.messages[0], slots)

@@ -1,0 +1,69 @@
+from actions.details_form import ValidateComplaintDetailsForm
+from tests.actions.helpers import entity, tracker
+
+FORM = ValidateComplaintDetailsForm()
+
+
+async def required(sender, domain, **slots):
+    from rasa_sdk.executor import CollectingDispatcher
+    return await FORM.required_slots(["order_id", "email"], CollectingDispatcher(),
+                                     tracker(sender, slots=slots), domain)
+
+
+async def test_the_playbook_decides_which_details_are_needed(redis_url, domain, sender):
+    assert await required(sender, domain, complaint_type="complain_delivery") == ["order_id"]
+    assert await required(sender, domain, complaint_type="complain_account") == ["email"]
+    assert await required(sender, domain, complaint_type="complain_staff") == []
+    assert await required(sender, domain, complaint_type="complain_damaged", severity="critical") == []
+
+
+async def validate(sender, domain, value, text=None, entities=(), attempts=0, language="en"):
+    from rasa_sdk.executor import CollectingDispatcher
+    dispatcher = CollectingDispatcher()
+    trk = tracker(sender, text if text is not None else value, "inform", list(entities),
+                  slots={"detail_attempts": attempts}, language=language)
+    result = await FORM.validate_order_id(value, dispatcher, trk, domain)
+    return dispatcher.messages, result
+
+
+async def test_a_known_order_number_is_accepted(redis_url, domain, sender):
+    messages, result = await validate(sender, domain, "it's #1048213", entities=[entity("order_id", "1048213")])
+    assert result == {"order_id": "1048213", "detail_attempts": 0} and messages == []
+
+
+async def test_a_too_short_number_is_explained_then_the_form_carries_on(redis_url, domain, sender):
+    messages, result = await validate(sender, domain, "12345")
+    assert messages[0]["response"] == "utter_order_id_bad_format" and messages[0]["digits"] == 5
+    assert result == {"order_id": None, "detail_attempts": 1}
+    messages, result = await validate(sender, domain, "99999999", attempts=1)
+    assert [m["response"] for m in messages] == ["utter_order_not_found", "utter_detail_given_up"]
+    assert result == {"order_id": "none", "detail_attempts": 0}  # never a third ask
+
+
+async def test_an_unknown_order_offers_to_continue_or_a_person(redis_url, domain, sender):
+    messages, result = await validate(sender, domain, "99999999")
+    assert messages[0]["response"] == "utter_order_not_found"
+    variants = domain["responses"]["utter_order_not_found"]
+    assert all({b["payload"] for b in v["buttons"]} == {"/deny", "/request_human"} for v in variants)
+    assert result["order_id"] is None
+
+
+async def test_the_email_on_the_account_works_instead_of_the_order_number(redis_url, domain, sender):
+    messages, result = await validate(sender, domain, "minh.tran@example.vn",
+                                      entities=[entity("email", "minh.tran@example.vn")])
+    assert messages[0]["response"] == "utter_found_order_by_contact"
+    assert result["order_id"] == "7781245"  # Minh's most recent order
+
+
+async def test_saying_no_means_carry_on_without_it(redis_url, domain, sender):
+    messages, result = await validate(sender, domain, "none", text="I don't have it")
+    assert result == {"order_id": "none", "detail_attempts": 0}
+    assert messages[0]["response"] == "utter_detail_given_up"
+
+
+async def test_an_invalid_email_is_explained(redis_url, domain, sender):
+    from rasa_sdk.executor import CollectingDispatcher
+    dispatcher = CollectingDispatcher()
+    result = await FORM.validate_email("lan at example", dispatcher, tracker(sender, "lan at example", "inform"), domain)
+    assert dispatcher.messages[0]["response"] == "utter_email_invalid"
+    assert result == {"email": None, "detail_attempts": 1}

@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+
+from actions.playbook import COMPLAINTS, PlaybookError, load_playbook, parse_playbook
+
+PLAYBOOK_FILE = Path(__file__).resolve().parents[2] / "data" / "shop" / "playbook.yml"
+
+
+def test_the_shipped_playbook_is_valid_and_covers_every_complaint_intent(domain):
+    book = load_playbook(PLAYBOOK_FILE)
+    complaint_intents = [i for i in domain["intents"] if i.startswith("complain_")] + ["cancel_order"]
+    assert sorted(complaint_intents) == sorted(COMPLAINTS) == sorted(book.complaints)
+
+
+def _broken(old: str, new: str) -> str:
+    text = PLAYBOOK_FILE.read_text(encoding="utf-8")
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_an_unknown_remedy_is_refused_naming_its_line():
+    text = _broken("- {remedy: replacement, order_status: [delivered]}",
+                   "- {remedy: replacment, order_status: [delivered]}")
+    with pytest.raises(PlaybookError) as error:
+        parse_playbook(text, "playbook.yml")
+    message = str(error.value)
+    assert f"line {_line_of(text, 'replacment')}" in message
+    assert "unknown remedy 'replacment'" in message
+    assert "complaints.complain_damaged.remedies.[0].remedy" in message
+
+
+def test_a_missing_vietnamese_text_is_refused():
+    text = _broken('label: {en: "Full refund", vi: "Hoàn tiền toàn bộ"}', 'label: {en: "Full refund"}')
+    with pytest.raises(PlaybookError, match=r"line \d+ \(playbook.remedies.refund.label\): needs a non-empty 'vi' text"):
+        parse_playbook(text, "playbook.yml")
+
+
+def test_a_bad_condition_value_is_refused():
+    text = _broken("order_status: [lost]}", "order_status: [misplaced]}")
+    with pytest.raises(PlaybookError, match="unknown value 'misplaced'"):
+        parse_playbook(text)
+
+
+def test_a_missing_complaint_type_is_refused():
+    text = _broken("    complain_wait:", "    complain_waiting:")
+    with pytest.raises(PlaybookError, match="missing entry for complain_wait"):
+        parse_playbook(text)
+
+
+def test_remedies_follow_conditions_and_approval_limits():
+    book = load_playbook(PLAYBOOK_FILE)
+    lost = [r.id for r in book.eligible("complain_delivery", "lost", 760000, "standard", False)]
+    assert lost[:2] == ["reship_express", "refund"]
+    in_transit = [r.id for r in book.eligible("complain_delivery", "in_transit", 1250000, "gold", False)]
+    assert "reship_express" not in in_transit  # only for repeat contacts or lost parcels
+    repeat = [r.id for r in book.eligible("complain_delivery", "in_transit", 1250000, "gold", True)]
+    assert repeat[0] == "reship_express"
+    refund = book.remedies["refund"]
+    assert refund.within_limit(480000) and not refund.within_limit(1250000)
+    assert not refund.within_limit(None)  # unknown value: a colleague decides
+    assert book.remedies["voucher_15"].within_limit(None)

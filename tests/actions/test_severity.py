@@ -1,0 +1,44 @@
+from actions.severity import assess
+
+
+def test_a_calm_first_complaint_is_low():
+    result = assess("complain_delivery", 1, "my parcel hasn't arrived yet")
+    assert result.level == "low"
+
+
+def test_anger_in_english_raises_severity_and_says_why():
+    result = assess("complain_delivery", 1, "This is RIDICULOUS, worst shop ever!!!")
+    assert result.level in ("high", "critical") or result.score >= 3
+    assert any(r.startswith("angry tone") for r in result.reasons)
+
+
+def test_anger_in_vietnamese_without_diacritics_counts():
+    calm = assess("complain_damaged", 2, "hang bi vo")
+    angry = assess("complain_damaged", 2, "lam an kieu gi vay, that vong qua")
+    assert angry.score >= calm.score + 2
+
+
+def test_anger_in_vietnamese_with_diacritics_counts():
+    result = assess("complain_damaged", 2, "Làm ăn kiểu gì vậy, lừa đảo à")
+    assert result.score >= 4
+
+
+def test_loyal_customer_repeat_contact_and_value_each_add_one():
+    base = assess("complain_billing", 2, "I was charged twice").score
+    assert assess("complain_billing", 2, "I was charged twice", tier="gold").score == base + 1
+    assert assess("complain_billing", 2, "I was charged twice", repeat_on_record=True).score == base + 1
+    assert assess("complain_billing", 2, "charged twice, second time this happens").score == base + 1
+    assert assess("complain_billing", 2, "I was charged twice", order_value=5_400_000).score == base + 1
+
+
+def test_three_levels_below_critical_and_critical_at_the_top():
+    levels = {assess("complain_wait", 1, "no reply").level,
+              assess("complain_staff", 2, "the courier was rude").level,
+              assess("complain_staff", 2, "the courier was rude, unacceptable", tier="vip").level,
+              assess("complain_staff", 2, "RUDE courier, unacceptable, third time!!!", tier="vip").level}
+    assert levels == {"low", "medium", "high", "critical"}
+
+
+def test_safety_is_always_critical():
+    assert assess("complain_defect", 1, "the kettle caught fire").level == "critical"
+    assert assess("complain_defect", 1, "am sieu toc bi chay no").level == "critical"

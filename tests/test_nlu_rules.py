@@ -1,0 +1,50 @@
+"""The rule-based parts of the NLU pipeline: language detection and detail extraction."""
+
+import pytest
+
+from nlu.details import extract_details
+from nlu.language import detect_language
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("my order #1048213 was meant to arrive on Monday", "en"),
+    ("I was charged twice for my last purchase", "en"),
+    ("Đơn hàng của tôi giao trễ cả tuần rồi", "vi"),
+    ("shop oi hang giao toi bi vo het roi, don 2207718", "vi"),
+    ("ko can doi, tra tien lai cho toi", "vi"),
+    ("cam on shop", "vi"),
+    ("lan.nguyen@example.com", None),
+    ("2207718", None),
+    ("ok", None),
+])
+def test_language(text, expected):
+    assert detect_language(text) == expected
+
+
+def _found(text):
+    return [(e["entity"], e["value"], text[e["start"]:e["end"]]) for e in extract_details(text)]
+
+
+def test_order_number_with_hash_keeps_hash_outside():
+    assert _found("my order #1048213 is late") == [("order_id", "1048213", "1048213")]
+
+
+def test_phone_formats_are_normalised():
+    assert _found("goi 0912 345 678 nhe") == [("phone", "0912345678", "0912 345 678")]
+    assert _found("+84 912 345 678") == [("phone", "+84912345678", "+84 912 345 678")]
+    assert _found("call 091-234-5678") == [("phone", "0912345678", "091-234-5678")]
+
+
+def test_email_is_lower_cased_without_trailing_dot():
+    assert _found("it's Lan.Nguyen@Example.com.") == [("email", "lan.nguyen@example.com", "Lan.Nguyen@Example.com")]
+
+
+def test_remedy_words_in_both_languages_with_or_without_diacritics():
+    assert _found("I just want my money back") == [("remedy", "refund", "money back")]
+    assert _found("hoàn tiền cho tôi") == [("remedy", "refund", "hoàn tiền")]
+    assert _found("doi hang giup em") == [("remedy", "replacement", "doi hang")]
+
+
+def test_a_short_number_is_still_offered_as_an_order_number_for_the_form_to_check():
+    assert _found("it's 12345") == [("order_id", "12345", "12345")]
+    assert _found("2 items, 5 days late") == []
