@@ -45,7 +45,7 @@ check: setup ## playbook and training-data validation
 validate: check
 
 rasa-test: train ## conversation tests (tests/test_*.yml), failing on any wrong prediction
-	$(RASA) test core --model $(MODEL) --stories tests/ --fail-on-prediction-errors --out results/core
+	$(RASA) test core --model $(MODEL) --stories tests/ --e2e --fail-on-prediction-errors --out results/core
 
 pytest: train ## action tests against a real Redis; REST conversations against real Rasa
 	$(PY) -m pytest

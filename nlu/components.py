@@ -2,15 +2,18 @@
 
 - LanguageDetector: puts "language" ("en", "vi" or None) into the parse data.
 - DetailExtractor: order_id / email / phone / remedy entities from nlu.details.
-- VietnameseSegmentingTokenizer: whitespace tokens for English; spaCy's Vietnamese
-  word segmentation (pyvi) for Vietnamese, so "khiếu nại" or "đơn hàng" is one token.
-  Every token's lemma is its diacritic-folded form, so the count-vector featurizers
-  (which read lemmas) see "hoàn tiền" and "hoan tien" as the same word.
+- VietnameseSegmentingTokenizer: whitespace tokens for English and for Vietnamese
+  typed without marks; spaCy's Vietnamese word segmentation (pyvi) for Vietnamese
+  with marks, so "khiếu nại" or "đơn hàng" is one token. Every token's lemma is its
+  diacritic-folded form, so the count-vector featurizers (which read lemmas) see
+  "hoàn tiền" and "hoan tien" as the same word.
+- RatingRecognizer: a message that is only a 1-5 score is the intent `rate`.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -20,7 +23,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -124,3 +127,30 @@ class VietnameseSegmentingTokenizer(WhitespaceTokenizer):
             for token in tokens:
                 token.lemma = fold(token.text)
         return tokens
+
+
+_RATING_RE = re.compile(r"^\s*([1-5])\s*(/\s*5|stars?|sao|điểm|diem)?\s*[.!]*\s*$", re.IGNORECASE)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+)
+class RatingRecognizer(_StatelessComponent):
+    """A message that is only a score from 1 to 5 ("4", "5 stars", "3 sao") is a rating.
+
+    A lone digit has too few features for DIET to tell it from an order number being
+    typed, so this rule decides, and puts the score in a `rating` entity.
+    """
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            match = _RATING_RE.match(message.get(TEXT) or "")
+            if not match:
+                continue
+            intent = {"name": "rate", "confidence": 1.0}
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+            rating = {"entity": "rating", "value": match.group(1), "start": match.start(1),
+                      "end": match.end(1), "extractor": self.__class__.__name__}
+            message.set(ENTITIES, message.get(ENTITIES, []) + [rating], add_to_output=True)
+        return messages
