@@ -197,3 +197,32 @@ class ActionNluFallback(Action):
             return await hand_off(dispatcher, tracker, "not_understood")
         dispatcher.utter_message(response="utter_rephrase")
         return []
+
+
+class ActionAgentHandback(Action):
+    """An agent handed the conversation back (the hub sends /agent_handback with the
+    agent's name and note in the metadata): recap, thank, ask the CSAT question."""
+
+    def name(self) -> Text:
+        return "action_agent_handback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        metadata = tracker.latest_message.get("metadata") or {}
+        agent = str(metadata.get("agent") or "").strip() or ("đồng nghiệp" if language(tracker) == "vi" else "a colleague")
+        note = str(metadata.get("note") or "").strip().rstrip(".")
+        redis = get_redis()
+        customer = await load_customer(tracker)
+        case = await memory.load_case(redis, tracker.get_slot("case_ref") or "") or {
+            "conversation_id": tracker.sender_id, "complaint_type": tracker.get_slot("complaint_type")}
+        case.update({"status": "agent_handled", "agent": agent, "agent_note": note})
+        case = await memory.save_case(redis, customer.customer_id, case)
+        if note:
+            dispatcher.utter_message(response="utter_handback_recap", agent=agent, note=note,
+                                     case_ref=case["ref"])
+        else:
+            dispatcher.utter_message(response="utter_handback_no_note", agent=agent, case_ref=case["ref"])
+        dispatcher.utter_message(response="utter_thanks_close")
+        dispatcher.utter_message(response="utter_ask_csat")
+        return [SlotSet("case_ref", case["ref"])]

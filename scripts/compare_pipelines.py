@@ -11,6 +11,7 @@ written to results/cv/summary.json. Slow: folds x candidates trainings.
 import argparse
 import copy
 import json
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -50,7 +51,8 @@ def main() -> int:
         subprocess.run([str(Path(sys.executable).parent / "rasa"), "test", "nlu",
                         "--nlu", "data/nlu", "--config", str(config_path),
                         "--cross-validation", "--folds", str(args.folds),
-                        "--out", str(out / name)], cwd=ROOT, check=True)
+                        "--out", str(out / name)], cwd=ROOT, check=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
         report = json.loads((out / name / "intent_report.json").read_text())
         summary[name] = {
             "macro_f1": round(report["macro avg"]["f1-score"], 4),

@@ -16,6 +16,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# Intents that only arrive as payloads from the hub, never typed: no NLU examples.
+PAYLOAD_ONLY_INTENTS = {"agent_handback"}
+NO_EXAMPLES = re.compile(r"UserWarning: The intent '(\w+)' is listed in the domain file, but is not found in the NLU training data")
 UNUSED = re.compile(r"UserWarning: The utterance '(\w+)' is not used in any story or rule\.")
 WARNING = re.compile(r"UserWarning: (.*)")
 
@@ -47,6 +50,9 @@ def main() -> int:
             if name in literal or name in asked or any(name.startswith(p) for p in prefixes):
                 continue
             problems.append(f"response {name} is never sent by a story, rule, form or action")
+            continue
+        no_examples = NO_EXAMPLES.search(line)
+        if no_examples and no_examples.group(1) in PAYLOAD_ONLY_INTENTS:
             continue
         warning = WARNING.search(line)
         if warning and "rasa/shared/utils/io.py" in line:

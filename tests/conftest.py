@@ -10,7 +10,7 @@ import uuid
 import pytest
 import yaml
 
-from scripts.stack import free_port, redis_server_binary, wait_for_port
+from scripts.stack import Stack, free_port, redis_server_binary, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,3 +42,19 @@ def domain():
 @pytest.fixture
 def sender():
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def assistant(redis_url, tmp_path_factory):
+    """The really trained Rasa model and the live action server, once per test session."""
+    stack = Stack(redis_url=redis_url, action_port=free_port(), rasa_port=free_port(),
+                  log_dir=tmp_path_factory.mktemp("stack-logs"))
+    try:
+        stack.start(timeout=240)
+    except Exception:
+        stack.stop()
+        for log in sorted(stack.log_dir.glob("*.log")):
+            print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
+        raise
+    yield stack
+    stack.stop()

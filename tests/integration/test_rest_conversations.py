@@ -8,24 +8,14 @@ import pytest
 import requests
 
 from nlu.text import has_vietnamese_marks
-from scripts.stack import Stack, free_port
+from scripts.stack import Stack
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def rasa(redis_url, tmp_path_factory):
-    stack = Stack(redis_url=redis_url, action_port=free_port(), rasa_port=free_port(),
-                  log_dir=tmp_path_factory.mktemp("stack-logs"))
-    try:
-        stack.start(timeout=240)
-    except Exception:
-        stack.stop()
-        for log in sorted(stack.log_dir.glob("*.log")):
-            print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
-        raise
-    yield stack
-    stack.stop()
+@pytest.fixture
+def rasa(assistant):
+    return assistant
 
 
 class Customer:

@@ -1,0 +1,1 @@
+"""The bot hub: the public front door (widget, REST, agent console), routing, handoff."""

@@ -1,0 +1,240 @@
+"""The agent side: login, the console page, its JSON API and its live WebSocket.
+
+Every /api/agent/* route except login, and the console page, need a logged-in agent
+(a signed, HttpOnly cookie naming a session kept in Redis). Customers never reach
+this: widget sessions and agent sessions are different things.
+
+API (JSON):
+  POST /api/agent/login                        {name, password} -> sets the cookie
+  POST /api/agent/logout
+  GET  /api/agent/queue                        queued conversations + mine
+  GET  /api/agent/conversations/{id}           context packet + full transcript
+  POST /api/agent/conversations/{id}/claim
+  POST /api/agent/conversations/{id}/messages  {text}
+  POST /api/agent/conversations/{id}/resolve   {note}
+  POST /api/agent/conversations/{id}/handback  {note}
+  GET  /api/agent/ws                           live events (WebSocket)
+"""
+
+import asyncio
+import contextlib
+import json
+import secrets
+from pathlib import Path
+from typing import Any, Dict
+from urllib.parse import urlparse
+
+from aiohttp import WSMsgType, web
+
+from bot import keys
+from bot.appkeys import EVENTS, REDIS, ROUTER, SECRET, SETTINGS, STORE
+from bot.passwords import check_password, sign, unsign
+from bot.rasa_client import RasaUnavailable
+
+COOKIE = "sr_agent"
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_NOTE_CHARS = 2000
+HEARTBEAT_SECONDS = 20
+
+
+def json_error(status: int, message: str) -> web.HTTPException:
+    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden,
+           404: web.HTTPNotFound, 409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge,
+           502: web.HTTPBadGateway}[status]
+    if status == 413:
+        return cls(max_size=0, actual_size=0, text=json.dumps({"error": message}),
+                   content_type="application/json")
+    return cls(text=json.dumps({"error": message}), content_type="application/json")
+
+
+async def read_json(request: web.Request) -> Dict[str, Any]:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise json_error(400, "the body must be a JSON object")
+    if not isinstance(body, dict):
+        raise json_error(400, "the body must be a JSON object")
+    return body
+
+
+async def current_agent(request: web.Request) -> str:
+    token = unsign(request.cookies.get(COOKIE, ""), request.app[SECRET])
+    name = await request.app[REDIS].get(keys.agent_session(token)) if token else None
+    if not name:
+        raise json_error(401, "log in as an agent first")
+    return name
+
+
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    name, password = body.get("name"), body.get("password")
+    hashed = request.app[SETTINGS].agents.get(name) if isinstance(name, str) else None
+    # Check a password even for unknown names, so timing does not reveal which exist.
+    valid = check_password(password if isinstance(password, str) else "",
+                           hashed or next(iter(request.app[SETTINGS].agents.values()), "x$"))
+    if not hashed or not valid:
+        raise json_error(401, "wrong name or password")
+    token = secrets.token_urlsafe(24)
+    await request.app[REDIS].set(keys.agent_session(token), name, ex=keys.AGENT_SESSION_TTL)
+    response = web.json_response({"agent": name})
+    response.set_cookie(COOKIE, sign(token, request.app[SECRET]), httponly=True,
+                        samesite="Strict", max_age=keys.AGENT_SESSION_TTL, path="/")
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    token = unsign(request.cookies.get(COOKIE, ""), request.app[SECRET])
+    if token:
+        await request.app[REDIS].delete(keys.agent_session(token))
+    response = web.json_response({"ok": True})
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+async def queue(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    store = request.app[STORE]
+    waiting = [c.summary() for c in await store.queue()]
+    mine = [c.summary() for c in await store.owned_by(agent)]
+    return web.json_response({"agent": agent, "queue": waiting, "mine": mine})
+
+
+async def _conversation(request: web.Request):
+    conv = await request.app[STORE].get(request.match_info["cid"])
+    if conv is None:
+        raise json_error(404, "no such conversation")
+    return conv
+
+
+async def conversation(request: web.Request) -> web.Response:
+    await current_agent(request)
+    conv = await _conversation(request)
+    transcript = await request.app[STORE].transcript(conv.id)
+    return web.json_response({**conv.summary(), "identity": conv.identity, "packet": conv.packet,
+                              "note": conv.note, "transcript": transcript})
+
+
+async def claim(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    conv = await _conversation(request)
+    if not await request.app[STORE].claim(conv.id, agent):
+        raise json_error(409, f"conversation is {conv.state}, not waiting in the queue")
+    conv = await request.app[STORE].get(conv.id)
+    await request.app[ROUTER].agent_joined(conv, agent)
+    return web.json_response(conv.summary())
+
+
+async def _owned(request: web.Request):
+    agent = await current_agent(request)
+    conv = await _conversation(request)
+    if conv.state != "agent" or conv.agent != agent:
+        raise json_error(409, "claim the conversation first")
+    return agent, conv
+
+
+async def _text_field(request: web.Request, name: str, required: bool) -> str:
+    body = await read_json(request)
+    value = body.get(name, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise json_error(400, f"'{name}' must be a non-empty string" if required
+                         else f"'{name}' must be a string")
+    limit = request.app[SETTINGS].max_message_chars if name == "text" else MAX_NOTE_CHARS
+    if len(value) > limit:
+        raise json_error(413, f"'{name}' is longer than {limit} characters")
+    return value.strip()
+
+
+async def send_message(request: web.Request) -> web.Response:
+    agent, conv = await _owned(request)
+    text = await _text_field(request, "text", required=True)
+    await request.app[ROUTER].agent_reply(conv, agent, text)
+    return web.json_response({"ok": True})
+
+
+async def resolve(request: web.Request) -> web.Response:
+    agent, conv = await _owned(request)
+    note = await _text_field(request, "note", required=False)
+    await request.app[ROUTER].resolve(conv, agent, note)
+    return web.json_response({"ok": True, "state": "closed"})
+
+
+async def hand_back(request: web.Request) -> web.Response:
+    agent, conv = await _owned(request)
+    note = await _text_field(request, "note", required=False)
+    try:
+        await request.app[ROUTER].hand_back(conv, agent, note)
+    except RasaUnavailable as error:
+        raise json_error(502, f"the assistant is not answering ({error}); the conversation stays with you")
+    return web.json_response({"ok": True, "state": "bot"})
+
+
+def _origin_allowed(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    allowed = request.app[SETTINGS].public_origin
+    if allowed:
+        return origin == allowed
+    return urlparse(origin).netloc == request.host
+
+
+async def live(request: web.Request) -> web.WebSocketResponse:
+    agent = await current_agent(request)
+    if not _origin_allowed(request):
+        raise json_error(403, "this origin may not open the console socket")
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS)
+    await ws.prepare(request)
+    hub, store = request.app[EVENTS], request.app[STORE]
+    events = hub.connect()
+
+    async def forward() -> None:
+        while True:
+            event = await events.get()
+            if event.get("type") == "shutdown":
+                await ws.close()
+                return
+            await ws.send_json(event)
+
+    async def presence() -> None:
+        while True:
+            await store.heartbeat(agent)
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    tasks = [asyncio.create_task(forward()), asyncio.create_task(presence())]
+    try:
+        async for message in ws:
+            if message.type == WSMsgType.ERROR:
+                break  # the console only listens; anything it sends is ignored
+    finally:
+        hub.disconnect(events)
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    return ws
+
+
+async def console_page(request: web.Request) -> web.StreamResponse:
+    try:
+        await current_agent(request)
+    except web.HTTPUnauthorized:
+        raise web.HTTPFound("/agent/login")
+    return web.FileResponse(STATIC / "agent.html")
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "login.html")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/agent", console_page)
+    app.router.add_get("/agent/login", login_page)
+    app.router.add_post("/api/agent/login", login)
+    app.router.add_post("/api/agent/logout", logout)
+    app.router.add_get("/api/agent/queue", queue)
+    app.router.add_get("/api/agent/ws", live)
+    app.router.add_get("/api/agent/conversations/{cid}", conversation)
+    app.router.add_post("/api/agent/conversations/{cid}/claim", claim)
+    app.router.add_post("/api/agent/conversations/{cid}/messages", send_message)
+    app.router.add_post("/api/agent/conversations/{cid}/resolve", resolve)
+    app.router.add_post("/api/agent/conversations/{cid}/handback", hand_back)

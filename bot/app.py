@@ -1,0 +1,129 @@
+"""The hub's app factory: `create_app(settings)` wires channels, router, console, health.
+
+Resources (Redis client, HTTP client for Rasa, the console event listener, the
+"still here" reassurance loop) are opened and closed in cleanup_ctx, never at import.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+from bot import agents, keys, rest
+from bot.appkeys import EVENTS, HTTP, REDIS, ROUTER, SECRET, SETTINGS, STORE, TEXTS, WIDGET
+from bot.conversations import ConversationStore
+from bot.events import EventHub
+from bot.rasa_client import RasaClient
+from bot.router import Router
+from bot.settings import Settings
+from bot.texts import Texts
+from bot.widget import WidgetChannel, redis_manager
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler):
+    """Redis trouble becomes a clear 503; nothing else escapes as an HTML 500."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except RedisError as error:
+        log.error("Redis unavailable while handling %s: %s", request.path, error)
+        return web.json_response({"error": "the service is briefly unavailable; please retry"},
+                                 status=503)
+
+
+async def redis_ctx(app: web.Application):
+    settings = app[SETTINGS]
+    redis = aioredis.from_url(settings.redis_url, decode_responses=True,
+                              socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
+    try:
+        await redis.ping()
+    except RedisError as error:
+        raise RuntimeError(f"cannot reach Redis at {settings.redis_url}: {error}") from error
+    app[REDIS] = redis
+    # One secret for every hub process: from HUB_SECRET, or created once in Redis.
+    if settings.secret:
+        app[SECRET] = settings.secret
+    else:
+        await redis.set(keys.SECRET, secrets.token_urlsafe(32), nx=True)
+        app[SECRET] = await redis.get(keys.SECRET)
+    yield
+    await redis.close()
+
+
+async def services_ctx(app: web.Application):
+    settings = app[SETTINGS]
+    http = aiohttp.ClientSession()
+    app[HTTP] = http
+    app[STORE] = ConversationStore(app[REDIS])
+    app[TEXTS] = Texts()
+    app[ROUTER] = Router(app[STORE], RasaClient(http, settings.rasa_url, settings.rasa_timeout),
+                         app[TEXTS], settings,
+                         channels={"web": app[WIDGET], "rest": rest.RestChannel()})
+    app[WIDGET].bind(app[ROUTER], app[SECRET], app[TEXTS])
+    hub = EventHub(app[REDIS])
+    app[EVENTS] = hub
+    hub.start()
+    reassurance = asyncio.create_task(reassure_loop(app))
+    yield
+    reassurance.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await reassurance
+    await hub.stop()
+    await http.close()
+
+
+async def reassure_loop(app: web.Application) -> None:
+    while True:
+        await asyncio.sleep(app[SETTINGS].background_interval)
+        try:
+            await app[ROUTER].reassure_waiting()
+        except Exception as error:  # keep the loop alive through Redis hiccups
+            log.warning("reassurance round failed: %s", error)
+
+
+async def health(request: web.Request) -> web.Response:
+    try:
+        redis_ok = bool(await request.app[REDIS].ping())
+    except RedisError:
+        redis_ok = False
+    rasa_ok = await request.app[ROUTER].rasa.healthy()
+    body = {"hub": "ok", "redis": "ok" if redis_ok else "down", "rasa": "ok" if rasa_ok else "down"}
+    return web.json_response(body, status=200 if redis_ok else 503)
+
+
+async def shop_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "shop.html")
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[errors_as_json], client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    widget = WidgetChannel(settings, manager=redis_manager(settings.redis_url))
+    widget.attach(app)
+    app[WIDGET] = widget
+    app.cleanup_ctx.extend([redis_ctx, services_ctx])
+    app.router.add_get("/", shop_page)
+    app.router.add_get("/health", health)
+    app.router.add_static("/static/", STATIC, follow_symlinks=False)
+    rest.add_routes(app)
+    agents.add_routes(app)
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    print(json.dumps({"hub": f"http://{settings.host}:{settings.port}"}), flush=True)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)

@@ -1,0 +1,20 @@
+"""Typed keys for what the app holds (aiohttp's web.AppKey)."""
+
+import aiohttp
+from aiohttp import web
+
+from bot.conversations import ConversationStore
+from bot.events import EventHub
+from bot.router import Router
+from bot.settings import Settings
+from bot.texts import Texts
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", object)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+STORE = web.AppKey("store", ConversationStore)
+ROUTER = web.AppKey("router", Router)
+TEXTS = web.AppKey("texts", Texts)
+EVENTS = web.AppKey("events", EventHub)
+SECRET = web.AppKey("secret", str)
+WIDGET = web.AppKey("widget", object)

@@ -1,0 +1,186 @@
+"""Conversations in Redis: state, identity, handoff packet, transcript, queue, presence.
+
+States: "bot" (the assistant answers), "queued" (waiting for a person), "agent" (owned
+by an agent), "closed". Every change publishes an event on keys.EVENTS so every hub
+process's consoles see it.
+"""
+
+from dataclasses import dataclass, field
+import json
+import time
+from typing import Any, Dict, List, Optional
+
+from bot import keys
+
+STATES = ("bot", "queued", "agent", "closed")
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+@dataclass
+class Conversation:
+    id: str
+    state: str = "bot"
+    channel: str = ""
+    identity: Dict[str, Any] = field(default_factory=dict)
+    language: str = "en"
+    agent: str = ""
+    severity: str = ""
+    packet: Optional[Dict[str, Any]] = None
+    queued_at: float = 0.0
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    followup: str = ""
+    note: str = ""
+
+    @classmethod
+    def from_hash(cls, cid: str, data: Dict[str, str]) -> "Conversation":
+        return cls(
+            id=cid,
+            state=data.get("state", "bot"),
+            channel=data.get("channel", ""),
+            identity=json.loads(data.get("identity") or "{}"),
+            language=data.get("language") or "en",
+            agent=data.get("agent", ""),
+            severity=data.get("severity", ""),
+            packet=json.loads(data["packet"]) if data.get("packet") else None,
+            queued_at=float(data.get("queued_at") or 0),
+            created_at=float(data.get("created_at") or 0),
+            updated_at=float(data.get("updated_at") or 0),
+            followup=data.get("followup", ""),
+            note=data.get("note", ""),
+        )
+
+    def summary(self) -> Dict[str, Any]:
+        """What the queue view shows."""
+        packet = self.packet or {}
+        return {
+            "id": self.id, "state": self.state, "channel": self.channel,
+            "language": self.language, "agent": self.agent,
+            "severity": self.severity or "unknown", "queued_at": self.queued_at,
+            "updated_at": self.updated_at, "reason": packet.get("reason", ""),
+            "summary": (packet.get("summary") or {}).get("en", ""),
+            "complaint_type": packet.get("complaint_type"), "followup": self.followup,
+        }
+
+
+def queue_score(severity: str, queued_at: float) -> float:
+    """Severity first (critical lowest score), then who has waited longest."""
+    return SEVERITY_RANK.get(severity, 2) * 1e11 + queued_at
+
+
+class ConversationStore:
+    def __init__(self, redis) -> None:
+        self.redis = redis
+
+    async def get(self, cid: str) -> Optional[Conversation]:
+        data = await self.redis.hgetall(keys.conversation(cid))
+        return Conversation.from_hash(cid, data) if data else None
+
+    async def get_or_create(self, cid: str, channel: str, identity: Dict[str, Any]) -> Conversation:
+        now = time.time()
+        key = keys.conversation(cid)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hsetnx(key, "state", "bot")
+        pipe.hsetnx(key, "channel", channel)
+        pipe.hsetnx(key, "created_at", now)
+        if identity:
+            pipe.hset(key, "identity", json.dumps(identity))
+        pipe.hset(key, "updated_at", now)
+        pipe.expire(key, keys.CONVERSATION_TTL)
+        await pipe.execute()
+        return await self.get(cid)
+
+    async def first_time(self, cid: str, message_id: str) -> bool:
+        """False when this message id was handled before (a redelivery)."""
+        return bool(await self.redis.set(keys.seen(cid, message_id), 1, nx=True, ex=keys.DEDUPE_TTL))
+
+    async def log(self, cid: str, sender: str, text: str = "", data: Optional[Dict] = None,
+                  message_id: str = "") -> Dict[str, Any]:
+        entry = {"from": sender, "text": text or "", "data": json.dumps(data or {}),
+                 "message_id": message_id, "at": f"{time.time():.3f}"}
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xadd(keys.transcript(cid), entry, maxlen=keys.TRANSCRIPT_MAX, approximate=True)
+        pipe.expire(keys.transcript(cid), keys.CONVERSATION_TTL)
+        pipe.hset(keys.conversation(cid), "updated_at", time.time())
+        await pipe.execute()
+        await self.publish({"type": "message", "conversation_id": cid,
+                            "message": {**entry, "data": data or {}}})
+        return entry
+
+    async def transcript(self, cid: str) -> List[Dict[str, Any]]:
+        rows = await self.redis.xrange(keys.transcript(cid))
+        return [{**fields, "data": json.loads(fields.get("data") or "{}"), "id": entry_id}
+                for entry_id, fields in rows]
+
+    async def update(self, cid: str, **fields) -> None:
+        values = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v)
+                  for k, v in fields.items() if v is not None}
+        values["updated_at"] = time.time()
+        await self.redis.hset(keys.conversation(cid), mapping=values)
+
+    async def enqueue(self, cid: str, severity: str, packet: Dict[str, Any], language: str) -> int:
+        now = time.time()
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(keys.conversation(cid), mapping={
+            "state": "queued", "severity": severity, "packet": json.dumps(packet),
+            "queued_at": now, "language": language, "updated_at": now, "agent": ""})
+        pipe.zadd(keys.QUEUE, {cid: queue_score(severity, now)})
+        await pipe.execute()
+        await self.publish({"type": "queue", "conversation_id": cid})
+        return await self.position(cid)
+
+    async def position(self, cid: str) -> int:
+        rank = await self.redis.zrank(keys.QUEUE, cid)
+        return 0 if rank is None else rank + 1
+
+    async def queue(self) -> List[Conversation]:
+        ids = await self.redis.zrange(keys.QUEUE, 0, 199)
+        found = [await self.get(cid) for cid in ids]
+        return [c for c in found if c is not None]
+
+    async def claim(self, cid: str, agent: str) -> bool:
+        """Queued -> agent, atomically: two agents cannot both own it."""
+        key = keys.conversation(cid)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(key)
+            state = await pipe.hget(key, "state")
+            if state != "queued":
+                await pipe.unwatch()
+                return False
+            pipe.multi()
+            pipe.hset(key, mapping={"state": "agent", "agent": agent, "updated_at": time.time()})
+            pipe.zrem(keys.QUEUE, cid)
+            pipe.sadd(keys.agent_conversations(agent), cid)
+            try:
+                await pipe.execute()
+            except Exception:  # WatchError: someone else changed it first
+                return False
+        await self.publish({"type": "queue", "conversation_id": cid})
+        return True
+
+    async def release(self, cid: str, agent: str, state: str, note: str = "") -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(keys.conversation(cid), mapping={
+            "state": state, "agent": "", "note": note, "updated_at": time.time()})
+        pipe.zrem(keys.QUEUE, cid)
+        pipe.srem(keys.agent_conversations(agent), cid)
+        await pipe.execute()
+        await self.publish({"type": "queue", "conversation_id": cid})
+
+    async def owned_by(self, agent: str) -> List[Conversation]:
+        ids = sorted(await self.redis.smembers(keys.agent_conversations(agent)))
+        found = [await self.get(cid) for cid in ids]
+        return [c for c in found if c is not None and c.state == "agent" and c.agent == agent]
+
+    async def mark_reassured(self, cid: str, interval: float) -> bool:
+        """True for the one hub process that should send the next "still here"."""
+        return bool(await self.redis.set(keys.still_here(cid), 1, nx=True, ex=max(1, int(interval))))
+
+    async def heartbeat(self, agent: str) -> None:
+        await self.redis.zadd(keys.AGENTS_ONLINE, {agent: time.time()})
+
+    async def agents_online(self, within: float) -> List[str]:
+        return await self.redis.zrangebyscore(keys.AGENTS_ONLINE, time.time() - within, "+inf")
+
+    async def publish(self, event: Dict[str, Any]) -> None:
+        await self.redis.publish(keys.EVENTS, json.dumps(event))

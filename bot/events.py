@@ -1,0 +1,76 @@
+"""Live events for agent consoles, through Redis pub/sub so that every hub process
+behind a load balancer shows the same queue.
+
+One listener task per process subscribes to keys.EVENTS and copies each event into
+the queue of every console connected to this process. It reconnects with backoff if
+Redis goes away. A console's queue is bounded: a console too slow to keep up loses
+old events, not the hub's memory (it reloads its view on the next event).
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any, Dict, Set
+
+from bot import keys
+
+log = logging.getLogger(__name__)
+CONSOLE_QUEUE_SIZE = 500
+
+
+class EventHub:
+    def __init__(self, redis) -> None:
+        self.redis = redis
+        self.consoles: Set[asyncio.Queue] = set()
+        self._task = None
+
+    def connect(self) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=CONSOLE_QUEUE_SIZE)
+        self.consoles.add(queue)
+        return queue
+
+    def disconnect(self, queue: asyncio.Queue) -> None:
+        self.consoles.discard(queue)
+
+    def _fan_out(self, event: Dict[str, Any]) -> None:
+        for queue in list(self.consoles):
+            if queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(event)
+
+    async def _listen(self) -> None:
+        delay = 0.5
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(keys.EVENTS)
+                delay = 0.5
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    try:
+                        self._fan_out(json.loads(message["data"]))
+                    except (TypeError, ValueError):
+                        log.warning("ignoring a malformed event on %s", keys.EVENTS)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis went away: retry with backoff
+                log.warning("event listener lost Redis (%s); retrying in %.1fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.close()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._listen())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._fan_out({"type": "shutdown"})  # consoles close their sockets
+        self.consoles.clear()

@@ -1,0 +1,47 @@
+"""Every Redis key the hub writes, in one place (the assistant's are in actions/keys.py).
+
+All start with "sr:", clear of Rasa's "rasatracker"/"rasalock" keys. Conversations and
+their transcripts expire CONVERSATION_TTL after the last activity; transcripts are
+capped at TRANSCRIPT_MAX entries; dedupe markers live DEDUPE_TTL.
+"""
+
+PREFIX = "sr"
+CONVERSATION_TTL = 30 * 24 * 3600
+TRANSCRIPT_MAX = 2000
+DEDUPE_TTL = 24 * 3600
+AGENT_SESSION_TTL = 12 * 3600
+
+QUEUE = f"{PREFIX}:queue"  # sorted set: conversation id, scored severity first then wait
+AGENTS_ONLINE = f"{PREFIX}:agents:online"  # sorted set: agent name -> last heartbeat
+EVENTS = f"{PREFIX}:events"  # pub/sub channel: console events for every hub process
+SOCKETIO_CHANNEL = f"{PREFIX}:socketio"  # python-socketio's Redis manager channel
+SECRET = f"{PREFIX}:hub:secret"  # shared signing secret when HUB_SECRET is unset
+
+
+def conversation(cid: str) -> str:
+    """Hash: state, channel, identity, language, packet, agent, timestamps."""
+    return f"{PREFIX}:conv:{cid}"
+
+
+def transcript(cid: str) -> str:
+    """Stream of every message in and out (customer, bot, agent, system)."""
+    return f"{PREFIX}:conv:{cid}:log"
+
+
+def seen(cid: str, message_id: str) -> str:
+    """Marker that an inbound message id was already handled (redeliveries)."""
+    return f"{PREFIX}:conv:{cid}:seen:{message_id}"
+
+
+def still_here(cid: str) -> str:
+    """Marker that a queued customer was reassured recently."""
+    return f"{PREFIX}:conv:{cid}:still_here"
+
+
+def agent_conversations(agent: str) -> str:
+    """Set of conversations an agent owns."""
+    return f"{PREFIX}:agent:{agent}:conversations"
+
+
+def agent_session(token: str) -> str:
+    return f"{PREFIX}:agent:session:{token}"

@@ -1,0 +1,51 @@
+"""POST /webhooks/rest/webhook: server-to-server chat, the same request and response
+shape as Rasa's REST channel, but routed through the hub so it obeys handoff.
+
+Request: {"sender": "...", "message": "...", "metadata": {...}}. Response: a list of
+{"recipient_id", "text"?, "buttons"?, "image"?}. Malformed requests get a 4xx with a
+JSON error and nothing is stored. REST cannot be pushed to: replies an agent sends
+later are kept in the transcript.
+"""
+
+import re
+
+from aiohttp import web
+
+from bot.agents import json_error, read_json
+from bot.appkeys import ROUTER, SETTINGS
+from bot.router import Inbound
+
+CHANNEL = "rest"
+SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@+-]{1,128}$")
+
+
+async def webhook(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    sender, message = body.get("sender"), body.get("message")
+    metadata = body.get("metadata") or {}
+    if not isinstance(sender, str) or not SENDER_RE.match(sender):
+        raise json_error(400, "'sender' must be 1-128 letters, digits or _.:@+-")
+    if not isinstance(message, str) or not message.strip():
+        raise json_error(400, "'message' must be a non-empty string")
+    if not isinstance(metadata, dict):
+        raise json_error(400, "'metadata' must be an object")
+    limit = request.app[SETTINGS].max_message_chars
+    if len(message) > limit:
+        raise json_error(413, f"'message' is longer than {limit} characters")
+    message_id = metadata.get("message_id")
+    replies = await request.app[ROUTER].handle(Inbound(
+        channel=CHANNEL, conversation_id=f"rest-{sender}", text=message.strip(),
+        identity={"rest_sender": sender},
+        message_id=message_id if isinstance(message_id, str) and message_id else ""))
+    return web.json_response([{"recipient_id": sender, **reply} for reply in replies])
+
+
+class RestChannel:
+    """Nothing to push to: the caller only hears replies within its own request."""
+
+    async def push(self, conversation_id, messages) -> None:
+        return None
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/webhooks/rest/webhook", webhook)

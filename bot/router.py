@@ -1,0 +1,180 @@
+"""Routes every customer message: to Rasa while the bot has the conversation, to the
+agents once it is queued or owned, and never loses a word when Rasa is away.
+
+Channels (widget, REST, Messenger) normalise what arrives into an `Inbound` and deliver
+what goes out; `push` reaches a customer outside a request (agent replies, reassurance).
+"""
+
+from dataclasses import dataclass, field
+import time
+from typing import Any, Dict, List, Optional, Protocol
+import uuid
+
+from bot.conversations import Conversation, ConversationStore
+from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.settings import Settings
+from bot.texts import Texts
+from nlu.text import looks_vietnamese
+
+FOLLOWUP_PAYLOADS = {"/followup_call": "call", "/followup_email": "email"}
+HANDBACK_MESSAGE = "/agent_handback"
+
+
+@dataclass
+class Inbound:
+    """One customer message, whatever channel it came from."""
+
+    channel: str
+    conversation_id: str
+    text: str
+    identity: Dict[str, Any] = field(default_factory=dict)
+    message_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.message_id = self.message_id or uuid.uuid4().hex
+
+
+class Channel(Protocol):
+    async def push(self, conversation_id: str, messages: List[Dict[str, Any]]) -> None: ...
+
+
+class Router:
+    def __init__(self, store: ConversationStore, rasa: RasaClient, texts: Texts,
+                 settings: Settings, channels: Optional[Dict[str, Channel]] = None) -> None:
+        self.store = store
+        self.rasa = rasa
+        self.texts = texts
+        self.settings = settings
+        self.channels: Dict[str, Channel] = channels or {}
+
+    async def handle(self, inbound: Inbound) -> List[Dict[str, Any]]:
+        """Process one customer message; returns the replies for this turn."""
+        cid = inbound.conversation_id
+        if not await self.store.first_time(cid, inbound.message_id):
+            return []  # a redelivery of something already handled
+        conv = await self.store.get_or_create(cid, inbound.channel, inbound.identity)
+        await self.store.log(cid, "customer", inbound.text, message_id=inbound.message_id)
+        if looks_vietnamese(inbound.text) and conv.language != "vi":
+            conv.language = "vi"
+            await self.store.update(cid, language="vi")
+        if conv.state == "closed":
+            conv.state = "bot"  # a new contact after a resolved case starts with the bot
+            await self.store.update(cid, state="bot")
+        if conv.state == "bot":
+            return await self._to_rasa(conv, inbound)
+        if conv.state == "queued":
+            return await self._while_queued(conv, inbound)
+        return []  # owned by an agent: the console shows it live
+
+    async def _to_rasa(self, conv: Conversation, inbound: Inbound) -> List[Dict[str, Any]]:
+        metadata = {"channel": conv.channel, "identity": inbound.identity,
+                    "message_id": inbound.message_id}
+        try:
+            replies = await self.rasa.send(conv.id, inbound.text, metadata)
+            if not replies:
+                raise RasaUnavailable("no reply (is the action server up?)")
+        except RasaUnavailable as error:
+            return await self._assistant_unavailable(conv, str(error))
+        return await self._relay(conv, replies)
+
+    async def _relay(self, conv: Conversation, replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        out, packet = [], None
+        for reply in replies:
+            custom = reply.get("custom") or {}
+            if isinstance(custom, dict) and "handoff" in custom:
+                packet = custom["handoff"]
+                continue
+            message = {k: reply[k] for k in ("text", "buttons", "image") if reply.get(k)}
+            if message:
+                out.append(message)
+                await self.store.log(conv.id, "bot", message.get("text", ""),
+                                     {k: v for k, v in message.items() if k != "text"})
+        if packet is not None:
+            conv.language = packet.get("language") or conv.language
+            out += await self._queue(conv, packet)
+        return out
+
+    async def _queue(self, conv: Conversation, packet: Dict[str, Any]) -> List[Dict[str, Any]]:
+        severity = (packet.get("severity") or {}).get("level", "medium")
+        position = await self.store.enqueue(conv.id, severity, packet, conv.language)
+        if await self.store.agents_online(self.settings.agent_online_seconds):
+            message = self.texts.message("queued", conv.language, position=position,
+                                         minutes=position * self.settings.minutes_per_case)
+        else:
+            message = {**self.texts.message("no_agent_online", conv.language),
+                       "buttons": self.texts.followup_buttons(conv.language)}
+        await self.store.log(conv.id, "bot", message["text"])
+        return [message]
+
+    async def _assistant_unavailable(self, conv: Conversation, why: str) -> List[Dict[str, Any]]:
+        """Rasa is away: apologise at once and queue for a person with what we have."""
+        transcript = await self.store.transcript(conv.id)
+        last = next((t["text"] for t in reversed(transcript) if t["from"] == "customer"), "")
+        packet = {
+            "conversation_id": conv.id, "channel": conv.channel, "language": conv.language,
+            "reason": "assistant_unavailable", "intents": [], "details": {}, "order": None,
+            "severity": {"level": "medium", "reasons": [f"assistant unavailable: {why}"]},
+            "remedies": [], "customer": {"identity": conv.identity},
+            "summary": {"en": f"The assistant did not answer ({why}). The customer's last "
+                              f"message: \"{last}\". See the transcript."},
+            "transcript": [{"from": t["from"], "text": t["text"], "at": t["at"]} for t in transcript],
+            "created_at": time.time(),
+        }
+        apology = self.texts.message("assistant_unavailable", conv.language)
+        await self.store.log(conv.id, "bot", apology["text"])
+        return [apology] + await self._queue(conv, packet)
+
+    async def _while_queued(self, conv: Conversation, inbound: Inbound) -> List[Dict[str, Any]]:
+        choice = FOLLOWUP_PAYLOADS.get(inbound.text.strip())
+        if choice:
+            await self.store.update(conv.id, followup=choice)
+            await self.store.publish({"type": "queue", "conversation_id": conv.id})
+            reply = self.texts.message(f"followup_{choice}", conv.language)
+        else:
+            position = await self.store.position(conv.id)
+            reply = {"text": self.texts.text("added_to_case", conv.language) + " " +
+                     self.texts.text("queued", conv.language, position=position,
+                                     minutes=position * self.settings.minutes_per_case)}
+        await self.store.log(conv.id, "bot", reply["text"])
+        return [reply]
+
+    # --- outside a customer's request: agents and reassurance ------------------------
+
+    async def push(self, conv: Conversation, messages: List[Dict[str, Any]], sender: str) -> None:
+        for message in messages:
+            await self.store.log(conv.id, sender, message.get("text", ""),
+                                 {k: v for k, v in message.items() if k != "text"})
+        channel = self.channels.get(conv.channel)
+        if channel is not None:
+            await channel.push(conv.id, messages)
+
+    async def agent_joined(self, conv: Conversation, agent: str) -> None:
+        await self.push(conv, [self.texts.message("agent_joined", conv.language, agent=agent)], "bot")
+
+    async def agent_reply(self, conv: Conversation, agent: str, text: str) -> None:
+        await self.push(conv, [{"text": text, "agent": agent}], "agent")
+
+    async def resolve(self, conv: Conversation, agent: str, note: str) -> None:
+        await self.store.release(conv.id, agent, "closed", note)
+        await self.push(conv, [self.texts.message("resolved", conv.language)], "bot")
+
+    async def hand_back(self, conv: Conversation, agent: str, note: str) -> None:
+        """Back to the bot, which recaps, thanks and asks the CSAT question."""
+        replies = await self.rasa.send(conv.id, HANDBACK_MESSAGE, {
+            "channel": conv.channel, "agent": agent, "note": note})
+        await self.store.release(conv.id, agent, "bot", note)
+        messages = [{k: r[k] for k in ("text", "buttons") if r.get(k)} for r in replies]
+        await self.push(conv, [m for m in messages if m], "bot")
+
+    async def reassure_waiting(self) -> int:
+        """Tell customers queued longer than STILL_HERE_AFTER that we are still here."""
+        sent = 0
+        now = time.time()
+        for position, conv in enumerate(await self.store.queue(), start=1):
+            if conv.state != "queued" or now - conv.queued_at < self.settings.still_here_after:
+                continue
+            if await self.store.mark_reassured(conv.id, self.settings.still_here_after):
+                await self.push(conv, [self.texts.message("still_here", conv.language,
+                                                          position=position)], "bot")
+                sent += 1
+        return sent

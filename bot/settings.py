@@ -1,0 +1,70 @@
+"""Hub settings, read from the environment once at start-up (never at import).
+
+| variable | default | meaning |
+| --- | --- | --- |
+| HUB_HOST / HUB_PORT | 127.0.0.1 / 8080 | where the hub listens |
+| REDIS_URL | redis://127.0.0.1:6379/0 | the one store |
+| RASA_URL | http://127.0.0.1:5005 | Rasa server (REST channel) |
+| RASA_TIMEOUT | 8 | seconds to wait for Rasa before apologising and queueing |
+| HUB_SECRET | shared random value kept in Redis | signs widget session ids and agent cookies |
+| HUB_AGENTS | demo agent `agent` / `recovery-demo` | `name:scrypt-hash,...` (make hash with `python -m bot.passwords`) |
+| MAX_MESSAGE_CHARS | 2000 | longest customer message accepted |
+| STILL_HERE_AFTER | 90 | seconds in the queue before a "still here" message (repeated each interval) |
+| MINUTES_PER_CASE | 4 | queue ETA estimate per conversation ahead |
+| AGENT_ONLINE_SECONDS | 60 | an agent counts as online this long after the console's last heartbeat |
+| HUB_PUBLIC_ORIGIN | (any same-host origin) | allowed Origin for the console WebSocket, e.g. https://shop.example |
+"""
+
+from dataclasses import dataclass, field
+import os
+from typing import Dict, Mapping, Optional
+
+# Demo agent "agent" with password "recovery-demo" (scrypt hash; see bot/passwords.py).
+DEMO_AGENTS = ("agent:scrypt$16384$8$1$4f0e1c5a2b9d7e3f6a8c0d2e4f6a8b0c$"
+               "f2ad971233a72c471b3728b56894d74df5ea675aa4e028ff5f9c0fff15f74a4a")
+DEMO_LOGIN = ("agent", "recovery-demo")  # printed by `make run`; set HUB_AGENTS in production
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout: float = 8.0
+    secret: Optional[str] = None
+    agents: Dict[str, str] = field(default_factory=dict)  # name -> password hash
+    max_message_chars: int = 2000
+    still_here_after: float = 90.0
+    minutes_per_case: int = 4
+    agent_online_seconds: float = 60.0
+    public_origin: Optional[str] = None
+    background_interval: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        return cls(
+            host=env.get("HUB_HOST", cls.host),
+            port=int(env.get("HUB_PORT", cls.port)),
+            redis_url=env.get("REDIS_URL", cls.redis_url),
+            rasa_url=env.get("RASA_URL", cls.rasa_url).rstrip("/"),
+            rasa_timeout=float(env.get("RASA_TIMEOUT", cls.rasa_timeout)),
+            secret=env.get("HUB_SECRET") or None,
+            agents=parse_agents(env.get("HUB_AGENTS") or DEMO_AGENTS),
+            max_message_chars=int(env.get("MAX_MESSAGE_CHARS", cls.max_message_chars)),
+            still_here_after=float(env.get("STILL_HERE_AFTER", cls.still_here_after)),
+            minutes_per_case=int(env.get("MINUTES_PER_CASE", cls.minutes_per_case)),
+            agent_online_seconds=float(env.get("AGENT_ONLINE_SECONDS", cls.agent_online_seconds)),
+            public_origin=env.get("HUB_PUBLIC_ORIGIN") or None,
+        )
+
+
+def parse_agents(spec: str) -> Dict[str, str]:
+    agents = {}
+    for entry in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, hashed = entry.partition(":")
+        if not name or not hashed.startswith("scrypt$"):
+            raise ValueError(f"HUB_AGENTS entry for {name or '?'!r} must be name:scrypt$... "
+                             "(make one with: python -m bot.passwords NAME)")
+        agents[name] = hashed
+    return agents

@@ -1,0 +1,106 @@
+"""The website widget's channel: socket.io speaking Rasa's socketio protocol, so the
+unmodified rasa-webchat widget works against the hub.
+
+Protocol: the widget sends `session_request {session_id}` on connect and keeps the id
+from `session_confirm`; it sends `user_uttered {message, customData, session_id}` and
+renders `bot_uttered` ({text}, {text, quick_replies}, {attachment}).
+
+Session ids are issued by the hub and signed (bot/passwords.py): a client presenting
+an id it was not issued gets a new conversation, never someone else's. Each
+conversation is a socket.io room, and the Redis client manager carries emits between
+hub processes, so an agent's reply reaches the customer whichever process they use.
+"""
+
+import logging
+import secrets
+from typing import Any, Dict, List
+
+import socketio
+
+from bot import keys
+from bot.passwords import sign, unsign
+from bot.router import Inbound, Router
+from bot.settings import Settings
+from bot.texts import Texts
+
+log = logging.getLogger(__name__)
+CHANNEL = "web"
+
+
+def to_widget(message: Dict[str, Any]) -> Dict[str, Any]:
+    """A hub/Rasa message in the shape rasa-webchat renders."""
+    out: Dict[str, Any] = {}
+    if message.get("text"):
+        out["text"] = message["text"]
+    if message.get("buttons"):
+        out["quick_replies"] = [{"content_type": "text", "title": b["title"], "payload": b["payload"]}
+                                for b in message["buttons"]]
+    if message.get("image"):
+        out["attachment"] = {"type": "image", "payload": {"src": message["image"]}}
+    return out
+
+
+class WidgetChannel:
+    """Created with the app (socket.io must be attached before start-up); bound to the
+    router and signing secret once those exist (bot/app.py services_ctx)."""
+
+    def __init__(self, settings: Settings, manager: socketio.AsyncManager = None) -> None:
+        self.settings = settings
+        self.secret = ""
+        self.router: Router = None
+        self.texts: Texts = None
+        self.sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
+                                        cors_allowed_origins=None,  # same origin only
+                                        logger=False, engineio_logger=False,
+                                        max_http_buffer_size=64 * 1024)
+        self.sio.on("session_request", self.session_request)
+        self.sio.on("user_uttered", self.user_uttered)
+
+    def bind(self, router: Router, secret: str, texts: Texts) -> None:
+        self.router, self.secret, self.texts = router, secret, texts
+
+    def attach(self, app) -> None:
+        self.sio.attach(app, socketio_path="socket.io")
+
+    def new_session(self) -> str:
+        return sign("w" + secrets.token_urlsafe(16), self.secret)
+
+    def conversation_of(self, session_id: Any):
+        return unsign(session_id, self.secret) if isinstance(session_id, str) else None
+
+    async def session_request(self, sid: str, data: Any) -> None:
+        offered = data.get("session_id") if isinstance(data, dict) else None
+        cid = self.conversation_of(offered)
+        session_id = offered if cid else self.new_session()
+        cid = cid or self.conversation_of(session_id)
+        await self.sio.save_session(sid, {"conversation_id": cid})
+        await self.sio.enter_room(sid, cid)
+        await self.sio.emit("session_confirm", session_id, room=sid)
+
+    async def user_uttered(self, sid: str, data: Any) -> None:
+        session = await self.sio.get_session(sid)
+        cid = session.get("conversation_id")
+        if not cid or not isinstance(data, dict) or not isinstance(data.get("message"), str):
+            return  # no confirmed session or not a message: nothing to route
+        text = data["message"].strip()
+        if not text:
+            return
+        if len(text) > self.settings.max_message_chars:
+            conv = await self.router.store.get(cid)
+            warning = self.texts.message("message_too_long", conv.language if conv else None,
+                                         length=len(text), limit=self.settings.max_message_chars)
+            await self.sio.emit("bot_uttered", warning, room=sid)
+            return
+        replies = await self.router.handle(Inbound(
+            channel=CHANNEL, conversation_id=cid, text=text, identity={"session": cid}))
+        await self.push(cid, replies)
+
+    async def push(self, conversation_id: str, messages: List[Dict[str, Any]]) -> None:
+        for message in messages:
+            shaped = to_widget(message)
+            if shaped:
+                await self.sio.emit("bot_uttered", shaped, room=conversation_id)
+
+
+def redis_manager(redis_url: str) -> socketio.AsyncRedisManager:
+    return socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)

@@ -1,0 +1,100 @@
+"""Hub fixtures: the real app (create_app) on a real port, against the session's real
+Redis and the really trained Rasa with its live action server."""
+
+import asyncio
+import contextlib
+import uuid
+
+import pytest
+import socketio
+
+from bot.app import create_app
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents
+
+
+def hub_settings(redis_url: str, rasa_url: str, **overrides) -> Settings:
+    values = dict(redis_url=redis_url, rasa_url=rasa_url, rasa_timeout=30.0,
+                  secret="test-secret", agents=parse_agents(DEMO_AGENTS),
+                  still_here_after=1.0, background_interval=0.3, agent_online_seconds=60.0)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def make_hub(aiohttp_client, redis_url, assistant):
+    async def make(**overrides):
+        settings = hub_settings(redis_url, overrides.pop("rasa_url", assistant.rasa_url), **overrides)
+        return await aiohttp_client(create_app(settings))
+    return make
+
+
+@pytest.fixture
+async def hub(make_hub):
+    # No agent counts as online unless a test says so.
+    return await make_hub(agent_online_seconds=0.001)
+
+
+async def login(client, name=DEMO_LOGIN[0], password=DEMO_LOGIN[1]):
+    response = await client.post("/api/agent/login", json={"name": name, "password": password})
+    assert response.status == 200, await response.text()
+    return response
+
+
+def rest_sender() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+class WidgetCustomer:
+    """A socket.io client speaking the rasa-webchat protocol (polling transport: the
+    websocket transport of python-socketio's client needs a newer aiohttp)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.received: asyncio.Queue = asyncio.Queue()
+        self.session_id = None
+        self.confirmed = asyncio.Event()
+        self.sio.on("bot_uttered", self._bot_uttered)
+        self.sio.on("session_confirm", self._confirm)
+
+    async def _bot_uttered(self, data):
+        await self.received.put(data)
+
+    async def _confirm(self, session_id):
+        self.session_id = session_id
+        self.confirmed.set()
+
+    async def connect(self, session_id=None):
+        await self.sio.connect(self.url, socketio_path="socket.io", transports=["polling"])
+        await self.sio.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(self.confirmed.wait(), 10)
+        return self.session_id
+
+    async def say(self, text):
+        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
+
+    async def next(self, timeout=30):
+        return await asyncio.wait_for(self.received.get(), timeout)
+
+    async def until(self, predicate, timeout=30):
+        """Messages up to and including the first that satisfies predicate."""
+        seen = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            message = await asyncio.wait_for(self.received.get(), max(left, 0.01))
+            seen.append(message)
+            if predicate(message):
+                return seen
+
+    async def close(self):
+        # A polling client's clean disconnect waits for the pending long-poll (the
+        # server's 25 s ping interval); tests close at once and cancel the loops.
+        eio = self.sio.eio
+        loops = [getattr(eio, "read_loop_task", None), getattr(eio, "write_loop_task", None)]
+        if self.sio.connected:
+            await eio.disconnect(abort=True)
+        for task in filter(None, loops):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

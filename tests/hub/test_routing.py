@@ -1,0 +1,242 @@
+"""Routing in each state, handoff, agents, hand-back, Rasa away, auth, bad input:
+the real hub against real Redis and the really trained Rasa + action server."""
+
+import asyncio
+import json
+
+from redis import asyncio as aioredis
+
+from bot import keys
+from bot.passwords import sign
+from scripts.stack import free_port
+from tests.hub.conftest import WidgetCustomer, login, rest_sender
+
+
+async def say(client, sender, message, **extra):
+    response = await client.post("/webhooks/rest/webhook",
+                                 json={"sender": sender, "message": message, **extra})
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+def texts(replies):
+    return " ".join(r.get("text", "") for r in replies)
+
+
+async def state_of(redis_url, cid):
+    redis = aioredis.from_url(redis_url, decode_responses=True)
+    try:
+        return await redis.hgetall(keys.conversation(cid)), await redis.xrange(keys.transcript(cid))
+    finally:
+        await redis.close()
+
+
+async def test_in_bot_state_messages_go_to_rasa_and_everything_is_transcribed(hub, redis_url):
+    sender = rest_sender()
+    replies = await say(hub, sender, "I was charged twice for my last purchase")
+    assert all(r["recipient_id"] == sender for r in replies)
+    assert "Which order" in texts(replies)
+    conv, log = await state_of(redis_url, f"rest-{sender}")
+    assert conv["state"] == "bot" and conv["channel"] == "rest"
+    assert [entry["from"] for _, entry in log][:2] == ["customer", "bot"]
+
+
+async def test_handoff_queues_with_the_packet_and_later_messages_go_to_agents(hub, redis_url):
+    sender = rest_sender()
+    await say(hub, sender, "I was charged twice for my last purchase")
+    replies = await say(hub, sender, "just put me through to a real person please")
+    assert "passing your conversation to a colleague" in texts(replies)
+    assert not any("custom" in r for r in replies)  # the packet is for agents, not customers
+    # Nobody online: say when, offer a call back or an email.
+    assert "isn't online right now" in texts(replies)
+    assert [b["payload"] for b in replies[-1]["buttons"]] == ["/followup_call", "/followup_email"]
+    cid = f"rest-{sender}"
+    conv, _ = await state_of(redis_url, cid)
+    packet = json.loads(conv["packet"])
+    assert conv["state"] == "queued" and packet["reason"] == "customer_asked"
+    assert packet["intents"] == ["complain_billing", "request_human"]
+
+    # Now the customer's messages go to the agents, not to Rasa.
+    more = await say(hub, sender, "hello? is anyone there")
+    assert "added that to your case" in texts(more) and "number" in texts(more)
+    followup = await say(hub, sender, "/followup_email")
+    assert "email you" in texts(followup)
+    conv, log = await state_of(redis_url, cid)
+    assert conv["followup"] == "email"
+    assert "hello? is anyone there" in [e["text"] for _, e in log]
+
+
+async def test_a_redelivered_message_is_handled_once(hub, redis_url):
+    sender = rest_sender()
+    first = await say(hub, sender, "hi", metadata={"message_id": "m-1"})
+    again = await say(hub, sender, "hi", metadata={"message_id": "m-1"})
+    assert first and again == []
+    _, log = await state_of(redis_url, f"rest-{sender}")
+    assert [e["text"] for _, e in log].count("hi") == 1
+
+
+async def test_rasa_away_means_an_apology_within_seconds_and_a_queue_place(make_hub, redis_url):
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there: Rasa is stopped
+    client = await make_hub(rasa_url=dead, rasa_timeout=2.0, agent_online_seconds=0.001)
+    sender = rest_sender()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    replies = await say(client, sender, "my parcel never arrived, order 1048213")
+    assert loop.time() - started < 5
+    assert "having trouble answering" in texts(replies) and "nothing you wrote is lost" in texts(replies)
+    conv, log = await state_of(redis_url, f"rest-{sender}")
+    packet = json.loads(conv["packet"])
+    assert conv["state"] == "queued" and packet["reason"] == "assistant_unavailable"
+    assert packet["transcript"][0]["text"] == "my parcel never arrived, order 1048213"
+    health = await client.get("/health")
+    assert (await health.json())["rasa"] == "down"
+
+
+async def test_the_agent_api_and_console_need_a_login(hub):
+    for method, path in [("GET", "/api/agent/queue"), ("GET", "/api/agent/conversations/x"),
+                         ("POST", "/api/agent/conversations/x/claim"),
+                         ("POST", "/api/agent/conversations/x/messages"),
+                         ("GET", "/api/agent/ws")]:
+        response = await hub.request(method, path)
+        assert response.status == 401, path
+    page = await hub.get("/agent", allow_redirects=False)
+    assert page.status == 302 and page.headers["Location"] == "/agent/login"
+    wrong = await hub.post("/api/agent/login", json={"name": "agent", "password": "guess"})
+    assert wrong.status == 401
+    forged = await hub.get("/api/agent/queue", cookies={"sr_agent": sign("made-up", "test-secret")})
+    assert forged.status == 401
+
+
+async def test_bad_input_gets_a_clear_4xx_and_nothing_is_stored(hub, redis_url):
+    cases = [
+        (b"{not json", 400), (json.dumps(["a list"]).encode(), 400),
+        (json.dumps({"message": "hi"}).encode(), 400),
+        (json.dumps({"sender": "a b/c", "message": "hi"}).encode(), 400),
+        (json.dumps({"sender": "ok1", "message": ""}).encode(), 400),
+        (json.dumps({"sender": "ok2", "message": "x" * 2001}).encode(), 413),
+        (json.dumps({"sender": "ok3", "message": "hi", "metadata": "nope"}).encode(), 400),
+    ]
+    for body, status in cases:
+        response = await hub.post("/webhooks/rest/webhook", data=body,
+                                  headers={"Content-Type": "application/json"})
+        assert response.status == status, body
+        assert "error" in await response.json()
+    for sender in ("ok1", "ok2", "ok3"):
+        conv, log = await state_of(redis_url, f"rest-{sender}")
+        assert conv == {} and log == []
+    await login(hub)
+    assert (await hub.get("/api/agent/conversations/rest-nobody")).status == 404
+    assert (await hub.post("/api/agent/conversations/rest-nobody/claim")).status == 404
+
+
+async def test_widget_customer_handoff_agent_reply_and_hand_back(make_hub, redis_url):
+    client = await make_hub(agent_online_seconds=60)
+    await login(client)
+    # The console is open: the agent is online and sees the queue live.
+    ws = await client.ws_connect("/api/agent/ws", headers={"Origin": str(client.make_url("")).rstrip("/")})
+    customer = WidgetCustomer(str(client.make_url("/")))
+    session_id = await customer.connect()
+    try:
+        await customer.say("the glass set arrived smashed, order 2207718")
+        offer = await customer.until(lambda m: "quick_replies" in m)
+        assert any("2207718" in m.get("text", "") for m in offer)
+        await customer.say("/request_human")
+        queued = await customer.until(lambda m: "number 1 in line" in m.get("text", "")
+                                      or "in line" in m.get("text", ""))
+        assert any("passing your conversation" in m.get("text", "") for m in queued)
+
+        cid = session_id.rpartition(".")[0]
+        event = await asyncio.wait_for(ws.receive_json(), 10)
+        while event.get("type") != "queue":
+            event = await asyncio.wait_for(ws.receive_json(), 10)
+        listing = await (await client.get("/api/agent/queue")).json()
+        assert cid in [c["id"] for c in listing["queue"]]
+        detail = await (await client.get(f"/api/agent/conversations/{cid}")).json()
+        assert detail["packet"]["order"]["order_id"] == "2207718"
+        assert detail["transcript"][0]["text"] == "the glass set arrived smashed, order 2207718"
+
+        assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 200
+        assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 409
+        joined = await customer.next()
+        assert "from our team has joined" in joined["text"]
+        await client.post(f"/api/agent/conversations/{cid}/messages",
+                          json={"text": "Hi, I'm sending a new set today by express."})
+        reply = await customer.next()
+        assert reply["text"] == "Hi, I'm sending a new set today by express."
+
+        response = await client.post(f"/api/agent/conversations/{cid}/handback",
+                                     json={"note": "a new glass set goes out today by express"})
+        assert response.status == 200, await response.text()
+        recap = await customer.until(lambda m: len(m.get("quick_replies", [])) == 5)
+        assert "To recap: a new glass set goes out today by express" in recap[0]["text"]
+        conv, _ = await state_of(redis_url, cid)
+        assert conv["state"] == "bot"
+    finally:
+        await customer.close()
+        await ws.close()
+
+
+async def test_a_forged_or_foreign_session_id_starts_a_new_conversation(hub):
+    owner = WidgetCustomer(str(hub.make_url("/")))
+    owner_session = await owner.connect()
+    cid = owner_session.rpartition(".")[0]
+    intruders = []
+    try:
+        for forged in (cid, cid + ".AAAAAAAAAAAAAAAAAAAAAAAA", sign(cid, "another-secret"), 42):
+            intruder = WidgetCustomer(str(hub.make_url("/")))
+            intruders.append(intruder)
+            issued = await intruder.connect(session_id=forged)
+            assert issued != owner_session and issued.rpartition(".")[0] != cid
+        # The owner's replies never reach anyone else.
+        await owner.say("hello")
+        await owner.next()
+        await asyncio.sleep(0.5)
+        assert all(i.received.empty() for i in intruders)
+    finally:
+        await owner.close()
+        for intruder in intruders:
+            await intruder.close()
+
+
+async def test_a_reload_keeps_the_same_conversation(hub, redis_url):
+    first = WidgetCustomer(str(hub.make_url("/")))
+    session_id = await first.connect()
+    await first.say("hi")
+    await first.next()
+    await first.close()
+    again = WidgetCustomer(str(hub.make_url("/")))
+    try:
+        assert await again.connect(session_id=session_id) == session_id
+        await again.say("my parcel is late")
+        await again.next()
+        _, log = await state_of(redis_url, session_id.rpartition(".")[0])
+        assert [e["text"] for _, e in log if e["from"] == "customer"] == ["hi", "my parcel is late"]
+    finally:
+        await again.close()
+
+
+async def test_waiting_customers_hear_we_are_still_here(make_hub):
+    client = await make_hub(agent_online_seconds=0.001, still_here_after=1.0)
+    customer = WidgetCustomer(str(client.make_url("/")))
+    await customer.connect()
+    try:
+        await customer.say("/request_human")
+        await customer.until(lambda m: "isn't online" in m.get("text", ""))
+        still = await customer.until(lambda m: "Still here with you" in m.get("text", ""), timeout=10)
+        assert "number" in still[-1]["text"]
+    finally:
+        await customer.close()
+
+
+async def test_the_console_socket_refuses_another_origin(hub):
+    await login(hub)
+    response = await hub.get("/api/agent/ws", headers={
+        "Origin": "https://evil.example", "Connection": "Upgrade", "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    assert response.status == 403
+
+
+async def test_health_reports_its_dependencies(hub):
+    response = await hub.get("/health")
+    assert response.status == 200
+    assert await response.json() == {"hub": "ok", "redis": "ok", "rasa": "ok"}
