@@ -6,6 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/service-recovery.tar.gz
+WEBCHAT := bot/static/vendor/webchat.js
 TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/shop/*') $(wildcard nlu/*.py)
 
 export PYTHONPATH := $(CURDIR)
@@ -13,15 +14,21 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run shell test check validate pytest rasa-test eval-external compare-pipelines clean
+.PHONY: help setup browser train run hub shell test check validate pytest rasa-test eval-external compare-pipelines clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed ## create .venv (Python 3.10) and install pinned dependencies
+setup: $(VENV)/.installed $(WEBCHAT) ## create .venv (Python 3.10), install pinned dependencies and the chat widget
 
 $(VENV)/.installed: requirements.txt constraints.txt scripts/setup_venv.sh
 	scripts/setup_venv.sh
+
+$(WEBCHAT): scripts/install_webchat.sh
+	scripts/install_webchat.sh
+
+browser: ## Debian's chromium for the browser test (installed with apt-get when missing)
+	@command -v chromium >/dev/null || scripts/install_chromium.sh
 
 train: setup $(MODEL) ## train the model, only if data, domain, config or NLU code changed
 
@@ -30,13 +37,16 @@ $(MODEL): $(TRAINING_FILES)
 	$(RASA) train --fixed-model-name service-recovery --out models
 	@touch $(MODEL)
 
-run: train ## run Redis + action server + Rasa and print where to talk to them
+run: train ## run Redis + action server + Rasa + hub and print the URLs to open
 	$(PY) scripts/stack.py
+
+hub: setup ## run only the hub (python -m bot), against RASA_URL and REDIS_URL
+	$(PY) -m bot
 
 shell: train ## chat in the terminal (needs `make run` in another terminal for the actions)
 	ACTION_PORT=5055 $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
-test: setup check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest, external NLU report
+test: setup browser check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser), external NLU report
 
 check: setup ## playbook and training-data validation
 	$(PY) -m actions.playbook
@@ -47,7 +57,7 @@ validate: check
 rasa-test: train ## conversation tests (tests/test_*.yml), failing on any wrong prediction
 	$(RASA) test core --model $(MODEL) --stories tests/ --e2e --fail-on-prediction-errors --out results/core
 
-pytest: train ## action tests against a real Redis; REST conversations against real Rasa
+pytest: train browser ## actions against real Redis; REST, hub and browser tests against real Rasa
 	$(PY) -m pytest
 
 eval-external: train ## report (not gate) NLU figures on ../shared/eval/external.jsonl

