@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Protocol
 import uuid
 
 from bot.conversations import Conversation, ConversationStore
+from bot.hours import local_now, parse_hours, reply_by
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
 from bot.texts import Texts
@@ -101,7 +102,10 @@ class Router:
             message = self.texts.message("queued", conv.language, position=position,
                                          minutes=position * self.settings.minutes_per_case)
         else:
-            message = {**self.texts.message("no_agent_online", conv.language),
+            when = reply_by(local_now(self.settings.support_utc_offset),
+                            parse_hours(self.settings.support_hours),
+                            self.settings.minutes_per_case * max(position, 1) + 30, conv.language)
+            message = {**self.texts.message("no_agent_online", conv.language, reply_by=when),
                        "buttons": self.texts.followup_buttons(conv.language)}
         await self.store.log(conv.id, "bot", message["text"])
         return [message]

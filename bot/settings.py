@@ -13,6 +13,8 @@
 | MINUTES_PER_CASE | 4 | queue ETA estimate per conversation ahead |
 | AGENT_ONLINE_SECONDS | 60 | an agent counts as online this long after the console's last heartbeat |
 | HUB_PUBLIC_ORIGIN | (any same-host origin) | allowed Origin for the console WebSocket, e.g. https://shop.example |
+| SUPPORT_HOURS | 08:00-22:00 | when the human team works (local time), for "someone will reply by ..." |
+| SUPPORT_UTC_OFFSET | 7 | the team's time zone, hours from UTC (Vietnam: 7) |
 """
 
 from dataclasses import dataclass, field
@@ -39,6 +41,8 @@ class Settings:
     minutes_per_case: int = 4
     agent_online_seconds: float = 60.0
     public_origin: Optional[str] = None
+    support_hours: str = "08:00-22:00"
+    support_utc_offset: float = 7.0
     background_interval: float = 5.0
 
     @classmethod
@@ -56,6 +60,8 @@ class Settings:
             minutes_per_case=int(env.get("MINUTES_PER_CASE", cls.minutes_per_case)),
             agent_online_seconds=float(env.get("AGENT_ONLINE_SECONDS", cls.agent_online_seconds)),
             public_origin=env.get("HUB_PUBLIC_ORIGIN") or None,
+            support_hours=env.get("SUPPORT_HOURS", cls.support_hours),
+            support_utc_offset=float(env.get("SUPPORT_UTC_OFFSET", cls.support_utc_offset)),
         )
 
 

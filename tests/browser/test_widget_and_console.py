@@ -68,6 +68,14 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             await console.click("#claim")
             await expect(console.locator("#conv-meta")).to_contain_text("agent")
 
+            # What a customer writes is shown as text in the console, never as HTML.
+            hostile = '<img src=x onerror="window.pwned=1"> is it on its way?'
+            await box.fill(hostile)
+            await box.press("Enter")
+            await expect(console.locator("#transcript")).to_contain_text(hostile)
+            assert await console.locator("#transcript img").count() == 0
+            assert await console.evaluate("typeof window.pwned") == "undefined"
+
             # The agent replies; the customer sees it live.
             await console.fill("#reply-text", "So sorry about that! A new set goes out today by express.")
             await console.click("#reply button[type=submit]")

@@ -48,7 +48,7 @@ async def test_handoff_queues_with_the_packet_and_later_messages_go_to_agents(hu
     assert "passing your conversation to a colleague" in texts(replies)
     assert not any("custom" in r for r in replies)  # the packet is for agents, not customers
     # Nobody online: say when, offer a call back or an email.
-    assert "isn't online right now" in texts(replies)
+    assert "isn't online right now" in texts(replies) and "will reply by" in texts(replies)
     assert [b["payload"] for b in replies[-1]["buttons"]] == ["/followup_call", "/followup_email"]
     cid = f"rest-{sender}"
     conv, _ = await state_of(redis_url, cid)

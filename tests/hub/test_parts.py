@@ -1,0 +1,67 @@
+"""The hub's pure parts: opening hours, signing, passwords, message shapes, settings."""
+
+from datetime import datetime
+
+import pytest
+
+from bot.hours import parse_hours, reply_by
+from bot.passwords import check_password, hash_password, sign, unsign
+from bot.settings import Settings, parse_agents
+from bot.texts import Texts
+from bot.widget import to_widget
+
+HOURS = parse_hours("08:00-22:00")
+
+
+def test_reply_by_within_hours_is_later_today():
+    assert reply_by(datetime(2026, 11, 22, 14, 0), HOURS, 34, "en") == "14:34 today"
+    assert reply_by(datetime(2026, 11, 22, 14, 0), HOURS, 34, "vi") == "14:34 hôm nay"
+
+
+def test_reply_by_outside_hours_is_the_next_opening():
+    assert reply_by(datetime(2026, 11, 22, 6, 0), HOURS, 30, "en") == "08:00 today"
+    assert reply_by(datetime(2026, 11, 22, 23, 0), HOURS, 30, "en") == "08:00 tomorrow"
+
+
+def test_signed_ids_reject_tampering_and_other_secrets():
+    token = sign("w123", "s1")
+    assert unsign(token, "s1") == "w123"
+    assert unsign(token, "s2") is None
+    assert unsign(token[:-1] + ("A" if token[-1] != "A" else "B"), "s1") is None
+    assert unsign("w123", "s1") is None and unsign(None, "s1") is None
+
+
+def test_passwords_are_stored_hashed_and_checked():
+    hashed = hash_password("correct horse")
+    assert "correct horse" not in hashed and hashed.startswith("scrypt$")
+    assert check_password("correct horse", hashed) and not check_password("wrong", hashed)
+    assert not check_password("x", "garbage")
+
+
+def test_agent_configuration_must_hold_hashes_not_passwords():
+    assert list(parse_agents("lan:" + hash_password("pw"))) == ["lan"]
+    with pytest.raises(ValueError, match="must be name:scrypt"):
+        parse_agents("lan:plaintext")
+
+
+def test_settings_come_from_the_environment():
+    settings = Settings.from_env({"HUB_PORT": "9000", "RASA_URL": "http://rasa:5005/",
+                                  "MAX_MESSAGE_CHARS": "500"})
+    assert settings.port == 9000 and settings.rasa_url == "http://rasa:5005"
+    assert settings.max_message_chars == 500 and "agent" in settings.agents
+
+
+def test_buttons_become_quick_replies_for_the_widget():
+    shaped = to_widget({"text": "Pick one", "buttons": [{"title": "Refund", "payload": "/x"}]})
+    assert shaped == {"text": "Pick one", "quick_replies": [
+        {"content_type": "text", "title": "Refund", "payload": "/x"}]}
+
+
+def test_every_hub_message_exists_in_both_languages():
+    texts = Texts()
+    for key in texts.messages:
+        if key != "followup_buttons":
+            assert texts.text(key, "vi", position=1, minutes=4, agent="A", length=1, limit=2,
+                              reply_by="08:00") != texts.text(key, "en", position=1, minutes=4,
+                                                               agent="A", length=1, limit=2,
+                                                               reply_by="08:00")
