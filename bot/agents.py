@@ -30,6 +30,7 @@ from bot import keys
 from bot.appkeys import EVENTS, REDIS, ROUTER, SECRET, SETTINGS, STORE
 from bot.passwords import check_password, sign, unsign
 from bot.rasa_client import RasaUnavailable
+from bot.router import Undeliverable
 
 COOKIE = "sr_agent"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -112,8 +113,10 @@ async def conversation(request: web.Request) -> web.Response:
     await current_agent(request)
     conv = await _conversation(request)
     transcript = await request.app[STORE].transcript(conv.id)
+    window = getattr(request.app[ROUTER].channels.get(conv.channel), "window", None)
     return web.json_response({**conv.summary(), "identity": conv.identity, "packet": conv.packet,
-                              "note": conv.note, "transcript": transcript})
+                              "note": conv.note, "transcript": transcript,
+                              "window": await window(conv.id) if window else None})
 
 
 async def claim(request: web.Request) -> web.Response:
@@ -149,7 +152,10 @@ async def _text_field(request: web.Request, name: str, required: bool) -> str:
 async def send_message(request: web.Request) -> web.Response:
     agent, conv = await _owned(request)
     text = await _text_field(request, "text", required=True)
-    await request.app[ROUTER].agent_reply(conv, agent, text)
+    try:
+        await request.app[ROUTER].agent_reply(conv, agent, text)
+    except Undeliverable as error:
+        raise json_error(409, str(error))
     return web.json_response({"ok": True})
 
 
@@ -167,6 +173,8 @@ async def hand_back(request: web.Request) -> web.Response:
         await request.app[ROUTER].hand_back(conv, agent, note)
     except RasaUnavailable as error:
         raise json_error(502, f"the assistant is not answering ({error}); the conversation stays with you")
+    except Undeliverable as error:
+        raise json_error(409, str(error))
     return web.json_response({"ok": True, "state": "bot"})
 
 

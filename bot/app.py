@@ -17,7 +17,8 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot import agents, keys, rest
-from bot.appkeys import EVENTS, HTTP, REDIS, ROUTER, SECRET, SETTINGS, STORE, TEXTS, WIDGET
+from bot.appkeys import EVENTS, HTTP, MESSENGER, REDIS, ROUTER, SECRET, SETTINGS, STORE, TEXTS, WIDGET
+from bot.messenger import GraphClient, MessengerChannel, channel_off
 from bot.conversations import ConversationStore
 from bot.events import EventHub
 from bot.rasa_client import RasaClient
@@ -72,6 +73,17 @@ async def services_ctx(app: web.Application):
                          app[TEXTS], settings,
                          channels={"web": app[WIDGET], "rest": rest.RestChannel()})
     app[WIDGET].bind(app[ROUTER], app[SECRET], app[TEXTS])
+    messenger = None
+    if settings.messenger_enabled:
+        messenger = MessengerChannel(settings.fb_verify_token, settings.fb_app_secret,
+                                     GraphClient(http, settings.fb_graph_url, settings.fb_page_token),
+                                     app[ROUTER], app[TEXTS])
+        app[ROUTER].channels["messenger"] = messenger
+        log.info("Messenger channel on (Graph API at %s)", settings.fb_graph_url)
+    else:
+        log.warning("Messenger channel off: set FB_VERIFY_TOKEN, FB_APP_SECRET and "
+                    "FB_PAGE_ACCESS_TOKEN to connect a Facebook Page")
+    app[MESSENGER] = messenger
     hub = EventHub(app[REDIS])
     app[EVENTS] = hub
     hub.start()
@@ -80,6 +92,8 @@ async def services_ctx(app: web.Application):
     reassurance.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await reassurance
+    if messenger is not None:
+        await messenger.drain()
     await hub.stop()
     await http.close()
 
@@ -103,6 +117,13 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if redis_ok else 503)
 
 
+async def facebook_webhook(request: web.Request) -> web.StreamResponse:
+    channel = request.app[MESSENGER]
+    if channel is None:
+        return await channel_off(request)
+    return await (channel.verify(request) if request.method == "GET" else channel.receive(request))
+
+
 async def shop_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "shop.html")
 
@@ -117,6 +138,8 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/", shop_page)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)
+    app.router.add_route("GET", "/webhooks/facebook/webhook", facebook_webhook)
+    app.router.add_route("POST", "/webhooks/facebook/webhook", facebook_webhook)
     rest.add_routes(app)
     agents.add_routes(app)
     return app

@@ -18,3 +18,4 @@ TEXTS = web.AppKey("texts", Texts)
 EVENTS = web.AppKey("events", EventHub)
 SECRET = web.AppKey("secret", str)
 WIDGET = web.AppKey("widget", object)
+MESSENGER = web.AppKey("messenger", object)  # the MessengerChannel, or None when off

@@ -96,16 +96,21 @@ class ConversationStore:
 
     async def log(self, cid: str, sender: str, text: str = "", data: Optional[Dict] = None,
                   message_id: str = "") -> Dict[str, Any]:
+        now = time.time()
         entry = {"from": sender, "text": text or "", "data": json.dumps(data or {}),
-                 "message_id": message_id, "at": f"{time.time():.3f}"}
+                 "message_id": message_id, "at": f"{now:.3f}"}
         pipe = self.redis.pipeline(transaction=True)
         pipe.xadd(keys.transcript(cid), entry, maxlen=keys.TRANSCRIPT_MAX, approximate=True)
         pipe.expire(keys.transcript(cid), keys.CONVERSATION_TTL)
-        pipe.hset(keys.conversation(cid), "updated_at", time.time())
+        pipe.hset(keys.conversation(cid), mapping={"updated_at": now, **(
+            {"last_customer_at": now} if sender == "customer" else {})})
         await pipe.execute()
         await self.publish({"type": "message", "conversation_id": cid,
                             "message": {**entry, "data": data or {}}})
         return entry
+
+    async def last_customer_at(self, cid: str) -> float:
+        return float(await self.redis.hget(keys.conversation(cid), "last_customer_at") or 0)
 
     async def transcript(self, cid: str) -> List[Dict[str, Any]]:
         rows = await self.redis.xrange(keys.transcript(cid))

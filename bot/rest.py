@@ -43,7 +43,7 @@ async def webhook(request: web.Request) -> web.Response:
 class RestChannel:
     """Nothing to push to: the caller only hears replies within its own request."""
 
-    async def push(self, conversation_id, messages) -> None:
+    async def push(self, conversation_id, messages, sender="bot") -> None:
         return None
 
 

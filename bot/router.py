@@ -35,8 +35,13 @@ class Inbound:
         self.message_id = self.message_id or uuid.uuid4().hex
 
 
+class Undeliverable(Exception):
+    """The channel may not carry this message now (e.g. Messenger's 24-hour rule)."""
+
+
 class Channel(Protocol):
-    async def push(self, conversation_id: str, messages: List[Dict[str, Any]]) -> None: ...
+    async def push(self, conversation_id: str, messages: List[Dict[str, Any]],
+                   sender: str = "bot") -> None: ...
 
 
 class Router:
@@ -145,25 +150,39 @@ class Router:
     # --- outside a customer's request: agents and reassurance ------------------------
 
     async def push(self, conv: Conversation, messages: List[Dict[str, Any]], sender: str) -> None:
+        """Deliver first (a channel may refuse: Undeliverable), then transcribe."""
+        channel = self.channels.get(conv.channel)
+        if channel is not None:
+            await channel.push(conv.id, messages, sender)
         for message in messages:
             await self.store.log(conv.id, sender, message.get("text", ""),
                                  {k: v for k, v in message.items() if k != "text"})
-        channel = self.channels.get(conv.channel)
-        if channel is not None:
-            await channel.push(conv.id, messages)
+
+    async def may_push(self, conv: Conversation, sender: str) -> bool:
+        allows = getattr(self.channels.get(conv.channel), "allows", None)
+        return True if allows is None else await allows(conv.id, sender)
+
+    async def _courtesy(self, conv: Conversation, message: Dict[str, Any]) -> None:
+        """A notice the customer should get if the channel allows it now."""
+        try:
+            await self.push(conv, [message], "bot")
+        except Undeliverable:
+            await self.store.log(conv.id, "system", f"not delivered: {message.get('text', '')}")
 
     async def agent_joined(self, conv: Conversation, agent: str) -> None:
-        await self.push(conv, [self.texts.message("agent_joined", conv.language, agent=agent)], "bot")
+        await self._courtesy(conv, self.texts.message("agent_joined", conv.language, agent=agent))
 
     async def agent_reply(self, conv: Conversation, agent: str, text: str) -> None:
         await self.push(conv, [{"text": text, "agent": agent}], "agent")
 
     async def resolve(self, conv: Conversation, agent: str, note: str) -> None:
         await self.store.release(conv.id, agent, "closed", note)
-        await self.push(conv, [self.texts.message("resolved", conv.language)], "bot")
+        await self._courtesy(conv, self.texts.message("resolved", conv.language))
 
     async def hand_back(self, conv: Conversation, agent: str, note: str) -> None:
         """Back to the bot, which recaps, thanks and asks the CSAT question."""
+        if not await self.may_push(conv, "bot"):
+            raise Undeliverable("the bot may not write to this customer any more; resolve it instead")
         replies = await self.rasa.send(conv.id, HANDBACK_MESSAGE, {
             "channel": conv.channel, "agent": agent, "note": note})
         await self.store.release(conv.id, agent, "bot", note)
@@ -176,6 +195,8 @@ class Router:
         now = time.time()
         for position, conv in enumerate(await self.store.queue(), start=1):
             if conv.state != "queued" or now - conv.queued_at < self.settings.still_here_after:
+                continue
+            if not await self.may_push(conv, "bot"):
                 continue
             if await self.store.mark_reassured(conv.id, self.settings.still_here_after):
                 await self.push(conv, [self.texts.message("still_here", conv.language,

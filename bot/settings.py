@@ -15,6 +15,8 @@
 | HUB_PUBLIC_ORIGIN | (any same-host origin) | allowed Origin for the console WebSocket, e.g. https://shop.example |
 | SUPPORT_HOURS | 08:00-22:00 | when the human team works (local time), for "someone will reply by ..." |
 | SUPPORT_UTC_OFFSET | 7 | the team's time zone, hours from UTC (Vietnam: 7) |
+| FB_VERIFY_TOKEN, FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN | unset: Messenger off | the Facebook Page's webhook verify token, app secret and page access token |
+| FB_GRAPH_URL | https://graph.facebook.com/v19.0 | Graph API base (tests point it at a local fake) |
 """
 
 from dataclasses import dataclass, field
@@ -43,7 +45,15 @@ class Settings:
     public_origin: Optional[str] = None
     support_hours: str = "08:00-22:00"
     support_utc_offset: float = 7.0
+    fb_verify_token: str = ""
+    fb_app_secret: str = ""
+    fb_page_token: str = ""
+    fb_graph_url: str = "https://graph.facebook.com/v19.0"
     background_interval: float = 5.0
+
+    @property
+    def messenger_enabled(self) -> bool:
+        return bool(self.fb_verify_token and self.fb_app_secret and self.fb_page_token)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -62,6 +72,10 @@ class Settings:
             public_origin=env.get("HUB_PUBLIC_ORIGIN") or None,
             support_hours=env.get("SUPPORT_HOURS", cls.support_hours),
             support_utc_offset=float(env.get("SUPPORT_UTC_OFFSET", cls.support_utc_offset)),
+            fb_verify_token=env.get("FB_VERIFY_TOKEN", ""),
+            fb_app_secret=env.get("FB_APP_SECRET", ""),
+            fb_page_token=env.get("FB_PAGE_ACCESS_TOKEN", ""),
+            fb_graph_url=env.get("FB_GRAPH_URL", cls.fb_graph_url),
         )
 
 

@@ -95,7 +95,8 @@ class WidgetChannel:
             channel=CHANNEL, conversation_id=cid, text=text, identity={"session": cid}))
         await self.push(cid, replies)
 
-    async def push(self, conversation_id: str, messages: List[Dict[str, Any]]) -> None:
+    async def push(self, conversation_id: str, messages: List[Dict[str, Any]],
+                   sender: str = "bot") -> None:
         for message in messages:
             shaped = to_widget(message)
             if shaped:

@@ -98,7 +98,16 @@ async function open(id) {
   $("empty").hidden = true;
   $("detail").hidden = false;
   $("conv-title").textContent = `Conversation ${conv.id}`;
-  $("conv-meta").textContent = `${conv.state}${conv.agent ? " · " + conv.agent : ""} · ${conv.channel} · ${conv.language}`;
+  let window24 = "";
+  if (conv.window) {
+    const until = (t) => (t ? new Date(t * 1000).toLocaleString() : "");
+    window24 = {
+      open: ` · Messenger window open until ${until(conv.window.response_until)}`,
+      human_agent_only: ` · Messenger: 24 h passed, agent replies (HUMAN_AGENT) until ${until(conv.window.human_agent_until)}`,
+      closed: " · Messenger window closed: no replies possible",
+    }[conv.window.state];
+  }
+  $("conv-meta").textContent = `${conv.state}${conv.agent ? " · " + conv.agent : ""} · ${conv.channel} · ${conv.language}${window24}`;
   $("claim").disabled = conv.state !== "queued";
   const mine = conv.state === "agent" && conv.agent === me;
   for (const button of ["handback", "resolve"]) $(button).disabled = !mine;

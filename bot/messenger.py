@@ -1,0 +1,294 @@
+"""Facebook Messenger channel, as Meta specifies it.
+
+Webhook:
+- GET: subscription verification (hub.mode, hub.verify_token, hub.challenge); a wrong
+  token is 403.
+- POST: the raw body's X-Hub-Signature-256 (HMAC-SHA256 with the app secret) is checked
+  in constant time before anything else; missing or wrong is 403 and nothing is done.
+  Every entry and every messaging event of a batch is handled: text, quick-reply
+  payloads, postbacks (buttons, Get Started) and attachments (acknowledged: the bot
+  says what it can take); echoes, deliveries and reads are ignored. The answer is 200
+  at once; the work goes on in the background, so Meta never retries for our slowness.
+  A message id (mid) seen before is processed once (the router's de-duplication).
+
+Send API: /me/messages with the page token, through an async client with timeouts and
+retries on 5xx and 429. Buttons become quick replies (at most 13, titles of at most 20
+characters); text over 640 characters is split at word boundaries, never cut. A typing
+indicator shows while Rasa works, and the message is marked seen on receipt.
+
+The 24-hour rule: inside 24 h of the customer's last message a normal RESPONSE; after
+that only a human agent may write, with the HUMAN_AGENT tag, for up to 7 days; the bot
+never writes outside the 24 h window.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from typing import Any, Callable, Dict, List, Optional, Set
+
+import aiohttp
+from aiohttp import web
+
+from bot.router import Inbound, Router, Undeliverable
+from bot.texts import Texts
+
+log = logging.getLogger(__name__)
+CHANNEL = "messenger"
+TEXT_LIMIT = 640
+QUICK_REPLY_LIMIT = 13
+TITLE_LIMIT = 20
+RESPONSE_WINDOW = 24 * 3600
+HUMAN_AGENT_WINDOW = 7 * 24 * 3600
+MAX_BODY = 1024 * 1024
+GET_STARTED = "GET_STARTED"
+
+
+class WindowClosed(Undeliverable):
+    """Messenger does not allow this message now (see the 24-hour rule)."""
+
+
+def conversation_id(psid: str) -> str:
+    return f"fb-{psid}"
+
+
+def valid_signature(body: bytes, header: Optional[str], app_secret: str) -> bool:
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header[len("sha256="):])
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
+    """Pieces of at most `limit` characters, broken at spaces, never inside a word
+    (a single word longer than the limit is the only thing ever broken)."""
+    pieces, current = [], ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        while len(word) > limit:
+            pieces.append(word[:limit])
+            word = word[limit:]
+        current = word
+    if current:
+        pieces.append(current)
+    return pieces or [""]
+
+
+def short_title(title: str) -> str:
+    if len(title) <= TITLE_LIMIT:
+        return title
+    cut = title[: TITLE_LIMIT - 1].rsplit(" ", 1)[0].rstrip(" +,-")
+    return (cut or title[: TITLE_LIMIT - 1]) + "…"
+
+
+def to_messenger(message: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """A hub/Rasa message as Messenger message objects."""
+    out: List[Dict[str, Any]] = []
+    text = message.get("text") or ""
+    buttons = message.get("buttons") or []
+    if message.get("image"):
+        out.append({"attachment": {"type": "image", "payload": {"url": message["image"],
+                                                                  "is_reusable": True}}})
+    if text:
+        out += [{"text": piece} for piece in split_text(text)]
+    if buttons:
+        if not out or "text" not in out[-1]:
+            out.append({"text": "…"})
+        out[-1]["quick_replies"] = [
+            {"content_type": "text", "title": short_title(b["title"]), "payload": b["payload"][:1000]}
+            for b in buttons[:QUICK_REPLY_LIMIT]]
+    return out
+
+
+def events_of(body: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Every messaging event of every entry (standby events included as such)."""
+    found = []
+    for entry in body.get("entry") or []:
+        if not isinstance(entry, dict):
+            continue
+        for key in ("messaging", "standby"):
+            for event in entry.get(key) or []:
+                if isinstance(event, dict):
+                    found.append({**event, "_kind": key})
+    return found
+
+
+class GraphClient:
+    """The Send API, with timeouts and retries on 5xx and 429."""
+
+    def __init__(self, session: aiohttp.ClientSession, graph_url: str, page_token: str,
+                 attempts: int = 3, backoff: float = 0.5) -> None:
+        self.session = session
+        self.url = f"{graph_url.rstrip('/')}/me/messages"
+        self.page_token = page_token
+        self.attempts = attempts
+        self.backoff = backoff
+        self.timeout = aiohttp.ClientTimeout(total=10)
+
+    async def send(self, body: Dict[str, Any]) -> bool:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                async with self.session.post(self.url, params={"access_token": self.page_token},
+                                             json=body, timeout=self.timeout) as response:
+                    if response.status < 300:
+                        return True
+                    retry = response.status >= 500 or response.status == 429
+                    detail = await response.text()
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                retry, detail = True, str(error) or type(error).__name__
+            if not retry or attempt == self.attempts:
+                log.error("Send API refused or failed (%s): %s", attempt, detail[:300])
+                return False
+            await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+        return False
+
+
+class MessengerChannel:
+    def __init__(self, verify_token: str, app_secret: str, graph: GraphClient, router: Router,
+                 texts: Texts, clock: Callable[[], float] = time.time) -> None:
+        self.verify_token = verify_token
+        self.app_secret = app_secret
+        self.graph = graph
+        self.router = router
+        self.texts = texts
+        self.clock = clock
+        self.tasks: Set[asyncio.Task] = set()
+
+    # --- webhook ----------------------------------------------------------------------
+
+    async def verify(self, request: web.Request) -> web.Response:
+        query = request.query
+        token = query.get("hub.verify_token", "")
+        if query.get("hub.mode") == "subscribe" and hmac.compare_digest(token, self.verify_token):
+            return web.Response(text=query.get("hub.challenge", ""))
+        return web.json_response({"error": "verification failed"}, status=403)
+
+    async def receive(self, request: web.Request) -> web.Response:
+        body = await request.content.read(MAX_BODY + 1)
+        if not valid_signature(body, request.headers.get("X-Hub-Signature-256"), self.app_secret):
+            return web.json_response({"error": "bad or missing X-Hub-Signature-256"}, status=403)
+        if len(body) > MAX_BODY:
+            return web.json_response({"error": "body too large"}, status=413)
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return web.json_response({"error": "the body must be JSON"}, status=400)
+        if not isinstance(payload, dict) or payload.get("object") != "page":
+            return web.json_response({"error": "not a page subscription event"}, status=400)
+        for event in events_of(payload):
+            task = asyncio.create_task(self._handle(event))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        return web.Response(text="EVENT_RECEIVED")
+
+    async def drain(self, timeout: float = 30) -> None:
+        """Wait for the events still being processed (tests, shutdown)."""
+        if self.tasks:
+            await asyncio.wait(list(self.tasks), timeout=timeout)
+
+    async def _handle(self, event: Dict[str, Any]) -> None:
+        try:
+            await self._process(event)
+        except Exception:
+            log.exception("Messenger event could not be processed")
+
+    async def _process(self, event: Dict[str, Any]) -> None:
+        if event["_kind"] == "standby":
+            return  # another app has the thread (handover protocol): not ours to answer
+        psid = (event.get("sender") or {}).get("id")
+        message = event.get("message") or {}
+        postback = event.get("postback") or {}
+        if not psid or message.get("is_echo") or "delivery" in event or "read" in event:
+            return
+        if message:
+            mid = message.get("mid") or ""
+            quick = (message.get("quick_reply") or {}).get("payload")
+            text = quick or message.get("text") or ""
+            attachments = message.get("attachments") or []
+        elif postback:
+            mid = postback.get("mid") or f"postback-{event.get('timestamp', '')}"
+            payload = postback.get("payload") or postback.get("title") or ""
+            text = "/greet" if payload == GET_STARTED else payload
+            attachments = []
+        else:
+            return
+        cid = conversation_id(psid)
+        await self._action(psid, "mark_seen")
+        if not text.strip() and attachments:
+            await self._attachment(cid, psid, mid, attachments)
+            return
+        if not text.strip():
+            return
+        await self._action(psid, "typing_on")
+        replies = await self.router.handle(Inbound(
+            channel=CHANNEL, conversation_id=cid, text=text.strip()[:self.router.settings.max_message_chars],
+            identity={"psid": psid}, message_id=mid))
+        await self.deliver(psid, replies, messaging_type="RESPONSE")
+
+    async def _attachment(self, cid: str, psid: str, mid: str, attachments: List[Dict]) -> None:
+        if not await self.router.store.first_time(cid, mid):
+            return
+        conv = await self.router.store.get_or_create(cid, CHANNEL, {"psid": psid})
+        kinds = ", ".join(sorted({a.get("type", "file") for a in attachments}))
+        await self.router.store.log(cid, "customer", f"[{kinds}]", {"attachments": attachments},
+                                    message_id=mid)
+        reply = self.texts.message("attachment_received", conv.language)
+        await self.router.store.log(cid, "bot", reply["text"])
+        await self.deliver(psid, [reply], messaging_type="RESPONSE")
+
+    async def _action(self, psid: str, action: str) -> None:
+        await self.graph.send({"recipient": {"id": psid}, "sender_action": action})
+
+    async def deliver(self, psid: str, messages: List[Dict[str, Any]], messaging_type: str,
+                      tag: Optional[str] = None) -> None:
+        for message in messages:
+            for part in to_messenger(message):
+                body = {"recipient": {"id": psid}, "messaging_type": messaging_type, "message": part}
+                if tag:
+                    body["tag"] = tag
+                await self.graph.send(body)
+
+    # --- outside a customer's request: agents and reassurance --------------------------
+
+    async def window(self, conversation_id: str) -> Dict[str, Any]:
+        """Where this conversation stands in Messenger's 24-hour / 7-day rule."""
+        last = await self.router.store.last_customer_at(conversation_id)
+        age = self.clock() - last if last else None
+        if age is not None and age < RESPONSE_WINDOW:
+            state = "open"
+        elif age is not None and age < HUMAN_AGENT_WINDOW:
+            state = "human_agent_only"
+        else:
+            state = "closed"
+        return {"state": state, "last_customer_at": last,
+                "response_until": last + RESPONSE_WINDOW if last else None,
+                "human_agent_until": last + HUMAN_AGENT_WINDOW if last else None}
+
+    async def allows(self, conversation_id: str, sender: str) -> bool:
+        state = (await self.window(conversation_id))["state"]
+        return state == "open" or (state == "human_agent_only" and sender == "agent")
+
+    async def push(self, conversation_id: str, messages: List[Dict[str, Any]],
+                   sender: str = "bot") -> None:
+        window = await self.window(conversation_id)
+        psid = conversation_id[len("fb-"):]
+        if window["state"] == "open":
+            await self.deliver(psid, messages, messaging_type="RESPONSE")
+        elif window["state"] == "human_agent_only" and sender == "agent":
+            await self.deliver(psid, messages, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
+        else:
+            raise WindowClosed(f"Messenger window is {window['state']}: "
+                               f"{'only a human agent may write' if window['state'] != 'closed' else 'nobody may write'}")
+
+
+
+async def channel_off(request: web.Request) -> web.Response:
+    return web.json_response({"error": "the Messenger channel is off: set FB_VERIFY_TOKEN, "
+                                       "FB_APP_SECRET and FB_PAGE_ACCESS_TOKEN"}, status=404)

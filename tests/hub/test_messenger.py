@@ -1,0 +1,260 @@
+"""Messenger against a local fake Graph API that records what it receives, with webhook
+payloads shaped as Meta documents them; the real hub, Redis and trained Rasa."""
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+import pytest
+from aiohttp import web
+
+from bot.appkeys import MESSENGER
+from bot.messenger import split_text, to_messenger
+from tests.hub.conftest import login
+
+SECRET = "app-secret"
+VERIFY = "verify-me"
+PAGE = "PAGE_ID"
+
+
+class FakeGraph:
+    """Records every Send API call; can fail the next calls with given statuses."""
+
+    def __init__(self):
+        self.calls = []
+        self.fail_with = []
+
+    async def messages(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.calls.append({"token": request.query.get("access_token"), **body})
+        if self.fail_with:
+            return web.json_response({"error": {"message": "try later"}}, status=self.fail_with.pop(0))
+        return web.json_response({"recipient_id": body["recipient"]["id"], "message_id": "m_x"})
+
+    def to(self, psid):
+        return [c for c in self.calls if c["recipient"]["id"] == psid]
+
+    def texts(self, psid):
+        return [c["message"]["text"] for c in self.to(psid) if "message" in c and "text" in c["message"]]
+
+
+@pytest.fixture
+async def graph(aiohttp_server):
+    fake = FakeGraph()
+    app = web.Application()
+    app.router.add_post("/me/messages", fake.messages)
+    server = await aiohttp_server(app)
+    fake.url = str(server.make_url("")).rstrip("/")
+    return fake
+
+
+@pytest.fixture
+async def fb(make_hub, graph):
+    return await make_hub(fb_verify_token=VERIFY, fb_app_secret=SECRET, fb_page_token="page-token",
+                          fb_graph_url=graph.url, agent_online_seconds=0.001)
+
+
+def psid():
+    return str(uuid.uuid4().int)[:16]
+
+
+def text_event(sender, text, mid=None, quick_reply=None):
+    message = {"mid": mid or f"m_{uuid.uuid4().hex}", "text": text}
+    if quick_reply:
+        message["quick_reply"] = {"payload": quick_reply}
+    return {"sender": {"id": sender}, "recipient": {"id": PAGE},
+            "timestamp": int(time.time() * 1000), "message": message}
+
+
+def batch(*events_per_entry):
+    return {"object": "page", "entry": [
+        {"id": PAGE, "time": int(time.time() * 1000), "messaging": list(events)}
+        for events in events_per_entry]}
+
+
+async def deliver(client, body, signature=None):
+    raw = json.dumps(body).encode()
+    if signature is None:
+        signature = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json"}
+    if signature:
+        headers["X-Hub-Signature-256"] = signature
+    response = await client.post("/webhooks/facebook/webhook", data=raw, headers=headers)
+    channel = client.server.app[MESSENGER]
+    if channel is not None:
+        await channel.drain()
+    return response
+
+
+async def test_subscription_verification(fb, make_hub):
+    ok = await fb.get("/webhooks/facebook/webhook", params={
+        "hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"})
+    assert ok.status == 200 and await ok.text() == "1158201444"
+    wrong = await fb.get("/webhooks/facebook/webhook", params={
+        "hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "x"})
+    assert wrong.status == 403
+    off = await make_hub()  # no credentials: the channel is off and says so
+    response = await off.get("/webhooks/facebook/webhook")
+    assert response.status == 404 and "FB_APP_SECRET" in (await response.json())["error"]
+
+
+async def test_a_missing_or_wrong_signature_is_refused_and_nothing_is_done(fb, graph):
+    user = psid()
+    body = batch([text_event(user, "hello")])
+    assert (await deliver(fb, body, signature="")).status == 403
+    assert (await deliver(fb, body, signature="sha256=" + "0" * 64)).status == 403
+    assert (await deliver(fb, body, signature="sha1=abc")).status == 403
+    assert graph.to(user) == []
+    assert (await fb.post("/webhooks/facebook/webhook", data=b"{bad",
+                          headers={"X-Hub-Signature-256": "sha256=" + hmac.new(
+                              SECRET.encode(), b"{bad", hashlib.sha256).hexdigest()})).status == 400
+
+
+async def test_every_event_of_a_batch_is_handled_and_receipts_are_ignored(fb, graph):
+    first, second = psid(), psid()
+    echo = {"sender": {"id": PAGE}, "recipient": {"id": first}, "timestamp": 1,
+            "message": {"is_echo": True, "app_id": 1, "mid": "m_echo", "text": "our own reply"}}
+    delivery = {"sender": {"id": first}, "recipient": {"id": PAGE},
+                "delivery": {"mids": ["m_echo"], "watermark": 1}}
+    read = {"sender": {"id": second}, "recipient": {"id": PAGE}, "timestamp": 2, "read": {"watermark": 1}}
+    response = await deliver(fb, batch([text_event(first, "hi"), echo, delivery],
+                                       [read, text_event(second, "xin chào shop")]))
+    assert response.status == 200
+    assert graph.texts(first) and graph.texts(second)
+    actions = [c.get("sender_action") for c in graph.to(first) if "sender_action" in c]
+    assert actions == ["mark_seen", "typing_on"]  # once: receipts and echoes did nothing
+    assert any("Chào" in t or "chào" in t for t in graph.texts(second))
+
+
+async def test_a_redelivered_mid_is_processed_once(fb, graph):
+    user = psid()
+    event = text_event(user, "hello", mid="m_redelivered_" + user)
+    await deliver(fb, batch([event]))
+    replies = len(graph.texts(user))
+    await deliver(fb, batch([event]))
+    assert len(graph.texts(user)) == replies
+
+
+async def test_typing_indicator_and_seen_come_before_the_reply(fb, graph):
+    user = psid()
+    await deliver(fb, batch([text_event(user, "my parcel still hasn't arrived")]))
+    kinds = ["sender_action:" + c["sender_action"] if "sender_action" in c else "message"
+             for c in graph.to(user)]
+    assert kinds[:2] == ["sender_action:mark_seen", "sender_action:typing_on"]
+    assert "message" in kinds[2:]
+    assert all(c["token"] == "page-token" for c in graph.to(user))
+    assert all(c.get("messaging_type") == "RESPONSE" for c in graph.to(user) if "message" in c)
+
+
+def test_long_text_is_split_at_word_boundaries_never_cut():
+    text = " ".join(f"word{i}" for i in range(400))  # ~3000 characters
+    parts = split_text(text)
+    assert all(len(p) <= 640 for p in parts) and len(parts) >= 4
+    assert " ".join(parts) == text
+    assert all(not p.startswith(" ") and not p.endswith(" ") for p in parts)
+
+
+def test_buttons_become_at_most_13_quick_replies_with_short_titles():
+    buttons = [{"title": f"Option number {i} with a long title", "payload": f"/p{i}"} for i in range(15)]
+    parts = to_messenger({"text": "x " * 500, "buttons": buttons})
+    assert len(parts) == 2 and "quick_replies" not in parts[0]
+    quick = parts[-1]["quick_replies"]
+    assert len(quick) == 13 and all(len(q["title"]) <= 20 for q in quick)
+    assert quick[0] == {"content_type": "text", "title": "Option number 0…", "payload": "/p0"}
+
+
+async def test_quick_replies_and_postbacks_are_understood(fb, graph):
+    user = psid()
+    await deliver(fb, batch([{"sender": {"id": user}, "recipient": {"id": PAGE}, "timestamp": 1,
+                              "postback": {"title": "Get Started", "payload": "GET_STARTED",
+                                           "mid": f"m_pb_{user}"}}]))
+    assert any("shop's assistant" in t for t in graph.texts(user))
+    await deliver(fb, batch([text_event(user, "the glass set arrived smashed, order 2207718")]))
+    offer = [c for c in graph.to(user) if c.get("message", {}).get("quick_replies")][-1]
+    titles = [q["title"] for q in offer["message"]["quick_replies"]]
+    assert "Talk to a person" in titles and all(len(t) <= 20 for t in titles)
+    await deliver(fb, batch([text_event(user, "Talk to a person", quick_reply="/request_human")]))
+    assert any("passing your conversation to a colleague" in t for t in graph.texts(user))
+
+
+async def test_an_attachment_is_acknowledged_politely(fb, graph):
+    user = psid()
+    event = {"sender": {"id": user}, "recipient": {"id": PAGE}, "timestamp": 1,
+             "message": {"mid": f"m_att_{user}", "attachments": [
+                 {"type": "image", "payload": {"url": "https://example.com/broken.jpg"}}]}}
+    await deliver(fb, batch([event]))
+    assert any("I can only read text here" in t for t in graph.texts(user))
+
+
+async def test_send_api_5xx_and_429_are_retried(fb, graph):
+    user = psid()
+    graph.fail_with = [500, 429]  # mark_seen fails twice, then goes through
+    await deliver(fb, batch([text_event(user, "hello")]))
+    seen = [c for c in graph.to(user) if c.get("sender_action") == "mark_seen"]
+    assert len(seen) == 3 and graph.texts(user)
+
+
+async def test_complaint_handoff_agent_reply_and_hand_back_over_messenger(fb, graph):
+    user = psid()
+    await deliver(fb, batch([text_event(user, "I was charged twice for my last purchase")]))
+    await deliver(fb, batch([text_event(user, "just put me through to a real person please")]))
+    assert any("passing your conversation" in t for t in graph.texts(user))
+    cid = f"fb-{user}"
+    await login(fb)
+    detail = await (await fb.get(f"/api/agent/conversations/{cid}")).json()
+    assert detail["state"] == "queued" and detail["window"]["state"] == "open"
+    assert detail["packet"]["channel"] == "messenger"
+    assert (await fb.post(f"/api/agent/conversations/{cid}/claim")).status == 200
+    response = await fb.post(f"/api/agent/conversations/{cid}/messages",
+                             json={"text": "Hi, I can see the double charge; refunding it now."})
+    assert response.status == 200
+    sent = [c for c in graph.to(user) if c.get("message", {}).get("text", "").startswith("Hi, I can see")]
+    assert sent and sent[-1]["messaging_type"] == "RESPONSE"
+    response = await fb.post(f"/api/agent/conversations/{cid}/handback",
+                             json={"note": "the duplicate charge is being refunded"})
+    assert response.status == 200, await response.text()
+    csat = [c for c in graph.to(user) if len(c.get("message", {}).get("quick_replies", [])) == 5]
+    assert csat and "how happy are you" in csat[-1]["message"]["text"]
+    assert any("To recap: the duplicate charge is being refunded" in t for t in graph.texts(user))
+
+
+async def test_the_24_hour_rule_with_a_controlled_clock(fb, graph):
+    user = psid()
+    await deliver(fb, batch([text_event(user, "just put me through to a real person please")]))
+    cid = f"fb-{user}"
+    await login(fb)
+    assert (await fb.post(f"/api/agent/conversations/{cid}/claim")).status == 200
+    channel = fb.server.app[MESSENGER]
+    start = time.time()
+
+    channel.clock = lambda: start + 25 * 3600  # a day later: only a human agent, tagged
+    detail = await (await fb.get(f"/api/agent/conversations/{cid}")).json()
+    assert detail["window"]["state"] == "human_agent_only"
+    await fb.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Following up on your case."})
+    tagged = [c for c in graph.to(user) if c.get("message", {}).get("text") == "Following up on your case."]
+    assert tagged[-1]["messaging_type"] == "MESSAGE_TAG" and tagged[-1]["tag"] == "HUMAN_AGENT"
+    before = len(graph.to(user))
+    refused = await fb.post(f"/api/agent/conversations/{cid}/handback", json={"note": "done"})
+    assert refused.status == 409  # the bot never writes outside 24 h
+    assert len(graph.to(user)) == before
+
+    channel.clock = lambda: start + 8 * 24 * 3600  # past 7 days: nobody may write
+    refused = await fb.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Hello?"})
+    assert refused.status == 409 and len(graph.to(user)) == before
+    assert (await (await fb.get(f"/api/agent/conversations/{cid}")).json())["window"]["state"] == "closed"
+
+
+async def test_a_customer_first_seen_in_the_widget_is_recognised_on_messenger(fb, graph):
+    email = f"{uuid.uuid4().hex[:8]}@example.com"
+    web_sender = f"w{uuid.uuid4().hex[:8]}"
+    response = await fb.post("/webhooks/rest/webhook", json={
+        "sender": web_sender, "message": f"my parcel is late, order 1048213, my email is {email}"})
+    assert response.status == 200
+    user = psid()
+    await deliver(fb, batch([text_event(user, f"hi, it's me again, {email}")]))
+    welcome = " ".join(graph.texts(user))
+    assert "Welcome back" in welcome and "1048213" in welcome
+    await deliver(fb, batch([text_event(user, "yes", quick_reply="/affirm")]))
+    assert not any("Which order" in t for t in graph.texts(user))
