@@ -102,16 +102,6 @@ class VietnameseSegmentingTokenizer(WhitespaceTokenizer):
     def not_supported_languages() -> Optional[List[Text]]:
         return None
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> VietnameseSegmentingTokenizer:
-        return cls(config)
-
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute)
         if attribute == TEXT and text and has_vietnamese_marks(text):
