@@ -86,7 +86,10 @@ function renderContext(conv) {
 
 function transcriptItem(entry) {
   const item = el("li", null, `from-${entry.from}`);
-  item.append(el("span", entry.from, "who"), el("span", entry.text || (entry.data && entry.data.buttons ? "[buttons]" : "")));
+  // A payload ("/request_human", '/choose_remedy{"remedy": "refund"}') was a button press.
+  const payload = entry.from === "customer" && /^\/[a-z_]+/.test(entry.text || "");
+  const shown = payload ? `[pressed: ${entry.text.slice(1)}]` : entry.text;
+  item.append(el("span", entry.from, "who"), el("span", shown || (entry.data && entry.data.buttons ? "[buttons]" : "")));
   const buttons = (entry.data && entry.data.buttons) || [];
   if (buttons.length) item.append(el("span", buttons.map((b) => `[${b.title}]`).join(" "), "who"));
   return item;
