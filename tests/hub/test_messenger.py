@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.appkeys import MESSENGER
 from bot.messenger import split_text, to_messenger
-from tests.hub.conftest import login
+from tests.hub.conftest import WidgetCustomer, login
 
 SECRET = "app-secret"
 VERIFY = "verify-me"
@@ -248,10 +248,13 @@ async def test_the_24_hour_rule_with_a_controlled_clock(fb, graph):
 
 async def test_a_customer_first_seen_in_the_widget_is_recognised_on_messenger(fb, graph):
     email = f"{uuid.uuid4().hex[:8]}@example.com"
-    web_sender = f"w{uuid.uuid4().hex[:8]}"
-    response = await fb.post("/webhooks/rest/webhook", json={
-        "sender": web_sender, "message": f"my parcel is late, order 1048213, my email is {email}"})
-    assert response.status == 200
+    widget = WidgetCustomer(str(fb.make_url("/")))
+    await widget.connect()
+    try:
+        await widget.say(f"my parcel is late, order 1048213, my email is {email}")
+        await widget.until(lambda m: "quick_replies" in m)
+    finally:
+        await widget.close()
     user = psid()
     await deliver(fb, batch([text_event(user, f"hi, it's me again, {email}")]))
     welcome = " ".join(graph.texts(user))
