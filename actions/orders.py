@@ -56,6 +56,20 @@ class OrderStore(Protocol):
     async def set_status(self, order_id: str, status: str) -> None: ...
 
 
+_read_cache: Dict[Path, tuple] = {}
+
+
+def _read_demo_data(path: Path) -> tuple:
+    """(bytes, sha256) of the demo data, read again only when the file changes."""
+    mtime = path.stat().st_mtime_ns
+    cached = _read_cache.get(path)
+    if cached is None or cached[0] != mtime:
+        raw = path.read_bytes()
+        cached = (mtime, raw, hashlib.sha256(raw).hexdigest())
+        _read_cache[path] = cached
+    return cached[1], cached[2]
+
+
 class RedisOrderStore:
     """The demo shop's orders and customers, kept in Redis."""
 
@@ -64,8 +78,7 @@ class RedisOrderStore:
         self.data_path = data_path
 
     async def ensure_loaded(self) -> None:
-        raw = self.data_path.read_bytes()
-        fingerprint = hashlib.sha256(raw).hexdigest()
+        raw, fingerprint = _read_demo_data(self.data_path)
         if await self.redis.get(keys.SHOP_LOADED) == fingerprint:
             return
         shop = yaml.safe_load(raw)["shop"]
