@@ -142,7 +142,7 @@ class ActionResolveComplaint(Action):
         tracker.slots["order"] = order.as_dict() if order else None
 
         if tracker.get_slot("severity") == "critical":
-            return events + await hand_off(dispatcher, tracker, "critical_severity")
+            return events + await hand_off(dispatcher, tracker, "critical_severity", customer)
 
         if order:
             dispatcher.utter_message(
@@ -154,7 +154,7 @@ class ActionResolveComplaint(Action):
         grantable, _, _ = await _options(tracker, customer)
         offers = grantable[:MAX_OFFERS]
         if not offers:
-            return events + await hand_off(dispatcher, tracker, "no_remedy")
+            return events + await hand_off(dispatcher, tracker, "no_remedy", customer)
         response = "utter_offer_one" if len(offers) == 1 else "utter_offer_remedies"
         dispatcher.utter_message(response=response, buttons=_offer_buttons(offers, lang),
                                  options=join_options([text(r.offer, lang) for r in offers], lang))
@@ -186,11 +186,12 @@ async def _options(
 
 
 async def offer_alternatives(
-    dispatcher: CollectingDispatcher, tracker: Tracker, wanted: List[Remedy]
+    dispatcher: CollectingDispatcher, tracker: Tracker, wanted: List[Remedy],
+    customer: CustomerMemory,
 ) -> List[EventType]:
     """Offer one or two options not tried yet; with none left, a person takes over."""
     lang = language(tracker)
-    grantable, _, _ = await _options(tracker, await load_customer(tracker))
+    grantable, _, _ = await _options(tracker, customer)
     offered = list(tracker.get_slot("offered_remedies") or [])
     answers = _record_answers(tracker, "declined")
     events: List[EventType] = [SlotSet("remedy_answers", answers)]
@@ -205,7 +206,7 @@ async def offer_alternatives(
     fresh = [r for r in grantable if r.id not in offered and r not in wanted_ok]
     alternatives = (wanted_ok + fresh)[:MAX_OFFERS]
     if not alternatives:
-        return events + await hand_off(dispatcher, tracker, "alternatives_declined")
+        return events + await hand_off(dispatcher, tracker, "alternatives_declined", customer)
     dispatcher.utter_message(
         response="utter_alternatives", buttons=_offer_buttons(alternatives, lang),
         options=join_options([text(r.offer, lang) for r in alternatives], lang),
@@ -222,7 +223,7 @@ class ActionOfferAlternatives(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         _, wanted = _wanted(tracker)
-        return await offer_alternatives(dispatcher, tracker, wanted)
+        return await offer_alternatives(dispatcher, tracker, wanted, await load_customer(tracker))
 
 
 class ActionApplyRemedy(Action):
@@ -246,7 +247,7 @@ class ActionApplyRemedy(Action):
             open_offers = [rid for rid in offered if rid not in declined]
             choice = PLAYBOOK.remedies.get(open_offers[0]) if open_offers else None
         if choice is None or choice not in grantable:
-            return await offer_alternatives(dispatcher, tracker, [choice] if choice else wanted)
+            return await offer_alternatives(dispatcher, tracker, [choice] if choice else wanted, customer)
 
         if choice.id == "cancel" and order:
             await order_store().set_status(order.order_id, "cancelled")

@@ -8,7 +8,7 @@ the customer honestly what happens next, and emits the custom payload
 """
 
 import time
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -145,10 +145,11 @@ def build_packet(
 
 
 async def hand_off(
-    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str,
+    customer: Optional[CustomerMemory] = None,
 ) -> List[EventType]:
     redis = get_redis()
-    customer = await load_customer(tracker)
+    customer = customer or await load_customer(tracker)
     case = await memory.load_case(redis, tracker.get_slot("case_ref") or "") or {
         "conversation_id": tracker.sender_id,
         "complaint_type": tracker.get_slot("complaint_type"),
