@@ -5,7 +5,6 @@ Resources (Redis client, HTTP client for Rasa, the console event listener, the
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
@@ -87,19 +86,20 @@ async def services_ctx(app: web.Application):
     hub = EventHub(app[REDIS])
     app[EVENTS] = hub
     hub.start()
-    reassurance = asyncio.create_task(reassure_loop(app))
+    stopping = asyncio.Event()
+    reassurance = asyncio.create_task(reassure_loop(app, stopping))
     yield
+    stopping.set()  # see EventHub: a cancellation alone may be swallowed by redis-py
     reassurance.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await reassurance
+    await asyncio.wait([reassurance], timeout=5)
     if messenger is not None:
         await messenger.drain()
     await hub.stop()
     await http.close()
 
 
-async def reassure_loop(app: web.Application) -> None:
-    while True:
+async def reassure_loop(app: web.Application, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
         await asyncio.sleep(app[SETTINGS].background_interval)
         try:
             await app[ROUTER].reassure_waiting()

@@ -24,6 +24,9 @@ class EventHub:
         self.redis = redis
         self.consoles: Set[asyncio.Queue] = set()
         self._task = None
+        # redis-py may turn a cancellation inside a timed read into a TimeoutError, which
+        # the retry loop would swallow: stopping is therefore also signalled by a flag.
+        self._stopping = False
 
     def connect(self) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue(maxsize=CONSOLE_QUEUE_SIZE)
@@ -42,12 +45,12 @@ class EventHub:
 
     async def _listen(self) -> None:
         delay = 0.5
-        while True:
+        while not self._stopping:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(keys.EVENTS)
                 delay = 0.5
-                while True:
+                while not self._stopping:
                     # Short waits: the client's socket timeout must not fire while idle.
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None or message.get("type") != "message":
@@ -59,6 +62,8 @@ class EventHub:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Redis went away: retry with backoff
+                if self._stopping:
+                    return
                 log.warning("event listener lost Redis (%s); retrying in %.1fs", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
@@ -70,9 +75,9 @@ class EventHub:
         self._task = asyncio.create_task(self._listen())
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait([self._task], timeout=5)
         self._fan_out({"type": "shutdown"})  # consoles close their sockets
         self.consoles.clear()
