@@ -68,7 +68,7 @@ async def services_ctx(app: web.Application):
     app[HTTP] = http
     app[STORE] = ConversationStore(app[REDIS])
     app[TEXTS] = Texts()
-    app[ROUTER] = Router(app[STORE], RasaClient(http, settings.rasa_url, settings.rasa_timeout),
+    app[ROUTER] = Router(app[STORE], RasaClient(http, settings.rasa_urls, settings.rasa_timeout),
                          app[TEXTS], settings,
                          channels={"web": app[WIDGET], "rest": rest.RestChannel()})
     app[WIDGET].bind(app[ROUTER], app[SECRET], app[TEXTS])
@@ -112,8 +112,11 @@ async def health(request: web.Request) -> web.Response:
         redis_ok = bool(await request.app[REDIS].ping())
     except RedisError:
         redis_ok = False
-    rasa_ok = await request.app[ROUTER].rasa.healthy()
-    body = {"hub": "ok", "redis": "ok" if redis_ok else "down", "rasa": "ok" if rasa_ok else "down"}
+    servers = await request.app[ROUTER].rasa.health()
+    body = {"hub": "ok", "redis": "ok" if redis_ok else "down",
+            "rasa": "ok" if any(servers.values()) else "down"}
+    if len(servers) > 1:
+        body["rasa_servers"] = {url: "ok" if ok else "down" for url, ok in servers.items()}
     return web.json_response(body, status=200 if redis_ok else 503)
 
 

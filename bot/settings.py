@@ -4,7 +4,7 @@
 | --- | --- | --- |
 | HUB_HOST / HUB_PORT | 127.0.0.1 / 8080 | where the hub listens |
 | REDIS_URL | redis://127.0.0.1:6379/0 | the one store |
-| RASA_URL | http://127.0.0.1:5005 | Rasa server (REST channel) |
+| RASA_URL | http://127.0.0.1:5005 | Rasa server (REST channel); several, comma-separated, are used in turn (they must share the Redis tracker and lock stores) |
 | RASA_TIMEOUT | 8 | seconds to wait for Rasa before apologising and queueing |
 | HUB_SECRET | shared random value kept in Redis | signs widget session ids and agent cookies |
 | HUB_AGENTS | demo agent `agent` / `recovery-demo` | `name:scrypt-hash,...` (make hash with `python -m bot.passwords`) |
@@ -21,7 +21,7 @@
 
 from dataclasses import dataclass, field
 import os
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional, Tuple
 
 # Demo agent "agent" with password "recovery-demo" (scrypt hash; see bot/passwords.py).
 DEMO_AGENTS = ("agent:scrypt$16384$8$1$4f0e1c5a2b9d7e3f6a8c0d2e4f6a8b0c$"
@@ -50,6 +50,10 @@ class Settings:
     fb_page_token: str = ""
     fb_graph_url: str = "https://graph.facebook.com/v19.0"
     background_interval: float = 5.0
+
+    @property
+    def rasa_urls(self) -> Tuple[str, ...]:
+        return tuple(url.strip().rstrip("/") for url in self.rasa_url.split(",") if url.strip())
 
     @property
     def messenger_enabled(self) -> bool:

@@ -49,6 +49,9 @@ def test_settings_come_from_the_environment():
                                   "MAX_MESSAGE_CHARS": "500"})
     assert settings.port == 9000 and settings.rasa_url == "http://rasa:5005"
     assert settings.max_message_chars == 500 and "agent" in settings.agents
+    assert settings.rasa_urls == ("http://rasa:5005",)
+    several = Settings.from_env({"RASA_URL": "http://rasa-a:5005/, http://rasa-b:5005"})
+    assert several.rasa_urls == ("http://rasa-a:5005", "http://rasa-b:5005")
 
 
 def test_buttons_become_quick_replies_for_the_widget():

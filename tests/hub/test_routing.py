@@ -92,6 +92,21 @@ async def test_rasa_away_means_an_apology_within_seconds_and_a_queue_place(make_
     assert (await health.json())["rasa"] == "down"
 
 
+async def test_with_several_rasa_servers_a_stopped_one_is_skipped(make_hub, assistant):
+    # Round-robin over a stopped server and the live one: every message still reaches
+    # the live Rasa (whichever comes first in turn), and /health names each server.
+    dead = f"http://127.0.0.1:{free_port()}"
+    client = await make_hub(rasa_url=f"{dead},{assistant.rasa_url}", agent_online_seconds=0.001)
+    sender = rest_sender()
+    first = await say(client, sender, "I was charged twice for my last purchase")
+    second = await say(client, sender, "it's 1048213")
+    assert "Which order" in texts(first)
+    assert "1048213" in texts(second) and "having trouble answering" not in texts(second)
+    health = await (await client.get("/health")).json()
+    assert health["rasa"] == "ok"
+    assert health["rasa_servers"] == {dead: "down", assistant.rasa_url: "ok"}
+
+
 async def test_the_agent_api_and_console_need_a_login(hub):
     for method, path in [("GET", "/api/agent/queue"), ("GET", "/api/agent/conversations/x"),
                          ("POST", "/api/agent/conversations/x/claim"),
