@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser train run hub shell test check validate pytest rasa-test eval-external compare-pipelines clean
+.PHONY: help setup browser train run hub shell test check validate pytest rasa-test eval-external eval bench compare-pipelines clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -62,6 +62,12 @@ pytest: train browser ## actions against real Redis; REST, hub and browser tests
 
 eval-external: train ## report (not gate) NLU figures on ../shared/eval/external.jsonl
 	$(PY) scripts/eval_external.py --model $(MODEL)
+
+eval: train ## NLU quality, ours beside Rasa's default pipeline: cross-validation, external set, held-out entities (~25 min) -> docs/benchmarks.md
+	$(PY) -m benchmarks.nlu_quality $(EVAL_ARGS)
+
+bench: train ## load benchmark: the whole stack, 50 simulated customers (BENCH_ARGS="--customers 100"), 1 vs 2 Rasa -> docs/benchmarks.md
+	$(PY) -m benchmarks.load $(BENCH_ARGS)
 
 compare-pipelines: setup ## cross-validate candidate NLU pipelines (slow: ~20 min)
 	$(PY) scripts/compare_pipelines.py

@@ -7,79 +7,16 @@ it does not gate. Writes the figures to results/external.json as well.
 """
 
 import argparse
-import asyncio
 import json
 from pathlib import Path
 import sys
 import time
-from collections import Counter
+
+from benchmarks.metrics import external_figures
+from benchmarks.parsing import parse_all
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SET = ROOT.parent / "shared" / "eval" / "external.jsonl"
-
-
-def is_complaint(intent: str) -> bool:
-    return intent.startswith("complain_") or intent == "request_human"
-
-
-def f1(tp: int, fp: int, fn: int) -> float:
-    return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
-
-
-def macro_f1(gold, predicted) -> float:
-    labels = sorted(set(gold))
-    scores = []
-    for label in labels:
-        tp = sum(1 for g, p in zip(gold, predicted) if g == label and p == label)
-        fp = sum(1 for g, p in zip(gold, predicted) if g != label and p == label)
-        fn = sum(1 for g, p in zip(gold, predicted) if g == label and p != label)
-        scores.append(f1(tp, fp, fn))
-    return sum(scores) / len(scores) if scores else 0.0
-
-
-async def predict(model: Path, texts):
-    import logging
-
-    from rasa.core.agent import Agent
-    from rasa.utils.common import configure_logging_and_warnings
-    from rasa.utils.log_utils import configure_structlog
-
-    configure_logging_and_warnings(logging.WARNING)
-    configure_structlog(logging.WARNING)  # no per-message debug lines
-
-    agent = Agent.load(str(model))
-    predictions = []
-    for text in texts:
-        parsed = await agent.parse_message(text)
-        predictions.append(parsed["intent"]["name"])
-    return predictions
-
-
-def report(rows, predictions) -> dict:
-    figures = {}
-    for lang in sorted({r["lang"] for r in rows}):
-        pairs = [(r, p) for r, p in zip(rows, predictions) if r["lang"] == lang]
-        labelled = [(r["intent"], p) for r, p in pairs if r["intent"]]
-        tp = sum(1 for r, p in pairs if r["complaint"] and is_complaint(p))
-        fp = sum(1 for r, p in pairs if not r["complaint"] and is_complaint(p))
-        fn = sum(1 for r, p in pairs if r["complaint"] and not is_complaint(p))
-        entry = {
-            "messages": len(pairs),
-            "complaint_f1": round(f1(tp, fp, fn), 3),
-            "complaint_precision": round(tp / (tp + fp), 3) if tp + fp else 0.0,
-            "complaint_recall": round(tp / (tp + fn), 3) if tp + fn else 0.0,
-        }
-        if labelled:
-            gold, pred = zip(*labelled)
-            entry["intent_rows"] = len(labelled)
-            entry["intent_accuracy"] = round(sum(g == p for g, p in labelled) / len(labelled), 3)
-            entry["intent_macro_f1"] = round(macro_f1(gold, pred), 3)
-            entry["per_intent_accuracy"] = {
-                label: round(sum(1 for g, p in labelled if g == label and p == label) / count, 3)
-                for label, count in sorted(Counter(gold).items())
-            }
-        figures[lang] = entry
-    return figures
 
 
 def main() -> int:
@@ -93,9 +30,9 @@ def main() -> int:
         return 0
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
     started = time.monotonic()
-    predictions = asyncio.run(predict(args.model, [r["text"] for r in rows]))
+    predictions = [p["intent"]["name"] for p in parse_all(args.model, [r["text"] for r in rows])]
     elapsed = time.monotonic() - started
-    figures = report(rows, predictions)
+    figures = external_figures(rows, predictions)
     print(f"\nExternal NLU evaluation: {len(rows)} messages from {args.data.name} "
           f"(parsed in {elapsed:.0f}s; evaluation only, never trained on)")
     print(f"{'lang':<5} {'msgs':>5} {'intent rows':>11} {'accuracy':>9} {'macro-F1':>9} "

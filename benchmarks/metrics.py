@@ -1,0 +1,101 @@
+"""Figures shared by the NLU report (`make eval`), the external-set report in CI and
+the load benchmark (`make bench`). Classification scores come from scikit-learn."""
+
+from collections import Counter
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+ENTITIES = ("order_id", "email", "phone")
+
+
+def is_complaint(intent: Optional[str]) -> bool:
+    """A complaint should get a complain_* intent, or a request for a person."""
+    return bool(intent) and (intent.startswith("complain_") or intent == "request_human")
+
+
+def intent_figures(gold: Sequence[str], predicted: Sequence[str]) -> Dict[str, float]:
+    """Accuracy and macro-F1 over the gold labels (a label never in gold does not count)."""
+    labels = sorted(set(gold))
+    return {
+        "rows": len(gold),
+        "accuracy": round(float(accuracy_score(gold, predicted)), 3),
+        "macro_f1": round(float(f1_score(gold, predicted, labels=labels, average="macro",
+                                         zero_division=0)), 3),
+    }
+
+
+def complaint_figures(gold: Sequence[bool], predicted_intents: Sequence[Optional[str]]) -> Dict[str, float]:
+    """Complaint-vs-not: precision, recall and F1 of the complaint class."""
+    predicted = [is_complaint(p) for p in predicted_intents]
+    p, r, f, _ = precision_recall_fscore_support(gold, predicted, average="binary", pos_label=True,
+                                                 zero_division=0)
+    return {"rows": len(gold), "precision": round(float(p), 3), "recall": round(float(r), 3),
+            "f1": round(float(f), 3)}
+
+
+def external_figures(rows: Sequence[dict], predictions: Sequence[Optional[str]]) -> Dict[str, dict]:
+    """Per language of the external set: complaint-vs-not for every row, intent figures
+    for the rows that carry one of our intents."""
+    figures = {}
+    for lang in sorted({r["lang"] for r in rows}):
+        pairs = [(r, p) for r, p in zip(rows, predictions) if r["lang"] == lang]
+        labelled = [(r["intent"], p) for r, p in pairs if r["intent"]]
+        complaint = complaint_figures([r["complaint"] for r, _ in pairs], [p for _, p in pairs])
+        entry = {
+            "messages": len(pairs),
+            "complaint_f1": complaint["f1"],
+            "complaint_precision": complaint["precision"],
+            "complaint_recall": complaint["recall"],
+        }
+        if labelled:
+            gold, pred = zip(*labelled)
+            intents = intent_figures(gold, pred)
+            entry["intent_rows"] = intents["rows"]
+            entry["intent_accuracy"] = intents["accuracy"]
+            entry["intent_macro_f1"] = intents["macro_f1"]
+            entry["per_intent_accuracy"] = {
+                label: round(sum(1 for g, p in labelled if g == label and p == label) / count, 3)
+                for label, count in sorted(Counter(gold).items())
+            }
+        figures[lang] = entry
+    return figures
+
+
+def normalise_entity(entity: str, value: str) -> str:
+    """Compare what was meant, not how it was written: digits of an order or phone
+    number (with a leading + kept), an email in lower case without trailing punctuation."""
+    value = str(value).strip()
+    if entity == "email":
+        return value.lower().strip(".,;:!?")
+    plus = "+" if value.startswith("+") else ""
+    return plus + "".join(ch for ch in value if ch.isdigit())
+
+
+def entity_set(entities: Iterable[dict]) -> Set[Tuple[str, str]]:
+    return {(e["entity"], normalise_entity(e["entity"], e.get("value", "")))
+            for e in entities if e.get("entity") in ENTITIES}
+
+
+def entity_figures(gold: List[Set[Tuple[str, str]]], predicted: List[Set[Tuple[str, str]]]) -> Dict[str, dict]:
+    """Per entity type: precision and recall of (type, normalised value) per message."""
+    figures = {}
+    for name in ENTITIES:
+        tp = fp = fn = 0
+        for g, p in zip(gold, predicted):
+            g = {v for t, v in g if t == name}
+            p = {v for t, v in p if t == name}
+            tp, fp, fn = tp + len(g & p), fp + len(p - g), fn + len(g - p)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        figures[name] = {"gold": tp + fn, "predicted": tp + fp, "precision": round(precision, 3),
+                         "recall": round(recall, 3)}
+    return figures
+
+
+def percentiles(values: Sequence[float], points=(50, 95, 99)) -> Dict[str, Optional[float]]:
+    if not values:
+        return {f"p{p}": None for p in points}
+    found = np.percentile(np.asarray(values, dtype=float), points)
+    return {f"p{p}": round(float(v), 4) for p, v in zip(points, found)}
