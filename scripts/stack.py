@@ -101,6 +101,7 @@ class Stack:
         self.log_dir = log_dir
         self.persistent_redis = persistent_redis
         self.procs: List[subprocess.Popen] = []
+        self.named: Dict[str, subprocess.Popen] = {}  # "redis", "actions", "rasa", "hub", ...
 
     @property
     def rasa_url(self) -> str:
@@ -132,6 +133,7 @@ class Stack:
                                 stderr=subprocess.STDOUT if out else None,
                                 start_new_session=True)
         self.procs.append(proc)
+        self.named[name] = proc
         return proc
 
     def start_redis(self) -> None:
@@ -148,11 +150,12 @@ class Stack:
         return self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                                        "--port", str(self.action_port)])
 
-    def start_rasa(self) -> subprocess.Popen:
-        return self._spawn("rasa", [str(BIN / "rasa"), "run", "--model", str(MODEL),
-                                    "--port", str(self.rasa_port), "--interface", "127.0.0.1",
-                                    "--credentials", "credentials.yml",
-                                    "--endpoints", "endpoints.yml"])
+    def start_rasa(self, port: Optional[int] = None, name: str = "rasa") -> subprocess.Popen:
+        """A Rasa server; more than one (other port and name) share the Redis stores."""
+        return self._spawn(name, [str(BIN / "rasa"), "run", "--model", str(MODEL),
+                                  "--port", str(port or self.rasa_port), "--interface", "127.0.0.1",
+                                  "--credentials", "credentials.yml",
+                                  "--endpoints", "endpoints.yml"])
 
     def start_hub(self, timeout: float = 30, **env: str) -> subprocess.Popen:
         """The hub (python -m bot); extra environment (e.g. HUB_SECRET) may be given."""
@@ -169,6 +172,19 @@ class Stack:
         wait_for(f"http://127.0.0.1:{self.action_port}/health", timeout, actions)
         wait_for(f"{self.rasa_url}/", timeout, rasa)
 
+    def stop_process(self, name: str) -> None:
+        proc = self.named.pop(name, None)
+        if proc is None:
+            return
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.procs.remove(proc)
+
     def stop(self) -> None:
         for proc in reversed(self.procs):
             if proc.poll() is None:
@@ -179,6 +195,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         self.procs.clear()
+        self.named.clear()
 
 
 def main() -> int:
