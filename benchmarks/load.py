@@ -189,7 +189,7 @@ class Bench:
                    resources, console) -> dict:
         turns = [t for c in conversations for t in c.turns]
         answered = [t for t in turns if not t.error]
-        handoff_latency, not_in_console = [], 0
+        handoff_latency, rasa_part, hub_part, not_in_console = [], [], [], 0
         for c in conversations:
             if c.error or not c.conversation_id:
                 continue
@@ -201,8 +201,12 @@ class Bench:
             decided = json.loads(packet).get("created_at") if packet else None
             if seen is None or decided is None:
                 not_in_console += 1
-            else:
-                handoff_latency.append(seen - decided)
+                continue
+            handoff_latency.append(seen - decided)
+            relayed = self._hub_received_last_reply(c.conversation_id)
+            if relayed is not None:
+                rasa_part.append(relayed - decided)
+                hub_part.append(seen - relayed)
         errors = [c.error for c in conversations if c.error]
         result = {
             "name": name, "surface": surface, "customers": customers,
@@ -219,6 +223,10 @@ class Bench:
             "error_kinds": {kind: errors.count(kind) for kind in sorted(set(errors))},
             "no_handoff": not_in_console,
             "handoff_to_console": percentiles(handoff_latency, (50, 95)) if surface != "direct" else None,
+            # ...of which: Rasa finishing the turn after the action decided, and the hub
+            # relaying and queueing it up to the console's feed.
+            "handoff_rasa_part": percentiles(rasa_part, (50, 95)) if surface != "direct" else None,
+            "handoff_hub_part": percentiles(hub_part, (50, 95)) if surface != "direct" else None,
             "resources": resources,
         }
         self.phases.append(result)
@@ -230,6 +238,15 @@ class Bench:
               + (f", handoff->console p50 {fmt(result['handoff_to_console']['p50'])}"
                  if result["handoff_to_console"] else ""), flush=True)
         return result
+
+    def _hub_received_last_reply(self, conversation_id: str) -> Optional[float]:
+        """When the hub logged the first bot reply of the last turn (it logs each reply as
+        soon as Rasa's answer is in, before queueing)."""
+        log = [entry for _, entry in self.redis.xrange(f"sr:conv:{conversation_id}:log")]
+        last_customer = max((i for i, e in enumerate(log) if e.get("from") == "customer"), default=None)
+        if last_customer is None:
+            return None
+        return next((float(e["at"]) for e in log[last_customer + 1:] if e.get("from") == "bot"), None)
 
     # --- before the phases: learn how many replies each turn gets ---------------------
 
@@ -318,6 +335,11 @@ def burst_problems(events: List[dict], sent: List[str]) -> List[str]:
 
 def customer_surface(customer) -> str:
     return "widget" if isinstance(customer, WidgetCustomer) else customer.surface
+
+
+def split(phase: dict) -> str:
+    rasa, hub = phase.get("handoff_rasa_part"), phase.get("handoff_hub_part")
+    return f"{fmt(rasa['p50'])} / {fmt(hub['p50'])}" if rasa and hub else "—"
 
 
 def fmt(seconds: Optional[float]) -> str:
@@ -420,6 +442,8 @@ def headline(report: dict) -> Dict[str, Optional[float]]:
         "throughput_2_rasa_rest": rest2["messages_per_second"] if rest2 else None,
         "handoff_to_console_p50": widget["handoff_to_console"]["p50"] if widget else None,
         "handoff_to_console_p95": widget["handoff_to_console"]["p95"] if widget else None,
+        "handoff_rasa_part_p50": (widget.get("handoff_rasa_part") or {}).get("p50") if widget else None,
+        "handoff_hub_part_p50": (widget.get("handoff_hub_part") or {}).get("p50") if widget else None,
     }
 
 
@@ -463,7 +487,8 @@ def markdown(report: dict, command: str) -> str:
         hc = p["handoff_to_console"]
         rows.append([p["name"], p["customers"], p["rasa_processes"], p["conversations"], p["messages"],
                      p["messages_per_second"], fmt(lat["p50"]), fmt(lat["p95"]), fmt(lat["p99"]),
-                     p["errors"], p["late_replies"], f"{fmt(hc['p50'])} / {fmt(hc['p95'])}" if hc else "—"])
+                     p["errors"], p["late_replies"], f"{fmt(hc['p50'])} / {fmt(hc['p95'])}" if hc else "—",
+                     split(p)])
     resources = []
     for p in report["phases"]:
         if p["customers"] != n:
@@ -496,21 +521,29 @@ def markdown(report: dict, command: str) -> str:
              f"{h['throughput_1_rasa_widget']} -> {h['throughput_2_rasa_widget']}"],
             [f"throughput, hub REST at {n} customers: 1 Rasa -> 2 Rasa (msg/s)",
              f"{h['throughput_1_rasa_rest']} -> {h['throughput_2_rasa_rest']}"],
-            ["handoff decision -> agent console live feed, p50 / p95 (widget phase)",
+            [f"handoff decision -> agent console live feed, p50 / p95 (widget, {n} customers)",
              f"{fmt(h['handoff_to_console_p50'])} / {fmt(h['handoff_to_console_p95'])}"],
+            ["... of which Rasa finishing the turn / the hub relaying to the console, p50",
+             f"{fmt(h.get('handoff_rasa_part_p50'))} / {fmt(h.get('handoff_hub_part_p50'))}"],
         ]),
         "",
         "### Phases",
         "",
         table(["phase", "customers", "Rasa processes", "conversations", "messages answered", "msg/s",
-               "p50", "p95", "p99", "errors", "late replies", "handoff -> console p50 / p95"], rows),
+               "p50", "p95", "p99", "errors", "late replies", "handoff -> console p50 / p95",
+               "of which Rasa / hub, p50"], rows),
         "",
         "Errors count turns without a (complete) reply and conversations that did not reach the "
         "agents' queue; late replies are widget replies that arrived after their turn was judged "
         "complete (from the reply count a probe conversation saw for that turn), which would make the "
         "next turn's latency look shorter. The handoff latency runs from the moment the action server decided to hand "
         "over (the handoff packet's `created_at`) to the conversation's queue event arriving on the "
-        "connected console's WebSocket.",
+        "connected console's WebSocket. It splits at the moment the hub logged Rasa's answer to that "
+        "turn: before it, Rasa finishing the turn after the action's decision (predicting the next "
+        "action, saving the tracker) while it serves every other customer; after it, the hub queueing "
+        "the conversation and the event reaching the console through Redis pub/sub. The hub ran with "
+        "`RASA_TIMEOUT=60` so that slow answers are measured, not turned into apologies (the default "
+        "is 8 s).",
         "",
         "![Latency and throughput vs concurrency](img/load-latency.png)",
         "",
@@ -549,17 +582,24 @@ def main() -> int:
     parser.add_argument("--bursts", type=int, default=20, help="customers in the lock-store check")
     parser.add_argument("--skip-scaling", action="store_true", help="one Rasa process only")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--render", type=Path, metavar="LOAD_JSON",
+                        help="no run: rewrite the docs section and plot from a saved load.json")
     args = parser.parse_args()
+    if args.render:
+        report = json.loads(args.render.read_text(encoding="utf-8"))
+        plot(report, IMAGES / "load-latency.png")
+        print(f"==> written to {write_section('load', markdown(report, report['command'])).relative_to(ROOT)}")
+        return 0
     if args.customers < 1 or args.conversations < 1:
         parser.error("--customers and --conversations must be at least 1")
     started = time.monotonic()
     report = run(args)
     report["minutes"] = round((time.monotonic() - started) / 60, 1)
     report["headline"] = headline(report)
+    report["command"] = "make bench" + (f" BENCH_ARGS=\"{' '.join(sys.argv[1:])}\"" if sys.argv[1:] else "")
     (OUT / "load.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     plot(report, (OUT if args.no_docs else IMAGES) / "load-latency.png")
-    command = "make bench" + (f" BENCH_ARGS=\"{' '.join(sys.argv[1:])}\"" if sys.argv[1:] else "")
-    text = markdown(report, command)
+    text = markdown(report, report["command"])
     print("\n" + text)
     if not args.no_docs:
         print(f"\n==> written to {write_section('load', text).relative_to(ROOT)}")
