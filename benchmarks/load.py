@@ -51,6 +51,7 @@ from scripts.stack import Stack, free_port, wait_for
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "results" / "bench"
 PROCESSES = ("redis", "actions", "rasa", "rasa-2", "hub")
+UNLOADED_CONVERSATIONS = 10
 BURST_SCRIPT = "en-charged-twice"  # its first message, then its next two at once
 
 
@@ -138,8 +139,9 @@ class Bench:
 
     # --- one phase ------------------------------------------------------------------
 
-    async def _customer(self, make, script: Script, deadline: float, out: List[Conversation]) -> None:
-        for _ in range(self.args.conversations):
+    async def _customer(self, make, script: Script, deadline: float, out: List[Conversation],
+                        conversations: int) -> None:
+        for _ in range(conversations):
             if time.monotonic() > deadline:
                 return
             customer = make()
@@ -165,24 +167,26 @@ class Bench:
                 await customer.close()
 
     async def phase(self, name: str, surface: str, customers: int, rasa_processes: int,
-                    console: Optional[ConsoleWatcher], http: aiohttp.ClientSession) -> dict:
-        print(f"==> {name}: {customers} customers x {self.args.conversations} conversations "
+                    console: Optional[ConsoleWatcher], http: aiohttp.ClientSession,
+                    each: Optional[int] = None) -> dict:
+        each = each or self.args.conversations
+        print(f"==> {name}: {customers} customers x {each} conversations "
               f"over {surface}, {rasa_processes} Rasa process(es)", flush=True)
         makers = {
             "direct": lambda: RestCustomer(http, self.stack.rasa_url, "direct"),
             "hub REST": lambda: RestCustomer(http, self.stack.hub_url, "hub"),
             "widget": lambda: WidgetCustomer(self.stack.hub_url, self.secret),
         }
-        conversations: List[Conversation] = []
+        played: List[Conversation] = []
         self.sampler.start_phase()
         started = time.monotonic()
         deadline = started + self.args.phase_seconds
         await asyncio.gather(*(self._customer(makers[surface], self.scripts[i % len(self.scripts)],
-                                              deadline, conversations) for i in range(customers)))
+                                              deadline, played, each) for i in range(customers)))
         wall = time.monotonic() - started
         resources = self.sampler.end_phase(wall)
         await asyncio.sleep(1.0)  # let the last console events arrive
-        return self._summarise(name, surface, customers, rasa_processes, conversations, wall,
+        return self._summarise(name, surface, customers, rasa_processes, played, wall,
                                resources, console)
 
     def _summarise(self, name, surface, customers, rasa_processes, conversations, wall,
@@ -359,8 +363,8 @@ async def stage(bench: Bench, rasa_processes: int, plan: List[tuple], probe: boo
             await bench.warm_up(http, rasa_urls)
             if probe:
                 await bench.probe(http, console)
-            for name, surface, customers in plan:
-                await bench.phase(name, surface, customers, rasa_processes, console, http)
+            for name, surface, customers, *each in plan:
+                await bench.phase(name, surface, customers, rasa_processes, console, http, *each)
             if bursts:
                 return await bench.bursts(http, rasa_urls)
         finally:
@@ -379,7 +383,7 @@ def run(args) -> dict:
     secret = secrets.token_urlsafe(24)
     scripts = load_scripts()
     levels = [level for level in args.levels if level != args.customers]
-    customers_total = 3 * args.customers + sum(levels) + (0 if args.skip_scaling else 2 * args.customers)
+    customers_total = 3 * UNLOADED_CONVERSATIONS + 3 * args.customers + sum(levels) + (0 if args.skip_scaling else 2 * args.customers)
     orders = OrderBook(sorted({s.order for s in scripts}),
                        per_template=customers_total * args.conversations + args.bursts + 8)  # + probe, warm-ups
     os.environ["ORDERS_DATA"] = str(orders.write(OUT / "orders.yml"))  # read by the action server
@@ -394,7 +398,11 @@ def run(args) -> dict:
             start_hub(stack, secret, [stack.rasa_url])
             bench = Bench(args, stack, secret, scripts, orders)
             n = args.customers
-            plan = [("direct", "direct", n), ("hub REST", "hub REST", n), ("widget", "widget", n)]
+            # Unloaded first (one customer, ten conversations): what the hub adds per message
+            # when nobody waits for Rasa; then loaded, where Rasa's queue dominates.
+            plan = [(f"{surface}, 1 customer", surface, 1, UNLOADED_CONVERSATIONS)
+                    for surface in ("direct", "hub REST", "widget")]
+            plan += [("direct", "direct", n), ("hub REST", "hub REST", n), ("widget", "widget", n)]
             plan += [(f"widget {level}", "widget", level) for level in levels]
             asyncio.run(stage(bench, 1, plan, probe=True, rasa_urls=[stack.rasa_url]))
             lock = tracker_check = None
@@ -432,8 +440,16 @@ def headline(report: dict) -> Dict[str, Optional[float]]:
     def ratio(a, b, key="p95"):
         return round(a["latency"][key] / b["latency"][key], 2) if a and b and b["latency"][key] else None
 
+    quiet = {surface: find(report, f"{surface}, 1 customer") for surface in ("direct", "hub REST", "widget")}
+
+    def added(surface, key="p50"):
+        a, b = quiet[surface], quiet["direct"]
+        return round(a["latency"][key] - b["latency"][key], 4) if a and b else None
+
     return {
         "customers": n,
+        "unloaded_hub_rest_added_p50": added("hub REST"),
+        "unloaded_widget_added_p50": added("widget"),
         "hub_rest_over_direct_p95": ratio(rest, direct),
         "widget_over_direct_p95": ratio(widget, direct),
         "throughput_1_rasa_widget": widget["messages_per_second"] if widget else None,
@@ -453,7 +469,8 @@ def plot(report: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sweep = sorted((p for p in report["phases"] if p["surface"] == "widget" and p["rasa_processes"] == 1),
+    sweep = sorted((p for p in report["phases"] if p["surface"] == "widget" and p["rasa_processes"] == 1
+                    and p["customers"] > 1),
                    key=lambda p: p["customers"])
     levels = [p["customers"] for p in sweep]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -507,7 +524,9 @@ def markdown(report: dict, command: str) -> str:
         f"Each simulated customer plays {report['conversations_per_customer']} whole complaint "
         "conversations one after the other (scripts in `benchmarks/conversations.yml`, English and "
         "Vietnamese, 3 to 5 messages, each ending with a request for a person), sending the next "
-        "message as soon as the last reply of the turn arrives (no think time). Latency is from "
+        "message as soon as the last reply of the turn arrives (no think time). Before the loaded "
+        f"phases, one customer alone plays {UNLOADED_CONVERSATIONS} conversations on each surface, which "
+        "shows what the hub itself adds to a message when nobody waits for Rasa. Latency is from "
         "sending a message to the last reply of that turn. The widget customers speak rasa-webchat's "
         "socket.io events over the websocket transport; an agent console is connected to the live "
         "feed throughout.",
@@ -515,6 +534,8 @@ def markdown(report: dict, command: str) -> str:
         "### Headline",
         "",
         table(["figure", "value"], [
+            ["unloaded (1 customer): latency the hub adds per message, p50, REST / widget",
+             f"{fmt(h.get('unloaded_hub_rest_added_p50'))} / {fmt(h.get('unloaded_widget_added_p50'))}"],
             [f"hub REST / direct Rasa REST, p95 latency at {n} customers", h["hub_rest_over_direct_p95"]],
             [f"hub widget (socket.io) / direct Rasa REST, p95 latency at {n} customers", h["widget_over_direct_p95"]],
             [f"throughput, widget at {n} customers: 1 Rasa -> 2 Rasa (msg/s)",
