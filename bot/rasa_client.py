@@ -65,7 +65,3 @@ class RasaClient:
                 return False
         answers = await asyncio.gather(*(one(url) for url in self.base_urls))
         return dict(zip(self.base_urls, answers))
-
-    async def healthy(self) -> bool:
-        """True while at least one server answers (the others are skipped)."""
-        return any((await self.health()).values())
