@@ -30,7 +30,6 @@ from bot import keys
 from bot.appkeys import EVENTS, REDIS, ROUTER, SECRET, SETTINGS, STORE
 from bot.passwords import check_password, sign, unsign
 from bot.rasa_client import RasaUnavailable
-from bot.router import Undeliverable
 
 COOKIE = "sr_agent"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -152,10 +151,7 @@ async def _text_field(request: web.Request, name: str, required: bool) -> str:
 async def send_message(request: web.Request) -> web.Response:
     agent, conv = await _owned(request)
     text = await _text_field(request, "text", required=True)
-    try:
-        await request.app[ROUTER].agent_reply(conv, agent, text)
-    except Undeliverable as error:
-        raise json_error(409, str(error))
+    await request.app[ROUTER].agent_reply(conv, agent, text)  # refused: 409 (bot/app.py)
     return web.json_response({"ok": True})
 
 
@@ -173,8 +169,6 @@ async def hand_back(request: web.Request) -> web.Response:
         await request.app[ROUTER].hand_back(conv, agent, note)
     except RasaUnavailable as error:
         raise json_error(502, f"the assistant is not answering ({error}); the conversation stays with you")
-    except Undeliverable as error:
-        raise json_error(409, str(error))
     return web.json_response({"ok": True, "state": "bot"})
 
 

@@ -21,7 +21,7 @@ from bot.messenger import GraphClient, MessengerChannel, channel_off
 from bot.conversations import ConversationStore
 from bot.events import EventHub
 from bot.rasa_client import RasaClient
-from bot.router import Router
+from bot.router import Router, Undeliverable
 from bot.settings import Settings
 from bot.texts import Texts
 from bot.widget import WidgetChannel, redis_manager
@@ -32,7 +32,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 @web.middleware
 async def errors_as_json(request: web.Request, handler):
-    """Redis trouble becomes a clear 503; nothing else escapes as an HTML 500."""
+    """Redis trouble becomes a clear 503 and a channel's refusal a 409; nothing else
+    escapes as an HTML 500."""
     try:
         return await handler(request)
     except web.HTTPException:
@@ -41,6 +42,8 @@ async def errors_as_json(request: web.Request, handler):
         log.error("Redis unavailable while handling %s: %s", request.path, error)
         return web.json_response({"error": "the service is briefly unavailable; please retry"},
                                  status=503)
+    except Undeliverable as error:  # the channel refused (e.g. Messenger's 24-hour window)
+        return web.json_response({"error": str(error)}, status=409)
 
 
 async def redis_ctx(app: web.Application):
