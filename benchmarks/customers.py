@@ -121,6 +121,8 @@ class WidgetCustomer:
     A turn ends when the number of replies the probe saw for it has arrived; a turn
     that was never probed ends after `settle` seconds with no further reply."""
 
+    surface = "widget"
+
     def __init__(self, hub_url: str, secret: str, settle: float = 1.0) -> None:
         self.hub_url = hub_url
         self.secret = secret

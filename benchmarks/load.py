@@ -145,7 +145,7 @@ class Bench:
             if time.monotonic() > deadline:
                 return
             customer = make()
-            conversation = Conversation(customer_surface(customer), script.name)
+            conversation = Conversation(customer.surface, script.name)
             out.append(conversation)
             try:
                 conversation.conversation_id = await customer.start()
@@ -335,10 +335,6 @@ def burst_problems(events: List[dict], sent: List[str]) -> List[str]:
     if not users or users[0] != first or sorted(users[1:]) != sorted(pair):
         found.append(f"user messages {users}: expected the first, then the pair once each")
     return found
-
-
-def customer_surface(customer) -> str:
-    return "widget" if isinstance(customer, WidgetCustomer) else customer.surface
 
 
 def split(phase: dict) -> str:

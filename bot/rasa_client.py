@@ -20,8 +20,6 @@ class RasaUnavailable(Exception):
 
 class RasaClient:
     def __init__(self, session: aiohttp.ClientSession, base_urls: Sequence[str], timeout: float) -> None:
-        if isinstance(base_urls, str):
-            base_urls = [base_urls]
         if not base_urls:
             raise ValueError("at least one Rasa URL is needed")
         self.session = session

@@ -172,28 +172,27 @@ class Stack:
         wait_for(f"http://127.0.0.1:{self.action_port}/health", timeout, actions)
         wait_for(f"{self.rasa_url}/", timeout, rasa)
 
-    def stop_process(self, name: str) -> None:
-        proc = self.named.pop(name, None)
-        if proc is None:
-            return
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+    @staticmethod
+    def _terminate(procs: List[subprocess.Popen], grace: float = 15) -> None:
+        """SIGTERM to each process group, then SIGKILL to any still running after `grace`."""
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        self.procs.remove(proc)
+
+    def stop_process(self, name: str) -> None:
+        proc = self.named.pop(name, None)
+        if proc is not None:
+            self._terminate([proc])
+            self.procs.remove(proc)
 
     def stop(self) -> None:
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in reversed(self.procs):
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        self._terminate(list(reversed(self.procs)))
         self.procs.clear()
         self.named.clear()
 
