@@ -149,40 +149,45 @@ def confusion_png(examples, results, path: Path) -> None:
     plt.close(fig)
 
 
-def ensure_default_model(workdir: Path) -> Tuple[Path, bool]:
+def ensure_default_model(examples, workdir: Path) -> Tuple[Path, bool]:
     """Rasa's default pipeline on all of data/nlu, retrained when the data is newer."""
     newest = max(p.stat().st_mtime for p in (ROOT / "data" / "nlu").rglob("*.yml"))
     if DEFAULT_MODEL.exists() and DEFAULT_MODEL.stat().st_mtime > newest:
         return DEFAULT_MODEL, False
     print("==> training the default pipeline on all of data/nlu", flush=True)
-    model = train("default", [m for _, m in load_examples()], workdir, "default-pipeline")
+    model = train("default", [m for _, m in examples], workdir, "default-pipeline")
     DEFAULT_MODEL.parent.mkdir(exist_ok=True)
     shutil.move(str(model), DEFAULT_MODEL)
     return DEFAULT_MODEL, True
 
 
-def external(models: Dict[str, Path]) -> Dict[str, dict]:
-    if not EXTERNAL.exists():
-        print(f"external set not found at {EXTERNAL}: skipped", file=sys.stderr)
-        return {}
-    rows = [json.loads(line) for line in EXTERNAL.read_text(encoding="utf-8").splitlines() if line.strip()]
-    texts = [r["text"] for r in rows]
-    return {pipeline: external_figures(rows, [p["intent"]["name"] for p in parse_all(model, texts)])
-            for pipeline, model in models.items()}
-
-
-def heldout_entities(models: Dict[str, Path]) -> Dict[str, dict]:
+def full_models(models: Dict[str, Path]) -> Tuple[Dict[str, dict], Dict[str, dict]]:
+    """External-set and held-out-entity figures of each model, loading each model once."""
     from rasa.shared.nlu.training_data.loading import load_data
 
+    rows = []
+    if EXTERNAL.exists():
+        rows = [json.loads(line) for line in EXTERNAL.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        print(f"external set not found at {EXTERNAL}: skipped", file=sys.stderr)
+    messages = load_data(str(HELDOUT)).training_examples
+    texts = [r["text"] for r in rows] + [m.get("text") for m in messages]
+    parsed = {pipeline: parse_all(model, texts) for pipeline, model in models.items()}
+    external = {pipeline: external_figures(rows, [p["intent"]["name"] for p in parses[:len(rows)]])
+                for pipeline, parses in parsed.items()} if rows else {}
+    entities = heldout_entities(messages, {pipeline: parses[len(rows):] for pipeline, parses in parsed.items()})
+    return external, entities
+
+
+def heldout_entities(messages, parsed: Dict[str, List[dict]]) -> Dict[str, dict]:
     from nlu.language import detect_language
 
-    messages = load_data(str(HELDOUT)).training_examples
     texts = [m.get("text") for m in messages]
     gold = [entity_set(m.get("entities") or []) for m in messages]
     language = [detect_language(t) for t in texts]
     figures = {}
-    for pipeline, model in models.items():
-        predicted = [entity_set(p.get("entities") or []) for p in parse_all(model, texts)]
+    for pipeline, parses in parsed.items():
+        predicted = [entity_set(p.get("entities") or []) for p in parses]
         figures[pipeline] = {"all": entity_figures(gold, predicted)}
         for lang in LANGUAGES:
             keep = [i for i, l in enumerate(language) if l == lang]
@@ -299,17 +304,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="nlu-eval-") as tmp:
         workdir = Path(tmp)
         results = cross_validate(examples, args.folds, workdir)
-        default_model, retrained = ensure_default_model(workdir)
-    models = {"ours": OUR_MODEL, "default": default_model}
+        default_model, retrained = ensure_default_model(examples, workdir)
     print("==> external set and held-out entities", flush=True)
+    external, entities = full_models({"ours": OUR_MODEL, "default": default_model})
     report = {
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
         "folds": args.folds,
         "cross_validation": {p: {**cv_figures(examples, results[p]["predicted"]),
                                  "minutes": results[p]["minutes"]} for p in PIPELINES},
-        "external": external(models),
-        "entities": heldout_entities(models),
+        "external": external,
+        "entities": entities,
         "default_model_retrained": retrained,
     }
     confusion_png(examples, results, IMAGES / "nlu-confusion-cv.png")
