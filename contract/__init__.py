@@ -1,0 +1,1 @@
+"""What the hub and the assistant agree on, imported by both sides (DESIGN.md)."""
