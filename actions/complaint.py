@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions import memory
 from actions.common import (
     PLAYBOOK, CustomerMemory, describe_details, join_options, known, language,
-    latest_entity, load_customer, person_button, recalled_details, text,
+    latest_entity, load_customer, person_button, recalled_details, text, usable_order,
 )
 from actions.handoff import hand_off
 from actions.orders import Order, order_store
@@ -51,15 +51,6 @@ def _order(tracker: Tracker) -> Optional[Order]:
     return Order(**data) if data else None
 
 
-async def _tier(customer: CustomerMemory, tracker: Tracker, order: Optional[Order]) -> str:
-    email = (order.email if order else None) or tracker.get_slot("email") or customer.profile.get("email")
-    phone = tracker.get_slot("phone") or customer.profile.get("phone")
-    shop_customer = await order_store().customer(
-        email=email if known(email) else "", phone=phone if known(phone) else ""
-    )
-    return shop_customer.tier if shop_customer else "standard"
-
-
 def _offer_buttons(remedies: List[Remedy], lang: str) -> List[Dict[str, str]]:
     buttons = [{"title": text(r.label, lang),
                 "payload": '/choose_remedy{"remedy": "%s"}' % r.id} for r in remedies]
@@ -75,6 +66,15 @@ def _record_answers(tracker: Tracker, answer: str, except_id: str = "") -> List[
     return answers
 
 
+def earlier_contacts(tracker: Tracker, customer: CustomerMemory) -> List[Dict]:
+    """Cases from earlier contacts: a verified customer's, or this channel identity's own
+    (a guest's), from another conversation or an earlier session of this one."""
+    started = next((e.get("timestamp") or 0 for e in reversed(tracker.events)
+                    if e.get("event") == "session_started"), 0)
+    return [c for c in customer.cases
+            if c.get("conversation_id") != tracker.sender_id or c.get("created_at", 0) < started]
+
+
 class ActionAcknowledgeComplaint(Action):
     def name(self) -> Text:
         return "action_acknowledge_complaint"
@@ -86,14 +86,13 @@ class ActionAcknowledgeComplaint(Action):
         intent = tracker.latest_message["intent"]["name"]
         rules = PLAYBOOK.complaints[intent]
         customer = await load_customer(tracker)
-        earlier = [c for c in customer.cases if c.get("conversation_id") != tracker.sender_id]
+        earlier = earlier_contacts(tracker, customer)
         recalled = recalled_details(tracker, customer, open_cases=customer.open_cases(tracker.sender_id))
-        store = order_store()
         order_id = recalled.get("order_id") or tracker.get_slot("order_id")
-        order = await store.get_order(order_id) if known(order_id) else None
-        tier = await _tier(customer, tracker, order)
+        order = usable_order(tracker, customer, await order_store().get_order(order_id)
+                             if known(order_id) else None)
         severity = assess(
-            intent, rules.severity, tracker.latest_message.get("text") or "", tier=tier,
+            intent, rules.severity, tracker.latest_message.get("text") or "", tier=customer.tier,
             repeat_on_record=bool(earlier), order_value=order.value if order else None,
         )
         if rules.apologise_for is None:
@@ -123,6 +122,7 @@ class ActionAcknowledgeComplaint(Action):
             SlotSet("remedy_answers", []),
             SlotSet("applied_remedy", None),
             SlotSet("detail_attempts", 0),
+            SlotSet("order_contact", None),  # a new complaint: its order is checked afresh
         ]
 
 
@@ -136,7 +136,9 @@ class ActionResolveComplaint(Action):
         lang = language(tracker)
         customer = await load_customer(tracker)
         order_id = tracker.get_slot("order_id")
-        order = await order_store().get_order(order_id) if known(order_id) else None
+        # Only an order this customer may see drives what is said and offered.
+        order = usable_order(tracker, customer, await order_store().get_order(order_id)
+                             if known(order_id) else None)
         events: List[EventType] = [SlotSet("order", order.as_dict() if order else None)]
         # hand_off below reads the order from the tracker: let it see this look-up.
         tracker.slots["order"] = order.as_dict() if order else None
@@ -178,7 +180,7 @@ async def _options(
     eligible = PLAYBOOK.eligible(
         tracker.get_slot("complaint_type") or "complain_delivery",
         order.status if order else None, order.value if order else None,
-        await _tier(customer, tracker, order), bool(tracker.get_slot("repeat_contact")),
+        customer.tier, bool(tracker.get_slot("repeat_contact")),
     )
     value = order.value if order else None
     return ([r for r in eligible if r.within_limit(value)],
@@ -281,4 +283,19 @@ class ActionRecordCsat(Action):
                              csat_text=tracker.latest_message.get("text"))
         low = rating is not None and int(rating) <= 2
         dispatcher.utter_message(response="utter_csat_sorry" if low else "utter_csat_thanks")
+        return []
+
+
+class ActionNoteDetail(Action):
+    """A detail (an order number, an email, a phone) given outside any question: taken
+    as part of the complaint in hand, never as the start of another conversation."""
+
+    def name(self) -> Text:
+        return "action_note_detail"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        in_hand = tracker.get_slot("case_ref") and tracker.get_slot("complaint_type")
+        dispatcher.utter_message(response="utter_detail_noted" if in_hand else "utter_detail_what_happened")
         return []

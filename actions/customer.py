@@ -1,4 +1,8 @@
-"""Recognising a returning customer and picking their open case back up."""
+"""Recognising a returning customer and picking their open case back up.
+
+Only a verified customer is recognised (contract/identity.py), and only once, at the
+start of a conversation: a stranger who types someone's order number or email is never
+greeted as them, and a detail given mid-conversation never restarts it."""
 
 from typing import Dict, List, Optional, Text
 
@@ -7,7 +11,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.orders import order_store
 from actions.common import (
     PLAYBOOK, describe_details, known, language, load_customer, recalled_details, text,
 )
@@ -32,10 +35,14 @@ def describe_case(case: Dict, lang: str) -> Dict[str, str]:
     return {"case_ref": case["ref"], "case_about": about, "case_status": status}
 
 
-async def shop_name(profile: Dict[str, str]) -> str:
-    """The name the shop has on file for this customer's email or phone, if any."""
-    found = await order_store().customer(email=profile.get("email", ""), phone=profile.get("phone", ""))
-    return found.name if found else ""
+def first_turn(tracker: Tracker) -> bool:
+    """True on the conversation's first customer message (of this session)."""
+    turns = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            break
+        turns += event.get("event") == "user"
+    return turns <= 1
 
 
 class ActionRecogniseCustomer(Action):
@@ -49,14 +56,14 @@ class ActionRecogniseCustomer(Action):
     ) -> List[EventType]:
         lang = language(tracker)
         customer = await load_customer(tracker)
-        open_cases = customer.open_cases(tracker.sender_id)
-        if not open_cases:
+        open_cases = customer.open_cases(tracker.sender_id) if first_turn(tracker) else []
+        if not customer.verified or not open_cases:
             dispatcher.utter_message(
                 response="utter_greet" if tracker.latest_message["intent"]["name"] == "greet"
                 else "utter_how_can_help")
             return []
         case = open_cases[0]
-        name = customer.profile.get("name") or await shop_name(customer.profile)
+        name = customer.profile.get("name", "")
         dispatcher.utter_message(
             response="utter_welcome_back", name_part=f", {name}" if name else "",
             buttons=[
@@ -80,7 +87,7 @@ class ActionResumeCase(Action):
         lang = language(tracker)
         customer = await load_customer(tracker)
         ref: Optional[str] = tracker.get_slot("open_case")
-        case = next((c for c in customer.cases if c.get("ref") == ref), None)
+        case = next((c for c in customer.cases if c.get("ref") == ref), None) if customer.verified else None
         if case is None:
             dispatcher.utter_message(response="utter_how_can_help")
             return []

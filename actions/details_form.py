@@ -5,6 +5,11 @@ in the first message, earlier in the conversation, or recalled from an earlier o
 is a filled slot, so the form never asks for it. An order number that looks wrong
 gets a helpful answer; after two misses the form carries on without it, so the
 customer is never stuck in a loop.
+
+An order is shown and used only once the customer has proved it is theirs: a verified
+customer's own order, or the email or phone on the order given here (`order_contact`,
+asked once, saying why). Two misses, or "I don't have it", and the bot carries on
+without the order's details (contract/identity.py).
 """
 
 import re
@@ -15,9 +20,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import NO_VALUE, PLAYBOOK, known, latest_entity
-from actions.orders import order_store
+from actions.common import (
+    NO_VALUE, PLAYBOOK, known, latest_entity, load_customer, usable_order, verify_order_owner,
+)
+from actions.orders import Order, order_store
 from actions.playbook import DETAILS
+from contract.identity import BY_ORDER_CONTACT, normalise_email, normalise_phone
 
 MAX_ATTEMPTS = 2
 ORDER_DIGITS = (6, 10)
@@ -39,7 +47,21 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             return []  # a person takes over at once; nothing more to ask
         rules = PLAYBOOK.complaints.get(tracker.get_slot("complaint_type") or "")
         needed = rules.details if rules else ["order_id"]
-        return [slot for slot in DETAILS if slot in needed]
+        slots = [slot for slot in DETAILS if slot in needed]
+        if "order_id" in slots and await self._order_to_prove(tracker) is not None:
+            slots.insert(slots.index("order_id") + 1, "order_contact")
+        return slots
+
+    async def _order_to_prove(self, tracker: Tracker) -> Optional[Order]:
+        """The order this customer named but has not proved theirs yet, if any."""
+        order_id = tracker.get_slot("order_id")
+        if not known(order_id) or tracker.get_slot("order_contact") == NO_VALUE:
+            return None
+        order = await order_store().get_order(str(order_id))
+        if order is None:
+            return None
+        customer = await load_customer(tracker)
+        return None if usable_order(tracker, customer, order) else order
 
     def _give_up_or_retry(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str
@@ -58,19 +80,24 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             return {"order_id": NO_VALUE, "detail_attempts": 0}
         given = str(value).strip()
         digits = latest_entity(tracker, "order_id") if given in (tracker.latest_message.get("text") or "") else None
-        digits = digits or self._digits(given)
+        contact = latest_entity(tracker, "email") or latest_entity(tracker, "phone")
+        if not digits and not contact:
+            digits = self._digits(given)
         store = order_store()
 
         if digits is None:
-            # No number: the email or phone on the account works too.
-            email = latest_entity(tracker, "email") or tracker.get_slot("email")
-            phone = latest_entity(tracker, "phone") or tracker.get_slot("phone")
-            order = await store.latest_order_for(email=email if known(email) else "",
-                                                 phone=phone if known(phone) else "")
-            if order is not None and (latest_entity(tracker, "email") or latest_entity(tracker, "phone")):
-                dispatcher.utter_message(response="utter_found_order_by_contact", order_id=order.order_id)
-                return {"order_id": order.order_id, "detail_attempts": 0}
-            dispatcher.utter_message(response="utter_order_id_bad_format", given=given[:40], digits=0)
+            customer = await load_customer(tracker)
+            if customer.verified:
+                # A verified customer without the number: their most recent order.
+                order = await store.latest_order_for(email=customer.profile.get("email", ""))
+                if order is not None:
+                    dispatcher.utter_message(response="utter_found_order_by_contact", order_id=order.order_id)
+                    return {"order_id": order.order_id, "detail_attempts": 0}
+            if contact:
+                # Orders are never looked up by a contact detail alone: anyone can type one.
+                dispatcher.utter_message(response="utter_order_id_number_needed")
+            else:
+                dispatcher.utter_message(response="utter_order_id_bad_format", given=given[:40], digits=0)
             return self._give_up_or_retry(dispatcher, tracker, "order_id")
 
         low, high = ORDER_DIGITS
@@ -81,7 +108,41 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         if await store.get_order(digits) is None:
             dispatcher.utter_message(response="utter_order_not_found", order_id=digits)
             return self._give_up_or_retry(dispatcher, tracker, "order_id")
-        return {"order_id": digits, "detail_attempts": 0}
+        return {"order_id": digits, "detail_attempts": 0, "order_contact": None}
+
+    async def validate_order_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """The email or phone on the order: the proof that the order is theirs."""
+        order = await self._order_to_prove(tracker)
+        if order is None:  # nothing to prove (any more)
+            return {"order_contact": NO_VALUE if value == NO_VALUE else "verified"}
+        if value == NO_VALUE:
+            dispatcher.utter_message(response="utter_order_contact_skipped")
+            return {"order_contact": NO_VALUE, "detail_attempts": 0}
+        if await self._matches(tracker, str(value), order):
+            await verify_order_owner(tracker, order)
+            dispatcher.utter_message(response="utter_order_contact_verified")
+            return {"order_contact": "verified", "verified_order": order.order_id,
+                    "verified_by": BY_ORDER_CONTACT, "detail_attempts": 0}
+        attempts = int(tracker.get_slot("detail_attempts") or 0) + 1
+        if attempts >= MAX_ATTEMPTS:
+            dispatcher.utter_message(response="utter_order_contact_given_up")
+            return {"order_contact": NO_VALUE, "detail_attempts": 0}
+        # Never say which part was wrong, or what the right one looks like.
+        dispatcher.utter_message(response="utter_order_contact_mismatch", order_id=order.order_id)
+        return {"order_contact": None, "detail_attempts": attempts}
+
+    @staticmethod
+    async def _matches(tracker: Tracker, given: str, order: Order) -> bool:
+        email = latest_entity(tracker, "email") or (given.strip() if "@" in given else "")
+        phone = latest_entity(tracker, "phone") or ("" if "@" in given else given)
+        if email and normalise_email(email) == normalise_email(order.email):
+            return True
+        owner = await order_store().customer(email=order.email)
+        digits = normalise_phone(phone)
+        return bool(owner and owner.phone and len(digits) >= 8
+                    and digits == normalise_phone(owner.phone))
 
     @staticmethod
     def _digits(text: str) -> Optional[str]:

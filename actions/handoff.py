@@ -18,9 +18,11 @@ from rasa_sdk.types import DomainDict
 from actions import memory
 from actions.common import (
     PLAYBOOK, CustomerMemory, channel_of, details_from_slots, known, language,
-    load_customer, text,
+    load_customer, text, usable_order,
 )
+from actions.orders import Order, order_store
 from actions.store import get_redis
+from contract.identity import normalise_email, normalise_phone
 
 REASONS = {
     "customer_asked": ("the customer asked for a person", "khách hàng yêu cầu gặp nhân viên"),
@@ -87,6 +89,9 @@ def summarise(packet: Dict[str, Any], lang: str) -> str:
         status = text(PLAYBOOK.order_status.get(order["status"]), lang)
         parts.append((f"Đơn {order['order_id']} ({text(order['items'], lang)}) {status}."
                       if vi else f"Order {order['order_id']} ({text(order['items'], lang)}) is {status}."))
+    elif packet.get("claimed_order"):
+        parts.append(f"Khách đưa mã đơn {details['order_id']} nhưng chưa xác minh là đơn của mình." if vi
+                     else f"Order number given: {details['order_id']}, not verified as the customer's.")
     elif known(details.get("order_id")):
         parts.append(f"Mã đơn khách đưa: {details['order_id']} (chưa tra được)." if vi
                      else f"Order number given: {details['order_id']} (not found).")
@@ -106,18 +111,42 @@ def summarise(packet: Dict[str, Any], lang: str) -> str:
     return " ".join(parts)
 
 
+def details_trust(details: Dict[str, str], customer: CustomerMemory,
+                  order: Optional[Dict[str, Any]]) -> Dict[str, str]:
+    """Each detail marked "verified" (the customer proved it, or it is theirs on record)
+    or "claimed" (only typed here)."""
+    profile = customer.profile if customer.verified else {}
+    same = {
+        "order_id": lambda v: order is not None and order.get("order_id") == v,
+        "email": lambda v: customer.verified and normalise_email(v) == normalise_email(profile.get("email", "")),
+        "phone": lambda v: customer.verified and normalise_phone(v) == normalise_phone(profile.get("phone", "x")),
+    }
+    return {k: "verified" if same[k](str(v)) else "claimed" for k, v in details.items() if k in same}
+
+
 def build_packet(
-    tracker: Tracker, customer: CustomerMemory, reason: str, case_ref: str
+    tracker: Tracker, customer: CustomerMemory, reason: str, case_ref: str,
+    named_order: Optional[Order] = None,
 ) -> Dict[str, Any]:
+    """The context for the agent: everything known, each detail marked verified or
+    claimed (agents are trusted; customers never see this). `named_order` is the
+    look-up of the order number the customer gave."""
     lang = language(tracker)
     details = {k: v for k, v in details_from_slots(tracker).items() if known(v)}
+    usable = usable_order(tracker, customer, named_order)
+    order = tracker.get_slot("order") or (usable.as_dict() if usable else None)
     packet: Dict[str, Any] = {
         "conversation_id": tracker.sender_id,
         "channel": channel_of(tracker),
         "case_ref": case_ref,
         "customer": {
             "id": customer.customer_id,
+            "verified": customer.verified,
+            "verified_by": customer.verified_by,
             "name": customer.profile.get("name", ""),
+            "email": customer.profile.get("email", ""),
+            "phone": customer.profile.get("phone", ""),
+            "tier": customer.tier if customer.verified else None,
             "history": [
                 {"case_ref": c["ref"], "complaint_type": c.get("complaint_type"),
                  "status": c.get("status"), "remedy": c.get("applied_remedy"),
@@ -130,7 +159,10 @@ def build_packet(
         "intents": intents_seen(tracker),
         "complaint_type": tracker.get_slot("complaint_type"),
         "details": details,
-        "order": tracker.get_slot("order"),
+        "details_trust": details_trust(details, customer, order),
+        "order": order,
+        # The order the customer named but did not prove theirs: for the agent to check.
+        "claimed_order": named_order.as_dict() if named_order and not order else None,
         "severity": {
             "level": tracker.get_slot("severity") or "unknown",
             "reasons": tracker.get_slot("severity_reasons") or [],
@@ -155,7 +187,9 @@ async def hand_off(
         "complaint_type": tracker.get_slot("complaint_type"),
     }
     case.setdefault("ref", memory.new_case_ref())
-    packet = build_packet(tracker, customer, reason, case["ref"])
+    order_id = tracker.get_slot("order_id")
+    named = await order_store().get_order(str(order_id)) if known(order_id) else None
+    packet = build_packet(tracker, customer, reason, case["ref"], named)
     case.update({
         "status": "handed_off",
         "details": packet["details"],
@@ -201,8 +235,8 @@ class ActionNluFallback(Action):
 
 
 class ActionAgentHandback(Action):
-    """An agent handed the conversation back (the hub sends /agent_handback with the
-    agent's name and note in the metadata): recap, thank, ask the CSAT question."""
+    """An agent handed the conversation back (the hub sends /agent_handback with
+    metadata {"handback": {"agent", "note"}}): recap, thank, ask the CSAT question."""
 
     def name(self) -> Text:
         return "action_agent_handback"
@@ -210,9 +244,13 @@ class ActionAgentHandback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        metadata = tracker.latest_message.get("metadata") or {}
-        agent = str(metadata.get("agent") or "").strip() or ("đồng nghiệp" if language(tracker) == "vi" else "a colleague")
-        note = str(metadata.get("note") or "").strip().rstrip(".")
+        handback = (tracker.latest_message.get("metadata") or {}).get("handback")
+        if not isinstance(handback, dict):
+            # Only the hub hands back (its own metadata, which customers cannot set).
+            dispatcher.utter_message(response="utter_how_can_help")
+            return []
+        agent = str(handback.get("agent") or "").strip() or ("đồng nghiệp" if language(tracker) == "vi" else "a colleague")
+        note = str(handback.get("note") or "").strip().rstrip(".")
         redis = get_redis()
         customer = await load_customer(tracker)
         case = await memory.load_case(redis, tracker.get_slot("case_ref") or "") or {

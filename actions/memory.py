@@ -1,26 +1,43 @@
-"""Customer memory and cases in Redis: what a customer told us is never asked again.
+"""Customer memory and cases in Redis: what a verified customer told us is never asked
+again, and nobody else ever sees it (trust levels: contract/identity.py).
 
-A customer is known by several identities: the conversation's sender id (widget
-session, Messenger PSID, ...) and, once given, their email, phone and order numbers.
-Each identity points at one customer id. When a new identity turns out to belong to
-a customer we already know (the same email on another channel), the conversation is
-joined to that customer and their earlier cases come with it.
+Every conversation (its sender id: a widget session, a REST sender, a Messenger PSID's
+conversation) points at one record. A stranger's conversation has a guest record of its
+own: its cases count for repeat contact on that same channel identity, and nothing else.
+A record is *verified* once the conversation proves who the customer is; only then is it
+linked to the customer's other identities:
 
-Cases are JSON documents; a customer's cases sit in a sorted set by creation time.
-Everything expires keys.MEMORY_TTL after its last write.
+- ("shop", id): the shop's own customer id (signed by the shop, or the owner of an order
+  whose email or phone the customer gave correctly);
+- ("email", address), ("phone", number): that customer's contact details *on the shop's
+  record*, never a detail someone merely typed;
+- ("sender", conversation id): conversations verified by order and contact.
+
+An order number alone, or a contact detail alone, never links anything. Records, their
+cases and every identity expire `retention()` after their last write; merging keeps them.
+
+    python -m actions.memory forget <email|phone|order number|customer id>
 """
 
+import asyncio
 import json
+import os
 import secrets
+import sys
 import time
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from actions import keys
+from contract.identity import normalise_email, normalise_phone
 
-# Strongest first: an email or phone identifies a person across channels.
-IDENTITY_KINDS = ("email", "phone", "order", "sender")
-DETAIL_FIELDS = ("order_id", "email", "phone", "name", "language")
+DETAIL_FIELDS = ("email", "phone", "name", "language")
 CLOSED = "closed"
+VERIFIED_FIELD = "verified"  # "1" on a verified customer's record
+
+
+def retention() -> int:
+    """Seconds a customer's memory lives after its last write (MEMORY_RETENTION_DAYS)."""
+    return int(float(os.environ.get("MEMORY_RETENTION_DAYS", keys.MEMORY_RETENTION_DAYS)) * 24 * 3600)
 
 
 def new_case_ref() -> str:
@@ -28,45 +45,106 @@ def new_case_ref() -> str:
     return "SR-" + "".join(secrets.choice(alphabet) for _ in range(6))
 
 
-def identities(sender_id: str, details: Dict[str, Optional[str]]) -> List[Tuple[str, str]]:
-    found = [("sender", sender_id)]
-    for kind, field in (("email", "email"), ("phone", "phone"), ("order", "order_id")):
-        value = details.get(field)
-        if value and value != "none":
-            found.append((kind, str(value)))
-    return sorted(found, key=lambda pair: IDENTITY_KINDS.index(pair[0]))
+def identity_value(kind: str, value: str) -> str:
+    if kind == "email":
+        return normalise_email(value)
+    if kind == "phone":
+        return normalise_phone(value)
+    return value
 
 
-async def resolve_customer(redis, ids: Iterable[Tuple[str, str]]) -> str:
-    """The customer id for these identities, linking them all to it.
+def _point(pipe, customer_id: str, ids: Iterable[Tuple[str, str]], ttl: int) -> None:
+    """Queue: each identity points at the record, and the record lists its identities
+    (so that forgetting finds them all)."""
+    for kind, value in ids:
+        key = keys.identity(kind, identity_value(kind, value))
+        pipe.set(key, customer_id, ex=ttl)
+        pipe.sadd(keys.customer_identities(customer_id), key)
+    pipe.expire(keys.customer_identities(customer_id), ttl)
 
-    If identities point at different customers, the one found through the strongest
-    identity wins and the others' cases are merged into it.
-    """
-    ids = list(ids)
-    found = await redis.mget([keys.identity(kind, value) for kind, value in ids])
-    known = [cid for cid in found if cid]
-    customer_id = known[0] if known else secrets.token_hex(8)
+
+async def guest(redis, sender_id: str) -> str:
+    """The record of this conversation: its own guest record, or the verified customer
+    it was linked to earlier (by order and contact)."""
+    ttl = retention()
+    key = keys.identity("sender", sender_id)
     pipe = redis.pipeline(transaction=True)
-    for other in set(known) - {customer_id}:
-        pipe.zunionstore(keys.customer_cases(customer_id),
-                         [keys.customer_cases(customer_id), keys.customer_cases(other)],
-                         aggregate="MIN")
-    for (kind, value), current in zip(ids, found):
-        if current != customer_id:
-            pipe.set(keys.identity(kind, value), customer_id, ex=keys.MEMORY_TTL)
-        else:
-            pipe.expire(keys.identity(kind, value), keys.MEMORY_TTL)
-    await pipe.execute()
+    pipe.set(key, secrets.token_hex(8), ex=ttl, nx=True)
+    pipe.get(key)
+    pipe.expire(key, ttl)
+    created, customer_id, _ = await pipe.execute()
+    if created:
+        pipe = redis.pipeline(transaction=True)
+        pipe.sadd(keys.customer_identities(customer_id), key)
+        pipe.expire(keys.customer_identities(customer_id), ttl)
+        await pipe.execute()
     return customer_id
 
 
+async def is_verified(redis, customer_id: str) -> bool:
+    return await redis.hget(keys.customer(customer_id), VERIFIED_FIELD) == "1"
+
+
+async def link_verified(
+    redis, verified_ids: List[Tuple[str, str]], profile: Dict[str, str],
+    sender_id: Optional[str] = None,
+) -> str:
+    """The verified customer behind `verified_ids` (the shop id first), created if new.
+
+    `sender_id` is given when this conversation itself proved who it is (order and
+    contact): its guest record, with its cases, is merged in and the conversation stays
+    linked. A shop-signed conversation passes none: the signature, sent with every
+    message, is what makes it verified, so a signed-out visitor in the same browser is
+    a guest again.
+    """
+    ttl = retention()
+    lookups = list(verified_ids) + ([("sender", sender_id)] if sender_id else [])
+    found = await redis.mget([keys.identity(k, identity_value(k, v)) for k, v in lookups])
+    verified_found = [cid for cid in found[:len(verified_ids)] if cid]
+    others = {cid for cid in found if cid}
+    customer_id = verified_found[0] if verified_found else secrets.token_hex(8)
+    pipe = redis.pipeline(transaction=True)
+    for other in others - {customer_id}:
+        _merge_into(pipe, customer_id, other)
+    _point(pipe, customer_id, lookups, ttl)
+    values = {k: str(v) for k, v in profile.items() if k in DETAIL_FIELDS and v}
+    pipe.hset(keys.customer(customer_id), mapping={**values, VERIFIED_FIELD: "1"})
+    pipe.expire(keys.customer(customer_id), ttl)
+    pipe.expire(keys.customer_cases(customer_id), ttl)
+    await pipe.execute()
+    for other in others - {customer_id}:
+        await _repoint_identities(redis, other, customer_id)
+    return customer_id
+
+
+def _merge_into(pipe, customer_id: str, other: str) -> None:
+    """Queue the move of `other`'s cases into `customer_id` (ZUNIONSTORE drops the TTL:
+    link_verified sets it again in the same transaction)."""
+    pipe.zunionstore(keys.customer_cases(customer_id),
+                     [keys.customer_cases(customer_id), keys.customer_cases(other)],
+                     aggregate="MIN")
+    pipe.delete(keys.customer_cases(other), keys.customer(other))
+
+
+async def _repoint_identities(redis, old: str, new: str) -> None:
+    """Every identity of a merged record now points at the record it was merged into."""
+    old_keys = await redis.smembers(keys.customer_identities(old))
+    pipe = redis.pipeline(transaction=True)
+    for key in old_keys:
+        pipe.set(key, new, ex=retention(), xx=True)
+        pipe.sadd(keys.customer_identities(new), key)
+    pipe.delete(keys.customer_identities(old))
+    pipe.expire(keys.customer_identities(new), retention())
+    await pipe.execute()
+
+
 async def remember(redis, customer_id: str, details: Dict[str, Optional[str]]) -> None:
+    """Store details on a *verified* customer's record (never call it for a guest)."""
     values = {k: str(v) for k, v in details.items() if k in DETAIL_FIELDS and v and v != "none"}
     if values:
         pipe = redis.pipeline(transaction=True)
         pipe.hset(keys.customer(customer_id), mapping=values)
-        pipe.expire(keys.customer(customer_id), keys.MEMORY_TTL)
+        pipe.expire(keys.customer(customer_id), retention())
         await pipe.execute()
 
 
@@ -79,11 +157,14 @@ async def save_case(redis, customer_id: str, case: Dict) -> Dict:
     case.setdefault("ref", new_case_ref())
     case.setdefault("created_at", now)
     case["updated_at"] = now
+    previous = case.get("customer_id")
     case["customer_id"] = customer_id
     pipe = redis.pipeline(transaction=True)
-    pipe.set(keys.case(case["ref"]), json.dumps(case, ensure_ascii=False), ex=keys.MEMORY_TTL)
+    pipe.set(keys.case(case["ref"]), json.dumps(case, ensure_ascii=False), ex=retention())
+    if previous and previous != customer_id:
+        pipe.zrem(keys.customer_cases(previous), case["ref"])
     pipe.zadd(keys.customer_cases(customer_id), {case["ref"]: case["created_at"]})
-    pipe.expire(keys.customer_cases(customer_id), keys.MEMORY_TTL)
+    pipe.expire(keys.customer_cases(customer_id), retention())
     await pipe.execute()
     return case
 
@@ -108,3 +189,92 @@ async def cases_of(redis, customer_id: str) -> List[Dict]:
 def open_cases(cases: List[Dict], except_conversation: str = "") -> List[Dict]:
     return [c for c in cases
             if c.get("status") != CLOSED and c.get("conversation_id") != except_conversation]
+
+
+# --- the right to be forgotten ------------------------------------------------------
+
+
+async def _customer_for(redis, query: str) -> Optional[str]:
+    """The record an email, phone, order number, shop customer id or record id names."""
+    from actions.orders import order_store  # the shop's data: only needed here
+
+    query = query.strip()
+    lookups = [("email", query)] if "@" in query else [("shop", query), ("phone", query)]
+    if query.isdigit():
+        store = order_store()
+        order = await store.get_order(query)
+        owner = await store.customer(email=order.email) if order else None
+        if owner is not None and owner.id:
+            lookups.append(("shop", owner.id))
+        if order is not None:
+            lookups.append(("email", order.email))
+    for kind, value in lookups:
+        found = await redis.get(keys.identity(kind, identity_value(kind, value)))
+        if found:
+            return found
+    return query if await redis.exists(keys.customer(query), keys.customer_identities(query)) else None
+
+
+async def _erase(redis, customer_id: str) -> Dict[str, object]:
+    cases = await cases_of(redis, customer_id)
+    identity_keys = await redis.smembers(keys.customer_identities(customer_id))
+    conversations = sorted({c["conversation_id"] for c in cases if c.get("conversation_id")}
+                           | {k.split(":", 3)[3] for k in identity_keys
+                              if k.startswith(keys.identity("sender", ""))})
+    pipe = redis.pipeline(transaction=True)
+    for key in identity_keys:
+        pipe.delete(key)
+    for case in cases:
+        pipe.delete(keys.case(case["ref"]))
+    pipe.delete(keys.customer(customer_id), keys.customer_cases(customer_id),
+                keys.customer_identities(customer_id))
+    await pipe.execute()
+    return {"customer_id": customer_id, "cases": len(cases), "identities": len(identity_keys),
+            "conversations": conversations}
+
+
+async def forget(redis, query: str) -> Dict[str, object]:
+    """Delete a customer's memory: their record, identities and cases. Returns what was
+    deleted, with the conversation ids the caller may also erase (transcripts, trackers)."""
+    customer_id = await _customer_for(redis, query)
+    if customer_id is None:
+        return {"customer_id": None, "cases": 0, "identities": 0, "conversations": []}
+    return await _erase(redis, customer_id)
+
+
+async def forget_conversation(redis, conversation_id: str) -> Dict[str, object]:
+    """Forget the customer this conversation belongs to (or only its guest record)."""
+    customer_id = await redis.get(keys.identity("sender", conversation_id))
+    if customer_id is None:
+        return {"customer_id": None, "cases": 0, "identities": 0, "conversations": [conversation_id]}
+    erased = await _erase(redis, customer_id)
+    erased["conversations"] = sorted(set(erased["conversations"]) | {conversation_id})
+    return erased
+
+
+async def _forget_command(query: str) -> int:
+    from actions.store import get_redis
+    from bot import keys as hub_keys
+
+    redis = get_redis()
+    erased = await forget(redis, query)
+    if erased["customer_id"] is None:
+        print(f"nothing is remembered for {query!r}")
+        return 1
+    # Their conversations go too: Rasa's trackers, the hub's state and transcripts.
+    for cid in erased["conversations"]:
+        await redis.delete(keys.rasa_tracker(cid), hub_keys.conversation(cid), hub_keys.transcript(cid))
+    print(json.dumps(erased))
+    return 0
+
+
+def main(argv: List[str]) -> int:
+    if len(argv) != 2 or argv[0] != "forget":
+        print("usage: python -m actions.memory forget <email|phone|order number|customer id>",
+              file=sys.stderr)
+        return 2
+    return asyncio.run(_forget_command(argv[1]))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -19,12 +19,12 @@ from actions import keys
 from actions.store import get_redis
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"
-TIERS = ("standard", "silver", "gold", "vip")
 
 
 @dataclass
 class Customer:
     email: str
+    id: str = ""  # the shop's own customer id (what it signs for the widget)
     name: str = ""
     phone: str = ""
     tier: str = "standard"
@@ -51,7 +51,7 @@ class OrderStore(Protocol):
 
     async def latest_order_for(self, email: str = "", phone: str = "") -> Optional[Order]: ...
 
-    async def customer(self, email: str = "", phone: str = "") -> Optional[Customer]: ...
+    async def customer(self, email: str = "", phone: str = "", customer_id: str = "") -> Optional[Customer]: ...
 
     async def set_status(self, order_id: str, status: str) -> None: ...
 
@@ -88,6 +88,8 @@ class RedisOrderStore:
             pipe.set(keys.shop_customer(customer.email), json.dumps(asdict(customer)))
             if customer.phone:
                 pipe.set(keys.shop_phone(customer.phone), customer.email.lower())
+            if customer.id:
+                pipe.set(keys.shop_customer_id(customer.id), customer.email.lower())
         for entry in shop["orders"]:
             order = Order(**entry)
             pipe.set(keys.shop_order(order.order_id), json.dumps(order.as_dict()))
@@ -102,11 +104,13 @@ class RedisOrderStore:
         raw = await self.redis.get(keys.shop_order(order_id))
         return Order(**json.loads(raw)) if raw else None
 
-    async def _email_for(self, email: str, phone: str) -> str:
+    async def _email_for(self, email: str, phone: str, customer_id: str = "") -> str:
         if email:
             return email.lower()
         if phone:
             return await self.redis.get(keys.shop_phone(phone)) or ""
+        if customer_id:
+            return await self.redis.get(keys.shop_customer_id(customer_id)) or ""
         return ""
 
     async def latest_order_for(self, email: str = "", phone: str = "") -> Optional[Order]:
@@ -117,9 +121,9 @@ class RedisOrderStore:
         newest = await self.redis.zrevrange(keys.shop_orders_of(owner), 0, 0)
         return await self.get_order(newest[0]) if newest else None
 
-    async def customer(self, email: str = "", phone: str = "") -> Optional[Customer]:
+    async def customer(self, email: str = "", phone: str = "", customer_id: str = "") -> Optional[Customer]:
         await self.ensure_loaded()
-        owner = await self._email_for(email, phone)
+        owner = await self._email_for(email, phone, customer_id)
         raw = await self.redis.get(keys.shop_customer(owner)) if owner else None
         return Customer(**json.loads(raw)) if raw else None
 

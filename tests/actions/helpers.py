@@ -10,9 +10,9 @@ SLOT_DEFAULTS = {"detail_attempts": 0}
 
 
 def user_event(text: str, intent: str, entities: Optional[List[Dict]] = None,
-               language: Optional[str] = None) -> Dict[str, Any]:
+               language: Optional[str] = None, metadata: Optional[Dict] = None) -> Dict[str, Any]:
     parse = {"text": text, "intent": {"name": intent, "confidence": 0.99},
-             "entities": entities or [], "language": language}
+             "entities": entities or [], "language": language, "metadata": metadata or {}}
     return {"event": "user", "text": text, "parse_data": parse, "timestamp": 1.0}
 
 
@@ -23,8 +23,9 @@ def entity(name: str, value: str) -> Dict[str, Any]:
 def tracker(sender: str, text: str = "", intent: str = "greet",
             entities: Optional[List[Dict]] = None, slots: Optional[Dict] = None,
             history: Optional[List[Dict]] = None, language: str = "en",
-            active_loop: Optional[Dict] = None) -> Tracker:
-    latest = user_event(text, intent, entities, language)
+            active_loop: Optional[Dict] = None, metadata: Optional[Dict] = None) -> Tracker:
+    """`metadata` is what the hub sends with the message (contract/identity.py)."""
+    latest = user_event(text, intent, entities, language, metadata)
     all_slots = {**SLOT_DEFAULTS, "language": language, **(slots or {})}
     return Tracker(sender, all_slots, latest["parse_data"], (history or []) + [latest],
                    False, None, active_loop or {}, "action_listen")

@@ -1,4 +1,7 @@
-"""The recovery flow's actions against a real Redis and the real domain and playbook."""
+"""The recovery flow's actions against a real Redis and the real domain and playbook.
+
+Each test has a customer and orders of its own (tests/shop.py), signed in on the shop's
+site (the hub passes the verified shop id in the metadata), so the order is theirs."""
 
 import json
 
@@ -7,24 +10,33 @@ from actions.complaint import (
     ActionAcknowledgeComplaint, ActionApplyRemedy, ActionOfferAlternatives,
     ActionRecordCsat, ActionResolveComplaint,
 )
+from actions.orders import order_store
 from actions.store import get_redis
 from tests.actions.helpers import entity, payloads, render, responses, run, slots_set, tracker
+from tests.shop import new_customer
 
 
-async def acknowledge(sender, domain, text, intent, entities=(), language="en", slots=None):
-    trk = tracker(sender, text, intent, list(entities), slots=slots, language=language)
+def signed_in(customer):
+    return {"channel": "web", "identity": {"channel_id": "w", "shop_customer": customer.customer.id}}
+
+
+async def acknowledge(sender, domain, text, intent, entities=(), language="en", slots=None, metadata=None):
+    trk = tracker(sender, text, intent, list(entities), slots=slots, language=language, metadata=metadata)
     return await run(ActionAcknowledgeComplaint(), trk, domain)
 
 
 async def test_acknowledge_apologises_in_proportion_and_opens_a_case(redis_url, domain, sender):
+    lan = new_customer(redis_url, tier="gold", orders=(("in_transit", 1_250_000),))
+    order_id = lan.order.order_id
     dispatcher, events = await acknowledge(
-        sender, domain, "my order #1048213 was meant to arrive on Monday, second time this happens",
-        "complain_delivery", [entity("order_id", "1048213")], slots={"order_id": "1048213"})
+        sender, domain, f"my order #{order_id} was meant to arrive on Monday, second time this happens",
+        "complain_delivery", [entity("order_id", order_id)], slots={"order_id": order_id},
+        metadata=signed_in(lan))
     slots = slots_set(events)
     # late delivery (1) + repeat contact (1) + gold customer (1) = medium
     assert slots["severity"] == "medium"
     assert "repeat contact" in slots["severity_reasons"] and "gold customer" in slots["severity_reasons"]
-    assert responses(dispatcher) == ["utter_apology_medium", "utter_repeat_contact"]
+    assert responses(dispatcher) == ["utter_apology_medium", "utter_repeat_contact", "utter_known_details"]
     assert "a late order" in render(domain, dispatcher.messages[0], slots)
     case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
     assert case["status"] == "open" and case["complaint_type"] == "complain_delivery"
@@ -46,20 +58,29 @@ async def test_vietnamese_apology_renders_in_vietnamese(redis_url, domain, sende
     assert text.startswith("Em") and "hư hỏng" in text
 
 
-async def _resolved(sender, domain, order_id, complaint, language="en", text="help"):
+async def _resolved(sender, domain, customer, complaint, language="en", text="help"):
+    """Acknowledge and resolve a complaint about the customer's first order; the
+    tracker the later steps need is rebuilt from the returned slots (and metadata)."""
+    order_id = customer.order.order_id
+    meta = signed_in(customer)
     _, ack = await acknowledge(sender, domain, text, complaint, language=language,
-                               slots={"order_id": order_id})
+                               slots={"order_id": order_id}, metadata=meta)
     slots = {**slots_set(ack), "order_id": order_id}
-    dispatcher, events = await run(ActionResolveComplaint(),
-                                   tracker(sender, "", "inform", slots=slots, language=language), domain)
+    dispatcher, events = await run(ActionResolveComplaint(), tracker(
+        sender, "", "inform", slots=slots, language=language, metadata=meta), domain)
     return dispatcher, {**slots, **slots_set(events)}
 
 
+def glasses(redis_url):
+    return new_customer(redis_url, orders=(("delivered", 480_000),))
+
+
 async def test_resolve_looks_the_order_up_and_offers_two_remedies_and_a_person(redis_url, domain, sender):
-    dispatcher, slots = await _resolved(sender, domain, "2207718", "complain_damaged")
+    minh = glasses(redis_url)
+    dispatcher, slots = await _resolved(sender, domain, minh, "complain_damaged")
     assert responses(dispatcher) == ["utter_order_found", "utter_offer_remedies"]
     found = render(domain, dispatcher.messages[0], slots)
-    assert "2207718" in found and "glass tumbler set" in found and "delivered" in found
+    assert minh.order.order_id in found and minh.order.items["en"] in found and "delivered" in found
     assert slots["offered_remedies"] == ["replacement", "refund"]
     buttons = dispatcher.messages[1]["buttons"]
     assert [b["payload"] for b in buttons] == [
@@ -69,9 +90,10 @@ async def test_resolve_looks_the_order_up_and_offers_two_remedies_and_a_person(r
 
 
 async def test_accepting_an_offer_applies_it_and_closes_with_reference_thanks_and_csat(redis_url, domain, sender):
-    _, slots = await _resolved(sender, domain, "2207718", "complain_damaged")
+    minh = glasses(redis_url)
+    _, slots = await _resolved(sender, domain, minh, "complain_damaged")
     dispatcher, events = await run(ActionApplyRemedy(), tracker(
-        sender, "yes please", "affirm", slots=slots), domain)
+        sender, "yes please", "affirm", slots=slots, metadata=signed_in(minh)), domain)
     assert responses(dispatcher) == ["utter_remedy_done", "utter_thanks_close", "utter_ask_csat"]
     done = render(domain, dispatcher.messages[0], slots)
     assert "replacement is on its way" in done and slots["case_ref"] in done
@@ -79,20 +101,21 @@ async def test_accepting_an_offer_applies_it_and_closes_with_reference_thanks_an
     assert case["status"] == "remedy_in_progress" and case["applied_remedy"] == "replacement"
 
     dispatcher, _ = await run(ActionRecordCsat(), tracker(
-        sender, "/rate", "rate", [entity("rating", "5")], slots=slots), domain)
+        sender, "/rate", "rate", [entity("rating", "5")], slots=slots, metadata=signed_in(minh)), domain)
     assert responses(dispatcher) == ["utter_csat_thanks"]
     case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
     assert case["csat"] == 5
 
 
 async def test_declining_brings_concrete_alternatives_never_a_bare_no(redis_url, domain, sender):
-    # Order 1048213 is worth 1,250,000 VND: a full refund is above the bot's limit.
-    _, slots = await _resolved(sender, domain, "1048213", "complain_delivery",
+    # 1,250,000 VND: a full refund is above the bot's limit.
+    lan = new_customer(redis_url, tier="gold", orders=(("in_transit", 1_250_000),))
+    _, slots = await _resolved(sender, domain, lan, "complain_delivery",
                                text="my order is late, second time")
     assert slots["offered_remedies"] == ["reship_express", "refund_shipping"]
     dispatcher, events = await run(ActionOfferAlternatives(), tracker(
         sender, "neither, I just want my money back", "deny", [entity("remedy", "refund")],
-        slots=slots), domain)
+        slots=slots, metadata=signed_in(lan)), domain)
     assert responses(dispatcher) == ["utter_needs_colleague", "utter_alternatives"]
     assert "Full refund is something I can't grant on my own" in render(domain, dispatcher.messages[0], slots)
     alternatives = dispatcher.messages[1]["buttons"]
@@ -104,39 +127,48 @@ async def test_declining_brings_concrete_alternatives_never_a_bare_no(redis_url,
 
 async def test_asking_for_an_allowed_remedy_offers_it(redis_url, domain, sender):
     # 480,000 VND is within the refund limit: the wanted refund is offered first.
-    _, slots = await _resolved(sender, domain, "2207718", "complain_damaged", language="vi",
+    minh = glasses(redis_url)
+    _, slots = await _resolved(sender, domain, minh, "complain_damaged", language="vi",
                                text="hang bi vo")
     slots["offered_remedies"] = ["replacement"]
     dispatcher, events = await run(ActionOfferAlternatives(), tracker(
         sender, "ko can doi, tra tien lai cho toi", "deny", [entity("remedy", "refund")],
-        slots=slots, language="vi"), domain)
+        slots=slots, language="vi", metadata=signed_in(minh)), domain)
     assert responses(dispatcher) == ["utter_alternatives"]
     assert dispatcher.messages[0]["buttons"][0]["payload"] == '/choose_remedy{"remedy": "refund"}'
     assert render(domain, dispatcher.messages[0], {**slots, "language": "vi"}).startswith("Dạ em hiểu")
 
 
 async def test_declining_everything_hands_off(redis_url, domain, sender):
-    _, slots = await _resolved(sender, domain, "6603347", "complain_wrong_item")
+    lan = new_customer(redis_url, tier="gold", orders=(("delivered", 320_000),))
+    _, slots = await _resolved(sender, domain, lan, "complain_wrong_item")
     slots["offered_remedies"] = ["exchange", "refund", "voucher_15"]
-    dispatcher, _ = await run(ActionOfferAlternatives(), tracker(sender, "no", "deny", slots=slots), domain)
+    dispatcher, _ = await run(ActionOfferAlternatives(), tracker(
+        sender, "no", "deny", slots=slots, metadata=signed_in(lan)), domain)
     assert responses(dispatcher) == ["utter_handoff_no_options"]
     assert payloads(dispatcher)[0]["handoff"]["reason"] == "alternatives_declined"
 
 
 async def test_a_critical_case_goes_straight_to_a_person(redis_url, domain, sender):
+    hoa = new_customer(redis_url, tier="silver", orders=(("delivered", 1_890_000),))
+    order_id = hoa.order.order_id
     _, ack = await acknowledge(sender, domain, "the robot vacuum caught fire in my flat", "complain_defect",
-                               slots={"order_id": "8890012"})
+                               slots={"order_id": order_id}, metadata=signed_in(hoa))
     assert slots_set(ack)["severity"] == "critical"
-    slots = {**slots_set(ack), "order_id": "8890012"}
-    dispatcher, events = await run(ActionResolveComplaint(), tracker(sender, "", "inform", slots=slots), domain)
+    slots = {**slots_set(ack), "order_id": order_id}
+    dispatcher, events = await run(ActionResolveComplaint(), tracker(
+        sender, "", "inform", slots=slots, metadata=signed_in(hoa)), domain)
     assert responses(dispatcher) == ["utter_handoff"]
     packet = payloads(dispatcher)[0]["handoff"]
     assert packet["reason"] == "critical_severity"
-    assert packet["order"]["order_id"] == "8890012"
+    assert packet["order"]["order_id"] == order_id
 
 
 async def test_a_cancellation_of_an_unshipped_order_cancels_it(redis_url, domain, sender):
-    _, slots = await _resolved(sender, domain, "4471120", "cancel_order")
+    hoa = new_customer(redis_url, tier="silver", orders=(("processing", 650_000),))
+    _, slots = await _resolved(sender, domain, hoa, "cancel_order")
     assert slots["offered_remedies"] == ["cancel"]
-    dispatcher, _ = await run(ActionApplyRemedy(), tracker(sender, "yes", "affirm", slots=slots), domain)
+    dispatcher, _ = await run(ActionApplyRemedy(), tracker(
+        sender, "yes", "affirm", slots=slots, metadata=signed_in(hoa)), domain)
     assert "cancelled" in render(domain, dispatcher.messages[0], slots)
+    assert (await order_store().get_order(hoa.order.order_id)).status == "cancelled"

@@ -1,5 +1,6 @@
 from actions.details_form import ValidateComplaintDetailsForm
 from tests.actions.helpers import entity, tracker
+from tests.shop import new_customer
 
 FORM = ValidateComplaintDetailsForm()
 
@@ -27,8 +28,9 @@ async def validate(sender, domain, value, text=None, entities=(), attempts=0, la
 
 
 async def test_a_known_order_number_is_accepted(redis_url, domain, sender):
-    messages, result = await validate(sender, domain, "it's #1048213", entities=[entity("order_id", "1048213")])
-    assert result == {"order_id": "1048213", "detail_attempts": 0} and messages == []
+    order_id = new_customer(redis_url).order.order_id
+    messages, result = await validate(sender, domain, f"it's #{order_id}", entities=[entity("order_id", order_id)])
+    assert result == {"order_id": order_id, "detail_attempts": 0, "order_contact": None} and messages == []
 
 
 async def test_a_too_short_number_is_explained_then_the_form_carries_on(redis_url, domain, sender):
@@ -48,11 +50,15 @@ async def test_an_unknown_order_offers_to_continue_or_a_person(redis_url, domain
     assert result["order_id"] is None
 
 
-async def test_the_email_on_the_account_works_instead_of_the_order_number(redis_url, domain, sender):
-    messages, result = await validate(sender, domain, "minh.tran@example.vn",
-                                      entities=[entity("email", "minh.tran@example.vn")])
-    assert messages[0]["response"] == "utter_found_order_by_contact"
-    assert result["order_id"] == "7781245"  # Minh's most recent order
+async def test_a_signed_in_customer_without_the_number_gets_their_latest_order(redis_url, domain, sender):
+    minh = new_customer(redis_url, orders=(("shipped", 5_400_000), ("delivered", 480_000)))
+    from rasa_sdk.executor import CollectingDispatcher
+    dispatcher = CollectingDispatcher()
+    trk = tracker(sender, "I don't know it", "inform", metadata={
+        "channel": "web", "identity": {"channel_id": "w", "shop_customer": minh.customer.id}})
+    result = await FORM.validate_order_id("I don't know it", dispatcher, trk, domain)
+    assert dispatcher.messages[0]["response"] == "utter_found_order_by_contact"
+    assert result["order_id"] == minh.orders[0].order_id  # the most recent
 
 
 async def test_saying_no_means_carry_on_without_it(redis_url, domain, sender):

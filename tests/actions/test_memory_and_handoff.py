@@ -7,62 +7,87 @@ from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
 from actions.customer import ActionRecogniseCustomer, ActionResumeCase
 from actions.handoff import ActionHandoff, ActionNluFallback
 from actions.store import get_redis
+from actions.details_form import ValidateComplaintDetailsForm
+from contract.identity import mask_email
 from tests.actions.helpers import (
     entity, payloads, render, responses, run, slots_set, tracker, user_event,
 )
+from tests.shop import new_customer
 
 
-async def test_identities_join_one_customer_across_channels(redis_url, sender):
+async def test_verifying_merges_the_guest_record_and_keeps_every_ttl(redis_url, sender):
     redis = get_redis()
-    first = await memory.resolve_customer(redis, memory.identities(sender, {"email": "a@example.com"}))
-    await memory.save_case(redis, first, {"conversation_id": sender, "status": "open"})
-    other = await memory.resolve_customer(redis, memory.identities("fb:" + sender, {}))
-    assert other != first
-    await memory.save_case(redis, other, {"conversation_id": "fb:" + sender, "status": "open"})
-    # The Messenger customer gives the same email: both conversations are one customer now.
-    joined = await memory.resolve_customer(
-        redis, memory.identities("fb:" + sender, {"email": "A@example.com"}))
-    assert joined == first
+    guest = await memory.guest(redis, sender)
+    assert await memory.guest(redis, sender) == guest  # one record per conversation
+    await memory.save_case(redis, guest, {"conversation_id": sender, "status": "open"})
+    shop_id = f"T-{sender}"
+    known = await memory.link_verified(redis, [("shop", shop_id)], {"email": f"{sender}@example.test"})
+    await memory.save_case(redis, known, {"conversation_id": "earlier", "status": "open"})
+    # The conversation proves who it is: its guest case joins the customer's record.
+    joined = await memory.link_verified(redis, [("shop", shop_id), ("email", f"{sender}@EXAMPLE.test")],
+                                        {"email": f"{sender}@example.test"}, sender_id=sender)
+    assert joined == known != guest
     assert len(await memory.cases_of(redis, joined)) == 2
-    assert await redis.get(keys.identity("sender", "fb:" + sender)) == first
-    assert 0 < await redis.ttl(keys.identity("email", "a@example.com")) <= keys.MEMORY_TTL
+    assert await redis.get(keys.identity("sender", sender)) == joined
+    assert not await redis.exists(keys.customer(guest), keys.customer_cases(guest))
+    for key in (keys.identity("sender", sender), keys.identity("email", f"{sender}@example.test"),
+                keys.customer(joined), keys.customer_cases(joined), keys.customer_identities(joined)):
+        assert 0 < await redis.ttl(key) <= memory.retention(), key
 
 
-async def _complaint_then_offer(sender, domain, email):
-    trk = tracker(sender, f"my order 1048213 is late, {email}", "complain_delivery",
-                  [entity("order_id", "1048213"), entity("email", email)],
-                  slots={"order_id": "1048213", "email": email})
+async def _complaint_then_offer(sender, domain, customer, metadata):
+    order_id = customer.order.order_id
+    trk = tracker(sender, f"my order {order_id} is late", "complain_delivery",
+                  [entity("order_id", order_id)], slots={"order_id": order_id}, metadata=metadata)
     _, ack = await run(ActionAcknowledgeComplaint(), trk, domain)
-    slots = {**slots_set(ack), "order_id": "1048213", "email": email}
-    _, resolved = await run(ActionResolveComplaint(), tracker(sender, "", "inform", slots=slots), domain)
+    slots = {**slots_set(ack), "order_id": order_id}
+    _, resolved = await run(ActionResolveComplaint(), tracker(
+        sender, "", "inform", slots=slots, metadata=metadata), domain)
     return {**slots, **slots_set(resolved)}
 
 
-async def test_a_returning_customer_is_greeted_with_their_open_case_and_not_asked_again(redis_url, domain, sender):
-    email = f"{sender}@example.com"
-    await _complaint_then_offer(sender, domain, email)
+def signed(customer):
+    return {"channel": "web", "identity": {"channel_id": "w", "shop_customer": customer.customer.id}}
 
-    # Next day, on another channel: only the email is given.
-    later = "fb:" + sender
-    trk = tracker(later, f"hi, it's about the parcel again, {email}", "greet",
-                  [entity("email", email)], slots={"email": email})
+
+async def test_a_returning_verified_customer_is_greeted_with_their_open_case_and_not_asked_again(
+        redis_url, domain, sender):
+    lan = new_customer(redis_url, name="Lan", orders=(("in_transit", 1_250_000),))
+    order_id = lan.order.order_id
+    # First contact: a guest who proves the order is theirs with its email.
+    trk = tracker(sender, f"my order {order_id} is late", "complain_delivery",
+                  [entity("order_id", order_id)], slots={"order_id": order_id})
+    _, ack = await run(ActionAcknowledgeComplaint(), trk, domain)
+    slots = {**slots_set(ack), "order_id": order_id}
+    from rasa_sdk.executor import CollectingDispatcher
+    proved = await ValidateComplaintDetailsForm().validate_order_contact(
+        lan.customer.email, CollectingDispatcher(), tracker(
+            sender, lan.customer.email, "inform", [entity("email", lan.customer.email)], slots=slots), domain)
+    await run(ActionResolveComplaint(), tracker(sender, "", "inform", slots={**slots, **proved}), domain)
+
+    # Next day, signed in on the shop's site.
+    later = "w-" + sender
+    trk = tracker(later, "/greet", "greet", metadata=signed(lan))
     dispatcher, events = await run(ActionRecogniseCustomer(), trk, domain)
     assert responses(dispatcher) == ["utter_welcome_back"]
     text = render(domain, dispatcher.messages[0], {"language": "en"})
-    assert "order 1048213" in text and "open case SR-" in text
+    assert f"order {order_id}" in text and "open case SR-" in text and "Lan" in text
     open_case = slots_set(events)["open_case"]
 
     dispatcher, events = await run(ActionResumeCase(), tracker(
-        later, "yes", "affirm", slots={"email": email, "open_case": open_case}), domain)
+        later, "yes", "affirm", slots={"open_case": open_case}, metadata=signed(lan)), domain)
     restored = slots_set(events)
-    assert restored["order_id"] == "1048213" and restored["complaint_type"] == "complain_delivery"
-    assert "order 1048213" in render(domain, dispatcher.messages[0], {"language": "en"})
+    assert restored["order_id"] == order_id and restored["complaint_type"] == "complain_delivery"
+    resumed = render(domain, dispatcher.messages[0], {"language": "en"})
+    assert f"order {order_id}" in resumed and mask_email(lan.customer.email) in resumed
+    assert lan.customer.email not in resumed
 
-    # Complaining again: the order number is not asked for, and it counts as a repeat.
-    trk = tracker(later, "still not here", "complain_delivery", slots={"email": email})
+    # Complaining again: nothing is asked again, and it counts as a repeat contact.
+    trk = tracker(later, "still not here", "complain_delivery", slots={"order_id": order_id},
+                  metadata=signed(lan))
     dispatcher, events = await run(ActionAcknowledgeComplaint(), trk, domain)
     slots = slots_set(events)
-    assert slots["order_id"] == "1048213" and "repeat contact" in slots["severity_reasons"]
+    assert slots["email"] == lan.customer.email and "repeat contact" in slots["severity_reasons"]
     assert "utter_known_details" in responses(dispatcher)
 
 
@@ -72,15 +97,15 @@ async def test_a_new_customer_is_simply_greeted(redis_url, domain, sender):
 
 
 async def test_handoff_packet_holds_the_full_context(redis_url, domain, sender):
-    email = f"{sender}@example.com"
-    slots = await _complaint_then_offer(sender, domain, email)
-    slots["remedy_answers"] = [{"remedy": "reship_express", "answer": "declined"}]
-    history = [user_event("my order 1048213 is late", "complain_delivery"),
+    lan = new_customer(redis_url, tier="gold", orders=(("in_transit", 1_250_000),))
+    order_id, email = lan.order.order_id, lan.customer.email
+    slots = await _complaint_then_offer(sender, domain, lan, signed(lan))
+    first, second = slots["offered_remedies"]
+    slots["remedy_answers"] = [{"remedy": first, "answer": "declined"}]
+    history = [user_event(f"my order {order_id} is late", "complain_delivery"),
                {"event": "bot", "text": "I'm sorry about a late order."}]
     trk = tracker(sender, "just put me through to a real person please", "request_human",
-                  slots={**slots, "order": {"order_id": "1048213", "status": "in_transit",
-                                            "items": {"en": "2 items", "vi": "2 món"}}},
-                  history=history)
+                  slots=slots, history=history, metadata=signed(lan))
     dispatcher, events = await run(ActionHandoff(), trk, domain)
     assert responses(dispatcher) == ["utter_handoff"]
     assert slots["case_ref"] in render(domain, dispatcher.messages[0], slots)
@@ -88,11 +113,12 @@ async def test_handoff_packet_holds_the_full_context(redis_url, domain, sender):
     assert packet["reason"] == "customer_asked"
     assert packet["conversation_id"] == sender and packet["language"] == "en"
     assert packet["intents"] == ["complain_delivery", "request_human"]
-    assert packet["details"] == {"order_id": "1048213", "email": email}
+    assert packet["details"] == {"order_id": order_id, "email": email, "phone": lan.customer.phone}
+    assert set(packet["details_trust"].values()) == {"verified"}
     assert packet["severity"]["level"] == slots["severity"] and packet["severity"]["reasons"]
-    assert packet["remedies"] == [{"remedy": "reship_express", "answer": "declined"},
-                                  {"remedy": "refund_shipping", "answer": "no answer yet"}]
-    assert "Order 1048213" in packet["summary"]["en"] and "asked for a person" in packet["summary"]["en"]
+    assert packet["remedies"] == [{"remedy": first, "answer": "declined"},
+                                  {"remedy": second, "answer": "no answer yet"}]
+    assert f"Order {order_id}" in packet["summary"]["en"] and "asked for a person" in packet["summary"]["en"]
     assert [line["from"] for line in packet["transcript"]] == ["customer", "bot", "customer"]
     case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
     assert case["status"] == "handed_off" and case["handoff"]["reason"] == "customer_asked"
