@@ -22,6 +22,7 @@ import aiohttp
 import socketio
 import yaml
 
+from benchmarks.orderbook import order_email
 from bot.passwords import unsign
 
 SCRIPTS_FILE = Path(__file__).resolve().parent / "conversations.yml"
@@ -37,11 +38,12 @@ if not hasattr(aiohttp, "ClientWSTimeout"):
 class Script:
     name: str
     order: str  # the demo order whose copies the customers complain about
-    turns: List[str]  # "{order}" stands for the customer's own order number
+    # "{order}" stands for the customer's own order number, "{email}" for the email on it
+    turns: List[str]
     expected: List[Optional[int]] = field(default_factory=list)  # replies per turn, once probed
 
     def messages(self, order_id: str) -> List[str]:
-        return [turn.format(order=order_id) for turn in self.turns]
+        return [turn.format(order=order_id, email=order_email(order_id)) for turn in self.turns]
 
 
 def load_scripts(path: Path = SCRIPTS_FILE) -> List[Script]:

@@ -1,7 +1,7 @@
 """An order book for the load benchmark: many copies of the demo shop's orders, one per
 simulated conversation, so every customer is a different person with an order of their
-own (an order number identifies its owner, and a thousand customers sharing one order
-would all be one very unhappy repeat customer).
+own (a thousand customers sharing one order would all be one very unhappy repeat customer
+once they prove it theirs with the email on it, as each one here does).
 
 The action server reads it instead of data/shop/orders.yml through ORDERS_DATA.
 """
@@ -12,6 +12,11 @@ from typing import Dict, Iterator, List
 import yaml
 
 from actions.orders import DEMO_DATA
+
+
+def order_email(order_id: str) -> str:
+    """The email on a benchmark order: what its simulated customer gives as proof."""
+    return f"bench-{order_id}@example.com"
 
 
 class OrderBook:
@@ -26,9 +31,10 @@ class OrderBook:
                 raise ValueError(f"benchmark script names order {template}, which the demo shop lacks")
             ids = [f"8{index}{n:06d}" for n in range(per_template)]  # 8 digits, unlike the demo's 7
             for order_id in ids:
-                email = f"bench-{order_id}@example.com"
+                email = order_email(order_id)
                 owner = owners.get(orders[template]["email"], {})
-                self.customers.append({**owner, "email": email, "phone": "", "name": "Bench"})
+                self.customers.append({**owner, "id": f"B-{order_id}", "email": email, "phone": "",
+                                       "name": "Bench"})
                 self.orders.append({**orders[template], "order_id": order_id, "email": email})
             self._free[template] = iter(ids)
 

@@ -1,5 +1,8 @@
 """Whole conversations over Rasa's REST channel, against the really trained model,
-the live action server and a real Redis: what a customer actually sees."""
+the live action server and a real Redis: what a customer actually sees.
+
+Each test's customers and orders are its own (tests/shop.py). The metadata is what the
+hub would send (contract/identity.py): a guest, or a customer signed by the shop."""
 
 import json
 import uuid
@@ -7,8 +10,10 @@ import uuid
 import pytest
 import requests
 
+from contract.identity import mask_email
 from nlu.text import has_vietnamese_marks
 from scripts.stack import Stack
+from tests.shop import new_customer
 
 pytestmark = pytest.mark.integration
 
@@ -19,14 +24,18 @@ def rasa(assistant):
 
 
 class Customer:
-    def __init__(self, stack: Stack, sender: str = "", channel: str = "web"):
+    def __init__(self, stack: Stack, sender: str = "", channel: str = "web", shop_customer: str = ""):
         self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
         self.sender = sender or f"it-{uuid.uuid4().hex[:10]}"
         self.channel = channel
+        self.identity = {"channel_id": self.sender}
+        if shop_customer:
+            self.identity["shop_customer"] = shop_customer
 
     def say(self, message: str):
         response = requests.post(self.url, timeout=60, json={
-            "sender": self.sender, "message": message, "metadata": {"channel": self.channel}})
+            "sender": self.sender, "message": message,
+            "metadata": {"channel": self.channel, "identity": self.identity}})
         response.raise_for_status()
         return Replies(response.json())
 
@@ -49,15 +58,23 @@ class Replies(list):
         return next((r["custom"]["handoff"] for r in self if "handoff" in (r.get("custom") or {})), None)
 
 
-def test_en_details_in_the_first_message_then_decline_then_alternative(rasa):
+def test_en_a_stranger_proves_the_order_then_declines_then_takes_an_alternative(rasa):
+    lan = new_customer(rasa.redis_url, tier="gold", orders=(("in_transit", 1_250_000),))
+    order_id = lan.order.order_id
     customer = Customer(rasa)
-    first = customer.say("my order #1048213 was meant to arrive on Monday and it's still not here, "
+    first = customer.say(f"my order #{order_id} was meant to arrive on Monday and it's still not here, "
                          "this is the second time")
     assert "sorry" in first.all_text.lower()
-    assert "come back to us about it again" in first.all_text  # repeat contact noticed
+    assert "come back to us about it again" in first.all_text  # said by the customer: noticed
     assert "Which order" not in first.all_text  # never asked again
-    assert "order 1048213" in first.all_text and "in transit" in first.all_text
-    offered = [b["payload"] for b in first.buttons]
+    # Before proof: the order is found, nothing about it is shown, and why we ask is said.
+    assert f"found order {order_id}" in first.all_text and "privacy" in first.all_text
+    assert lan.order.items["en"] not in first.all_text and "in transit" not in first.all_text
+
+    proved = customer.say(f"it's {lan.customer.email}")
+    assert "that matches" in proved.all_text
+    assert f"order {order_id}" in proved.all_text and "in transit" in proved.all_text
+    offered = [b["payload"] for b in proved.buttons]
     assert offered[-1] == "/request_human" and len(offered) == 3
 
     declined = customer.say("neither, I just want my money back")
@@ -73,10 +90,15 @@ def test_en_details_in_the_first_message_then_decline_then_alternative(rasa):
 
 
 def test_vi_without_diacritics_gets_vietnamese_replies_and_what_they_ask_for(rasa):
+    minh = new_customer(rasa.redis_url, name="Minh", orders=(("delivered", 480_000),))
+    order_id = minh.order.order_id
     customer = Customer(rasa)
-    first = customer.say("shop oi hang giao toi bi vo het roi, don 2207718")
+    first = customer.say(f"shop oi hang giao toi bi vo het roi, don {order_id}")
     assert first.texts and all(has_vietnamese_marks(t) for t in first.texts)
-    assert "2207718" in first.all_text and "Bộ ly thủy tinh" in first.all_text
+    assert order_id in first.all_text and minh.order.items["vi"] not in first.all_text
+    proved = customer.say(f"sdt cua em la {minh.customer.phone}")
+    assert all(has_vietnamese_marks(t) for t in proved.texts)
+    assert minh.order.items["vi"] in proved.all_text
     # "No need to exchange, give me my money back": within the bot's limit, so granted.
     done = customer.say("ko can doi, tra tien lai cho toi")
     assert all(has_vietnamese_marks(t) for t in done.texts)
@@ -86,9 +108,15 @@ def test_vi_without_diacritics_gets_vietnamese_replies_and_what_they_ask_for(ras
     assert thanks.texts and all(has_vietnamese_marks(t) for t in thanks.texts)
 
 
-def test_vi_a_declined_remedy_brings_alternatives(rasa):
+def test_vi_a_wrong_answer_then_the_right_one(rasa):
+    minh = new_customer(rasa.redis_url, name="Minh", orders=(("delivered", 480_000),))
     customer = Customer(rasa)
-    customer.say("sp giao toi bi vo, don 2207718")
+    customer.say(f"sp giao toi bi vo, don {minh.order.order_id}")
+    wrong = customer.say("email la nguoi.khac@example.com")
+    assert "chưa khớp" in wrong.all_text and minh.customer.email not in wrong.all_text
+    assert mask_email(minh.customer.email) not in wrong.all_text
+    proved = customer.say(f"a nham, email dung la {minh.customer.email}")
+    assert "đã khớp" in proved.all_text and minh.order.items["vi"] in proved.all_text
     declined = customer.say("không, tôi không muốn vậy")
     assert declined.texts[0].startswith("Dạ em hiểu")
     choices = [b for b in declined.buttons if b["payload"].startswith("/choose_remedy")]
@@ -124,12 +152,36 @@ def test_an_invalid_order_number_is_explained_and_never_loops(rasa):
     assert any(b["payload"].startswith("/choose_remedy") for b in unknown.buttons)
 
 
-def test_a_returning_customer_on_another_channel_is_not_asked_again(rasa):
-    email = f"{uuid.uuid4().hex[:8]}@example.com"
-    web = Customer(rasa, channel="web")
-    web.say(f"my parcel is late, order 1048213, my email is {email}")
-    messenger = Customer(rasa, sender=f"fb-{uuid.uuid4().hex[:8]}", channel="facebook")
-    back = messenger.say(f"hi, it's me again, {email}")
-    assert "Welcome back" in back.all_text and "1048213" in back.all_text
-    resumed = messenger.say("yes")
-    assert "order 1048213" in resumed.all_text and "Which order" not in resumed.all_text
+def test_two_strangers_citing_the_same_order_share_nothing(rasa):
+    thu = new_customer(rasa.redis_url, orders=(("in_transit", 900_000),))
+    order_id = thu.order.order_id
+    first = Customer(rasa)
+    first.say(f"my parcel {order_id} is late, my email is first.{uuid.uuid4().hex[:6]}@example.test")
+    first.say("0987123456")
+    second = Customer(rasa)
+    replies = second.say(f"my parcel {order_id} never arrived")
+    text = replies.all_text
+    for leaked in ("first.", "0987123456", "…", thu.customer.email, thu.customer.phone, thu.order.items["en"]):
+        assert leaked not in text, leaked
+    assert "again" not in text and "Welcome back" not in text
+    # A bare order number later is taken as a detail, not as a returning customer.
+    later = second.say(order_id)
+    assert "Welcome back" not in later.all_text and "open case" not in later.all_text
+
+
+def test_a_signed_in_customer_is_welcomed_back_and_recalled_masked(rasa):
+    lan = new_customer(rasa.redis_url, name="Lan", tier="gold", orders=(("in_transit", 1_250_000),))
+    order_id = lan.order.order_id
+    web = Customer(rasa, shop_customer=lan.customer.id)
+    web.say(f"my parcel {order_id} is late")  # their own order: no proof needed
+    messenger = Customer(rasa, sender=f"fb-{uuid.uuid4().hex[:8]}", channel="messenger")
+    stranger_view = messenger.say(f"hi, it's me again, {lan.customer.email}")
+    assert "Welcome back" not in stranger_view.all_text  # an email alone is no proof
+
+    back = Customer(rasa, shop_customer=lan.customer.id)
+    hello = back.say("/greet")
+    assert "Welcome back, Lan" in hello.all_text and order_id in hello.all_text
+    resumed = back.say("yes")
+    assert f"order {order_id}" in resumed.all_text and "Which order" not in resumed.all_text
+    assert mask_email(lan.customer.email) in resumed.all_text
+    assert lan.customer.email not in resumed.all_text and lan.customer.phone not in resumed.all_text
