@@ -184,7 +184,7 @@ class Router:
         if not await self.may_push(conv, "bot"):
             raise Undeliverable("the bot may not write to this customer any more; resolve it instead")
         replies = await self.rasa.send(conv.id, HANDBACK_MESSAGE, {
-            "channel": conv.channel, "agent": agent, "note": note})
+            "channel": conv.channel, "handback": {"agent": agent, "note": note}})
         await self.store.release(conv.id, agent, "bot", note)
         messages = [{k: r[k] for k in ("text", "buttons") if r.get(k)} for r in replies]
         await self.push(conv, [m for m in messages if m], "bot")

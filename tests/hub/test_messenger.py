@@ -9,10 +9,13 @@ import uuid
 
 import pytest
 from aiohttp import web
+from redis import asyncio as aioredis
 
+from actions import keys as akeys
 from bot.appkeys import MESSENGER
 from bot.messenger import split_text, to_messenger
 from tests.hub.conftest import WidgetCustomer, login
+from tests.shop import new_customer
 
 SECRET = "app-secret"
 VERIFY = "verify-me"
@@ -246,18 +249,31 @@ async def test_the_24_hour_rule_with_a_controlled_clock(fb, graph):
     assert (await (await fb.get(f"/api/agent/conversations/{cid}")).json())["window"]["state"] == "closed"
 
 
-async def test_a_customer_first_seen_in_the_widget_is_recognised_on_messenger(fb, graph):
-    email = f"{uuid.uuid4().hex[:8]}@example.com"
+async def test_a_widget_customer_is_known_on_messenger_only_after_proving_an_order(fb, graph, redis_url):
+    lan = new_customer(redis_url, orders=(("in_transit", 900_000),))
+    order_id = lan.order.order_id
     widget = WidgetCustomer(str(fb.make_url("/")))
-    await widget.connect()
+    session_id = await widget.connect()
     try:
-        await widget.say(f"my parcel is late, order 1048213, my email is {email}")
-        await widget.until(lambda m: "quick_replies" in m)
+        await widget.say(f"my parcel is late, order {order_id}")
+        await widget.until(lambda m: "quick_replies" in m)  # the proof question
+        await widget.say(f"it's {lan.customer.email}")
+        await widget.until(lambda m: "quick_replies" in m)  # the order and the offers
     finally:
         await widget.close()
-    user = psid()
-    await deliver(fb, batch([text_event(user, f"hi, it's me again, {email}")]))
-    welcome = " ".join(graph.texts(user))
-    assert "Welcome back" in welcome and "1048213" in welcome
-    await deliver(fb, batch([text_event(user, "yes", quick_reply="/affirm")]))
-    assert not any("Which order" in t for t in graph.texts(user))
+    redis = aioredis.from_url(redis_url, decode_responses=True)
+    try:
+        web_customer = await redis.get(akeys.identity("sender", session_id.rpartition(".")[0]))
+        # On Messenger, the email alone is no proof: not welcomed, nothing recalled.
+        user = psid()
+        await deliver(fb, batch([text_event(user, f"hi, it's me again, {lan.customer.email}")]))
+        said = " ".join(graph.texts(user))
+        assert "Welcome back" not in said and order_id not in said
+        assert await redis.get(akeys.identity("sender", f"fb-{user}")) != web_customer
+        # Proving the order with the phone on it joins the two channels.
+        await deliver(fb, batch([text_event(user, f"my parcel is late, order {order_id}")]))
+        await deliver(fb, batch([text_event(user, lan.customer.phone)]))
+        assert any("that matches" in t for t in graph.texts(user)), graph.texts(user)
+        assert await redis.get(akeys.identity("sender", f"fb-{user}")) == web_customer
+    finally:
+        await redis.close()

@@ -10,6 +10,7 @@ from bot import keys
 from bot.passwords import sign
 from scripts.stack import free_port
 from tests.hub.conftest import WidgetCustomer, login, rest_sender
+from tests.shop import new_customer
 
 
 async def say(client, sender, message, **extra):
@@ -145,6 +146,8 @@ async def test_bad_input_gets_a_clear_4xx_and_nothing_is_stored(hub, redis_url):
 
 
 async def test_widget_customer_handoff_agent_reply_and_hand_back(make_hub, redis_url):
+    glasses = new_customer(redis_url, orders=(("delivered", 480_000),))
+    order_id = glasses.order.order_id
     client = await make_hub(agent_online_seconds=60)
     await login(client)
     # The console is open: the agent is online and sees the queue live.
@@ -152,9 +155,11 @@ async def test_widget_customer_handoff_agent_reply_and_hand_back(make_hub, redis
     customer = WidgetCustomer(str(client.make_url("/")))
     session_id = await customer.connect()
     try:
-        await customer.say("the glass set arrived smashed, order 2207718")
-        offer = await customer.until(lambda m: "quick_replies" in m)
-        assert any("2207718" in m.get("text", "") for m in offer)
+        await customer.say(f"the glass set arrived smashed, order {order_id}")
+        # A stranger: the order is found, and proof is asked before anything is shown.
+        asked = await customer.until(lambda m: "quick_replies" in m)
+        assert any(f"found order {order_id}" in m.get("text", "") for m in asked)
+        assert not any(glasses.order.items["en"] in m.get("text", "") for m in asked)
         await customer.say("/request_human")
         queued = await customer.until(lambda m: "number 1 in line" in m.get("text", "")
                                       or "in line" in m.get("text", ""))
@@ -167,8 +172,11 @@ async def test_widget_customer_handoff_agent_reply_and_hand_back(make_hub, redis
         listing = await (await client.get("/api/agent/queue")).json()
         assert cid in [c["id"] for c in listing["queue"]]
         detail = await (await client.get(f"/api/agent/conversations/{cid}")).json()
-        assert detail["packet"]["order"]["order_id"] == "2207718"
-        assert detail["transcript"][0]["text"] == "the glass set arrived smashed, order 2207718"
+        # The agent sees the order, marked as claimed (not proved by the customer).
+        assert detail["packet"]["order"] is None
+        assert detail["packet"]["claimed_order"]["order_id"] == order_id
+        assert detail["packet"]["details_trust"] == {"order_id": "claimed"}
+        assert detail["transcript"][0]["text"] == f"the glass set arrived smashed, order {order_id}"
 
         assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 200
         assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 409
