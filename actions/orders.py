@@ -25,6 +25,7 @@ TIERS = ("standard", "silver", "gold", "vip")
 @dataclass
 class Customer:
     email: str
+    id: str = ""  # the shop's customer id (what a signed widget identity names)
     name: str = ""
     phone: str = ""
     tier: str = "standard"
