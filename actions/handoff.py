@@ -202,7 +202,7 @@ class ActionNluFallback(Action):
 
 class ActionAgentHandback(Action):
     """An agent handed the conversation back (the hub sends /agent_handback with the
-    agent's name and note in the metadata): recap, thank, ask the CSAT question."""
+    agent's name and note in metadata["handback"]): recap, thank, ask the CSAT question."""
 
     def name(self) -> Text:
         return "action_agent_handback"
@@ -210,7 +210,8 @@ class ActionAgentHandback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        metadata = tracker.latest_message.get("metadata") or {}
+        handback = (tracker.latest_message.get("metadata") or {}).get("handback")
+        metadata = handback if isinstance(handback, dict) else {}
         agent = str(metadata.get("agent") or "").strip() or ("đồng nghiệp" if language(tracker) == "vi" else "a colleague")
         note = str(metadata.get("note") or "").strip().rstrip(".")
         redis = get_redis()
