@@ -144,15 +144,16 @@ async def test_a_widget_customer_who_signs_out_is_a_guest_again(make_hub_fake, f
 
 
 async def test_without_a_shop_secret_nothing_is_verified(make_hub_fake, fake_rasa):
-    hub = await make_hub_fake(shop_identity_secret="")
+    hub = await make_hub_fake(shop_identity_secret="")  # HUB_SECRET is "test-secret"
     customer = WidgetCustomer(str(hub.make_url("/")))
     cid = (await customer.connect()).rpartition(".")[0]
     try:
-        await customer.say("hi", {"shop_identity": sign_identity("C-1001", int(time.time()) + 600, "")})
-        await customer.next()
+        for guess in ("", "test-secret", SECRET):
+            await customer.say("hi", {"shop_identity": valid(secret=guess)})
+            await customer.next()
     finally:
         await customer.close()
-    assert fake_rasa.sent_for(cid)[0]["metadata"]["identity"] == {"channel_id": cid}
+    assert [body["metadata"]["identity"] for body in fake_rasa.sent_for(cid)] == [{"channel_id": cid}] * 3
 
 
 async def say_rest(client, sender, message, status=200, headers=None, **extra):
