@@ -20,6 +20,7 @@ from bot import keys
 from bot.app import create_app
 from contract.identity import sign_identity, verify_identity
 from tests.hub.conftest import WidgetCustomer, hub_settings, login, rest_sender
+from tests.hub.test_messenger import SECRET as APP_SECRET, batch, deliver, graph, psid, text_event  # noqa: F401
 
 SECRET = "shop-secret-for-tests"
 ORDERS = Path(__file__).resolve().parents[2] / "data" / "shop" / "orders.yml"
@@ -154,6 +155,18 @@ async def test_without_a_shop_secret_nothing_is_verified(make_hub_fake, fake_ras
     finally:
         await customer.close()
     assert [body["metadata"]["identity"] for body in fake_rasa.sent_for(cid)] == [{"channel_id": cid}] * 3
+
+
+async def test_messenger_customers_are_known_by_their_psid(make_hub_fake, fake_rasa, graph):
+    hub = await make_hub_fake(fb_verify_token="verify", fb_app_secret=APP_SECRET,
+                              fb_page_token="page-token", fb_graph_url=graph.url)
+    user = psid()
+    response = await deliver(hub, batch([text_event(user, "/agent_handback")]))
+    assert response.status == 200
+    [sent] = fake_rasa.sent_for(f"fb-{user}")
+    assert sent["message"] == "agent_handback"
+    assert sent["metadata"]["channel"] == "messenger"
+    assert sent["metadata"]["identity"] == {"channel_id": user, "psid": user}
 
 
 async def say_rest(client, sender, message, status=200, headers=None, **extra):
