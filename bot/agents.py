@@ -176,11 +176,13 @@ async def hand_back(request: web.Request) -> web.Response:
 
 async def forget(request: web.Request) -> web.Response:
     """Forget the customer behind a conversation (the assistant's memory of them, or
-    only this conversation's guest record), then the hub's own copy of it."""
+    only this conversation's guest record), then the hub's copy of every conversation
+    of theirs: state and transcript."""
     await current_agent(request)
     conv = await _conversation(request)
     forgotten = await memory.forget_conversation(request.app[REDIS], conv.id)
-    await request.app[STORE].forget(conv.id)
+    for cid in {conv.id, *forgotten.get("conversations", [])}:
+        await request.app[STORE].forget(cid)
     return web.json_response({"ok": True, "forgotten": forgotten})
 
 

@@ -335,6 +335,34 @@ async def test_forget_needs_an_agent_and_a_known_conversation(make_hub_fake):
     assert response.status == 404 and "error" in await response.json()
 
 
+async def test_forget_erases_the_hubs_copy_of_every_conversation_it_names(make_hub_fake, redis, monkeypatch):
+    hub = await make_hub_fake()
+    this, earlier, stranger = rest_sender(), rest_sender(), rest_sender()
+    for sender in (this, earlier, stranger):
+        await say_rest(hub, sender, "/request_human")
+    asked = []
+
+    async def forget_conversation(redis_client, conversation_id):  # as actions.memory documents it
+        asked.append(conversation_id)
+        return {"customer_id": "C-1001", "cases": 1, "identities": 2,
+                "conversations": [f"rest-{earlier}", conversation_id]}
+
+    monkeypatch.setattr(memory, "forget_conversation", forget_conversation, raising=False)
+    await login(hub)
+    response = await hub.post(f"/api/agent/conversations/rest-{this}/forget")
+    assert response.status == 200, await response.text()
+    assert asked == [f"rest-{this}"]
+    assert (await response.json())["forgotten"]["cases"] == 1
+    for sender in (this, earlier):
+        cid = f"rest-{sender}"
+        assert await redis.exists(keys.conversation(cid), keys.transcript(cid)) == 0
+        assert await redis.zscore(keys.QUEUE, cid) is None
+    stranger_cid = f"rest-{stranger}"
+    assert await redis.exists(keys.conversation(stranger_cid), keys.transcript(stranger_cid)) == 2
+    await hub.post(f"/api/agent/conversations/{stranger_cid}/claim")
+    await hub.post(f"/api/agent/conversations/{stranger_cid}/resolve", json={})
+
+
 @pytest.mark.skipif(not hasattr(memory, "forget_conversation"),
                     reason="actions.memory.forget_conversation arrives with the assistant side of issue 9")
 async def test_forget_deletes_the_customer_memory_and_the_hubs_copy(make_hub_fake, redis):
