@@ -216,7 +216,9 @@ def main() -> int:
         print("==> starting Redis, the action server, Rasa (~30 s to load) and the hub")
         stack.start()
         # The demo sign-in only where nobody else can reach the hub (HUB_DEMO overrides).
-        demo = os.environ.get("HUB_DEMO") or ("1" if is_loopback(os.environ.get("HUB_HOST", "127.0.0.1")) else "0")
+        loopback = is_loopback(os.environ.get("HUB_HOST", "127.0.0.1"))
+        demo = os.environ.get("HUB_DEMO") or ("1" if loopback else "0")
+        demo_on = demo.strip().lower() in ("1", "true", "yes", "on")
         stack.start_hub(HUB_DEMO=demo)
         hub = stack.hub_url
         from bot.settings import DEMO_LOGIN
@@ -227,7 +229,7 @@ def main() -> int:
     Agent console:                   {hub}/agent   (demo agent: {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]})
     Hub REST channel:                {hub}/webhooks/rest/webhook
     Health:                          {hub}/health
-    Demo sign-in (HUB_DEMO):         {"ON: the shop page can sign in as the demo customer" if demo.strip().lower() in ("1", "true", "yes", "on") else "off"}
+    Demo sign-in (HUB_DEMO):         {"ON: the shop page can sign in as the demo customer" if demo_on else "off"}
     (behind the hub: Rasa {stack.rasa_url}, actions http://127.0.0.1:{stack.action_port}, Redis {stack.env()['REDIS_URL']})
 
     Talk to it over REST (English or Vietnamese):

@@ -277,15 +277,21 @@ async def test_the_real_assistant_never_hears_a_customers_agent_handback(make_hu
     assert "passing your conversation to a colleague" in " ".join(r.get("text", "") for r in payload)
 
 
-async def test_the_demo_sign_in_is_off_by_default(make_hub_fake):
+def announced(caplog):
+    return any("DEMO SIGN-IN IS ON" in record.getMessage() for record in caplog.records)
+
+
+async def test_the_demo_sign_in_is_off_by_default(make_hub_fake, caplog):
     hub = await make_hub_fake()
     response = await hub.get("/demo/identity")
     assert response.status == 404 and "error" in await response.json()
+    assert not announced(caplog)
 
 
-async def test_the_demo_signs_in_the_demo_customer_named_in_the_demo_data(make_hub_fake, fake_rasa):
+async def test_the_demo_signs_in_the_demo_customer_named_in_the_demo_data(make_hub_fake, fake_rasa, caplog):
     lan = next(c for c in customers() if c["id"] == "C-1001")
     hub = await make_hub_fake(demo=True)
+    assert announced(caplog)  # loudly, at start-up
     response = await hub.get("/demo/identity")
     assert response.status == 200
     demo = await response.json()
