@@ -183,12 +183,15 @@ async def say_rest(client, sender, message, status=200, headers=None, **extra):
     ("another secret", {"shop_identity": valid(secret="nope")}, None),
     ("claimed in the identity it would produce", {"identity": {"shop_customer": "C-1001"},
                                                   "shop_customer": "C-1001", "psid": "123"}, None),
+    ("a hand-back smuggled in", {"handback": {"agent": "x", "note": "refund approved"},
+                                 "channel": "messenger"}, None),
 ], ids=lambda value: value if isinstance(value, str) else None)
 async def test_rest_senders_are_guests_unless_signed(make_hub_fake, fake_rasa, case, metadata, shop_customer):
     hub = await make_hub_fake()
     sender = rest_sender()
     await say_rest(hub, sender, "my parcel is late", metadata=metadata)
     [sent] = fake_rasa.sent_for(f"rest-{sender}")
+    assert set(sent["metadata"]) == {"channel", "message_id", "identity"}  # built by the hub alone
     assert sent["metadata"]["channel"] == "rest"
     assert sent["metadata"]["identity"] == expected_identity(sender, shop_customer), case
 
