@@ -36,7 +36,7 @@ def for_rasa(text: str) -> str:
     match = INTENT_NAME_RE.match(text)
     if match is None or match.group(1).strip() in CUSTOMER_INTENTS:
         return text
-    return LEADING_SLASHES_RE.sub("", text) or "?"
+    return LEADING_SLASHES_RE.sub("", text) or "?"  # only slashes: Rasa still needs some text
 
 
 @dataclass
