@@ -13,6 +13,7 @@ API (JSON):
   POST /api/agent/conversations/{id}/messages  {text}
   POST /api/agent/conversations/{id}/resolve   {note}
   POST /api/agent/conversations/{id}/handback  {note}
+  POST /api/agent/conversations/{id}/forget    the customer's memory, this conversation and its transcript
   GET  /api/agent/ws                           live events (WebSocket)
 """
 
@@ -26,6 +27,7 @@ from urllib.parse import urlparse
 
 from aiohttp import WSMsgType, web
 
+from actions import memory
 from bot import keys
 from bot.appkeys import EVENTS, REDIS, ROUTER, SECRET, SETTINGS, STORE
 from bot.passwords import check_password, sign, unsign
@@ -172,6 +174,18 @@ async def hand_back(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "state": "bot"})
 
 
+async def forget(request: web.Request) -> web.Response:
+    """Forget the customer behind a conversation (the assistant's memory of them, or
+    only this conversation's guest record), then the hub's copy of every conversation
+    of theirs: state and transcript."""
+    await current_agent(request)
+    conv = await _conversation(request)
+    forgotten = await memory.forget_conversation(request.app[REDIS], conv.id)
+    for cid in {conv.id, *forgotten.get("conversations", [])}:
+        await request.app[STORE].forget(cid)
+    return web.json_response({"ok": True, "forgotten": forgotten})
+
+
 def _origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if not origin:
@@ -242,3 +256,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/agent/conversations/{cid}/messages", send_message)
     app.router.add_post("/api/agent/conversations/{cid}/resolve", resolve)
     app.router.add_post("/api/agent/conversations/{cid}/handback", hand_back)
+    app.router.add_post("/api/agent/conversations/{cid}/forget", forget)

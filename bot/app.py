@@ -15,8 +15,9 @@ from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import agents, keys, rest
-from bot.appkeys import EVENTS, HTTP, MESSENGER, REDIS, ROUTER, SECRET, SETTINGS, STORE, TEXTS, WIDGET
+from bot import agents, identity, keys, rest
+from bot.appkeys import (DEMO, EVENTS, HTTP, MESSENGER, REDIS, ROUTER, SECRET, SETTINGS, SHOP_SECRET,
+                         STORE, TEXTS, WIDGET)
 from bot.messenger import GraphClient, MessengerChannel, channel_off
 from bot.conversations import ConversationStore
 from bot.events import EventHub
@@ -61,6 +62,8 @@ async def redis_ctx(app: web.Application):
     else:
         await redis.set(keys.SECRET, secrets.token_urlsafe(32), nx=True)
         app[SECRET] = await redis.get(keys.SECRET)
+    app[SHOP_SECRET] = await identity.shop_secret(redis, settings)
+    app[DEMO] = identity.demo_sign_in(settings)
     yield
     await redis.close()
 
@@ -74,7 +77,7 @@ async def services_ctx(app: web.Application):
     app[ROUTER] = Router(app[STORE], RasaClient(http, settings.rasa_urls, settings.rasa_timeout),
                          app[TEXTS], settings,
                          channels={"web": app[WIDGET], "rest": rest.RestChannel()})
-    app[WIDGET].bind(app[ROUTER], app[SECRET], app[TEXTS])
+    app[WIDGET].bind(app[ROUTER], app[SECRET], app[TEXTS], app[SHOP_SECRET])
     messenger = None
     if settings.messenger_enabled:
         messenger = MessengerChannel(settings.fb_verify_token, settings.fb_app_secret,
@@ -134,6 +137,14 @@ async def shop_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "shop.html")
 
 
+async def demo_identity(request: web.Request) -> web.Response:
+    demo = request.app[DEMO]
+    if demo is None:
+        return web.json_response({"error": "the demo sign-in is off"}, status=404)
+    return web.json_response(identity.demo_identity(demo, request.app[SHOP_SECRET]),
+                             headers={"Cache-Control": "no-store"})
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[errors_as_json], client_max_size=256 * 1024)
     app[SETTINGS] = settings
@@ -143,6 +154,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([redis_ctx, services_ctx])
     app.router.add_get("/", shop_page)
     app.router.add_get("/health", health)
+    app.router.add_get("/demo/identity", demo_identity)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)
     app.router.add_route("GET", "/webhooks/facebook/webhook", facebook_webhook)
     app.router.add_route("POST", "/webhooks/facebook/webhook", facebook_webhook)

@@ -5,6 +5,7 @@ from aiohttp import web
 
 from bot.conversations import ConversationStore
 from bot.events import EventHub
+from bot.identity import DemoSignIn
 from bot.router import Router
 from bot.settings import Settings
 from bot.texts import Texts
@@ -17,5 +18,7 @@ ROUTER = web.AppKey("router", Router)
 TEXTS = web.AppKey("texts", Texts)
 EVENTS = web.AppKey("events", EventHub)
 SECRET = web.AppKey("secret", str)
+SHOP_SECRET = web.AppKey("shop_secret", str)  # verifies shop-signed identities ("" = none)
+DEMO = web.AppKey("demo", object)  # the DemoSignIn when HUB_DEMO is on, else None
 WIDGET = web.AppKey("widget", object)
 MESSENGER = web.AppKey("messenger", object)  # the MessengerChannel, or None when off

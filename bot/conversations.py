@@ -11,6 +11,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from bot import keys
+from bot.identity import trust_label
 
 STATES = ("bot", "queued", "agent", "closed")
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -55,6 +56,8 @@ class Conversation:
         packet = self.packet or {}
         return {
             "id": self.id, "state": self.state, "channel": self.channel,
+            "trust": trust_label(self.identity),
+            "shop_customer": self.identity.get("shop_customer"),
             "language": self.language, "agent": self.agent,
             "severity": self.severity or "unknown", "queued_at": self.queued_at,
             "updated_at": self.updated_at, "reason": packet.get("reason", ""),
@@ -176,6 +179,17 @@ class ConversationStore:
         ids = sorted(await self.redis.smembers(keys.agent_conversations(agent)))
         found = [await self.get(cid) for cid in ids]
         return [c for c in found if c is not None and c.state == "agent" and c.agent == agent]
+
+    async def forget(self, cid: str) -> None:
+        """Delete the conversation, its transcript and its place in the queue."""
+        conv = await self.get(cid)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(keys.conversation(cid), keys.transcript(cid), keys.still_here(cid))
+        pipe.zrem(keys.QUEUE, cid)
+        if conv is not None and conv.agent:
+            pipe.srem(keys.agent_conversations(conv.agent), cid)
+        await pipe.execute()
+        await self.publish({"type": "queue", "conversation_id": cid})
 
     async def mark_reassured(self, cid: str, interval: float) -> bool:
         """True for the one hub process that should send the next "still here"."""

@@ -16,6 +16,7 @@ AGENTS_ONLINE = f"{PREFIX}:agents:online"  # sorted set: agent name -> last hear
 EVENTS = f"{PREFIX}:events"  # pub/sub channel: console events for every hub process
 SOCKETIO_CHANNEL = f"{PREFIX}:socketio"  # python-socketio's Redis manager channel
 SECRET = f"{PREFIX}:hub:secret"  # shared signing secret when HUB_SECRET is unset
+SHOP_IDENTITY_SECRET = f"{PREFIX}:hub:shop_identity_secret"  # the demo's, when SHOP_IDENTITY_SECRET is unset
 
 
 def conversation(cid: str) -> str:

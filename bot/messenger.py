@@ -32,6 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Set
 import aiohttp
 from aiohttp import web
 
+from bot.identity import channel_identity
 from bot.router import Inbound, Router, Undeliverable
 from bot.texts import Texts
 
@@ -229,13 +230,13 @@ class MessengerChannel:
         await self._action(psid, "typing_on")
         replies = await self.router.handle(Inbound(
             channel=CHANNEL, conversation_id=cid, text=text.strip()[:self.router.settings.max_message_chars],
-            identity={"psid": psid}, message_id=mid))
+            identity=channel_identity(psid, psid=psid), message_id=mid))
         await self.deliver(psid, replies, messaging_type="RESPONSE")
 
     async def _attachment(self, cid: str, psid: str, mid: str, attachments: List[Dict]) -> None:
         if not await self.router.store.first_time(cid, mid):
             return
-        conv = await self.router.store.get_or_create(cid, CHANNEL, {"psid": psid})
+        conv = await self.router.store.get_or_create(cid, CHANNEL, channel_identity(psid, psid=psid))
         kinds = ", ".join(sorted({a.get("type", "file") for a in attachments}))
         await self.router.store.log(cid, "customer", f"[{kinds}]", {"attachments": attachments},
                                     message_id=mid)

@@ -5,21 +5,41 @@ Request: {"sender": "...", "message": "...", "metadata": {...}}. Response: a lis
 {"recipient_id", "text"?, "buttons"?, "image"?}. Malformed requests get a 4xx with a
 JSON error and nothing is stored. REST cannot be pushed to: replies an agent sends
 later are kept in the transcript.
+
+With HUB_REST_TOKEN set, callers must send `Authorization: Bearer <token>` (401
+otherwise). A sender is a guest unless the metadata carries the shop's signed identity
+(`{"shop_identity": {...}}`, as in the widget's customData).
 """
 
+import hmac
 import re
 
 from aiohttp import web
 
 from bot.agents import json_error, read_json
-from bot.appkeys import ROUTER, SETTINGS
+from bot.appkeys import ROUTER, SETTINGS, SHOP_SECRET
+from bot.identity import channel_identity, signed_customer
 from bot.router import Inbound
 
 CHANNEL = "rest"
 SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@+-]{1,128}$")
 
 
+def authorised(request: web.Request) -> bool:
+    token = request.app[SETTINGS].rest_token
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    # As bytes: compare_digest refuses non-ASCII str, and a header may hold anything.
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode("utf-8", "surrogateescape"), token.encode())
+
+
 async def webhook(request: web.Request) -> web.Response:
+    if not authorised(request):
+        raise web.HTTPUnauthorized(text='{"error": "send the REST token as Authorization: Bearer <token>"}',
+                                   content_type="application/json",
+                                   headers={"WWW-Authenticate": "Bearer"})
     body = await read_json(request)
     sender, message = body.get("sender"), body.get("message")
     metadata = body.get("metadata") or {}
@@ -35,7 +55,8 @@ async def webhook(request: web.Request) -> web.Response:
     message_id = metadata.get("message_id")
     replies = await request.app[ROUTER].handle(Inbound(
         channel=CHANNEL, conversation_id=f"rest-{sender}", text=message.strip(),
-        identity={"rest_sender": sender},
+        identity=channel_identity(sender, shop_customer=signed_customer(
+            metadata, request.app[SHOP_SECRET])),
         message_id=message_id if isinstance(message_id, str) and message_id else ""))
     return web.json_response([{"recipient_id": sender, **reply} for reply in replies])
 

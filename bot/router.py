@@ -3,9 +3,14 @@ agents once it is queued or owned, and never loses a word when Rasa is away.
 
 Channels (widget, REST, Messenger) normalise what arrives into an `Inbound` and deliver
 what goes out; `push` reaches a customer outside a request (agent replies, reassurance).
+
+Rasa reads any text starting with "/" as an intent. Customers may send only the
+payloads of the bot's own buttons that way; anything else (e.g. "/agent_handback",
+meant for the hub) reaches Rasa as plain text without its slashes.
 """
 
 from dataclasses import dataclass, field
+import re
 import time
 from typing import Any, Dict, List, Optional, Protocol
 import uuid
@@ -19,6 +24,19 @@ from nlu.text import looks_vietnamese
 
 FOLLOWUP_PAYLOADS = {"/followup_call": "call", "/followup_email": "email"}
 HANDBACK_MESSAGE = "/agent_handback"
+CUSTOMER_INTENTS = frozenset({"greet", "affirm", "deny", "request_human", "choose_remedy",
+                              "rate", "inform"})
+INTENT_NAME_RE = re.compile(r"/([^{@]+)")  # how Rasa reads the intent name after the "/"
+LEADING_SLASHES_RE = re.compile(r"^[\s/]+")
+
+
+def for_rasa(text: str) -> str:
+    """The customer's text as Rasa may see it: a button payload, or plain text."""
+    text = text.strip()
+    match = INTENT_NAME_RE.match(text)
+    if match is None or match.group(1).strip() in CUSTOMER_INTENTS:
+        return text
+    return LEADING_SLASHES_RE.sub("", text) or "?"  # only slashes: Rasa still needs some text
 
 
 @dataclass
@@ -76,7 +94,7 @@ class Router:
         metadata = {"channel": conv.channel, "identity": inbound.identity,
                     "message_id": inbound.message_id}
         try:
-            replies = await self.rasa.send(conv.id, inbound.text, metadata)
+            replies = await self.rasa.send(conv.id, for_rasa(inbound.text), metadata)
             if not replies:
                 raise RasaUnavailable("no reply (is the action server up?)")
         except RasaUnavailable as error:
@@ -184,7 +202,8 @@ class Router:
         if not await self.may_push(conv, "bot"):
             raise Undeliverable("the bot may not write to this customer any more; resolve it instead")
         replies = await self.rasa.send(conv.id, HANDBACK_MESSAGE, {
-            "channel": conv.channel, "handback": {"agent": agent, "note": note}})
+            "channel": conv.channel, "identity": conv.identity,
+            "handback": {"agent": agent, "note": note}})
         await self.store.release(conv.id, agent, "bot", note)
         messages = [{k: r[k] for k in ("text", "buttons") if r.get(k)} for r in replies]
         await self.push(conv, [m for m in messages if m], "bot")

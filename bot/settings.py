@@ -17,16 +17,22 @@
 | SUPPORT_UTC_OFFSET | 7 | the team's time zone, hours from UTC (Vietnam: 7) |
 | FB_VERIFY_TOKEN, FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN | unset: Messenger off | the Facebook Page's webhook verify token, app secret and page access token |
 | FB_GRAPH_URL | https://graph.facebook.com/v19.0 | Graph API base (tests point it at a local fake) |
+| SHOP_IDENTITY_SECRET | unset: no widget or REST identity is verified (with HUB_DEMO, a random value kept in Redis) | shared with the shop's server, which signs logged-in customers (contract/identity.py) |
+| HUB_REST_TOKEN | unset: the REST channel is open | callers of /webhooks/rest/webhook must send `Authorization: Bearer <token>` |
+| HUB_DEMO | off (`make run` turns it on when the hub listens on loopback) | the demo shop page may sign in as the demo customer (GET /demo/identity) |
+| DEMO_CUSTOMER | C-1001 | the demo customer's id in the demo data (ORDERS_DATA, default data/shop/orders.yml) |
 """
 
 from dataclasses import dataclass, field
 import os
+from pathlib import Path
 from typing import Dict, Mapping, Optional, Tuple
 
 # Demo agent "agent" with password "recovery-demo" (scrypt hash; see bot/passwords.py).
 DEMO_AGENTS = ("agent:scrypt$16384$8$1$4f0e1c5a2b9d7e3f6a8c0d2e4f6a8b0c$"
                "f2ad971233a72c471b3728b56894d74df5ea675aa4e028ff5f9c0fff15f74a4a")
 DEMO_LOGIN = ("agent", "recovery-demo")  # printed by `make run`; set HUB_AGENTS in production
+DEMO_ORDERS = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,11 @@ class Settings:
     fb_page_token: str = ""
     fb_graph_url: str = "https://graph.facebook.com/v19.0"
     background_interval: float = 5.0
+    shop_identity_secret: str = ""
+    rest_token: str = ""
+    demo: bool = False
+    demo_customer: str = "C-1001"
+    orders_data: str = str(DEMO_ORDERS)
 
     @property
     def rasa_urls(self) -> Tuple[str, ...]:
@@ -80,6 +91,11 @@ class Settings:
             fb_app_secret=env.get("FB_APP_SECRET", ""),
             fb_page_token=env.get("FB_PAGE_ACCESS_TOKEN", ""),
             fb_graph_url=env.get("FB_GRAPH_URL", cls.fb_graph_url),
+            shop_identity_secret=env.get("SHOP_IDENTITY_SECRET", ""),
+            rest_token=env.get("HUB_REST_TOKEN", ""),
+            demo=env.get("HUB_DEMO", "").strip().lower() in ("1", "true", "yes", "on"),
+            demo_customer=env.get("DEMO_CUSTOMER") or cls.demo_customer,
+            orders_data=env.get("ORDERS_DATA") or cls.orders_data,
         )
 
 

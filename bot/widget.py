@@ -6,7 +6,9 @@ from `session_confirm`; it sends `user_uttered {message, customData, session_id}
 renders `bot_uttered` ({text}, {text, quick_replies}, {attachment}).
 
 Session ids are issued by the hub and signed (bot/passwords.py): a client presenting
-an id it was not issued gets a new conversation, never someone else's. Each
+an id it was not issued gets a new conversation, never someone else's. The shop page
+may put the shop's signed customer identity in customData ({"shop_identity": ...});
+only a valid signature makes the customer verified (bot/identity.py). Each
 conversation is a socket.io room, and the Redis client manager carries emits between
 hub processes, so an agent's reply reaches the customer whichever process they use.
 """
@@ -18,6 +20,7 @@ from typing import Any, Dict, List
 import socketio
 
 from bot import keys
+from bot.identity import channel_identity, signed_customer
 from bot.passwords import sign, unsign
 from bot.router import Inbound, Router
 from bot.settings import Settings
@@ -47,6 +50,7 @@ class WidgetChannel:
     def __init__(self, settings: Settings, manager: socketio.AsyncManager = None) -> None:
         self.settings = settings
         self.secret = ""
+        self.shop_secret = ""
         self.router: Router = None
         self.texts: Texts = None
         self.sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
@@ -56,8 +60,9 @@ class WidgetChannel:
         self.sio.on("session_request", self.session_request)
         self.sio.on("user_uttered", self.user_uttered)
 
-    def bind(self, router: Router, secret: str, texts: Texts) -> None:
+    def bind(self, router: Router, secret: str, texts: Texts, shop_secret: str = "") -> None:
         self.router, self.secret, self.texts = router, secret, texts
+        self.shop_secret = shop_secret
 
     def attach(self, app) -> None:
         self.sio.attach(app, socketio_path="socket.io")
@@ -91,8 +96,10 @@ class WidgetChannel:
                                          length=len(text), limit=self.settings.max_message_chars)
             await self.sio.emit("bot_uttered", warning, room=sid)
             return
+        identity = channel_identity(
+            cid, shop_customer=signed_customer(data.get("customData"), self.shop_secret))
         replies = await self.router.handle(Inbound(
-            channel=CHANNEL, conversation_id=cid, text=text, identity={"session": cid}))
+            channel=CHANNEL, conversation_id=cid, text=text, identity=identity))
         await self.push(cid, replies)
 
     async def push(self, conversation_id: str, messages: List[Dict[str, Any]],

@@ -12,6 +12,7 @@ The test suite uses the same pieces (`Stack`) on free ports.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 import shutil
@@ -197,6 +198,13 @@ class Stack:
         self.named.clear()
 
 
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def main() -> int:
     stack = Stack(redis_url=os.environ.get("REDIS_URL"),
                   redis_port=int(os.environ.get("REDIS_PORT", 6379)),
@@ -207,7 +215,11 @@ def main() -> int:
     try:
         print("==> starting Redis, the action server, Rasa (~30 s to load) and the hub")
         stack.start()
-        stack.start_hub()
+        # The demo sign-in only where nobody else can reach the hub (HUB_DEMO overrides).
+        loopback = is_loopback(os.environ.get("HUB_HOST", "127.0.0.1"))
+        demo = os.environ.get("HUB_DEMO") or ("1" if loopback else "0")
+        demo_on = demo.strip().lower() in ("1", "true", "yes", "on")
+        stack.start_hub(HUB_DEMO=demo)
         hub = stack.hub_url
         from bot.settings import DEMO_LOGIN
 
@@ -217,6 +229,7 @@ def main() -> int:
     Agent console:                   {hub}/agent   (demo agent: {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]})
     Hub REST channel:                {hub}/webhooks/rest/webhook
     Health:                          {hub}/health
+    Demo sign-in (HUB_DEMO):         {"ON: the shop page can sign in as the demo customer" if demo_on else "off"}
     (behind the hub: Rasa {stack.rasa_url}, actions http://127.0.0.1:{stack.action_port}, Redis {stack.env()['REDIS_URL']})
 
     Talk to it over REST (English or Vietnamese):

@@ -39,7 +39,7 @@ function conversationItem(conv) {
   if (conv.id === selected) item.classList.add("selected");
   const top = el("div");
   top.append(el("span", conv.severity, `sev sev-${conv.severity}`), " ",
-    el("span", `${conv.channel} · ${conv.language} · waiting ${waited(conv.queued_at)}`, "line"));
+    el("span", `${conv.channel} · ${conv.trust} · ${conv.language} · waiting ${waited(conv.queued_at)}`, "line"));
   item.append(top, el("div", conv.summary || conv.reason || conv.id, "line"));
   if (conv.followup) item.append(el("div", `asked for a ${conv.followup} follow-up`, "line"));
   item.addEventListener("click", () => open(conv.id));
@@ -110,7 +110,7 @@ async function open(id) {
       closed: " · Messenger window closed: no replies possible",
     }[conv.window.state];
   }
-  $("conv-meta").textContent = `${conv.state}${conv.agent ? " · " + conv.agent : ""} · ${conv.channel} · ${conv.language}${window24}`;
+  $("conv-meta").textContent = `${conv.state}${conv.agent ? " · " + conv.agent : ""} · ${conv.channel} · ${conv.trust}${conv.shop_customer ? " " + conv.shop_customer : ""} · ${conv.language}${window24}`;
   $("claim").disabled = conv.state !== "queued";
   const mine = conv.state === "agent" && conv.agent === me;
   for (const button of ["handback", "resolve"]) $(button).disabled = !mine;

@@ -44,6 +44,7 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             # The customer opens the chat on the shop page and complains.
             await shop.goto(hub_server + "/")
             await shop.locator(".rw-launcher").click()
+            await expect(shop.locator("#demo-sign-in")).to_be_hidden()  # HUB_DEMO is off
             bot = shop.locator(".rw-response")
             await expect(bot.first).to_be_visible()
             box = shop.locator(".rw-new-message")

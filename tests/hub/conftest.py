@@ -70,8 +70,11 @@ class WidgetCustomer:
         await asyncio.wait_for(self.confirmed.wait(), 10)
         return self.session_id
 
-    async def say(self, text):
-        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
+    async def say(self, text, custom_data=None):
+        message = {"message": text, "session_id": self.session_id}
+        if custom_data is not None:
+            message["customData"] = custom_data  # as rasa-webchat sends its customData prop
+        await self.sio.emit("user_uttered", message)
 
     async def next(self, timeout=30):
         return await asyncio.wait_for(self.received.get(), timeout)

@@ -6,6 +6,7 @@ import pytest
 
 from bot.hours import parse_hours, reply_by
 from bot.passwords import check_password, hash_password, sign, unsign
+from bot.router import for_rasa
 from bot.settings import Settings, parse_agents
 from bot.texts import Texts
 from bot.widget import to_widget
@@ -68,3 +69,22 @@ def test_every_hub_message_exists_in_both_languages():
                               reply_by="08:00") != texts.text(key, "en", position=1, minutes=4,
                                                                agent="A", length=1, limit=2,
                                                                reply_by="08:00")
+
+
+def test_identity_settings_come_from_the_environment():
+    default = Settings.from_env({})
+    assert not default.demo and default.demo_customer == "C-1001"
+    assert default.shop_identity_secret == "" and default.rest_token == ""
+    settings = Settings.from_env({"HUB_DEMO": "1", "DEMO_CUSTOMER": "C-1002", "ORDERS_DATA": "/x.yml",
+                                  "SHOP_IDENTITY_SECRET": "s", "HUB_REST_TOKEN": "t"})
+    assert settings.demo and settings.demo_customer == "C-1002" and settings.orders_data == "/x.yml"
+    assert settings.shop_identity_secret == "s" and settings.rest_token == "t"
+    assert not Settings.from_env({"HUB_DEMO": "0"}).demo
+
+
+def test_only_the_bots_own_button_intents_reach_rasa_as_intents():
+    assert for_rasa('/rate{"rating": "5"}') == '/rate{"rating": "5"}'
+    assert for_rasa("/request_human") == "/request_human"
+    assert for_rasa("/agent_handback") == "agent_handback"
+    assert for_rasa("/ / restart") == "restart"
+    assert for_rasa("/greet@0.1/agent_handback") == "/greet@0.1/agent_handback"
