@@ -10,6 +10,7 @@ import json
 import time
 from typing import Any, Dict, List, Optional
 
+from actions import keys as akeys
 from bot import keys
 from bot.identity import trust_label
 
@@ -56,7 +57,7 @@ class Conversation:
         packet = self.packet or {}
         return {
             "id": self.id, "state": self.state, "channel": self.channel,
-            "trust": trust_label(self.identity),
+            "trust": trust_label(self.identity, self.packet),
             "shop_customer": self.identity.get("shop_customer"),
             "language": self.language, "agent": self.agent,
             "severity": self.severity or "unknown", "queued_at": self.queued_at,
@@ -181,10 +182,13 @@ class ConversationStore:
         return [c for c in found if c is not None and c.state == "agent" and c.agent == agent]
 
     async def forget(self, cid: str) -> None:
-        """Delete the conversation, its transcript and its place in the queue."""
+        """Delete the conversation, its transcript, its place in the queue and Rasa's
+        tracker of it (README "Privacy and identity")."""
         conv = await self.get(cid)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(keys.conversation(cid), keys.transcript(cid), keys.still_here(cid))
+        # Rasa's tracker of it too: it holds every detail the customer typed.
+        pipe.delete(keys.conversation(cid), keys.transcript(cid), keys.still_here(cid),
+                    akeys.rasa_tracker(cid))
         pipe.zrem(keys.QUEUE, cid)
         if conv is not None and conv.agent:
             pipe.srem(keys.agent_conversations(conv.agent), cid)

@@ -44,10 +44,13 @@ def signed_customer(carrier: Any, secret: str) -> Optional[str]:
     return verify_identity(carrier.get("shop_identity"), secret)
 
 
-def trust_label(identity: Dict[str, Any]) -> str:
-    """How agents see who they are talking to."""
+def trust_label(identity: Dict[str, Any], packet: Optional[Dict[str, Any]] = None) -> str:
+    """How agents see who they are talking to (the handoff packet knows when the
+    customer proved an order with its email or phone)."""
     if identity.get("shop_customer"):
         return "verified (shop sign-in)"
+    if ((packet or {}).get("customer") or {}).get("verified"):
+        return "verified (order and contact)"
     if identity.get("psid"):
         return "Messenger PSID"
     return "guest"

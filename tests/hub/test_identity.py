@@ -15,7 +15,7 @@ from aiohttp import web
 from redis import asyncio as aioredis
 import yaml
 
-from actions import memory
+from actions import keys as akeys, memory
 from bot import keys
 from bot.app import create_app
 from contract.identity import sign_identity, verify_identity
@@ -344,27 +344,26 @@ async def test_forget_needs_an_agent_and_a_known_conversation(make_hub_fake):
     assert response.status == 404 and "error" in await response.json()
 
 
-async def test_forget_erases_the_hubs_copy_of_every_conversation_it_names(make_hub_fake, redis, monkeypatch):
+async def test_forget_erases_the_customer_and_every_conversation_of_theirs(make_hub_fake, redis):
     hub = await make_hub_fake()
     this, earlier, stranger = rest_sender(), rest_sender(), rest_sender()
     for sender in (this, earlier, stranger):
         await say_rest(hub, sender, "/request_human")
-    asked = []
-
-    async def forget_conversation(redis_client, conversation_id):  # as actions.memory documents it
-        asked.append(conversation_id)
-        return {"customer_id": "C-1001", "cases": 1, "identities": 2,
-                "conversations": [f"rest-{earlier}", conversation_id]}
-
-    monkeypatch.setattr(memory, "forget_conversation", forget_conversation, raising=False)
+    # Both conversations proved the same customer's order (actions.memory links them).
+    shop_id = f"T-{this}"
+    for sender in (this, earlier):
+        await memory.link_verified(redis, [("shop", shop_id)], {"email": f"{this}@example.test"},
+                                   sender_id=f"rest-{sender}")
+        await redis.set(akeys.rasa_tracker(f"rest-{sender}"), "{}")
     await login(hub)
     response = await hub.post(f"/api/agent/conversations/rest-{this}/forget")
     assert response.status == 200, await response.text()
-    assert asked == [f"rest-{this}"]
-    assert (await response.json())["forgotten"]["cases"] == 1
+    assert sorted((await response.json())["forgotten"]["conversations"]) == sorted(
+        [f"rest-{this}", f"rest-{earlier}"])
+    assert await redis.get(akeys.identity("shop", shop_id)) is None
     for sender in (this, earlier):
         cid = f"rest-{sender}"
-        assert await redis.exists(keys.conversation(cid), keys.transcript(cid)) == 0
+        assert await redis.exists(keys.conversation(cid), keys.transcript(cid), akeys.rasa_tracker(cid)) == 0
         assert await redis.zscore(keys.QUEUE, cid) is None
     stranger_cid = f"rest-{stranger}"
     assert await redis.exists(keys.conversation(stranger_cid), keys.transcript(stranger_cid)) == 2
@@ -372,8 +371,6 @@ async def test_forget_erases_the_hubs_copy_of_every_conversation_it_names(make_h
     await hub.post(f"/api/agent/conversations/{stranger_cid}/resolve", json={})
 
 
-@pytest.mark.skipif(not hasattr(memory, "forget_conversation"),
-                    reason="actions.memory.forget_conversation arrives with the assistant side of issue 9")
 async def test_forget_deletes_the_customer_memory_and_the_hubs_copy(make_hub_fake, redis):
     hub = await make_hub_fake()
     sender = rest_sender()
