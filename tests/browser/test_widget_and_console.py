@@ -1,6 +1,7 @@
 """End to end in a real browser: Debian's chromium, driven by Playwright.
 
-A customer complains in the rasa-webchat widget on the shop page, asks for a person,
+A customer (a guest, with an order of the test's own) complains in the rasa-webchat
+widget on the shop page, asks for a person,
 an agent signs in to the console in a second page, sees the context and transcript,
 claims and replies; the customer sees the reply; the agent hands back and the customer
 gets the recap and the CSAT question. Screenshots of both pages are saved under
@@ -15,6 +16,7 @@ import pytest
 from playwright.async_api import async_playwright, expect
 
 from bot.settings import DEMO_LOGIN
+from tests.shop import new_customer
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "results" / "screenshots"
@@ -31,8 +33,9 @@ def hub_server(assistant):
     return assistant.hub_url
 
 
-async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_server):
+async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_server, assistant):
     SHOTS.mkdir(parents=True, exist_ok=True)
+    order_id = new_customer(assistant.redis_url, orders=(("delivered", 480_000),)).order.order_id
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -48,9 +51,10 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             bot = shop.locator(".rw-response")
             await expect(bot.first).to_be_visible()
             box = shop.locator(".rw-new-message")
-            await box.fill("the glass set arrived smashed, order 2207718")
+            await box.fill(f"the glass set arrived smashed, order {order_id}")
             await box.press("Enter")
-            await expect(bot.filter(has_text="2207718")).to_be_visible()
+            # A guest: the order is found, and the bot asks for proof before using it.
+            await expect(bot.filter(has_text=f"found order {order_id}")).to_be_visible()
             await shop.locator(".rw-reply", has_text="Talk to a person").last.click()
             await expect(bot.filter(has_text="passing your conversation to a colleague")).to_be_visible()
 
@@ -61,11 +65,11 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             await console.fill("input[name=password]", DEMO_LOGIN[1])
             await console.click("button[type=submit]")
             await expect(console).to_have_url(re.compile(r"/agent$"))
-            await console.locator("#queue li", has_text="glass").first.click()
-            await expect(console.locator("#context")).to_contain_text("2207718")
+            await console.locator("#queue li", has_text=order_id).first.click()
+            await expect(console.locator("#context")).to_contain_text(order_id)
             await expect(console.locator("#context")).to_contain_text("customer_asked")
             await expect(console.locator("#transcript")).to_contain_text(
-                "the glass set arrived smashed, order 2207718")
+                f"the glass set arrived smashed, order {order_id}")
             await console.click("#claim")
             await expect(console.locator("#conv-meta")).to_contain_text("agent")
 
