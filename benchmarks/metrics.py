@@ -1,13 +1,14 @@
 """Figures shared by the NLU report (`make eval`), the external-set report in CI and
 the load benchmark (`make bench`). Classification scores come from scikit-learn."""
 
-from collections import Counter
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from collections import Counter, defaultdict
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 ENTITIES = ("order_id", "email", "phone")
+FALLBACK = "nlu_fallback"
 
 
 def is_complaint(intent: Optional[str]) -> bool:
@@ -24,6 +25,65 @@ def intent_figures(gold: Sequence[str], predicted: Sequence[str]) -> Dict[str, f
         "macro_f1": round(float(f1_score(gold, predicted, labels=labels, average="macro",
                                          zero_division=0)), 3),
     }
+
+
+def top_real_intent(parsed: Dict[str, Any]) -> Optional[str]:
+    """The intent that ranked first before the FallbackClassifier. When it fires, Rasa
+    puts nlu_fallback on top of `intent` and of `intent_ranking`; the rest of the ranking
+    keeps the classifier's own order."""
+    name = (parsed.get("intent") or {}).get("name")
+    if name != FALLBACK:
+        return name
+    for entry in parsed.get("intent_ranking") or []:
+        if entry.get("name") != FALLBACK:
+            return entry["name"]
+    return name
+
+
+def per_intent_figures(gold: Sequence[str], predicted: Sequence[Optional[str]],
+                       top: int = 3) -> Dict[str, dict]:
+    """For each gold label: support, precision, recall, F1, and the `top` most frequent
+    wrong predictions for it as [label, count] (most frequent first, ties by name)."""
+    labels = sorted(set(gold))
+    p, r, f, support = precision_recall_fscore_support(
+        gold, [str(x) for x in predicted], labels=labels, average=None, zero_division=0)
+    wrong = defaultdict(Counter)
+    for g, x in zip(gold, predicted):
+        if g != x:
+            wrong[g][str(x)] += 1
+    return {
+        label: {"support": int(support[i]), "precision": round(float(p[i]), 3),
+                "recall": round(float(r[i]), 3), "f1": round(float(f[i]), 3),
+                "confused_with": [[name, count] for name, count in
+                                  sorted(wrong[label].items(), key=lambda kv: (-kv[1], kv[0]))[:top]]}
+        for i, label in enumerate(labels)
+    }
+
+
+def labelled_figures(gold: Sequence[str], predicted: Sequence[Optional[str]], top: int = 3) -> Dict[str, Any]:
+    """Accuracy, macro-F1, complaint-vs-not and per-intent figures for labelled messages."""
+    predicted = [str(x) for x in predicted]
+    return {**intent_figures(gold, predicted),
+            "complaint": complaint_figures([is_complaint(g) for g in gold], predicted),
+            "per_intent": per_intent_figures(gold, predicted, top)}
+
+
+def spread(values: Sequence[float]) -> Dict[str, Optional[float]]:
+    """Mean, population standard deviation, min and max of per-fold figures."""
+    if not values:
+        return {"n": 0, "mean": None, "std": None, "min": None, "max": None}
+    array = np.asarray(values, dtype=float)
+    return {"n": len(values), "mean": round(float(array.mean()), 3), "std": round(float(array.std()), 3),
+            "min": round(float(array.min()), 3), "max": round(float(array.max()), 3)}
+
+
+def by_source(rows: Sequence[dict], predictions: Sequence[Optional[str]]) -> Dict[str, Dict[str, dict]]:
+    """external_figures for each `source` of the external set on its own."""
+    groups = defaultdict(list)
+    for row, prediction in zip(rows, predictions):
+        groups[row["source"]].append((row, prediction))
+    return {source: external_figures([r for r, _ in pairs], [p for _, p in pairs])
+            for source, pairs in sorted(groups.items())}
 
 
 def complaint_figures(gold: Sequence[bool], predicted_intents: Sequence[Optional[str]]) -> Dict[str, float]:

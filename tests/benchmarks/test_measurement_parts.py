@@ -1,12 +1,20 @@
 """The parts of `make eval` and `make bench` that judge results: if these were wrong,
 the published figures would be too."""
 
+from collections import Counter
+from pathlib import Path
+
+import pytest
 import yaml
 
 from benchmarks import trackers
 from benchmarks.load import burst_problems
-from benchmarks.metrics import complaint_figures, entity_figures, entity_set, intent_figures
+from benchmarks.metrics import (by_source, complaint_figures, entity_figures, entity_set, intent_figures,
+                                per_intent_figures, spread, top_real_intent)
+from benchmarks.nlu_quality import HELDOUT_INTENTS, LANGUAGES, cv_figures, load_heldout_intents
 from benchmarks.orderbook import OrderBook
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def turn(text, *actions):
@@ -88,3 +96,120 @@ def test_the_order_book_gives_every_customer_an_order_of_their_own(tmp_path):
         assert "ran out" in str(error)
     else:
         raise AssertionError("a fourth copy was handed out")
+
+
+def test_per_intent_f1_and_the_most_frequent_wrong_predictions():
+    gold = ["greet"] * 4 + ["deny"] * 6
+    predicted = (["greet", "greet", "deny", "thank"]
+                 + ["deny", "nlu_fallback", "greet", "greet", "affirm", "nlu_fallback"])
+    figures = per_intent_figures(gold, predicted, top=2)
+    assert set(figures) == {"greet", "deny"}  # only gold labels get a row
+    greet, deny = figures["greet"], figures["deny"]
+    assert (greet["support"], greet["precision"], greet["recall"]) == (4, 0.5, 0.5)
+    assert greet["f1"] == 0.5
+    assert (deny["precision"], deny["recall"], deny["f1"]) == (0.5, round(1 / 6, 3), 0.25)
+    # most frequent first, ties by name, cut at `top`; right predictions never count
+    assert deny["confused_with"] == [["greet", 2], ["nlu_fallback", 2]]
+    assert greet["confused_with"] == [["deny", 1], ["thank", 1]]
+    assert per_intent_figures(["greet"], ["greet"])["greet"]["confused_with"] == []
+
+
+def test_the_top_real_intent_is_the_one_ranked_first_before_the_fallback():
+    fell_back = {"intent": {"name": "nlu_fallback", "confidence": 0.4},
+                 "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.4},
+                                    {"name": "complain_staff", "confidence": 0.35},
+                                    {"name": "complain_wait", "confidence": 0.3}]}
+    assert top_real_intent(fell_back) == "complain_staff"
+    confident = {"intent": {"name": "greet", "confidence": 0.9},
+                 "intent_ranking": [{"name": "greet"}, {"name": "thank"}]}
+    assert top_real_intent(confident) == "greet"
+    assert top_real_intent({"intent": {"name": "nlu_fallback"}, "intent_ranking": []}) == "nlu_fallback"
+    assert top_real_intent({"intent": {"name": "nlu_fallback"}}) == "nlu_fallback"
+
+
+def test_external_figures_are_grouped_per_source():
+    rows = [{"text": "a", "lang": "en", "source": "s1", "intent": "greet", "complaint": False},
+            {"text": "b", "lang": "en", "source": "s1", "intent": "complain_wait", "complaint": True},
+            {"text": "c", "lang": "en", "source": "s2", "intent": None, "complaint": True},
+            {"text": "d", "lang": "vi", "source": "s3", "intent": None, "complaint": False}]
+    predicted = ["greet", "greet", "complain_refund", "complain_refund"]
+    figures = by_source(rows, predicted)
+    assert sorted(figures) == ["s1", "s2", "s3"]
+    assert list(figures["s1"]) == ["en"] and list(figures["s3"]) == ["vi"]
+    assert figures["s1"]["en"]["messages"] == 2 and figures["s1"]["en"]["intent_accuracy"] == 0.5
+    assert figures["s2"]["en"]["complaint_recall"] == 1.0 and "intent_rows" not in figures["s2"]["en"]
+    assert figures["s3"]["vi"]["complaint_precision"] == 0.0
+
+
+def test_spread_of_per_fold_figures():
+    assert spread([0.7, 0.8, 0.9]) == {"n": 3, "mean": 0.8, "std": 0.082, "min": 0.7, "max": 0.9}
+    assert spread([0.5]) == {"n": 1, "mean": 0.5, "std": 0.0, "min": 0.5, "max": 0.5}
+    assert spread([])["mean"] is None
+
+
+class _Message(dict):
+    pass
+
+
+def test_cross_validation_figures_pool_every_seed_and_spread_over_each_fold():
+    examples = [("en", _Message(intent=i)) for i in ("greet", "greet", "deny", "deny")]
+    examples += [("vi", _Message(intent=i)) for i in ("greet", "deny")]
+    runs = [{"folds": [0, 1, 0, 1, 0, 1],
+             "acted": ["greet", "greet", "deny", "nlu_fallback", "greet", "deny"],
+             "top_real": ["greet", "greet", "deny", "deny", "greet", "deny"]},
+            {"folds": [1, 0, 0, 1, 0, 1],
+             "acted": ["greet", "deny", "deny", "deny", "deny", "deny"],
+             "top_real": ["greet", "deny", "deny", "deny", "deny", "deny"]}]
+    figures = cv_figures(examples, runs, k=2)
+    en = figures["en"]
+    assert en["examples"] == 4 and en["rows"] == 8  # every example once per seed
+    assert en["accuracy"] == round(6 / 8, 3) and en["top_real"]["accuracy"] == round(7 / 8, 3)
+    # run 1: fold 0 {greet, deny} all right, fold 1 {greet, deny->fallback};
+    # run 2: fold 0 {greet->deny, deny} , fold 1 {greet, deny} all right
+    assert en["spread"]["accuracy"] == {"n": 4, "mean": 0.75, "std": 0.25, "min": 0.5, "max": 1.0}
+    assert en["top_real"]["spread"]["accuracy"]["min"] == 0.5
+    assert en["per_intent"]["deny"]["confused_with"] == [["nlu_fallback", 1]]
+    assert figures["vi"]["accuracy"] == 0.75
+
+
+DOMAIN_ONLY = {"agent_handback"}  # sent by the hub, never typed by a customer
+
+
+def _customer_intents():
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return set(domain["intents"]) - DOMAIN_ONLY
+
+
+@pytest.fixture(scope="module")
+def heldout():
+    return load_heldout_intents()
+
+
+def test_the_heldout_intent_set_covers_every_customer_intent_in_each_language(heldout):
+    assert set(heldout) == set(LANGUAGES) and all(path.exists() for path in HELDOUT_INTENTS.values())
+    for lang, messages in heldout.items():
+        counts = Counter(m.get("intent") for m in messages)
+        assert set(counts) == _customer_intents(), lang
+        short = {intent: n for intent, n in counts.items() if n < 20}
+        assert not short, f"{lang}: fewer than 20 examples for {short}"
+
+
+def test_the_heldout_intent_set_shares_no_sentence_with_the_training_data(heldout):
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    trained = {m.get("text").strip().lower()
+               for lang in LANGUAGES for m in load_data(str(ROOT / "data" / "nlu" / lang)).intent_examples}
+    for lang, messages in heldout.items():
+        texts = [m.get("text").strip().lower() for m in messages]
+        assert not [t for t in texts if t in trained], lang
+        assert not [t for t, n in Counter(texts).items() if n > 1], f"{lang}: repeated sentences"
+
+
+def test_the_heldout_intent_set_is_vietnamese_by_file_a_third_without_marks_and_tags_only_known_entities(heldout):
+    from nlu.text import has_vietnamese_marks
+
+    assert not [m.get("text") for m in heldout["en"] if has_vietnamese_marks(m.get("text"))]
+    plain = sum(not has_vietnamese_marks(m.get("text")) for m in heldout["vi"])
+    assert 0.3 <= plain / len(heldout["vi"]) <= 0.45
+    for messages in heldout.values():
+        assert {e["entity"] for m in messages for e in m.get("entities") or []} <= {"order_id", "email", "phone"}
