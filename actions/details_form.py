@@ -15,7 +15,7 @@ without the order's details (contract/identity.py).
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -63,13 +63,17 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         customer = await load_customer(tracker)
         return None if usable_order(tracker, customer, order) else order
 
-    def _give_up_or_retry(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str
+    def _miss(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
+        explain: str, given_up: str = "utter_detail_given_up", **values: Any,
     ) -> Dict[Text, Any]:
+        """A detail that doesn't work: the first miss is explained (and the explanation
+        asks again itself); the second carries on without it. One message either way."""
         attempts = int(tracker.get_slot("detail_attempts") or 0) + 1
         if attempts >= MAX_ATTEMPTS:
-            dispatcher.utter_message(response="utter_detail_given_up")
+            dispatcher.utter_message(response=given_up)
             return {slot: NO_VALUE, "detail_attempts": 0}
+        dispatcher.utter_message(response=explain, **values)
         return {slot: None, "detail_attempts": attempts}
 
     async def validate_order_id(
@@ -95,19 +99,18 @@ class ValidateComplaintDetailsForm(FormValidationAction):
                     return {"order_id": order.order_id, "detail_attempts": 0}
             if contact:
                 # Orders are never looked up by a contact detail alone: anyone can type one.
-                dispatcher.utter_message(response="utter_order_id_number_needed")
-            else:
-                dispatcher.utter_message(response="utter_order_id_bad_format", given=given[:40], digits=0)
-            return self._give_up_or_retry(dispatcher, tracker, "order_id")
+                return self._miss(dispatcher, tracker, "order_id", "utter_order_id_number_needed",
+                                  "utter_order_id_given_up")
+            return self._miss(dispatcher, tracker, "order_id", "utter_order_id_bad_format",
+                              "utter_order_id_given_up", given=given[:40], digits=0)
 
         low, high = ORDER_DIGITS
         if not low <= len(digits) <= high:
-            dispatcher.utter_message(response="utter_order_id_bad_format", given=given[:40],
-                                     digits=len(digits))
-            return self._give_up_or_retry(dispatcher, tracker, "order_id")
+            return self._miss(dispatcher, tracker, "order_id", "utter_order_id_bad_format",
+                              "utter_order_id_given_up", given=given[:40], digits=len(digits))
         if await store.get_order(digits) is None:
-            dispatcher.utter_message(response="utter_order_not_found", order_id=digits)
-            return self._give_up_or_retry(dispatcher, tracker, "order_id")
+            return self._miss(dispatcher, tracker, "order_id", "utter_order_not_found",
+                              "utter_order_id_given_up", order_id=digits)
         return {"order_id": digits, "detail_attempts": 0, "order_contact": None}
 
     async def validate_order_contact(
@@ -125,13 +128,9 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             dispatcher.utter_message(response="utter_order_contact_verified")
             return {"order_contact": "verified", "verified_order": order.order_id,
                     "verified_by": BY_ORDER_CONTACT, "detail_attempts": 0}
-        attempts = int(tracker.get_slot("detail_attempts") or 0) + 1
-        if attempts >= MAX_ATTEMPTS:
-            dispatcher.utter_message(response="utter_order_contact_given_up")
-            return {"order_contact": NO_VALUE, "detail_attempts": 0}
         # Never say which part was wrong, or what the right one looks like.
-        dispatcher.utter_message(response="utter_order_contact_mismatch", order_id=order.order_id)
-        return {"order_contact": None, "detail_attempts": attempts}
+        return self._miss(dispatcher, tracker, "order_contact", "utter_order_contact_mismatch",
+                          "utter_order_contact_given_up", order_id=order.order_id)
 
     @staticmethod
     async def _matches(tracker: Tracker, given: str, order: Order) -> bool:
@@ -158,5 +157,33 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         candidate = latest_entity(tracker, "email") or str(value).strip()
         if EMAIL_RE.match(candidate):
             return {"email": candidate.lower(), "detail_attempts": 0}
-        dispatcher.utter_message(response="utter_email_invalid", given=str(value)[:40])
-        return self._give_up_or_retry(dispatcher, tracker, "email")
+        return self._miss(dispatcher, tracker, "email", "utter_email_invalid", given=str(value)[:40])
+
+
+class AskForDetail(Action):
+    """The form's question for a detail, unless this turn already explained a miss: that
+    explanation asks again itself, so a turn never asks for the same detail twice."""
+
+    slot = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        if not int(tracker.get_slot("detail_attempts") or 0):
+            dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+        return []
+
+
+class ActionAskOrderId(AskForDetail):
+    slot = "order_id"
+
+
+class ActionAskOrderContact(AskForDetail):
+    slot = "order_contact"
+
+
+class ActionAskEmail(AskForDetail):
+    slot = "email"

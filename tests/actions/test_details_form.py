@@ -38,8 +38,20 @@ async def test_a_too_short_number_is_explained_then_the_form_carries_on(redis_ur
     assert messages[0]["response"] == "utter_order_id_bad_format" and messages[0]["digits"] == 5
     assert result == {"order_id": None, "detail_attempts": 1}
     messages, result = await validate(sender, domain, "99999999", attempts=1)
-    assert [m["response"] for m in messages] == ["utter_order_not_found", "utter_detail_given_up"]
+    # One coherent message: not "send it again" and "let's carry on" in the same turn.
+    assert [m["response"] for m in messages] == ["utter_order_id_given_up"]
     assert result == {"order_id": "none", "detail_attempts": 0}  # never a third ask
+
+
+async def test_a_turn_that_explained_a_miss_does_not_ask_again(redis_url, domain, sender):
+    from rasa_sdk.executor import CollectingDispatcher
+    from actions.details_form import ActionAskOrderContact, ActionAskOrderId
+    for action in (ActionAskOrderId(), ActionAskOrderContact()):
+        first, again = CollectingDispatcher(), CollectingDispatcher()
+        await action.run(first, tracker(sender, slots={"detail_attempts": 0, "order_id": "123456"}), domain)
+        await action.run(again, tracker(sender, slots={"detail_attempts": 1, "order_id": "123456"}), domain)
+        assert [m["response"] for m in first.messages] == [f"utter_ask_{action.slot}"]
+        assert again.messages == []
 
 
 async def test_an_unknown_order_offers_to_continue_or_a_person(redis_url, domain, sender):
