@@ -28,10 +28,15 @@ from bot.passwords import unsign
 SCRIPTS_FILE = Path(__file__).resolve().parent / "conversations.yml"
 TURN_TIMEOUT = 60.0
 
-if not hasattr(aiohttp, "ClientWSTimeout"):
-    # python-engineio's client builds aiohttp>=3.10's ClientWSTimeout(ws_close=...) for its
-    # websocket; the aiohttp Rasa 3.6 pins (3.9) takes the same close timeout as a float.
-    aiohttp.ClientWSTimeout = lambda ws_close=None, ws_receive=None: ws_close
+def allow_websocket_transport() -> None:
+    """Let python-engineio's client use the websocket transport with Rasa's aiohttp.
+
+    python-engineio's client builds aiohttp>=3.10's ClientWSTimeout(ws_close=...) for its
+    websocket; the aiohttp Rasa 3.6 pins (3.9) takes the same close timeout as a float.
+    This patches aiohttp for the whole process: only the benchmark's own process calls it
+    (never at import, so a test that imports this module runs unpatched)."""
+    if not hasattr(aiohttp, "ClientWSTimeout"):
+        aiohttp.ClientWSTimeout = lambda ws_close=None, ws_receive=None: ws_close
 
 
 @dataclass

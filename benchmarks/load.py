@@ -40,7 +40,7 @@ import psutil
 import redis as redis_sync
 
 from benchmarks.customers import (ConsoleWatcher, Conversation, RestCustomer, Script, WidgetCustomer,
-                                  load_scripts)
+                                  allow_websocket_transport, load_scripts)
 from benchmarks.metrics import percentiles
 from benchmarks.orderbook import OrderBook
 from benchmarks.report import IMAGES, machine, table, write_section
@@ -589,6 +589,7 @@ def markdown(report: dict, command: str) -> str:
 
 
 def main() -> int:
+    allow_websocket_transport()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=50, help="concurrent customers (default 50)")
     parser.add_argument("--conversations", type=int, default=2, help="conversations per customer")

@@ -7,8 +7,11 @@ def test_a_calm_first_complaint_is_low():
 
 
 def test_anger_in_english_raises_severity_and_says_why():
+    calm = assess("complain_delivery", 1, "my parcel hasn't arrived yet")
     result = assess("complain_delivery", 1, "This is RIDICULOUS, worst shop ever!!!")
-    assert result.level in ("high", "critical") or result.score >= 3
+    # Anger adds at most 2: a late parcel (1) becomes medium (3), never more on its own.
+    assert (calm.level, calm.score) == ("low", 1)
+    assert (result.level, result.score) == ("medium", 3)
     assert any(r.startswith("angry tone") for r in result.reasons)
 
 
