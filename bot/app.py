@@ -89,6 +89,7 @@ async def services_ctx(app: web.Application):
     hub = EventHub(app[REDIS])
     app[EVENTS] = hub
     hub.start()
+    app[WIDGET].start_delivery(app[REDIS], hub)
     stopping = asyncio.Event()
     reassurance = asyncio.create_task(reassure_loop(app, stopping))
     yield
@@ -97,6 +98,7 @@ async def services_ctx(app: web.Application):
     await asyncio.wait([reassurance], timeout=5)
     if messenger is not None:
         await messenger.drain()
+    await app[WIDGET].stop_delivery()
     await hub.stop()
     await http.close()
 

@@ -4,7 +4,12 @@ shape as Rasa's REST channel, but routed through the hub so it obeys handoff.
 Request: {"sender": "...", "message": "...", "metadata": {...}}. Response: a list of
 {"recipient_id", "text"?, "buttons"?, "image"?}. Malformed requests get a 4xx with a
 JSON error and nothing is stored. REST cannot be pushed to: replies an agent sends
-later are kept in the transcript.
+later are kept in the transcript, and the caller fetches them:
+
+GET /webhooks/rest/messages?sender=...&after=<id>: {"messages": [{"recipient_id", "id",
+"text"?, "buttons"?, "image"?, "agent"?}]}, every message to that sender after message
+id `after` (all of them without it), oldest first. Pass the last id received as `after`
+next time.
 """
 
 import re
@@ -12,7 +17,8 @@ import re
 from aiohttp import web
 
 from bot.agents import json_error, read_json
-from bot.appkeys import ROUTER, SETTINGS
+from bot.appkeys import REDIS, ROUTER, SETTINGS
+from bot.catchup import outgoing_after, valid_id
 from bot.router import Inbound
 
 CHANNEL = "rest"
@@ -40,6 +46,16 @@ async def webhook(request: web.Request) -> web.Response:
     return web.json_response([{"recipient_id": sender, **reply} for reply in replies])
 
 
+async def missed(request: web.Request) -> web.Response:
+    sender, after = request.query.get("sender"), request.query.get("after", "0-0")
+    if not isinstance(sender, str) or not SENDER_RE.match(sender):
+        raise json_error(400, "'sender' must be 1-128 letters, digits or _.:@+-")
+    if not valid_id(after):
+        raise json_error(400, "'after' must be a message id such as 1732334400123-0")
+    messages = await outgoing_after(request.app[REDIS], f"rest-{sender}", after)
+    return web.json_response({"messages": [{"recipient_id": sender, **m} for m in messages]})
+
+
 class RestChannel:
     """Nothing to push to: the caller only hears replies within its own request."""
 
@@ -49,3 +65,4 @@ class RestChannel:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_get("/webhooks/rest/messages", missed)

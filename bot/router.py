@@ -112,7 +112,8 @@ class Router:
                             self.settings.minutes_per_case * max(position, 1) + 30, conv.language)
             message = {**self.texts.message("no_agent_online", conv.language, reply_by=when),
                        "buttons": self.texts.followup_buttons(conv.language)}
-        await self.store.log(conv.id, "bot", message["text"])
+        await self.store.log(conv.id, "bot", message["text"],
+                             {k: v for k, v in message.items() if k != "text"})
         return [message]
 
     async def _assistant_unavailable(self, conv: Conversation, why: str) -> List[Dict[str, Any]]:

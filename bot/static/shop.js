@@ -1,10 +1,104 @@
 // The unmodified rasa-webchat widget, talking socket.io to the hub on this origin.
-window.WebChat.default({
-  initPayload: "/greet",
-  socketUrl: window.location.origin,
-  socketPath: "/socket.io/",
-  title: "Mộc Home help",
-  subtitle: "English · Tiếng Việt",
-  inputTextFieldHint: "Type a message / Nhập tin nhắn…",
-  params: { storage: "local" },
-}, null);
+//
+// Catch-up (bot/catchup.py): each bot_uttered carries metadata.message_id. The widget
+// shows a turn's messages one after another, so a message received is not yet a
+// message shown: it counts as shown once rasa-webchat has stored it in its own history
+// (localStorage "chat_session"). The last id shown is kept in localStorage
+// ("sr_last_shown") and acknowledged to the hub (`seen`); on every (re)connect the page
+// sends `catch_up {after}` and the hub sends again what was never shown.
+//
+// A link from a follow-up email carries ?resume=TOKEN (bot/resume.py): the page trades
+// it for the conversation's session id before the widget starts, and drops it from
+// the address bar.
+(function () {
+  var SHOWN_KEY = "sr_last_shown";
+  var socket = null;
+  var expected = null; // how many bot messages the widget will have shown after the last received
+  var pending = []; // received, not yet shown: [{id, at}]
+
+  function stored() {
+    try {
+      return JSON.parse(window.localStorage.getItem("chat_session")) || {};
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function shownCount() {
+    return (stored().conversation || []).filter(function (m) {
+      return m.sender === "response";
+    }).length;
+  }
+
+  function lastShown(sessionId) {
+    try {
+      var record = JSON.parse(window.localStorage.getItem(SHOWN_KEY)) || {};
+      return record.session_id === sessionId ? record.id : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function check() {
+    if (!pending.length) return;
+    var shown = shownCount();
+    var last = null;
+    while (pending.length && pending[0].at <= shown) last = pending.shift().id;
+    if (last === null) return;
+    window.localStorage.setItem(SHOWN_KEY, JSON.stringify({ session_id: stored().session_id, id: last }));
+    if (socket && socket.connected) socket.emit("seen", { message_id: last });
+  }
+
+  window.setInterval(check, 250);
+
+  function reopen(sessionId) {
+    if (stored().session_id === sessionId) return;
+    // Another browser (or a cleared one): start from an empty history, and have the hub
+    // send every message of the conversation.
+    window.localStorage.setItem("chat_session", JSON.stringify(
+      { session_id: sessionId, version: "1.0.1", conversation: [], params: {}, metadata: {} }));
+    window.localStorage.setItem(SHOWN_KEY, JSON.stringify({ session_id: sessionId, id: "0-0" }));
+  }
+
+  var token = new URLSearchParams(window.location.search).get("resume");
+  if (!token) {
+    start();
+    return;
+  }
+  window.history.replaceState(null, "", window.location.pathname);
+  window.fetch("/api/widget/resume", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ token: token }),
+  }).then(function (response) {
+    return response.ok ? response.json() : null;
+  }).then(function (answer) {
+    if (answer && answer.session_id) reopen(answer.session_id);
+  }).catch(function () {}).then(start);
+
+  function start() {
+    window.WebChat.default({
+      initPayload: "/greet",
+      socketUrl: window.location.origin,
+      socketPath: "/socket.io/",
+      title: "Mộc Home help",
+      subtitle: "English · Tiếng Việt",
+      inputTextFieldHint: "Type a message / Nhập tin nhắn…",
+      params: { storage: "local" },
+      onSocketEvent: {
+        // socket.io calls these with the socket as `this`.
+        session_confirm: function (confirmed) {
+          socket = this;
+          var sessionId = confirmed && confirmed.session_id ? confirmed.session_id : confirmed;
+          if (expected === null) expected = shownCount();
+          socket.emit("catch_up", { after: lastShown(sessionId) });
+        },
+        bot_uttered: function (message) {
+          expected += 1;
+          var id = message && message.metadata && message.metadata.message_id;
+          if (id) pending.push({ id: id, at: expected });
+        },
+      },
+    }, null);
+  }
+})();
