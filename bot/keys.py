@@ -68,3 +68,4 @@ def emailed(cid: str) -> str:
 def follow_up_attempts(cid: str) -> str:
     """Failed email attempts since the last success."""
     return f"{PREFIX}:conv:{cid}:followup:attempts"
+

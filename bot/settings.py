@@ -17,6 +17,9 @@
 | SUPPORT_UTC_OFFSET | 7 | the team's time zone, hours from UTC (Vietnam: 7) |
 | FB_VERIFY_TOKEN, FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN | unset: Messenger off | the Facebook Page's webhook verify token, app secret and page access token |
 | FB_GRAPH_URL | https://graph.facebook.com/v19.0 | Graph API base (tests point it at a local fake) |
+| SMTP_URL, MAIL_FROM | unset: email follow-up off | e.g. `smtp://user:pass@mail.example:587` (`smtps://` for TLS) and `Mộc Home <help@shop.example>` |
+| FOLLOW_UP_AFTER | 120 | seconds an agent's reply may stay unseen in the widget before it is emailed |
+| SHOP_URL | http://HUB_HOST:HUB_PORT/ | the shop page with the widget, for the link back in emails |
 """
 
 from dataclasses import dataclass, field
@@ -50,6 +53,10 @@ class Settings:
     fb_page_token: str = ""
     fb_graph_url: str = "https://graph.facebook.com/v19.0"
     background_interval: float = 5.0
+    smtp_url: str = ""
+    mail_from: str = ""
+    follow_up_after: float = 120.0
+    shop_url: str = ""
 
     @property
     def rasa_urls(self) -> Tuple[str, ...]:
@@ -58,6 +65,10 @@ class Settings:
     @property
     def messenger_enabled(self) -> bool:
         return bool(self.fb_verify_token and self.fb_app_secret and self.fb_page_token)
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_url and self.mail_from)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -80,6 +91,10 @@ class Settings:
             fb_app_secret=env.get("FB_APP_SECRET", ""),
             fb_page_token=env.get("FB_PAGE_ACCESS_TOKEN", ""),
             fb_graph_url=env.get("FB_GRAPH_URL", cls.fb_graph_url),
+            smtp_url=env.get("SMTP_URL", ""),
+            mail_from=env.get("MAIL_FROM", ""),
+            follow_up_after=float(env.get("FOLLOW_UP_AFTER", cls.follow_up_after)),
+            shop_url=env.get("SHOP_URL", ""),
         )
 
 
