@@ -16,7 +16,9 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot import agents, keys, rest, resume
-from bot.appkeys import EVENTS, HTTP, MESSENGER, REDIS, ROUTER, SECRET, SETTINGS, STORE, TEXTS, WIDGET
+from bot.appkeys import (CALLBACKS, EVENTS, HTTP, MESSENGER, REDIS, ROUTER, SECRET, SETTINGS, STORE,
+                         TEXTS, WIDGET)
+from bot.callback import CallBacks
 from bot.messenger import GraphClient, MessengerChannel, channel_off
 from bot.conversations import ConversationStore
 from bot.events import EventHub
@@ -77,6 +79,7 @@ async def services_ctx(app: web.Application):
                          app[TEXTS], settings,
                          channels={"web": app[WIDGET], "rest": rest.RestChannel()})
     app[WIDGET].bind(app[ROUTER], app[SECRET], app[TEXTS])
+    app[CALLBACKS] = app[ROUTER].callbacks = CallBacks(app[STORE], app[TEXTS], settings)
     messenger = None
     if settings.messenger_enabled:
         messenger = MessengerChannel(settings.fb_verify_token, settings.fb_app_secret,

@@ -19,3 +19,4 @@ EVENTS = web.AppKey("events", EventHub)
 SECRET = web.AppKey("secret", str)
 WIDGET = web.AppKey("widget", object)
 MESSENGER = web.AppKey("messenger", object)  # the MessengerChannel, or None when off
+CALLBACKS = web.AppKey("callbacks", object)  # bot.callback.CallBacks

@@ -69,3 +69,10 @@ def follow_up_attempts(cid: str) -> str:
     """Failed email attempts since the last success."""
     return f"{PREFIX}:conv:{cid}:followup:attempts"
 
+
+CALLBACKS = f"{PREFIX}:callbacks"  # sorted set: conversation id -> when its call-back window starts
+
+
+def callback(cid: str) -> str:
+    """Hash: the call-back dialogue and task (step, phone, window, attempts)."""
+    return f"{PREFIX}:conv:{cid}:callback"

@@ -54,6 +54,7 @@ class Router:
         self.texts = texts
         self.settings = settings
         self.channels: Dict[str, Channel] = channels or {}
+        self.callbacks = None  # bot.callback.CallBacks, set by the app
 
     async def handle(self, inbound: Inbound) -> List[Dict[str, Any]]:
         """Process one customer message; returns the replies for this turn."""
@@ -141,7 +142,10 @@ class Router:
 
     async def _while_queued(self, conv: Conversation, inbound: Inbound) -> List[Dict[str, Any]]:
         choice = FOLLOWUP_PAYLOADS.get(inbound.text.strip())
-        if choice:
+        callback = await self.callbacks.handle(conv, inbound.text) if self.callbacks else None
+        if callback is not None:  # "Call me back" and its questions
+            reply = callback
+        elif choice:
             await self.store.update(conv.id, followup=choice)
             await self.store.publish({"type": "queue", "conversation_id": conv.id})
             reply = self.texts.message(f"followup_{choice}", conv.language)
@@ -177,6 +181,10 @@ class Router:
             await self.push(conv, [message], "bot")
         except Undeliverable:
             await self.store.log(conv.id, "system", f"not delivered: {message.get('text', '')}")
+
+    async def notify(self, conv: Conversation, message: Dict[str, Any]) -> None:
+        """A notice from the team (e.g. a missed call-back), if the channel allows it now."""
+        await self._courtesy(conv, message)
 
     async def agent_joined(self, conv: Conversation, agent: str) -> None:
         await self._courtesy(conv, self.texts.message("agent_joined", conv.language, agent=agent))
