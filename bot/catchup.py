@@ -7,8 +7,9 @@ and whenever an outgoing entry is transcribed (the "message" event every hub pro
 hears), the process holding the socket sends it everything after its cursor. A socket
 is therefore sent each entry once, in stream order, whichever process wrote it.
 
-On (re)connect the shop page sends `catch_up {after}`: the id of the last message it
-actually rendered (bot/static/shop.js). The socket's cursor starts there, so what was
+On (re)connect the shop page sends `catch_up {after}` (right after the widget's own
+`session_request`, which it may overtake): the id of the last message it actually
+rendered (bot/static/shop.js). The socket's cursor starts there, so what was
 sent but never shown (reload in the middle of a turn, a closed tab) is sent again and
 nothing shown is sent twice. Live delivery to a new socket waits for that `catch_up`
 for at most CATCH_UP_WAIT seconds, so that replayed messages come before new ones; a
@@ -132,16 +133,23 @@ class WidgetDelivery:
         self.emit = emit
         self.sockets: Dict[str, _Socket] = {}
         self.by_conversation: Dict[str, Set[str]] = {}
+        self.early: Dict[str, Optional[str]] = {}  # catch_up that overtook session_request
         self._tasks: Set[asyncio.Task] = set()
 
     async def open(self, sid: str, cid: str) -> None:
-        self.close(sid)
+        self._forget(sid)
         state = _Socket(cid=cid, cursor=await last_entry(self.redis, cid))
         self.sockets[sid] = state
         self.by_conversation.setdefault(cid, set()).add(sid)
         asyncio.get_running_loop().call_later(CATCH_UP_WAIT, state.ready.set)
+        if sid in self.early:
+            await self.catch_up(sid, self.early.pop(sid))
 
     def close(self, sid: str) -> None:
+        self.early.pop(sid, None)
+        self._forget(sid)
+
+    def _forget(self, sid: str) -> None:
         state = self.sockets.pop(sid, None)
         if state is not None:
             sids = self.by_conversation.get(state.cid, set())
@@ -152,7 +160,8 @@ class WidgetDelivery:
     async def catch_up(self, sid: str, after: Optional[str]) -> None:
         """The page says what it last rendered: replay from there, then go live."""
         state = self.sockets.get(sid)
-        if state is None:
+        if state is None:  # the page sends it right after session_request: it may overtake it
+            self.early[sid] = after if valid_id(after) else None
             return
         async with state.lock:
             if not state.ready.is_set():

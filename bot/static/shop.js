@@ -5,7 +5,8 @@
 // message shown: it counts as shown once rasa-webchat has stored it in its own history
 // (localStorage "chat_session"). The last id shown is kept in localStorage
 // ("sr_last_shown") and acknowledged to the hub (`seen`); on every (re)connect the page
-// sends `catch_up {after}` and the hub sends again what was never shown.
+// sends `catch_up {after}` right after the widget's session_request, and the hub sends
+// again what was never shown.
 //
 // A link from a follow-up email carries ?resume=TOKEN (bot/resume.py): the page trades
 // it for the conversation's session id before the widget starts, and drops it from
@@ -50,6 +51,7 @@
   }
 
   window.setInterval(check, 250);
+  window.addEventListener("pagehide", check); // a reload or a close records the last shown at once
 
   function reopen(sessionId) {
     if (stored().session_id === sessionId) return;
@@ -86,12 +88,13 @@
       inputTextFieldHint: "Type a message / Nhập tin nhắn…",
       params: { storage: "local" },
       onSocketEvent: {
-        // socket.io calls these with the socket as `this`.
-        session_confirm: function (confirmed) {
+        // socket.io calls these with the socket as `this`. Not session_confirm: the
+        // widget's own handler for it (which makes the widget visible) would be replaced.
+        // rasa-webchat's connect handler has just sent session_request.
+        connect: function () {
           socket = this;
-          var sessionId = confirmed && confirmed.session_id ? confirmed.session_id : confirmed;
           if (expected === null) expected = shownCount();
-          socket.emit("catch_up", { after: lastShown(sessionId) });
+          socket.emit("catch_up", { after: lastShown(stored().session_id) });
         },
         bot_uttered: function (message) {
           expected += 1;
