@@ -57,8 +57,10 @@
     if (stored().session_id === sessionId) return;
     // Another browser (or a cleared one): start from an empty history, and have the hub
     // send every message of the conversation.
-    window.localStorage.setItem("chat_session", JSON.stringify(
-      { session_id: sessionId, version: "1.0.1", conversation: [], params: {}, metadata: {} }));
+    // The widget takes its params from here as they are: keep it visible.
+    window.localStorage.setItem("chat_session", JSON.stringify({
+      session_id: sessionId, version: "1.0.1", params: { isChatVisible: true, isChatOpen: false },
+    }));
     window.localStorage.setItem(SHOWN_KEY, JSON.stringify({ session_id: sessionId, id: "0-0" }));
   }
 

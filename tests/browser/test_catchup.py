@@ -8,14 +8,18 @@ from playwright.async_api import async_playwright, expect
 from redis import asyncio as aioredis
 
 from bot import keys
+from bot.resume import resume_token
 from bot.settings import DEMO_LOGIN
 from tests.browser.test_widget_and_console import ARGS, CHROMIUM, TIMEOUT
+
+SECRET = "browser-test"
+BOT = ".rw-message:not(.rw-typing-indication) .rw-response"  # not the "typing…" bubble
 
 
 @pytest.fixture(scope="module")
 def hub_server(assistant):
     # The module's own hub: STILL_HERE_AFTER long enough that no reassurance interleaves.
-    assistant.start_hub(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test")
+    assistant.start_hub(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET=SECRET)
     return assistant.hub_url
 
 
@@ -34,7 +38,7 @@ async def conversation_id(page):
 
 
 async def shown(page):
-    return [t.strip() for t in await page.locator(".rw-response").all_inner_texts()]
+    return [t.strip() for t in await page.locator(BOT).all_inner_texts()]
 
 
 def assert_each_once(expected, seen):
@@ -45,14 +49,19 @@ def assert_each_once(expected, seen):
         assert sum(s.replace("*", "").replace("_", "").startswith(start) for s in seen) == 1, (text, seen)
 
 
-async def open_shop(context, url):
+async def open_chat(page):
+    """Open the widget once it is connected (it may come back open after a reload)."""
+    await expect(page.locator(".rw-launcher")).to_be_visible()  # shown once connected
+    if await page.locator(".rw-conversation-container").count() == 0:
+        await page.locator(".rw-launcher").click()
+    await expect(page.locator(".rw-new-message")).to_be_visible()
+
+
+async def open_shop(context, url, path="/"):
     page = await context.new_page()
     page.set_default_timeout(TIMEOUT)
-    await page.goto(url + "/")
-    launcher = page.locator(".rw-launcher")
-    if await page.locator(".rw-new-message").count() == 0:
-        await launcher.click()
-    await expect(page.locator(".rw-new-message")).to_be_visible()
+    await page.goto(url + path)
+    await open_chat(page)
     return page
 
 
@@ -62,7 +71,7 @@ async def test_a_reload_in_the_middle_of_a_turn_shows_every_message_of_the_turn(
         try:
             context = await browser.new_context()
             shop = await open_shop(context, hub_server)
-            bot = shop.locator(".rw-response")
+            bot = shop.locator(BOT)
             await expect(bot.first).to_be_visible()  # the greeting
             before = await bot.count()
             await shop.locator(".rw-new-message").fill("the glass set arrived smashed, order 2207718")
@@ -72,9 +81,7 @@ async def test_a_reload_in_the_middle_of_a_turn_shows_every_message_of_the_turn(
             everything = await outgoing(redis_url, cid)
             assert len(everything) > before + 1  # the turn has more to show: this is mid-turn
             await shop.reload()
-
-            if await shop.locator(".rw-new-message").count() == 0:
-                await shop.locator(".rw-launcher").click()
+            await open_chat(shop)
             await expect(bot).to_have_count(len(everything))
             assert_each_once(everything, await shown(shop))
         finally:
@@ -87,7 +94,7 @@ async def test_a_page_closed_while_the_agent_replies_shows_the_reply_when_reopen
         try:
             context = await browser.new_context()
             shop = await open_shop(context, hub_server)
-            bot = shop.locator(".rw-response")
+            bot = shop.locator(BOT)
             box = shop.locator(".rw-new-message")
             await box.fill("my espresso machine stopped working, order 3391042")
             await box.press("Enter")
@@ -109,10 +116,19 @@ async def test_a_page_closed_while_the_agent_replies_shows_the_reply_when_reopen
                 assert response.status == 200
 
             shop = await open_shop(context, hub_server)
-            bot = shop.locator(".rw-response")
+            bot = shop.locator(BOT)
             await expect(bot.filter(has_text="A technician will call you today.")).to_have_count(1)
             everything = await outgoing(redis_url, cid)
             await expect(bot).to_have_count(len(everything))
             assert_each_once(everything, await shown(shop))
+
+            # The link from a follow-up email reopens the same conversation on another
+            # device (a fresh browser context), with everything the team said.
+            elsewhere = await open_shop(await browser.new_context(), hub_server,
+                                        "/?resume=" + resume_token(cid, SECRET))
+            await expect(elsewhere.locator(BOT).filter(
+                has_text="A technician will call you today.")).to_have_count(1)
+            assert await conversation_id(elsewhere) == cid
+            assert "resume" not in elsewhere.url
         finally:
             await browser.close()
