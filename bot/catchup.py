@@ -34,7 +34,7 @@ from bot import keys
 log = logging.getLogger(__name__)
 
 OUTGOING = ("bot", "agent")  # transcript senders the customer sees
-ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+ENTRY_ID = re.compile(r"^\d{1,19}-\d{1,19}$")  # within Redis's 64-bit stream ids
 CATCH_UP_WAIT = 2.0
 REPLAY_LIMIT = 500
 

@@ -174,6 +174,7 @@ async def test_rest_callers_fetch_what_they_missed(hub):
                                    params={"sender": sender, "after": later["messages"][-1]["id"]})).json()
     assert nothing["messages"] == []
 
-    for params in ({}, {"sender": "bad sender!"}, {"sender": sender, "after": "yesterday"}):
+    for params in ({}, {"sender": "bad sender!"}, {"sender": sender, "after": "yesterday"},
+                   {"sender": sender, "after": "99999999999999999999-0"}):
         bad = await hub.get("/webhooks/rest/messages", params=params)
         assert bad.status == 400 and "error" in await bad.json()
