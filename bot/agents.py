@@ -14,6 +14,8 @@ API (JSON):
   POST /api/agent/conversations/{id}/resolve   {note}
   POST /api/agent/conversations/{id}/handback  {note}
   POST /api/agent/conversations/{id}/forget    the customer's memory, this conversation and its transcript
+  GET  /api/agent/callbacks                    open call-back tasks (bot/callback.py)
+  POST /api/agent/callbacks/{id}               {outcome: "done"|"no_answer", note?}
   GET  /api/agent/ws                           live events (WebSocket)
 """
 
@@ -29,7 +31,7 @@ from aiohttp import WSMsgType, web
 
 from actions import memory
 from bot import keys
-from bot.appkeys import EVENTS, REDIS, ROUTER, SECRET, SETTINGS, STORE
+from bot.appkeys import CALLBACKS, EVENTS, REDIS, ROUTER, SECRET, SETTINGS, STORE
 from bot.passwords import check_password, sign, unsign
 from bot.rasa_client import RasaUnavailable
 
@@ -186,6 +188,30 @@ async def forget(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "forgotten": forgotten})
 
 
+async def callbacks(request: web.Request) -> web.Response:
+    await current_agent(request)
+    return web.json_response({"callbacks": await request.app[CALLBACKS].tasks()})
+
+
+async def callback_outcome(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    body = await read_json(request)
+    outcome, note = body.get("outcome"), body.get("note", "")
+    if outcome not in ("done", "no_answer"):
+        raise json_error(400, "'outcome' must be \"done\" or \"no_answer\"")
+    if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
+        raise json_error(400, f"'note' must be a string of at most {MAX_NOTE_CHARS} characters")
+    cid = request.match_info["cid"]
+    try:
+        message = await request.app[CALLBACKS].outcome(cid, agent, outcome, note.strip())
+    except LookupError as error:
+        raise json_error(404, str(error))
+    conv = await request.app[STORE].get(cid)
+    if message and conv is not None:
+        await request.app[ROUTER].notify(conv, message)
+    return web.json_response({"ok": True, "outcome": outcome})
+
+
 def _origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if not origin:
@@ -251,6 +277,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/agent/logout", logout)
     app.router.add_get("/api/agent/queue", queue)
     app.router.add_get("/api/agent/ws", live)
+    app.router.add_get("/api/agent/callbacks", callbacks)
+    app.router.add_post("/api/agent/callbacks/{cid}", callback_outcome)
     app.router.add_get("/api/agent/conversations/{cid}", conversation)
     app.router.add_post("/api/agent/conversations/{cid}/claim", claim)
     app.router.add_post("/api/agent/conversations/{cid}/messages", send_message)

@@ -15,12 +15,15 @@ from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import agents, identity, keys, rest
-from bot.appkeys import (DEMO, EVENTS, HTTP, MESSENGER, REDIS, ROUTER, SECRET, SETTINGS, SHOP_SECRET,
-                         STORE, TEXTS, WIDGET)
+from bot import agents, identity, keys, rest, resume
+from bot.appkeys import (CALLBACKS, DEMO, EVENTS, HTTP, MESSENGER, REDIS, ROUTER, SECRET, SETTINGS,
+                         SHOP_SECRET, STORE, TEXTS, WIDGET)
+from bot.callback import CallBacks
 from bot.messenger import GraphClient, MessengerChannel, channel_off
 from bot.conversations import ConversationStore
 from bot.events import EventHub
+from bot.followup import EmailFollowUp, describe as follow_up_status
+from bot.mail import Mailer
 from bot.rasa_client import RasaClient
 from bot.router import Router, Undeliverable
 from bot.settings import Settings
@@ -78,6 +81,7 @@ async def services_ctx(app: web.Application):
                          app[TEXTS], settings,
                          channels={"web": app[WIDGET], "rest": rest.RestChannel()})
     app[WIDGET].bind(app[ROUTER], app[SECRET], app[TEXTS], app[SHOP_SECRET])
+    app[CALLBACKS] = app[ROUTER].callbacks = CallBacks(app[STORE], app[TEXTS], settings)
     messenger = None
     if settings.messenger_enabled:
         messenger = MessengerChannel(settings.fb_verify_token, settings.fb_app_secret,
@@ -92,14 +96,27 @@ async def services_ctx(app: web.Application):
     hub = EventHub(app[REDIS])
     app[EVENTS] = hub
     hub.start()
+    app[WIDGET].start_delivery(app[REDIS], hub)
     stopping = asyncio.Event()
     reassurance = asyncio.create_task(reassure_loop(app, stopping))
+    follow_up = []
+    if settings.email_enabled:
+        emails = EmailFollowUp(app[STORE], app[TEXTS], settings, app[SECRET],
+                               Mailer(settings.smtp_url, settings.mail_from))
+        follow_up = [asyncio.create_task(emails.listen(hub.connect())),
+                     asyncio.create_task(follow_up_loop(emails, settings, stopping))]
+        log.info("email follow-up on: unread agent replies are emailed after %.0f s",
+                 settings.follow_up_after)
+    else:
+        log.warning(follow_up_status(settings))
     yield
     stopping.set()  # see EventHub: a cancellation alone may be swallowed by redis-py
-    reassurance.cancel()
-    await asyncio.wait([reassurance], timeout=5)
+    for task in [reassurance, *follow_up]:
+        task.cancel()
+    await asyncio.wait([reassurance, *follow_up], timeout=5)
     if messenger is not None:
         await messenger.drain()
+    await app[WIDGET].stop_delivery()
     await hub.stop()
     await http.close()
 
@@ -111,6 +128,15 @@ async def reassure_loop(app: web.Application, stopping: asyncio.Event) -> None:
             await app[ROUTER].reassure_waiting()
         except Exception as error:  # keep the loop alive through Redis hiccups
             log.warning("reassurance round failed: %s", error)
+
+
+async def follow_up_loop(emails: EmailFollowUp, settings: Settings, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
+        await asyncio.sleep(settings.background_interval)
+        try:
+            await emails.run_once()
+        except Exception as error:  # keep the loop alive through Redis hiccups
+            log.warning("email follow-up round failed: %s", error)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -159,6 +185,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_route("GET", "/webhooks/facebook/webhook", facebook_webhook)
     app.router.add_route("POST", "/webhooks/facebook/webhook", facebook_webhook)
     rest.add_routes(app)
+    resume.add_routes(app)
     agents.add_routes(app)
     return app
 

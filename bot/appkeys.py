@@ -22,3 +22,4 @@ SHOP_SECRET = web.AppKey("shop_secret", str)  # verifies shop-signed identities 
 DEMO = web.AppKey("demo", object)  # the DemoSignIn when HUB_DEMO is on, else None
 WIDGET = web.AppKey("widget", object)
 MESSENGER = web.AppKey("messenger", object)  # the MessengerChannel, or None when off
+CALLBACKS = web.AppKey("callbacks", object)  # bot.callback.CallBacks

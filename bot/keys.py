@@ -46,3 +46,34 @@ def agent_conversations(agent: str) -> str:
 
 def agent_session(token: str) -> str:
     return f"{PREFIX}:agent:session:{token}"
+
+
+def acknowledged(cid: str) -> str:
+    """Id of the last outgoing transcript entry the customer's widget rendered."""
+    return f"{PREFIX}:conv:{cid}:acked"
+
+
+FOLLOW_UP_DUE = f"{PREFIX}:followup:due"  # sorted set: conversation id -> when to check for unread agent replies
+
+
+def follow_up_lock(cid: str) -> str:
+    """Held (LOCK_SECONDS in bot/followup.py) by the one hub process emailing cid."""
+    return f"{PREFIX}:conv:{cid}:followup:lock"
+
+
+def emailed(cid: str) -> str:
+    """Id of the last agent reply emailed to the customer."""
+    return f"{PREFIX}:conv:{cid}:emailed"
+
+
+def follow_up_attempts(cid: str) -> str:
+    """Failed email attempts since the last success."""
+    return f"{PREFIX}:conv:{cid}:followup:attempts"
+
+
+CALLBACKS = f"{PREFIX}:callbacks"  # sorted set: conversation id -> when its call-back window starts
+
+
+def callback(cid: str) -> str:
+    """Hash: the call-back dialogue and task (step, phone, window, attempts)."""
+    return f"{PREFIX}:conv:{cid}:callback"

@@ -4,9 +4,14 @@ shape as Rasa's REST channel, but routed through the hub so it obeys handoff.
 Request: {"sender": "...", "message": "...", "metadata": {...}}. Response: a list of
 {"recipient_id", "text"?, "buttons"?, "image"?}. Malformed requests get a 4xx with a
 JSON error and nothing is stored. REST cannot be pushed to: replies an agent sends
-later are kept in the transcript.
+later are kept in the transcript, and the caller fetches them:
 
-With HUB_REST_TOKEN set, callers must send `Authorization: Bearer <token>` (401
+GET /webhooks/rest/messages?sender=...&after=<id>: {"messages": [{"recipient_id", "id",
+"text"?, "buttons"?, "image"?, "agent"?}]}, every message to that sender after message
+id `after` (all of them without it), oldest first. Pass the last id received as `after`
+next time.
+
+With HUB_REST_TOKEN set, callers of both must send `Authorization: Bearer <token>` (401
 otherwise). A sender is a guest unless the metadata carries the shop's signed identity
 (`{"shop_identity": {...}}`, as in the widget's customData).
 """
@@ -17,7 +22,8 @@ import re
 from aiohttp import web
 
 from bot.agents import json_error, read_json
-from bot.appkeys import ROUTER, SETTINGS, SHOP_SECRET
+from bot.appkeys import REDIS, ROUTER, SETTINGS, SHOP_SECRET
+from bot.catchup import outgoing_after, valid_id
 from bot.identity import channel_identity, signed_customer
 from bot.router import Inbound
 
@@ -35,11 +41,15 @@ def authorised(request: web.Request) -> bool:
         given.strip().encode("utf-8", "surrogateescape"), token.encode())
 
 
-async def webhook(request: web.Request) -> web.Response:
+def require_token(request: web.Request) -> None:
     if not authorised(request):
         raise web.HTTPUnauthorized(text='{"error": "send the REST token as Authorization: Bearer <token>"}',
                                    content_type="application/json",
                                    headers={"WWW-Authenticate": "Bearer"})
+
+
+async def webhook(request: web.Request) -> web.Response:
+    require_token(request)
     body = await read_json(request)
     sender, message = body.get("sender"), body.get("message")
     metadata = body.get("metadata") or {}
@@ -61,6 +71,17 @@ async def webhook(request: web.Request) -> web.Response:
     return web.json_response([{"recipient_id": sender, **reply} for reply in replies])
 
 
+async def missed(request: web.Request) -> web.Response:
+    require_token(request)
+    sender, after = request.query.get("sender"), request.query.get("after", "0-0")
+    if not isinstance(sender, str) or not SENDER_RE.match(sender):
+        raise json_error(400, "'sender' must be 1-128 letters, digits or _.:@+-")
+    if not valid_id(after):
+        raise json_error(400, "'after' must be a message id such as 1732334400123-0")
+    messages = await outgoing_after(request.app[REDIS], f"rest-{sender}", after)
+    return web.json_response({"messages": [{"recipient_id": sender, **m} for m in messages]})
+
+
 class RestChannel:
     """Nothing to push to: the caller only hears replies within its own request."""
 
@@ -70,3 +91,4 @@ class RestChannel:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_get("/webhooks/rest/messages", missed)

@@ -16,10 +16,12 @@ from typing import Any, Dict, List, Optional, Protocol
 import uuid
 
 from bot.conversations import Conversation, ConversationStore
+from bot.contacts import email_of
 from bot.hours import local_now, parse_hours, reply_by
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
 from bot.texts import Texts
+from contract.identity import mask_email
 from nlu.text import looks_vietnamese
 
 FOLLOWUP_PAYLOADS = {"/followup_call": "call", "/followup_email": "email"}
@@ -70,6 +72,7 @@ class Router:
         self.texts = texts
         self.settings = settings
         self.channels: Dict[str, Channel] = channels or {}
+        self.callbacks = None  # bot.callback.CallBacks, set by the app
 
     async def handle(self, inbound: Inbound) -> List[Dict[str, Any]]:
         """Process one customer message; returns the replies for this turn."""
@@ -128,9 +131,13 @@ class Router:
             when = reply_by(local_now(self.settings.support_utc_offset),
                             parse_hours(self.settings.support_hours),
                             self.settings.minutes_per_case * max(position, 1) + 30, conv.language)
-            message = {**self.texts.message("no_agent_online", conv.language, reply_by=when),
+            email = email_of(packet) if self.settings.email_enabled else ""
+            key = ("no_agent_online" if not self.settings.email_enabled else
+                   "no_agent_online_email_known" if email else "no_agent_online_email_unknown")
+            message = {**self.texts.message(key, conv.language, reply_by=when, email=mask_email(email)),
                        "buttons": self.texts.followup_buttons(conv.language)}
-        await self.store.log(conv.id, "bot", message["text"])
+        await self.store.log(conv.id, "bot", message["text"],
+                             {k: v for k, v in message.items() if k != "text"})
         return [message]
 
     async def _assistant_unavailable(self, conv: Conversation, why: str) -> List[Dict[str, Any]]:
@@ -153,16 +160,22 @@ class Router:
 
     async def _while_queued(self, conv: Conversation, inbound: Inbound) -> List[Dict[str, Any]]:
         choice = FOLLOWUP_PAYLOADS.get(inbound.text.strip())
-        if choice:
+        callback = await self.callbacks.handle(conv, inbound.text) if self.callbacks else None
+        if callback is not None:  # "Call me back" and its questions
+            reply = callback
+        elif choice:
             await self.store.update(conv.id, followup=choice)
             await self.store.publish({"type": "queue", "conversation_id": conv.id})
             reply = self.texts.message(f"followup_{choice}", conv.language)
+            if choice == "email" and not email_of(conv.packet, await self.store.transcript(conv.id)):
+                reply = self.texts.message("followup_email_ask", conv.language)
         else:
             position = await self.store.position(conv.id)
             reply = {"text": self.texts.text("added_to_case", conv.language) + " " +
                      self.texts.text("queued", conv.language, position=position,
                                      minutes=position * self.settings.minutes_per_case)}
-        await self.store.log(conv.id, "bot", reply["text"])
+        await self.store.log(conv.id, "bot", reply["text"],
+                             {k: v for k, v in reply.items() if k != "text"})
         return [reply]
 
     # --- outside a customer's request: agents and reassurance ------------------------
@@ -186,6 +199,10 @@ class Router:
             await self.push(conv, [message], "bot")
         except Undeliverable:
             await self.store.log(conv.id, "system", f"not delivered: {message.get('text', '')}")
+
+    async def notify(self, conv: Conversation, message: Dict[str, Any]) -> None:
+        """A notice from the team (e.g. a missed call-back), if the channel allows it now."""
+        await self._courtesy(conv, message)
 
     async def agent_joined(self, conv: Conversation, agent: str) -> None:
         await self._courtesy(conv, self.texts.message("agent_joined", conv.language, agent=agent))

@@ -21,6 +21,9 @@
 | HUB_REST_TOKEN | unset: the REST channel is open | callers of /webhooks/rest/webhook must send `Authorization: Bearer <token>` |
 | HUB_DEMO | off (`make run` turns it on when the hub listens on loopback) | the demo shop page may sign in as the demo customer (GET /demo/identity) |
 | DEMO_CUSTOMER | C-1001 | the demo customer's id in the demo data (ORDERS_DATA, default data/shop/orders.yml) |
+| SMTP_URL, MAIL_FROM | unset: email follow-up off | e.g. `smtp://user:pass@mail.example:587` (`smtps://` for TLS) and `Mộc Home <help@shop.example>` |
+| FOLLOW_UP_AFTER | 120 | seconds an agent's reply may stay unseen in the widget before it is emailed |
+| SHOP_URL | http://HUB_HOST:HUB_PORT/ | the shop page with the widget, for the link back in emails |
 """
 
 from dataclasses import dataclass, field
@@ -61,6 +64,10 @@ class Settings:
     demo: bool = False
     demo_customer: str = "C-1001"
     orders_data: str = str(DEMO_ORDERS)
+    smtp_url: str = ""
+    mail_from: str = ""
+    follow_up_after: float = 120.0
+    shop_url: str = ""
 
     @property
     def rasa_urls(self) -> Tuple[str, ...]:
@@ -69,6 +76,10 @@ class Settings:
     @property
     def messenger_enabled(self) -> bool:
         return bool(self.fb_verify_token and self.fb_app_secret and self.fb_page_token)
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_url and self.mail_from)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -96,6 +107,10 @@ class Settings:
             demo=env.get("HUB_DEMO", "").strip().lower() in ("1", "true", "yes", "on"),
             demo_customer=env.get("DEMO_CUSTOMER") or cls.demo_customer,
             orders_data=env.get("ORDERS_DATA") or cls.orders_data,
+            smtp_url=env.get("SMTP_URL", ""),
+            mail_from=env.get("MAIL_FROM", ""),
+            follow_up_after=float(env.get("FOLLOW_UP_AFTER", cls.follow_up_after)),
+            shop_url=env.get("SHOP_URL", ""),
         )
 
 

@@ -11,8 +11,15 @@ may put the shop's signed customer identity in customData ({"shop_identity": ...
 only a valid signature makes the customer verified (bot/identity.py). Each
 conversation is a socket.io room, and the Redis client manager carries emits between
 hub processes, so an agent's reply reaches the customer whichever process they use.
+
+Outgoing messages are delivered from the transcript (bot/catchup.py), each carrying its
+id in `metadata.message_id` (rasa-webchat ignores unknown metadata keys, but renders a
+message with any other extra top-level key as a custom component). Two events of our
+own, sent by the shop page: `catch_up {after}` once the session is confirmed (replay
+what the page has not rendered) and `seen {message_id}` after rendering.
 """
 
+import asyncio
 import logging
 import secrets
 from typing import Any, Dict, List
@@ -20,6 +27,7 @@ from typing import Any, Dict, List
 import socketio
 
 from bot import keys
+from bot.catchup import WidgetDelivery, acknowledge
 from bot.identity import channel_identity, signed_customer
 from bot.passwords import sign, unsign
 from bot.router import Inbound, Router
@@ -40,6 +48,8 @@ def to_widget(message: Dict[str, Any]) -> Dict[str, Any]:
                                 for b in message["buttons"]]
     if message.get("image"):
         out["attachment"] = {"type": "image", "payload": {"src": message["image"]}}
+    if out and message.get("id"):
+        out["metadata"] = {"message_id": message["id"]}
     return out
 
 
@@ -53,16 +63,35 @@ class WidgetChannel:
         self.shop_secret = ""
         self.router: Router = None
         self.texts: Texts = None
+        self.delivery: WidgetDelivery = None
+        self._delivering: asyncio.Task = None
         self.sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
                                         cors_allowed_origins=None,  # same origin only
                                         logger=False, engineio_logger=False,
                                         max_http_buffer_size=64 * 1024)
         self.sio.on("session_request", self.session_request)
         self.sio.on("user_uttered", self.user_uttered)
+        self.sio.on("catch_up", self.catch_up)
+        self.sio.on("seen", self.seen)
+        self.sio.on("disconnect", self.disconnect)
 
     def bind(self, router: Router, secret: str, texts: Texts, shop_secret: str = "") -> None:
         self.router, self.secret, self.texts = router, secret, texts
         self.shop_secret = shop_secret
+
+    def start_delivery(self, redis, events) -> None:
+        """Deliver outgoing messages as they are transcribed (events: bot.events.EventHub)."""
+        self.delivery = WidgetDelivery(redis, self._emit)
+        self._delivering = asyncio.create_task(self.delivery.listen(events.connect()))
+
+    async def stop_delivery(self) -> None:
+        if self._delivering is not None:
+            self._delivering.cancel()
+            await asyncio.wait([self._delivering], timeout=5)
+            await self.delivery.stop()
+
+    async def _emit(self, sid: str, message) -> None:
+        await self.sio.emit("bot_uttered", to_widget(message), to=sid)
 
     def attach(self, app) -> None:
         self.sio.attach(app, socketio_path="socket.io")
@@ -80,7 +109,22 @@ class WidgetChannel:
         cid = cid or self.conversation_of(session_id)
         await self.sio.save_session(sid, {"conversation_id": cid})
         await self.sio.enter_room(sid, cid)
+        await self.delivery.open(sid, cid)
         await self.sio.emit("session_confirm", session_id, room=sid)
+
+    async def catch_up(self, sid: str, data: Any) -> None:
+        after = data.get("after") if isinstance(data, dict) else None
+        await self.delivery.catch_up(sid, after)
+
+    async def seen(self, sid: str, data: Any) -> None:
+        session = await self.sio.get_session(sid)
+        message_id = data.get("message_id") if isinstance(data, dict) else None
+        if session.get("conversation_id"):
+            await acknowledge(self.router.store.redis, session["conversation_id"], message_id)
+
+    async def disconnect(self, sid: str) -> None:
+        if self.delivery is not None:
+            self.delivery.close(sid)
 
     async def user_uttered(self, sid: str, data: Any) -> None:
         session = await self.sio.get_session(sid)
@@ -98,16 +142,14 @@ class WidgetChannel:
             return
         identity = channel_identity(
             cid, shop_customer=signed_customer(data.get("customData"), self.shop_secret))
-        replies = await self.router.handle(Inbound(
+        # The replies are transcribed by the router, and delivered from the transcript.
+        await self.router.handle(Inbound(
             channel=CHANNEL, conversation_id=cid, text=text, identity=identity))
-        await self.push(cid, replies)
 
     async def push(self, conversation_id: str, messages: List[Dict[str, Any]],
                    sender: str = "bot") -> None:
-        for message in messages:
-            shaped = to_widget(message)
-            if shaped:
-                await self.sio.emit("bot_uttered", shaped, room=conversation_id)
+        """Nothing to do here: the router transcribes the messages, and every message
+        transcribed is delivered to the conversation's sockets (bot/catchup.py)."""
 
 
 def redis_manager(redis_url: str) -> socketio.AsyncRedisManager:

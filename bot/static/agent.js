@@ -46,6 +46,38 @@ function conversationItem(conv) {
   return item;
 }
 
+function callbackItem(task) {
+  const item = el("li");
+  item.dataset.id = task.conversation_id;
+  const top = el("div");
+  top.append(el("span", "call back", "badge callback"), " ",
+    el("span", `${task.phone} · ${task.day} ${task.from}–${task.to} · ${task.language}`, "line"));
+  item.append(top, el("div", task.summary || task.case_ref || task.conversation_id, "line"));
+  if (task.attempts) item.append(el("div", `no answer ×${task.attempts}`, "line"));
+  const actions = el("div", null, "callback-actions");
+  for (const [outcome, label] of [["done", "Done"], ["no_answer", "No answer"]]) {
+    const button = el("button", label);
+    button.type = "button";
+    button.dataset.outcome = outcome;
+    button.addEventListener("click", async (event) => {
+      event.stopPropagation();
+      $("callback-error").textContent = "";
+      try {
+        await api(`/api/agent/callbacks/${encodeURIComponent(task.conversation_id)}`, {
+          method: "POST", body: JSON.stringify({ outcome }),
+        });
+        await loadQueue();
+      } catch (error) {
+        $("callback-error").textContent = error.message;
+      }
+    });
+    actions.append(button);
+  }
+  item.append(actions);
+  item.addEventListener("click", () => open(task.conversation_id));
+  return item;
+}
+
 async function loadQueue() {
   const data = await api("/api/agent/queue");
   me = data.agent;
@@ -53,6 +85,9 @@ async function loadQueue() {
   $("queue").replaceChildren(...data.queue.map(conversationItem));
   $("mine").replaceChildren(...data.mine.map(conversationItem));
   $("queue-count").textContent = `(${data.queue.length})`;
+  const tasks = await api("/api/agent/callbacks");
+  $("callbacks").replaceChildren(...tasks.callbacks.map(callbackItem));
+  $("callback-count").textContent = `(${tasks.callbacks.length})`;
 }
 
 function addContext(list, label, value) {

@@ -46,10 +46,14 @@ def rest_sender() -> str:
 
 class WidgetCustomer:
     """A socket.io client speaking the rasa-webchat protocol (polling transport: the
-    websocket transport of python-socketio's client needs a newer aiohttp)."""
+    websocket transport of python-socketio's client needs a newer aiohttp), plus what
+    the shop page adds (bot/static/shop.js): `catch_up {after}` once the session is
+    confirmed, and `seen {message_id}` for each message it renders (here: receives)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, acknowledge: bool = True):
         self.url = url
+        self.acknowledge = acknowledge
+        self.last_id = None
         self.sio = socketio.AsyncClient(reconnection=False)
         self.received: asyncio.Queue = asyncio.Queue()
         self.session_id = None
@@ -58,16 +62,22 @@ class WidgetCustomer:
         self.sio.on("session_confirm", self._confirm)
 
     async def _bot_uttered(self, data):
+        message_id = (data.get("metadata") or {}).get("message_id")
+        if message_id and self.acknowledge:
+            self.last_id = message_id
+            await self.sio.emit("seen", {"message_id": message_id})
         await self.received.put(data)
 
     async def _confirm(self, session_id):
         self.session_id = session_id
         self.confirmed.set()
 
-    async def connect(self, session_id=None):
+    async def connect(self, session_id=None, after=None):
+        """after: the last message id this "page" rendered before (default: its own)."""
         await self.sio.connect(self.url, socketio_path="socket.io", transports=["polling"])
         await self.sio.emit("session_request", {"session_id": session_id})
         await asyncio.wait_for(self.confirmed.wait(), 10)
+        await self.sio.emit("catch_up", {"after": after or self.last_id})
         return self.session_id
 
     async def say(self, text, custom_data=None):

@@ -1,0 +1,153 @@
+"""Email follow-up: an agent's reply that the customer's widget has not shown within
+FOLLOW_UP_AFTER seconds is emailed to them, once, in their language, with the case
+reference and a link that reopens the conversation (bot/resume.py).
+
+The address is the one in the handoff packet (details.email), or else the last one the
+customer typed in this conversation (e.g. after choosing "Email me").
+
+Across hub processes: every process hears each transcribed agent reply (bot/events.py)
+and schedules the conversation in keys.FOLLOW_UP_DUE; the process that wins the
+conversation's lock (keys.follow_up_lock) sends; keys.emailed(cid) holds the last
+reply emailed, so a reply is never sent twice. Every attempt and failure is written to
+the transcript as a "system" entry; failures are retried with a growing delay.
+"""
+
+import logging
+import time
+from typing import Any, Dict, List, Optional
+
+from bot import keys
+from bot.catchup import acknowledged, id_key
+from bot.contacts import email_of
+from bot.conversations import Conversation, ConversationStore
+from bot.mail import Mailer, MailError
+from bot.resume import resume_link
+from bot.settings import Settings
+from bot.texts import Texts
+from contract.identity import mask_email
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+RETRY_SECONDS = 30
+LOCK_SECONDS = 120  # longer than one SMTP attempt (bot/mail.py SEND_TIMEOUT)
+
+
+def entry_time(entry_id: str) -> float:
+    return id_key(entry_id)[0] / 1000
+
+
+class EmailFollowUp:
+    def __init__(self, store: ConversationStore, texts: Texts, settings: Settings,
+                 secret: str, mailer: Mailer, clock=time.time) -> None:
+        self.store = store
+        self.redis = store.redis
+        self.texts = texts
+        self.settings = settings
+        self.secret = secret
+        self.mailer = mailer
+        self.clock = clock
+
+    async def schedule(self, cid: str, at: float, replace: bool = False) -> None:
+        await self.redis.zadd(keys.FOLLOW_UP_DUE, {cid: at}, nx=not replace)
+
+    async def listen(self, events) -> None:
+        """Schedule a check for every agent reply transcribed (events: a console queue)."""
+        while True:
+            event = await events.get()
+            if event.get("type") == "shutdown":
+                return
+            if event.get("type") == "message" and (event.get("message") or {}).get("from") == "agent":
+                await self.schedule(event["conversation_id"], self.clock() + self.settings.follow_up_after)
+
+    async def run_once(self) -> int:
+        """Handle every conversation that is due; returns how many emails were sent."""
+        sent = 0
+        due = await self.redis.zrangebyscore(keys.FOLLOW_UP_DUE, "-inf", self.clock(), start=0, num=50)
+        for cid in due:
+            if not await self.redis.set(keys.follow_up_lock(cid), 1, nx=True, ex=LOCK_SECONDS):
+                continue  # another hub process has it
+            try:
+                sent += await self._follow_up(cid)
+            finally:
+                await self.redis.delete(keys.follow_up_lock(cid))
+        return sent
+
+    async def _follow_up(self, cid: str) -> int:
+        conv = await self.store.get(cid)
+        if conv is None or conv.channel != "web":
+            await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
+            return 0
+        seen = await acknowledged(self.redis, cid) or "0-0"
+        emailed = await self.redis.get(keys.emailed(cid)) or "0-0"
+        after = max(seen, emailed, key=id_key)
+        transcript = await self.store.transcript(cid)
+        unseen = [e for e in transcript if e["from"] == "agent" and e.get("text")
+                  and id_key(e["id"]) > id_key(after)]
+        now = self.clock()
+        ripe = [e for e in unseen if now - entry_time(e["id"]) >= self.settings.follow_up_after]
+        if not ripe:
+            if unseen:  # come back when the oldest unseen reply is old enough
+                await self.schedule(cid, entry_time(unseen[0]["id"]) + self.settings.follow_up_after,
+                                    replace=True)
+            else:
+                await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
+            return 0
+        address = email_of(conv.packet, transcript)
+        if not address:
+            await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
+            return 0  # nobody to write to: the replies wait in the widget
+        return await self._send(conv, address, ripe, unseen)
+
+    async def _send(self, conv: Conversation, address: str, ripe: List[Dict[str, Any]],
+                    unseen: List[Dict[str, Any]]) -> int:
+        cid, last = conv.id, ripe[-1]["id"]
+        message = self.compose(conv, address, ripe)
+        attempts_key = keys.follow_up_attempts(cid)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.clock()))
+        try:
+            await self.mailer.send(message)
+        except MailError as error:
+            attempt = await self.redis.incr(attempts_key)
+            await self.redis.expire(attempts_key, keys.CONVERSATION_TTL)
+            if attempt >= MAX_ATTEMPTS:
+                await self.store.log(cid, "system", f"email to {mask_email(address)} failed at {stamp} "
+                                     f"(attempt {attempt}, giving up): {error}")
+                await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
+            else:
+                await self.store.log(cid, "system", f"email to {mask_email(address)} failed at {stamp} "
+                                     f"(attempt {attempt}, will retry): {error}")
+                await self.schedule(cid, self.clock() + RETRY_SECONDS * attempt, replace=True)
+            return 0
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(keys.emailed(cid), last, ex=keys.CONVERSATION_TTL)
+        pipe.delete(attempts_key)
+        await pipe.execute()
+        await self.store.log(cid, "system", f"emailed at {stamp} to {mask_email(address)}: "
+                             f"{len(ripe)} unread repl{'y' if len(ripe) == 1 else 'ies'}",
+                             {"emailed": [e["id"] for e in ripe]})
+        later = [e for e in unseen if id_key(e["id"]) > id_key(last)]
+        if later:
+            await self.schedule(cid, entry_time(later[0]["id"]) + self.settings.follow_up_after, replace=True)
+        else:
+            await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
+        return 1
+
+    def compose(self, conv: Conversation, address: str, replies: List[Dict[str, Any]]):
+        language = conv.language if conv.language in ("en", "vi") else "en"
+        case_ref = (conv.packet or {}).get("case_ref") or conv.id
+        quoted = "\n\n".join(
+            f"{e['data'].get('agent') or self.texts.text('email_team', language)}: {e['text']}"
+            for e in replies)
+        shop_url = self.settings.shop_url or f"http://{self.settings.host}:{self.settings.port}/"
+        body = self.texts.text("email_body", language, case_ref=case_ref, replies=quoted,
+                               link=resume_link(shop_url, conv.id, self.secret))
+        subject = self.texts.text("email_subject", language, case_ref=case_ref)
+        return self.mailer.compose(address, subject, body, language,
+                                   key=f"followup.{conv.id}.{replies[-1]['id']}")
+
+
+def describe(settings: Settings) -> Optional[str]:
+    """Why follow-up is off, or None when it is on."""
+    if not settings.email_enabled:
+        return "email follow-up off: set SMTP_URL and MAIL_FROM to email unread agent replies"
+    return None

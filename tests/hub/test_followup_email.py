@@ -1,0 +1,246 @@
+"""Email follow-up against a real SMTP server (aiosmtpd) started by the test: an agent's
+reply the widget has not shown is emailed once, in the customer's language, with the
+case reference and a link that reopens the conversation."""
+
+import asyncio
+import email
+from email import policy
+import json
+from urllib.parse import parse_qs, urlparse
+import uuid
+
+from aiosmtpd.controller import Controller
+import pytest
+from redis import asyncio as aioredis
+
+from bot import followup, keys
+from scripts.stack import free_port
+from tests.hub.conftest import WidgetCustomer, login
+
+FROM = "Mộc Home <help@mochome.example>"
+
+
+class Inbox:
+    """aiosmtpd handler: keeps what it accepts; refuses the next `refuse` messages."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.messages = []
+        self.refuse = 0
+        self.changed = asyncio.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            self.refuse -= 1
+            return "451 4.3.0 Mailbox busy, try again later"
+        message = email.message_from_bytes(envelope.original_content or envelope.content,
+                                           policy=policy.default)
+        self.loop.call_soon_threadsafe(self._add, envelope.rcpt_tos, message)
+        return "250 OK"
+
+    def _add(self, recipients, message):
+        self.messages.append((recipients, message))
+        self.changed.set()
+
+    async def wait_for(self, count, timeout=30):
+        async def enough():
+            while len(self.messages) < count:
+                self.changed.clear()
+                await self.changed.wait()
+        await asyncio.wait_for(enough(), timeout)
+        return self.messages
+
+
+@pytest.fixture
+async def inbox():
+    box = Inbox(asyncio.get_running_loop())
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield box, f"smtp://127.0.0.1:{controller.port}"
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+async def redis(redis_url):
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.close()
+
+
+async def left_after_asking_for_a_person(client, words):
+    """The customer complains, asks for a person and leaves. Returns the session id,
+    the conversation id and the off-hours message."""
+    customer = WidgetCustomer(str(client.make_url("/")))
+    session_id = await customer.connect()
+    try:
+        await customer.say(words)
+        await customer.until(lambda m: "quick_replies" in m or "Which order" in m.get("text", ""))
+        await customer.say("/request_human")
+        [off_hours] = (await customer.until(lambda m: any(
+            q["payload"] == "/followup_email" for q in m.get("quick_replies", []))))[-1:]
+    finally:
+        await customer.close()
+    return session_id, session_id.rpartition(".")[0], off_hours
+
+
+async def claim_and_reply(client, cid, *replies):
+    await login(client)
+    assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 200
+    for text in replies:
+        response = await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": text})
+        assert response.status == 200
+
+
+async def system_notes(redis, cid):
+    return [e["text"] for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "system"]
+
+
+async def until_emailed(redis, cid, count=1):
+    """The transcript notes, once `count` "emailed at" notes are in it."""
+    async def enough():
+        while True:
+            notes = await system_notes(redis, cid)
+            if sum(n.startswith("emailed at ") for n in notes) >= count:
+                return notes
+            await asyncio.sleep(0.05)
+    return await asyncio.wait_for(enough(), 20)
+
+
+def email_hub(make_hub, smtp_url, **overrides):
+    settings = dict(agent_online_seconds=0.001, smtp_url=smtp_url, mail_from=FROM,
+                    follow_up_after=0.5, background_interval=0.2, shop_url="http://shop.example/")
+    return make_hub(**{**settings, **overrides})
+
+
+async def test_an_unread_agent_reply_is_emailed_once_with_a_link_back(make_hub, inbox, redis):
+    box, smtp_url = inbox
+    # Two hub processes share Redis, and both run the follow-up loop.
+    first = await email_hub(make_hub, smtp_url)
+    second = await email_hub(make_hub, smtp_url)
+    address = f"lan.{uuid.uuid4().hex[:6]}@example.com"
+    session_id, cid, off_hours = await left_after_asking_for_a_person(
+        first, f"my parcel is late, order 1048213, my email is {address}")
+    # The off-hours message says what will happen, to the address masked.
+    assert f"by email to l…@example.com if you've left" in off_hours["text"]
+    await claim_and_reply(second, cid, "Hi Lan, your parcel is with the courier; it arrives tomorrow.")
+
+    [(recipients, message)] = await box.wait_for(1)
+    packet = json.loads(await redis.hget(keys.conversation(cid), "packet"))
+    assert recipients == [address] and message["To"] == address
+    assert message["From"] == FROM
+    assert packet["case_ref"] in message["Subject"] and message["Content-Language"] == "en"
+    assert message["Message-ID"].endswith("@mochome.example>")
+    body = message.get_content()
+    assert "Hi Lan, your parcel is with the courier; it arrives tomorrow." in body
+    assert packet["case_ref"] in body and "You left the chat" in body
+    # The link reopens this very conversation, and only through the hub.
+    link = next(word for word in body.split() if word.startswith("http://shop.example/"))
+    token = parse_qs(urlparse(link).query)["resume"][0]
+    assert session_id not in link
+    reopened = await first.post("/api/widget/resume", json={"token": token})
+    assert (await reopened.json())["session_id"] == session_id
+    assert (await first.post("/api/widget/resume", json={"token": session_id})).status == 400
+    assert (await first.post("/api/widget/resume", json={"token": 7})).status == 400
+    await until_emailed(redis, cid)
+
+    # A later reply gets its own email; the first one is never sent again.
+    await login(first)
+    response = await first.post(f"/api/agent/conversations/{cid}/messages",
+                                json={"text": "Tracking: VN123."})
+    assert response.status == 200
+    messages = await box.wait_for(2)
+    second_body = messages[1][1].get_content()
+    assert "Tracking: VN123." in second_body and "arrives tomorrow" not in second_body
+    notes = await until_emailed(redis, cid, 2)
+    assert sum(n.startswith("emailed at ") for n in notes) == 2
+    assert len(box.messages) == 2
+
+
+async def test_the_email_is_in_the_customers_language(make_hub, inbox, redis):
+    box, smtp_url = inbox
+    client = await email_hub(make_hub, smtp_url)
+    address = f"minh.{uuid.uuid4().hex[:6]}@example.com"
+    _, cid, _ = await left_after_asking_for_a_person(
+        client, f"đơn hàng 1048213 của tôi giao trễ quá, email của tôi là {address}")
+    await claim_and_reply(client, cid, "Chào anh, đơn hàng sẽ đến vào ngày mai.")
+    [(_, message)] = await box.wait_for(1)
+    assert message["Content-Language"] == "vi"
+    assert "phản hồi về hồ sơ" in message["Subject"]
+    assert "Chào anh, đơn hàng sẽ đến vào ngày mai." in message.get_content()
+    assert "Anh/chị đã rời khung chat" in message.get_content()
+
+
+async def test_a_refused_email_is_recorded_and_retried_until_it_goes(make_hub, inbox, redis, monkeypatch):
+    box, smtp_url = inbox
+    monkeypatch.setattr(followup, "RETRY_SECONDS", 0.2)
+    box.refuse = 2
+    client = await email_hub(make_hub, smtp_url)
+    address = f"hoa.{uuid.uuid4().hex[:6]}@example.com"
+    _, cid, _ = await left_after_asking_for_a_person(
+        client, f"my parcel is late, order 1048213, my email is {address}")
+    await claim_and_reply(client, cid, "Your refund is on its way.")
+    await box.wait_for(1)
+    notes = await until_emailed(redis, cid)
+    failures = [n for n in notes if "failed" in n]
+    assert len(failures) == 2 and all("will retry" in n and "h…@example.com" in n for n in failures)
+    assert notes[-1].startswith("emailed at ")
+    assert len(box.messages) == 1
+
+
+async def test_email_me_without_an_address_asks_for_one_and_writes_there(make_hub, inbox, redis):
+    box, smtp_url = inbox
+    client = await email_hub(make_hub, smtp_url)
+    address = f"tuan.{uuid.uuid4().hex[:6]}@example.com"
+    customer = WidgetCustomer(str(client.make_url("/")))
+    session_id = await customer.connect()
+    cid = session_id.rpartition(".")[0]
+    try:
+        await customer.say("I was charged twice for my last purchase")
+        await customer.until(lambda m: "Which order" in m.get("text", "") or "quick_replies" in m)
+        await customer.say("/request_human")
+        [off_hours] = (await customer.until(lambda m: "quick_replies" in m))[-1:]
+        assert "leave your email and we'll write to you there" in off_hours["text"]
+        await customer.say("/followup_email")
+        assert "Which address should we write to?" in (await customer.next())["text"]
+        await customer.say(f"it's {address}")
+        await customer.next()
+    finally:
+        await customer.close()
+    await claim_and_reply(client, cid, "The second charge is refunded.")
+    [(recipients, message)] = await box.wait_for(1)
+    assert recipients == [address] and "The second charge is refunded." in message.get_content()
+
+
+async def test_a_reply_the_widget_showed_is_not_emailed(make_hub, inbox, redis):
+    box, smtp_url = inbox
+    client = await email_hub(make_hub, smtp_url, follow_up_after=1.5)
+    address = f"an.{uuid.uuid4().hex[:6]}@example.com"
+    customer = WidgetCustomer(str(client.make_url("/")))
+    session_id = await customer.connect()
+    cid = session_id.rpartition(".")[0]
+    try:
+        await customer.say(f"my parcel is late, order 1048213, my email is {address}")
+        await customer.until(lambda m: "quick_replies" in m)
+        await customer.say("/request_human")
+        await customer.until(lambda m: any(q["payload"] == "/followup_email"
+                                           for q in m.get("quick_replies", [])))
+        await claim_and_reply(client, cid, "I'm here, let me check.")
+        await customer.until(lambda m: m.get("text") == "I'm here, let me check.")
+        # The check comes and goes: the conversation leaves the schedule without an email.
+        async def checked():
+            while await redis.zscore(keys.FOLLOW_UP_DUE, cid) is None:
+                await asyncio.sleep(0.05)
+            while await redis.zscore(keys.FOLLOW_UP_DUE, cid) is not None:
+                await asyncio.sleep(0.05)
+        await asyncio.wait_for(checked(), 20)
+        assert box.messages == []
+        assert not any(n.startswith("emailed") for n in await system_notes(redis, cid))
+    finally:
+        await customer.close()
+
+
+async def test_without_smtp_settings_follow_up_is_off_and_says_so(make_hub, caplog):
+    await make_hub(agent_online_seconds=0.001)
+    assert any("email follow-up off" in r.getMessage() for r in caplog.records)
