@@ -182,14 +182,18 @@ class ConversationStore:
         return [c for c in found if c is not None and c.state == "agent" and c.agent == agent]
 
     async def forget(self, cid: str) -> None:
-        """Delete the conversation, its transcript, its place in the queue and Rasa's
-        tracker of it (README "Privacy and identity")."""
+        """Delete the conversation: its transcript, its place in the queue, its follow-up
+        and call-back state (a phone number), and Rasa's tracker of it (README "Privacy
+        and identity")."""
         conv = await self.get(cid)
         pipe = self.redis.pipeline(transaction=True)
         # Rasa's tracker of it too: it holds every detail the customer typed.
         pipe.delete(keys.conversation(cid), keys.transcript(cid), keys.still_here(cid),
-                    akeys.rasa_tracker(cid))
+                    keys.acknowledged(cid), keys.emailed(cid), keys.follow_up_attempts(cid),
+                    keys.callback(cid), akeys.rasa_tracker(cid))
         pipe.zrem(keys.QUEUE, cid)
+        pipe.zrem(keys.FOLLOW_UP_DUE, cid)
+        pipe.zrem(keys.CALLBACKS, cid)
         if conv is not None and conv.agent:
             pipe.srem(keys.agent_conversations(conv.agent), cid)
         await pipe.execute()

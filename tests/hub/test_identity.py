@@ -355,6 +355,8 @@ async def test_forget_erases_the_customer_and_every_conversation_of_theirs(make_
         await memory.link_verified(redis, [("shop", shop_id)], {"email": f"{this}@example.test"},
                                    sender_id=f"rest-{sender}")
         await redis.set(akeys.rasa_tracker(f"rest-{sender}"), "{}")
+        await redis.hset(keys.callback(f"rest-{sender}"), mapping={"phone": "0900000000"})
+        await redis.zadd(keys.CALLBACKS, {f"rest-{sender}": 1})
     await login(hub)
     response = await hub.post(f"/api/agent/conversations/rest-{this}/forget")
     assert response.status == 200, await response.text()
@@ -363,7 +365,9 @@ async def test_forget_erases_the_customer_and_every_conversation_of_theirs(make_
     assert await redis.get(akeys.identity("shop", shop_id)) is None
     for sender in (this, earlier):
         cid = f"rest-{sender}"
-        assert await redis.exists(keys.conversation(cid), keys.transcript(cid), akeys.rasa_tracker(cid)) == 0
+        assert await redis.exists(keys.conversation(cid), keys.transcript(cid), akeys.rasa_tracker(cid),
+                                  keys.callback(cid)) == 0
+        assert await redis.zscore(keys.CALLBACKS, cid) is None
         assert await redis.zscore(keys.QUEUE, cid) is None
     stranger_cid = f"rest-{stranger}"
     assert await redis.exists(keys.conversation(stranger_cid), keys.transcript(stranger_cid)) == 2
