@@ -21,10 +21,8 @@ API (JSON):
 
 import asyncio
 import contextlib
-import json
 import secrets
 from pathlib import Path
-from typing import Any, Dict
 from urllib.parse import urlparse
 
 from aiohttp import WSMsgType, web
@@ -32,33 +30,13 @@ from aiohttp import WSMsgType, web
 from actions import memory
 from bot import keys
 from bot.appkeys import CALLBACKS, EVENTS, REDIS, ROUTER, SECRET, SETTINGS, STORE
+from bot.http import json_error, read_json
 from bot.passwords import check_password, sign, unsign
-from bot.rasa_client import RasaUnavailable
 
 COOKIE = "sr_agent"
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_NOTE_CHARS = 2000
 HEARTBEAT_SECONDS = 20
-
-
-def json_error(status: int, message: str) -> web.HTTPException:
-    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden,
-           404: web.HTTPNotFound, 409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge,
-           502: web.HTTPBadGateway}[status]
-    if status == 413:
-        return cls(max_size=0, actual_size=0, text=json.dumps({"error": message}),
-                   content_type="application/json")
-    return cls(text=json.dumps({"error": message}), content_type="application/json")
-
-
-async def read_json(request: web.Request) -> Dict[str, Any]:
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise json_error(400, "the body must be a JSON object")
-    if not isinstance(body, dict):
-        raise json_error(400, "the body must be a JSON object")
-    return body
 
 
 async def current_agent(request: web.Request) -> str:
@@ -169,10 +147,7 @@ async def resolve(request: web.Request) -> web.Response:
 async def hand_back(request: web.Request) -> web.Response:
     agent, conv = await _owned(request)
     note = await _text_field(request, "note", required=False)
-    try:
-        await request.app[ROUTER].hand_back(conv, agent, note)
-    except RasaUnavailable as error:
-        raise json_error(502, f"the assistant is not answering ({error}); the conversation stays with you")
+    await request.app[ROUTER].hand_back(conv, agent, note)  # Rasa away: 502 (bot/app.py)
     return web.json_response({"ok": True, "state": "bot"})
 
 

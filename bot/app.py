@@ -24,7 +24,7 @@ from bot.conversations import ConversationStore
 from bot.events import EventHub
 from bot.followup import EmailFollowUp, describe as follow_up_status
 from bot.mail import Mailer
-from bot.rasa_client import RasaClient
+from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import Router, Undeliverable
 from bot.settings import Settings
 from bot.texts import Texts
@@ -36,8 +36,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 @web.middleware
 async def errors_as_json(request: web.Request, handler):
-    """Redis trouble becomes a clear 503 and a channel's refusal a 409; nothing else
-    escapes as an HTML 500."""
+    """Errors of the parts behind the hub, mapped in one place: Redis trouble is a 503,
+    a channel's refusal a 409, the assistant not answering a 502 (the agent keeps the
+    conversation); nothing escapes as an HTML 500."""
     try:
         return await handler(request)
     except web.HTTPException:
@@ -48,6 +49,9 @@ async def errors_as_json(request: web.Request, handler):
                                  status=503)
     except Undeliverable as error:  # the channel refused (e.g. Messenger's 24-hour window)
         return web.json_response({"error": str(error)}, status=409)
+    except RasaUnavailable as error:
+        return web.json_response({"error": f"the assistant is not answering ({error}); "
+                                           "the conversation stays with you"}, status=502)
 
 
 async def redis_ctx(app: web.Application):

@@ -5,7 +5,6 @@ from aiohttp import web
 
 from bot.conversations import ConversationStore
 from bot.events import EventHub
-from bot.identity import DemoSignIn
 from bot.router import Router
 from bot.settings import Settings
 from bot.texts import Texts

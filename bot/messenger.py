@@ -24,7 +24,6 @@ never writes outside the 24 h window.
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import time
 from typing import Any, Callable, Dict, List, Optional, Set
@@ -33,6 +32,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.identity import channel_identity
+from bot.http import parse_json_object, same_secret
 from bot.router import Inbound, Router, Undeliverable
 from bot.texts import Texts
 
@@ -59,7 +59,7 @@ def valid_signature(body: bytes, header: Optional[str], app_secret: str) -> bool
     if not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header[len("sha256="):])
+    return same_secret(header[len("sha256="):], expected)
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
@@ -167,7 +167,7 @@ class MessengerChannel:
     async def verify(self, request: web.Request) -> web.Response:
         query = request.query
         token = query.get("hub.verify_token", "")
-        if query.get("hub.mode") == "subscribe" and hmac.compare_digest(token, self.verify_token):
+        if query.get("hub.mode") == "subscribe" and same_secret(token, self.verify_token):
             return web.Response(text=query.get("hub.challenge", ""))
         return web.json_response({"error": "verification failed"}, status=403)
 
@@ -177,11 +177,8 @@ class MessengerChannel:
             return web.json_response({"error": "bad or missing X-Hub-Signature-256"}, status=403)
         if len(body) > MAX_BODY:
             return web.json_response({"error": "body too large"}, status=413)
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return web.json_response({"error": "the body must be JSON"}, status=400)
-        if not isinstance(payload, dict) or payload.get("object") != "page":
+        payload = parse_json_object(body)  # 400 for anything malformed
+        if payload.get("object") != "page":
             return web.json_response({"error": "not a page subscription event"}, status=400)
         for event in events_of(payload):
             task = asyncio.create_task(self._handle(event))

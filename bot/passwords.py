@@ -26,7 +26,7 @@ def check_password(password: str, hashed: str) -> bool:
                                 p=int(p), dklen=len(bytes.fromhex(expected)))
     except (ValueError, TypeError):
         return False
-    return hmac.compare_digest(digest.hex(), expected)
+    return hmac.compare_digest(digest.hex().encode(), expected.encode("utf-8", "surrogateescape"))
 
 
 def sign(value: str, secret: str) -> str:
@@ -39,7 +39,12 @@ def unsign(token: str, secret: str):
     if not isinstance(token, str) or "." not in token:
         return None
     value, _, _ = token.rpartition(".")
-    return value if hmac.compare_digest(sign(value, secret), token) else None
+    try:
+        expected = sign(value, secret).encode()
+    except UnicodeEncodeError:  # a lone surrogate: no token of ours
+        return None
+    # Bytes: compare_digest refuses a non-ASCII str, and a cookie may hold anything.
+    return value if hmac.compare_digest(expected, token.encode("utf-8", "surrogateescape")) else None
 
 
 def main(argv) -> int:

@@ -16,19 +16,22 @@ otherwise). A sender is a guest unless the metadata carries the shop's signed id
 (`{"shop_identity": {...}}`, as in the widget's customData).
 """
 
-import hmac
 import re
 
 from aiohttp import web
 
-from bot.agents import json_error, read_json
 from bot.appkeys import REDIS, ROUTER, SETTINGS, SHOP_SECRET
 from bot.catchup import outgoing_after, valid_id
+from bot.http import json_error, read_json, same_secret
 from bot.identity import channel_identity, signed_customer
 from bot.router import Inbound
 
 CHANNEL = "rest"
-SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@+-]{1,128}$")
+# Both go into Redis key names: a small alphabet without ':' (the keys' separator), so
+# one sender can never name another's keys ("X:log" would be X's transcript).
+SENDER_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,128}$")
+MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_.@+=-]{1,128}$")
+SENDER_RULE = "'sender' must be 1-128 letters, digits or _.@+-"
 
 
 def authorised(request: web.Request) -> bool:
@@ -36,9 +39,7 @@ def authorised(request: web.Request) -> bool:
     if not token:
         return True
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    # As bytes: compare_digest refuses non-ASCII str, and a header may hold anything.
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode("utf-8", "surrogateescape"), token.encode())
+    return scheme.lower() == "bearer" and same_secret(given.strip(), token)
 
 
 def require_token(request: web.Request) -> None:
@@ -54,7 +55,7 @@ async def webhook(request: web.Request) -> web.Response:
     sender, message = body.get("sender"), body.get("message")
     metadata = body.get("metadata") or {}
     if not isinstance(sender, str) or not SENDER_RE.match(sender):
-        raise json_error(400, "'sender' must be 1-128 letters, digits or _.:@+-")
+        raise json_error(400, SENDER_RULE)
     if not isinstance(message, str) or not message.strip():
         raise json_error(400, "'message' must be a non-empty string")
     if not isinstance(metadata, dict):
@@ -62,12 +63,14 @@ async def webhook(request: web.Request) -> web.Response:
     limit = request.app[SETTINGS].max_message_chars
     if len(message) > limit:
         raise json_error(413, f"'message' is longer than {limit} characters")
-    message_id = metadata.get("message_id")
+    message_id = metadata.get("message_id", "")
+    if message_id != "" and not (isinstance(message_id, str) and MESSAGE_ID_RE.match(message_id)):
+        raise json_error(400, "'metadata.message_id' must be 1-128 letters, digits or _.@+=-")
     replies = await request.app[ROUTER].handle(Inbound(
         channel=CHANNEL, conversation_id=f"rest-{sender}", text=message.strip(),
         identity=channel_identity(sender, shop_customer=signed_customer(
             metadata, request.app[SHOP_SECRET])),
-        message_id=message_id if isinstance(message_id, str) and message_id else ""))
+        message_id=message_id))
     return web.json_response([{"recipient_id": sender, **reply} for reply in replies])
 
 
@@ -75,7 +78,7 @@ async def missed(request: web.Request) -> web.Response:
     require_token(request)
     sender, after = request.query.get("sender"), request.query.get("after", "0-0")
     if not isinstance(sender, str) or not SENDER_RE.match(sender):
-        raise json_error(400, "'sender' must be 1-128 letters, digits or _.:@+-")
+        raise json_error(400, SENDER_RULE)
     if not valid_id(after):
         raise json_error(400, "'after' must be a message id such as 1732334400123-0")
     messages = await outgoing_after(request.app[REDIS], f"rest-{sender}", after)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.agents import json_error, read_json
+from bot.http import json_error, read_json
 from bot.appkeys import SECRET
 from bot.passwords import sign, unsign
 

@@ -131,7 +131,8 @@ class WidgetChannel:
         cid = session.get("conversation_id")
         if not cid or not isinstance(data, dict) or not isinstance(data.get("message"), str):
             return  # no confirmed session or not a message: nothing to route
-        text = data["message"].strip()
+        # A lone surrogate cannot be stored as UTF-8: keep the rest of the message.
+        text = data["message"].encode("utf-8", "replace").decode("utf-8").strip()
         if not text:
             return
         if len(text) > self.settings.max_message_chars:

@@ -5,7 +5,9 @@ import asyncio
 import contextlib
 import uuid
 
+from aiohttp import web
 import pytest
+from redis import asyncio as aioredis
 import socketio
 
 from bot.app import create_app
@@ -111,3 +113,59 @@ class WidgetCustomer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+SHOP_SECRET = "shop-secret-for-tests"
+
+
+# A stand-in for Rasa in tests of hub logic only (auth, bad input, routing states): it
+# answers in the REST channel's shape and records what the hub sent. Tests of whole
+# conversations use the really trained model (make_hub).
+PACKET = {"reason": "customer_asked", "language": "en", "severity": {"level": "medium"},
+          "intents": ["request_human"], "summary": {"en": "wants a person"}}
+
+
+class FakeRasa:
+    """Answers like Rasa's REST channel and keeps every request it got."""
+
+    def __init__(self) -> None:
+        self.received = []
+        self.url = ""
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.received.append(body)
+        replies = [{"recipient_id": body["sender"], "text": f"heard: {body['message']}"}]
+        if body["message"] == "/request_human":
+            replies.append({"recipient_id": body["sender"], "custom": {"handoff": PACKET}})
+        return web.json_response(replies)
+
+    def sent_for(self, cid: str):
+        return [body for body in self.received if body["sender"] == cid]
+
+
+@pytest.fixture
+async def fake_rasa(aiohttp_server):
+    fake = FakeRasa()
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", fake.webhook)
+    app.router.add_get("/", lambda request: web.json_response({"version": "fake"}))
+    server = await aiohttp_server(app)
+    fake.url = str(server.make_url("")).rstrip("/")
+    return fake
+
+
+@pytest.fixture
+def make_hub_fake(aiohttp_client, redis_url, fake_rasa):
+    async def make(**overrides):
+        values = dict(shop_identity_secret=SHOP_SECRET, agent_online_seconds=0.001)
+        values.update(overrides)
+        return await aiohttp_client(create_app(hub_settings(redis_url, fake_rasa.url, **values)))
+    return make
+
+
+@pytest.fixture
+async def redis(redis_url):
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.close()

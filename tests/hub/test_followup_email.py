@@ -123,7 +123,7 @@ async def test_an_unread_agent_reply_is_emailed_once_with_a_link_back(make_hub, 
     session_id, cid, off_hours = await left_after_asking_for_a_person(
         first, f"my parcel is late, order 1048213, my email is {address}")
     # The off-hours message says what will happen, to the address masked.
-    assert f"by email to l…@example.com if you've left" in off_hours["text"]
+    assert "by email to l…@example.com if you've left" in off_hours["text"]
     await claim_and_reply(second, cid, "Hi Lan, your parcel is with the courier; it arrives tomorrow.")
 
     [(recipients, message)] = await box.wait_for(1)
