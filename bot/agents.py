@@ -42,7 +42,8 @@ HEARTBEAT_SECONDS = 20
 async def current_agent(request: web.Request) -> str:
     token = unsign(request.cookies.get(COOKIE, ""), request.app[SECRET])
     name = await request.app[REDIS].get(keys.agent_session(token)) if token else None
-    if not name:
+    # Re-checked on every request: an agent removed from HUB_AGENTS is out at once.
+    if not name or name not in request.app[SETTINGS].agents:
         raise json_error(401, "log in as an agent first")
     return name
 
@@ -61,7 +62,8 @@ async def login(request: web.Request) -> web.Response:
     token = secrets.token_urlsafe(24)
     await request.app[REDIS].set(keys.agent_session(token), name, ex=keys.AGENT_SESSION_TTL)
     response = web.json_response({"agent": name})
-    response.set_cookie(COOKIE, sign(token, request.app[SECRET]), httponly=True,
+    secure = (request.app[SETTINGS].public_origin or "").startswith("https://")
+    response.set_cookie(COOKIE, sign(token, request.app[SECRET]), httponly=True, secure=secure,
                         samesite="Strict", max_age=keys.AGENT_SESSION_TTL, path="/")
     return response
 
@@ -185,6 +187,17 @@ async def callback_outcome(request: web.Request) -> web.Response:
     if message and conv is not None:
         await request.app[ROUTER].notify(conv, message)
     return web.json_response({"ok": True, "outcome": outcome})
+
+
+@web.middleware
+async def same_origin_posts(request: web.Request, handler):
+    """A browser's POST to the agent API must come from the hub's own pages: a cross-site
+    form or text/plain POST is refused whatever the cookie (an Origin-less request is
+    not a browser's cross-site one)."""
+    if (request.method == "POST" and request.path.startswith("/api/agent/")
+            and "Origin" in request.headers and not _origin_allowed(request)):
+        raise json_error(403, "this origin may not use the agent API")
+    return await handler(request)
 
 
 def _origin_allowed(request: web.Request) -> bool:

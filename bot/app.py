@@ -26,7 +26,7 @@ from bot.followup import EmailFollowUp, describe as follow_up_status
 from bot.mail import Mailer
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import Router, Undeliverable
-from bot.settings import Settings
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, is_loopback, parse_agents
 from bot.texts import Texts
 from bot.widget import WidgetChannel, redis_manager
 
@@ -176,7 +176,8 @@ async def demo_identity(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors_as_json], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[errors_as_json, agents.same_origin_posts],
+                          client_max_size=256 * 1024)
     app[SETTINGS] = settings
     widget = WidgetChannel(settings, manager=redis_manager(settings.redis_url))
     widget.attach(app)
@@ -197,5 +198,12 @@ def create_app(settings: Settings) -> web.Application:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
+    if not settings.agents:
+        log.warning("no agents: the demo agent is refused on %s (not loopback); set HUB_AGENTS "
+                    "(python -m bot.passwords NAME), or HUB_DEMO=1 for a demo", settings.host)
+    elif settings.agents.get(DEMO_LOGIN[0]) == parse_agents(DEMO_AGENTS)[DEMO_LOGIN[0]] \
+            and not is_loopback(settings.host):
+        log.warning("THE DEMO AGENT (%s / %s) IS ACTIVE ON %s: anyone who can reach the hub can "
+                    "log in. Set HUB_AGENTS for real accounts.", *DEMO_LOGIN, settings.host)
     print(json.dumps({"hub": f"http://{settings.host}:{settings.port}"}), flush=True)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)

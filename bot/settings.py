@@ -27,6 +27,7 @@
 """
 
 from dataclasses import dataclass, field
+import ipaddress
 import os
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Tuple
@@ -90,7 +91,8 @@ class Settings:
             rasa_url=env.get("RASA_URL", cls.rasa_url).rstrip("/"),
             rasa_timeout=float(env.get("RASA_TIMEOUT", cls.rasa_timeout)),
             secret=env.get("HUB_SECRET") or None,
-            agents=parse_agents(env.get("HUB_AGENTS") or DEMO_AGENTS),
+            agents=parse_agents(env.get("HUB_AGENTS") or (
+                DEMO_AGENTS if demo_agent_allowed(env.get("HUB_HOST", cls.host), env) else "")),
             max_message_chars=int(env.get("MAX_MESSAGE_CHARS", cls.max_message_chars)),
             still_here_after=float(env.get("STILL_HERE_AFTER", cls.still_here_after)),
             minutes_per_case=int(env.get("MINUTES_PER_CASE", cls.minutes_per_case)),
@@ -112,6 +114,18 @@ class Settings:
             follow_up_after=float(env.get("FOLLOW_UP_AFTER", cls.follow_up_after)),
             shop_url=env.get("SHOP_URL", ""),
         )
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def demo_agent_allowed(host: str, env: Mapping[str, str]) -> bool:
+    """The demo agent (a published password) only on loopback, or when HUB_DEMO says so."""
+    return is_loopback(host) or env.get("HUB_DEMO", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def parse_agents(spec: str) -> Dict[str, str]:

@@ -12,7 +12,6 @@ The test suite uses the same pieces (`Stack`) on free ports.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 import shutil
@@ -24,6 +23,8 @@ import time
 from typing import Dict, List, Optional
 from urllib.parse import urlparse
 import urllib.request
+
+from bot.settings import is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -148,8 +149,11 @@ class Stack:
         wait_for_port(self.redis_port, 10)
 
     def start_actions(self) -> subprocess.Popen:
+        # rasa_sdk binds 0.0.0.0 unless SANIC_HOST says otherwise: nobody outside may run
+        # an action (e.g. cancel an order), so the action server listens on loopback.
         return self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-                                       "--port", str(self.action_port)])
+                                       "--port", str(self.action_port)],
+                           {"SANIC_HOST": os.environ.get("SANIC_HOST", "127.0.0.1")})
 
     def start_rasa(self, port: Optional[int] = None, name: str = "rasa") -> subprocess.Popen:
         """A Rasa server; more than one (other port and name) share the Redis stores."""
@@ -198,11 +202,6 @@ class Stack:
         self.named.clear()
 
 
-def is_loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def main() -> int:
