@@ -28,8 +28,8 @@ from urllib.parse import urlparse
 from aiohttp import WSMsgType, web
 
 from actions import memory
-from bot import keys
-from bot.appkeys import CALLBACKS, EVENTS, REDIS, ROUTER, SECRET, SETTINGS, STORE
+from bot import keys, limits
+from bot.appkeys import CALLBACKS, EVENTS, REDIS, ROUTER, SCRYPT_SLOTS, SECRET, SETTINGS, STORE
 from bot.http import json_error, read_json
 from bot.passwords import check_password, sign, unsign
 
@@ -37,6 +37,7 @@ COOKIE = "sr_agent"
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_NOTE_CHARS = 2000
 HEARTBEAT_SECONDS = 20
+SCRYPT_AT_ONCE = 2  # password checks at once, per hub process
 
 
 async def current_agent(request: web.Request) -> str:
@@ -48,16 +49,35 @@ async def current_agent(request: web.Request) -> str:
     return name
 
 
+def too_many(retry_after: int) -> web.HTTPException:
+    error = json_error(429, f"too many sign-in attempts; try again in {retry_after} s")
+    error.headers["Retry-After"] = str(retry_after)
+    return error
+
+
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request)
     name, password = body.get("name"), body.get("password")
+    redis = request.app[REDIS]
+    # Failed attempts are throttled per address and per name, in Redis so the limits
+    # hold across hub processes.
+    address = request.remote or "?"
+    wait = await limits.over(redis, limits.LOGIN_FAILURES_PER_IP, address)
+    if wait is None and isinstance(name, str):
+        wait = await limits.over(redis, limits.LOGIN_FAILURES_PER_NAME, name)
+    if wait is not None:
+        raise too_many(wait)
     hashed = request.app[SETTINGS].agents.get(name) if isinstance(name, str) else None
     # Check a password even for unknown names, so timing does not reveal which exist.
-    # scrypt is deliberately slow: run it off the event loop.
-    valid = await asyncio.get_running_loop().run_in_executor(
-        None, check_password, password if isinstance(password, str) else "",
-        hashed or next(iter(request.app[SETTINGS].agents.values()), "x$"))
+    # scrypt is deliberately slow and memory-hungry: off the event loop, a few at a time.
+    async with request.app[SCRYPT_SLOTS]:
+        valid = await asyncio.get_running_loop().run_in_executor(
+            None, check_password, password if isinstance(password, str) else "",
+            hashed or next(iter(request.app[SETTINGS].agents.values()), "x$"))
     if not hashed or not valid:
+        await limits.hit(redis, limits.LOGIN_FAILURES_PER_IP, address)
+        if isinstance(name, str):
+            await limits.hit(redis, limits.LOGIN_FAILURES_PER_NAME, name)
         raise json_error(401, "wrong name or password")
     token = secrets.token_urlsafe(24)
     await request.app[REDIS].set(keys.agent_session(token), name, ex=keys.AGENT_SESSION_TTL)
@@ -259,6 +279,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
+    app[SCRYPT_SLOTS] = asyncio.Semaphore(SCRYPT_AT_ONCE)
     app.router.add_get("/agent", console_page)
     app.router.add_get("/agent/login", login_page)
     app.router.add_post("/api/agent/login", login)

@@ -54,6 +54,17 @@ async def errors_as_json(request: web.Request, handler):
                                            "the conversation stays with you"}, status=502)
 
 
+async def warn_if_unbounded(redis) -> None:
+    """An external Redis without maxmemory can grow until the machine runs out."""
+    try:
+        limit = int((await redis.config_get("maxmemory")).get("maxmemory", 0))
+    except (RedisError, ValueError):  # CONFIG may be disabled on a managed Redis
+        return
+    if limit == 0:
+        log.warning("Redis has no maxmemory: set one (with maxmemory-policy noeviction), or "
+                    "it can grow until the machine runs out of memory")
+
+
 async def redis_ctx(app: web.Application):
     settings = app[SETTINGS]
     redis = aioredis.from_url(settings.redis_url, decode_responses=True,
@@ -63,6 +74,7 @@ async def redis_ctx(app: web.Application):
     except RedisError as error:
         raise RuntimeError(f"cannot reach Redis at {settings.redis_url}: {error}") from error
     app[REDIS] = redis
+    await warn_if_unbounded(redis)
     # One secret for every hub process: from HUB_SECRET, or created once in Redis.
     if settings.secret:
         app[SECRET] = settings.secret

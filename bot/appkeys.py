@@ -1,5 +1,7 @@
 """Typed keys for what the app holds (aiohttp's web.AppKey)."""
 
+import asyncio
+
 import aiohttp
 from aiohttp import web
 
@@ -22,3 +24,4 @@ DEMO = web.AppKey("demo", object)  # the DemoSignIn when HUB_DEMO is on, else No
 WIDGET = web.AppKey("widget", object)
 MESSENGER = web.AppKey("messenger", object)  # the MessengerChannel, or None when off
 CALLBACKS = web.AppKey("callbacks", object)  # bot.callback.CallBacks
+SCRYPT_SLOTS = web.AppKey("scrypt_slots", asyncio.Semaphore)  # concurrent password checks

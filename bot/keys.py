@@ -77,3 +77,8 @@ CALLBACKS = f"{PREFIX}:callbacks"  # sorted set: conversation id -> when its cal
 def callback(cid: str) -> str:
     """Hash: the call-back dialogue and task (step, phone, window, attempts)."""
     return f"{PREFIX}:conv:{cid}:callback"
+
+
+def limit(name: str, subject_hash: str) -> str:
+    """Counter of one rate limit (bot/limits.py) for one hashed subject; expires with its window."""
+    return f"{PREFIX}:limit:{name}:{subject_hash}"

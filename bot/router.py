@@ -15,6 +15,7 @@ import time
 from typing import Any, Dict, List, Optional, Protocol
 import uuid
 
+from bot import limits
 from bot.conversations import Conversation, ConversationStore
 from bot.contacts import email_of
 from bot.hours import local_now, parse_hours, reply_by
@@ -84,6 +85,8 @@ class Router:
         if looks_vietnamese(inbound.text) and conv.language != "vi":
             conv.language = "vi"
             await self.store.update(cid, language="vi")
+        if await limits.hit(self.store.redis, limits.MESSAGES_PER_CONVERSATION, cid) is not None:
+            return await self._one_moment(conv)  # transcribed above: nothing is lost
         if conv.state == "closed":
             conv.state = "bot"  # a new contact after a resolved case starts with the bot
             await self.store.update(cid, state="bot")
@@ -92,6 +95,20 @@ class Router:
         if conv.state == "queued":
             return await self._while_queued(conv, inbound)
         return []  # owned by an agent: the console shows it live
+
+    async def hold(self, inbound: Inbound) -> List[Dict[str, Any]]:
+        """Keep a message without acting on it yet (the customer's channel has too many
+        messages in flight): transcribed for the agents, and a polite "one moment"."""
+        if not await self.store.first_time(inbound.conversation_id, inbound.message_id):
+            return []
+        conv = await self.store.get_or_create(inbound.conversation_id, inbound.channel, inbound.identity)
+        await self.store.log(conv.id, "customer", inbound.text, message_id=inbound.message_id)
+        return await self._one_moment(conv)
+
+    async def _one_moment(self, conv: Conversation) -> List[Dict[str, Any]]:
+        reply = self.texts.message("one_moment", conv.language)
+        await self.store.log(conv.id, "bot", reply["text"])
+        return [reply]
 
     async def _to_rasa(self, conv: Conversation, inbound: Inbound) -> List[Dict[str, Any]]:
         metadata = {"channel": conv.channel, "identity": inbound.identity,

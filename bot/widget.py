@@ -36,6 +36,7 @@ from bot.texts import Texts
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
+MAX_IN_FLIGHT = 3  # messages of one socket handled at once; more get "one moment"
 
 
 def to_widget(message: Dict[str, Any]) -> Dict[str, Any]:
@@ -61,6 +62,7 @@ class WidgetChannel:
         self.settings = settings
         self.secret = ""
         self.shop_secret = ""
+        self.in_flight: Dict[str, int] = {}  # socket id -> its messages being handled
         self.router: Router = None
         self.texts: Texts = None
         self.delivery: WidgetDelivery = None
@@ -143,9 +145,18 @@ class WidgetChannel:
             return
         identity = channel_identity(
             cid, shop_customer=signed_customer(data.get("customData"), self.shop_secret))
+        inbound = Inbound(channel=CHANNEL, conversation_id=cid, text=text, identity=identity)
         # The replies are transcribed by the router, and delivered from the transcript.
-        await self.router.handle(Inbound(
-            channel=CHANNEL, conversation_id=cid, text=text, identity=identity))
+        if self.in_flight.get(sid, 0) >= MAX_IN_FLIGHT:
+            await self.router.hold(inbound)  # one socket may not start Rasa calls without end
+            return
+        self.in_flight[sid] = self.in_flight.get(sid, 0) + 1
+        try:
+            await self.router.handle(inbound)
+        finally:
+            self.in_flight[sid] -= 1
+            if not self.in_flight[sid]:
+                del self.in_flight[sid]
 
     async def push(self, conversation_id: str, messages: List[Dict[str, Any]],
                    sender: str = "bot") -> None:

@@ -144,8 +144,12 @@ class Stack:
         self.redis_dir.mkdir(parents=True, exist_ok=True)
         persistence = (["--appendonly", "yes", "--dir", str(self.redis_dir)]
                        if self.persistent_redis else ["--save", "", "--appendonly", "no"])
+        # Bounded: past REDIS_MAXMEMORY writes fail (the hub answers 503 and loses nothing
+        # already stored) rather than silently evicting customers' cases or trackers.
         self._spawn("redis", [redis_server_binary(), "--port", str(self.redis_port),
-                              "--bind", "127.0.0.1", *persistence])
+                              "--bind", "127.0.0.1", *persistence,
+                              "--maxmemory", os.environ.get("REDIS_MAXMEMORY", "512mb"),
+                              "--maxmemory-policy", "noeviction"])
         wait_for_port(self.redis_port, 10)
 
     def start_actions(self) -> subprocess.Popen:

@@ -131,10 +131,15 @@ class FakeRasa:
     def __init__(self) -> None:
         self.received = []
         self.url = ""
+        self.gate: asyncio.Event = None  # when set by a test: replies wait for it to open
+        self.arrived = asyncio.Queue()  # every request, as it arrives
 
     async def webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.received.append(body)
+        await self.arrived.put(body)
+        if self.gate is not None:
+            await self.gate.wait()
         replies = [{"recipient_id": body["sender"], "text": f"heard: {body['message']}"}]
         if body["message"] == "/request_human":
             replies.append({"recipient_id": body["sender"], "custom": {"handoff": PACKET}})
