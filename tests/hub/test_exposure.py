@@ -46,3 +46,13 @@ def test_the_demo_agent_only_on_loopback_or_when_asked():
     assert DEMO_LOGIN[0] in Settings.from_env({"HUB_HOST": "0.0.0.0", "HUB_DEMO": "1"}).agents
     real = "ana:scrypt$16384$8$1$00$00"
     assert list(Settings.from_env({"HUB_HOST": "0.0.0.0", "HUB_AGENTS": real}).agents) == ["ana"]
+
+
+async def test_every_page_and_answer_carries_the_security_headers(make_hub_fake):
+    hub = await make_hub_fake()
+    for path in ("/", "/agent/login", "/health", "/static/shop.js", "/api/agent/queue"):
+        response = await hub.get(path)
+        csp = response.headers.get("Content-Security-Policy", "")
+        assert "script-src 'self'" in csp and "frame-ancestors" in csp and "object-src 'none'" in csp, path
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", path
+        assert response.headers.get("Referrer-Policy") == "same-origin", path
