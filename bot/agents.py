@@ -21,6 +21,7 @@ API (JSON):
 
 import asyncio
 import contextlib
+import hashlib
 import secrets
 from pathlib import Path
 from urllib.parse import urlparse
@@ -40,8 +41,17 @@ HEARTBEAT_SECONDS = 20
 SCRYPT_AT_ONCE = 2  # password checks at once, per hub process
 
 
+def session_token(request: web.Request):
+    return unsign(request.cookies.get(COOKIE, ""), request.app[SECRET])
+
+
+def session_ref(token: str) -> str:
+    """What events may say about a session: never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
 async def current_agent(request: web.Request) -> str:
-    token = unsign(request.cookies.get(COOKIE, ""), request.app[SECRET])
+    token = session_token(request)
     name = await request.app[REDIS].get(keys.agent_session(token)) if token else None
     # Re-checked on every request: an agent removed from HUB_AGENTS is out at once.
     if not name or name not in request.app[SETTINGS].agents:
@@ -89,9 +99,11 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    token = unsign(request.cookies.get(COOKIE, ""), request.app[SECRET])
+    token = session_token(request)
     if token:
         await request.app[REDIS].delete(keys.agent_session(token))
+        # That session's console sockets close, on whichever hub process they are.
+        await request.app[STORE].publish({"type": "logout", "session": session_ref(token)})
     response = web.json_response({"ok": True})
     response.del_cookie(COOKIE, path="/")
     return response
@@ -232,6 +244,7 @@ def _origin_allowed(request: web.Request) -> bool:
 
 async def live(request: web.Request) -> web.WebSocketResponse:
     agent = await current_agent(request)
+    session = session_ref(session_token(request))
     if not _origin_allowed(request):
         raise json_error(403, "this origin may not open the console socket")
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS)
@@ -242,10 +255,12 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     async def forward() -> None:
         while True:
             event = await events.get()
-            if event.get("type") == "shutdown":
+            if event.get("type") == "shutdown" or (
+                    event.get("type") == "logout" and event.get("session") == session):
                 await ws.close()
                 return
-            await ws.send_json(event)
+            if event.get("type") != "logout":
+                await ws.send_json(event)
 
     async def presence() -> None:
         while True:

@@ -143,8 +143,13 @@ class ConversationStore:
         return 0 if rank is None else rank + 1
 
     async def queue(self) -> List[Conversation]:
+        """The queue in order; a conversation that expired meanwhile leaves it (the
+        queue is one key without expiry: its entries must not outlive what they name)."""
         ids = await self.redis.zrange(keys.QUEUE, 0, 199)
         found = [await self.get(cid) for cid in ids]
+        gone = [cid for cid, conv in zip(ids, found) if conv is None]
+        if gone:
+            await self.redis.zrem(keys.QUEUE, *gone)
         return [c for c in found if c is not None]
 
     async def claim(self, cid: str, agent: str) -> bool:

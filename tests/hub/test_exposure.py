@@ -1,6 +1,8 @@
 """What the hub exposes: the agent API only to the hub's own pages and current agents,
 cookies that fit the deployment, and the demo agent only where it is harmless."""
 
+from aiohttp import WSMsgType
+
 from bot.settings import DEMO_LOGIN, Settings
 from tests.hub.conftest import login
 
@@ -56,3 +58,15 @@ async def test_every_page_and_answer_carries_the_security_headers(make_hub_fake)
         assert "script-src 'self'" in csp and "frame-ancestors" in csp and "object-src 'none'" in csp, path
         assert response.headers.get("X-Content-Type-Options") == "nosniff", path
         assert response.headers.get("Referrer-Policy") == "same-origin", path
+
+
+async def test_logging_out_closes_that_sessions_console_socket(make_hub_fake):
+    hub = await make_hub_fake()
+    await login(hub)
+    origin = str(hub.make_url("")).rstrip("/")
+    ws = await hub.ws_connect("/api/agent/ws", headers={"Origin": origin})
+    assert (await hub.post("/api/agent/logout", headers={"Origin": origin})).status == 200
+    message = await ws.receive(timeout=10)
+    while message.type == WSMsgType.TEXT:  # other consoles' events may come first
+        message = await ws.receive(timeout=10)
+    assert message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)

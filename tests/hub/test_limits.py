@@ -5,7 +5,7 @@ import asyncio
 import uuid
 
 from bot import keys, limits
-from tests.hub.conftest import WidgetCustomer, rest_sender
+from tests.hub.conftest import WidgetCustomer, login, rest_sender
 
 
 async def test_repeated_wrong_passwords_for_a_name_get_a_429_with_retry_after(make_hub_fake):
@@ -57,3 +57,16 @@ async def test_one_socket_cannot_start_calls_without_end(make_hub_fake, fake_ras
     finally:
         fake_rasa.gate.set()
         await customer.close()
+
+
+async def test_a_queue_entry_goes_when_its_conversation_has_expired(make_hub_fake, redis):
+    hub = await make_hub_fake()
+    sender = rest_sender()
+    cid = f"rest-{sender}"
+    await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
+    assert await redis.zscore(keys.QUEUE, cid) is not None
+    await redis.delete(keys.conversation(cid))  # as if its 30 days had passed
+    await login(hub)
+    listing = await (await hub.get("/api/agent/queue")).json()
+    assert cid not in [c["id"] for c in listing["queue"]]
+    assert await redis.zscore(keys.QUEUE, cid) is None
