@@ -46,7 +46,7 @@ async def errors_as_json(request: web.Request, handler):
     except RedisError as error:
         log.error("Redis unavailable while handling %s: %s", request.path, error)
         return web.json_response({"error": "the service is briefly unavailable; please retry"},
-                                 status=503)
+                                 status=503, headers={"Retry-After": "5"})
     except Undeliverable as error:  # the channel refused (e.g. Messenger's 24-hour window)
         return web.json_response({"error": str(error)}, status=409)
     except RasaUnavailable as error:
@@ -171,6 +171,15 @@ async def follow_up_loop(emails: EmailFollowUp, settings: Settings, stopping: as
             log.warning("email follow-up round failed: %s", error)
 
 
+async def actions_up(app: web.Application) -> bool:
+    try:
+        async with app[HTTP].get(f"{app[SETTINGS].action_url}/health",
+                                 timeout=aiohttp.ClientTimeout(total=2)) as response:
+            return response.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return False
+
+
 async def health(request: web.Request) -> web.Response:
     try:
         redis_ok = bool(await request.app[REDIS].ping())
@@ -178,7 +187,8 @@ async def health(request: web.Request) -> web.Response:
         redis_ok = False
     servers = await request.app[ROUTER].rasa.health()
     body = {"hub": "ok", "redis": "ok" if redis_ok else "down",
-            "rasa": "ok" if any(servers.values()) else "down"}
+            "rasa": "ok" if any(servers.values()) else "down",
+            "actions": "ok" if await actions_up(request.app) else "down"}
     if len(servers) > 1:
         body["rasa_servers"] = {url: "ok" if ok else "down" for url, ok in servers.items()}
     return web.json_response(body, status=200 if redis_ok else 503)

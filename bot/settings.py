@@ -5,6 +5,7 @@
 | HUB_HOST / HUB_PORT | 127.0.0.1 / 8080 | where the hub listens |
 | REDIS_URL | redis://127.0.0.1:6379/0 | the one store |
 | RASA_URL | http://127.0.0.1:5005 | Rasa server (REST channel); several, comma-separated, are used in turn (they must share the Redis tracker and lock stores) |
+| ACTION_URL | http://127.0.0.1:$ACTION_PORT (5055) | the action server, for /health only |
 | RASA_TIMEOUT | 8 | seconds to wait for Rasa before apologising and queueing |
 | HUB_SECRET | shared random value kept in Redis | signs widget session ids and agent cookies |
 | HUB_AGENTS | demo agent `agent` / `recovery-demo` | `name:scrypt-hash,...` (make hash with `python -m bot.passwords`) |
@@ -46,6 +47,7 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 8.0
+    action_url: str = "http://127.0.0.1:5055"  # only for /health: Rasa is what calls it
     secret: Optional[str] = None
     agents: Dict[str, str] = field(default_factory=dict)  # name -> password hash
     max_message_chars: int = 2000
@@ -90,6 +92,7 @@ class Settings:
             redis_url=env.get("REDIS_URL", cls.redis_url),
             rasa_url=env.get("RASA_URL", cls.rasa_url).rstrip("/"),
             rasa_timeout=float(env.get("RASA_TIMEOUT", cls.rasa_timeout)),
+            action_url=(env.get("ACTION_URL") or f"http://127.0.0.1:{env.get('ACTION_PORT', '5055')}").rstrip("/"),
             secret=env.get("HUB_SECRET") or None,
             agents=parse_agents(env.get("HUB_AGENTS") or (
                 DEMO_AGENTS if demo_agent_allowed(env.get("HUB_HOST", cls.host), env) else "")),

@@ -24,6 +24,7 @@ import logging
 import secrets
 from typing import Any, Dict, List
 
+from redis.exceptions import RedisError
 import socketio
 
 from bot import keys
@@ -153,6 +154,11 @@ class WidgetChannel:
         self.in_flight[sid] = self.in_flight.get(sid, 0) + 1
         try:
             await self.router.handle(inbound)
+        except RedisError as error:
+            # Nothing can be stored while Redis is away: say so, so the customer sends it
+            # again in a moment (the widget keeps what they typed on screen).
+            log.error("Redis unavailable for a widget message: %s", error)
+            await self.sio.emit("bot_uttered", self.texts.message("send_again", None), to=sid)
         finally:
             self.in_flight[sid] -= 1
             if not self.in_flight[sid]:

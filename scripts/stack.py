@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 import urllib.request
 
 from bot.settings import is_loopback
+from scripts.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -138,19 +139,20 @@ class Stack:
         self.named[name] = proc
         return proc
 
-    def start_redis(self) -> None:
+    def start_redis(self) -> Optional[subprocess.Popen]:
         if self.redis_url:
-            return
+            return None
         self.redis_dir.mkdir(parents=True, exist_ok=True)
         persistence = (["--appendonly", "yes", "--dir", str(self.redis_dir)]
                        if self.persistent_redis else ["--save", "", "--appendonly", "no"])
         # Bounded: past REDIS_MAXMEMORY writes fail (the hub answers 503 and loses nothing
         # already stored) rather than silently evicting customers' cases or trackers.
-        self._spawn("redis", [redis_server_binary(), "--port", str(self.redis_port),
-                              "--bind", "127.0.0.1", *persistence,
-                              "--maxmemory", os.environ.get("REDIS_MAXMEMORY", "512mb"),
-                              "--maxmemory-policy", "noeviction"])
+        proc = self._spawn("redis", [redis_server_binary(), "--port", str(self.redis_port),
+                                     "--bind", "127.0.0.1", *persistence,
+                                     "--maxmemory", os.environ.get("REDIS_MAXMEMORY", "512mb"),
+                                     "--maxmemory-policy", "noeviction"])
         wait_for_port(self.redis_port, 10)
+        return proc
 
     def start_actions(self) -> subprocess.Popen:
         # rasa_sdk binds 0.0.0.0 unless SANIC_HOST says otherwise: nobody outside may run
@@ -166,9 +168,12 @@ class Stack:
                                   "--credentials", "credentials.yml",
                                   "--endpoints", "endpoints.yml"])
 
+    def spawn_hub(self, **env: str) -> subprocess.Popen:
+        return self._spawn("hub", [sys.executable, "-m", "bot"], env)
+
     def start_hub(self, timeout: float = 30, **env: str) -> subprocess.Popen:
         """The hub (python -m bot); extra environment (e.g. HUB_SECRET) may be given."""
-        hub = self._spawn("hub", [sys.executable, "-m", "bot"], env)
+        hub = self.spawn_hub(**env)
         wait_for(f"{self.hub_url}/health", timeout, hub)
         return hub
 
@@ -241,13 +246,18 @@ def main() -> int:
       curl -s {hub}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{{"sender": "demo-2", "message": "shop oi hang giao toi bi vo het roi, don 2207718"}}'
 
-    Ctrl-C stops everything.
+    A part that stops is restarted (logged here); Ctrl-C stops everything.
 """, flush=True)
-        while all(p.poll() is None for p in stack.procs):
+        # A child that stops is started again (scripts/supervisor.py): the stack stays up.
+        supervisor = Supervisor(log=lambda line: print(line, file=sys.stderr, flush=True))
+        starters = {"redis": stack.start_redis, "actions": stack.start_actions,
+                    "rasa": stack.start_rasa, "hub": lambda: stack.spawn_hub(HUB_DEMO=demo)}
+        for name, start in starters.items():
+            if name in stack.named:
+                supervisor.watch(name, start, stack.named[name])
+        while True:
             time.sleep(1)
-        failed = next(p for p in stack.procs if p.poll() is not None)
-        print(f"error: {failed.args[0]} stopped (exit {failed.returncode})", file=sys.stderr)
-        return 1
+            supervisor.check()
     except KeyboardInterrupt:
         return 0
     finally:

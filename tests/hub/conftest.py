@@ -25,6 +25,7 @@ def hub_settings(redis_url: str, rasa_url: str, **overrides) -> Settings:
 @pytest.fixture
 def make_hub(aiohttp_client, redis_url, assistant):
     async def make(**overrides):
+        overrides.setdefault("action_url", f"http://127.0.0.1:{assistant.action_port}")
         settings = hub_settings(redis_url, overrides.pop("rasa_url", assistant.rasa_url), **overrides)
         return await aiohttp_client(create_app(settings))
     return make

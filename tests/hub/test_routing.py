@@ -259,7 +259,10 @@ async def test_the_console_socket_refuses_another_origin(hub):
     assert response.status == 403
 
 
-async def test_health_reports_its_dependencies(hub):
+async def test_health_reports_its_dependencies(hub, make_hub):
     response = await hub.get("/health")
     assert response.status == 200
-    assert await response.json() == {"hub": "ok", "redis": "ok", "rasa": "ok"}
+    assert await response.json() == {"hub": "ok", "redis": "ok", "rasa": "ok", "actions": "ok"}
+    # An action server that is down shows (make run's supervisor is restarting it).
+    away = await make_hub(action_url=f"http://127.0.0.1:{free_port()}")
+    assert (await (await away.get("/health")).json())["actions"] == "down"
