@@ -1,7 +1,7 @@
 """The agent console's words (data/hub/console.yml) and first-response targets,
 validated at start-up: every label needs every language, every severity a target.
 
-Remedy names are the playbook's own labels (data/shop/playbook.yml, or PLAYBOOK_PATH
+Remedy names and order statuses are the playbook's own words (data/shop/playbook.yml, or PLAYBOOK_PATH
 as for the assistant), so the console
 names a remedy exactly as the owner wrote it. `as_json()` is what GET /api/agent/labels
 serves: {"languages", "labels": {group: {key: {lang: text}}}, "first_response_minutes"}.
@@ -44,11 +44,15 @@ class ConsoleLabels:
             if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0:
                 raise ValueError(f"{path}: first_response_minutes.{severity} must be a positive "
                                  f"number of minutes")
-        remedies = yaml.safe_load(playbook.read_text(encoding="utf-8"))["playbook"]["remedies"]
+        book = yaml.safe_load(playbook.read_text(encoding="utf-8"))["playbook"]
         self.labels: Dict[str, Dict[str, Dict[str, str]]] = {
-            **groups, "remedies": {rid: dict(r["label"]) for rid, r in remedies.items()}}
-        for rid, entry in self.labels["remedies"].items():
-            self._check(playbook, f"remedies.{rid}.label", entry)
+            **groups,
+            "remedies": {rid: dict(r["label"]) for rid, r in book["remedies"].items()},
+            "order_status": {status: dict(words) for status, words in book["order_status"].items()},
+        }
+        for group in ("remedies", "order_status"):
+            for key, entry in self.labels[group].items():
+                self._check(playbook, f"{group}.{key}", entry)
         self.first_response_minutes = {s: targets[s] for s in SEVERITIES}
 
     @staticmethod

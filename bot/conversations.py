@@ -68,6 +68,8 @@ class Conversation:
             # For the console's queue card: a name only when the customer is verified.
             "customer_name": (customer.get("name") or "") if customer.get("verified") else "",
             "severity_reasons": (packet.get("severity") or {}).get("reasons") or [],
+            "order_id": (packet.get("order") or {}).get("order_id")
+                        or (packet.get("details") or {}).get("order_id") or "",
         }
 
 
