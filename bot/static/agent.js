@@ -371,9 +371,6 @@ function renderContext(conv) {
   if (conv.packet) addContext(list, t("context", "remedies"), (p.remedies || []).map(remedyWords).join("\n") || t("context", "none"));
   addContext(list, t("context", "history"), ((p.customer || {}).history || []).map((c) =>
     `${c.case_ref} ${complaintWords(c.complaint_type)} (${c.status})`).join("\n"));
-  if (p.summary && p.language && p.language !== lang && p.summary[p.language]) {
-    addContext(list, t("context", "summary_for_customer_language", { language: t("languages", p.language) }), p.summary[p.language]);
-  }
   addContext(list, t("context", "case"), p.case_ref);
   addContext(list, t("context", "followup"), conv.followup);
   addContext(list, t("context", "note"), conv.note);
