@@ -52,7 +52,7 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             bot = shop.locator(".rw-response")
             await expect(bot.first).to_be_visible()
             box = shop.locator(".rw-new-message")
-            await box.fill(f"the glass set arrived smashed, order {order_id}")
+            await box.fill(f"the glass set arrived smashed!!! order {order_id}")
             await box.press("Enter")
             # A guest: the order is found, and the bot asks for proof before using it.
             await expect(bot.filter(has_text=f"found order {order_id}")).to_be_visible()
@@ -69,7 +69,7 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             # A compact queue card: the severity as a badge, a waiting timer against the target.
             card = console.locator("#queue li", has_text=order_id).first
             await expect(card.locator(".sev")).to_have_text("Medium")
-            await expect(card.locator(".timer")).to_contain_text(re.compile(r"waiting \d+s"))
+            await expect(card.locator(".timer")).to_contain_text(re.compile(r"waiting (\d+m )?\d+s"))
             await expect(card.locator(".timer")).to_have_class(re.compile(r"\bok\b"))
             await expect(card).to_contain_text("Damaged item · Customer asked for a person")
             await card.click()
@@ -77,6 +77,7 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             context = console.locator("#context")
             await expect(context).to_contain_text(order_id)
             await expect(context).to_contain_text("Customer asked for a person")
+            await expect(context.locator(".sev-reasons")).to_have_text("angry tone")  # not "(base 2)"
             await expect(context).to_contain_text("The customer got in touch about: damaged item.")
             await expect(context).to_contain_text(f"They gave order number {order_id}, not verified as theirs.")
             await expect(context).to_contain_text("guest (not verified)")
@@ -91,7 +92,7 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             await console.select_option("#console-lang", "en")
             await expect(context).to_contain_text("Customer asked for a person")
             await expect(console.locator("#transcript")).to_contain_text(
-                f"the glass set arrived smashed, order {order_id}")
+                f"the glass set arrived smashed!!! order {order_id}")
             await console.click("#claim")
             await expect(console.locator("#conv-meta")).to_contain_text("agent")
 

@@ -7,6 +7,7 @@ from redis import asyncio as aioredis
 
 from bot import console_labels, keys
 from bot.app import create_app
+from bot.conversations import Conversation
 from tests.hub.conftest import WidgetCustomer, hub_settings, login, rest_sender
 
 SECRET_NOTE = "NOTE-ONLY-FOR-AGENTS: customer sounded upset, check the courier"
@@ -139,3 +140,15 @@ def test_targets_and_label_groups_are_checked_too(tmp_path, change, error):
                       encoding="utf-8")
     with pytest.raises(ValueError, match=error):
         console_labels.ConsoleLabels(broken)
+
+
+def test_the_queue_names_a_customer_only_once_verified():
+    packet = {"customer": {"name": "Lan", "verified": True}, "details": {"order_id": "1048213"},
+              "severity": {"level": "high", "reasons": ["complain_delivery (base 1)", "gold customer"]}}
+    verified = Conversation("c1", packet=packet).summary()
+    assert verified["customer_name"] == "Lan" and verified["order_id"] == "1048213"
+    assert verified["severity_reasons"] == ["complain_delivery (base 1)", "gold customer"]
+    guest = Conversation("c2", packet={**packet, "customer": {"name": "Lan", "verified": False}}).summary()
+    assert guest["customer_name"] == ""
+    fallback = Conversation("c3", packet={"customer": {"identity": {}}, "reason": "assistant_unavailable"})
+    assert fallback.summary()["customer_name"] == "" and fallback.summary()["order_id"] == ""
