@@ -260,6 +260,7 @@ function updateNotifyButton() {
 }
 
 function alertAgent(title, body) {
+  document.body.dataset.alerts = String(Number(document.body.dataset.alerts || 0) + 1); // for tests
   const sound = $("alert-sound");
   sound.currentTime = 0;
   sound.play().catch(() => {}); // a browser may refuse sound before the first click

@@ -110,6 +110,8 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             await box.fill(hostile)
             await box.press("Enter")
             await expect(console.locator("#transcript")).to_contain_text(hostile)
+            # A customer of mine wrote: the console alerted (sound, title, notification).
+            await expect(console.locator("body")).to_have_attribute("data-alerts", re.compile(r"^[1-9]"))
             assert await console.locator("#transcript img").count() == 0
             assert await console.evaluate("typeof window.pwned") == "undefined"
 

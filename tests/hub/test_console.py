@@ -152,3 +152,10 @@ def test_the_queue_names_a_customer_only_once_verified():
     assert guest["customer_name"] == ""
     fallback = Conversation("c3", packet={"customer": {"identity": {}}, "reason": "assistant_unavailable"})
     assert fallback.summary()["customer_name"] == "" and fallback.summary()["order_id"] == ""
+
+
+async def test_the_alert_sound_is_a_small_wav_served_with_the_console(hub):
+    response = await hub.get("/static/alert.wav")
+    assert response.status == 200
+    body = await response.read()
+    assert body[:4] == b"RIFF" and body[8:12] == b"WAVE" and len(body) < 20_000
