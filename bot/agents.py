@@ -14,6 +14,8 @@ API (JSON):
   POST /api/agent/conversations/{id}/resolve   {note}
   POST /api/agent/conversations/{id}/handback  {note}
   POST /api/agent/conversations/{id}/forget    the customer's memory, this conversation and its transcript
+  POST /api/agent/conversations/{id}/notes     {text}: an internal note (transcript only, never sent)
+  GET  /api/agent/labels                       the console's words and first-response targets
   GET  /api/agent/callbacks                    open call-back tasks (bot/callback.py)
   POST /api/agent/callbacks/{id}               {outcome: "done"|"no_answer", note?}
   GET  /api/agent/ws                           live events (WebSocket)
@@ -30,7 +32,8 @@ from aiohttp import WSMsgType, web
 
 from actions import memory
 from bot import keys, limits
-from bot.appkeys import CALLBACKS, EVENTS, REDIS, ROUTER, SCRYPT_SLOTS, SECRET, SETTINGS, STORE
+from bot.appkeys import (CALLBACKS, EVENTS, LABELS, REDIS, ROUTER, SCRYPT_SLOTS, SECRET, SETTINGS,
+                         STORE)
 from bot.http import json_error, read_json
 from bot.passwords import check_password, sign, unsign
 
@@ -230,6 +233,20 @@ async def same_origin_posts(request: web.Request, handler):
             and "Origin" in request.headers and not _origin_allowed(request)):
         raise json_error(403, "this origin may not use the agent API")
     return await handler(request)
+async def add_note(request: web.Request) -> web.Response:
+    """An internal note: written to the transcript from "note" with the agent's name.
+    Nothing delivers "note" entries (bot/catchup.py OUTGOING, bot/followup.py, and the
+    channels only get what the router pushes), so the customer never sees it."""
+    agent = await current_agent(request)
+    conv = await _conversation(request)
+    text = await _text_field(request, "text", required=True)
+    entry = await request.app[STORE].log(conv.id, "note", text, {"agent": agent})
+    return web.json_response({"ok": True, "note": {**entry, "data": {"agent": agent}}})
+
+
+async def labels(request: web.Request) -> web.Response:
+    await current_agent(request)
+    return web.json_response(request.app[LABELS].as_json())
 
 
 def _origin_allowed(request: web.Request) -> bool:
@@ -309,3 +326,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/agent/conversations/{cid}/resolve", resolve)
     app.router.add_post("/api/agent/conversations/{cid}/handback", hand_back)
     app.router.add_post("/api/agent/conversations/{cid}/forget", forget)
+    app.router.add_post("/api/agent/conversations/{cid}/notes", add_note)
+    app.router.add_get("/api/agent/labels", labels)

@@ -16,9 +16,10 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot import agents, identity, keys, rest, resume
-from bot.appkeys import (CALLBACKS, DEMO, EVENTS, HTTP, MESSENGER, REDIS, ROUTER, SECRET, SETTINGS,
-                         SHOP_SECRET, STORE, TEXTS, WIDGET)
+from bot.appkeys import (CALLBACKS, DEMO, EVENTS, HTTP, LABELS, MESSENGER, REDIS, ROUTER, SECRET,
+                         SETTINGS, SHOP_SECRET, STORE, TEXTS, WIDGET)
 from bot.callback import CallBacks
+from bot.console_labels import ConsoleLabels
 from bot.messenger import GraphClient, MessengerChannel, channel_off
 from bot.conversations import ConversationStore
 from bot.events import EventHub
@@ -218,6 +219,7 @@ def create_app(settings: Settings) -> web.Application:
                           client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app.on_response_prepare.append(security_headers)
+    app[LABELS] = ConsoleLabels()  # a label file missing a language stops the hub here
     widget = WidgetChannel(settings, manager=redis_manager(settings.redis_url))
     widget.attach(app)
     app[WIDGET] = widget

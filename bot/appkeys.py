@@ -5,6 +5,7 @@ import asyncio
 import aiohttp
 from aiohttp import web
 
+from bot.console_labels import ConsoleLabels
 from bot.conversations import ConversationStore
 from bot.events import EventHub
 from bot.router import Router
@@ -17,6 +18,7 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 STORE = web.AppKey("store", ConversationStore)
 ROUTER = web.AppKey("router", Router)
 TEXTS = web.AppKey("texts", Texts)
+LABELS = web.AppKey("labels", ConsoleLabels)  # the console's words (data/hub/console.yml)
 EVENTS = web.AppKey("events", EventHub)
 SECRET = web.AppKey("secret", str)
 SHOP_SECRET = web.AppKey("shop_secret", str)  # verifies shop-signed identities ("" = none)

@@ -55,6 +55,7 @@ class Conversation:
     def summary(self) -> Dict[str, Any]:
         """What the queue view shows."""
         packet = self.packet or {}
+        customer = packet.get("customer") or {}
         return {
             "id": self.id, "state": self.state, "channel": self.channel,
             "trust": trust_label(self.identity, self.packet),
@@ -64,6 +65,11 @@ class Conversation:
             "updated_at": self.updated_at, "reason": packet.get("reason", ""),
             "summary": (packet.get("summary") or {}).get("en", ""),
             "complaint_type": packet.get("complaint_type"), "followup": self.followup,
+            # For the console's queue card: a name only when the customer is verified.
+            "customer_name": (customer.get("name") or "") if customer.get("verified") else "",
+            "severity_reasons": (packet.get("severity") or {}).get("reasons") or [],
+            "order_id": (packet.get("order") or {}).get("order_id")
+                        or (packet.get("details") or {}).get("order_id") or "",
         }
 
 

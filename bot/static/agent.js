@@ -1,9 +1,20 @@
 // Agent console. Everything a customer wrote is shown with textContent, never as HTML.
+// The words come from data/hub/console.yml (GET /api/agent/labels), in the agent's
+// language (stored in localStorage); the few fallbacks here only cover a failed load.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+const LANG_KEY = "console.lang";
+const FALLBACK_TARGETS = { critical: 2, high: 5, medium: 15, low: 60, unknown: 15 };
 let selected = null;
 let me = "";
+let labels = {};
+let targets = FALLBACK_TARGETS;
+let lang = localStorage.getItem(LANG_KEY) === "vi" ? "vi" : "en";
+let lastQueue = { queue: [], mine: [] };
+let current = null; // the open conversation, as GET /api/agent/conversations/{id} gave it
+let knownQueued = null; // ids seen in the queue (null until the first load: no alert then)
+let unread = 0;
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -11,6 +22,20 @@ function el(tag, text, className) {
   if (className) node.className = className;
   return node;
 }
+
+function fill(template, values) {
+  return String(template).replace(/\{(\w+)\}/g, (whole, name) =>
+    (values && values[name] !== undefined && values[name] !== null ? String(values[name]) : whole));
+}
+
+// A label in the agent's language: labels[group][key][lang], else English, else `fallback`.
+function t(group, key, values, fallback) {
+  const entry = (labels[group] || {})[key];
+  const text = entry ? (entry[lang] || entry.en) : (fallback !== undefined ? fallback : key);
+  return fill(text, values);
+}
+
+const ui = (key, values, fallback) => t("ui", key, values, fallback);
 
 async function api(path, options = {}) {
   const response = await fetch(path, {
@@ -27,36 +52,147 @@ async function api(path, options = {}) {
   return body;
 }
 
-function waited(since) {
-  if (!since) return "";
-  const seconds = Math.max(0, Math.round(Date.now() / 1000 - since));
-  return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
+function applyLabels() {
+  document.documentElement.lang = lang;
+  for (const node of document.querySelectorAll("[data-label]")) {
+    node.textContent = ui(node.dataset.label, null, node.textContent);
+  }
+  for (const node of document.querySelectorAll("[data-placeholder]")) {
+    node.placeholder = ui(node.dataset.placeholder, null, node.placeholder);
+  }
+  for (const node of document.querySelectorAll("[data-channel]")) {
+    node.textContent = t("channels", node.dataset.channel, null, node.dataset.channel);
+  }
+  for (const option of $("console-lang").options) {
+    option.textContent = t("languages", option.value, null, option.textContent);
+  }
+  $("console-lang").value = lang;
+  $("live").textContent = $("live").classList.contains("ok") ? ui("live", null, "live") : ui("connecting", null, "connecting…");
+  if (me) $("whoami").textContent = ui("signed_in_as", { agent: me }, `Signed in as ${me}`);
+  updateNotifyButton();
+  updateTitle();
 }
 
+async function loadLabels() {
+  try {
+    const data = await api("/api/agent/labels");
+    labels = data.labels || {};
+    targets = data.first_response_minutes || FALLBACK_TARGETS;
+  } catch (error) {
+    labels = {}; // the fallbacks in the page and here still make a usable console
+  }
+  applyLabels();
+}
+
+// --- readable pieces --------------------------------------------------------------
+
+function waited(since) {
+  const seconds = Math.max(0, Math.round(Date.now() / 1000 - since));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h ? `${h}h ${m}m` : m ? `${m}m ${String(s).padStart(2, "0")}s` : `${s}s`;
+}
+
+function severityBadge(level) {
+  const known = level in FALLBACK_TARGETS ? level : "unknown";
+  return el("span", t("severity_levels", known, null, known), `sev sev-${known}`);
+}
+
+// "complain_damaged (base 2)" is the playbook's starting point: not shown. The others
+// are named by how they start ("angry tone: ridiculous, '!!!'" -> "angry tone").
+function severityPhrases(reasons) {
+  const phrases = [];
+  for (const reason of reasons || []) {
+    if (/\(base \d+\)$/.test(reason)) continue;
+    const head = String(reason).split(":")[0].trim();
+    const phrase = t("severity_reasons", head, null, head);
+    if (!phrases.includes(phrase)) phrases.push(phrase);
+  }
+  return phrases;
+}
+
+function complaintWords(type) {
+  return t("complaint_types", type || "unknown", null, type || t("complaint_types", "unknown"));
+}
+
+function reasonWords(reason) {
+  return reason ? t("reasons", reason, null, reason) : t("reasons", "unknown", null, "");
+}
+
+function shortId(id) {
+  return String(id || "").replace(/^(rest-|fb-)/, "").slice(-6);
+}
+
+// Who the customer is: their name once verified, else the channel and a short id.
+function customerName(conv, packet) {
+  const customer = (packet && packet.customer) || {};
+  const name = conv.customer_name || (customer.verified ? customer.name : "");
+  if (name) return name;
+  return ui("guest_short", { channel: t("channels", conv.channel, null, conv.channel), id: shortId(conv.id) },
+    `${conv.channel} ${shortId(conv.id)}`);
+}
+
+function trustWords(conv, packet) {
+  const customer = (packet && packet.customer) || {};
+  if (conv.shop_customer) return t("trust", "verified_by_shop_signature");
+  if (customer.verified) return t("trust", `verified_by_${customer.verified_by}`, null, t("trust", "verified"));
+  if (/Messenger/.test(conv.trust || "")) return t("trust", "messenger");
+  return t("trust", "guest", null, conv.trust || "guest");
+}
+
+function timerClass(conv, seconds) {
+  const target = 60 * (targets[conv.severity] || targets.unknown || 15);
+  return seconds >= target ? "timer late" : seconds >= target / 2 ? "timer soon" : "timer ok";
+}
+
+function updateTimers() {
+  const now = Date.now() / 1000;
+  for (const node of document.querySelectorAll(".timer[data-since]")) {
+    const since = Number(node.dataset.since);
+    node.textContent = ui("waiting", { time: waited(since) }, `waiting ${waited(since)}`);
+    node.className = timerClass({ severity: node.dataset.severity }, now - since);
+    node.title = ui("target", { minutes: targets[node.dataset.severity] || targets.unknown });
+  }
+}
+
+// --- the queue --------------------------------------------------------------------
+
 function conversationItem(conv) {
-  const item = el("li");
+  const item = el("li", null, "card");
   item.dataset.id = conv.id;
+  item.dataset.channel = conv.channel;
   if (conv.id === selected) item.classList.add("selected");
-  const top = el("div");
-  top.append(el("span", conv.severity, `sev sev-${conv.severity}`), " ",
-    el("span", `${conv.channel} · ${conv.trust} · ${conv.language} · waiting ${waited(conv.queued_at)}`, "line"));
-  item.append(top, el("div", conv.summary || conv.reason || conv.id, "line"));
-  if (conv.followup) item.append(el("div", `asked for a ${conv.followup} follow-up`, "line"));
+  const top = el("div", null, "card-top");
+  top.append(severityBadge(conv.severity), el("strong", customerName(conv), "who-card"));
+  const meta = el("div", null, "line");
+  meta.append(`${t("channels", conv.channel, null, conv.channel)} · `,
+    el("span", t("languages", conv.language, null, conv.language), `lang lang-${conv.language}`));
+  if (conv.order_id) meta.append(` · #${conv.order_id}`);
+  const reason = [complaintWords(conv.complaint_type), reasonWords(conv.reason)].join(" · ");
+  item.append(top, meta, el("div", reason, "line one-line"));
+  if (conv.state === "queued" && conv.queued_at) {
+    const timer = el("span", null, "timer");
+    timer.dataset.since = conv.queued_at;
+    timer.dataset.severity = conv.severity in FALLBACK_TARGETS ? conv.severity : "unknown";
+    item.append(timer);
+  }
+  if (conv.followup) item.append(el("div", ui("followup_wanted", { kind: conv.followup }), "line"));
   item.addEventListener("click", () => open(conv.id));
   return item;
 }
 
 function callbackItem(task) {
-  const item = el("li");
+  const item = el("li", null, "card");
   item.dataset.id = task.conversation_id;
   const top = el("div");
-  top.append(el("span", "call back", "badge callback"), " ",
+  top.append(el("span", ui("call_back", null, "call back"), "badge callback"), " ",
     el("span", `${task.phone} · ${task.day} ${task.from}–${task.to} · ${task.language}`, "line"));
   item.append(top, el("div", task.summary || task.case_ref || task.conversation_id, "line"));
-  if (task.attempts) item.append(el("div", `no answer ×${task.attempts}`, "line"));
+  if (task.attempts) item.append(el("div", ui("no_answer_times", { count: task.attempts }), "line"));
   const actions = el("div", null, "callback-actions");
-  for (const [outcome, label] of [["done", "Done"], ["no_answer", "No answer"]]) {
-    const button = el("button", label);
+  for (const [outcome, label] of [["done", "done"], ["no_answer", "no_answer"]]) {
+    const button = el("button", ui(label));
     button.type = "button";
     button.dataset.outcome = outcome;
     button.addEventListener("click", async (event) => {
@@ -78,80 +214,215 @@ function callbackItem(task) {
   return item;
 }
 
+function renderQueue() {
+  const owner = $("filter-owner").value;
+  const channel = $("filter-channel").value;
+  const shown = (list) => list.filter((c) => !channel || c.channel === channel);
+  const waiting = shown(lastQueue.queue);
+  const mine = shown(lastQueue.mine);
+  $("queue-section").hidden = owner === "mine";
+  $("mine-section").hidden = owner === "unassigned";
+  $("queue").replaceChildren(...waiting.map(conversationItem));
+  $("mine").replaceChildren(...mine.map(conversationItem));
+  $("queue-count").textContent = `(${waiting.length})`;
+  $("mine-count").textContent = `(${mine.length})`;
+  updateTimers();
+}
+
 async function loadQueue() {
   const data = await api("/api/agent/queue");
   me = data.agent;
-  $("whoami").textContent = `Signed in as ${me}`;
-  $("queue").replaceChildren(...data.queue.map(conversationItem));
-  $("mine").replaceChildren(...data.mine.map(conversationItem));
-  $("queue-count").textContent = `(${data.queue.length})`;
+  $("whoami").textContent = ui("signed_in_as", { agent: me }, `Signed in as ${me}`);
+  lastQueue = data;
+  const ids = new Set(data.queue.map((c) => c.id));
+  if (knownQueued !== null) {
+    const fresh = data.queue.filter((c) => !knownQueued.has(c.id));
+    if (fresh.length) alertAgent(ui("alert_queued"), customerName(fresh[0]));
+  }
+  knownQueued = ids;
+  renderQueue();
   const tasks = await api("/api/agent/callbacks");
   $("callbacks").replaceChildren(...tasks.callbacks.map(callbackItem));
   $("callback-count").textContent = `(${tasks.callbacks.length})`;
 }
 
+// --- alerts: a sound, an unread count in the tab title, an opt-in notification ----------
+
+function updateTitle() {
+  const title = ui("title", null, "Agent console");
+  document.title = unread ? `(${unread}) ${title}` : title;
+}
+
+function updateNotifyButton() {
+  const on = "Notification" in window && Notification.permission === "granted";
+  $("notify").textContent = on ? ui("alerts_on") : ui("enable_alerts");
+  $("notify").disabled = on || !("Notification" in window) || Notification.permission === "denied";
+}
+
+function alertAgent(title, body) {
+  document.body.dataset.alerts = String(Number(document.body.dataset.alerts || 0) + 1); // for tests
+  const sound = $("alert-sound");
+  sound.currentTime = 0;
+  sound.play().catch(() => {}); // a browser may refuse sound before the first click
+  if (!document.hasFocus()) {
+    unread += 1;
+    updateTitle();
+  }
+  if ("Notification" in window && Notification.permission === "granted" && document.hidden) {
+    new Notification(title, { body, tag: "agent-console" });
+  }
+}
+
+window.addEventListener("focus", () => {
+  unread = 0;
+  updateTitle();
+});
+
+$("notify").addEventListener("click", async () => {
+  if ("Notification" in window) await Notification.requestPermission();
+  updateNotifyButton();
+});
+
+// --- the open conversation ----------------------------------------------------------
+
 function addContext(list, label, value) {
   if (value === undefined || value === null || value === "" ||
-      (Array.isArray(value) && value.length === 0)) return;
-  list.append(el("dt", label), el("dd", typeof value === "string" ? value : JSON.stringify(value, null, 1)));
+      (Array.isArray(value) && value.length === 0)) return null;
+  const dd = el("dd");
+  if (value instanceof Node) dd.append(value);
+  else dd.textContent = String(value);
+  list.append(el("dt", label), dd);
+  return dd;
+}
+
+// A summary about the customer, in the agent's language, from the packet's fields.
+function summaryOf(p) {
+  const customer = p.customer || {};
+  const details = p.details || {};
+  const who = customer.verified && customer.name
+    ? t("summary", "who_named", { name: customer.name }) : t("summary", "who_guest");
+  const parts = [t("summary", "about", { who, complaint: complaintWords(p.complaint_type).toLowerCase() })];
+  if (p.order) {
+    const items = (p.order.items || {})[lang] || (p.order.items || {}).en || "";
+    parts.push(t("summary", "order", { order_id: p.order.order_id, items,
+      status: t("order_status", p.order.status, null, p.order.status) }));
+  } else if (p.claimed_order) {
+    parts.push(t("summary", "claimed_order", { order_id: p.claimed_order.order_id || details.order_id }));
+  } else if (details.order_id) {
+    parts.push(t("summary", "order_not_found", { order_id: details.order_id }));
+  } else if (p.reason !== "assistant_unavailable") {
+    parts.push(t("summary", "no_order"));
+  }
+  const offered = (p.remedies || []).map(remedyWords);
+  parts.push(offered.length ? t("summary", "offered", { remedies: offered.join(", ") })
+    : t("summary", "nothing_offered"));
+  parts.push(t("summary", "handed_over", { reason: reasonWords(p.reason).toLowerCase() }));
+  return parts.join(" ");
+}
+
+function remedyWords(r) {
+  return `${t("remedies", r.remedy, null, r.remedy)} (${t("answers", r.answer, null, r.answer)})`;
+}
+
+function detailsList(p) {
+  const trust = p.details_trust || {};
+  const list = el("ul", null, "details");
+  for (const [key, value] of Object.entries(p.details || {})) {
+    const item = el("li");
+    const state = trust[key] || "claimed";
+    item.append(`${t("details", key, null, key)}: ${value} `, el("span", t("trust", state), `trust trust-${state}`));
+    list.append(item);
+  }
+  return list.children.length ? list : t("context", "none_yet");
+}
+
+function severityNode(p, conv) {
+  const severity = p.severity || {};
+  const node = el("span");
+  node.append(severityBadge(severity.level || conv.severity));
+  const phrases = severityPhrases(severity.reasons);
+  if (phrases.length) node.append(" ", el("span", phrases.join(", "), "sev-reasons"));
+  return node;
 }
 
 function renderContext(conv) {
   const p = conv.packet || {};
   const list = $("context");
   list.replaceChildren();
-  addContext(list, "Handed over because", p.reason);
-  addContext(list, "Summary", (p.summary || {}).en);
-  if (p.language && p.language !== "en") addContext(list, `Summary (${p.language})`, (p.summary || {})[p.language]);
-  addContext(list, "Complaint", (p.intents || []).join(", "));
-  const details = Object.entries(p.details || {}).map(([k, v]) => `${k}: ${v}`).join("\n");
-  addContext(list, "Known details (never ask again)", details || "none yet");
+  addContext(list, t("context", "reason"), reasonWords(p.reason));
+  addContext(list, t("context", "complaint"), complaintWords(p.complaint_type));
+  addContext(list, t("context", "severity"), severityNode(p, conv));
+  addContext(list, t("context", "summary"), conv.packet ? summaryOf(p) : "");
+  const customer = el("span");
+  customer.append(el("strong", customerName(conv, p)), " ", el("span", trustWords(conv, p),
+    `trust trust-${(p.customer || {}).verified || conv.shop_customer ? "verified" : "claimed"}`));
+  if ((p.customer || {}).tier) customer.append(` · ${t("context", "tier", { tier: p.customer.tier })}`);
+  addContext(list, t("context", "customer"), customer);
+  const language = conv.language || p.language;
+  addContext(list, t("context", "language"), el("span", t("languages", language, null, language), `lang lang-${language}`));
+  if (conv.packet) addContext(list, t("context", "details"), detailsList(p));
   if (p.order) {
-    const items = (p.order.items || {}).en || "";
-    addContext(list, "Order", `${p.order.order_id}: ${items}, ${p.order.status}, ${p.order.value} VND, ${p.order.carrier || ""}`);
+    const items = (p.order.items || {})[lang] || (p.order.items || {}).en || "";
+    addContext(list, t("context", "order"), `${p.order.order_id}: ${items}, ${t("order_status", p.order.status, null, p.order.status)}, ${p.order.value} VND${p.order.carrier ? ", " + p.order.carrier : ""}`);
   }
-  const severity = p.severity || {};
-  addContext(list, "Severity", `${severity.level || conv.severity}${(severity.reasons || []).length ? " (" + severity.reasons.join("; ") + ")" : ""}`);
-  addContext(list, "Remedies offered", (p.remedies || []).map((r) => `${r.remedy}: ${r.answer}`).join("\n") || "none");
-  addContext(list, "Customer history", ((p.customer || {}).history || []).map((c) => `${c.case_ref} ${c.complaint_type || ""} (${c.status})`).join("\n"));
-  addContext(list, "Case", p.case_ref);
-  addContext(list, "Follow-up wanted", conv.followup);
-  addContext(list, "Note", conv.note);
+  if (p.claimed_order) {
+    const items = (p.claimed_order.items || {})[lang] || (p.claimed_order.items || {}).en || "";
+    addContext(list, t("context", "claimed_order"), `${p.claimed_order.order_id}: ${items}, ${t("order_status", p.claimed_order.status, null, p.claimed_order.status)}`);
+  }
+  if (conv.packet) addContext(list, t("context", "remedies"), (p.remedies || []).map(remedyWords).join("\n") || t("context", "none"));
+  addContext(list, t("context", "history"), ((p.customer || {}).history || []).map((c) =>
+    `${c.case_ref} ${complaintWords(c.complaint_type)} (${c.status})`).join("\n"));
+  addContext(list, t("context", "case"), p.case_ref);
+  addContext(list, t("context", "followup"), conv.followup);
+  addContext(list, t("context", "note"), conv.note);
+  $("raw-packet").textContent = JSON.stringify(p, null, 2);
 }
 
 function transcriptItem(entry) {
   const item = el("li", null, `from-${entry.from}`);
   // A payload ("/request_human", '/choose_remedy{"remedy": "refund"}') was a button press.
   const payload = entry.from === "customer" && /^\/[a-z_]+/.test(entry.text || "");
-  const shown = payload ? `[pressed: ${entry.text.slice(1)}]` : entry.text;
-  item.append(el("span", entry.from, "who"), el("span", shown || (entry.data && entry.data.buttons ? "[buttons]" : "")));
-  const buttons = (entry.data && entry.data.buttons) || [];
+  const shown = payload ? ui("pressed", { button: entry.text.slice(1) }) : entry.text;
+  const data = entry.data || {};
+  const who = entry.from === "note" ? t("from", "note", { agent: data.agent || "" })
+    : entry.from === "agent" && data.agent ? `${t("from", "agent")} · ${data.agent}` : t("from", entry.from, null, entry.from);
+  item.append(el("span", who, "who"), el("span", shown || (data.buttons ? ui("buttons") : "")));
+  const buttons = data.buttons || [];
   if (buttons.length) item.append(el("span", buttons.map((b) => `[${b.title}]`).join(" "), "who"));
   return item;
+}
+
+function renderMeta(conv) {
+  const p = conv.packet || {};
+  let window24 = "";
+  if (conv.window) {
+    const until = (time) => (time ? new Date(time * 1000).toLocaleString(lang) : "");
+    const at = conv.window.state === "open" ? conv.window.response_until : conv.window.human_agent_until;
+    window24 = ` · ${ui(`window_${conv.window.state}`, { until: until(at) }, conv.window.state)}`;
+  }
+  const state = ui(`state_${conv.state}`, { agent: conv.agent }, conv.state);
+  $("conv-title").textContent = customerName(conv, p);
+  $("conv-meta").textContent = `${state} · ${t("channels", conv.channel, null, conv.channel)} · ` +
+    `${trustWords(conv, p)} · ${t("languages", conv.language, null, conv.language)}${window24}`;
+}
+
+function render(conv) {
+  renderMeta(conv);
+  renderContext(conv);
+  $("transcript").replaceChildren(...conv.transcript.map(transcriptItem));
 }
 
 async function open(id) {
   selected = id;
   const conv = await api(`/api/agent/conversations/${encodeURIComponent(id)}`);
+  current = conv;
   $("empty").hidden = true;
   $("detail").hidden = false;
-  $("conv-title").textContent = `Conversation ${conv.id}`;
-  let window24 = "";
-  if (conv.window) {
-    const until = (t) => (t ? new Date(t * 1000).toLocaleString() : "");
-    window24 = {
-      open: ` · Messenger window open until ${until(conv.window.response_until)}`,
-      human_agent_only: ` · Messenger: 24 h passed, agent replies (HUMAN_AGENT) until ${until(conv.window.human_agent_until)}`,
-      closed: " · Messenger window closed: no replies possible",
-    }[conv.window.state];
-  }
-  $("conv-meta").textContent = `${conv.state}${conv.agent ? " · " + conv.agent : ""} · ${conv.channel} · ${conv.trust}${conv.shop_customer ? " " + conv.shop_customer : ""} · ${conv.language}${window24}`;
   $("claim").disabled = conv.state !== "queued";
   const mine = conv.state === "agent" && conv.agent === me;
   for (const button of ["handback", "resolve"]) $(button).disabled = !mine;
   $("reply-text").disabled = !mine;
-  renderContext(conv);
-  $("transcript").replaceChildren(...conv.transcript.map(transcriptItem));
+  render(conv);
   $("action-error").textContent = "";
   await loadQueue();
 }
@@ -163,8 +434,10 @@ async function act(path, body) {
       method: "POST", body: JSON.stringify(body || {}),
     });
     await open(selected);
+    return true;
   } catch (error) {
     $("action-error").textContent = error.message;
+    return false;
   }
 }
 
@@ -175,19 +448,33 @@ $("reply").addEventListener("submit", async (event) => {
   event.preventDefault();
   const text = $("reply-text").value.trim();
   if (!text) return;
-  await act("messages", { text });
-  $("reply-text").value = "";
+  if (await act("messages", { text })) $("reply-text").value = "";
+});
+$("add-note").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("note-text").value.trim();
+  if (!text) return;
+  if (await act("notes", { text })) $("note-text").value = "";
 });
 $("logout").addEventListener("click", async () => {
   await api("/api/agent/logout", { method: "POST" });
   window.location.href = "/agent/login";
+});
+$("filter-owner").addEventListener("change", renderQueue);
+$("filter-channel").addEventListener("change", renderQueue);
+$("console-lang").addEventListener("change", () => {
+  lang = $("console-lang").value === "vi" ? "vi" : "en";
+  localStorage.setItem(LANG_KEY, lang);
+  applyLabels();
+  renderQueue();
+  if (current) render(current);
 });
 
 function connect(delay = 500) {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${window.location.host}/api/agent/ws`);
   socket.addEventListener("open", () => {
-    $("live").textContent = "live";
+    $("live").textContent = ui("live", null, "live");
     $("live").classList.add("ok");
     delay = 500;
     loadQueue();
@@ -195,16 +482,22 @@ function connect(delay = 500) {
   socket.addEventListener("message", (event) => {
     const data = JSON.parse(event.data);
     if (data.type === "queue") loadQueue();
-    if (data.type === "message" && data.conversation_id === selected) {
-      $("transcript").append(transcriptItem(data.message));
+    if (data.type !== "message") return;
+    const message = data.message || {};
+    if (data.conversation_id === selected) {
+      $("transcript").append(transcriptItem(message));
+      if (current) current.transcript.push(message);
     }
+    const mine = lastQueue.mine.find((c) => c.id === data.conversation_id);
+    if (message.from === "customer" && mine) alertAgent(ui("alert_message"), customerName(mine));
   });
   socket.addEventListener("close", () => {
-    $("live").textContent = "reconnecting…";
+    $("live").textContent = ui("reconnecting", null, "reconnecting…");
     $("live").classList.remove("ok");
     setTimeout(() => connect(Math.min(delay * 2, 10000)), delay);
   });
 }
 
-loadQueue().then(() => connect());
+loadLabels().then(loadQueue).then(() => connect());
 setInterval(() => loadQueue().catch(() => {}), 15000);
+setInterval(updateTimers, 1000);

@@ -2,8 +2,9 @@
 
 A customer (a guest, with an order of the test's own) complains in the rasa-webchat
 widget on the shop page, asks for a person,
-an agent signs in to the console in a second page, sees the context and transcript,
-claims and replies; the customer sees the reply; the agent hands back and the customer
+an agent signs in to the console in a second page, sees the queue card (severity badge,
+waiting timer), the context in words (and in Vietnamese) and the transcript, claims,
+adds an internal note (shown as a note, never to the customer) and replies; the customer sees the reply; the agent hands back and the customer
 gets the recap and the CSAT question. Screenshots of both pages are saved under
 results/screenshots/ as test artefacts.
 """
@@ -51,7 +52,7 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             bot = shop.locator(".rw-response")
             await expect(bot.first).to_be_visible()
             box = shop.locator(".rw-new-message")
-            await box.fill(f"the glass set arrived smashed, order {order_id}")
+            await box.fill(f"the glass set arrived smashed!!! order {order_id}")
             await box.press("Enter")
             # A guest: the order is found, and the bot asks for proof before using it.
             await expect(bot.filter(has_text=f"found order {order_id}")).to_be_visible()
@@ -65,19 +66,52 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             await console.fill("input[name=password]", DEMO_LOGIN[1])
             await console.click("button[type=submit]")
             await expect(console).to_have_url(re.compile(r"/agent$"))
-            await console.locator("#queue li", has_text=order_id).first.click()
-            await expect(console.locator("#context")).to_contain_text(order_id)
-            await expect(console.locator("#context")).to_contain_text("customer_asked")
+            # A compact queue card: the severity as a badge, a waiting timer against the target.
+            card = console.locator("#queue li", has_text=order_id).first
+            await expect(card.locator(".sev")).to_have_text("Medium")
+            await expect(card.locator(".timer")).to_contain_text(re.compile(r"waiting (\d+m )?\d+s"))
+            await expect(card.locator(".timer")).to_have_class(re.compile(r"\bok\b"))
+            await expect(card).to_contain_text("Damaged item · Customer asked for a person")
+            await card.click()
+            # The context in words, for a person; the raw packet only under "details".
+            context = console.locator("#context")
+            await expect(context).to_contain_text(order_id)
+            await expect(context).to_contain_text("Customer asked for a person")
+            await expect(context.locator(".sev-reasons")).to_have_text("angry tone")  # not "(base 2)"
+            await expect(context).to_contain_text("The customer got in touch about: damaged item.")
+            await expect(context).to_contain_text(f"They gave order number {order_id}, not verified as theirs.")
+            await expect(context).to_contain_text("guest (not verified)")
+            await expect(context.locator(".trust-claimed", has_text="claimed")).to_have_count(1)
+            assert "customer_asked" not in await context.text_content()
+            await expect(console.locator("#raw-packet")).to_contain_text('"reason": "customer_asked"')
+            await expect(console.locator("#conv-title")).to_contain_text("Chat widget guest")
+            # The console's language is the agent's setting.
+            await console.select_option("#console-lang", "vi")
+            await expect(context).to_contain_text("Khách yêu cầu gặp nhân viên")
+            await expect(card.locator(".sev")).to_have_text("Trung bình")
+            await console.select_option("#console-lang", "en")
+            await expect(context).to_contain_text("Customer asked for a person")
             await expect(console.locator("#transcript")).to_contain_text(
-                f"the glass set arrived smashed, order {order_id}")
+                f"the glass set arrived smashed!!! order {order_id}")
             await console.click("#claim")
             await expect(console.locator("#conv-meta")).to_contain_text("agent")
+
+            # An internal note shows in the transcript, styled as a note with its author.
+            await console.fill("#note-text", "Checked with the courier: the box was crushed.")
+            await console.click("#add-note button[type=submit]")
+            note = console.locator("#transcript li.from-note")
+            await expect(note).to_have_count(1)
+            await expect(note).to_contain_text("Checked with the courier: the box was crushed.")
+            await expect(note).to_contain_text(f"internal note by {DEMO_LOGIN[0]}")
+            await expect(console.locator("#note-text")).to_have_value("")
 
             # What a customer writes is shown as text in the console, never as HTML.
             hostile = '<img src=x onerror="window.pwned=1"> is it on its way?'
             await box.fill(hostile)
             await box.press("Enter")
             await expect(console.locator("#transcript")).to_contain_text(hostile)
+            # A customer of mine wrote: the console alerted (sound, title, notification).
+            await expect(console.locator("body")).to_have_attribute("data-alerts", re.compile(r"^[1-9]"))
             assert await console.locator("#transcript img").count() == 0
             assert await console.evaluate("typeof window.pwned") == "undefined"
 
@@ -93,6 +127,8 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             await expect(bot.filter(has_text="To recap: a new glass set goes out today by express")).to_be_visible()
             await expect(bot.filter(has_text="how happy are you")).to_be_visible()
             await expect(shop.locator(".rw-reply", has_text="5").last).to_be_visible()
+            # The note never reached the customer.
+            assert "crushed" not in await shop.locator(".rw-messages-container").inner_text()
         finally:
             for name, page in (("shop-widget", locals().get("shop")), ("agent-console", locals().get("console"))):
                 if page is not None:

@@ -244,3 +244,24 @@ async def test_a_reply_the_widget_showed_is_not_emailed(make_hub, inbox, redis):
 async def test_without_smtp_settings_follow_up_is_off_and_says_so(make_hub, caplog):
     await make_hub(agent_online_seconds=0.001)
     assert any("email follow-up off" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_internal_note_is_never_emailed(make_hub, inbox, redis):
+    box, smtp_url = inbox
+    client = await email_hub(make_hub, smtp_url)
+    address = f"lan.{uuid.uuid4().hex[:6]}@example.com"
+    _, cid, _ = await left_after_asking_for_a_person(
+        client, f"my parcel is late, order 1048213, my email is {address}")
+    await claim_and_reply(client, cid)
+    try:
+        response = await client.post(f"/api/agent/conversations/{cid}/notes",
+                                     json={"text": "NOTE-ONLY-FOR-AGENTS: courier says it is lost"})
+        assert response.status == 200, await response.text()
+        await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": "It arrives tomorrow."})
+        [(_, message)] = await box.wait_for(1)
+        body = message.get_content()
+        assert "It arrives tomorrow." in body and "NOTE-ONLY" not in body
+        await until_emailed(redis, cid)
+        assert len(box.messages) == 1
+    finally:
+        await client.post(f"/api/agent/conversations/{cid}/resolve", json={})

@@ -277,3 +277,22 @@ async def test_a_widget_customer_is_known_on_messenger_only_after_proving_an_ord
         assert await redis.get(akeys.identity("sender", f"fb-{user}")) == web_customer
     finally:
         await redis.close()
+
+async def test_an_internal_note_is_never_sent_to_messenger(fb, graph):
+    user = psid()
+    await deliver(fb, batch([text_event(user, "I was charged twice for my last purchase")]))
+    await deliver(fb, batch([text_event(user, "just put me through to a real person please")]))
+    cid = f"fb-{user}"
+    await login(fb)
+    try:
+        note = "NOTE-ONLY-FOR-AGENTS: refund approved by finance"
+        response = await fb.post(f"/api/agent/conversations/{cid}/notes", json={"text": note + " (queued)"})
+        assert response.status == 200, await response.text()
+        assert (await fb.post(f"/api/agent/conversations/{cid}/claim")).status == 200
+        assert (await fb.post(f"/api/agent/conversations/{cid}/notes", json={"text": note})).status == 200
+        response = await fb.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Refunding it now."})
+        assert response.status == 200
+        assert graph.texts(user)[-1] == "Refunding it now."
+        assert not any("NOTE-ONLY" in json.dumps(call) for call in graph.to(user))
+    finally:
+        await fb.post(f"/api/agent/conversations/{cid}/resolve", json={})
