@@ -44,7 +44,8 @@ async def test_notes_need_an_agent_a_known_conversation_and_a_text(hub, redis_ur
         assert (await hub.post("/api/agent/conversations/rest-nobody/notes", json={"text": "x"})).status == 404
         for body, status in ((None, 400), ([], 400), ({}, 400), ({"text": "   "}, 400),
                              ({"text": 7}, 400), ({"text": "x" * 100_000}, 413)):
-            kwargs = {"data": b"not json"} if body is None else {"json": body}
+            kwargs = ({"data": b"not json", "headers": {"Content-Type": "application/json"}}
+                      if body is None else {"json": body})
             response = await hub.post(f"/api/agent/conversations/{cid}/notes", **kwargs)
             assert response.status == status, (body, await response.text())
             assert "error" in await response.json()
