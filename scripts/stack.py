@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+import secrets
 import shutil
 import signal
 import socket
@@ -114,8 +115,20 @@ class Stack:
     def hub_url(self) -> str:
         return f"http://127.0.0.1:{self.hub_port}"
 
+    @property
+    def redis_password(self) -> str:
+        """The embedded Redis's password: made once, kept where only this user can read
+        it (the data folder, 0700), so nothing else on the machine can use the store."""
+        self.redis_dir.mkdir(parents=True, exist_ok=True)
+        self.redis_dir.chmod(0o700)
+        path = self.redis_dir / "password"
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(24))
+        return path.read_text().strip()
+
     def env(self) -> Dict[str, str]:
-        url = self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+        url = self.redis_url or f"redis://:{self.redis_password}@127.0.0.1:{self.redis_port}/0"
         return {
             **os.environ,
             **redis_env(url),
@@ -147,7 +160,12 @@ class Stack:
                        if self.persistent_redis else ["--save", "", "--appendonly", "no"])
         # Bounded: past REDIS_MAXMEMORY writes fail (the hub answers 503 and loses nothing
         # already stored) rather than silently evicting customers' cases or trackers.
-        proc = self._spawn("redis", [redis_server_binary(), "--port", str(self.redis_port),
+        # The password goes in a file of its own (0600), not on the command line that
+        # every user of the machine can read in `ps`.
+        conf = self.redis_dir / "auth.conf"
+        conf.touch(mode=0o600)
+        conf.write_text(f"requirepass {self.redis_password}\n")
+        proc = self._spawn("redis", [redis_server_binary(), str(conf), "--port", str(self.redis_port),
                                      "--bind", "127.0.0.1", *persistence,
                                      "--maxmemory", os.environ.get("REDIS_MAXMEMORY", "512mb"),
                                      "--maxmemory-policy", "noeviction"])
@@ -238,7 +256,7 @@ def main() -> int:
     Hub REST channel:                {hub}/webhooks/rest/webhook
     Health:                          {hub}/health
     Demo sign-in (HUB_DEMO):         {"ON: the shop page can sign in as the demo customer" if demo_on else "off"}
-    (behind the hub: Rasa {stack.rasa_url}, actions http://127.0.0.1:{stack.action_port}, Redis {stack.env()['REDIS_URL']})
+    (behind the hub: Rasa {stack.rasa_url}, actions http://127.0.0.1:{stack.action_port}, Redis {stack.redis_url or f"redis://127.0.0.1:{stack.redis_port}/0 (password in .run/redis/password)"})
 
     Talk to it over REST (English or Vietnamese):
       curl -s {hub}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
