@@ -1,12 +1,10 @@
-"""The agent side: login, the console page, its JSON API and its live WebSocket.
+"""The agent side: the console page, its JSON API and its live WebSocket.
 
 Every /api/agent/* route except login, and the console page, need a logged-in agent
-(a signed, HttpOnly cookie naming a session kept in Redis). Customers never reach
-this: widget sessions and agent sessions are different things.
+(bot/auth.py: a signed, HttpOnly cookie naming a session kept in Redis). Customers
+never reach this: widget sessions and agent sessions are different things.
 
 API (JSON):
-  POST /api/agent/login                        {name, password} -> sets the cookie
-  POST /api/agent/logout
   GET  /api/agent/queue                        queued conversations + mine
   GET  /api/agent/conversations/{id}           context packet + full transcript
   POST /api/agent/conversations/{id}/claim
@@ -23,93 +21,16 @@ API (JSON):
 
 import asyncio
 import contextlib
-import hashlib
-import secrets
-from pathlib import Path
-from urllib.parse import urlparse
 
 from aiohttp import WSMsgType, web
 
 from actions import memory
-from bot import keys, limits
-from bot.appkeys import (CALLBACKS, EVENTS, LABELS, REDIS, ROUTER, SCRYPT_SLOTS, SECRET, SETTINGS,
-                         STORE)
+from bot.appkeys import CALLBACKS, EVENTS, LABELS, REDIS, ROUTER, SETTINGS, STORE
+from bot.auth import STATIC, current_agent, origin_allowed, session_ref, session_token
 from bot.http import json_error, read_json
-from bot.passwords import check_password, sign, unsign
 
-COOKIE = "sr_agent"
-STATIC = Path(__file__).resolve().parent / "static"
 MAX_NOTE_CHARS = 2000
 HEARTBEAT_SECONDS = 20
-SCRYPT_AT_ONCE = 2  # password checks at once, per hub process
-
-
-def session_token(request: web.Request):
-    return unsign(request.cookies.get(COOKIE, ""), request.app[SECRET])
-
-
-def session_ref(token: str) -> str:
-    """What events may say about a session: never the token itself."""
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
-
-
-async def current_agent(request: web.Request) -> str:
-    token = session_token(request)
-    name = await request.app[REDIS].get(keys.agent_session(token)) if token else None
-    # Re-checked on every request: an agent removed from HUB_AGENTS is out at once.
-    if not name or name not in request.app[SETTINGS].agents:
-        raise json_error(401, "log in as an agent first")
-    return name
-
-
-def too_many(retry_after: int) -> web.HTTPException:
-    error = json_error(429, f"too many sign-in attempts; try again in {retry_after} s")
-    error.headers["Retry-After"] = str(retry_after)
-    return error
-
-
-async def login(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    name, password = body.get("name"), body.get("password")
-    redis = request.app[REDIS]
-    # Failed attempts are throttled per address and per name, in Redis so the limits
-    # hold across hub processes.
-    address = request.remote or "?"
-    wait = await limits.over(redis, limits.LOGIN_FAILURES_PER_IP, address)
-    if wait is None and isinstance(name, str):
-        wait = await limits.over(redis, limits.LOGIN_FAILURES_PER_NAME, name)
-    if wait is not None:
-        raise too_many(wait)
-    hashed = request.app[SETTINGS].agents.get(name) if isinstance(name, str) else None
-    # Check a password even for unknown names, so timing does not reveal which exist.
-    # scrypt is deliberately slow and memory-hungry: off the event loop, a few at a time.
-    async with request.app[SCRYPT_SLOTS]:
-        valid = await asyncio.get_running_loop().run_in_executor(
-            None, check_password, password if isinstance(password, str) else "",
-            hashed or next(iter(request.app[SETTINGS].agents.values()), "x$"))
-    if not hashed or not valid:
-        await limits.hit(redis, limits.LOGIN_FAILURES_PER_IP, address)
-        if isinstance(name, str):
-            await limits.hit(redis, limits.LOGIN_FAILURES_PER_NAME, name)
-        raise json_error(401, "wrong name or password")
-    token = secrets.token_urlsafe(24)
-    await request.app[REDIS].set(keys.agent_session(token), name, ex=keys.AGENT_SESSION_TTL)
-    response = web.json_response({"agent": name})
-    secure = (request.app[SETTINGS].public_origin or "").startswith("https://")
-    response.set_cookie(COOKIE, sign(token, request.app[SECRET]), httponly=True, secure=secure,
-                        samesite="Strict", max_age=keys.AGENT_SESSION_TTL, path="/")
-    return response
-
-
-async def logout(request: web.Request) -> web.Response:
-    token = session_token(request)
-    if token:
-        await request.app[REDIS].delete(keys.agent_session(token))
-        # That session's console sockets close, on whichever hub process they are.
-        await request.app[STORE].publish({"type": "logout", "session": session_ref(token)})
-    response = web.json_response({"ok": True})
-    response.del_cookie(COOKIE, path="/")
-    return response
 
 
 async def queue(request: web.Request) -> web.Response:
@@ -224,15 +145,6 @@ async def callback_outcome(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "outcome": outcome})
 
 
-@web.middleware
-async def same_origin_posts(request: web.Request, handler):
-    """A browser's POST to the agent API must come from the hub's own pages: a cross-site
-    form or text/plain POST is refused whatever the cookie (an Origin-less request is
-    not a browser's cross-site one)."""
-    if (request.method == "POST" and request.path.startswith("/api/agent/")
-            and "Origin" in request.headers and not _origin_allowed(request)):
-        raise json_error(403, "this origin may not use the agent API")
-    return await handler(request)
 async def add_note(request: web.Request) -> web.Response:
     """An internal note: written to the transcript from "note" with the agent's name.
     Nothing delivers "note" entries (bot/catchup.py OUTGOING, bot/followup.py, and the
@@ -249,20 +161,10 @@ async def labels(request: web.Request) -> web.Response:
     return web.json_response(request.app[LABELS].as_json())
 
 
-def _origin_allowed(request: web.Request) -> bool:
-    origin = request.headers.get("Origin")
-    if not origin:
-        return False
-    allowed = request.app[SETTINGS].public_origin
-    if allowed:
-        return origin == allowed
-    return urlparse(origin).netloc == request.host
-
-
 async def live(request: web.Request) -> web.WebSocketResponse:
     agent = await current_agent(request)
     session = session_ref(session_token(request))
-    if not _origin_allowed(request):
+    if not origin_allowed(request):
         raise json_error(403, "this origin may not open the console socket")
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS)
     await ws.prepare(request)
@@ -306,16 +208,8 @@ async def console_page(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "agent.html")
 
 
-async def login_page(request: web.Request) -> web.StreamResponse:
-    return web.FileResponse(STATIC / "login.html")
-
-
 def add_routes(app: web.Application) -> None:
-    app[SCRYPT_SLOTS] = asyncio.Semaphore(SCRYPT_AT_ONCE)
     app.router.add_get("/agent", console_page)
-    app.router.add_get("/agent/login", login_page)
-    app.router.add_post("/api/agent/login", login)
-    app.router.add_post("/api/agent/logout", logout)
     app.router.add_get("/api/agent/queue", queue)
     app.router.add_get("/api/agent/ws", live)
     app.router.add_get("/api/agent/callbacks", callbacks)

@@ -15,7 +15,7 @@ from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import agents, identity, keys, rest, resume
+from bot import agents, auth, identity, keys, rest, resume
 from bot.appkeys import (CALLBACKS, DEMO, EVENTS, HTTP, LABELS, MESSENGER, REDIS, ROUTER, SECRET,
                          SETTINGS, SHOP_SECRET, STORE, TEXTS, WIDGET)
 from bot.callback import CallBacks
@@ -215,7 +215,7 @@ async def demo_identity(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors_as_json, agents.same_origin_posts],
+    app = web.Application(middlewares=[errors_as_json, auth.same_origin_posts],
                           client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app.on_response_prepare.append(security_headers)
@@ -232,6 +232,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_route("POST", "/webhooks/facebook/webhook", facebook_webhook)
     rest.add_routes(app)
     resume.add_routes(app)
+    auth.add_routes(app)
     agents.add_routes(app)
     return app
 

@@ -1,9 +1,9 @@
-"""Agent passwords (scrypt, from the standard library) and signed tokens (HMAC-SHA256).
+"""Agent passwords, hashed with scrypt (from the standard library). Signed tokens are
+in bot/signing.py.
 
     python -m bot.passwords NAME      # asks for a password, prints NAME:scrypt$... for HUB_AGENTS
 """
 
-import base64
 import getpass
 import hashlib
 import hmac
@@ -27,24 +27,6 @@ def check_password(password: str, hashed: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(digest.hex().encode(), expected.encode("utf-8", "surrogateescape"))
-
-
-def sign(value: str, secret: str) -> str:
-    mac = hmac.new(secret.encode(), value.encode(), hashlib.sha256).digest()
-    return f"{value}.{base64.urlsafe_b64encode(mac[:18]).decode()}"
-
-
-def unsign(token: str, secret: str):
-    """The signed value, or None if the token was not issued with this secret."""
-    if not isinstance(token, str) or "." not in token:
-        return None
-    value, _, _ = token.rpartition(".")
-    try:
-        expected = sign(value, secret).encode()
-    except UnicodeEncodeError:  # a lone surrogate: no token of ours
-        return None
-    # Bytes: compare_digest refuses a non-ASCII str, and a cookie may hold anything.
-    return value if hmac.compare_digest(expected, token.encode("utf-8", "surrogateescape")) else None
 
 
 def main(argv) -> int:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.http import json_error, read_json
 from bot.appkeys import SECRET
-from bot.passwords import sign, unsign
+from bot.signing import sign, unsign
 
 RESUME_DAYS = 14
 

@@ -5,7 +5,7 @@ Protocol: the widget sends `session_request {session_id}` on connect and keeps t
 from `session_confirm`; it sends `user_uttered {message, customData, session_id}` and
 renders `bot_uttered` ({text}, {text, quick_replies}, {attachment}).
 
-Session ids are issued by the hub and signed (bot/passwords.py): a client presenting
+Session ids are issued by the hub and signed (bot/signing.py): a client presenting
 an id it was not issued gets a new conversation, never someone else's. The shop page
 may put the shop's signed customer identity in customData ({"shop_identity": ...});
 only a valid signature makes the customer verified (bot/identity.py). Each
@@ -30,7 +30,7 @@ import socketio
 from bot import keys
 from bot.catchup import WidgetDelivery, acknowledge
 from bot.identity import channel_identity, signed_customer
-from bot.passwords import sign, unsign
+from bot.signing import sign, unsign
 from bot.router import Inbound, Router
 from bot.settings import Settings
 from bot.texts import Texts

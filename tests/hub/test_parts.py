@@ -5,7 +5,8 @@ from datetime import datetime
 import pytest
 
 from bot.hours import parse_hours, reply_by
-from bot.passwords import check_password, hash_password, sign, unsign
+from bot.passwords import check_password, hash_password
+from bot.signing import sign, unsign
 from bot.router import for_rasa
 from bot.settings import Settings, parse_agents
 from bot.texts import Texts

@@ -7,7 +7,7 @@ import json
 from redis import asyncio as aioredis
 
 from bot import keys
-from bot.passwords import sign
+from bot.signing import sign
 from scripts.stack import free_port
 from tests.hub.conftest import WidgetCustomer, login, rest_sender
 from tests.shop import new_customer
