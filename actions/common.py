@@ -10,6 +10,7 @@ from actions import memory
 from actions.orders import Customer, Order, order_store
 from actions.playbook import Playbook, load_playbook
 from actions.store import get_redis
+from contract.language import LANGUAGES
 from contract.identity import (
     BY_EARLIER_VERIFICATION, BY_SHOP_SIGNATURE, mask_email, mask_phone, normalise_email,
 )
@@ -18,7 +19,6 @@ from contract.identity import (
 # stops the server at start-up with a message naming the line.
 PLAYBOOK: Playbook = load_playbook()
 
-LANGUAGES = ("en", "vi")
 NO_VALUE = "none"  # the customer said they do not have this detail
 DETAIL_SLOTS = ("order_id", "email", "phone")
 

@@ -38,9 +38,9 @@ from benchmarks.metrics import (by_source, entity_figures, entity_set, external_
                                 labelled_figures, spread, top_real_intent)
 from benchmarks.parsing import parse_all, quiet_rasa
 from benchmarks.report import IMAGES, machine, table, write_section
+from contract.language import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = ("en", "vi")
 OUR_MODEL = ROOT / "models" / "service-recovery.tar.gz"
 DEFAULT_MODEL = ROOT / "models" / "default-pipeline.tar.gz"
 EXTERNAL = ROOT.parent / "shared" / "eval" / "external.jsonl"
@@ -245,7 +245,7 @@ def full_models(models: Dict[str, Path]) -> Dict[str, dict]:
 
 
 def entity_message_languages(messages) -> List[Optional[str]]:
-    from nlu.language import detect_language
+    from contract.language import detect_language
 
     return [detect_language(m.get("text")) for m in messages]
 
@@ -392,7 +392,7 @@ def markdown(report: dict) -> str:
     lines += [
         "### Intents on the held-out entity set (`benchmarks/heldout_entities.yml`)",
         "",
-        "Language by `nlu.language.detect_language`; messages with no language evidence count only in \"all\".",
+        "Language by `contract.language.detect_language`; messages with no language evidence count only in \"all\".",
         "",
         table(LABELLED_HEADER, labelled_rows(("all",) + LANGUAGES, lambda p, s, r: held_ent[p][s][r])),
         "",
@@ -432,7 +432,7 @@ def markdown(report: dict) -> str:
         "A prediction counts when the entity type and its normalised value (digits of an order or "
         "phone number, the email in lower case) match the annotation. Ours extracts these with spaCy "
         "Matcher rules (`nlu/details.py`); the default pipeline learns them with DIET from the "
-        f"annotations in data/nlu. Language by `nlu.language.detect_language`: {counts.get('en', 0)} en, "
+        f"annotations in data/nlu. Language by `contract.language.detect_language`: {counts.get('en', 0)} en, "
         f"{counts.get('vi', 0)} vi, {counts.get('either', 0)} with no language evidence (bare numbers "
         "or addresses, counted only in \"all\").",
         "",

@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional
 
 import yaml
 
-from bot.texts import LANGUAGES
+from contract.language import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSOLE_FILE = ROOT / "data" / "hub" / "console.yml"

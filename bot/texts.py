@@ -5,8 +5,9 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from contract.language import LANGUAGES
+
 MESSAGES_FILE = Path(__file__).resolve().parent.parent / "data" / "hub" / "messages.yml"
-LANGUAGES = ("en", "vi")
 
 
 class Texts:

@@ -1,6 +1,7 @@
 """Custom Rasa NLU components, referenced by module path from config.yml.
 
-- LanguageDetector: puts "language" ("en", "vi" or None) into the parse data.
+- LanguageDetector: puts "language" ("en", "vi" or None) into the parse data
+  (contract/language.py decides, for the hub as well).
 - DetailExtractor: order_id / email / phone / remedy entities from nlu.details.
 - VietnameseSegmentingTokenizer: whitespace tokens for English and for Vietnamese
   typed without marks; spaCy's Vietnamese word segmentation (pyvi) for Vietnamese
@@ -28,7 +29,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.details import extract_details
-from nlu.language import detect_language
+from contract.language import detect_language
 from nlu.text import fold, has_vietnamese_marks
 
 LANGUAGE_KEY = "language"
@@ -58,7 +59,9 @@ class _StatelessComponent(GraphComponent):
     [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
 )
 class LanguageDetector(_StatelessComponent):
-    """Adds the message's language to its parse data (None when undecided)."""
+    """Adds the message's language to its parse data (None when undecided), by the
+    decision the hub makes too (contract/language.py); the `language` slot keeps the
+    last clear one (actions/language.py)."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

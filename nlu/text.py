@@ -23,18 +23,3 @@ def has_vietnamese_marks(text: str) -> bool:
 def words(text: str) -> list:
     return WORD_RE.findall(text.lower())
 
-
-# Words that only Vietnamese chat uses (typed without marks); enough to tell a language
-# when the full detector (nlu/language.py, which needs spaCy) is not at hand.
-VI_CHAT_WORDS = frozenset({
-    "ko", "hok", "khong", "dc", "duoc", "sp", "oi", "roi", "ntn", "bn", "nv", "mk", "minh",
-    "hang", "giao", "tre", "tien", "hoan", "nhan", "chua", "sao", "vay", "nhe", "toi", "em",
-    "anh", "chi", "bi", "qua", "giup", "voi", "cho", "lai", "nua", "chao", "cam", "xin", "loi",
-})
-
-
-def looks_vietnamese(text: str) -> bool:
-    if has_vietnamese_marks(text):
-        return True
-    tokens = [fold(w) for w in words(text)]
-    return bool(tokens) and sum(t in VI_CHAT_WORDS for t in tokens) * 3 >= len(tokens)

@@ -3,7 +3,7 @@
 import pytest
 
 from nlu.details import extract_details
-from nlu.language import detect_language
+from contract.language import detect_language
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -16,6 +16,8 @@ from nlu.language import detect_language
     ("lan.nguyen@example.com", None),
     ("2207718", None),
     ("ok", None),
+    ("/request_human", None),  # a button's payload says nothing about the customer's language
+    ('/choose_remedy{"remedy": "refund"}', None),
 ])
 def test_language(text, expected):
     assert detect_language(text) == expected

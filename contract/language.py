@@ -1,0 +1,99 @@
+"""The one language decision, per message, for the hub and the assistant alike.
+
+Both sides call `decide(text, current)`: the hub (bot/router.py) for the conversation it
+keeps, and the NLU pipeline (nlu/components.py LanguageDetector, then the `language`
+slot) for the assistant. Same function, same word lists, same answer.
+
+Vietnamese is often typed without diacritics ("hang giao tre qua"), so marks alone are
+not enough: unmarked words are compared against spaCy's English and Vietnamese stop-word
+lists (Vietnamese folded to plain ASCII) plus the chat and shop words customers use. A
+message with no evidence either way (an email, a number, "ok") keeps the language the
+conversation had: detection is sticky.
+
+Which decision wins: the hub's. It sees every message of the conversation (also the ones
+written while queued or with an agent, which never reach the assistant), and it decides
+with this same function, so the assistant's `language` in the handoff packet can only
+echo it; the packet never changes the conversation's language.
+"""
+
+from functools import lru_cache
+import importlib.util
+from pathlib import Path
+import re
+from typing import FrozenSet, Optional, Tuple
+
+from nlu.text import fold, has_vietnamese_marks, words
+
+LANGUAGES = ("en", "vi")
+DEFAULT = "en"
+
+_NOT_LANGUAGE = re.compile(r"\S+@\S+|https?://\S+|[#+]?\d[\d .-]*")
+# Folded two-word phrases that are Vietnamese although each word alone is ambiguous.
+_VI_PHRASES = ("cam on", "xin loi", "ok shop", "oi shop", "shop oi", "ad oi")
+
+# Chat and shop words that spaCy's lists do not hold.
+_VI_EXTRA = {
+    "ko", "k", "hok", "khong", "dc", "duoc", "sp", "shop", "oi", "ad", "j", "r", "roi",
+    "ntn", "bn", "dt", "tk", "nv", "mk", "minh", "e", "vs", "hang", "don", "giao", "tre",
+    "tra", "tien", "hoan", "doi", "nhan", "chua", "sao", "gi", "vay", "the", "nha", "nhe",
+    "a", "ak", "ah", "uk", "um", "cam", "on", "xin", "loi", "toi", "ban", "em", "anh", "chi",
+    "bi", "vo", "hong", "hu", "nhu", "lam", "qua", "luon", "mua", "gui", "giup", "voi",
+    "cho", "lai", "ma", "van", "nua", "day", "kia", "nay", "do", "chao", "tam", "biet",
+    "dang", "nhap", "sai", "thieu", "phi", "nguoi", "gap", "muon", "huy", "hoi",
+}
+_EN_EXTRA = {
+    "order", "parcel", "package", "refund", "item", "charged", "arrived", "late",
+    "broken", "wrong", "money", "please", "hi", "hello", "thanks", "yes", "no",
+    "delivery", "still", "never", "got", "want", "person", "agent", "human",
+}
+# English words whose folded Vietnamese twin is too common to count for Vietnamese.
+_AMBIGUOUS = {"a", "an", "on", "the", "do", "to", "me", "ma", "cam", "day", "van", "hong",
+              "chi", "em", "shop", "ok", "oi", "r", "e", "k", "j"}
+
+
+def _spacy_stop_words(lang: str) -> FrozenSet[str]:
+    """spaCy's stop-word list for `lang`, read from its module file alone: importing the
+    spacy package would pull in thinc and TensorFlow (17 s, ~470 MB), too much for the hub."""
+    spec = importlib.util.find_spec("spacy")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("spaCy is not installed: its stop-word lists decide the language")
+    path = Path(list(spec.submodule_search_locations)[0]) / "lang" / lang / "stop_words.py"
+    module_spec = importlib.util.spec_from_file_location(f"_stop_words_{lang}", path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
+
+
+@lru_cache(maxsize=1)
+def lexicons() -> Tuple[FrozenSet[str], FrozenSet[str]]:
+    """(Vietnamese words, English words), folded, without the words both could be."""
+    vietnamese = {fold(w) for w in _spacy_stop_words("vi") if w and "_" not in w} | _VI_EXTRA
+    english = set(_spacy_stop_words("en")) | _EN_EXTRA
+    overlap = vietnamese & english
+    return frozenset(vietnamese - overlap - _AMBIGUOUS), frozenset(english - overlap - _AMBIGUOUS)
+
+
+def detect_language(text: str) -> Optional[str]:
+    """"vi", "en", or None when the text gives no evidence."""
+    if text.lstrip().startswith("/"):
+        return None  # a button's payload ("/request_human"): Rasa parses no language there either
+    if has_vietnamese_marks(text):
+        return "vi"
+    tokens = [fold(w) for w in words(_NOT_LANGUAGE.sub(" ", text))]
+    if not tokens:
+        return None
+    vietnamese, english = lexicons()
+    folded = " ".join(tokens)
+    vi_hits = sum(1 for t in tokens if t in vietnamese)
+    vi_hits += sum(2 for phrase in _VI_PHRASES if phrase in folded)
+    en_hits = sum(1 for t in tokens if t in english)
+    if vi_hits == en_hits:
+        return None
+    return "vi" if vi_hits > en_hits else "en"
+
+
+def decide(text: str, current: Optional[str]) -> str:
+    """The conversation's language after this message: what the message shows, else the
+    language it had (else DEFAULT)."""
+    return detect_language(text) or (current if current in LANGUAGES else DEFAULT)
