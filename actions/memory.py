@@ -27,7 +27,7 @@ import sys
 import time
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from actions import keys
+from contract import keys
 from contract.identity import normalise_email, normalise_phone
 
 DETAIL_FIELDS = ("email", "phone", "name", "language")
@@ -254,7 +254,6 @@ async def forget_conversation(redis, conversation_id: str) -> Dict[str, object]:
 
 async def _forget_command(query: str) -> int:
     from actions.store import get_redis
-    from bot import keys as hub_keys
 
     redis = get_redis()
     erased = await forget(redis, query)
@@ -263,7 +262,7 @@ async def _forget_command(query: str) -> int:
         return 1
     # Their conversations go too: Rasa's trackers, the hub's state and transcripts.
     for cid in erased["conversations"]:
-        await redis.delete(keys.rasa_tracker(cid), hub_keys.conversation(cid), hub_keys.transcript(cid))
+        await redis.delete(keys.rasa_tracker(cid), keys.conversation(cid), keys.transcript(cid))
     print(json.dumps(erased))
     return 0
 

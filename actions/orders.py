@@ -15,7 +15,7 @@ from typing import Dict, Optional, Protocol
 
 import yaml
 
-from actions import keys
+from contract import keys
 from actions.store import get_redis
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"

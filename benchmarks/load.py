@@ -46,6 +46,7 @@ from benchmarks.orderbook import OrderBook
 from benchmarks.report import IMAGES, machine, table, write_section
 from benchmarks import trackers
 from bot.settings import DEMO_LOGIN
+from contract import keys
 from scripts.stack import Stack, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,7 +202,7 @@ class Bench:
                 not_in_console += 0 if c.handoff else 1
                 continue
             seen = console.queued_seen.get(c.conversation_id) if console else None
-            packet = self.redis.hget(f"sr:conv:{c.conversation_id}", "packet")
+            packet = self.redis.hget(keys.conversation(c.conversation_id), "packet")
             decided = json.loads(packet).get("created_at") if packet else None
             if seen is None or decided is None:
                 not_in_console += 1
@@ -246,7 +247,7 @@ class Bench:
     def _hub_received_last_reply(self, conversation_id: str) -> Optional[float]:
         """When the hub logged the first bot reply of the last turn (it logs each reply as
         soon as Rasa's answer is in, before queueing)."""
-        log = [entry for _, entry in self.redis.xrange(f"sr:conv:{conversation_id}:log")]
+        log = [entry for _, entry in self.redis.xrange(keys.transcript(conversation_id))]
         last_customer = max((i for i, e in enumerate(log) if e.get("from") == "customer"), default=None)
         if last_customer is None:
             return None

@@ -11,7 +11,7 @@ import uuid
 
 import redis
 
-from actions import keys
+from contract import keys
 from actions.orders import Customer, Order
 
 

@@ -5,7 +5,7 @@ site (the hub passes the verified shop id in the metadata), so the order is thei
 
 import json
 
-from actions import keys
+from contract import keys
 from actions.complaint import (
     ActionAcknowledgeComplaint, ActionApplyRemedy, ActionOfferAlternatives,
     ActionRecordCsat, ActionResolveComplaint,

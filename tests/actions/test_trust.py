@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from actions import keys, memory
+from actions import memory
+from contract import keys
 from actions.complaint import ActionAcknowledgeComplaint, ActionNoteDetail, ActionResolveComplaint
 from actions.customer import ActionRecogniseCustomer
 from actions.details_form import ValidateComplaintDetailsForm

@@ -15,7 +15,7 @@ from playwright.async_api import async_playwright, expect
 from redis import asyncio as aioredis
 import yaml
 
-from bot import keys
+from contract import keys
 from contract.identity import mask_email
 from tests.browser.test_widget_and_console import ARGS, CHROMIUM, SHOTS, TIMEOUT
 
