@@ -7,7 +7,6 @@ the customer honestly what happens next, and emits the custom payload
 {"handoff": {...}} that the hub turns into a queued conversation (DESIGN.md).
 """
 
-import time
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -17,23 +16,13 @@ from rasa_sdk.types import DomainDict
 
 from actions import memory
 from actions.common import (
-    PLAYBOOK, CustomerMemory, channel_of, details_from_slots, known, language,
-    load_customer, text, usable_order,
+    PLAYBOOK, CustomerMemory, details_from_slots, known, language, load_customer, usable_order,
 )
 from actions.orders import Order, order_store
 from actions.store import get_redis
+from contract.handoff import SEVERITY_REASONS, Customer, HandoffPacket, Severity, Summary, summaries
 from contract.identity import normalise_email, normalise_phone
 
-REASONS = {
-    "customer_asked": ("the customer asked for a person", "khách hàng yêu cầu gặp nhân viên"),
-    "critical_severity": ("the case is critical", "vụ việc nghiêm trọng"),
-    "alternatives_declined": ("the customer declined the remedies and alternatives offered",
-                              "khách hàng không đồng ý các phương án đã đề xuất"),
-    "no_remedy": ("no remedy in the playbook fits this case",
-                  "không có phương án phù hợp trong quy trình xử lý"),
-    "not_understood": ("the bot failed to understand the customer twice in a row",
-                       "trợ lý không hiểu khách hàng hai lần liên tiếp"),
-}
 # Which reply the customer gets for each reason.
 REPLIES = {
     "customer_asked": "utter_handoff",
@@ -44,16 +33,6 @@ REPLIES = {
 }
 COMPLAINT_PREFIX = "complain_"
 CONVERSATION_INTENTS = ("cancel_order", "request_human")
-
-
-def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
-    lines = []
-    for event in tracker.events:
-        if event.get("event") == "user" and event.get("text"):
-            lines.append({"from": "customer", "text": event["text"], "at": event.get("timestamp")})
-        elif event.get("event") == "bot" and event.get("text"):
-            lines.append({"from": "bot", "text": event["text"], "at": event.get("timestamp")})
-    return lines
 
 
 def intents_seen(tracker: Tracker) -> List[str]:
@@ -74,41 +53,16 @@ def remedies_and_answers(tracker: Tracker) -> List[Dict[str, str]]:
             for rid in tracker.get_slot("offered_remedies") or []]
 
 
-def summarise(packet: Dict[str, Any], lang: str) -> str:
-    """One paragraph for the agent, in English (lang="en") or Vietnamese."""
-    vi = lang == "vi"
-    complaint = packet.get("complaint_type")
-    rules = PLAYBOOK.complaints.get(complaint) if complaint else None
-    about = text(rules.apologise_for, lang) if rules and rules.apologise_for else (
-        ("việc hủy đơn" if vi else "cancelling an order") if complaint == "cancel_order"
-        else ("một vấn đề chưa rõ" if vi else "an issue not yet classified"))
-    details = packet["details"]
-    order = packet.get("order")
-    parts = [("Khách hàng liên hệ về " if vi else "The customer got in touch about ") + about + "."]
-    if order:
-        status = text(PLAYBOOK.order_status.get(order["status"]), lang)
-        parts.append((f"Đơn {order['order_id']} ({text(order['items'], lang)}) {status}."
-                      if vi else f"Order {order['order_id']} ({text(order['items'], lang)}) is {status}."))
-    elif packet.get("claimed_order"):
-        parts.append(f"Khách đưa mã đơn {details['order_id']} nhưng chưa xác minh là đơn của mình." if vi
-                     else f"Order number given: {details['order_id']}, not verified as the customer's.")
-    elif known(details.get("order_id")):
-        parts.append(f"Mã đơn khách đưa: {details['order_id']} (chưa tra được)." if vi
-                     else f"Order number given: {details['order_id']} (not found).")
-    else:
-        parts.append("Chưa có mã đơn." if vi else "No order number yet.")
-    severity = packet["severity"]
-    parts.append((f"Mức độ: {severity['level']}" if vi else f"Severity {severity['level']}")
-                 + (" (" + "; ".join(severity["reasons"]) + ")." if severity["reasons"] else "."))
-    offered = packet["remedies"]
-    if offered:
-        listed = ", ".join(f"{o['remedy']} ({o['answer']})" for o in offered)
-        parts.append(("Đã đề xuất: " if vi else "Offered: ") + listed + ".")
-    else:
-        parts.append("Chưa đề xuất phương án nào." if vi else "No remedy offered yet.")
-    reason = REASONS.get(packet["reason"], (packet["reason"], packet["reason"]))
-    parts.append(("Lý do chuyển: " if vi else "Handed over because ") + reason[1 if vi else 0] + ".")
-    return " ".join(parts)
+def severity_codes(reasons: List[str]) -> List[str]:
+    """The assessment's reasons (actions/severity.py words: "angry tone: ...", "gold
+    customer", "complain_damaged (base 2)") as the packet's codes (contract SEVERITY_REASONS)."""
+    codes: List[str] = []
+    for reason in reasons:
+        head = str(reason).split(":")[0].strip()
+        code = "base" if head.endswith(")") and "(base " in head else head.lower().replace(" ", "_").replace("-", "_")
+        if code in SEVERITY_REASONS and code not in codes:
+            codes.append(code)
+    return codes
 
 
 def details_trust(details: Dict[str, str], customer: CustomerMemory,
@@ -127,53 +81,50 @@ def details_trust(details: Dict[str, str], customer: CustomerMemory,
 def build_packet(
     tracker: Tracker, customer: CustomerMemory, reason: str, case_ref: str,
     named_order: Optional[Order] = None,
-) -> Dict[str, Any]:
+) -> HandoffPacket:
     """The context for the agent: everything known, each detail marked verified or
     claimed (agents are trusted; customers never see this). `named_order` is the
-    look-up of the order number the customer gave."""
-    lang = language(tracker)
-    details = {k: v for k, v in details_from_slots(tracker).items() if known(v)}
+    look-up of the order number the customer gave. The hub adds its own fields
+    (conversation id, channel) and keeps the transcript."""
+    details = {k: str(v) for k, v in details_from_slots(tracker).items() if known(v)}
     usable = usable_order(tracker, customer, named_order)
     order = tracker.get_slot("order") or (usable.as_dict() if usable else None)
-    packet: Dict[str, Any] = {
-        "conversation_id": tracker.sender_id,
-        "channel": channel_of(tracker),
-        "case_ref": case_ref,
-        "customer": {
-            "id": customer.customer_id,
-            "verified": customer.verified,
-            "verified_by": customer.verified_by,
-            "name": customer.profile.get("name", ""),
-            "email": customer.profile.get("email", ""),
-            "phone": customer.profile.get("phone", ""),
-            "tier": customer.tier if customer.verified else None,
-            "history": [
+    reasons = tracker.get_slot("severity_reasons") or []
+    packet = HandoffPacket(
+        case_ref=case_ref,
+        language=language(tracker),
+        reason=reason,
+        intents=intents_seen(tracker),
+        complaint_type=tracker.get_slot("complaint_type"),
+        details=details,
+        details_trust=details_trust(details, customer, order),
+        order=order,
+        # The order the customer named but did not prove theirs: for the agent to check.
+        claimed_order=named_order.as_dict() if named_order and not order else None,
+        severity=Severity(level=tracker.get_slot("severity") or "unknown",
+                          reasons=severity_codes(reasons), notes=[str(r) for r in reasons]),
+        repeat_contact=bool(tracker.get_slot("repeat_contact")),
+        remedies=remedies_and_answers(tracker),
+        customer=Customer(
+            id=customer.customer_id,
+            verified=customer.verified,
+            verified_by=customer.verified_by,
+            name=customer.profile.get("name", ""),
+            email=customer.profile.get("email", ""),
+            phone=customer.profile.get("phone", ""),
+            tier=customer.tier if customer.verified else None,
+            history=[
                 {"case_ref": c["ref"], "complaint_type": c.get("complaint_type"),
                  "status": c.get("status"), "remedy": c.get("applied_remedy"),
                  "created_at": c.get("created_at")}
                 for c in customer.cases if c.get("ref") != case_ref
             ],
-        },
-        "language": lang,
-        "reason": reason,
-        "intents": intents_seen(tracker),
-        "complaint_type": tracker.get_slot("complaint_type"),
-        "details": details,
-        "details_trust": details_trust(details, customer, order),
-        "order": order,
-        # The order the customer named but did not prove theirs: for the agent to check.
-        "claimed_order": named_order.as_dict() if named_order and not order else None,
-        "severity": {
-            "level": tracker.get_slot("severity") or "unknown",
-            "reasons": tracker.get_slot("severity_reasons") or [],
-        },
-        "remedies": remedies_and_answers(tracker),
-        "transcript": transcript(tracker),
-        "created_at": time.time(),
-    }
-    packet["summary"] = {"en": summarise(packet, "en")}
-    packet["summary"][lang] = summarise(packet, lang)
-    return packet
+        ),
+        summary=Summary(en="", vi=""),
+    )
+    return packet.copy(update={"summary": summaries(
+        packet, order_status=PLAYBOOK.order_status,
+        remedy_names={rid: r.label for rid, r in PLAYBOOK.remedies.items()})})
 
 
 async def hand_off(
@@ -189,12 +140,12 @@ async def hand_off(
     case.setdefault("ref", memory.new_case_ref())
     order_id = tracker.get_slot("order_id")
     named = await order_store().get_order(str(order_id)) if known(order_id) else None
-    packet = build_packet(tracker, customer, reason, case["ref"], named)
+    packet = build_packet(tracker, customer, reason, case["ref"], named).payload()
     case.update({
         "status": "handed_off",
         "details": packet["details"],
         "severity": packet["severity"],
-        "handoff": {k: v for k, v in packet.items() if k != "transcript"},
+        "handoff": packet,
         "language": packet["language"],
     })
     await memory.save_case(redis, customer.customer_id, case)

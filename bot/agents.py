@@ -27,6 +27,7 @@ from aiohttp import WSMsgType, web
 from actions import memory
 from bot.appkeys import CALLBACKS, EVENTS, LABELS, REDIS, ROUTER, SETTINGS, STORE
 from bot.auth import STATIC, current_agent, origin_allowed, session_ref, session_token
+from bot.conversations import Conversation
 from bot.http import json_error, read_json
 
 MAX_NOTE_CHARS = 2000
@@ -41,7 +42,7 @@ async def queue(request: web.Request) -> web.Response:
     return web.json_response({"agent": agent, "queue": waiting, "mine": mine})
 
 
-async def _conversation(request: web.Request):
+async def _conversation(request: web.Request) -> Conversation:
     conv = await request.app[STORE].get(request.match_info["cid"])
     if conv is None:
         raise json_error(404, "no such conversation")
@@ -52,10 +53,13 @@ async def conversation(request: web.Request) -> web.Response:
     await current_agent(request)
     conv = await _conversation(request)
     transcript = await request.app[STORE].transcript(conv.id)
-    window = getattr(request.app[ROUTER].channels.get(conv.channel), "window", None)
+    window = await request.app[ROUTER].window(conv)
+    # The packet as stored (raw when this hub cannot read it: the console shows it as
+    # it is), and the transcript once, beside it (contract/handoff.py).
     return web.json_response({**conv.summary(), "identity": conv.identity, "packet": conv.packet,
+                              "packet_readable": conv.handoff() is not None,
                               "note": conv.note, "transcript": transcript,
-                              "window": await window(conv.id) if window else None})
+                              "window": window})
 
 
 async def claim(request: web.Request) -> web.Response:
@@ -63,7 +67,7 @@ async def claim(request: web.Request) -> web.Response:
     conv = await _conversation(request)
     if not await request.app[STORE].claim(conv.id, agent):
         raise json_error(409, f"conversation is {conv.state}, not waiting in the queue")
-    conv = await request.app[STORE].get(conv.id)
+    conv = await _conversation(request)  # as it is now: the agent's
     await request.app[ROUTER].agent_joined(conv, agent)
     return web.json_response(conv.summary())
 
@@ -116,7 +120,8 @@ async def forget(request: web.Request) -> web.Response:
     await current_agent(request)
     conv = await _conversation(request)
     forgotten = await memory.forget_conversation(request.app[REDIS], conv.id)
-    for cid in {conv.id, *forgotten.get("conversations", [])}:
+    others = forgotten.get("conversations")
+    for cid in {conv.id, *(others if isinstance(others, list) else [])}:
         await request.app[STORE].forget(cid)
     return web.json_response({"ok": True, "forgotten": forgotten})
 
@@ -138,7 +143,7 @@ async def callback_outcome(request: web.Request) -> web.Response:
     try:
         message = await request.app[CALLBACKS].outcome(cid, agent, outcome, note.strip())
     except LookupError as error:
-        raise json_error(404, str(error))
+        raise json_error(404, str(error)) from None
     conv = await request.app[STORE].get(cid)
     if message and conv is not None:
         await request.app[ROUTER].notify(conv, message)
@@ -163,7 +168,7 @@ async def labels(request: web.Request) -> web.Response:
 
 async def live(request: web.Request) -> web.WebSocketResponse:
     agent = await current_agent(request)
-    session = session_ref(session_token(request))
+    session = session_ref(session_token(request) or "")
     if not origin_allowed(request):
         raise json_error(403, "this origin may not open the console socket")
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS)
@@ -204,7 +209,7 @@ async def console_page(request: web.Request) -> web.StreamResponse:
     try:
         await current_agent(request)
     except web.HTTPUnauthorized:
-        raise web.HTTPFound("/agent/login")
+        raise web.HTTPFound("/agent/login") from None
     return web.FileResponse(STATIC / "agent.html")
 
 

@@ -1,35 +1,53 @@
 """The hub's app factory: `create_app(settings)` wires channels, router, console, health.
 
-Resources (Redis client, HTTP client for Rasa, the console event listener, the
-"still here" reassurance loop) are opened and closed in cleanup_ctx, never at import.
+Resources are opened and closed in cleanup_ctx, one context each, never at import: the
+Redis client, the HTTP client session, the router with its channels, the console event
+listener with the widget's delivery, and the background loops.
 """
 
 import asyncio
 import json
 import logging
-import secrets
 from pathlib import Path
+import secrets
+from typing import Any, Dict
 
 import aiohttp
 from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import agents, auth, identity, keys, rest, resume
-from bot.appkeys import (CALLBACKS, DEMO, EVENTS, HTTP, LABELS, MESSENGER, REDIS, ROUTER, SECRET,
-                         SETTINGS, SHOP_SECRET, STORE, TEXTS, WIDGET)
+from bot import agents, auth, identity, rest, resume
+from bot.appkeys import (
+    CALLBACKS,
+    DEMO,
+    EVENTS,
+    HTTP,
+    LABELS,
+    MESSENGER,
+    REDIS,
+    ROUTER,
+    SECRET,
+    SETTINGS,
+    SHOP_SECRET,
+    STORE,
+    TEXTS,
+    WIDGET,
+)
 from bot.callback import CallBacks
 from bot.console_labels import ConsoleLabels
-from bot.messenger import GraphClient, MessengerChannel, channel_off
 from bot.conversations import ConversationStore
 from bot.events import EventHub
-from bot.followup import EmailFollowUp, describe as follow_up_status
+from bot.followup import EmailFollowUp
+from bot.followup import describe as follow_up_status
 from bot.mail import Mailer
+from bot.messenger import GraphClient, MessengerChannel, channel_off
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import Router, Undeliverable
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, is_loopback, parse_agents
 from bot.texts import Texts
 from bot.widget import WidgetChannel, redis_manager
+from contract import keys
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -104,13 +122,20 @@ async def redis_ctx(app: web.Application):
     await redis.close()
 
 
-async def services_ctx(app: web.Application):
+async def http_ctx(app: web.Application):
+    """The HTTP client session (Rasa, the action server's health, Messenger's Graph API)."""
+    app[HTTP] = aiohttp.ClientSession()
+    yield
+    await app[HTTP].close()
+
+
+async def router_ctx(app: web.Application):
+    """The conversation store, the router and its channels; on the way out, Messenger
+    events still being handled finish first."""
     settings = app[SETTINGS]
-    http = aiohttp.ClientSession()
-    app[HTTP] = http
     app[STORE] = ConversationStore(app[REDIS])
     app[TEXTS] = Texts()
-    app[ROUTER] = Router(app[STORE], RasaClient(http, settings.rasa_urls, settings.rasa_timeout),
+    app[ROUTER] = Router(app[STORE], RasaClient(app[HTTP], settings.rasa_urls, settings.rasa_timeout),
                          app[TEXTS], settings,
                          channels={"web": app[WIDGET], "rest": rest.RestChannel()})
     app[WIDGET].bind(app[ROUTER], app[SECRET], app[TEXTS], app[SHOP_SECRET])
@@ -118,40 +143,49 @@ async def services_ctx(app: web.Application):
     messenger = None
     if settings.messenger_enabled:
         messenger = MessengerChannel(settings.fb_verify_token, settings.fb_app_secret,
-                                     GraphClient(http, settings.fb_graph_url, settings.fb_page_token),
-                                     app[ROUTER], app[TEXTS])
+                                     GraphClient(app[HTTP], settings.fb_graph_url, settings.fb_page_token),
+                                     app[ROUTER], settings.max_message_chars)
         app[ROUTER].channels["messenger"] = messenger
         log.info("Messenger channel on (Graph API at %s)", settings.fb_graph_url)
     else:
         log.warning("Messenger channel off: set FB_VERIFY_TOKEN, FB_APP_SECRET and "
                     "FB_PAGE_ACCESS_TOKEN to connect a Facebook Page")
     app[MESSENGER] = messenger
+    yield
+    if messenger is not None:
+        await messenger.drain()
+
+
+async def events_ctx(app: web.Application):
+    """The console event listener (Redis pub/sub) and the widget's delivery from it."""
     hub = EventHub(app[REDIS])
     app[EVENTS] = hub
     hub.start()
     app[WIDGET].start_delivery(app[REDIS], hub)
+    yield
+    await app[WIDGET].stop_delivery()
+    await hub.stop()
+
+
+async def loops_ctx(app: web.Application):
+    """Background rounds: "still here" reassurance, and the email follow-up when on."""
+    settings = app[SETTINGS]
     stopping = asyncio.Event()
-    reassurance = asyncio.create_task(reassure_loop(app, stopping))
-    follow_up = []
+    tasks = [asyncio.create_task(reassure_loop(app, stopping))]
     if settings.email_enabled:
         emails = EmailFollowUp(app[STORE], app[TEXTS], settings, app[SECRET],
                                Mailer(settings.smtp_url, settings.mail_from))
-        follow_up = [asyncio.create_task(emails.listen(hub.connect())),
-                     asyncio.create_task(follow_up_loop(emails, settings, stopping))]
+        tasks += [asyncio.create_task(emails.listen(app[EVENTS].connect())),
+                  asyncio.create_task(follow_up_loop(emails, settings, stopping))]
         log.info("email follow-up on: unread agent replies are emailed after %.0f s",
                  settings.follow_up_after)
     else:
         log.warning(follow_up_status(settings))
     yield
     stopping.set()  # see EventHub: a cancellation alone may be swallowed by redis-py
-    for task in [reassurance, *follow_up]:
+    for task in tasks:
         task.cancel()
-    await asyncio.wait([reassurance, *follow_up], timeout=5)
-    if messenger is not None:
-        await messenger.drain()
-    await app[WIDGET].stop_delivery()
-    await hub.stop()
-    await http.close()
+    await asyncio.wait(tasks, timeout=5)
 
 
 async def reassure_loop(app: web.Application, stopping: asyncio.Event) -> None:
@@ -187,9 +221,10 @@ async def health(request: web.Request) -> web.Response:
     except RedisError:
         redis_ok = False
     servers = await request.app[ROUTER].rasa.health()
-    body = {"hub": "ok", "redis": "ok" if redis_ok else "down",
+    body: Dict[str, Any] = {"hub": "ok", "redis": "ok" if redis_ok else "down",
             "rasa": "ok" if any(servers.values()) else "down",
-            "actions": "ok" if await actions_up(request.app) else "down"}
+            "actions": "ok" if await actions_up(request.app) else "down",
+            "channels": [channel.describe() for channel in request.app[ROUTER].channels.values()]}
     if len(servers) > 1:
         body["rasa_servers"] = {url: "ok" if ok else "down" for url, ok in servers.items()}
     return web.json_response(body, status=200 if redis_ok else 503)
@@ -218,12 +253,13 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[errors_as_json, auth.same_origin_posts],
                           client_max_size=256 * 1024)
     app[SETTINGS] = settings
-    app.on_response_prepare.append(security_headers)
+    app.on_response_prepare.append(security_headers)  # type: ignore[arg-type]  # aiohttp 3.9's Signal typing
     app[LABELS] = ConsoleLabels()  # a label file missing a language stops the hub here
     widget = WidgetChannel(settings, manager=redis_manager(settings.redis_url))
     widget.attach(app)
     app[WIDGET] = widget
-    app.cleanup_ctx.extend([redis_ctx, services_ctx])
+    # One context per resource, opened in this order and closed in reverse.
+    app.cleanup_ctx.extend([redis_ctx, http_ctx, router_ctx, events_ctx, loops_ctx])
     app.router.add_get("/", shop_page)
     app.router.add_get("/health", health)
     app.router.add_get("/demo/identity", demo_identity)

@@ -9,18 +9,19 @@ knows them; the cookie holds only the signed session token.
 
 import asyncio
 import hashlib
-import secrets
 from pathlib import Path
+import secrets
 from typing import Optional
 from urllib.parse import urlparse
 
 from aiohttp import web
 
-from bot import keys, limits
+from bot import limits
 from bot.appkeys import REDIS, SCRYPT_SLOTS, SECRET, SETTINGS, STORE
 from bot.http import json_error, read_json
 from bot.passwords import check_password
 from bot.signing import sign, unsign
+from contract import keys
 
 COOKIE = "sr_agent"
 STATIC = Path(__file__).resolve().parent / "static"

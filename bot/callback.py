@@ -11,11 +11,11 @@ from datetime import datetime, timedelta, timezone
 import time
 from typing import Any, Dict, List, Optional
 
-from bot import keys
 from bot.contacts import phone_in, phone_on_record
 from bot.conversations import Conversation, ConversationStore
 from bot.settings import Settings
 from bot.texts import Texts
+from contract import keys
 from contract.identity import mask_phone
 
 START = "/followup_call"
@@ -53,7 +53,7 @@ class CallBacks:
         if text == START:
             await self.store.update(conv.id, followup="call")
             await self.store.publish({"type": "queue", "conversation_id": conv.id})
-            phone = phone_on_record(conv.packet)
+            phone = phone_on_record(conv.handoff())
             if phone:
                 await self._save(conv.id, step="window", phone=phone)
                 return {**self.texts.message("callback_ask_window_known", lang, phone=mask_phone(phone)),
@@ -112,13 +112,14 @@ class CallBacks:
             conv = await self.store.get(cid)
             if not state or conv is None:
                 continue
+            packet = conv.handoff()
             out.append({"conversation_id": cid, "phone": state.get("phone", ""),
                         "day": state.get("day", ""), "from": state.get("window_from", ""),
                         "to": state.get("window_to", ""), "starts_at": starts_at,
                         "attempts": int(state.get("attempts") or 0), "language": conv.language,
                         "severity": conv.severity or "unknown",
-                        "case_ref": (conv.packet or {}).get("case_ref", ""),
-                        "summary": ((conv.packet or {}).get("summary") or {}).get("en", "")})
+                        "case_ref": packet.case_ref if packet else "",
+                        "summary": packet.summary.en if packet else ""})
         return out
 
     async def outcome(self, cid: str, agent: str, outcome: str, note: str = "") -> Dict[str, Any]:

@@ -23,13 +23,13 @@ follow-up (bot/followup.py) checks.
 
 import asyncio
 import contextlib
+from dataclasses import dataclass, field
 import json
 import logging
 import re
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set
 
-from bot import keys
+from contract import keys
 
 log = logging.getLogger(__name__)
 
@@ -165,11 +165,11 @@ class WidgetDelivery:
             return
         async with state.lock:
             if not state.ready.is_set():
-                if not valid_id(after):
+                if after is None or not valid_id(after):
                     after = await acknowledged(self.redis, state.cid) or "0-0"
                 state.cursor = after
                 state.ready.set()
-        if valid_id(after):
+        if after is not None and valid_id(after):
             await acknowledge(self.redis, state.cid, after)
         await self.flush(sid)
 

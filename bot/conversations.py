@@ -10,11 +10,12 @@ import json
 import time
 from typing import Any, Dict, List, Optional
 
-from actions import keys as akeys
-from bot import keys
-from bot.identity import trust_label
+from redis.exceptions import WatchError
 
-STATES = ("bot", "queued", "agent", "closed")
+from bot.identity import trust_label
+from contract import keys
+from contract.handoff import HandoffPacket, read_packet
+
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
@@ -52,24 +53,30 @@ class Conversation:
             note=data.get("note", ""),
         )
 
+    def handoff(self) -> Optional[HandoffPacket]:
+        """The packet, typed; None without one or for one this hub cannot read."""
+        return read_packet(self.packet)
+
     def summary(self) -> Dict[str, Any]:
-        """What the queue view shows."""
-        packet = self.packet or {}
-        customer = packet.get("customer") or {}
+        """What the queue view shows (from a packet this hub reads; else only the hash)."""
+        packet = self.handoff()
+        order_id = ""
+        if packet is not None:
+            order_id = str((packet.order or {}).get("order_id") or packet.details.get("order_id") or "")
         return {
             "id": self.id, "state": self.state, "channel": self.channel,
-            "trust": trust_label(self.identity, self.packet),
+            "trust": trust_label(self.identity, packet),
             "shop_customer": self.identity.get("shop_customer"),
             "language": self.language, "agent": self.agent,
             "severity": self.severity or "unknown", "queued_at": self.queued_at,
-            "updated_at": self.updated_at, "reason": packet.get("reason", ""),
-            "summary": (packet.get("summary") or {}).get("en", ""),
-            "complaint_type": packet.get("complaint_type"), "followup": self.followup,
+            "updated_at": self.updated_at, "reason": packet.reason if packet else "",
+            "summary": packet.summary.en if packet else "",
+            "complaint_type": packet.complaint_type if packet else None, "followup": self.followup,
             # For the console's queue card: a name only when the customer is verified.
-            "customer_name": (customer.get("name") or "") if customer.get("verified") else "",
-            "severity_reasons": (packet.get("severity") or {}).get("reasons") or [],
-            "order_id": (packet.get("order") or {}).get("order_id")
-                        or (packet.get("details") or {}).get("order_id") or "",
+            "customer_name": packet.customer.name if packet and packet.customer.verified else "",
+            "severity_reasons": packet.severity.reasons if packet else [],
+            "repeat_contact": packet.repeat_contact if packet else False,
+            "order_id": order_id,
         }
 
 
@@ -98,7 +105,9 @@ class ConversationStore:
         pipe.hset(key, "updated_at", now)
         pipe.expire(key, keys.CONVERSATION_TTL)
         await pipe.execute()
-        return await self.get(cid)
+        conv = await self.get(cid)
+        assert conv is not None  # written just above
+        return conv
 
     async def first_time(self, cid: str, message_id: str) -> bool:
         """False when this message id was handled before (a redelivery)."""
@@ -153,7 +162,7 @@ class ConversationStore:
         queue is one key without expiry: its entries must not outlive what they name)."""
         ids = await self.redis.zrange(keys.QUEUE, 0, 199)
         found = [await self.get(cid) for cid in ids]
-        gone = [cid for cid, conv in zip(ids, found) if conv is None]
+        gone = [cid for cid, conv in zip(ids, found, strict=True) if conv is None]
         if gone:
             await self.redis.zrem(keys.QUEUE, *gone)
         return [c for c in found if c is not None]
@@ -173,7 +182,7 @@ class ConversationStore:
             pipe.sadd(keys.agent_conversations(agent), cid)
             try:
                 await pipe.execute()
-            except Exception:  # WatchError: someone else changed it first
+            except WatchError:  # someone else changed it first (Redis being away is a 503)
                 return False
         await self.publish({"type": "queue", "conversation_id": cid})
         return True
@@ -201,7 +210,7 @@ class ConversationStore:
         # Rasa's tracker of it too: it holds every detail the customer typed.
         pipe.delete(keys.conversation(cid), keys.transcript(cid), keys.still_here(cid),
                     keys.acknowledged(cid), keys.emailed(cid), keys.follow_up_attempts(cid),
-                    keys.callback(cid), akeys.rasa_tracker(cid))
+                    keys.callback(cid), keys.rasa_tracker(cid))
         pipe.zrem(keys.QUEUE, cid)
         pipe.zrem(keys.FOLLOW_UP_DUE, cid)
         pipe.zrem(keys.CALLBACKS, cid)

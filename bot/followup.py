@@ -16,7 +16,6 @@ import logging
 import time
 from typing import Any, Dict, List, Optional
 
-from bot import keys
 from bot.catchup import acknowledged, id_key
 from bot.contacts import email_of
 from bot.conversations import Conversation, ConversationStore
@@ -24,6 +23,7 @@ from bot.mail import Mailer, MailError
 from bot.resume import resume_link
 from bot.settings import Settings
 from bot.texts import Texts
+from contract import keys
 from contract.identity import mask_email
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class EmailFollowUp:
             else:
                 await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
             return 0
-        address = email_of(conv.packet, transcript)
+        address = email_of(conv.handoff(), transcript)
         if not address:
             await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
             return 0  # nobody to write to: the replies wait in the widget
@@ -134,7 +134,8 @@ class EmailFollowUp:
 
     def compose(self, conv: Conversation, address: str, replies: List[Dict[str, Any]]):
         language = conv.language if conv.language in ("en", "vi") else "en"
-        case_ref = (conv.packet or {}).get("case_ref") or conv.id
+        packet = conv.handoff()
+        case_ref = packet.case_ref if packet else conv.id
         quoted = "\n\n".join(
             f"{e['data'].get('agent') or self.texts.text('email_team', language)}: {e['text']}"
             for e in replies)

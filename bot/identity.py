@@ -12,15 +12,16 @@ customer with that secret, for trying the feature locally.
 
 from dataclasses import dataclass
 import logging
+from pathlib import Path
 import secrets
 import time
-from pathlib import Path
 from typing import Any, Dict, Optional
 
 import yaml
 
-from bot import keys
 from bot.settings import Settings
+from contract import keys
+from contract.handoff import HandoffPacket
 from contract.identity import sign_identity, verify_identity
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,12 @@ def signed_customer(carrier: Any, secret: str) -> Optional[str]:
     return verify_identity(carrier.get("shop_identity"), secret)
 
 
-def trust_label(identity: Dict[str, Any], packet: Optional[Dict[str, Any]] = None) -> str:
+def trust_label(identity: Dict[str, Any], packet: Optional[HandoffPacket] = None) -> str:
     """How agents see who they are talking to (the handoff packet knows when the
     customer proved an order with its email or phone)."""
     if identity.get("shop_customer"):
         return "verified (shop sign-in)"
-    if ((packet or {}).get("customer") or {}).get("verified"):
+    if packet is not None and packet.customer.verified:
         return "verified (order and contact)"
     if identity.get("psid"):
         return "Messenger PSID"

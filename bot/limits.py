@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import hashlib
 from typing import Optional
 
-from bot import keys
+from contract import keys
 
 
 @dataclass(frozen=True)

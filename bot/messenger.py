@@ -12,7 +12,7 @@ Webhook:
   A message id (mid) seen before is processed once (the router's de-duplication).
 
 Send API: /me/messages with the page token, through an async client with timeouts and
-retries on 5xx and 429. Buttons become quick replies (at most 13, titles of at most 20
+retries (aiohttp-retry) on 5xx and 429. Buttons become quick replies (at most 13, titles of at most 20
 characters); text over 640 characters is split at word boundaries, never cut. A typing
 indicator shows while Rasa works, and the message is marked seen on receipt.
 
@@ -30,11 +30,11 @@ from typing import Any, Callable, Dict, List, Optional, Set
 
 import aiohttp
 from aiohttp import web
+from aiohttp_retry import ExponentialRetry, RetryClient
 
-from bot.identity import channel_identity
 from bot.http import parse_json_object, same_secret
+from bot.identity import channel_identity
 from bot.router import Inbound, Router, Undeliverable
-from bot.texts import Texts
 
 log = logging.getLogger(__name__)
 CHANNEL = "messenger"
@@ -122,43 +122,40 @@ def events_of(body: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 
 class GraphClient:
-    """The Send API, with timeouts and retries on 5xx and 429."""
+    """The Send API, with timeouts, and retries (aiohttp-retry) on 5xx, 429 and lost
+    connections, waiting `backoff`, then twice as long, between attempts."""
 
     def __init__(self, session: aiohttp.ClientSession, graph_url: str, page_token: str,
                  attempts: int = 3, backoff: float = 0.5) -> None:
-        self.session = session
         self.url = f"{graph_url.rstrip('/')}/me/messages"
         self.page_token = page_token
-        self.attempts = attempts
-        self.backoff = backoff
         self.timeout = aiohttp.ClientTimeout(total=10)
+        # The session is the app's (closed by bot/app.py http_ctx): this client is not closed.
+        self.client = RetryClient(client_session=session, retry_options=ExponentialRetry(
+            attempts=attempts, start_timeout=backoff / 2, statuses={429},
+            exceptions={aiohttp.ClientError, asyncio.TimeoutError}))
 
     async def send(self, body: Dict[str, Any]) -> bool:
-        for attempt in range(1, self.attempts + 1):
-            try:
-                async with self.session.post(self.url, params={"access_token": self.page_token},
-                                             json=body, timeout=self.timeout) as response:
-                    if response.status < 300:
-                        return True
-                    retry = response.status >= 500 or response.status == 429
-                    detail = await response.text()
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                retry, detail = True, str(error) or type(error).__name__
-            if not retry or attempt == self.attempts:
-                log.error("Send API refused or failed (%s): %s", attempt, detail[:300])
-                return False
-            await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+        try:
+            async with self.client.post(self.url, params={"access_token": self.page_token},
+                                        json=body, timeout=self.timeout) as response:
+                if response.status < 300:
+                    return True
+                detail = f"{response.status} {(await response.text())[:300]}"
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            detail = str(error) or type(error).__name__
+        log.error("Send API refused or failed: %s", detail)
         return False
 
 
 class MessengerChannel:
     def __init__(self, verify_token: str, app_secret: str, graph: GraphClient, router: Router,
-                 texts: Texts, clock: Callable[[], float] = time.time) -> None:
+                 max_chars: int, clock: Callable[[], float] = time.time) -> None:
         self.verify_token = verify_token
         self.app_secret = app_secret
         self.graph = graph
         self.router = router
-        self.texts = texts
+        self.max_chars = max_chars  # longer text is cut (Messenger allows 2000)
         self.clock = clock
         self.tasks: Set[asyncio.Task] = set()
 
@@ -220,26 +217,19 @@ class MessengerChannel:
         cid = conversation_id(psid)
         await self._action(psid, "mark_seen")
         if not text.strip() and attachments:
-            await self._attachment(cid, psid, mid, attachments)
+            kinds = ", ".join(sorted({a.get("type", "file") for a in attachments if isinstance(a, dict)}))
+            replies = await self.router.attachment(Inbound(
+                channel=CHANNEL, conversation_id=cid, text=f"[{kinds or 'file'}]",
+                identity=channel_identity(psid, psid=psid), message_id=mid), attachments)
+            await self.deliver(psid, replies, messaging_type="RESPONSE")
             return
         if not text.strip():
             return
         await self._action(psid, "typing_on")
         replies = await self.router.handle(Inbound(
-            channel=CHANNEL, conversation_id=cid, text=text.strip()[:self.router.settings.max_message_chars],
+            channel=CHANNEL, conversation_id=cid, text=text.strip()[:self.max_chars],
             identity=channel_identity(psid, psid=psid), message_id=mid))
         await self.deliver(psid, replies, messaging_type="RESPONSE")
-
-    async def _attachment(self, cid: str, psid: str, mid: str, attachments: List[Dict]) -> None:
-        if not await self.router.store.first_time(cid, mid):
-            return
-        conv = await self.router.store.get_or_create(cid, CHANNEL, channel_identity(psid, psid=psid))
-        kinds = ", ".join(sorted({a.get("type", "file") for a in attachments}))
-        await self.router.store.log(cid, "customer", f"[{kinds}]", {"attachments": attachments},
-                                    message_id=mid)
-        reply = self.texts.message("attachment_received", conv.language)
-        await self.router.store.log(cid, "bot", reply["text"])
-        await self.deliver(psid, [reply], messaging_type="RESPONSE")
 
     async def _action(self, psid: str, action: str) -> None:
         await self.graph.send({"recipient": {"id": psid}, "sender_action": action})
@@ -257,7 +247,7 @@ class MessengerChannel:
 
     async def window(self, conversation_id: str) -> Dict[str, Any]:
         """Where this conversation stands in Messenger's 24-hour / 7-day rule."""
-        last = await self.router.store.last_customer_at(conversation_id)
+        last = await self.router.last_customer_at(conversation_id)
         age = self.clock() - last if last else None
         if age is not None and age < RESPONSE_WINDOW:
             state = "open"
@@ -284,6 +274,10 @@ class MessengerChannel:
         else:
             raise WindowClosed(f"Messenger window is {window['state']}: "
                                f"{'only a human agent may write' if window['state'] != 'closed' else 'nobody may write'}")
+
+    def describe(self) -> Dict[str, Any]:
+        return {"name": CHANNEL, "delivery": "Graph API Send API",
+                "time_rule": "bot within 24 h of the customer's last message; agents (HUMAN_AGENT tag) within 7 days"}
 
 
 

@@ -17,6 +17,7 @@ otherwise). A sender is a guest unless the metadata carries the shop's signed id
 """
 
 import re
+from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
@@ -86,10 +87,22 @@ async def missed(request: web.Request) -> web.Response:
 
 
 class RestChannel:
-    """Nothing to push to: the caller only hears replies within its own request."""
+    """Nothing to push to: the caller hears replies within its own request, and fetches
+    the later ones (GET /webhooks/rest/messages) from the transcript."""
 
-    async def push(self, conversation_id, messages, sender="bot") -> None:
+    async def push(self, conversation_id: str, messages: List[Dict[str, Any]],
+                   sender: str = "bot") -> None:
         return None
+
+    async def allows(self, conversation_id: str, sender: str) -> bool:
+        return True  # kept in the transcript for the caller to fetch
+
+    async def window(self, conversation_id: str) -> Optional[Dict[str, Any]]:
+        return None
+
+    def describe(self) -> Dict[str, Any]:
+        return {"name": CHANNEL, "delivery": "in the response; later ones fetched from the transcript",
+                "time_rule": None}
 
 
 def add_routes(app: web.Application) -> None:

@@ -10,21 +10,29 @@ meant for the hub) reaches Rasa as plain text without its slashes.
 """
 
 from dataclasses import dataclass, field
+import logging
 import re
 import time
-from typing import Any, Dict, List, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Protocol, Tuple
 import uuid
 
+from actions.memory import new_case_ref
 from bot import limits
-from bot.conversations import Conversation, ConversationStore
+from bot.catchup import acknowledge
 from bot.contacts import email_of
+from bot.conversations import Conversation, ConversationStore
 from bot.hours import local_now, parse_hours, reply_by
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
 from bot.texts import Texts
+from contract import handoff
 from contract.identity import mask_email
-from nlu.text import looks_vietnamese
+from contract.language import decide
 
+if TYPE_CHECKING:  # bot.callback needs the router's types, not the other way round
+    from bot.callback import CallBacks
+
+log = logging.getLogger(__name__)
 FOLLOWUP_PAYLOADS = {"/followup_call": "call", "/followup_email": "email"}
 HANDBACK_MESSAGE = "/agent_handback"
 CUSTOMER_INTENTS = frozenset({"greet", "affirm", "deny", "request_human", "choose_remedy",
@@ -61,8 +69,35 @@ class Undeliverable(Exception):
 
 
 class Channel(Protocol):
+    """What every channel (bot/widget.py, bot/rest.py, bot/messenger.py) offers the router."""
+
     async def push(self, conversation_id: str, messages: List[Dict[str, Any]],
-                   sender: str = "bot") -> None: ...
+                   sender: str = "bot") -> None:
+        """Deliver outside a customer's request, or raise Undeliverable."""
+
+    async def allows(self, conversation_id: str, sender: str) -> bool:
+        """Whether `sender` ("bot" or "agent") may write to this customer now."""
+
+    async def window(self, conversation_id: str) -> Optional[Dict[str, Any]]:
+        """Where the conversation stands in the channel's time rules (None: no rule)."""
+
+    def describe(self) -> Dict[str, Any]:
+        """What the channel is, for /health: {"name", "delivery", "time_rule"}."""
+
+
+def relayable(replies: List[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Optional[Any]]:
+    """Rasa's replies as the messages a customer may get (text, buttons, image) and the
+    handoff packet, if one came (the custom payload {"handoff": ...}, for agents only)."""
+    messages, packet = [], None
+    for reply in replies:
+        custom = reply.get("custom") or {}
+        if isinstance(custom, dict) and "handoff" in custom:
+            packet = custom["handoff"]
+            continue
+        message = {k: reply[k] for k in ("text", "buttons", "image") if reply.get(k)}
+        if message:
+            messages.append(message)
+    return messages, packet
 
 
 class Router:
@@ -73,7 +108,7 @@ class Router:
         self.texts = texts
         self.settings = settings
         self.channels: Dict[str, Channel] = channels or {}
-        self.callbacks = None  # bot.callback.CallBacks, set by the app
+        self.callbacks: Optional[CallBacks] = None  # set by the app
 
     async def handle(self, inbound: Inbound) -> List[Dict[str, Any]]:
         """Process one customer message; returns the replies for this turn."""
@@ -82,9 +117,10 @@ class Router:
             return []  # a redelivery of something already handled
         conv = await self.store.get_or_create(cid, inbound.channel, inbound.identity)
         await self.store.log(cid, "customer", inbound.text, message_id=inbound.message_id)
-        if looks_vietnamese(inbound.text) and conv.language != "vi":
-            conv.language = "vi"
-            await self.store.update(cid, language="vi")
+        language = decide(inbound.text, conv.language)  # the one decision (contract/language.py)
+        if language != conv.language:
+            conv.language = language
+            await self.store.update(cid, language=language)
         if await limits.hit(self.store.redis, limits.MESSAGES_PER_CONVERSATION, cid) is not None:
             return await self._one_moment(conv)  # transcribed above: nothing is lost
         if conv.state == "closed":
@@ -122,33 +158,40 @@ class Router:
         return await self._relay(conv, replies)
 
     async def _relay(self, conv: Conversation, replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        out, packet = [], None
-        for reply in replies:
-            custom = reply.get("custom") or {}
-            if isinstance(custom, dict) and "handoff" in custom:
-                packet = custom["handoff"]
-                continue
-            message = {k: reply[k] for k in ("text", "buttons", "image") if reply.get(k)}
-            if message:
-                out.append(message)
-                await self.store.log(conv.id, "bot", message.get("text", ""),
-                                     {k: v for k, v in message.items() if k != "text"})
-        if packet is not None:
-            conv.language = packet.get("language") or conv.language
+        out, packet = relayable(replies)
+        for message in out:
+            await self._transcribe(conv, "bot", message)
+        if packet is not None:  # its language only echoes the hub's (contract/language.py)
             out += await self._queue(conv, packet)
         return out
 
-    async def _queue(self, conv: Conversation, packet: Dict[str, Any]) -> List[Dict[str, Any]]:
-        severity = (packet.get("severity") or {}).get("level", "medium")
-        position = await self.store.enqueue(conv.id, severity, packet, conv.language)
+    async def _transcribe(self, conv: Conversation, sender: str, message: Dict[str, Any]) -> None:
+        await self.store.log(conv.id, sender, message.get("text", ""),
+                             {k: v for k, v in message.items() if k != "text"})
+
+    async def _queue(self, conv: Conversation, packet: Any) -> List[Dict[str, Any]]:
+        """Queue for a person with the packet. The hub's own fields are set here; a packet
+        this hub cannot read (another schema version) is kept raw, for the console to show."""
+        typed = handoff.read_packet(packet)
+        if typed is not None:
+            typed = typed.attach(conv.id, conv.channel)
+            stored = typed.payload()
+        else:
+            log.warning("handoff packet of %s is not schema %s: kept as it came",
+                        conv.id, handoff.SCHEMA_VERSION)
+            stored = {**(packet if isinstance(packet, dict) else {"raw": packet}),
+                      "conversation_id": conv.id, "channel": conv.channel}
+        severity = typed.severity.level if typed else "medium"
+        position = await self.store.enqueue(conv.id, severity, stored, conv.language)
         if await self.store.agents_online(self.settings.agent_online_seconds):
             message = self.texts.message("queued", conv.language, position=position,
                                          minutes=position * self.settings.minutes_per_case)
         else:
             when = reply_by(local_now(self.settings.support_utc_offset),
                             parse_hours(self.settings.support_hours),
-                            self.settings.minutes_per_case * max(position, 1) + 30, conv.language)
-            email = email_of(packet) if self.settings.email_enabled else ""
+                            self.settings.minutes_per_case * max(position, 1) + 30, conv.language,
+                            self.texts)
+            email = email_of(typed) if self.settings.email_enabled else ""
             key = ("no_agent_online" if not self.settings.email_enabled else
                    "no_agent_online_email_known" if email else "no_agent_online_email_unknown")
             message = {**self.texts.message(key, conv.language, reply_by=when, email=mask_email(email)),
@@ -158,22 +201,15 @@ class Router:
         return [message]
 
     async def _assistant_unavailable(self, conv: Conversation, why: str) -> List[Dict[str, Any]]:
-        """Rasa is away: apologise at once and queue for a person with what we have."""
+        """Rasa is away: apologise at once and queue for a person with what we have (the
+        same packet type as the assistant's, summarised in both languages)."""
         transcript = await self.store.transcript(conv.id)
         last = next((t["text"] for t in reversed(transcript) if t["from"] == "customer"), "")
-        packet = {
-            "conversation_id": conv.id, "channel": conv.channel, "language": conv.language,
-            "reason": "assistant_unavailable", "intents": [], "details": {}, "order": None,
-            "severity": {"level": "medium", "reasons": [f"assistant unavailable: {why}"]},
-            "remedies": [], "customer": {"identity": conv.identity},
-            "summary": {"en": f"The assistant did not answer ({why}). The customer's last "
-                              f"message: \"{last}\". See the transcript."},
-            "transcript": [{"from": t["from"], "text": t["text"], "at": t["at"]} for t in transcript],
-            "created_at": time.time(),
-        }
-        apology = self.texts.message("assistant_unavailable", conv.language)
+        packet = handoff.assistant_away(conv.id, conv.channel, conv.identity, conv.language,
+                                        new_case_ref(), why, last)
+        apology = self.texts.message("assistant_unavailable", conv.language, case_ref=packet.case_ref)
         await self.store.log(conv.id, "bot", apology["text"])
-        return [apology] + await self._queue(conv, packet)
+        return [apology] + await self._queue(conv, packet.payload())
 
     async def _while_queued(self, conv: Conversation, inbound: Inbound) -> List[Dict[str, Any]]:
         choice = FOLLOWUP_PAYLOADS.get(inbound.text.strip())
@@ -184,7 +220,7 @@ class Router:
             await self.store.update(conv.id, followup=choice)
             await self.store.publish({"type": "queue", "conversation_id": conv.id})
             reply = self.texts.message(f"followup_{choice}", conv.language)
-            if choice == "email" and not email_of(conv.packet, await self.store.transcript(conv.id)):
+            if choice == "email" and not email_of(conv.handoff(), await self.store.transcript(conv.id)):
                 reply = self.texts.message("followup_email_ask", conv.language)
         else:
             position = await self.store.position(conv.id)
@@ -203,12 +239,39 @@ class Router:
         if channel is not None:
             await channel.push(conv.id, messages, sender)
         for message in messages:
-            await self.store.log(conv.id, sender, message.get("text", ""),
-                                 {k: v for k, v in message.items() if k != "text"})
+            await self._transcribe(conv, sender, message)
 
     async def may_push(self, conv: Conversation, sender: str) -> bool:
-        allows = getattr(self.channels.get(conv.channel), "allows", None)
-        return True if allows is None else await allows(conv.id, sender)
+        channel = self.channels.get(conv.channel)
+        return True if channel is None else await channel.allows(conv.id, sender)
+
+    async def window(self, conv: Conversation) -> Optional[Dict[str, Any]]:
+        channel = self.channels.get(conv.channel)
+        return None if channel is None else await channel.window(conv.id)
+
+    # --- what channels need from the store, through the router ------------------------
+
+    async def conversation(self, cid: str) -> Optional[Conversation]:
+        return await self.store.get(cid)
+
+    async def last_customer_at(self, cid: str) -> float:
+        return await self.store.last_customer_at(cid)
+
+    async def seen(self, cid: str, message_id: Any) -> None:
+        """The customer's widget rendered this message (bot/catchup.py)."""
+        await acknowledge(self.store.redis, cid, message_id)
+
+    async def attachment(self, inbound: Inbound, attachments: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """A file or image the customer sent (Messenger): transcribed with what it was,
+        and acknowledged (the bot says what it can take); a redelivery is ignored."""
+        if not await self.store.first_time(inbound.conversation_id, inbound.message_id):
+            return []
+        conv = await self.store.get_or_create(inbound.conversation_id, inbound.channel, inbound.identity)
+        await self.store.log(conv.id, "customer", inbound.text, {"attachments": attachments},
+                             message_id=inbound.message_id)
+        reply = self.texts.message("attachment_received", conv.language)
+        await self._transcribe(conv, "bot", reply)
+        return [reply]
 
     async def _courtesy(self, conv: Conversation, message: Dict[str, Any]) -> None:
         """A notice the customer should get if the channel allows it now."""
@@ -239,8 +302,14 @@ class Router:
             "channel": conv.channel, "identity": conv.identity,
             "handback": {"agent": agent, "note": note}})
         await self.store.release(conv.id, agent, "bot", note)
-        messages = [{k: r[k] for k in ("text", "buttons") if r.get(k)} for r in replies]
-        await self.push(conv, [m for m in messages if m], "bot")
+        # The same filtering as every other turn: images kept, a handoff queues again.
+        messages, packet = relayable(replies)
+        await self.push(conv, messages, "bot")
+        if packet is not None:
+            queued = await self._queue(conv, packet)  # transcribed there
+            channel = self.channels.get(conv.channel)
+            if channel is not None:
+                await channel.push(conv.id, queued, "bot")
 
     async def reassure_waiting(self) -> int:
         """Tell customers queued longer than STILL_HERE_AFTER that we are still here."""

@@ -22,18 +22,18 @@ what the page has not rendered) and `seen {message_id}` after rendering.
 import asyncio
 import logging
 import secrets
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from redis.exceptions import RedisError
 import socketio
 
-from bot import keys
-from bot.catchup import WidgetDelivery, acknowledge
+from bot.catchup import WidgetDelivery
 from bot.identity import channel_identity, signed_customer
-from bot.signing import sign, unsign
 from bot.router import Inbound, Router
 from bot.settings import Settings
+from bot.signing import sign, unsign
 from bot.texts import Texts
+from contract import keys
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -64,10 +64,11 @@ class WidgetChannel:
         self.secret = ""
         self.shop_secret = ""
         self.in_flight: Dict[str, int] = {}  # socket id -> its messages being handled
-        self.router: Router = None
-        self.texts: Texts = None
-        self.delivery: WidgetDelivery = None
-        self._delivering: asyncio.Task = None
+        # Set by bind() and start_delivery(), once the app's services exist.
+        self.router: Router = None  # type: ignore[assignment]
+        self.texts: Texts = None  # type: ignore[assignment]
+        self.delivery: WidgetDelivery = None  # type: ignore[assignment]
+        self._delivering: Optional[asyncio.Task] = None
         self.sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
                                         cors_allowed_origins=None,  # same origin only
                                         logger=False, engineio_logger=False,
@@ -123,7 +124,7 @@ class WidgetChannel:
         session = await self.sio.get_session(sid)
         message_id = data.get("message_id") if isinstance(data, dict) else None
         if session.get("conversation_id"):
-            await acknowledge(self.router.store.redis, session["conversation_id"], message_id)
+            await self.router.seen(session["conversation_id"], message_id)
 
     async def disconnect(self, sid: str) -> None:
         if self.delivery is not None:
@@ -139,7 +140,7 @@ class WidgetChannel:
         if not text:
             return
         if len(text) > self.settings.max_message_chars:
-            conv = await self.router.store.get(cid)
+            conv = await self.router.conversation(cid)
             warning = self.texts.message("message_too_long", conv.language if conv else None,
                                          length=len(text), limit=self.settings.max_message_chars)
             await self.sio.emit("bot_uttered", warning, room=sid)
@@ -168,6 +169,16 @@ class WidgetChannel:
                    sender: str = "bot") -> None:
         """Nothing to do here: the router transcribes the messages, and every message
         transcribed is delivered to the conversation's sockets (bot/catchup.py)."""
+
+    async def allows(self, conversation_id: str, sender: str) -> bool:
+        return True  # whenever the page is open, or later through catch-up
+
+    async def window(self, conversation_id: str) -> Optional[Dict[str, Any]]:
+        return None
+
+    def describe(self) -> Dict[str, Any]:
+        return {"name": CHANNEL, "delivery": "socket.io, from the transcript (catch-up on reconnect)",
+                "time_rule": None}
 
 
 def redis_manager(redis_url: str) -> socketio.AsyncRedisManager:

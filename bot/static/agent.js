@@ -99,14 +99,13 @@ function severityBadge(level) {
   return el("span", t("severity_levels", known, null, known), `sev sev-${known}`);
 }
 
-// "complain_damaged (base 2)" is the playbook's starting point: not shown. The others
-// are named by how they start ("angry tone: ridiculous, '!!!'" -> "angry tone").
+// The packet's severity reason codes in words; "base" (the playbook's starting point)
+// is not shown.
 function severityPhrases(reasons) {
   const phrases = [];
-  for (const reason of reasons || []) {
-    if (/\(base \d+\)$/.test(reason)) continue;
-    const head = String(reason).split(":")[0].trim();
-    const phrase = t("severity_reasons", head, null, head);
+  for (const code of reasons || []) {
+    if (code === "base") continue;
+    const phrase = t("severity_reasons", code, null, String(code));
     if (!phrases.includes(phrase)) phrases.push(phrase);
   }
   return phrases;
@@ -346,9 +345,16 @@ function severityNode(p, conv) {
 }
 
 function renderContext(conv) {
-  const p = conv.packet || {};
   const list = $("context");
   list.replaceChildren();
+  if (conv.packet && !conv.packet_readable) {
+    // A packet of another schema version: shown as it is, never guessed at.
+    addContext(list, t("context", "summary"), ui("packet_unreadable"));
+    addContext(list, t("context", "note"), conv.note);
+    $("raw-packet").textContent = JSON.stringify(conv.packet, null, 2);
+    return;
+  }
+  const p = conv.packet || {};
   addContext(list, t("context", "reason"), reasonWords(p.reason));
   addContext(list, t("context", "complaint"), complaintWords(p.complaint_type));
   addContext(list, t("context", "severity"), severityNode(p, conv));

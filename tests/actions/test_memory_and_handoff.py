@@ -2,10 +2,12 @@
 
 import json
 
-from actions import keys, memory
+from actions import memory
+from contract import keys
 from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
 from actions.customer import ActionRecogniseCustomer, ActionResumeCase
 from actions.handoff import ActionHandoff, ActionNluFallback
+from contract.handoff import read_packet
 from actions.store import get_redis
 from actions.details_form import ValidateComplaintDetailsForm
 from contract.identity import mask_email
@@ -110,16 +112,20 @@ async def test_handoff_packet_holds_the_full_context(redis_url, domain, sender):
     assert responses(dispatcher) == ["utter_handoff"]
     assert slots["case_ref"] in render(domain, dispatcher.messages[0], slots)
     packet = payloads(dispatcher)[0]["handoff"]
-    assert packet["reason"] == "customer_asked"
-    assert packet["conversation_id"] == sender and packet["language"] == "en"
+    assert read_packet(packet) is not None  # the contract's type, as the hub reads it
+    assert packet["reason"] == "customer_asked" and packet["language"] == "en"
+    # The hub's fields are the hub's to fill; the transcript stays with the hub.
+    assert packet["conversation_id"] == "" and packet["channel"] == "" and "transcript" not in packet
     assert packet["intents"] == ["complain_delivery", "request_human"]
     assert packet["details"] == {"order_id": order_id, "email": email, "phone": lan.customer.phone}
     assert set(packet["details_trust"].values()) == {"verified"}
-    assert packet["severity"]["level"] == slots["severity"] and packet["severity"]["reasons"]
+    assert packet["severity"]["level"] == slots["severity"]
+    assert set(packet["severity"]["reasons"]) >= {"base", "gold_customer"}  # codes, not words
+    assert packet["repeat_contact"] is bool(slots.get("repeat_contact"))
     assert packet["remedies"] == [{"remedy": first, "answer": "declined"},
                                   {"remedy": second, "answer": "no answer yet"}]
     assert f"Order {order_id}" in packet["summary"]["en"] and "asked for a person" in packet["summary"]["en"]
-    assert [line["from"] for line in packet["transcript"]] == ["customer", "bot", "customer"]
+    assert "gold customer" in packet["summary"]["en"] and "khách hạng vàng" in packet["summary"]["vi"]
     case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
     assert case["status"] == "handed_off" and case["handoff"]["reason"] == "customer_asked"
     assert {"event": "active_loop", "name": None} in [
@@ -133,6 +139,10 @@ async def test_vietnamese_handoff_summarises_in_both_languages(redis_url, domain
     packet = payloads(dispatcher)[0]["handoff"]
     assert set(packet["summary"]) == {"en", "vi"}
     assert packet["summary"]["vi"].startswith("Khách hàng liên hệ về món hàng bị hư hỏng")
+    # About the customer, in the third person, in both languages.
+    assert packet["summary"]["en"].startswith("The customer got in touch about an item that arrived damaged")
+    assert not any(word in packet["summary"][lang].lower().split()
+                   for lang, word in (("en", "your"), ("en", "you"), ("vi", "anh/chị")))
     assert render(domain, dispatcher.messages[0], {"language": "vi", "case_ref": "x"}).startswith("Dạ vâng")
 
 

@@ -12,12 +12,15 @@ import socketio
 
 from bot.app import create_app
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents
+from contract.handoff import HandoffPacket, Severity, Summary
 
 
 def hub_settings(redis_url: str, rasa_url: str, **overrides) -> Settings:
+    # No "still here" unless a test asks for it (test_routing sets 1 s): on a busy machine
+    # a reassurance would otherwise slip between the replies a test waits for.
     values = dict(redis_url=redis_url, rasa_url=rasa_url, rasa_timeout=30.0,
                   secret="test-secret", agents=parse_agents(DEMO_AGENTS),
-                  still_here_after=1.0, background_interval=0.3, agent_online_seconds=60.0)
+                  still_here_after=3600.0, background_interval=0.3, agent_online_seconds=60.0)
     values.update(overrides)
     return Settings(**values)
 
@@ -122,8 +125,17 @@ SHOP_SECRET = "shop-secret-for-tests"
 # A stand-in for Rasa in tests of hub logic only (auth, bad input, routing states): it
 # answers in the REST channel's shape and records what the hub sent. Tests of whole
 # conversations use the really trained model (make_hub).
-PACKET = {"reason": "customer_asked", "language": "en", "severity": {"level": "medium"},
-          "intents": ["request_human"], "summary": {"en": "wants a person"}}
+def a_packet(**fields) -> dict:
+    """A handoff packet of the contract's type, as the assistant sends it."""
+    values = dict(case_ref="SR-TEST01", language="en", reason="customer_asked",
+                  intents=["request_human"], severity=Severity(level="medium", reasons=["base"]),
+                  summary=Summary(en="The customer asked for a person.",
+                                  vi="Khách hàng yêu cầu gặp nhân viên."))
+    values.update(fields)
+    return HandoffPacket(**values).payload()
+
+
+PACKET = a_packet()
 
 
 class FakeRasa:
@@ -134,6 +146,7 @@ class FakeRasa:
         self.url = ""
         self.gate: asyncio.Event = None  # when set by a test: replies wait for it to open
         self.arrived = asyncio.Queue()  # every request, as it arrives
+        self.more = {}  # message -> further replies a test wants (as Rasa's REST channel shapes them)
 
     async def webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -144,6 +157,7 @@ class FakeRasa:
         replies = [{"recipient_id": body["sender"], "text": f"heard: {body['message']}"}]
         if body["message"] == "/request_human":
             replies.append({"recipient_id": body["sender"], "custom": {"handoff": PACKET}})
+        replies += [{"recipient_id": body["sender"], **extra} for extra in self.more.get(body["message"], [])]
         return web.json_response(replies)
 
     def sent_for(self, cid: str):

@@ -4,7 +4,7 @@ these are tests of the hub's own handling."""
 
 import json
 
-from bot import keys
+from contract import keys
 from tests.hub.conftest import login, rest_sender
 
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from redis import asyncio as aioredis
 
-from bot import keys
+from contract import keys
 from bot.callback import CallBacks
 from bot.settings import Settings
 from bot.texts import Texts

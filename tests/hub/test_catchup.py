@@ -6,7 +6,7 @@ import asyncio
 
 from redis import asyncio as aioredis
 
-from bot import keys
+from contract import keys
 from tests.hub.conftest import WidgetCustomer, login, rest_sender
 
 

@@ -5,10 +5,12 @@ served to the console). The real hub, Redis and trained Rasa."""
 import pytest
 from redis import asyncio as aioredis
 
-from bot import console_labels, keys
+from bot import console_labels
+from contract import keys
 from bot.app import create_app
 from bot.conversations import Conversation
-from tests.hub.conftest import WidgetCustomer, hub_settings, login, rest_sender
+from contract.handoff import Customer, Severity, assistant_away
+from tests.hub.conftest import WidgetCustomer, a_packet, hub_settings, login, rest_sender
 
 SECRET_NOTE = "NOTE-ONLY-FOR-AGENTS: customer sounded upset, check the courier"
 
@@ -116,7 +118,7 @@ async def test_the_console_gets_its_labels_in_both_languages_with_the_playbooks_
     assert body["languages"] == ["en", "vi"]
     assert labels["complaint_types"]["complain_damaged"] == {"en": "Damaged item", "vi": "Hàng bị hư hỏng"}
     assert labels["reasons"]["customer_asked"]["en"] == "Customer asked for a person"
-    assert labels["severity_reasons"]["repeat contact"]["en"] == "second contact"
+    assert labels["severity_reasons"]["repeat_contact"]["en"] == "second contact"
     assert labels["remedies"]["refund"]["en"] and labels["remedies"]["refund"]["vi"]
     assert body["first_response_minutes"] == {"critical": 2, "high": 5, "medium": 15, "low": 60,
                                               "unknown": 15}
@@ -144,15 +146,26 @@ def test_targets_and_label_groups_are_checked_too(tmp_path, change, error):
 
 
 def test_the_queue_names_a_customer_only_once_verified():
-    packet = {"customer": {"name": "Lan", "verified": True}, "details": {"order_id": "1048213"},
-              "severity": {"level": "high", "reasons": ["complain_delivery (base 1)", "gold customer"]}}
+    packet = a_packet(customer=Customer(name="Lan", verified=True, verified_by="shop_signature"),
+                      details={"order_id": "1048213"}, repeat_contact=True,
+                      severity=Severity(level="high", reasons=["base", "gold_customer", "repeat_contact"]))
     verified = Conversation("c1", packet=packet).summary()
     assert verified["customer_name"] == "Lan" and verified["order_id"] == "1048213"
-    assert verified["severity_reasons"] == ["complain_delivery (base 1)", "gold customer"]
+    assert verified["severity_reasons"] == ["base", "gold_customer", "repeat_contact"]
+    assert verified["repeat_contact"] is True
     guest = Conversation("c2", packet={**packet, "customer": {"name": "Lan", "verified": False}}).summary()
-    assert guest["customer_name"] == ""
-    fallback = Conversation("c3", packet={"customer": {"identity": {}}, "reason": "assistant_unavailable"})
+    assert guest["customer_name"] == "" and guest["repeat_contact"] is True
+    fallback = Conversation("c3", packet=assistant_away("c3", "web", {"channel_id": "c3"}, "vi",
+                                                        "SR-ABCDEF", "timeout", "hello").payload())
     assert fallback.summary()["customer_name"] == "" and fallback.summary()["order_id"] == ""
+    assert fallback.summary()["reason"] == "assistant_unavailable"
+
+
+def test_a_packet_of_another_version_is_kept_but_not_read():
+    older = {**a_packet(), "version": 1, "summary": {"en": "older words"}}
+    conv = Conversation("c4", packet=older)
+    assert conv.handoff() is None
+    assert conv.summary()["summary"] == "" and conv.summary()["severity_reasons"] == []
 
 
 async def test_the_alert_sound_is_a_small_wav_served_with_the_console(hub):

@@ -13,8 +13,8 @@ import time
 import pytest
 import yaml
 
-from actions import keys as akeys, memory
-from bot import keys
+from actions import memory
+from contract import keys
 from bot.app import create_app
 from contract.identity import sign_identity, verify_identity
 from tests.hub.conftest import SHOP_SECRET as SECRET, WidgetCustomer, hub_settings, login, rest_sender
@@ -306,7 +306,7 @@ async def test_forget_erases_the_customer_and_every_conversation_of_theirs(make_
     for sender in (this, earlier):
         await memory.link_verified(redis, [("shop", shop_id)], {"email": f"{this}@example.test"},
                                    sender_id=f"rest-{sender}")
-        await redis.set(akeys.rasa_tracker(f"rest-{sender}"), "{}")
+        await redis.set(keys.rasa_tracker(f"rest-{sender}"), "{}")
         await redis.hset(keys.callback(f"rest-{sender}"), mapping={"phone": "0900000000"})
         await redis.zadd(keys.CALLBACKS, {f"rest-{sender}": 1})
     await login(hub)
@@ -314,10 +314,10 @@ async def test_forget_erases_the_customer_and_every_conversation_of_theirs(make_
     assert response.status == 200, await response.text()
     assert sorted((await response.json())["forgotten"]["conversations"]) == sorted(
         [f"rest-{this}", f"rest-{earlier}"])
-    assert await redis.get(akeys.identity("shop", shop_id)) is None
+    assert await redis.get(keys.identity("shop", shop_id)) is None
     for sender in (this, earlier):
         cid = f"rest-{sender}"
-        assert await redis.exists(keys.conversation(cid), keys.transcript(cid), akeys.rasa_tracker(cid),
+        assert await redis.exists(keys.conversation(cid), keys.transcript(cid), keys.rasa_tracker(cid),
                                   keys.callback(cid)) == 0
         assert await redis.zscore(keys.CALLBACKS, cid) is None
         assert await redis.zscore(keys.QUEUE, cid) is None

@@ -4,7 +4,8 @@ moment" when a conversation or a socket sends too much, nothing lost either way.
 import asyncio
 import uuid
 
-from bot import keys, limits
+from bot import limits
+from contract import keys
 from tests.hub.conftest import WidgetCustomer, login, rest_sender
 
 

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from redis import asyncio as aioredis
 
-from actions import keys as akeys
+from contract import keys
 from bot.appkeys import MESSENGER
 from bot.messenger import split_text, to_messenger
 from tests.hub.conftest import WidgetCustomer, login
@@ -131,13 +131,16 @@ async def test_every_event_of_a_batch_is_handled_and_receipts_are_ignored(fb, gr
     assert any("Chào" in t or "chào" in t for t in graph.texts(second))
 
 
-async def test_a_redelivered_mid_is_processed_once(fb, graph):
+async def test_a_redelivered_mid_is_processed_once(fb, graph, redis):
     user = psid()
     event = text_event(user, "hello", mid="m_redelivered_" + user)
     await deliver(fb, batch([event]))
     replies = len(graph.texts(user))
+    assert replies >= 1  # the first delivery was answered
     await deliver(fb, batch([event]))
-    assert len(graph.texts(user)) == replies
+    assert len(graph.texts(user)) == replies  # the second was not, nor transcribed again
+    log = await redis.xrange(keys.transcript(f"fb-{user}"))
+    assert [e["text"] for _, e in log if e["from"] == "customer"] == ["hello"]
 
 
 async def test_typing_indicator_and_seen_come_before_the_reply(fb, graph):
@@ -263,18 +266,18 @@ async def test_a_widget_customer_is_known_on_messenger_only_after_proving_an_ord
         await widget.close()
     redis = aioredis.from_url(redis_url, decode_responses=True)
     try:
-        web_customer = await redis.get(akeys.identity("sender", session_id.rpartition(".")[0]))
+        web_customer = await redis.get(keys.identity("sender", session_id.rpartition(".")[0]))
         # On Messenger, the email alone is no proof: not welcomed, nothing recalled.
         user = psid()
         await deliver(fb, batch([text_event(user, f"hi, it's me again, {lan.customer.email}")]))
         said = " ".join(graph.texts(user))
         assert "Welcome back" not in said and order_id not in said
-        assert await redis.get(akeys.identity("sender", f"fb-{user}")) != web_customer
+        assert await redis.get(keys.identity("sender", f"fb-{user}")) != web_customer
         # Proving the order with the phone on it joins the two channels.
         await deliver(fb, batch([text_event(user, f"my parcel is late, order {order_id}")]))
         await deliver(fb, batch([text_event(user, lan.customer.phone)]))
         assert any("that matches" in t for t in graph.texts(user)), graph.texts(user)
-        assert await redis.get(akeys.identity("sender", f"fb-{user}")) == web_customer
+        assert await redis.get(keys.identity("sender", f"fb-{user}")) == web_customer
     finally:
         await redis.close()
 

@@ -9,6 +9,7 @@ import uuid
 import pytest
 import requests
 
+from contract.handoff import read_packet
 from contract.identity import mask_email
 from nlu.text import has_vietnamese_marks
 from scripts.stack import Stack
@@ -131,11 +132,13 @@ def test_a_person_is_honoured_mid_form_with_the_full_context(rasa):
     handed = customer.say("just put me through to a real person please")
     assert "passing your conversation to a colleague" in handed.all_text
     packet = handed.handoff
+    assert read_packet(packet) is not None  # the contract's type, as the hub reads it
     assert packet["reason"] == "customer_asked" and packet["language"] == "en"
     assert packet["intents"] == ["complain_billing", "request_human"]
     assert packet["severity"]["level"] in ("medium", "high")
-    assert packet["channel"] == "web" and "No order number yet." in packet["summary"]["en"]
-    assert [line["from"] for line in packet["transcript"]][:2] == ["customer", "bot"]
+    assert "No order number yet." in packet["summary"]["en"] and "Chưa có mã đơn." in packet["summary"]["vi"]
+    # The hub's fields stay the hub's: it sets the channel and keeps the transcript.
+    assert packet["channel"] == "" and packet["conversation_id"] == "" and "transcript" not in packet
     # A guest: nothing is marked verified, and no customer record is shown to the agent.
     assert packet["customer"]["verified"] is False and packet["details_trust"] == {}
     assert packet["customer"]["email"] == "" and packet["claimed_order"] is None

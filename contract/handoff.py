@@ -1,0 +1,267 @@
+"""The handoff packet: what an agent receives when a person takes over (DESIGN.md
+"Handoff context"). One type, built by both sides:
+
+- the assistant (actions/handoff.py) when it hands over, and sends it to the hub as the
+  custom payload {"handoff": {...}};
+- the hub (bot/router.py) when the assistant is away, with what it knows.
+
+Each field says which side owns it (`owner(name)`). The assistant never fills the hub's
+fields; the hub sets them when it queues the conversation (`HandoffPacket.attach`):
+
+- conversation_id and channel: the hub's;
+- the transcript: the hub's too, and never inside the packet. The hub keeps it as the
+  conversation's live stream and the console gets it once, beside the packet (GET
+  /api/agent/conversations/{id} -> {"packet", "transcript"}).
+
+The summary is in both languages, about the customer in the third person, from
+data/hub/handoff.yml. Severity reasons are codes (SEVERITY_REASONS); the console and the
+summary put them into words. A packet is read with `read_packet`: one of another schema
+version, or one that does not validate, is None, and the console shows it raw.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+import time
+from typing import Any, Dict, List, Mapping, Optional
+
+from pydantic import BaseModel, Field, ValidationError, validator
+import yaml
+
+from contract.identity import BY_SHOP_SIGNATURE
+from contract.language import LANGUAGES
+
+SCHEMA_VERSION = 2  # 1 was the untyped dict built twice, before this module
+WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "hub" / "handoff.yml"
+
+ASSISTANT, HUB = "assistant", "hub"
+# Why a conversation went to a person.
+REASONS = ("customer_asked", "critical_severity", "alternatives_declined", "no_remedy",
+           "not_understood", "assistant_unavailable")
+LEVELS = ("low", "medium", "high", "critical", "unknown")
+# Why the severity is what it is ("base": the playbook's starting point for the complaint).
+SEVERITY_REASONS = ("base", "angry_tone", "gold_customer", "vip_customer", "repeat_contact",
+                    "high_value_order", "safety_risk", "assistant_unavailable")
+TRUST = ("verified", "claimed")
+
+
+def _assistant(default: Any = ..., **kwargs: Any) -> Any:
+    return Field(default, owner=ASSISTANT, **kwargs)
+
+
+def _hub(default: Any = ..., **kwargs: Any) -> Any:
+    return Field(default, owner=HUB, **kwargs)
+
+
+class Severity(BaseModel):
+    level: str = "unknown"
+    reasons: List[str] = []  # codes from SEVERITY_REASONS
+    notes: List[str] = []  # the assessment's own words (which angry words, which base)
+
+    @validator("level")
+    def _level(cls, value: str) -> str:
+        if value not in LEVELS:
+            raise ValueError(f"must be one of {LEVELS}")
+        return value
+
+    @validator("reasons", each_item=True)
+    def _reason(cls, value: str) -> str:
+        if value not in SEVERITY_REASONS:
+            raise ValueError(f"must be one of {SEVERITY_REASONS}")
+        return value
+
+
+class RemedyAnswer(BaseModel):
+    remedy: str
+    answer: str
+
+
+class EarlierCase(BaseModel):
+    case_ref: str
+    complaint_type: Optional[str] = None
+    status: Optional[str] = None
+    remedy: Optional[str] = None
+    created_at: Optional[float] = None
+
+
+class Customer(BaseModel):
+    """Who the customer is. name/email/phone/tier are on record only for a verified
+    customer (agents see them in full, marked verified); a guest has none."""
+
+    id: str = ""
+    verified: bool = False
+    verified_by: Optional[str] = None  # contract.identity.BY_*
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    tier: Optional[str] = None
+    history: List[EarlierCase] = []
+
+
+class Summary(BaseModel):
+    en: str
+    vi: str
+
+
+class HandoffPacket(BaseModel):
+    version: int = _assistant(SCHEMA_VERSION)
+    case_ref: str = _assistant(description="the case the customer is told about")
+    language: str = _assistant(description="echoes the hub's decision (contract/language.py)")
+    reason: str = _assistant(description="why a person takes over (REASONS)")
+    intents: List[str] = _assistant([])
+    complaint_type: Optional[str] = _assistant(None)
+    details: Dict[str, str] = _assistant({}, description="every detail gathered")
+    details_trust: Dict[str, str] = _assistant({}, description="each detail verified or claimed")
+    order: Optional[Dict[str, Any]] = _assistant(None, description="the customer's order, proved theirs")
+    claimed_order: Optional[Dict[str, Any]] = _assistant(
+        None, description="the order named but not proved theirs, for the agent to check")
+    severity: Severity = _assistant(Severity())
+    repeat_contact: bool = _assistant(False)
+    remedies: List[RemedyAnswer] = _assistant([])
+    customer: Customer = _assistant(Customer())
+    summary: Summary = _assistant()
+    created_at: float = Field(default_factory=time.time, owner=ASSISTANT)
+    conversation_id: str = _hub("")
+    channel: str = _hub("")
+
+    class Config:
+        extra = "forbid"  # a field nobody owns is a mistake, not a feature
+
+    @validator("version")
+    def _version(cls, value: int) -> int:
+        if value != SCHEMA_VERSION:
+            raise ValueError(f"schema version {value}, this hub reads {SCHEMA_VERSION}")
+        return value
+
+    @validator("language")
+    def _language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {LANGUAGES}")
+        return value
+
+    @validator("reason")
+    def _reason(cls, value: str) -> str:
+        if value not in REASONS:
+            raise ValueError(f"must be one of {REASONS}")
+        return value
+
+    @validator("details_trust", each_item=True)
+    def _trust(cls, value: str) -> str:
+        if value not in TRUST:
+            raise ValueError(f"must be one of {TRUST}")
+        return value
+
+    def attach(self, conversation_id: str, channel: str) -> "HandoffPacket":
+        """The hub's fields, set by the hub (whatever the assistant may have said)."""
+        return self.copy(update={"conversation_id": conversation_id, "channel": channel})
+
+    def payload(self) -> Dict[str, Any]:
+        """As JSON-ready data: the custom payload, the stored packet."""
+        return self.dict()
+
+
+def owner(name: str) -> str:
+    """Which side fills a packet field: ASSISTANT or HUB."""
+    return HandoffPacket.__fields__[name].field_info.extra["owner"]
+
+
+def read_packet(data: Any) -> Optional[HandoffPacket]:
+    """The typed packet, or None for anything else (another schema version, a packet
+    that does not validate): the caller keeps it raw."""
+    if not isinstance(data, Mapping):
+        return None
+    try:
+        return HandoffPacket.parse_obj(data)
+    except ValidationError:
+        return None
+
+
+# --- the summary, in both languages ---------------------------------------------------
+
+@lru_cache(maxsize=1)
+def summary_words(path: Path = WORDS_FILE) -> Dict[str, Any]:
+    """data/hub/handoff.yml, checked: every entry gives every language."""
+    words = yaml.safe_load(path.read_text(encoding="utf-8"))["handoff_summary"]
+
+    def check(name: str, entry: Any) -> None:
+        if isinstance(entry, dict) and set(entry) >= set(LANGUAGES) and all(
+                isinstance(entry[lang], str) for lang in LANGUAGES):
+            return
+        if isinstance(entry, dict) and entry and all(isinstance(v, dict) for v in entry.values()):
+            for key, value in entry.items():
+                check(f"{name}.{key}", value)
+            return
+        raise ValueError(f"{path}: {name} must give a text per language {list(LANGUAGES)}")
+
+    for name, entry in words.items():
+        check(name, entry)
+    missing = [code for code in REASONS if code not in words["reasons"]] + [
+        code for code in SEVERITY_REASONS if code != "base" and code not in words["severity_reasons"]]
+    if missing:
+        raise ValueError(f"{path}: no words for {missing}")
+    return words
+
+
+def _say(entry: Mapping[str, str], lang: str, **values: Any) -> str:
+    return entry[lang].format(**values)
+
+
+def _word(group: Mapping[str, Mapping[str, str]], key: Optional[str], lang: str) -> str:
+    entry = group.get(key or "")
+    return entry[lang] if entry else str(key or "")
+
+
+def summarise(packet: HandoffPacket, lang: str,
+              order_status: Optional[Mapping[str, Mapping[str, str]]] = None,
+              remedy_names: Optional[Mapping[str, Mapping[str, str]]] = None) -> str:
+    """One paragraph for the agent in `lang`, from the packet's fields. order_status and
+    remedy_names are the playbook's words for those, when the caller has the playbook."""
+    w = summary_words()
+    complaint = packet.complaint_type if packet.complaint_type in w["complaints"] else "unknown"
+    parts = [_say(w["about"], lang, complaint=w["complaints"][complaint][lang])]
+    order, given = packet.order, packet.details.get("order_id")
+    if order:
+        items = order.get("items")
+        parts.append(_say(w["order"], lang, order_id=order.get("order_id", ""),
+                          items=items.get(lang) or items.get("en", "") if isinstance(items, dict) else items or "",
+                          status=_word(order_status or {}, order.get("status"), lang)))
+    elif packet.claimed_order:
+        parts.append(_say(w["claimed_order"], lang, order_id=given or packet.claimed_order.get("order_id")))
+    elif given:
+        parts.append(_say(w["order_not_found"], lang, order_id=given))
+    else:
+        parts.append(_say(w["no_order"], lang))
+    reasons = [_word(w["severity_reasons"], code, lang) for code in packet.severity.reasons if code != "base"]
+    parts.append(_say(w["severity"], lang, level=_word(w["severity_levels"], packet.severity.level, lang),
+                      why=_say(w["severity_why"], lang, reasons="; ".join(reasons)) if reasons else ""))
+    if packet.remedies:
+        parts.append(_say(w["offered"], lang, remedies=", ".join(
+            f"{_word(remedy_names or {}, r.remedy, lang)} ({_word(w['answers'], r.answer, lang)})"
+            for r in packet.remedies)))
+    else:
+        parts.append(_say(w["nothing_offered"], lang))
+    parts.append(_say(w["handed_over"], lang, reason=_word(w["reasons"], packet.reason, lang)))
+    return " ".join(parts)
+
+
+def summaries(packet: HandoffPacket, **words: Any) -> Summary:
+    return Summary(**{lang: summarise(packet, lang, **words) for lang in LANGUAGES})
+
+
+def assistant_away(conversation_id: str, channel: str, identity: Mapping[str, Any],
+                   language: str, case_ref: str, why: str, last_message: str) -> HandoffPacket:
+    """The hub's packet when the assistant does not answer: what the hub knows (who,
+    through the channel's identity; the transcript is beside it), summarised in both
+    languages, with a case reference of its own. Only the shop's signature verifies a
+    customer here, as for the assistant (a PSID alone recalls nothing)."""
+    verified_by = BY_SHOP_SIGNATURE if identity.get("shop_customer") else None
+    packet = HandoffPacket(
+        case_ref=case_ref, language=language, reason="assistant_unavailable",
+        severity=Severity(level="medium", reasons=["assistant_unavailable"], notes=[why]),
+        customer=Customer(id=str(identity.get("shop_customer") or ""),
+                          verified=verified_by is not None, verified_by=verified_by),
+        summary=Summary(en="", vi=""),
+    ).attach(conversation_id, channel)
+    words = summary_words()
+    return packet.copy(update={"summary": Summary(**{
+        lang: _say(words["assistant_unavailable"], lang, why=why, last=last_message)
+        for lang in LANGUAGES})})
