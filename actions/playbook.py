@@ -6,16 +6,17 @@ a bad one; the action server loads it at start-up (actions/complaint.py imports
 `PLAYBOOK`), so a broken edit never reaches customers.
 """
 
-from dataclasses import dataclass, field
 import os
 from pathlib import Path
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
+from pydantic import BaseModel, Extra, StrictBool, ValidationError, root_validator, validator
 import yaml
 
+from contract.language import LANGUAGES
+
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "shop" / "playbook.yml"
-LANGUAGES = ("en", "vi")
 COMPLAINTS = (
     "complain_delivery", "complain_damaged", "complain_wrong_item", "complain_defect",
     "complain_billing", "complain_refund", "complain_staff", "complain_wait",
@@ -24,20 +25,64 @@ COMPLAINTS = (
 DETAILS = ("order_id", "email")
 TIERS = ("standard", "silver", "gold", "vip")
 LABELS = ("talk_to_person", "yes_that_one", "something_else", "skip_detail")
-RULE_KEYS = {"remedy", "order_status", "min_value", "max_value", "tier", "repeat"}
 
 
 class PlaybookError(ValueError):
     pass
 
 
-@dataclass
-class Remedy:
-    id: str
-    label: Dict[str, str]
-    offer: Dict[str, str]
-    done: Dict[str, str]
-    approval_limit: Optional[int]  # None: the bot may always grant it
+# --- the playbook's shape, checked by pydantic ------------------------------------------
+# A new section is a new field on Playbook (and a model of its own); sections nobody
+# reads yet (e.g. "currency") are ignored. Remedies and rules refuse unknown keys: a
+# typo there would silently change what customers are offered.
+
+class Texts(Dict[str, str]):
+    """One text per language (contract/language.py LANGUAGES), none empty."""
+
+    @classmethod
+    def __get_validators__(cls):
+        yield cls.validate
+
+    @classmethod
+    def validate(cls, value: Any) -> "Texts":
+        if not isinstance(value, dict):
+            raise ValueError("expected a mapping of a text per language")
+        for lang in LANGUAGES:
+            if not isinstance(value.get(lang), str) or not value[lang].strip():
+                raise ValueError(f"needs a non-empty '{lang}' text")
+        return cls(value)
+
+
+def _amount(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"expected a non-negative number, got {value!r}")
+    return int(value)
+
+
+def _choices(value: Any, allowed) -> Optional[List[str]]:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise ValueError("expected a non-empty list")
+    unknown = [item for item in value if item not in allowed]
+    if unknown:
+        raise ValueError(f"unknown value {unknown[0]!r}; expected one of {sorted(allowed)}")
+    return value
+
+
+class Remedy(BaseModel):
+    id: str = ""  # its key in the playbook
+    label: Texts
+    offer: Texts
+    done: Texts
+    approval_limit: Optional[int] = None  # None: the bot may always grant it
+
+    class Config:
+        extra = Extra.forbid
+
+    _limit = validator("approval_limit", pre=True, allow_reuse=True)(_amount)
 
     def within_limit(self, order_value: Optional[int]) -> bool:
         if self.approval_limit is None:
@@ -45,14 +90,35 @@ class Remedy:
         return order_value is not None and order_value <= self.approval_limit
 
 
-@dataclass
-class RemedyRule:
+class RemedyRule(BaseModel):
     remedy: str
-    order_status: Optional[List[str]] = None
+    order_status: Optional[List[str]] = None  # checked against the playbook's statuses
     min_value: Optional[int] = None
     max_value: Optional[int] = None
     tier: Optional[List[str]] = None
-    repeat: Optional[bool] = None
+    repeat: Optional[StrictBool] = None
+
+    class Config:
+        extra = Extra.forbid
+
+    _values = validator("min_value", "max_value", pre=True, allow_reuse=True)(_amount)
+
+    @validator("order_status", pre=True)
+    def _statuses(cls, value: Any) -> Optional[List[str]]:
+        if value is not None and (not isinstance(value, list) or not value):
+            raise ValueError("expected a non-empty list")
+        return value
+
+    @validator("tier", pre=True)
+    def _tiers(cls, value: Any) -> Optional[List[str]]:
+        return _choices(value, TIERS)
+
+    @root_validator(skip_on_failure=True)
+    def _range(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        low, high = values.get("min_value"), values.get("max_value")
+        if low is not None and high is not None and low > high:
+            raise ValueError("min_value is above max_value")
+        return values
 
     def applies(self, status: Optional[str], value: Optional[int], tier: str, repeat: bool) -> bool:
         if self.order_status is not None and status not in self.order_status:
@@ -68,22 +134,67 @@ class RemedyRule:
         return True
 
 
-@dataclass
-class ComplaintRules:
-    intent: str
-    apologise_for: Optional[Dict[str, str]]
+class ComplaintRules(BaseModel):
+    intent: str = ""  # its key in the playbook
+    apologise_for: Optional[Texts] = None
     severity: int
-    details: List[str]
-    remedies: List[RemedyRule] = field(default_factory=list)
+    details: List[str] = []
+    remedies: List[RemedyRule]
+
+    @validator("severity", pre=True)
+    def _severity(cls, value: Any) -> int:
+        if isinstance(value, bool) or value not in (0, 1, 2, 3):
+            raise ValueError(f"severity must be 0, 1, 2 or 3, got {value!r}")
+        return value
+
+    @validator("details", pre=True)
+    def _details(cls, value: Any) -> List[str]:
+        if not isinstance(value, list) or any(d not in DETAILS for d in value):
+            raise ValueError(f"details must be a list of {list(DETAILS)}")
+        return value
+
+    @validator("remedies", pre=True)
+    def _some(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            raise ValueError("needs a non-empty list of remedies")
+        return value
 
 
-@dataclass
-class Playbook:
-    currency: str
+class Playbook(BaseModel):
     remedies: Dict[str, Remedy]
     complaints: Dict[str, ComplaintRules]
-    order_status: Dict[str, Dict[str, str]]
-    labels: Dict[str, Dict[str, str]]
+    order_status: Dict[str, Texts]
+    labels: Dict[str, Texts]
+
+    class Config:
+        extra = Extra.ignore
+
+    @validator("remedies")
+    def _remedy_ids(cls, value: Dict[str, Remedy]) -> Dict[str, Remedy]:
+        if not value:
+            raise ValueError("no remedies defined")
+        for rid, remedy in value.items():
+            remedy.id = rid
+        return value
+
+    @validator("complaints")
+    def _every_complaint(cls, value: Dict[str, ComplaintRules]) -> Dict[str, ComplaintRules]:
+        missing = [intent for intent in COMPLAINTS if intent not in value]
+        if missing:
+            raise ValueError(f"missing entry for {missing[0]}")
+        unknown = [intent for intent in value if intent not in COMPLAINTS]
+        if unknown:
+            raise ValueError(f"unknown complaint {unknown[0]!r}; expected one of {list(COMPLAINTS)}")
+        for intent, rules in value.items():
+            rules.intent = intent
+        return value
+
+    @validator("labels")
+    def _every_label(cls, value: Dict[str, Texts]) -> Dict[str, Texts]:
+        missing = [name for name in LABELS if name not in value]
+        if missing:
+            raise ValueError(f"missing label {missing[0]!r}")
+        return value
 
     def eligible(
         self, intent: str, status: Optional[str], value: Optional[int], tier: str, repeat: bool
@@ -103,6 +214,12 @@ class Playbook:
         return [r for r in self.remedies.values() if r.id.startswith(wanted) or wanted in r.id]
 
 
+class _PlaybookFile(BaseModel):
+    playbook: Playbook
+
+
+# --- errors that name the file and the line ---------------------------------------------
+
 def _line_index(node: yaml.Node, path: Tuple = (), index: Optional[Dict] = None) -> Dict:
     """Map each path in the YAML document to its 1-based line."""
     index = {} if index is None else index
@@ -116,46 +233,38 @@ def _line_index(node: yaml.Node, path: Tuple = (), index: Optional[Dict] = None)
     return index
 
 
-class _Checker:
-    def __init__(self, source: str, lines: Dict) -> None:
-        self.source = source
-        self.lines = lines
+def _where(source: str, lines: Dict, path: Tuple) -> str:
+    line = None
+    for cut in range(len(path), -1, -1):
+        line = lines.get(tuple(path[:cut]))
+        if line:
+            break
+    named = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path) or "top level"
+    return f"{source}, line {line} ({named})"
 
-    def fail(self, path: Tuple, problem: str) -> None:
-        line = None
-        for cut in range(len(path), -1, -1):
-            line = self.lines.get(tuple(path[:cut]))
-            if line:
-                break
-        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path) or "top level"
-        raise PlaybookError(f"{self.source}, line {line} ({where}): {problem}")
 
-    def mapping(self, value: Any, path: Tuple) -> Dict:
-        if not isinstance(value, dict):
-            self.fail(path, "expected a mapping")
-        return value
+def _problem(error: Dict[str, Any]) -> str:
+    if error["type"] == "value_error.extra":
+        return "unknown key"
+    if error["type"] == "value_error.missing":
+        return "is missing"
+    return error["msg"]
 
-    def texts(self, value: Any, path: Tuple) -> Dict[str, str]:
-        value = self.mapping(value, path)
-        for lang in LANGUAGES:
-            if not isinstance(value.get(lang), str) or not value[lang].strip():
-                self.fail(path, f"needs a non-empty '{lang}' text")
-        return value
 
-    def number(self, value: Any, path: Tuple, optional: bool = True) -> Optional[int]:
-        if value is None and optional:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            self.fail(path, f"expected a non-negative number, got {value!r}")
-        return int(value)
-
-    def choices(self, value: Any, allowed, path: Tuple) -> List[str]:
-        if not isinstance(value, list) or not value:
-            self.fail(path, "expected a non-empty list")
-        for i, item in enumerate(value):
-            if item not in allowed:
-                self.fail(path + (i,), f"unknown value {item!r}; expected one of {sorted(allowed)}")
-        return value
+def _cross_references(book: Playbook) -> List[Tuple[Tuple, str]]:
+    """What pydantic cannot see alone: rules name defined remedies and statuses."""
+    problems = []
+    for intent, rules in book.complaints.items():
+        for i, rule in enumerate(rules.remedies):
+            at = ("playbook", "complaints", intent, "remedies", i)
+            if rule.remedy not in book.remedies:
+                problems.append((at + ("remedy",), f"unknown remedy {rule.remedy!r}; "
+                                                   f"defined: {sorted(book.remedies)}"))
+            for j, status in enumerate(rule.order_status or []):
+                if status not in book.order_status:
+                    problems.append((at + ("order_status", j), f"unknown value {status!r}; "
+                                                               f"expected one of {sorted(book.order_status)}"))
+    return problems
 
 
 def parse_playbook(text: str, source: str = "playbook") -> Playbook:
@@ -164,95 +273,19 @@ def parse_playbook(text: str, source: str = "playbook") -> Playbook:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise PlaybookError(f"{source}: not valid YAML: {error}") from error
-    check = _Checker(source, _line_index(node) if node is not None else {})
-    root = check.mapping(data, ())
-    book = check.mapping(root.get("playbook"), ("playbook",))
-    p = ("playbook",)
-
-    statuses = check.mapping(book.get("order_status"), p + ("order_status",))
-    for status, texts in statuses.items():
-        check.texts(texts, p + ("order_status", status))
-    labels = check.mapping(book.get("labels"), p + ("labels",))
-    for name in LABELS:
-        check.texts(labels.get(name), p + ("labels", name))
-
-    remedies: Dict[str, Remedy] = {}
-    for rid, entry in check.mapping(book.get("remedies"), p + ("remedies",)).items():
-        at = p + ("remedies", rid)
-        entry = check.mapping(entry, at)
-        unknown = set(entry) - {"label", "offer", "done", "approval_limit"}
-        if unknown:
-            check.fail(at, f"unknown keys {sorted(unknown)}")
-        remedies[rid] = Remedy(
-            id=rid,
-            label=check.texts(entry.get("label"), at + ("label",)),
-            offer=check.texts(entry.get("offer"), at + ("offer",)),
-            done=check.texts(entry.get("done"), at + ("done",)),
-            approval_limit=check.number(entry.get("approval_limit"), at + ("approval_limit",)),
-        )
-    if not remedies:
-        check.fail(p + ("remedies",), "no remedies defined")
-
-    complaints: Dict[str, ComplaintRules] = {}
-    section = check.mapping(book.get("complaints"), p + ("complaints",))
-    for intent in COMPLAINTS:
-        if intent not in section:
-            check.fail(p + ("complaints",), f"missing entry for {intent}")
-    for intent, entry in section.items():
-        at = p + ("complaints", intent)
-        if intent not in COMPLAINTS:
-            check.fail(at, f"unknown complaint {intent!r}; expected one of {list(COMPLAINTS)}")
-        entry = check.mapping(entry, at)
-        apologise = entry.get("apologise_for")
-        severity = entry.get("severity")
-        if isinstance(severity, bool) or severity not in (0, 1, 2, 3):
-            check.fail(at + ("severity",), f"severity must be 0, 1, 2 or 3, got {severity!r}")
-        details = entry.get("details", [])
-        if not isinstance(details, list) or any(d not in DETAILS for d in details):
-            check.fail(at + ("details",), f"details must be a list of {list(DETAILS)}")
-        rules = entry.get("remedies")
-        if not isinstance(rules, list) or not rules:
-            check.fail(at + ("remedies",), "needs a non-empty list of remedies")
-        parsed = []
-        for i, rule in enumerate(rules):
-            rat = at + ("remedies", i)
-            rule = check.mapping(rule, rat)
-            unknown = set(rule) - RULE_KEYS
-            if unknown:
-                check.fail(rat, f"unknown keys {sorted(unknown)}; allowed: {sorted(RULE_KEYS)}")
-            if rule.get("remedy") not in remedies:
-                check.fail(rat + ("remedy",),
-                           f"unknown remedy {rule.get('remedy')!r}; defined: {sorted(remedies)}")
-            low = check.number(rule.get("min_value"), rat + ("min_value",))
-            high = check.number(rule.get("max_value"), rat + ("max_value",))
-            if low is not None and high is not None and low > high:
-                check.fail(rat, "min_value is above max_value")
-            repeat = rule.get("repeat")
-            if repeat is not None and not isinstance(repeat, bool):
-                check.fail(rat + ("repeat",), "repeat must be true or false")
-            parsed.append(RemedyRule(
-                remedy=rule["remedy"],
-                order_status=(check.choices(rule["order_status"], statuses, rat + ("order_status",))
-                              if "order_status" in rule else None),
-                min_value=low,
-                max_value=high,
-                tier=check.choices(rule["tier"], TIERS, rat + ("tier",)) if "tier" in rule else None,
-                repeat=repeat,
-            ))
-        complaints[intent] = ComplaintRules(
-            intent=intent,
-            apologise_for=None if apologise is None else check.texts(apologise, at + ("apologise_for",)),
-            severity=severity,
-            details=details,
-            remedies=parsed,
-        )
-    return Playbook(
-        currency=str(book.get("currency", "VND")),
-        remedies=remedies,
-        complaints=complaints,
-        order_status=statuses,
-        labels=labels,
-    )
+    lines = _line_index(node) if node is not None else {}
+    if not isinstance(data, dict):
+        raise PlaybookError(f"{_where(source, lines, ())}: expected a mapping")
+    try:
+        book = _PlaybookFile.parse_obj(data).playbook
+    except ValidationError as error:
+        problems = [(tuple(p for p in e["loc"] if p != "__root__"), _problem(e)) for e in error.errors()]
+    else:
+        problems = _cross_references(book)
+    if problems:
+        raise PlaybookError("\n".join(f"{_where(source, lines, path)}: {problem}"
+                                       for path, problem in problems))
+    return book
 
 
 def load_playbook(path: Optional[Path] = None) -> Playbook:

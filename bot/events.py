@@ -2,8 +2,8 @@
 behind a load balancer shows the same queue.
 
 One listener task per process subscribes to keys.EVENTS and copies each event into
-the queue of every console connected to this process. It reconnects with backoff if
-Redis goes away. A console's queue is bounded: a console too slow to keep up loses
+the queue of every console connected to this process. It reconnects with back-off
+(redis-py's Retry) if Redis goes away. A console's queue is bounded: a console too slow to keep up loses
 old events, not the hub's memory (it reloads its view on the next event).
 """
 
@@ -11,19 +11,29 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any, Dict, Set
+from typing import Any, Dict, Optional, Set
 
-from bot import keys
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
+
+from contract import keys
 
 log = logging.getLogger(__name__)
 CONSOLE_QUEUE_SIZE = 500
+RECONNECT_BASE = 0.25  # seconds; doubled after each failed attempt
+RECONNECT_CAP = 10.0
+
+
+class _Stopped(Exception):
+    """The hub is stopping: no more reconnecting."""
 
 
 class EventHub:
     def __init__(self, redis) -> None:
         self.redis = redis
         self.consoles: Set[asyncio.Queue] = set()
-        self._task = None
+        self._task: Optional[asyncio.Task] = None
         # redis-py may turn a cancellation inside a timed read into a TimeoutError, which
         # the retry loop would swallow: stopping is therefore also signalled by a flag.
         self._stopping = False
@@ -43,13 +53,32 @@ class EventHub:
                     queue.get_nowait()
             queue.put_nowait(event)
 
+    async def _subscribed(self):
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(keys.EVENTS)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await pubsub.close()
+            raise
+        return pubsub
+
+    async def _lost(self, error: Exception) -> None:
+        if self._stopping:
+            raise _Stopped()
+        log.warning("event listener cannot subscribe (%s); retrying with back-off", error)
+
     async def _listen(self) -> None:
-        delay = 0.5
+        # redis-py's Retry: ExponentialBackoff from RECONNECT_BASE, capped at RECONNECT_CAP,
+        # for as long as it takes; each reconnection starts the back-off afresh.
+        retry = Retry(ExponentialBackoff(cap=RECONNECT_CAP, base=RECONNECT_BASE), retries=-1,
+                      supported_errors=(RedisError, OSError))
         while not self._stopping:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(keys.EVENTS)
-                delay = 0.5
+                pubsub = await retry.call_with_retry(self._subscribed, self._lost)
+            except _Stopped:
+                return
+            try:
                 while not self._stopping:
                     # Short waits: the client's socket timeout must not fire while idle.
                     message = await pubsub.get_message(timeout=1.0)
@@ -61,12 +90,9 @@ class EventHub:
                         log.warning("ignoring a malformed event on %s", keys.EVENTS)
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # Redis went away: retry with backoff
-                if self._stopping:
-                    return
-                log.warning("event listener lost Redis (%s); retrying in %.1fs", error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+            except Exception as error:  # Redis went away: subscribe again (above)
+                if not self._stopping:
+                    log.warning("event listener lost Redis (%s); reconnecting", error)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.close()

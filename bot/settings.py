@@ -27,11 +27,12 @@
 | SHOP_URL | http://HUB_HOST:HUB_PORT/ | the shop page with the widget, for the link back in emails |
 """
 
-from dataclasses import dataclass, field
 import ipaddress
 import os
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from pydantic import BaseModel, ValidationError, validator
 
 # Demo agent "agent" with password "recovery-demo" (scrypt hash; see bot/passwords.py).
 DEMO_AGENTS = ("agent:scrypt$16384$8$1$4f0e1c5a2b9d7e3f6a8c0d2e4f6a8b0c$"
@@ -39,9 +40,27 @@ DEMO_AGENTS = ("agent:scrypt$16384$8$1$4f0e1c5a2b9d7e3f6a8c0d2e4f6a8b0c$"
 DEMO_LOGIN = ("agent", "recovery-demo")  # printed by `make run`; set HUB_AGENTS in production
 DEMO_ORDERS = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"
 
+# Which variable sets which setting (the table above); the rest are derived in from_env.
+ENV = {
+    "host": "HUB_HOST", "port": "HUB_PORT", "redis_url": "REDIS_URL", "rasa_url": "RASA_URL",
+    "rasa_timeout": "RASA_TIMEOUT", "action_url": "ACTION_URL", "secret": "HUB_SECRET",
+    "max_message_chars": "MAX_MESSAGE_CHARS", "still_here_after": "STILL_HERE_AFTER",
+    "minutes_per_case": "MINUTES_PER_CASE", "agent_online_seconds": "AGENT_ONLINE_SECONDS",
+    "public_origin": "HUB_PUBLIC_ORIGIN", "support_hours": "SUPPORT_HOURS",
+    "support_utc_offset": "SUPPORT_UTC_OFFSET", "fb_verify_token": "FB_VERIFY_TOKEN",
+    "fb_app_secret": "FB_APP_SECRET", "fb_page_token": "FB_PAGE_ACCESS_TOKEN",
+    "fb_graph_url": "FB_GRAPH_URL", "shop_identity_secret": "SHOP_IDENTITY_SECRET",
+    "rest_token": "HUB_REST_TOKEN", "demo": "HUB_DEMO", "demo_customer": "DEMO_CUSTOMER",
+    "orders_data": "ORDERS_DATA", "smtp_url": "SMTP_URL", "mail_from": "MAIL_FROM",
+    "follow_up_after": "FOLLOW_UP_AFTER", "shop_url": "SHOP_URL",
+}
+# Empty means "not set" for these (the default applies).
+UNSET_WHEN_EMPTY = {"secret", "public_origin", "action_url", "demo_customer", "orders_data", "demo"}
 
-@dataclass(frozen=True)
-class Settings:
+
+class Settings(BaseModel):
+    """Typed and checked (pydantic): a bad value stops the hub naming its variable."""
+
     host: str = "127.0.0.1"
     port: int = 8080
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -49,7 +68,7 @@ class Settings:
     rasa_timeout: float = 8.0
     action_url: str = "http://127.0.0.1:5055"  # only for /health: Rasa is what calls it
     secret: Optional[str] = None
-    agents: Dict[str, str] = field(default_factory=dict)  # name -> password hash
+    agents: Dict[str, str] = {}  # name -> password hash
     max_message_chars: int = 2000
     still_here_after: float = 90.0
     minutes_per_case: int = 4
@@ -72,6 +91,20 @@ class Settings:
     follow_up_after: float = 120.0
     shop_url: str = ""
 
+    class Config:
+        allow_mutation = False
+        extra = "forbid"
+
+    @validator("rasa_url", "action_url")
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @validator("port", "max_message_chars", "minutes_per_case")
+    def _positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be a positive number")
+        return value
+
     @property
     def rasa_urls(self) -> Tuple[str, ...]:
         return tuple(url.strip().rstrip("/") for url in self.rasa_url.split(",") if url.strip())
@@ -86,37 +119,21 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
-        return cls(
-            host=env.get("HUB_HOST", cls.host),
-            port=int(env.get("HUB_PORT", cls.port)),
-            redis_url=env.get("REDIS_URL", cls.redis_url),
-            rasa_url=env.get("RASA_URL", cls.rasa_url).rstrip("/"),
-            rasa_timeout=float(env.get("RASA_TIMEOUT", cls.rasa_timeout)),
-            action_url=(env.get("ACTION_URL") or f"http://127.0.0.1:{env.get('ACTION_PORT', '5055')}").rstrip("/"),
-            secret=env.get("HUB_SECRET") or None,
-            agents=parse_agents(env.get("HUB_AGENTS") or (
-                DEMO_AGENTS if demo_agent_allowed(env.get("HUB_HOST", cls.host), env) else "")),
-            max_message_chars=int(env.get("MAX_MESSAGE_CHARS", cls.max_message_chars)),
-            still_here_after=float(env.get("STILL_HERE_AFTER", cls.still_here_after)),
-            minutes_per_case=int(env.get("MINUTES_PER_CASE", cls.minutes_per_case)),
-            agent_online_seconds=float(env.get("AGENT_ONLINE_SECONDS", cls.agent_online_seconds)),
-            public_origin=env.get("HUB_PUBLIC_ORIGIN") or None,
-            support_hours=env.get("SUPPORT_HOURS", cls.support_hours),
-            support_utc_offset=float(env.get("SUPPORT_UTC_OFFSET", cls.support_utc_offset)),
-            fb_verify_token=env.get("FB_VERIFY_TOKEN", ""),
-            fb_app_secret=env.get("FB_APP_SECRET", ""),
-            fb_page_token=env.get("FB_PAGE_ACCESS_TOKEN", ""),
-            fb_graph_url=env.get("FB_GRAPH_URL", cls.fb_graph_url),
-            shop_identity_secret=env.get("SHOP_IDENTITY_SECRET", ""),
-            rest_token=env.get("HUB_REST_TOKEN", ""),
-            demo=env.get("HUB_DEMO", "").strip().lower() in ("1", "true", "yes", "on"),
-            demo_customer=env.get("DEMO_CUSTOMER") or cls.demo_customer,
-            orders_data=env.get("ORDERS_DATA") or cls.orders_data,
-            smtp_url=env.get("SMTP_URL", ""),
-            mail_from=env.get("MAIL_FROM", ""),
-            follow_up_after=float(env.get("FOLLOW_UP_AFTER", cls.follow_up_after)),
-            shop_url=env.get("SHOP_URL", ""),
-        )
+        values: Dict[str, Any] = {}
+        for name, variable in ENV.items():
+            if variable in env and not (name in UNSET_WHEN_EMPTY and not env[variable].strip()):
+                values[name] = env[variable]
+        if "action_url" not in values:
+            values["action_url"] = f"http://127.0.0.1:{env.get('ACTION_PORT', '5055')}"
+        host = values.get("host", cls.__fields__["host"].default)
+        values["agents"] = parse_agents(env.get("HUB_AGENTS") or (
+            DEMO_AGENTS if demo_agent_allowed(host, env) else ""))
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            problems = "; ".join(f"{ENV.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}"
+                                 for e in error.errors())
+            raise ValueError(f"bad hub settings: {problems}") from None
 
 
 def is_loopback(host: str) -> bool:
