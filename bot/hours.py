@@ -3,22 +3,24 @@
 from datetime import datetime, time, timedelta, timezone
 from typing import Tuple
 
+from bot.texts import Texts
+
 
 def parse_hours(spec: str) -> Tuple[time, time]:
     start, _, end = spec.partition("-")
     return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
 
 
-def reply_by(now: datetime, hours: Tuple[time, time], minutes: int, language: str) -> str:
-    """"14:30 today" within opening hours (now + minutes), else the next opening time."""
+def reply_by(now: datetime, hours: Tuple[time, time], minutes: int, language: str,
+             texts: Texts) -> str:
+    """"14:30 today" within opening hours (now + minutes), else the next opening time
+    (the words: data/hub/messages.yml reply_today / reply_tomorrow)."""
     start, end = hours
-    vi = language == "vi"
     if start <= now.time() < end:
-        at = now + timedelta(minutes=minutes)
-        return f"{at:%H:%M} hôm nay" if vi else f"{at:%H:%M} today"
+        return texts.text("reply_today", language, time=f"{now + timedelta(minutes=minutes):%H:%M}")
     if now.time() < start:
-        return f"{start:%H:%M} hôm nay" if vi else f"{start:%H:%M} today"
-    return f"{start:%H:%M} sáng mai" if vi else f"{start:%H:%M} tomorrow"
+        return texts.text("reply_today", language, time=f"{start:%H:%M}")
+    return texts.text("reply_tomorrow", language, time=f"{start:%H:%M}")
 
 
 def local_now(utc_offset_hours: float) -> datetime:

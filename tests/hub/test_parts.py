@@ -13,16 +13,18 @@ from bot.texts import Texts
 from bot.widget import to_widget
 
 HOURS = parse_hours("08:00-22:00")
+TEXTS = Texts()
 
 
 def test_reply_by_within_hours_is_later_today():
-    assert reply_by(datetime(2026, 11, 22, 14, 0), HOURS, 34, "en") == "14:34 today"
-    assert reply_by(datetime(2026, 11, 22, 14, 0), HOURS, 34, "vi") == "14:34 hôm nay"
+    assert reply_by(datetime(2026, 11, 22, 14, 0), HOURS, 34, "en", TEXTS) == "14:34 today"
+    assert reply_by(datetime(2026, 11, 22, 14, 0), HOURS, 34, "vi", TEXTS) == "14:34 hôm nay"
 
 
 def test_reply_by_outside_hours_is_the_next_opening():
-    assert reply_by(datetime(2026, 11, 22, 6, 0), HOURS, 30, "en") == "08:00 today"
-    assert reply_by(datetime(2026, 11, 22, 23, 0), HOURS, 30, "en") == "08:00 tomorrow"
+    assert reply_by(datetime(2026, 11, 22, 6, 0), HOURS, 30, "en", TEXTS) == "08:00 today"
+    assert reply_by(datetime(2026, 11, 22, 23, 0), HOURS, 30, "en", TEXTS) == "08:00 tomorrow"
+    assert reply_by(datetime(2026, 11, 22, 23, 0), HOURS, 30, "vi", TEXTS) == "08:00 sáng mai"
 
 
 def test_signed_ids_reject_tampering_and_other_secrets():
@@ -56,6 +58,15 @@ def test_settings_come_from_the_environment():
     assert several.rasa_urls == ("http://rasa-a:5005", "http://rasa-b:5005")
 
 
+def test_a_bad_setting_stops_the_hub_naming_its_variable():
+    with pytest.raises(ValueError, match="HUB_PORT: value is not a valid integer"):
+        Settings.from_env({"HUB_PORT": "eighty"})
+    with pytest.raises(ValueError, match="RASA_TIMEOUT"):
+        Settings.from_env({"RASA_TIMEOUT": "soon"})
+    with pytest.raises(ValueError, match="MAX_MESSAGE_CHARS: must be a positive number"):
+        Settings.from_env({"MAX_MESSAGE_CHARS": "0"})
+
+
 def test_buttons_become_quick_replies_for_the_widget():
     shaped = to_widget({"text": "Pick one", "buttons": [{"title": "Refund", "payload": "/x"}]})
     assert shaped == {"text": "Pick one", "quick_replies": [
@@ -64,7 +75,7 @@ def test_buttons_become_quick_replies_for_the_widget():
 
 def test_every_hub_message_exists_in_both_languages():
     texts = Texts()
-    values = dict(position=1, minutes=4, agent="A", length=1, limit=2, reply_by="08:00",
+    values = dict(position=1, minutes=4, agent="A", length=1, limit=2, reply_by="08:00", time="08:00",
                   email="l…@example.com", phone="…678", day="d", start="12:00", end="17:00",
                   case_ref="SR-1", replies="r", link="http://shop/")
     for key in texts.messages:
