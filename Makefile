@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser train run hub shell test check validate pytest rasa-test eval-external eval bench compare-pipelines clean
+.PHONY: help setup browser train run hub shell test check lint validate pytest rasa-test eval-external eval bench compare-pipelines clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,6 +53,12 @@ check: setup ## playbook and training-data validation
 	$(PY) scripts/validate_data.py
 
 validate: check
+
+LINTED := bot actions nlu contract
+lint: setup ## the fast loop: ruff check, ruff format --check, mypy on bot/ actions/ nlu/ contract/
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy $(LINTED)
 
 rasa-test: train ## conversation tests (tests/test_*.yml), failing on any wrong prediction
 	$(RASA) test core --model $(MODEL) --stories tests/ --e2e --fail-on-prediction-errors --out results/core

@@ -75,13 +75,13 @@ def parse_json_object(body: bytes) -> Dict[str, Any]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise json_error(400, "the body must be UTF-8")
+        raise json_error(400, "the body must be UTF-8") from None
     if _too_deep(text):
         raise json_error(400, f"the body nests deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(text)
     except ValueError:
-        raise json_error(400, "the body must be a JSON object")
+        raise json_error(400, "the body must be a JSON object") from None
     if not isinstance(value, dict):
         raise json_error(400, "the body must be a JSON object")
     if _has_lone_surrogate(value):

@@ -62,4 +62,4 @@ class RasaClient:
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 return False
         answers = await asyncio.gather(*(one(url) for url in self.base_urls))
-        return dict(zip(self.base_urls, answers))
+        return dict(zip(self.base_urls, answers, strict=True))

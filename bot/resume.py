@@ -7,12 +7,13 @@ removes it from the address bar.
 """
 
 import time
+from typing import Any, Optional
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.http import json_error, read_json
 from bot.appkeys import SECRET
+from bot.http import json_error, read_json
 from bot.signing import sign, unsign
 
 RESUME_DAYS = 14
@@ -22,7 +23,7 @@ def _secret(secret: str) -> str:
     return secret + ":resume"
 
 
-def resume_token(cid: str, secret: str, now: float = None) -> str:
+def resume_token(cid: str, secret: str, now: Optional[float] = None) -> str:
     expires = int((now or time.time()) + RESUME_DAYS * 86400)
     return sign(f"{cid}:{expires}", _secret(secret))
 
@@ -32,7 +33,7 @@ def resume_link(shop_url: str, cid: str, secret: str) -> str:
     return f"{shop_url}{separator}{urlencode({'resume': resume_token(cid, secret)})}"
 
 
-def conversation_of(token, secret: str, now: float = None):
+def conversation_of(token: Any, secret: str, now: Optional[float] = None) -> Optional[str]:
     """The conversation a resume token opens, or None (forged, or expired)."""
     value = unsign(token, _secret(secret)) if isinstance(token, str) else None
     cid, _, expires = (value or "").rpartition(":")
