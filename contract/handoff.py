@@ -22,7 +22,7 @@ version, or one that does not validate, is None, and the console shows it raw.
 from functools import lru_cache
 from pathlib import Path
 import time
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Literal, Mapping, Optional, get_args
 
 from pydantic import BaseModel, Field, ValidationError, validator
 import yaml
@@ -35,13 +35,14 @@ WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "hub" / "handoff.
 
 ASSISTANT, HUB = "assistant", "hub"
 # Why a conversation went to a person.
-REASONS = ("customer_asked", "critical_severity", "alternatives_declined", "no_remedy",
-           "not_understood", "assistant_unavailable")
-LEVELS = ("low", "medium", "high", "critical", "unknown")
+Reason = Literal["customer_asked", "critical_severity", "alternatives_declined", "no_remedy",
+                 "not_understood", "assistant_unavailable"]
+Level = Literal["low", "medium", "high", "critical", "unknown"]
 # Why the severity is what it is ("base": the playbook's starting point for the complaint).
-SEVERITY_REASONS = ("base", "angry_tone", "gold_customer", "vip_customer", "repeat_contact",
-                    "high_value_order", "safety_risk", "assistant_unavailable")
-TRUST = ("verified", "claimed")
+SeverityReason = Literal["base", "angry_tone", "gold_customer", "vip_customer", "repeat_contact",
+                         "high_value_order", "safety_risk", "assistant_unavailable"]
+Trust = Literal["verified", "claimed"]
+REASONS, LEVELS, SEVERITY_REASONS = get_args(Reason), get_args(Level), get_args(SeverityReason)
 
 
 def _assistant(default: Any = ..., **kwargs: Any) -> Any:
@@ -53,21 +54,9 @@ def _hub(default: Any = ..., **kwargs: Any) -> Any:
 
 
 class Severity(BaseModel):
-    level: str = "unknown"
-    reasons: List[str] = []  # codes from SEVERITY_REASONS
+    level: Level = "unknown"
+    reasons: List[SeverityReason] = []
     notes: List[str] = []  # the assessment's own words (which angry words, which base)
-
-    @validator("level")
-    def _level(cls, value: str) -> str:
-        if value not in LEVELS:
-            raise ValueError(f"must be one of {LEVELS}")
-        return value
-
-    @validator("reasons", each_item=True)
-    def _reason(cls, value: str) -> str:
-        if value not in SEVERITY_REASONS:
-            raise ValueError(f"must be one of {SEVERITY_REASONS}")
-        return value
 
 
 class RemedyAnswer(BaseModel):
@@ -106,11 +95,11 @@ class HandoffPacket(BaseModel):
     version: int = _assistant(SCHEMA_VERSION)
     case_ref: str = _assistant(description="the case the customer is told about")
     language: str = _assistant(description="echoes the hub's decision (contract/language.py)")
-    reason: str = _assistant(description="why a person takes over (REASONS)")
+    reason: Reason = _assistant(description="why a person takes over")
     intents: List[str] = _assistant([])
     complaint_type: Optional[str] = _assistant(None)
     details: Dict[str, str] = _assistant({}, description="every detail gathered")
-    details_trust: Dict[str, str] = _assistant({}, description="each detail verified or claimed")
+    details_trust: Dict[str, Trust] = _assistant({}, description="each detail verified or claimed")
     order: Optional[Dict[str, Any]] = _assistant(None, description="the customer's order, proved theirs")
     claimed_order: Optional[Dict[str, Any]] = _assistant(
         None, description="the order named but not proved theirs, for the agent to check")
@@ -136,18 +125,6 @@ class HandoffPacket(BaseModel):
     def _language(cls, value: str) -> str:
         if value not in LANGUAGES:
             raise ValueError(f"must be one of {LANGUAGES}")
-        return value
-
-    @validator("reason")
-    def _reason(cls, value: str) -> str:
-        if value not in REASONS:
-            raise ValueError(f"must be one of {REASONS}")
-        return value
-
-    @validator("details_trust", each_item=True)
-    def _trust(cls, value: str) -> str:
-        if value not in TRUST:
-            raise ValueError(f"must be one of {TRUST}")
         return value
 
     def attach(self, conversation_id: str, channel: str) -> "HandoffPacket":
