@@ -18,7 +18,6 @@ from typing import List, Optional
 from nlu.text import fold
 
 HIGH_VALUE = 3_000_000  # VND
-LEVELS = ("low", "medium", "high", "critical")
 
 # Folded (lower-case, no diacritics) phrases.
 ANGER = (

@@ -29,10 +29,3 @@ def get_redis() -> aioredis.Redis:
         )
         _clients[id(loop)] = client
     return client
-
-
-async def close_redis() -> None:
-    loop = asyncio.get_running_loop()
-    client = _clients.pop(id(loop), None)
-    if client is not None:
-        await client.close()

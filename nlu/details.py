@@ -16,8 +16,6 @@ from typing import Dict, List
 
 from nlu.text import fold
 
-ORDER_DIGITS = (6, 10)  # the demo shop's order numbers, DESIGN.md
-
 # A Vietnamese mobile (03/05/07/08/09 + 8 digits), the same with +84, or any
 # international number with a leading "+" and 8-15 digits.
 _PHONE_RE = re.compile(r"^(0[35789]\d{8}|\+84[35789]\d{8}|\+\d{8,15})$")
