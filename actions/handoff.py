@@ -16,11 +16,17 @@ from rasa_sdk.types import DomainDict
 
 from actions import memory
 from actions.common import (
-    PLAYBOOK, CustomerMemory, details_from_slots, known, language, load_customer, usable_order,
+    PLAYBOOK,
+    CustomerMemory,
+    details_from_slots,
+    known,
+    language,
+    load_customer,
+    usable_order,
 )
 from actions.orders import Order, order_store
 from actions.store import get_redis
-from contract.handoff import SEVERITY_REASONS, Customer, HandoffPacket, Severity, Summary, summaries
+from contract.handoff import SEVERITY_REASONS, HandoffPacket, summaries
 from contract.identity import normalise_email, normalise_phone
 
 # Which reply the customer gets for each reason.
@@ -90,38 +96,38 @@ def build_packet(
     usable = usable_order(tracker, customer, named_order)
     order = tracker.get_slot("order") or (usable.as_dict() if usable else None)
     reasons = tracker.get_slot("severity_reasons") or []
-    packet = HandoffPacket(
-        case_ref=case_ref,
-        language=language(tracker),
-        reason=reason,
-        intents=intents_seen(tracker),
-        complaint_type=tracker.get_slot("complaint_type"),
-        details=details,
-        details_trust=details_trust(details, customer, order),
-        order=order,
+    packet = HandoffPacket.parse_obj({  # checked against the contract here, not in the hub
+        "case_ref": case_ref,
+        "language": language(tracker),
+        "reason": reason,
+        "intents": intents_seen(tracker),
+        "complaint_type": tracker.get_slot("complaint_type"),
+        "details": details,
+        "details_trust": details_trust(details, customer, order),
+        "order": order,
         # The order the customer named but did not prove theirs: for the agent to check.
-        claimed_order=named_order.as_dict() if named_order and not order else None,
-        severity=Severity(level=tracker.get_slot("severity") or "unknown",
-                          reasons=severity_codes(reasons), notes=[str(r) for r in reasons]),
-        repeat_contact=bool(tracker.get_slot("repeat_contact")),
-        remedies=remedies_and_answers(tracker),
-        customer=Customer(
-            id=customer.customer_id,
-            verified=customer.verified,
-            verified_by=customer.verified_by,
-            name=customer.profile.get("name", ""),
-            email=customer.profile.get("email", ""),
-            phone=customer.profile.get("phone", ""),
-            tier=customer.tier if customer.verified else None,
-            history=[
+        "claimed_order": named_order.as_dict() if named_order and not order else None,
+        "severity": {"level": tracker.get_slot("severity") or "unknown",
+                     "reasons": severity_codes(reasons), "notes": [str(r) for r in reasons]},
+        "repeat_contact": bool(tracker.get_slot("repeat_contact")),
+        "remedies": remedies_and_answers(tracker),
+        "customer": {
+            "id": customer.customer_id,
+            "verified": customer.verified,
+            "verified_by": customer.verified_by,
+            "name": customer.profile.get("name", ""),
+            "email": customer.profile.get("email", ""),
+            "phone": customer.profile.get("phone", ""),
+            "tier": customer.tier if customer.verified else None,
+            "history": [
                 {"case_ref": c["ref"], "complaint_type": c.get("complaint_type"),
                  "status": c.get("status"), "remedy": c.get("applied_remedy"),
                  "created_at": c.get("created_at")}
                 for c in customer.cases if c.get("ref") != case_ref
             ],
-        ),
-        summary=Summary(en="", vi=""),
-    )
+        },
+        "summary": {"en": "", "vi": ""},  # below, from the fields
+    })
     return packet.copy(update={"summary": summaries(
         packet, order_status=PLAYBOOK.order_status,
         remedy_names={rid: r.label for rid, r in PLAYBOOK.remedies.items()})})

@@ -28,8 +28,8 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.details import extract_details
 from contract.language import detect_language
+from nlu.details import extract_details
 from nlu.text import fold, has_vietnamese_marks
 
 LANGUAGE_KEY = "language"
