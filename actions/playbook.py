@@ -9,7 +9,7 @@ a bad one; the action server loads it at start-up (actions/complaint.py imports
 import os
 from pathlib import Path
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from pydantic import BaseModel, Extra, StrictBool, ValidationError, root_validator, validator
 import yaml
@@ -243,7 +243,7 @@ def _where(source: str, lines: Dict, path: Tuple) -> str:
     return f"{source}, line {line} ({named})"
 
 
-def _problem(error: Dict[str, Any]) -> str:
+def _problem(error: Mapping[str, Any]) -> str:
     if error["type"] == "value_error.extra":
         return "unknown key"
     if error["type"] == "value_error.missing":
@@ -253,7 +253,7 @@ def _problem(error: Dict[str, Any]) -> str:
 
 def _cross_references(book: Playbook) -> List[Tuple[Tuple, str]]:
     """What pydantic cannot see alone: rules name defined remedies and statuses."""
-    problems = []
+    problems: List[Tuple[Tuple[Any, ...], str]] = []
     for intent, rules in book.complaints.items():
         for i, rule in enumerate(rules.remedies):
             at = ("playbook", "complaints", intent, "remedies", i)
@@ -289,7 +289,7 @@ def parse_playbook(text: str, source: str = "playbook") -> Playbook:
 
 
 def load_playbook(path: Optional[Path] = None) -> Playbook:
-    path = Path(path or os.environ.get("PLAYBOOK_PATH", DEFAULT_PATH))
+    path = Path(path or os.environ.get("PLAYBOOK_PATH") or DEFAULT_PATH)
     return parse_playbook(path.read_text(encoding="utf-8"), str(path))
 
 
