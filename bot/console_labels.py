@@ -13,6 +13,7 @@ from typing import Any, Dict, Optional
 
 import yaml
 
+from contract.handoff import REASONS, SEVERITY_REASONS
 from contract.language import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,11 @@ class ConsoleLabels:
                 raise ValueError(f"{path}: label group {group!r} must map keys to texts")
             for key, entry in entries.items():
                 self._check(path, f"{group}.{key}", entry)
+        # Words for every code the handoff packet may carry (contract/handoff.py).
+        for group, codes in (("reasons", REASONS), ("severity_reasons", SEVERITY_REASONS)):
+            missing = [code for code in codes if code != "base" and code not in groups.get(group, {})]
+            if missing:
+                raise ValueError(f"{path}: label group {group!r} lacks the packet's codes {missing}")
         targets = data.get("first_response_minutes")
         if not isinstance(targets, dict):
             raise ValueError(f"{path}: needs 'console.first_response_minutes'")

@@ -136,6 +136,7 @@ def test_a_label_missing_a_language_stops_the_hub_and_names_the_label(tmp_path, 
 @pytest.mark.parametrize("change, error", [
     (("critical: 2,", "critical: 0,"), r"first_response_minutes\.critical"),
     (("    reasons:\n", "    reasons: []\n    unused:\n"), r"label group 'reasons'"),
+    (("      safety_risk: {", "      safety_risks: {"), r"'severity_reasons' lacks the packet's codes \['safety_risk'\]"),
 ])
 def test_targets_and_label_groups_are_checked_too(tmp_path, change, error):
     broken = tmp_path / "console.yml"
