@@ -15,7 +15,7 @@ from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import agents, identity, keys, rest, resume
+from bot import agents, identity, keys, limits, rest, resume
 from bot.appkeys import (CALLBACKS, DEMO, EVENTS, HTTP, LABELS, MESSENGER, REDIS, ROUTER, SECRET,
                          SETTINGS, SHOP_SECRET, STORE, TEXTS, WIDGET)
 from bot.callback import CallBacks
@@ -215,7 +215,8 @@ async def demo_identity(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors_as_json, agents.same_origin_posts],
+    app = web.Application(middlewares=[errors_as_json, limits.per_address_limits,
+                                       agents.same_origin_posts],
                           client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app.on_response_prepare.append(security_headers)

@@ -73,6 +73,18 @@ class Conversation:
         }
 
 
+# Queue a conversation unless it is already queued or with an agent (one round trip, so
+# concurrent handoffs of one conversation cannot both add it).
+_ENQUEUE = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'queued' or state == 'agent' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'queued', 'severity', ARGV[3], 'packet', ARGV[4],
+           'queued_at', ARGV[5], 'language', ARGV[6], 'updated_at', ARGV[5], 'agent', '')
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+
+
 def queue_score(severity: str, queued_at: float) -> float:
     """Severity first (critical lowest score), then who has waited longest."""
     return SEVERITY_RANK.get(severity, 2) * 1e11 + queued_at
@@ -133,16 +145,17 @@ class ConversationStore:
         values["updated_at"] = time.time()
         await self.redis.hset(keys.conversation(cid), mapping=values)
 
-    async def enqueue(self, cid: str, severity: str, packet: Dict[str, Any], language: str) -> int:
+    async def enqueue(self, cid: str, severity: str, packet: Dict[str, Any], language: str) -> bool:
+        """Queue for a person, atomically and once: a conversation already queued or with
+        an agent keeps its place, packet and agent (a repeated or concurrent handoff adds
+        no entry and alerts no one). True if it was queued now."""
         now = time.time()
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(keys.conversation(cid), mapping={
-            "state": "queued", "severity": severity, "packet": json.dumps(packet),
-            "queued_at": now, "language": language, "updated_at": now, "agent": ""})
-        pipe.zadd(keys.QUEUE, {cid: queue_score(severity, now)})
-        await pipe.execute()
-        await self.publish({"type": "queue", "conversation_id": cid})
-        return await self.position(cid)
+        added = await self.redis.eval(
+            _ENQUEUE, 2, keys.conversation(cid), keys.QUEUE, cid, queue_score(severity, now),
+            severity, json.dumps(packet), now, language)
+        if added:
+            await self.publish({"type": "queue", "conversation_id": cid})
+        return bool(added)
 
     async def position(self, cid: str) -> int:
         rank = await self.redis.zrank(keys.QUEUE, cid)

@@ -140,7 +140,9 @@ class Router:
 
     async def _queue(self, conv: Conversation, packet: Dict[str, Any]) -> List[Dict[str, Any]]:
         severity = (packet.get("severity") or {}).get("level", "medium")
-        position = await self.store.enqueue(conv.id, severity, packet, conv.language)
+        if not await self.store.enqueue(conv.id, severity, packet, conv.language):
+            return await self._already_handed_off(conv)
+        position = await self.store.position(conv.id)
         if await self.store.agents_online(self.settings.agent_online_seconds):
             message = self.texts.message("queued", conv.language, position=position,
                                          minutes=position * self.settings.minutes_per_case)
@@ -156,6 +158,22 @@ class Router:
         await self.store.log(conv.id, "bot", message["text"],
                              {k: v for k, v in message.items() if k != "text"})
         return [message]
+
+    async def _already_handed_off(self, conv: Conversation) -> List[Dict[str, Any]]:
+        """A handoff while the conversation is already queued or with an agent (a repeat,
+        or concurrent messages): its place and agent stay, nothing new reaches the agents."""
+        current = await self.store.get(conv.id)
+        if current is None or current.state != "queued":
+            return []  # an agent has it: the console shows the customer's messages live
+        reply = await self._added_to_case(conv)
+        await self.store.log(conv.id, "bot", reply["text"])
+        return [reply]
+
+    async def _added_to_case(self, conv: Conversation) -> Dict[str, Any]:
+        position = await self.store.position(conv.id)
+        return {"text": self.texts.text("added_to_case", conv.language) + " " +
+                self.texts.text("queued", conv.language, position=position,
+                                minutes=position * self.settings.minutes_per_case)}
 
     async def _assistant_unavailable(self, conv: Conversation, why: str) -> List[Dict[str, Any]]:
         """Rasa is away: apologise at once and queue for a person with what we have."""
@@ -187,10 +205,7 @@ class Router:
             if choice == "email" and not email_of(conv.packet, await self.store.transcript(conv.id)):
                 reply = self.texts.message("followup_email_ask", conv.language)
         else:
-            position = await self.store.position(conv.id)
-            reply = {"text": self.texts.text("added_to_case", conv.language) + " " +
-                     self.texts.text("queued", conv.language, position=position,
-                                     minutes=position * self.settings.minutes_per_case)}
+            reply = await self._added_to_case(conv)
         await self.store.log(conv.id, "bot", reply["text"],
                              {k: v for k, v in reply.items() if k != "text"})
         return [reply]

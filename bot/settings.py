@@ -25,6 +25,9 @@
 | SMTP_URL, MAIL_FROM | unset: email follow-up off | e.g. `smtp://user:pass@mail.example:587` (`smtps://` for TLS) and `Mộc Home <help@shop.example>` |
 | FOLLOW_UP_AFTER | 120 | seconds an agent's reply may stay unseen in the widget before it is emailed |
 | SHOP_URL | http://HUB_HOST:HUB_PORT/ | the shop page with the widget, for the link back in emails |
+| REST_PER_IP_MINUTE | 600 | REST requests per client address per minute (429 beyond; 0: no limit) |
+| MESSENGER_PER_IP_MINUTE | 1200 | Messenger webhook deliveries per address per minute (Meta's servers; 0: no limit) |
+| WIDGET_CONNECTS_PER_IP_MINUTE | 120 | new widget (socket.io) connections per address per minute (0: no limit) |
 """
 
 from dataclasses import dataclass, field
@@ -71,6 +74,11 @@ class Settings:
     mail_from: str = ""
     follow_up_after: float = 120.0
     shop_url: str = ""
+    # Per client address (bot/limits.py); behind a reverse proxy every client has the
+    # proxy's address, so the proxy must limit per client itself (README).
+    rest_per_ip_minute: int = 600
+    messenger_per_ip_minute: int = 1200
+    widget_connects_per_ip_minute: int = 120
 
     @property
     def rasa_urls(self) -> Tuple[str, ...]:
@@ -116,6 +124,10 @@ class Settings:
             mail_from=env.get("MAIL_FROM", ""),
             follow_up_after=float(env.get("FOLLOW_UP_AFTER", cls.follow_up_after)),
             shop_url=env.get("SHOP_URL", ""),
+            rest_per_ip_minute=int(env.get("REST_PER_IP_MINUTE", cls.rest_per_ip_minute)),
+            messenger_per_ip_minute=int(env.get("MESSENGER_PER_IP_MINUTE", cls.messenger_per_ip_minute)),
+            widget_connects_per_ip_minute=int(env.get("WIDGET_CONNECTS_PER_IP_MINUTE",
+                                                      cls.widget_connects_per_ip_minute)),
         )
 
 
