@@ -3,8 +3,10 @@ behind a load balancer shows the same queue.
 
 One listener task per process subscribes to keys.EVENTS and copies each event into
 the queue of every console connected to this process. It reconnects with backoff if
-Redis goes away. A console's queue is bounded: a console too slow to keep up loses
-old events, not the hub's memory (it reloads its view on the next event).
+Redis goes away, and then sends {"type": "reconnected"}: events published meanwhile
+are lost, so the widget delivery catches up from the transcripts. A console's queue
+is bounded: a console too slow to keep up loses old events, not the hub's memory (it
+reloads its view on the next event).
 """
 
 import asyncio
@@ -44,12 +46,15 @@ class EventHub:
             queue.put_nowait(event)
 
     async def _listen(self) -> None:
-        delay = 0.5
+        delay, lost = 0.5, False
         while not self._stopping:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(keys.EVENTS)
                 delay = 0.5
+                if lost:  # events published meanwhile are gone: listeners catch up
+                    lost = False
+                    self._fan_out({"type": "reconnected"})
                 while not self._stopping:
                     # Short waits: the client's socket timeout must not fire while idle.
                     message = await pubsub.get_message(timeout=1.0)
@@ -65,6 +70,7 @@ class EventHub:
                 if self._stopping:
                     return
                 log.warning("event listener lost Redis (%s); retrying in %.1fs", error, delay)
+                lost = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
             finally:
