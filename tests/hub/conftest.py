@@ -171,6 +171,12 @@ def make_hub_fake(aiohttp_client, redis_url, fake_rasa):
 
 
 @pytest.fixture
+async def hub_fake(make_hub_fake):
+    """A hub on the stand-in Rasa, for tests of hub logic only."""
+    return await make_hub_fake()
+
+
+@pytest.fixture
 async def redis(redis_url):
     client = aioredis.from_url(redis_url, decode_responses=True)
     yield client
