@@ -29,7 +29,7 @@ from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import Router, Undeliverable
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, is_loopback, parse_agents
 from bot.texts import Texts
-from bot.widget import WidgetChannel, redis_manager
+from bot.widget import WidgetChannel, engineio_errors, redis_manager
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -216,7 +216,7 @@ async def demo_identity(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[errors_as_json, limits.per_address_limits,
-                                       agents.same_origin_posts],
+                                       agents.same_origin_posts, engineio_errors],
                           client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app.on_response_prepare.append(security_headers)

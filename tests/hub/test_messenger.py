@@ -304,3 +304,24 @@ async def test_an_internal_note_is_never_sent_to_messenger(fb, graph):
         assert not any("NOTE-ONLY" in json.dumps(call) for call in graph.to(user))
     finally:
         await fb.post(f"/api/agent/conversations/{cid}/resolve", json={})
+
+
+async def test_signed_but_malformed_events_are_a_200_and_nothing_else(fb_fake, graph, redis_url):
+    """Found by the fault run's fuzz phase: shapes Meta never sends, correctly signed."""
+    user = psid()
+    odd = [{"sender": 7}, {"sender": {"id": {"x": 1}}, "message": {"text": "hi"}},
+           {"sender": {"id": "a:b"}, "message": {"mid": "m_1", "text": "hi"}},
+           {"sender": {"id": user}, "message": {"mid": "m:x:log", "text": 5}},
+           {"sender": {"id": user}, "message": {"mid": f"m_att_odd_{user}", "attachments": [7, {"type": {}}]}}]
+    for body in ({"object": "page", "entry": 5}, {"object": "page", "entry": [{"messaging": 3}]},
+                 batch(odd)):
+        assert (await deliver(fb_fake, body)).status == 200
+    assert graph.to("a:b") == []  # not a PSID: no conversation, no keys, no answer
+    redis = aioredis.from_url(redis_url, decode_responses=True)
+    try:
+        assert await redis.exists("sr:conv:fb-a:b") == 0
+        # The attachment was still acknowledged; the odd message id was hashed.
+        assert any("I can only read text here" in t for t in graph.texts(user))
+        assert not await redis.keys(f"sr:conv:fb-{user}:seen:m:*")
+    finally:
+        await redis.close()
