@@ -1,9 +1,11 @@
-"""Redis away and back, for the widget: a real embedded Redis (as `make run` starts it:
-password, append-only file) that the test kills and starts again. While it is away the
-customer is asked to send again; once it is back, what they send again is answered and
-transcribed."""
+"""Redis away and back: a real embedded Redis (as `make run` starts it: password,
+append-only file) that the tests kill and start again, or pause. While it is away the
+widget customer is asked to send again, a REST caller gets a 503 and retries; once it is
+back, what they send again is answered and transcribed, never dropped as a redelivery."""
 
-from aiohttp import web
+import os
+import signal
+
 import pytest
 from redis import asyncio as aioredis
 
@@ -11,7 +13,7 @@ from bot import keys
 from bot.app import create_app
 from bot.texts import Texts
 from scripts.stack import Stack, free_port
-from tests.hub.conftest import WidgetCustomer, hub_settings
+from tests.hub.conftest import WidgetCustomer, hub_settings, rest_sender
 
 
 @pytest.fixture
@@ -58,3 +60,29 @@ async def test_the_widget_asks_to_send_again_while_redis_is_away_and_loses_nothi
         assert said == ["before", "my parcel is lost"]
     finally:
         await customer.close()
+
+
+async def test_a_rest_retry_after_redis_paused_mid_request_is_not_lost(own_redis, fake_rasa, aiohttp_client):
+    """Redis paused (SIGSTOP) while a REST message is handled: the hub gives up after its
+    socket timeout with a 503 and Retry-After; the caller's retry with the same message
+    id, once Redis runs again, is handled (not dropped as a redelivery) and transcribed once."""
+    url = own_redis.env()["REDIS_URL"]
+    hub = await aiohttp_client(create_app(hub_settings(url, fake_rasa.url, agent_online_seconds=0.001)))
+    sender = rest_sender()
+    body = {"sender": sender, "message": "my parcel is lost", "metadata": {"message_id": "m-paused"}}
+    redis_group = own_redis.named["redis"].pid
+    os.killpg(redis_group, signal.SIGSTOP)
+    try:
+        first = await hub.post("/webhooks/rest/webhook", json=body)  # the hub's 5 s socket timeout
+        assert first.status == 503 and first.headers["Retry-After"]
+    finally:
+        os.killpg(redis_group, signal.SIGCONT)
+    retry = await hub.post("/webhooks/rest/webhook", json=body)
+    assert retry.status == 200 and (await retry.json())[0]["text"] == "heard: my parcel is lost"
+    store = aioredis.from_url(url, decode_responses=True)
+    try:
+        said = [e["text"] for _, e in await store.xrange(keys.transcript(f"rest-{sender}"))
+                if e["from"] == "customer"]
+    finally:
+        await store.close()
+    assert said == ["my parcel is lost"]
