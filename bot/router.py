@@ -78,10 +78,9 @@ class Router:
     async def handle(self, inbound: Inbound) -> List[Dict[str, Any]]:
         """Process one customer message; returns the replies for this turn."""
         cid = inbound.conversation_id
-        if not await self.store.first_time(cid, inbound.message_id):
-            return []  # a redelivery of something already handled
         conv = await self.store.get_or_create(cid, inbound.channel, inbound.identity)
-        await self.store.log(cid, "customer", inbound.text, message_id=inbound.message_id)
+        if not await self.store.log_inbound(cid, inbound.text, inbound.message_id):
+            return []  # a redelivery of something already handled
         if looks_vietnamese(inbound.text) and conv.language != "vi":
             conv.language = "vi"
             await self.store.update(cid, language="vi")
@@ -99,10 +98,9 @@ class Router:
     async def hold(self, inbound: Inbound) -> List[Dict[str, Any]]:
         """Keep a message without acting on it yet (the customer's channel has too many
         messages in flight): transcribed for the agents, and a polite "one moment"."""
-        if not await self.store.first_time(inbound.conversation_id, inbound.message_id):
-            return []
         conv = await self.store.get_or_create(inbound.conversation_id, inbound.channel, inbound.identity)
-        await self.store.log(conv.id, "customer", inbound.text, message_id=inbound.message_id)
+        if not await self.store.log_inbound(conv.id, inbound.text, inbound.message_id):
+            return []
         return await self._one_moment(conv)
 
     async def _one_moment(self, conv: Conversation) -> List[Dict[str, Any]]:

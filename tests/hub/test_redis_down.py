@@ -86,3 +86,26 @@ async def test_a_rest_retry_after_redis_paused_mid_request_is_not_lost(own_redis
     finally:
         await store.close()
     assert said == ["my parcel is lost"]
+
+
+async def test_a_message_whose_transcription_failed_is_taken_on_retry(make_hub_fake, fake_rasa, redis):
+    """Found by the fault run (Redis paused: one REST message lost): the hub marked a
+    message id as handled, then failed to transcribe it; the caller's retry was dropped as
+    a redelivery. The marker is now written with the transcript entry, after it. Here the
+    transcript write fails for real: its key holds a value of the wrong type."""
+    hub = await make_hub_fake()
+    sender = rest_sender()
+    cid = f"rest-{sender}"
+    body = {"sender": sender, "message": "where is my refund", "metadata": {"message_id": "m-retry"}}
+    await redis.set(keys.transcript(cid), "not a stream")
+    try:
+        failed = await hub.post("/webhooks/rest/webhook", json=body)
+        assert failed.status == 503
+    finally:
+        await redis.delete(keys.transcript(cid))
+    retry = await hub.post("/webhooks/rest/webhook", json=body)
+    assert retry.status == 200 and (await retry.json())[0]["text"] == "heard: where is my refund"
+    said = [e["text"] for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "customer"]
+    assert said == ["where is my refund"]
+    again = await hub.post("/webhooks/rest/webhook", json=body)  # a true redelivery: handled once
+    assert await again.json() == []
