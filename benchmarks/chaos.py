@@ -382,6 +382,7 @@ def tally(run: Run, found: Counter, results: Dict[str, dict]) -> List[dict]:
             "accepted": sum(s.accepted for s in sent),
             "answered": sum(s.outcome == "answered" for s in sent),
             "apologised": sum(s.outcome == "apologised" for s in sent),
+            "empty answer": sum(s.outcome == "no reply" for s in sent),
             "in transcript": sum(found[id(s)] for s in sent),
             "lost": sum(1 for s in sent if not (s.accepted and found[id(s)])),
             "retries": sum(s.retries for s in sent),
@@ -456,9 +457,10 @@ def tracebacks(log_dir: Path) -> Dict[str, int]:
 
 
 def markdown(report: dict, command: str) -> str:
-    header = ["phase", "sent", "accepted", "answered", "apologised", "in transcript", "lost",
-              "retries", "503 + Retry-After", "other 5xx", "fault (s)", "time to heal (s)"]
-    rows = [[p["phase"], p["sent"], p["accepted"], p["answered"], p["apologised"], p["in transcript"],
+    header = ["phase", "sent", "accepted", "answered", "apologised", "empty answer", "in transcript",
+              "lost", "retries", "503 + Retry-After", "other 5xx", "fault (s)", "time to heal (s)"]
+    rows = [[p["phase"], p["sent"], p["accepted"], p["answered"], p["apologised"], p["empty answer"],
+             p["in transcript"],
              p["lost"], p["retries"], p["503 + Retry-After"], p["other 5xx"], p.get("fault_seconds"),
              p.get("heal_seconds")] for p in report["phases"]]
     lines = [f"## Fault run (`{command}`)", "",
