@@ -167,12 +167,12 @@ class WidgetVisitor:
 
         sio.on("bot_uttered", uttered)
         sio.on("session_confirm", confirm)
+        self.sio = sio  # dropped (and its HTTP session closed) if anything below fails
         await sio.connect(self.run.hubs[self.hub], socketio_path="socket.io",
                           transports=["websocket"], wait_timeout=10)
         await sio.emit("session_request", {"session_id": self.session_id})
         self.session_id = await asyncio.wait_for(confirmed, 10)
         await sio.emit("catch_up", {"after": self.last_id})
-        self.sio = sio
 
     async def _drop(self) -> None:
         sio, self.sio = self.sio, None
@@ -181,6 +181,9 @@ class WidgetVisitor:
                 await asyncio.wait_for(sio.disconnect(), 5)
             except Exception:
                 pass
+            http = getattr(sio.eio, "http", None)  # engine.io's own aiohttp session
+            if http is not None and not http.closed:
+                await http.close()
 
     def new_conversation(self) -> None:
         self.fresh = True  # from the next message on
