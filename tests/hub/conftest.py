@@ -17,7 +17,10 @@ from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents
 def hub_settings(redis_url: str, rasa_url: str, **overrides) -> Settings:
     values = dict(redis_url=redis_url, rasa_url=rasa_url, rasa_timeout=30.0,
                   secret="test-secret", agents=parse_agents(DEMO_AGENTS),
-                  still_here_after=1.0, background_interval=0.3, agent_online_seconds=60.0)
+                  still_here_after=1.0, background_interval=0.3, agent_online_seconds=60.0,
+                  # Every test's traffic comes from 127.0.0.1 and shares one count per
+                  # address: off here, on in the tests of those limits (test_limits.py).
+                  rest_per_ip_minute=0, messenger_per_ip_minute=0, widget_connects_per_ip_minute=0)
     values.update(overrides)
     return Settings(**values)
 
