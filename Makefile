@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser train run hub shell test check lint validate pytest rasa-test eval-external eval bench compare-pipelines clean
+.PHONY: help setup browser train run hub shell test check lint audit validate pytest rasa-test eval-external eval bench chaos compare-pipelines clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -48,9 +48,13 @@ shell: train ## chat in the terminal (needs `make run` in another terminal for t
 
 test: setup browser check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser), external NLU report
 
-check: setup ## playbook and training-data validation
+check: setup ## playbook and training-data validation, dependency audit
 	$(PY) -m actions.playbook
 	$(PY) scripts/validate_data.py
+	scripts/audit.sh
+
+audit: ## pip-audit of constraints.txt (own venv; says so plainly when the advisory database is unreachable; AUDIT_STRICT=1 fails on findings)
+	scripts/audit.sh
 
 validate: check
 
@@ -74,6 +78,9 @@ eval: train ## NLU quality, ours beside Rasa's default pipeline: 5-fold cross-va
 
 bench: train ## load benchmark: the whole stack, 50 simulated customers (BENCH_ARGS="--customers 100"), 1 vs 2 Rasa -> docs/benchmarks.md
 	$(PY) -m benchmarks.load $(BENCH_ARGS)
+
+chaos: train ## fault run: the whole stack under steady customers while Redis, Rasa, the action server and a hub fail in turn, then a fuzz phase (~10 min; not part of `make test`) -> docs/reliability.md
+	$(PY) -m benchmarks.chaos $(CHAOS_ARGS)
 
 compare-pipelines: setup ## cross-validate candidate NLU pipelines (slow: ~20 min)
 	$(PY) scripts/compare_pipelines.py

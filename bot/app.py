@@ -17,7 +17,7 @@ from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import agents, auth, identity, rest, resume
+from bot import agents, auth, identity, limits, rest, resume
 from bot.appkeys import (
     CALLBACKS,
     DEMO,
@@ -46,7 +46,7 @@ from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import Router, Undeliverable
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, is_loopback, parse_agents
 from bot.texts import Texts
-from bot.widget import WidgetChannel, redis_manager
+from bot.widget import WidgetChannel, engineio_errors, redis_manager
 from contract import keys
 
 log = logging.getLogger(__name__)
@@ -250,7 +250,8 @@ async def demo_identity(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors_as_json, auth.same_origin_posts],
+    app = web.Application(middlewares=[errors_as_json, limits.per_address_limits,
+                                       auth.same_origin_posts, engineio_errors],
                           client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app.on_response_prepare.append(security_headers)  # type: ignore[arg-type]  # aiohttp 3.9's Signal typing

@@ -210,7 +210,10 @@ class WidgetDelivery:
             event = await events.get()
             if event.get("type") == "shutdown":
                 return
-            if event.get("type") == "message" and \
+            if event.get("type") == "reconnected":  # events may have been missed
+                for cid in list(self.by_conversation):
+                    self.transcribed(cid)
+            elif event.get("type") == "message" and \
                     (event.get("message") or {}).get("from") in OUTGOING:
                 self.transcribed(event.get("conversation_id", ""))
 

@@ -80,6 +80,31 @@ class Conversation:
         }
 
 
+# Queue a conversation unless it is already queued or with an agent (one round trip, so
+# concurrent handoffs of one conversation cannot both add it).
+_ENQUEUE = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'queued' or state == 'agent' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'queued', 'severity', ARGV[3], 'packet', ARGV[4],
+           'queued_at', ARGV[5], 'language', ARGV[6], 'updated_at', ARGV[5], 'agent', '')
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+
+
+# A customer's message: the transcript entry, then its dedupe marker, in one step (a
+# script stops at an error without undoing what it did: the marker comes last).
+_LOG_INBOUND = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'from', 'customer',
+                      'text', ARGV[3], 'data', '{}', 'message_id', ARGV[4], 'at', ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+redis.call('HSET', KEYS[3], 'updated_at', ARGV[7], 'last_customer_at', ARGV[7])
+redis.call('SET', KEYS[1], 1, 'EX', ARGV[1])
+return id
+"""
+
+
 def queue_score(severity: str, queued_at: float) -> float:
     """Severity first (critical lowest score), then who has waited longest."""
     return SEVERITY_RANK.get(severity, 2) * 1e11 + queued_at
@@ -108,6 +133,21 @@ class ConversationStore:
         conv = await self.get(cid)
         assert conv is not None  # written just above
         return conv
+
+    async def log_inbound(self, cid: str, text: str, message_id: str) -> bool:
+        """Transcribe a customer's message unless its id was handled before (a
+        redelivery): the dedupe marker and the transcript entry are written together, so
+        a marker can never stand for a message that is not in the transcript (Redis
+        paused or gone between the two would otherwise turn the retry into a loss)."""
+        now = time.time()
+        entry_id = await self.redis.eval(
+            _LOG_INBOUND, 3, keys.seen(cid, message_id), keys.transcript(cid), keys.conversation(cid),
+            keys.DEDUPE_TTL, keys.TRANSCRIPT_MAX, text, message_id, f"{now:.3f}", keys.CONVERSATION_TTL, now)
+        if not entry_id:
+            return False
+        entry = {"from": "customer", "text": text, "data": {}, "message_id": message_id, "at": f"{now:.3f}"}
+        await self.publish({"type": "message", "conversation_id": cid, "message": entry})
+        return True
 
     async def first_time(self, cid: str, message_id: str) -> bool:
         """False when this message id was handled before (a redelivery)."""
@@ -142,16 +182,17 @@ class ConversationStore:
         values["updated_at"] = time.time()
         await self.redis.hset(keys.conversation(cid), mapping=values)
 
-    async def enqueue(self, cid: str, severity: str, packet: Dict[str, Any], language: str) -> int:
+    async def enqueue(self, cid: str, severity: str, packet: Dict[str, Any], language: str) -> bool:
+        """Queue for a person, atomically and once: a conversation already queued or with
+        an agent keeps its place, packet and agent (a repeated or concurrent handoff adds
+        no entry and alerts no one). True if it was queued now."""
         now = time.time()
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(keys.conversation(cid), mapping={
-            "state": "queued", "severity": severity, "packet": json.dumps(packet),
-            "queued_at": now, "language": language, "updated_at": now, "agent": ""})
-        pipe.zadd(keys.QUEUE, {cid: queue_score(severity, now)})
-        await pipe.execute()
-        await self.publish({"type": "queue", "conversation_id": cid})
-        return await self.position(cid)
+        added = await self.redis.eval(
+            _ENQUEUE, 2, keys.conversation(cid), keys.QUEUE, cid, queue_score(severity, now),
+            severity, json.dumps(packet), now, language)
+        if added:
+            await self.publish({"type": "queue", "conversation_id": cid})
+        return bool(added)
 
     async def position(self, cid: str) -> int:
         rank = await self.redis.zrank(keys.QUEUE, cid)

@@ -3,8 +3,10 @@ behind a load balancer shows the same queue.
 
 One listener task per process subscribes to keys.EVENTS and copies each event into
 the queue of every console connected to this process. It reconnects with back-off
-(redis-py's Retry) if Redis goes away. A console's queue is bounded: a console too slow to keep up loses
-old events, not the hub's memory (it reloads its view on the next event).
+(redis-py's Retry) if Redis goes away, and then sends {"type": "reconnected"}: events
+published meanwhile are lost, so the widget delivery catches up from the transcripts.
+A console's queue is bounded: a console too slow to keep up loses old events, not the
+hub's memory (it reloads its view on the next event).
 """
 
 import asyncio
@@ -73,11 +75,15 @@ class EventHub:
         # for as long as it takes; each reconnection starts the back-off afresh.
         retry = Retry(ExponentialBackoff(cap=RECONNECT_CAP, base=RECONNECT_BASE), retries=-1,
                       supported_errors=(RedisError, OSError))
+        lost = False
         while not self._stopping:
             try:
                 pubsub = await retry.call_with_retry(self._subscribed, self._lost)
             except _Stopped:
                 return
+            if lost:  # events published meanwhile are gone: listeners catch up
+                lost = False
+                self._fan_out({"type": "reconnected"})
             try:
                 while not self._stopping:
                     # Short waits: the client's socket timeout must not fire while idle.
@@ -92,6 +98,7 @@ class EventHub:
                 raise
             except Exception as error:  # Redis went away: subscribe again (above)
                 if not self._stopping:
+                    lost = True
                     log.warning("event listener lost Redis (%s); reconnecting", error)
             finally:
                 with contextlib.suppress(Exception):

@@ -25,6 +25,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import re
 import time
 from typing import Any, Callable, Dict, List, Optional, Set
 
@@ -49,6 +50,11 @@ GET_STARTED = "GET_STARTED"
 
 class WindowClosed(Undeliverable):
     """Messenger does not allow this message now (see the 24-hour rule)."""
+
+
+# Both go into Redis key names: no ':' (the keys' separator), bounded length.
+PSID_RE = re.compile(r"^[0-9]{1,64}$")
+MID_RE = re.compile(r"^[A-Za-z0-9_.$=+/-]{1,200}$")
 
 
 def conversation_id(psid: str) -> str:
@@ -111,14 +117,34 @@ def to_messenger(message: Dict[str, Any]) -> List[Dict[str, Any]]:
 def events_of(body: Dict[str, Any]) -> List[Dict[str, Any]]:
     """Every messaging event of every entry (standby events included as such)."""
     found = []
-    for entry in body.get("entry") or []:
+    for entry in as_list(body.get("entry")):
         if not isinstance(entry, dict):
             continue
         for key in ("messaging", "standby"):
-            for event in entry.get(key) or []:
+            for event in as_list(entry.get(key)):
                 if isinstance(event, dict):
                     found.append({**event, "_kind": key})
     return found
+
+
+def as_list(value: Any) -> List[Any]:
+    return value if isinstance(value, list) else []
+
+
+def page_scoped_id(value: Any) -> Optional[str]:
+    """A PSID (Meta's are digits), or None: it names the conversation's Redis keys."""
+    value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    return value if isinstance(value, str) and PSID_RE.match(value) else None
+
+
+def message_key(value: Any) -> str:
+    """A message id as it may go into a Redis key name: Meta's pass as they are, anything
+    else (a signed but malformed event) is hashed."""
+    if not isinstance(value, str) or not value:
+        return ""
+    if MID_RE.match(value):
+        return value
+    return "h" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class GraphClient:
@@ -197,22 +223,26 @@ class MessengerChannel:
     async def _process(self, event: Dict[str, Any]) -> None:
         if event["_kind"] == "standby":
             return  # another app has the thread (handover protocol): not ours to answer
-        psid = (event.get("sender") or {}).get("id")
-        message = event.get("message") or {}
-        postback = event.get("postback") or {}
+        sender, message, postback = (event.get(k) or {} for k in ("sender", "message", "postback"))
+        if not all(isinstance(part, dict) for part in (sender, message, postback)):
+            return  # not the shape Meta sends: nothing to answer
+        psid = page_scoped_id(sender.get("id"))
         if not psid or message.get("is_echo") or "delivery" in event or "read" in event:
             return
         if message:
             mid = message.get("mid") or ""
-            quick = (message.get("quick_reply") or {}).get("payload")
-            text = quick or message.get("text") or ""
-            attachments = message.get("attachments") or []
+            quick = message.get("quick_reply")
+            text = (quick.get("payload") if isinstance(quick, dict) else None) or message.get("text") or ""
+            attachments = as_list(message.get("attachments"))
         elif postback:
             mid = postback.get("mid") or f"postback-{event.get('timestamp', '')}"
             payload = postback.get("payload") or postback.get("title") or ""
             text = "/greet" if payload == GET_STARTED else payload
             attachments = []
         else:
+            return
+        mid = message_key(mid)
+        if not isinstance(text, str):
             return
         cid = conversation_id(psid)
         await self._action(psid, "mark_seen")

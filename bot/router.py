@@ -113,10 +113,9 @@ class Router:
     async def handle(self, inbound: Inbound) -> List[Dict[str, Any]]:
         """Process one customer message; returns the replies for this turn."""
         cid = inbound.conversation_id
-        if not await self.store.first_time(cid, inbound.message_id):
-            return []  # a redelivery of something already handled
         conv = await self.store.get_or_create(cid, inbound.channel, inbound.identity)
-        await self.store.log(cid, "customer", inbound.text, message_id=inbound.message_id)
+        if not await self.store.log_inbound(cid, inbound.text, inbound.message_id):
+            return []  # a redelivery of something already handled
         language = decide(inbound.text, conv.language)  # the one decision (contract/language.py)
         if language != conv.language:
             conv.language = language
@@ -135,10 +134,9 @@ class Router:
     async def hold(self, inbound: Inbound) -> List[Dict[str, Any]]:
         """Keep a message without acting on it yet (the customer's channel has too many
         messages in flight): transcribed for the agents, and a polite "one moment"."""
-        if not await self.store.first_time(inbound.conversation_id, inbound.message_id):
-            return []
         conv = await self.store.get_or_create(inbound.conversation_id, inbound.channel, inbound.identity)
-        await self.store.log(conv.id, "customer", inbound.text, message_id=inbound.message_id)
+        if not await self.store.log_inbound(conv.id, inbound.text, inbound.message_id):
+            return []
         return await self._one_moment(conv)
 
     async def _one_moment(self, conv: Conversation) -> List[Dict[str, Any]]:
@@ -182,7 +180,9 @@ class Router:
             stored = {**(packet if isinstance(packet, dict) else {"raw": packet}),
                       "conversation_id": conv.id, "channel": conv.channel}
         severity = typed.severity.level if typed else "medium"
-        position = await self.store.enqueue(conv.id, severity, stored, conv.language)
+        if not await self.store.enqueue(conv.id, severity, stored, conv.language):
+            return await self._already_handed_off(conv)
+        position = await self.store.position(conv.id)
         if await self.store.agents_online(self.settings.agent_online_seconds):
             message = self.texts.message("queued", conv.language, position=position,
                                          minutes=position * self.settings.minutes_per_case)
@@ -199,6 +199,22 @@ class Router:
         await self.store.log(conv.id, "bot", message["text"],
                              {k: v for k, v in message.items() if k != "text"})
         return [message]
+
+    async def _already_handed_off(self, conv: Conversation) -> List[Dict[str, Any]]:
+        """A handoff while the conversation is already queued or with an agent (a repeat,
+        or concurrent messages): its place and agent stay, nothing new reaches the agents."""
+        current = await self.store.get(conv.id)
+        if current is None or current.state != "queued":
+            return []  # an agent has it: the console shows the customer's messages live
+        reply = await self._added_to_case(conv)
+        await self.store.log(conv.id, "bot", reply["text"])
+        return [reply]
+
+    async def _added_to_case(self, conv: Conversation) -> Dict[str, Any]:
+        position = await self.store.position(conv.id)
+        return {"text": self.texts.text("added_to_case", conv.language) + " " +
+                self.texts.text("queued", conv.language, position=position,
+                                minutes=position * self.settings.minutes_per_case)}
 
     async def _assistant_unavailable(self, conv: Conversation, why: str) -> List[Dict[str, Any]]:
         """Rasa is away: apologise at once and queue for a person with what we have (the
@@ -223,10 +239,7 @@ class Router:
             if choice == "email" and not email_of(conv.handoff(), await self.store.transcript(conv.id)):
                 reply = self.texts.message("followup_email_ask", conv.language)
         else:
-            position = await self.store.position(conv.id)
-            reply = {"text": self.texts.text("added_to_case", conv.language) + " " +
-                     self.texts.text("queued", conv.language, position=position,
-                                     minutes=position * self.settings.minutes_per_case)}
+            reply = await self._added_to_case(conv)
         await self.store.log(conv.id, "bot", reply["text"],
                              {k: v for k, v in reply.items() if k != "text"})
         return [reply]

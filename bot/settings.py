@@ -25,6 +25,9 @@
 | SMTP_URL, MAIL_FROM | unset: email follow-up off | e.g. `smtp://user:pass@mail.example:587` (`smtps://` for TLS) and `Mộc Home <help@shop.example>` |
 | FOLLOW_UP_AFTER | 120 | seconds an agent's reply may stay unseen in the widget before it is emailed |
 | SHOP_URL | http://HUB_HOST:HUB_PORT/ | the shop page with the widget, for the link back in emails |
+| REST_PER_IP_MINUTE | 600 | REST requests per client address per minute (429 beyond; 0: no limit) |
+| MESSENGER_PER_IP_MINUTE | 1200 | Messenger webhook deliveries per address per minute (Meta's servers; 0: no limit) |
+| WIDGET_CONNECTS_PER_IP_MINUTE | 120 | new widget (socket.io) connections per address per minute (0: no limit) |
 """
 
 import ipaddress
@@ -53,6 +56,8 @@ ENV = {
     "rest_token": "HUB_REST_TOKEN", "demo": "HUB_DEMO", "demo_customer": "DEMO_CUSTOMER",
     "orders_data": "ORDERS_DATA", "smtp_url": "SMTP_URL", "mail_from": "MAIL_FROM",
     "follow_up_after": "FOLLOW_UP_AFTER", "shop_url": "SHOP_URL",
+    "rest_per_ip_minute": "REST_PER_IP_MINUTE", "messenger_per_ip_minute": "MESSENGER_PER_IP_MINUTE",
+    "widget_connects_per_ip_minute": "WIDGET_CONNECTS_PER_IP_MINUTE",
 }
 # Empty means "not set" for these (the default applies).
 UNSET_WHEN_EMPTY = {"secret", "public_origin", "action_url", "demo_customer", "orders_data", "demo"}
@@ -90,6 +95,11 @@ class Settings(BaseModel):
     mail_from: str = ""
     follow_up_after: float = 120.0
     shop_url: str = ""
+    # Per client address (bot/limits.py); behind a reverse proxy every client has the
+    # proxy's address, so the proxy must limit per client itself (README).
+    rest_per_ip_minute: int = 600
+    messenger_per_ip_minute: int = 1200
+    widget_connects_per_ip_minute: int = 120
 
     class Config:
         allow_mutation = False

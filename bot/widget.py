@@ -24,6 +24,7 @@ import logging
 import secrets
 from typing import Any, Dict, List, Optional
 
+from aiohttp import web
 from redis.exceptions import RedisError
 import socketio
 
@@ -179,6 +180,19 @@ class WidgetChannel:
     def describe(self) -> Dict[str, Any]:
         return {"name": CHANNEL, "delivery": "socket.io, from the transcript (catch-up on reconnect)",
                 "time_rule": None}
+
+
+@web.middleware
+async def engineio_errors(request: web.Request, handler):
+    """python-engineio answers a POST to a socket closed a moment before with a bare
+    KeyError ("Session is disconnected"), which aiohttp would make a 500: it is the
+    client's stale session, so a 400."""
+    if not request.path.startswith("/socket.io/"):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except KeyError:
+        return web.json_response({"error": "this socket.io session is closed"}, status=400)
 
 
 def redis_manager(redis_url: str) -> socketio.AsyncRedisManager:

@@ -186,8 +186,9 @@ class Stack:
                                   "--credentials", "credentials.yml",
                                   "--endpoints", "endpoints.yml"])
 
-    def spawn_hub(self, **env: str) -> subprocess.Popen:
-        return self._spawn("hub", [sys.executable, "-m", "bot"], env)
+    def spawn_hub(self, name: str = "hub", **env: str) -> subprocess.Popen:
+        """A hub process; another one (own name and HUB_PORT) shares Redis and Rasa."""
+        return self._spawn(name, [sys.executable, "-m", "bot"], env)
 
     def start_hub(self, timeout: float = 30, **env: str) -> subprocess.Popen:
         """The hub (python -m bot); extra environment (e.g. HUB_SECRET) may be given."""

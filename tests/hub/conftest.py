@@ -20,7 +20,10 @@ def hub_settings(redis_url: str, rasa_url: str, **overrides) -> Settings:
     # a reassurance would otherwise slip between the replies a test waits for.
     values = dict(redis_url=redis_url, rasa_url=rasa_url, rasa_timeout=30.0,
                   secret="test-secret", agents=parse_agents(DEMO_AGENTS),
-                  still_here_after=3600.0, background_interval=0.3, agent_online_seconds=60.0)
+                  still_here_after=3600.0, background_interval=0.3, agent_online_seconds=60.0,
+                  # Every test's traffic comes from 127.0.0.1 and shares one count per
+                  # address: off here, on in the tests of those limits (test_limits.py).
+                  rest_per_ip_minute=0, messenger_per_ip_minute=0, widget_connects_per_ip_minute=0)
     values.update(overrides)
     return Settings(**values)
 
@@ -182,6 +185,12 @@ def make_hub_fake(aiohttp_client, redis_url, fake_rasa):
         values.update(overrides)
         return await aiohttp_client(create_app(hub_settings(redis_url, fake_rasa.url, **values)))
     return make
+
+
+@pytest.fixture
+async def hub_fake(make_hub_fake):
+    """A hub on the stand-in Rasa, for tests of hub logic only."""
+    return await make_hub_fake()
 
 
 @pytest.fixture

@@ -85,3 +85,15 @@ async def test_the_agent_api_refuses_bad_bodies_with_4xx(make_hub_fake):
     await login(hub)
     await expect_error(await post_raw(hub, "/api/agent/login", b"[" * 50_000), 400)
     await expect_error(await post_raw(hub, "/api/agent/login", '{"name": "\\udfff"}'.encode()), 400)
+
+
+async def test_a_post_to_a_socket_closed_a_moment_before_is_a_400(hub_fake):
+    """Found by the fault run's fuzz phase: engine.io raised a bare KeyError (a 500)."""
+    opened = await hub_fake.get("/socket.io/?EIO=4&transport=polling")
+    sid = json.loads((await opened.text())[1:])["sid"]
+    socket = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+    plain = {"Content-Type": "text/plain"}
+    assert (await hub_fake.post(socket, data=b"40", headers=plain)).status == 200
+    assert (await hub_fake.post(socket, data=b"1", headers=plain)).status == 200  # close
+    again = await hub_fake.post(socket, data=b"42[\"user_uttered\",{}]", headers=plain)
+    assert again.status == 400

@@ -1,6 +1,7 @@
 """The agent console's additions: internal notes (kept in the transcript, never sent
 to the customer on any channel) and the console's label file (validated at start-up,
-served to the console). The real hub, Redis and trained Rasa."""
+served to the console). The real hub and Redis; hub logic only, so the stand-in for
+Rasa (tests/hub/conftest.py)."""
 
 import pytest
 from redis import asyncio as aioredis
@@ -31,34 +32,33 @@ async def entries(redis_url, cid):
 
 async def rest_handoff(client):
     sender = rest_sender()
-    for words in ("I was charged twice for my last purchase",
-                  "just put me through to a real person please"):
+    for words in ("I was charged twice for my last purchase", "/request_human"):
         response = await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": words})
         assert response.status == 200, await response.text()
     return sender, f"rest-{sender}"
 
 
-async def test_notes_need_an_agent_a_known_conversation_and_a_text(hub, redis_url):
-    sender, cid = await rest_handoff(hub)
-    assert (await hub.post(f"/api/agent/conversations/{cid}/notes", json={"text": "x"})).status == 401
-    await login(hub)
+async def test_notes_need_an_agent_a_known_conversation_and_a_text(hub_fake, redis_url):
+    sender, cid = await rest_handoff(hub_fake)
+    assert (await hub_fake.post(f"/api/agent/conversations/{cid}/notes", json={"text": "x"})).status == 401
+    await login(hub_fake)
     try:
-        assert (await hub.post("/api/agent/conversations/rest-nobody/notes", json={"text": "x"})).status == 404
+        assert (await hub_fake.post("/api/agent/conversations/rest-nobody/notes", json={"text": "x"})).status == 404
         for body, status in ((None, 400), ([], 400), ({}, 400), ({"text": "   "}, 400),
                              ({"text": 7}, 400), ({"text": "x" * 100_000}, 413)):
             kwargs = ({"data": b"not json", "headers": {"Content-Type": "application/json"}}
                       if body is None else {"json": body})
-            response = await hub.post(f"/api/agent/conversations/{cid}/notes", **kwargs)
+            response = await hub_fake.post(f"/api/agent/conversations/{cid}/notes", **kwargs)
             assert response.status == status, (body, await response.text())
             assert "error" in await response.json()
         assert not [e for e in await entries(redis_url, cid) if e["from"] == "note"]
     finally:
-        await hub.post(f"/api/agent/conversations/{cid}/claim")
-        await hub.post(f"/api/agent/conversations/{cid}/resolve", json={})
+        await hub_fake.post(f"/api/agent/conversations/{cid}/claim")
+        await hub_fake.post(f"/api/agent/conversations/{cid}/resolve", json={})
 
 
-async def test_a_note_is_in_the_transcript_with_its_author_but_never_reaches_the_widget(make_hub, redis_url):
-    client = await make_hub(agent_online_seconds=0.001)
+async def test_a_note_is_in_the_transcript_with_its_author_but_never_reaches_the_widget(make_hub_fake, redis_url):
+    client = await make_hub_fake(agent_online_seconds=0.001)
     await login(client)
     customer = WidgetCustomer(str(client.make_url("/")))
     session_id = await customer.connect()
@@ -93,27 +93,27 @@ async def test_a_note_is_in_the_transcript_with_its_author_but_never_reaches_the
         await customer.close()
 
 
-async def test_a_note_never_reaches_a_rest_caller(hub, redis_url):
-    sender, cid = await rest_handoff(hub)
-    await login(hub)
+async def test_a_note_never_reaches_a_rest_caller(hub_fake, redis_url):
+    sender, cid = await rest_handoff(hub_fake)
+    await login(hub_fake)
     try:
-        await add_note(hub, cid, SECRET_NOTE + " (queued)")
-        assert (await hub.post(f"/api/agent/conversations/{cid}/claim")).status == 200
-        await add_note(hub, cid)
-        await hub.post(f"/api/agent/conversations/{cid}/messages", json={"text": "I'm on it."})
-        missed = (await (await hub.get("/webhooks/rest/messages", params={"sender": sender})).json())["messages"]
+        await add_note(hub_fake, cid, SECRET_NOTE + " (queued)")
+        assert (await hub_fake.post(f"/api/agent/conversations/{cid}/claim")).status == 200
+        await add_note(hub_fake, cid)
+        await hub_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": "I'm on it."})
+        missed = (await (await hub_fake.get("/webhooks/rest/messages", params={"sender": sender})).json())["messages"]
         assert missed[-1]["text"] == "I'm on it."
         assert not any("NOTE-ONLY" in (m.get("text") or "") for m in missed)
         assert [e["text"] for e in await entries(redis_url, cid) if e["from"] == "note"] == [
             SECRET_NOTE + " (queued)", SECRET_NOTE]
     finally:
-        await hub.post(f"/api/agent/conversations/{cid}/resolve", json={})
+        await hub_fake.post(f"/api/agent/conversations/{cid}/resolve", json={})
 
 
-async def test_the_console_gets_its_labels_in_both_languages_with_the_playbooks_remedy_names(hub):
-    assert (await hub.get("/api/agent/labels")).status == 401
-    await login(hub)
-    body = await (await hub.get("/api/agent/labels")).json()
+async def test_the_console_gets_its_labels_in_both_languages_with_the_playbooks_remedy_names(hub_fake):
+    assert (await hub_fake.get("/api/agent/labels")).status == 401
+    await login(hub_fake)
+    body = await (await hub_fake.get("/api/agent/labels")).json()
     labels = body["labels"]
     assert body["languages"] == ["en", "vi"]
     assert labels["complaint_types"]["complain_damaged"] == {"en": "Damaged item", "vi": "Hàng bị hư hỏng"}
@@ -169,8 +169,8 @@ def test_a_packet_of_another_version_is_kept_but_not_read():
     assert conv.summary()["summary"] == "" and conv.summary()["severity_reasons"] == []
 
 
-async def test_the_alert_sound_is_a_small_wav_served_with_the_console(hub):
-    response = await hub.get("/static/alert.wav")
+async def test_the_alert_sound_is_a_small_wav_served_with_the_console(hub_fake):
+    response = await hub_fake.get("/static/alert.wav")
     assert response.status == 200
     body = await response.read()
     assert body[:4] == b"RIFF" and body[8:12] == b"WAVE" and len(body) < 20_000

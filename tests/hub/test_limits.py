@@ -2,9 +2,16 @@
 moment" when a conversation or a socket sends too much, nothing lost either way."""
 
 import asyncio
+import contextlib
+import json
 import uuid
 
-from bot import limits
+import pytest
+import socketio
+
+from bot import auth, limits
+from bot.conversations import ConversationStore
+from bot.settings import DEMO_LOGIN
 from contract import keys
 from tests.hub.conftest import WidgetCustomer, login, rest_sender
 
@@ -71,3 +78,140 @@ async def test_a_queue_entry_goes_when_its_conversation_has_expired(make_hub_fak
     listing = await (await hub.get("/api/agent/queue")).json()
     assert cid not in [c["id"] for c in listing["queue"]]
     assert await redis.zscore(keys.QUEUE, cid) is None
+
+
+async def queue_events(redis, cid, during):
+    """The console's queue events about cid published while `during` runs."""
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(keys.EVENTS)
+    await pubsub.get_message(timeout=1)  # the subscription's confirmation
+    try:
+        await during()
+        await redis.publish(keys.EVENTS, json.dumps({"type": "end-of-test"}))
+        events = []
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+            assert message is not None, "the end marker never came"
+            event = json.loads(message["data"])
+            if event["type"] == "end-of-test":
+                return events
+            if event["type"] == "queue" and event.get("conversation_id") == cid:
+                events.append(event)
+    finally:
+        await pubsub.unsubscribe()
+        await pubsub.close()
+
+
+async def test_a_flood_of_handoff_requests_queues_once_and_alerts_once(make_hub_fake, fake_rasa, redis):
+    hub = await make_hub_fake()
+    sender = rest_sender()
+    cid = f"rest-{sender}"
+    fake_rasa.gate = asyncio.Event()  # all five reach the assistant before any is answered
+
+    async def flood():
+        posts = [asyncio.create_task(hub.post("/webhooks/rest/webhook",
+                                              json={"sender": sender, "message": "/request_human"}))
+                 for _ in range(5)]
+        for _ in posts:
+            await asyncio.wait_for(fake_rasa.arrived.get(), 10)
+        fake_rasa.gate.set()
+        for response in await asyncio.gather(*posts):
+            assert response.status == 200
+            assert (await response.json())[-1]["text"]  # every request gets an answer
+        queued_at = (await redis.hget(keys.conversation(cid), "queued_at"))
+        # Asked again once queued: no second entry, the wait so far is kept.
+        await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
+        assert await redis.hget(keys.conversation(cid), "queued_at") == queued_at
+
+    events = await queue_events(redis, cid, flood)
+    assert len(events) == 1  # the agents are alerted once
+    assert await redis.zscore(keys.QUEUE, cid) is not None
+
+
+async def test_a_late_handoff_leaves_the_conversation_with_its_agent(redis):
+    store = ConversationStore(redis)
+    cid = f"rest-{rest_sender()}"
+    await store.get_or_create(cid, "rest", {})
+    assert await store.enqueue(cid, "medium", {"reason": "customer_asked"}, "en")
+    assert await store.claim(cid, "agent")
+    # A handoff packet that was already on its way when the agent claimed it.
+    assert not await store.enqueue(cid, "high", {"reason": "customer_asked"}, "en")
+    conv = await store.get(cid)
+    assert (conv.state, conv.agent) == ("agent", "agent")
+    assert await redis.zscore(keys.QUEUE, cid) is None
+    await store.release(cid, "agent", "closed")
+    await store.forget(cid)
+
+
+@contextlib.asynccontextmanager
+async def fresh_count(redis, limit_name):
+    """The loopback address's count for one per-address limit, from zero, and cleared
+    after (every test comes from 127.0.0.1)."""
+    key = limits.counter_key(limits.Limit(limit_name, 0, 60), "127.0.0.1")
+    await redis.delete(key)
+    try:
+        yield
+    finally:
+        await redis.delete(key)
+
+
+async def test_rest_calls_from_one_address_are_limited_across_hub_processes(make_hub_fake, redis):
+    hub = await make_hub_fake(rest_per_ip_minute=5)
+    other = await make_hub_fake(rest_per_ip_minute=5)
+    async with fresh_count(redis, "rest-ip"):
+        for n in range(5):
+            response = await hub.post("/webhooks/rest/webhook", json={"sender": rest_sender(), "message": f"hi {n}"})
+            assert response.status == 200
+        for client in (hub, other):
+            throttled = await client.post("/webhooks/rest/webhook", json={"sender": rest_sender(), "message": "hi"})
+            assert throttled.status == 429 and "error" in await throttled.json()
+            assert 0 < int(throttled.headers["Retry-After"]) <= 60
+        assert (await hub.get(f"/webhooks/rest/messages?sender={rest_sender()}")).status == 429
+
+
+async def test_messenger_deliveries_from_one_address_are_limited(make_hub_fake, redis):
+    hub = await make_hub_fake(messenger_per_ip_minute=3)
+    async with fresh_count(redis, "messenger-ip"):
+        statuses = [(await hub.post("/webhooks/facebook/webhook", json={"object": "page", "entry": []})).status
+                    for _ in range(4)]
+        assert all(status != 429 for status in statuses[:3])
+        assert statuses[3] == 429
+
+
+async def test_new_widget_connections_from_one_address_are_limited(make_hub_fake, redis):
+    hub = await make_hub_fake(widget_connects_per_ip_minute=2)
+    async with fresh_count(redis, "widget-connect-ip"):
+        customers = [WidgetCustomer(str(hub.make_url("/"))) for _ in range(3)]
+        try:
+            await customers[0].connect()
+            await customers[1].connect()
+            await customers[1].say("an open socket's traffic is not counted")
+            await customers[1].until(lambda m: m.get("text", "").startswith("heard"))
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await customers[2].connect()
+            handshake = await hub.get("/socket.io/?EIO=4&transport=polling")
+            assert handshake.status == 429 and int(handshake.headers["Retry-After"]) > 0
+        finally:
+            for customer in customers:
+                await customer.close()
+
+
+async def test_password_checks_run_a_few_at_a_time(make_hub_fake, monkeypatch):
+    hub = await make_hub_fake()
+    running, most = 0, 0
+    real_check = auth.check_password
+
+    def counting_check(password, hashed):  # the real scrypt check, counted
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            return real_check(password, hashed)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(auth, "check_password", counting_check)
+    logins = await asyncio.gather(*[hub.post("/api/agent/login", json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
+                                    for _ in range(8)])
+    assert [response.status for response in logins] == [200] * 8
+    assert most == auth.SCRYPT_AT_ONCE

@@ -1,5 +1,6 @@
 """Messenger against a local fake Graph API that records what it receives, with webhook
-payloads shaped as Meta documents them; the real hub, Redis and trained Rasa."""
+payloads shaped as Meta documents them; the real hub and Redis, with the trained Rasa for
+whole conversations and the stand-in (tests/hub/conftest.py) for the channel's own logic."""
 
 import hashlib
 import hmac
@@ -59,6 +60,13 @@ async def fb(make_hub, graph):
                           fb_graph_url=graph.url, agent_online_seconds=0.001)
 
 
+@pytest.fixture
+async def fb_fake(make_hub_fake, graph):
+    """The same, on the stand-in Rasa: for the channel's own logic."""
+    return await make_hub_fake(fb_verify_token=VERIFY, fb_app_secret=SECRET, fb_page_token="page-token",
+                               fb_graph_url=graph.url)
+
+
 def psid():
     return str(uuid.uuid4().int)[:16]
 
@@ -91,26 +99,26 @@ async def deliver(client, body, signature=None):
     return response
 
 
-async def test_subscription_verification(fb, make_hub):
-    ok = await fb.get("/webhooks/facebook/webhook", params={
+async def test_subscription_verification(fb_fake, make_hub_fake):
+    ok = await fb_fake.get("/webhooks/facebook/webhook", params={
         "hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"})
     assert ok.status == 200 and await ok.text() == "1158201444"
-    wrong = await fb.get("/webhooks/facebook/webhook", params={
+    wrong = await fb_fake.get("/webhooks/facebook/webhook", params={
         "hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "x"})
     assert wrong.status == 403
-    off = await make_hub()  # no credentials: the channel is off and says so
+    off = await make_hub_fake()  # no credentials: the channel is off and says so
     response = await off.get("/webhooks/facebook/webhook")
     assert response.status == 404 and "FB_APP_SECRET" in (await response.json())["error"]
 
 
-async def test_a_missing_or_wrong_signature_is_refused_and_nothing_is_done(fb, graph):
+async def test_a_missing_or_wrong_signature_is_refused_and_nothing_is_done(fb_fake, graph):
     user = psid()
     body = batch([text_event(user, "hello")])
-    assert (await deliver(fb, body, signature="")).status == 403
-    assert (await deliver(fb, body, signature="sha256=" + "0" * 64)).status == 403
-    assert (await deliver(fb, body, signature="sha1=abc")).status == 403
+    assert (await deliver(fb_fake, body, signature="")).status == 403
+    assert (await deliver(fb_fake, body, signature="sha256=" + "0" * 64)).status == 403
+    assert (await deliver(fb_fake, body, signature="sha1=abc")).status == 403
     assert graph.to(user) == []
-    assert (await fb.post("/webhooks/facebook/webhook", data=b"{bad",
+    assert (await fb_fake.post("/webhooks/facebook/webhook", data=b"{bad",
                           headers={"X-Hub-Signature-256": "sha256=" + hmac.new(
                               SECRET.encode(), b"{bad", hashlib.sha256).hexdigest()})).status == 400
 
@@ -131,21 +139,21 @@ async def test_every_event_of_a_batch_is_handled_and_receipts_are_ignored(fb, gr
     assert any("Chào" in t or "chào" in t for t in graph.texts(second))
 
 
-async def test_a_redelivered_mid_is_processed_once(fb, graph, redis):
+async def test_a_redelivered_mid_is_processed_once(fb_fake, graph, redis):
     user = psid()
     event = text_event(user, "hello", mid="m_redelivered_" + user)
-    await deliver(fb, batch([event]))
+    await deliver(fb_fake, batch([event]))
     replies = len(graph.texts(user))
     assert replies >= 1  # the first delivery was answered
-    await deliver(fb, batch([event]))
+    await deliver(fb_fake, batch([event]))
     assert len(graph.texts(user)) == replies  # the second was not, nor transcribed again
     log = await redis.xrange(keys.transcript(f"fb-{user}"))
     assert [e["text"] for _, e in log if e["from"] == "customer"] == ["hello"]
 
 
-async def test_typing_indicator_and_seen_come_before_the_reply(fb, graph):
+async def test_typing_indicator_and_seen_come_before_the_reply(fb_fake, graph):
     user = psid()
-    await deliver(fb, batch([text_event(user, "my parcel still hasn't arrived")]))
+    await deliver(fb_fake, batch([text_event(user, "my parcel still hasn't arrived")]))
     kinds = ["sender_action:" + c["sender_action"] if "sender_action" in c else "message"
              for c in graph.to(user)]
     assert kinds[:2] == ["sender_action:mark_seen", "sender_action:typing_on"]
@@ -185,12 +193,12 @@ async def test_quick_replies_and_postbacks_are_understood(fb, graph):
     assert any("passing your conversation to a colleague" in t for t in graph.texts(user))
 
 
-async def test_an_attachment_is_acknowledged_politely(fb, graph):
+async def test_an_attachment_is_acknowledged_politely(fb_fake, graph):
     user = psid()
     event = {"sender": {"id": user}, "recipient": {"id": PAGE}, "timestamp": 1,
              "message": {"mid": f"m_att_{user}", "attachments": [
                  {"type": "image", "payload": {"url": "https://example.com/broken.jpg"}}]}}
-    await deliver(fb, batch([event]))
+    await deliver(fb_fake, batch([event]))
     assert any("I can only read text here" in t for t in graph.texts(user))
 
 
@@ -226,30 +234,30 @@ async def test_complaint_handoff_agent_reply_and_hand_back_over_messenger(fb, gr
     assert any("To recap: the duplicate charge is being refunded" in t for t in graph.texts(user))
 
 
-async def test_the_24_hour_rule_with_a_controlled_clock(fb, graph):
+async def test_the_24_hour_rule_with_a_controlled_clock(fb_fake, graph):
     user = psid()
-    await deliver(fb, batch([text_event(user, "just put me through to a real person please")]))
+    await deliver(fb_fake, batch([text_event(user, "/request_human")]))
     cid = f"fb-{user}"
-    await login(fb)
-    assert (await fb.post(f"/api/agent/conversations/{cid}/claim")).status == 200
-    channel = fb.server.app[MESSENGER]
+    await login(fb_fake)
+    assert (await fb_fake.post(f"/api/agent/conversations/{cid}/claim")).status == 200
+    channel = fb_fake.server.app[MESSENGER]
     start = time.time()
 
     channel.clock = lambda: start + 25 * 3600  # a day later: only a human agent, tagged
-    detail = await (await fb.get(f"/api/agent/conversations/{cid}")).json()
+    detail = await (await fb_fake.get(f"/api/agent/conversations/{cid}")).json()
     assert detail["window"]["state"] == "human_agent_only"
-    await fb.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Following up on your case."})
+    await fb_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Following up on your case."})
     tagged = [c for c in graph.to(user) if c.get("message", {}).get("text") == "Following up on your case."]
     assert tagged[-1]["messaging_type"] == "MESSAGE_TAG" and tagged[-1]["tag"] == "HUMAN_AGENT"
     before = len(graph.to(user))
-    refused = await fb.post(f"/api/agent/conversations/{cid}/handback", json={"note": "done"})
+    refused = await fb_fake.post(f"/api/agent/conversations/{cid}/handback", json={"note": "done"})
     assert refused.status == 409  # the bot never writes outside 24 h
     assert len(graph.to(user)) == before
 
     channel.clock = lambda: start + 8 * 24 * 3600  # past 7 days: nobody may write
-    refused = await fb.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Hello?"})
+    refused = await fb_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Hello?"})
     assert refused.status == 409 and len(graph.to(user)) == before
-    assert (await (await fb.get(f"/api/agent/conversations/{cid}")).json())["window"]["state"] == "closed"
+    assert (await (await fb_fake.get(f"/api/agent/conversations/{cid}")).json())["window"]["state"] == "closed"
 
 
 async def test_a_widget_customer_is_known_on_messenger_only_after_proving_an_order(fb, graph, redis_url):
@@ -299,3 +307,24 @@ async def test_an_internal_note_is_never_sent_to_messenger(fb, graph):
         assert not any("NOTE-ONLY" in json.dumps(call) for call in graph.to(user))
     finally:
         await fb.post(f"/api/agent/conversations/{cid}/resolve", json={})
+
+
+async def test_signed_but_malformed_events_are_a_200_and_nothing_else(fb_fake, graph, redis_url):
+    """Found by the fault run's fuzz phase: shapes Meta never sends, correctly signed."""
+    user = psid()
+    odd = [{"sender": 7}, {"sender": {"id": {"x": 1}}, "message": {"text": "hi"}},
+           {"sender": {"id": "a:b"}, "message": {"mid": "m_1", "text": "hi"}},
+           {"sender": {"id": user}, "message": {"mid": "m:x:log", "text": 5}},
+           {"sender": {"id": user}, "message": {"mid": f"m_att_odd_{user}", "attachments": [7, {"type": {}}]}}]
+    for body in ({"object": "page", "entry": 5}, {"object": "page", "entry": [{"messaging": 3}]},
+                 batch(odd)):
+        assert (await deliver(fb_fake, body)).status == 200
+    assert graph.to("a:b") == []  # not a PSID: no conversation, no keys, no answer
+    redis = aioredis.from_url(redis_url, decode_responses=True)
+    try:
+        assert await redis.exists("sr:conv:fb-a:b") == 0
+        # The attachment was still acknowledged; the odd message id was hashed.
+        assert any("I can only read text here" in t for t in graph.texts(user))
+        assert not await redis.keys(f"sr:conv:fb-{user}:seen:m:*")
+    finally:
+        await redis.close()

@@ -1,5 +1,7 @@
 """Routing in each state, handoff, agents, hand-back, Rasa away, auth, bad input:
-the real hub against real Redis and the really trained Rasa + action server."""
+the real hub against real Redis; whole conversations with the really trained Rasa +
+action server, the hub's own logic (auth, bad input, sessions, states) with the
+stand-in for Rasa (tests/hub/conftest.py)."""
 
 import asyncio
 import json
@@ -69,10 +71,10 @@ async def test_handoff_queues_with_the_packet_and_later_messages_go_to_agents(hu
     assert "hello? is anyone there" in [e["text"] for _, e in log]
 
 
-async def test_a_redelivered_message_is_handled_once(hub, redis_url):
+async def test_a_redelivered_message_is_handled_once(hub_fake, redis_url):
     sender = rest_sender()
-    first = await say(hub, sender, "hi", metadata={"message_id": "m-1"})
-    again = await say(hub, sender, "hi", metadata={"message_id": "m-1"})
+    first = await say(hub_fake, sender, "hi", metadata={"message_id": "m-1"})
+    again = await say(hub_fake, sender, "hi", metadata={"message_id": "m-1"})
     assert first and again == []
     _, log = await state_of(redis_url, f"rest-{sender}")
     assert [e["text"] for _, e in log].count("hi") == 1
@@ -117,22 +119,22 @@ async def test_with_several_rasa_servers_a_stopped_one_is_skipped(make_hub, assi
     assert health["rasa_servers"] == {dead: "down", assistant.rasa_url: "ok"}
 
 
-async def test_the_agent_api_and_console_need_a_login(hub):
+async def test_the_agent_api_and_console_need_a_login(hub_fake):
     for method, path in [("GET", "/api/agent/queue"), ("GET", "/api/agent/conversations/x"),
                          ("POST", "/api/agent/conversations/x/claim"),
                          ("POST", "/api/agent/conversations/x/messages"),
                          ("GET", "/api/agent/ws")]:
-        response = await hub.request(method, path)
+        response = await hub_fake.request(method, path)
         assert response.status == 401, path
-    page = await hub.get("/agent", allow_redirects=False)
+    page = await hub_fake.get("/agent", allow_redirects=False)
     assert page.status == 302 and page.headers["Location"] == "/agent/login"
-    wrong = await hub.post("/api/agent/login", json={"name": "agent", "password": "guess"})
+    wrong = await hub_fake.post("/api/agent/login", json={"name": "agent", "password": "guess"})
     assert wrong.status == 401
-    forged = await hub.get("/api/agent/queue", cookies={"sr_agent": sign("made-up", "test-secret")})
+    forged = await hub_fake.get("/api/agent/queue", cookies={"sr_agent": sign("made-up", "test-secret")})
     assert forged.status == 401
 
 
-async def test_bad_input_gets_a_clear_4xx_and_nothing_is_stored(hub, redis_url):
+async def test_bad_input_gets_a_clear_4xx_and_nothing_is_stored(hub_fake, redis_url):
     cases = [
         (b"{not json", 400), (json.dumps(["a list"]).encode(), 400),
         (json.dumps({"message": "hi"}).encode(), 400),
@@ -142,16 +144,16 @@ async def test_bad_input_gets_a_clear_4xx_and_nothing_is_stored(hub, redis_url):
         (json.dumps({"sender": "ok3", "message": "hi", "metadata": "nope"}).encode(), 400),
     ]
     for body, status in cases:
-        response = await hub.post("/webhooks/rest/webhook", data=body,
+        response = await hub_fake.post("/webhooks/rest/webhook", data=body,
                                   headers={"Content-Type": "application/json"})
         assert response.status == status, body
         assert "error" in await response.json()
     for sender in ("ok1", "ok2", "ok3"):
         conv, log = await state_of(redis_url, f"rest-{sender}")
         assert conv == {} and log == []
-    await login(hub)
-    assert (await hub.get("/api/agent/conversations/rest-nobody")).status == 404
-    assert (await hub.post("/api/agent/conversations/rest-nobody/claim")).status == 404
+    await login(hub_fake)
+    assert (await hub_fake.get("/api/agent/conversations/rest-nobody")).status == 404
+    assert (await hub_fake.post("/api/agent/conversations/rest-nobody/claim")).status == 404
 
 
 async def test_widget_customer_handoff_agent_reply_and_hand_back(make_hub, redis_url):
@@ -209,14 +211,14 @@ async def test_widget_customer_handoff_agent_reply_and_hand_back(make_hub, redis
         await ws.close()
 
 
-async def test_a_forged_or_foreign_session_id_starts_a_new_conversation(hub):
-    owner = WidgetCustomer(str(hub.make_url("/")))
+async def test_a_forged_or_foreign_session_id_starts_a_new_conversation(hub_fake):
+    owner = WidgetCustomer(str(hub_fake.make_url("/")))
     owner_session = await owner.connect()
     cid = owner_session.rpartition(".")[0]
     intruders = []
     try:
         for forged in (cid, cid + ".AAAAAAAAAAAAAAAAAAAAAAAA", sign(cid, "another-secret"), 42):
-            intruder = WidgetCustomer(str(hub.make_url("/")))
+            intruder = WidgetCustomer(str(hub_fake.make_url("/")))
             intruders.append(intruder)
             issued = await intruder.connect(session_id=forged)
             assert issued != owner_session and issued.rpartition(".")[0] != cid
@@ -235,13 +237,13 @@ async def test_a_forged_or_foreign_session_id_starts_a_new_conversation(hub):
             await intruder.close()
 
 
-async def test_a_reload_keeps_the_same_conversation(hub, redis_url):
-    first = WidgetCustomer(str(hub.make_url("/")))
+async def test_a_reload_keeps_the_same_conversation(hub_fake, redis_url):
+    first = WidgetCustomer(str(hub_fake.make_url("/")))
     session_id = await first.connect()
     await first.say("hi")
     await first.next()
     await first.close()
-    again = WidgetCustomer(str(hub.make_url("/")))
+    again = WidgetCustomer(str(hub_fake.make_url("/")))
     try:
         assert await again.connect(session_id=session_id) == session_id
         await again.say("my parcel is late")
@@ -252,8 +254,8 @@ async def test_a_reload_keeps_the_same_conversation(hub, redis_url):
         await again.close()
 
 
-async def test_waiting_customers_hear_we_are_still_here(make_hub):
-    client = await make_hub(agent_online_seconds=0.001, still_here_after=1.0)
+async def test_waiting_customers_hear_we_are_still_here(make_hub_fake):
+    client = await make_hub_fake(agent_online_seconds=0.001, still_here_after=1.0)
     customer = WidgetCustomer(str(client.make_url("/")))
     await customer.connect()
     try:
@@ -265,9 +267,9 @@ async def test_waiting_customers_hear_we_are_still_here(make_hub):
         await customer.close()
 
 
-async def test_the_console_socket_refuses_another_origin(hub):
-    await login(hub)
-    response = await hub.get("/api/agent/ws", headers={
+async def test_the_console_socket_refuses_another_origin(hub_fake):
+    await login(hub_fake)
+    response = await hub_fake.get("/api/agent/ws", headers={
         "Origin": "https://evil.example", "Connection": "Upgrade", "Upgrade": "websocket",
         "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
     assert response.status == 403
