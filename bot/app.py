@@ -15,7 +15,7 @@ from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import agents, canned, identity, keys, rest, resume
+from bot import agents, canned, identity, keys, rest, resume, transfer
 from bot.appkeys import (CALLBACKS, DEMO, EVENTS, HTTP, LABELS, MESSENGER, REDIS, ROUTER, SECRET,
                          SETTINGS, SHOP_SECRET, STORE, TEXTS, WIDGET)
 from bot.callback import CallBacks
@@ -234,6 +234,7 @@ def create_app(settings: Settings) -> web.Application:
     resume.add_routes(app)
     agents.add_routes(app)
     canned.setup(app)  # a bad data/hub/canned.yml stops the hub here
+    transfer.setup(app)
     return app
 
 

@@ -57,6 +57,9 @@ function applyLabels() {
   for (const node of document.querySelectorAll("[data-label]")) {
     node.textContent = ui(node.dataset.label, null, node.textContent);
   }
+  for (const node of document.querySelectorAll("[data-aria-label]")) {
+    node.setAttribute("aria-label", ui(node.dataset.ariaLabel, null, node.getAttribute("aria-label")));
+  }
   for (const node of document.querySelectorAll("[data-placeholder]")) {
     node.placeholder = ui(node.dataset.placeholder, null, node.placeholder);
   }
@@ -420,7 +423,8 @@ async function open(id) {
   $("detail").hidden = false;
   $("claim").disabled = conv.state !== "queued";
   const mine = conv.state === "agent" && conv.agent === me;
-  for (const button of ["handback", "resolve"]) $(button).disabled = !mine;
+  for (const button of ["handback", "resolve", "release", "transfer", "transfer-to"]) $(button).disabled = !mine;
+  if (mine) await loadColleagues();
   $("reply-text").disabled = !mine;
   if (mine) await loadCanned(id);
   render(conv);
@@ -443,6 +447,36 @@ async function act(path, body) {
 }
 
 $("claim").addEventListener("click", () => act("claim"));
+$("release").addEventListener("click", () => act("release"));
+$("transfer").addEventListener("click", () => {
+  if ($("transfer-to").value) act("transfer", { to: $("transfer-to").value });
+});
+
+// Colleagues to transfer to: only those online can be picked.
+async function loadColleagues() {
+  const select = $("transfer-to");
+  let agents = [];
+  try {
+    agents = (await api("/api/agent/agents")).agents;
+  } catch (error) {
+    agents = [];
+  }
+  const options = agents.map((a) => {
+    const option = el("option", a.online ? a.name : ui("offline", { agent: a.name }));
+    option.value = a.name;
+    option.disabled = !a.online;
+    return option;
+  });
+  if (!agents.some((a) => a.online)) {
+    const none = el("option", ui("no_colleagues"));
+    none.value = "";
+    options.unshift(none);
+  }
+  select.replaceChildren(...options);
+  const first = agents.find((a) => a.online);
+  select.value = first ? first.name : "";
+  $("transfer").disabled = !first;
+}
 $("resolve").addEventListener("click", () => act("resolve", { note: $("note").value }));
 $("handback").addEventListener("click", () => act("handback", { note: $("note").value }));
 $("reply").addEventListener("submit", async (event) => {
@@ -575,6 +609,10 @@ function connect(delay = 500) {
   socket.addEventListener("message", (event) => {
     const data = JSON.parse(event.data);
     if (data.type === "queue") loadQueue();
+    if (data.type === "transfer" && data.to === me) {
+      alertAgent(ui("alert_transfer"), data.conversation_id);
+      loadQueue();
+    }
     if (data.type !== "message") return;
     const message = data.message || {};
     if (data.conversation_id === selected) {
