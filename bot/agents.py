@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 from aiohttp import WSMsgType, web
 
 from actions import memory
-from bot import keys, limits
+from bot import keys, limits, recording
 from bot.appkeys import (CALLBACKS, EVENTS, LABELS, REDIS, ROUTER, SCRYPT_SLOTS, SECRET, SETTINGS,
                          STORE)
 from bot.http import json_error, read_json
@@ -171,6 +171,7 @@ async def send_message(request: web.Request) -> web.Response:
     agent, conv = await _owned(request)
     text = await _text_field(request, "text", required=True)
     await request.app[ROUTER].agent_reply(conv, agent, text)  # refused: 409 (bot/app.py)
+    await recording.agent_replied(request.app, conv)
     return web.json_response({"ok": True})
 
 
@@ -178,6 +179,7 @@ async def resolve(request: web.Request) -> web.Response:
     agent, conv = await _owned(request)
     note = await _text_field(request, "note", required=False)
     await request.app[ROUTER].resolve(conv, agent, note)
+    await recording.agent_resolved(request.app, conv)
     return web.json_response({"ok": True, "state": "closed"})
 
 
@@ -185,6 +187,7 @@ async def hand_back(request: web.Request) -> web.Response:
     agent, conv = await _owned(request)
     note = await _text_field(request, "note", required=False)
     await request.app[ROUTER].hand_back(conv, agent, note)  # Rasa away: 502 (bot/app.py)
+    await recording.agent_resolved(request.app, conv)
     return web.json_response({"ok": True, "state": "bot"})
 
 

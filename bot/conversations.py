@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 from actions import keys as akeys
 from bot import keys
 from bot.identity import trust_label
+from contract import events
 
 STATES = ("bot", "queued", "agent", "closed")
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -97,8 +98,11 @@ class ConversationStore:
             pipe.hset(key, "identity", json.dumps(identity))
         pipe.hset(key, "updated_at", now)
         pipe.expire(key, keys.CONVERSATION_TTL)
-        await pipe.execute()
-        return await self.get(cid)
+        created = (await pipe.execute())[0]
+        conv = await self.get(cid)
+        if created:  # for the recovery reports (contract/events.py)
+            await events.record(self.redis, "started", cid, at=now, channel=channel, language=conv.language)
+        return conv
 
     async def first_time(self, cid: str, message_id: str) -> bool:
         """False when this message id was handled before (a redelivery)."""
@@ -140,7 +144,12 @@ class ConversationStore:
             "state": "queued", "severity": severity, "packet": json.dumps(packet),
             "queued_at": now, "language": language, "updated_at": now, "agent": ""})
         pipe.zadd(keys.QUEUE, {cid: queue_score(severity, now)})
-        await pipe.execute()
+        pipe.hdel(keys.conversation(cid), "first_reply_at")  # the next agent reply is a first one
+        pipe.hget(keys.conversation(cid), "channel")
+        channel = (await pipe.execute())[-1] or ""
+        await events.record(self.redis, "handoff", cid, at=now, reason=packet.get("reason") or "unknown",
+                            severity=severity, complaint_type=packet.get("complaint_type") or "unknown",
+                            channel=channel, language=language)
         await self.publish({"type": "queue", "conversation_id": cid})
         return await self.position(cid)
 
