@@ -428,6 +428,7 @@ async function open(id) {
   $("reply-text").disabled = !mine;
   if (mine) await loadCanned(id);
   render(conv);
+  await loadPanel(id);
   $("action-error").textContent = "";
   await loadQueue();
 }
@@ -485,6 +486,72 @@ $("reply").addEventListener("submit", async (event) => {
   const text = $("reply-text").value.trim();
   if (!text) return;
   if (await act("messages", { text })) $("reply-text").value = "";
+});
+
+// --- the customer panel and search: earlier cases with their outcome and CSAT ------------
+
+function caseLine(c) {
+  const parts = [c.case_ref, complaintWords(c.complaint_type), t("case_status", c.status, null, c.status || "")];
+  if (c.remedy) parts.push(t("remedies", c.remedy, null, c.remedy));
+  parts.push(c.csat ? ui("csat_score", { score: c.csat }) : ui("no_csat"));
+  if (c.created_at) parts.push(new Date(c.created_at * 1000).toLocaleDateString(lang));
+  return parts.filter(Boolean).join(" · ");
+}
+
+function whoLine(customer) {
+  if (!customer || !customer.known) return ui("unknown_customer");
+  const parts = [customer.name, customer.email, customer.phone].filter(Boolean);
+  const state = customer.verified ? t("trust", "verified") : t("trust", "claimed");
+  return `${parts.join(" · ") || "…"} (${state})`;
+}
+
+async function loadPanel(id) {
+  try {
+    const data = await api(`/api/agent/conversations/${encodeURIComponent(id)}/customer`);
+    $("panel-who").textContent = whoLine(data.customer);
+    const items = data.cases.map((c) => {
+      const item = el("li", caseLine(c) + (c.current ? ` (${ui("this_conversation")})` : ""), c.current ? "current" : "");
+      if (c.conversation_id && !c.current) {
+        item.tabIndex = 0;
+        item.addEventListener("click", () => open(c.conversation_id).catch(() => {}));
+      }
+      return item;
+    });
+    $("panel-cases").replaceChildren(...(items.length ? items : [el("li", ui("no_cases"))]));
+  } catch (error) {
+    $("panel-who").textContent = error.message;
+    $("panel-cases").replaceChildren();
+  }
+}
+
+$("search").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const query = $("search-q").value.trim();
+  const list = $("search-results");
+  if (!query) {
+    list.hidden = true;
+    return;
+  }
+  try {
+    const data = await api(`/api/agent/search?q=${encodeURIComponent(query)}`);
+    const items = data.cases.map((c) => {
+      const item = el("li", null, "card");
+      item.append(el("div", caseLine(c)), el("div", whoLine(c.customer), "line"));
+      if (c.conversation_id) item.addEventListener("click", () => open(c.conversation_id).catch(() => {}));
+      return item;
+    });
+    if (data.conversation) items.unshift(conversationItem(data.conversation));
+    list.replaceChildren(...(items.length ? items : [el("li", ui("search_none", { query }))]));
+  } catch (error) {
+    list.replaceChildren(el("li", error.message));
+  }
+  list.hidden = false;
+});
+$("search-q").addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    $("search-q").value = "";
+    $("search-results").hidden = true;
+  }
 });
 
 // --- canned replies: "/" at the start of the reply box, then letters to filter -------------
