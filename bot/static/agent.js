@@ -549,6 +549,7 @@ $("search").addEventListener("submit", async (event) => {
 });
 $("search-q").addEventListener("keydown", (event) => {
   if (event.key === "Escape") {
+    event.preventDefault(); // only the search closes, not the open conversation
     $("search-q").value = "";
     $("search-results").hidden = true;
   }
@@ -695,6 +696,21 @@ function connect(delay = 500) {
     setTimeout(() => connect(Math.min(delay * 2, 10000)), delay);
   });
 }
+
+// Esc closes what is open: the canned list (handled in the reply box), the search
+// results, then the open conversation.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || event.defaultPrevented) return;
+  if (!$("search-results").hidden) {
+    $("search-results").hidden = true;
+  } else if (!$("detail").hidden) {
+    selected = null;
+    current = null;
+    $("detail").hidden = true;
+    $("empty").hidden = false;
+    renderQueue();
+  }
+});
 
 loadLabels().then(loadQueue).then(() => connect());
 setInterval(() => loadQueue().catch(() => {}), 15000);
