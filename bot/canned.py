@@ -19,7 +19,7 @@ from aiohttp import web
 import yaml
 
 from bot.agents import current_agent
-from bot.appkeys import STORE
+from bot.appkeys import ROUTER, STORE
 from bot.http import json_error
 from bot.texts import LANGUAGES
 
@@ -143,7 +143,9 @@ async def canned_for(request: web.Request) -> web.Response:
     conv = await request.app[STORE].get(request.match_info["cid"])
     if conv is None:
         raise json_error(404, "no such conversation")
-    return web.json_response(for_conversation(request.app[CANNED], conv, agent))
+    # {agent} is what customers see of the agent (their display name), never the login.
+    name = request.app[ROUTER].public_name(agent, conv.language)
+    return web.json_response(for_conversation(request.app[CANNED], conv, name))
 
 
 def setup(app: web.Application, path: Optional[Path] = None) -> None:

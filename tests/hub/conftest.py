@@ -11,12 +11,13 @@ from redis import asyncio as aioredis
 import socketio
 
 from bot.app import create_app
-from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents, parse_display_names
 
 
 def hub_settings(redis_url: str, rasa_url: str, **overrides) -> Settings:
     values = dict(redis_url=redis_url, rasa_url=rasa_url, rasa_timeout=30.0,
                   secret="test-secret", agents=parse_agents(DEMO_AGENTS),
+                  display_names=parse_display_names(DEMO_AGENTS),
                   still_here_after=1.0, background_interval=0.3, agent_online_seconds=60.0)
     values.update(overrides)
     return Settings(**values)

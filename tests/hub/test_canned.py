@@ -89,7 +89,7 @@ async def test_the_console_gets_them_for_a_conversation_only_when_signed_in(make
     assert body["language"] == "en"
     apology = next(r for r in body["replies"] if r["id"] == "apology")
     assert apology["title"] == canned.load()[0]["title"]
-    assert "agent" not in apology["missing"] and "{agent}" not in apology["text"]
+    assert "agent" not in apology["missing"] and "Hi {name}, I'm Mai from the team." in apology["text"]
     assert apology["missing"] == ["name"]  # the stand-in's packet names no verified customer
     await client.post(f"/api/agent/conversations/{cid}/claim")
     await client.post(f"/api/agent/conversations/{cid}/resolve", json={})
