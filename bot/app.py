@@ -15,7 +15,7 @@ from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import agents, canned, identity, keys, reports, rest, resume, search, transfer
+from bot import agents, canned, identity, keys, login_words, reports, rest, resume, search, transfer
 from bot.appkeys import (CALLBACKS, DEMO, EVENTS, HTTP, LABELS, MESSENGER, REDIS, ROUTER, SECRET,
                          SETTINGS, SHOP_SECRET, STORE, TEXTS, WIDGET)
 from bot.callback import CallBacks
@@ -237,6 +237,7 @@ def create_app(settings: Settings) -> web.Application:
     transfer.setup(app)
     reports.setup(app)
     search.setup(app)
+    login_words.setup(app)
     return app
 
 
