@@ -251,5 +251,9 @@ def main() -> None:
             and not is_loopback(settings.host):
         log.warning("THE DEMO AGENT (%s / %s) IS ACTIVE ON %s: anyone who can reach the hub can "
                     "log in. Set HUB_AGENTS for real accounts.", *DEMO_LOGIN, settings.host)
+    unnamed = sorted(set(settings.agents) - set(settings.display_names))
+    if unnamed:
+        log.warning("agents without a display name (customers read 'A colleague'): %s; give one "
+                    "with python -m bot.passwords NAME \"Display name\"", ", ".join(unnamed))
     print(json.dumps({"hub": f"http://{settings.host}:{settings.port}"}), flush=True)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)

@@ -238,6 +238,8 @@ def render_page(figures: Dict[str, Any], words, lang: str) -> str:
         return html.escape((entry.get(lang) or entry.get("en") or key).format(**values))
 
     def named(group: str, key: str) -> str:
+        if group == "remedies" and key == "none":  # rated without a remedy applied
+            group = "reports"
         entry = words.get(group, {}).get(key) or {}
         return entry.get(lang) or entry.get("en") or key
 
