@@ -7,14 +7,15 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/service-recovery.tar.gz
 WEBCHAT := bot/static/vendor/webchat.js
-TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/shop/*') $(wildcard nlu/*.py)
+# data/shop is the owner's and data/hub the hub's words: neither is training data.
+TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/shop/*' -not -path 'data/hub/*') $(wildcard nlu/*.py)
 
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser train run hub shell test check lint audit validate pytest rasa-test eval-external eval bench chaos compare-pipelines clean
+.PHONY: help setup browser train run hub shell test check lint audit validate pytest rasa-test eval-external eval bench chaos compare-pipelines demo-data clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,6 +40,9 @@ $(MODEL): $(TRAINING_FILES)
 
 run: train ## run Redis + action server + Rasa + hub and print the URLs to open
 	$(PY) scripts/stack.py
+
+demo-data: train ## a week of demo conversations through the real hub and assistant, for /agent/reports (starts the stack; DEMO_HUB_URL + REDIS_URL to use a running one)
+	$(PY) scripts/demo_data.py
 
 hub: setup ## run only the hub (python -m bot), against RASA_URL and REDIS_URL
 	$(PY) -m bot

@@ -11,6 +11,7 @@
    the case reference, thanks, one CSAT question.
 """
 
+import time
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -20,7 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import memory
 from actions.common import (
-    PLAYBOOK, CustomerMemory, describe_details, join_options, known, language,
+    PLAYBOOK, CustomerMemory, channel_of, describe_details, join_options, known, language,
     latest_entity, load_customer, person_button, recalled_details, text, usable_order,
 )
 from actions.handoff import hand_off
@@ -28,6 +29,7 @@ from actions.orders import Order, order_store
 from actions.playbook import Remedy
 from actions.severity import assess
 from actions.store import get_redis
+from contract import events as report_events
 
 MAX_OFFERS = 2  # one or two concrete options at a time
 
@@ -64,6 +66,20 @@ def _record_answers(tracker: Tracker, answer: str, except_id: str = "") -> List[
         if rid not in answered and rid != except_id:
             answers.append({"remedy": rid, "answer": answer})
     return answers
+
+
+async def _report(tracker: Tracker, kind: str, **data: Any) -> None:
+    """A recovery-report event (contract/events.py) for this conversation."""
+    await report_events.record(get_redis(), kind, tracker.sender_id,
+                        complaint_type=tracker.get_slot("complaint_type") or "unknown", **data)
+
+
+async def _report_answers(tracker: Tracker, answers: List[Dict[str, str]]) -> None:
+    """Remedy answers not reported yet (the slot holds the ones already given)."""
+    before = {(a["remedy"], a["answer"]) for a in tracker.get_slot("remedy_answers") or []}
+    for answer in answers:
+        if answer["answer"] in ("accepted", "declined") and (answer["remedy"], answer["answer"]) not in before:
+            await _report(tracker, "remedy", remedy=answer["remedy"], outcome=answer["answer"])
 
 
 def earlier_contacts(tracker: Tracker, customer: CustomerMemory) -> List[Dict]:
@@ -105,6 +121,10 @@ class ActionAcknowledgeComplaint(Action):
         if recalled:
             dispatcher.utter_message(response="utter_known_details",
                                      details=describe_details(recalled, lang))
+        last = max((c.get("created_at") or 0 for c in earlier), default=0)
+        await report_events.record(get_redis(), "complaint", tracker.sender_id, type=intent,
+                                   channel=channel_of(tracker), language=lang,
+                                   since_last=round(time.time() - last) if last else None)
         case = await memory.save_case(get_redis(), customer.customer_id, {
             "conversation_id": tracker.sender_id,
             "complaint_type": intent,
@@ -161,6 +181,8 @@ class ActionResolveComplaint(Action):
         dispatcher.utter_message(response=response, buttons=_offer_buttons(offers, lang),
                                  options=join_options([text(r.offer, lang) for r in offers], lang))
         offered = [r.id for r in offers]
+        for rid in offered:
+            await _report(tracker, "remedy", remedy=rid, outcome="offered")
         await _save_case(tracker, customer, order_id=order.order_id if order else None,
                          offered=offered)
         return events + [SlotSet("offered_remedies", offered)]
@@ -196,7 +218,8 @@ async def offer_alternatives(
     grantable, _, _ = await _options(tracker, customer)
     offered = list(tracker.get_slot("offered_remedies") or [])
     answers = _record_answers(tracker, "declined")
-    events: List[EventType] = [SlotSet("remedy_answers", answers)]
+    await _report_answers(tracker, answers)
+    result: List[EventType] = [SlotSet("remedy_answers", answers)]
     tracker.slots["remedy_answers"] = answers
 
     blocked = [r for r in wanted if r not in grantable]
@@ -208,13 +231,16 @@ async def offer_alternatives(
     fresh = [r for r in grantable if r.id not in offered and r not in wanted_ok]
     alternatives = (wanted_ok + fresh)[:MAX_OFFERS]
     if not alternatives:
-        return events + await hand_off(dispatcher, tracker, "alternatives_declined", customer)
+        return result + await hand_off(dispatcher, tracker, "alternatives_declined", customer)
     dispatcher.utter_message(
         response="utter_alternatives", buttons=_offer_buttons(alternatives, lang),
         options=join_options([text(r.offer, lang) for r in alternatives], lang),
     )
+    for remedy in alternatives:
+        if remedy.id not in offered:
+            await _report(tracker, "remedy", remedy=remedy.id, outcome="offered")
     offered += [r.id for r in alternatives if r.id not in offered]
-    return events + [SlotSet("offered_remedies", offered)]
+    return result + [SlotSet("offered_remedies", offered)]
 
 
 class ActionOfferAlternatives(Action):
@@ -255,6 +281,10 @@ class ActionApplyRemedy(Action):
             await order_store().set_status(order.order_id, "cancelled")
         answers = _record_answers(tracker, "declined", except_id=choice.id)
         answers.append({"remedy": choice.id, "answer": "accepted"})
+        await _report_answers(tracker, answers)
+        started = next((e.get("timestamp") for e in tracker.events if e.get("timestamp")), None)
+        await _report(tracker, "resolved", by="bot", channel=channel_of(tracker), language=lang,
+                      duration=round(time.time() - started, 1) if started else 0)
         case = await _save_case(tracker, customer, status="remedy_in_progress",
                                 applied_remedy=choice.id, answers=answers,
                                 order_id=order.order_id if order else None)
@@ -281,6 +311,9 @@ class ActionRecordCsat(Action):
         if tracker.get_slot("case_ref"):
             await _save_case(tracker, customer, csat=int(rating) if rating else None,
                              csat_text=tracker.latest_message.get("text"))
+        if rating is not None and 1 <= int(rating) <= 5:
+            await _report(tracker, "csat", score=int(rating), channel=channel_of(tracker),
+                          language=language(tracker), remedy=tracker.get_slot("applied_remedy") or "none")
         low = rating is not None and int(rating) <= 2
         dispatcher.utter_message(response="utter_csat_sorry" if low else "utter_csat_thanks")
         return []

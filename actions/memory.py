@@ -215,6 +215,12 @@ async def _customer_for(redis, query: str) -> Optional[str]:
     return query if await redis.exists(keys.customer(query), keys.customer_identities(query)) else None
 
 
+async def find_customer(redis, query: str) -> Optional[str]:
+    """The customer record an email, phone, order number or shop customer id names (the
+    agents' search, bot/search.py), or None."""
+    return await _customer_for(redis, query)
+
+
 async def _erase(redis, customer_id: str) -> Dict[str, object]:
     cases = await cases_of(redis, customer_id)
     identity_keys = await redis.smembers(keys.customer_identities(customer_id))

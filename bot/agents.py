@@ -25,6 +25,7 @@ import contextlib
 from aiohttp import WSMsgType, web
 
 from actions import memory
+from bot import recording
 from bot.appkeys import CALLBACKS, EVENTS, LABELS, REDIS, ROUTER, SETTINGS, STORE
 from bot.auth import STATIC, current_agent, origin_allowed, session_ref, session_token
 from bot.conversations import Conversation
@@ -96,6 +97,7 @@ async def send_message(request: web.Request) -> web.Response:
     agent, conv = await _owned(request)
     text = await _text_field(request, "text", required=True)
     await request.app[ROUTER].agent_reply(conv, agent, text)  # refused: 409 (bot/app.py)
+    await recording.agent_replied(request.app, conv)
     return web.json_response({"ok": True})
 
 
@@ -103,6 +105,7 @@ async def resolve(request: web.Request) -> web.Response:
     agent, conv = await _owned(request)
     note = await _text_field(request, "note", required=False)
     await request.app[ROUTER].resolve(conv, agent, note)
+    await recording.agent_resolved(request.app, conv)
     return web.json_response({"ok": True, "state": "closed"})
 
 
@@ -110,6 +113,7 @@ async def hand_back(request: web.Request) -> web.Response:
     agent, conv = await _owned(request)
     note = await _text_field(request, "note", required=False)
     await request.app[ROUTER].hand_back(conv, agent, note)  # Rasa away: 502 (bot/app.py)
+    await recording.agent_resolved(request.app, conv)
     return web.json_response({"ok": True, "state": "bot"})
 
 

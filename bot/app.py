@@ -17,7 +17,7 @@ from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import agents, auth, identity, limits, rest, resume
+from bot import agents, auth, canned, identity, limits, login_words, reports, rest, resume, search, transfer
 from bot.appkeys import (
     CALLBACKS,
     DEMO,
@@ -271,6 +271,11 @@ def create_app(settings: Settings) -> web.Application:
     resume.add_routes(app)
     auth.add_routes(app)
     agents.add_routes(app)
+    canned.setup(app)  # a bad data/hub/canned.yml stops the hub here
+    transfer.setup(app)
+    reports.setup(app)
+    search.setup(app)
+    login_words.setup(app)
     return app
 
 
@@ -284,5 +289,9 @@ def main() -> None:
             and not is_loopback(settings.host):
         log.warning("THE DEMO AGENT (%s / %s) IS ACTIVE ON %s: anyone who can reach the hub can "
                     "log in. Set HUB_AGENTS for real accounts.", *DEMO_LOGIN, settings.host)
+    unnamed = sorted(set(settings.agents) - set(settings.display_names))
+    if unnamed:
+        log.warning("agents without a display name (customers read 'A colleague'): %s; give one "
+                    "with python -m bot.passwords NAME \"Display name\"", ", ".join(unnamed))
     print(json.dumps({"hub": f"http://{settings.host}:{settings.port}"}), flush=True)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 from redis.exceptions import WatchError
 
 from bot.identity import trust_label
-from contract import keys
+from contract import events, keys
 from contract.handoff import HandoffPacket, read_packet
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -87,6 +87,7 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'queued' or state == 'agent' then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'queued', 'severity', ARGV[3], 'packet', ARGV[4],
            'queued_at', ARGV[5], 'language', ARGV[6], 'updated_at', ARGV[5], 'agent', '')
+redis.call('HDEL', KEYS[1], 'first_reply_at')  -- the next agent reply is a first one
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 """
@@ -129,9 +130,11 @@ class ConversationStore:
             pipe.hset(key, "identity", json.dumps(identity))
         pipe.hset(key, "updated_at", now)
         pipe.expire(key, keys.CONVERSATION_TTL)
-        await pipe.execute()
+        created = (await pipe.execute())[0]
         conv = await self.get(cid)
         assert conv is not None  # written just above
+        if created:  # for the recovery reports (contract/events.py)
+            await events.record(self.redis, "started", cid, at=now, channel=channel, language=conv.language)
         return conv
 
     async def log_inbound(self, cid: str, text: str, message_id: str) -> bool:
@@ -190,9 +193,14 @@ class ConversationStore:
         added = await self.redis.eval(
             _ENQUEUE, 2, keys.conversation(cid), keys.QUEUE, cid, queue_score(severity, now),
             severity, json.dumps(packet), now, language)
-        if added:
-            await self.publish({"type": "queue", "conversation_id": cid})
-        return bool(added)
+        if not added:
+            return False
+        channel = await self.redis.hget(keys.conversation(cid), "channel") or ""
+        await events.record(self.redis, "handoff", cid, at=now, reason=packet.get("reason") or "unknown",
+                            severity=severity, complaint_type=packet.get("complaint_type") or "unknown",
+                            channel=channel, language=language)
+        await self.publish({"type": "queue", "conversation_id": cid})
+        return True
 
     async def position(self, cid: str) -> int:
         rank = await self.redis.zrank(keys.QUEUE, cid)

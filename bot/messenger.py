@@ -36,6 +36,7 @@ from aiohttp_retry import ExponentialRetry, RetryClient
 from bot.http import parse_json_object, same_secret
 from bot.identity import channel_identity
 from bot.router import Inbound, Router, Undeliverable
+from contract import keys
 
 log = logging.getLogger(__name__)
 CHANNEL = "messenger"
@@ -153,7 +154,9 @@ class GraphClient:
 
     def __init__(self, session: aiohttp.ClientSession, graph_url: str, page_token: str,
                  attempts: int = 3, backoff: float = 0.5) -> None:
+        self.session = session
         self.url = f"{graph_url.rstrip('/')}/me/messages"
+        self.personas_url = f"{graph_url.rstrip('/')}/me/personas"
         self.page_token = page_token
         self.timeout = aiohttp.ClientTimeout(total=10)
         # The session is the app's (closed by bot/app.py http_ctx): this client is not closed.
@@ -172,6 +175,20 @@ class GraphClient:
             detail = str(error) or type(error).__name__
         log.error("Send API refused or failed: %s", detail)
         return False
+
+    async def create_persona(self, name: str) -> Optional[str]:
+        """A Page persona (Personas API) for an agent's display name: its id, or None
+        when the Page does not allow it (replies then go out as the Page)."""
+        try:
+            async with self.session.post(self.personas_url, params={"access_token": self.page_token},
+                                         json={"name": name}, timeout=self.timeout) as response:
+                body = await response.json(content_type=None)
+                if response.status < 300 and isinstance(body, dict) and body.get("id"):
+                    return str(body["id"])
+                log.warning("Personas API refused %r (%s): %s", name, response.status, str(body)[:200])
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            log.warning("Personas API failed for %r: %s", name, error)
+        return None
 
 
 class MessengerChannel:
@@ -265,13 +282,27 @@ class MessengerChannel:
         await self.graph.send({"recipient": {"id": psid}, "sender_action": action})
 
     async def deliver(self, psid: str, messages: List[Dict[str, Any]], messaging_type: str,
-                      tag: Optional[str] = None) -> None:
+                      tag: Optional[str] = None, persona: Optional[str] = None) -> None:
         for message in messages:
             for part in to_messenger(message):
                 body = {"recipient": {"id": psid}, "messaging_type": messaging_type, "message": part}
                 if tag:
                     body["tag"] = tag
+                if persona:
+                    body["persona_id"] = persona
                 await self.graph.send(body)
+
+    async def persona(self, name: str) -> Optional[str]:
+        """The persona of an agent's display name, made on first use and kept in Redis
+        (so every hub process uses the same one)."""
+        redis = self.router.store.redis
+        key = keys.messenger_persona(hashlib.sha256(name.encode()).hexdigest()[:24])
+        cached = await redis.get(key)
+        if cached:
+            return None if cached == "-" else cached
+        made = await self.graph.create_persona(name)
+        await redis.set(key, made or "-", ex=keys.PERSONA_TTL if made else keys.PERSONA_REFUSED_TTL)
+        return made
 
     # --- outside a customer's request: agents and reassurance --------------------------
 
@@ -297,10 +328,14 @@ class MessengerChannel:
                    sender: str = "bot") -> None:
         window = await self.window(conversation_id)
         psid = conversation_id[len("fb-"):]
+        # An agent's reply goes out under their display name (router.public_name).
+        name = next((m.get("agent") for m in messages if m.get("agent")), "") if sender == "agent" else ""
+        persona = await self.persona(name) if name and window["state"] != "closed" else None
         if window["state"] == "open":
-            await self.deliver(psid, messages, messaging_type="RESPONSE")
+            await self.deliver(psid, messages, messaging_type="RESPONSE", persona=persona)
         elif window["state"] == "human_agent_only" and sender == "agent":
-            await self.deliver(psid, messages, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
+            await self.deliver(psid, messages, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT",
+                               persona=persona)
         else:
             raise WindowClosed(f"Messenger window is {window['state']}: "
                                f"{'only a human agent may write' if window['state'] != 'closed' else 'nobody may write'}")

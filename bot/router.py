@@ -297,11 +297,16 @@ class Router:
         """A notice from the team (e.g. a missed call-back), if the channel allows it now."""
         await self._courtesy(conv, message)
 
+    def public_name(self, agent: str, language: str) -> str:
+        """What customers see of an agent: their display name, never the login."""
+        return self.settings.display_names.get(agent) or self.texts.text("agent_unnamed", language)
+
     async def agent_joined(self, conv: Conversation, agent: str) -> None:
-        await self._courtesy(conv, self.texts.message("agent_joined", conv.language, agent=agent))
+        await self._courtesy(conv, self.texts.message("agent_joined", conv.language,
+                                                      agent=self.public_name(agent, conv.language)))
 
     async def agent_reply(self, conv: Conversation, agent: str, text: str) -> None:
-        await self.push(conv, [{"text": text, "agent": agent}], "agent")
+        await self.push(conv, [{"text": text, "agent": self.public_name(agent, conv.language)}], "agent")
 
     async def resolve(self, conv: Conversation, agent: str, note: str) -> None:
         await self.store.release(conv.id, agent, "closed", note)
@@ -313,7 +318,7 @@ class Router:
             raise Undeliverable("the bot may not write to this customer any more; resolve it instead")
         replies = await self.rasa.send(conv.id, HANDBACK_MESSAGE, {
             "channel": conv.channel, "identity": conv.identity,
-            "handback": {"agent": agent, "note": note}})
+            "handback": {"agent": self.settings.display_names.get(agent, ""), "note": note}})
         await self.store.release(conv.id, agent, "bot", note)
         # The same filtering as every other turn: images kept, a handoff queues again.
         messages, packet = relayable(replies)

@@ -8,7 +8,7 @@
 | ACTION_URL | http://127.0.0.1:$ACTION_PORT (5055) | the action server, for /health only |
 | RASA_TIMEOUT | 8 | seconds to wait for Rasa before apologising and queueing |
 | HUB_SECRET | shared random value kept in Redis | signs widget session ids and agent cookies |
-| HUB_AGENTS | demo agent `agent` / `recovery-demo` | `name:scrypt-hash,...` (make hash with `python -m bot.passwords`) |
+| HUB_AGENTS | demo agent `agent` / `recovery-demo` (shown to customers as "Mai") | `name:scrypt-hash[:display name],...` (make an entry with `python -m bot.passwords NAME "Display name"`); customers see the display name, never the login |
 | MAX_MESSAGE_CHARS | 2000 | longest customer message accepted |
 | STILL_HERE_AFTER | 90 | seconds in the queue before a "still here" message (repeated each interval) |
 | MINUTES_PER_CASE | 4 | queue ETA estimate per conversation ahead |
@@ -34,12 +34,13 @@ import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ValidationError, validator
 
 # Demo agent "agent" with password "recovery-demo" (scrypt hash; see bot/passwords.py).
 DEMO_AGENTS = ("agent:scrypt$16384$8$1$4f0e1c5a2b9d7e3f6a8c0d2e4f6a8b0c$"
-               "f2ad971233a72c471b3728b56894d74df5ea675aa4e028ff5f9c0fff15f74a4a")
+               "f2ad971233a72c471b3728b56894d74df5ea675aa4e028ff5f9c0fff15f74a4a:Mai")
 DEMO_LOGIN = ("agent", "recovery-demo")  # printed by `make run`; set HUB_AGENTS in production
 DEMO_ORDERS = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"
 
@@ -74,6 +75,7 @@ class Settings(BaseModel):
     action_url: str = "http://127.0.0.1:5055"  # only for /health: Rasa is what calls it
     secret: Optional[str] = None
     agents: Dict[str, str] = {}  # name -> password hash
+    display_names: Dict[str, str] = {}  # name -> what customers see
     max_message_chars: int = 2000
     still_here_after: float = 90.0
     minutes_per_case: int = 4
@@ -138,6 +140,8 @@ class Settings(BaseModel):
         host = values.get("host", cls.__fields__["host"].default)
         values["agents"] = parse_agents(env.get("HUB_AGENTS") or (
             DEMO_AGENTS if demo_agent_allowed(host, env) else ""))
+        values["display_names"] = parse_display_names(env.get("HUB_AGENTS") or (
+            DEMO_AGENTS if demo_agent_allowed(host, env) else ""))
         try:
             return cls(**values)
         except ValidationError as error:
@@ -162,8 +166,20 @@ def parse_agents(spec: str) -> Dict[str, str]:
     agents = {}
     for entry in filter(None, (part.strip() for part in spec.split(","))):
         name, _, hashed = entry.partition(":")
+        hashed = hashed.partition(":")[0]  # after it: the display name (parse_display_names)
         if not name or not hashed.startswith("scrypt$"):
             raise ValueError(f"HUB_AGENTS entry for {name or '?'!r} must be name:scrypt$... "
                              "(make one with: python -m bot.passwords NAME)")
         agents[name] = hashed
     return agents
+
+
+def parse_display_names(spec: str) -> Dict[str, str]:
+    """name -> display name, from the HUB_AGENTS entries that give one (URL-quoted)."""
+    names = {}
+    for entry in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, rest = entry.partition(":")
+        display = unquote(rest.partition(":")[2]).strip()
+        if name and display:
+            names[name] = display
+    return names

@@ -149,6 +149,16 @@ def callback(cid: str) -> str:
     return f"{PREFIX}:conv:{cid}:callback"
 
 
+def messenger_persona(name_hash: str) -> str:
+    """The Messenger persona id made for one agent display name (hashed); "-" when the
+    Page refused one. Expires PERSONA_TTL after it was made."""
+    return f"{PREFIX}:messenger:persona:{name_hash}"
+
+
+PERSONA_TTL = 30 * 24 * 3600
+PERSONA_REFUSED_TTL = 3600  # ask the Page again an hour after it refused
+
+
 def limit(name: str, subject_hash: str) -> str:
     """Counter of one rate limit (bot/limits.py) for one hashed subject; expires with its window."""
     return f"{PREFIX}:limit:{name}:{subject_hash}"

@@ -57,6 +57,9 @@ function applyLabels() {
   for (const node of document.querySelectorAll("[data-label]")) {
     node.textContent = ui(node.dataset.label, null, node.textContent);
   }
+  for (const node of document.querySelectorAll("[data-aria-label]")) {
+    node.setAttribute("aria-label", ui(node.dataset.ariaLabel, null, node.getAttribute("aria-label")));
+  }
   for (const node of document.querySelectorAll("[data-placeholder]")) {
     node.placeholder = ui(node.dataset.placeholder, null, node.placeholder);
   }
@@ -426,9 +429,12 @@ async function open(id) {
   $("detail").hidden = false;
   $("claim").disabled = conv.state !== "queued";
   const mine = conv.state === "agent" && conv.agent === me;
-  for (const button of ["handback", "resolve"]) $(button).disabled = !mine;
+  for (const button of ["handback", "resolve", "release", "transfer", "transfer-to"]) $(button).disabled = !mine;
+  if (mine) await loadColleagues();
   $("reply-text").disabled = !mine;
+  if (mine) await loadCanned(id);
   render(conv);
+  await loadPanel(id);
   $("action-error").textContent = "";
   await loadQueue();
 }
@@ -448,13 +454,202 @@ async function act(path, body) {
 }
 
 $("claim").addEventListener("click", () => act("claim"));
+$("release").addEventListener("click", () => act("release"));
+$("transfer").addEventListener("click", () => {
+  if ($("transfer-to").value) act("transfer", { to: $("transfer-to").value });
+});
+
+// Colleagues to transfer to: only those online can be picked.
+async function loadColleagues() {
+  const select = $("transfer-to");
+  let agents = [];
+  try {
+    agents = (await api("/api/agent/agents")).agents;
+  } catch (error) {
+    agents = [];
+  }
+  const options = agents.map((a) => {
+    const option = el("option", a.online ? a.name : ui("offline", { agent: a.name }));
+    option.value = a.name;
+    option.disabled = !a.online;
+    return option;
+  });
+  if (!agents.some((a) => a.online)) {
+    const none = el("option", ui("no_colleagues"));
+    none.value = "";
+    options.unshift(none);
+  }
+  select.replaceChildren(...options);
+  const first = agents.find((a) => a.online);
+  select.value = first ? first.name : "";
+  $("transfer").disabled = !first;
+}
 $("resolve").addEventListener("click", () => act("resolve", { note: $("note").value }));
 $("handback").addEventListener("click", () => act("handback", { note: $("note").value }));
 $("reply").addEventListener("submit", async (event) => {
   event.preventDefault();
+  closeCanned();
   const text = $("reply-text").value.trim();
   if (!text) return;
   if (await act("messages", { text })) $("reply-text").value = "";
+});
+
+// --- the customer panel and search: earlier cases with their outcome and CSAT ------------
+
+function caseLine(c) {
+  const parts = [c.case_ref, complaintWords(c.complaint_type), t("case_status", c.status, null, c.status || "")];
+  if (c.remedy) parts.push(t("remedies", c.remedy, null, c.remedy));
+  parts.push(c.csat ? ui("csat_score", { score: c.csat }) : ui("no_csat"));
+  if (c.created_at) parts.push(new Date(c.created_at * 1000).toLocaleDateString(lang));
+  return parts.filter(Boolean).join(" · ");
+}
+
+function whoLine(customer) {
+  if (!customer || !customer.known) return ui("unknown_customer");
+  const parts = [customer.name, customer.email, customer.phone].filter(Boolean);
+  const state = customer.verified ? t("trust", "verified") : t("trust", "claimed");
+  return `${parts.join(" · ") || "…"} (${state})`;
+}
+
+async function loadPanel(id) {
+  try {
+    const data = await api(`/api/agent/conversations/${encodeURIComponent(id)}/customer`);
+    $("panel-who").textContent = whoLine(data.customer);
+    const items = data.cases.map((c) => {
+      const item = el("li", caseLine(c) + (c.current ? ` (${ui("this_conversation")})` : ""), c.current ? "current" : "");
+      if (c.conversation_id && !c.current) {
+        item.tabIndex = 0;
+        item.addEventListener("click", () => open(c.conversation_id).catch(() => {}));
+      }
+      return item;
+    });
+    $("panel-cases").replaceChildren(...(items.length ? items : [el("li", ui("no_cases"))]));
+  } catch (error) {
+    $("panel-who").textContent = error.message;
+    $("panel-cases").replaceChildren();
+  }
+}
+
+$("search").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const query = $("search-q").value.trim();
+  const list = $("search-results");
+  if (!query) {
+    list.hidden = true;
+    return;
+  }
+  try {
+    const data = await api(`/api/agent/search?q=${encodeURIComponent(query)}`);
+    const items = data.cases.map((c) => {
+      const item = el("li", null, "card");
+      item.append(el("div", caseLine(c)), el("div", whoLine(c.customer), "line"));
+      if (c.conversation_id) item.addEventListener("click", () => open(c.conversation_id).catch(() => {}));
+      return item;
+    });
+    if (data.conversation) items.unshift(conversationItem(data.conversation));
+    list.replaceChildren(...(items.length ? items : [el("li", ui("search_none", { query }))]));
+  } catch (error) {
+    list.replaceChildren(el("li", error.message));
+  }
+  list.hidden = false;
+});
+$("search-q").addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    event.preventDefault(); // only the search closes, not the open conversation
+    $("search-q").value = "";
+    $("search-results").hidden = true;
+  }
+});
+
+// --- canned replies: "/" at the start of the reply box, then letters to filter -------------
+
+let canned = { replies: [] }; // GET .../canned for the open conversation (filled in)
+let cannedShown = [];
+let cannedIndex = 0;
+
+async function loadCanned(id) {
+  try {
+    canned = await api(`/api/agent/conversations/${encodeURIComponent(id)}/canned`);
+  } catch (error) {
+    canned = { replies: [] };
+  }
+}
+
+function cannedQuery() {
+  const value = $("reply-text").value;
+  return /^\/[^\n]*$/.test(value) ? value.slice(1).trim().toLowerCase() : null;
+}
+
+function closeCanned() {
+  $("canned").hidden = true;
+  $("reply-text").setAttribute("aria-expanded", "false");
+  cannedShown = [];
+}
+
+function renderCanned() {
+  const query = cannedQuery();
+  if (query === null) return closeCanned();
+  const title = (r) => r.title[lang] || r.title.en;
+  cannedShown = canned.replies.filter((r) => !query ||
+    [r.id, title(r), r.text].some((words) => words.toLowerCase().includes(query)));
+  cannedIndex = Math.min(cannedIndex, Math.max(cannedShown.length - 1, 0));
+  const items = cannedShown.map((reply, index) => {
+    const item = el("li");
+    item.setAttribute("role", "option");
+    item.setAttribute("aria-selected", String(index === cannedIndex));
+    item.dataset.id = reply.id;
+    item.append(el("span", `/${reply.id} · ${title(reply)}`, "canned-title"), el("span", reply.text, "canned-text"));
+    if (reply.missing.length) {
+      item.append(el("span", ui("canned_missing", { fields: reply.missing.map((f) => `{${f}}`).join(", ") }), "canned-text"));
+    }
+    item.addEventListener("mousedown", (event) => {
+      event.preventDefault(); // keep the focus in the reply box
+      insertCanned(reply);
+    });
+    return item;
+  });
+  if (!items.length) items.push(el("li", ui("canned_none", { query })));
+  $("canned").replaceChildren(...items);
+  $("canned").hidden = false;
+  $("reply-text").setAttribute("aria-expanded", "true");
+}
+
+// The reply goes into the box (not sent): the agent reads it, and types over the first
+// placeholder the conversation could not fill, which is selected.
+function insertCanned(reply) {
+  const box = $("reply-text");
+  box.value = reply.text;
+  closeCanned();
+  box.focus();
+  const gap = reply.missing.length ? box.value.indexOf(`{${reply.missing[0]}}`) : -1;
+  if (gap >= 0) box.setSelectionRange(gap, gap + reply.missing[0].length + 2);
+  else box.setSelectionRange(box.value.length, box.value.length);
+}
+
+$("reply-text").addEventListener("input", () => {
+  cannedIndex = 0;
+  renderCanned();
+});
+$("reply-text").addEventListener("blur", closeCanned);
+$("reply-text").addEventListener("keydown", (event) => {
+  const open = !$("canned").hidden;
+  if (open && (event.key === "ArrowDown" || event.key === "ArrowUp") && cannedShown.length) {
+    event.preventDefault();
+    const step = event.key === "ArrowDown" ? 1 : -1;
+    cannedIndex = (cannedIndex + step + cannedShown.length) % cannedShown.length;
+    renderCanned();
+    $("canned").children[cannedIndex].scrollIntoView({ block: "nearest" });
+  } else if (open && (event.key === "Enter" || event.key === "Tab") && cannedShown.length) {
+    event.preventDefault();
+    insertCanned(cannedShown[cannedIndex]);
+  } else if (event.key === "Escape" && open) {
+    event.preventDefault();
+    event.stopPropagation();
+    closeCanned();
+  } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault(); // Enter sends, Shift+Enter adds a line
+    $("reply").requestSubmit();
+  }
 });
 $("add-note").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -488,6 +683,10 @@ function connect(delay = 500) {
   socket.addEventListener("message", (event) => {
     const data = JSON.parse(event.data);
     if (data.type === "queue") loadQueue();
+    if (data.type === "transfer" && data.to === me) {
+      alertAgent(ui("alert_transfer"), data.conversation_id);
+      loadQueue();
+    }
     if (data.type !== "message") return;
     const message = data.message || {};
     if (data.conversation_id === selected) {
@@ -503,6 +702,21 @@ function connect(delay = 500) {
     setTimeout(() => connect(Math.min(delay * 2, 10000)), delay);
   });
 }
+
+// Esc closes what is open: the canned list (handled in the reply box), the search
+// results, then the open conversation.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || event.defaultPrevented) return;
+  if (!$("search-results").hidden) {
+    $("search-results").hidden = true;
+  } else if (!$("detail").hidden) {
+    selected = null;
+    current = null;
+    $("detail").hidden = true;
+    $("empty").hidden = false;
+    renderQueue();
+  }
+});
 
 loadLabels().then(loadQueue).then(() => connect());
 setInterval(() => loadQueue().catch(() => {}), 15000);

@@ -11,7 +11,7 @@ from redis import asyncio as aioredis
 import socketio
 
 from bot.app import create_app
-from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents, parse_display_names
 from contract.handoff import HandoffPacket, Severity, Summary
 
 
@@ -20,6 +20,7 @@ def hub_settings(redis_url: str, rasa_url: str, **overrides) -> Settings:
     # a reassurance would otherwise slip between the replies a test waits for.
     values = dict(redis_url=redis_url, rasa_url=rasa_url, rasa_timeout=30.0,
                   secret="test-secret", agents=parse_agents(DEMO_AGENTS),
+                  display_names=parse_display_names(DEMO_AGENTS),
                   still_here_after=3600.0, background_interval=0.3, agent_online_seconds=60.0,
                   # Every test's traffic comes from 127.0.0.1 and shares one count per
                   # address: off here, on in the tests of those limits (test_limits.py).

@@ -195,7 +195,7 @@ async def test_the_hand_back_carries_the_agent_and_note_under_handback(make_hub_
     assert last["message"] == "/agent_handback"
     assert last["metadata"] == {"channel": "rest",
                                 "identity": {"channel_id": sender, "shop_customer": "C-1001"},
-                                "handback": {"agent": "agent", "note": "refund sent"}}
+                                "handback": {"agent": "Mai", "note": "refund sent"}}  # never the login
 
 
 async def test_agents_see_how_far_each_customer_is_trusted(make_hub_fake):

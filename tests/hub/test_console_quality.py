@@ -1,0 +1,46 @@
+"""Console quality: every word the console pages use exists in data/hub/console.yml in
+both languages (validated at start-up), the sign-in page gets its words before sign-in,
+and the pages write text only through textContent."""
+
+from pathlib import Path
+import re
+
+import pytest
+
+from bot.console_labels import ConsoleLabels
+
+STATIC = Path(__file__).resolve().parents[2] / "bot" / "static"
+LABELS = ConsoleLabels().labels
+
+
+def used(pattern, *files):
+    return {key for name in files for key in re.findall(pattern, (STATIC / name).read_text(encoding="utf-8"))}
+
+
+@pytest.mark.parametrize("group, keys", [
+    ("ui", used(r'data-(?:label|placeholder|aria-label)="(\w+)"', "agent.html")
+     | used(r'\bui\("(\w+)"', "agent.js")),
+    ("login", used(r'data-word="(\w+)"', "login.html") | used(r'\bword\("(\w+)"', "login.js")),
+])
+def test_every_word_the_pages_use_is_in_both_languages(group, keys):
+    assert keys, "the pattern found nothing: the test would prove nothing"
+    missing = sorted(keys - set(LABELS[group]))
+    assert not missing, f"{group} lacks {missing} in data/hub/console.yml"
+    for key in keys:
+        assert LABELS[group][key]["en"] and LABELS[group][key]["vi"]
+
+
+def test_text_reaches_the_pages_only_through_text_content():
+    for name in ("agent.js", "login.js", "shop.js"):
+        source = (STATIC / name).read_text(encoding="utf-8")
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
+            assert sink not in source, f"{name} uses {sink}"
+
+
+async def test_the_sign_in_page_gets_its_words_before_sign_in(make_hub_fake):
+    hub = await make_hub_fake()
+    response = await hub.get("/api/agent/login/words")
+    assert response.status == 200
+    words = (await response.json())["words"]
+    assert words["sign_in"] == {"en": "Sign in", "vi": "Đăng nhập"}
+    assert set(words) == set(LABELS["login"])  # that group only: nothing else before sign-in
