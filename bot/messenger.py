@@ -264,7 +264,7 @@ class MessengerChannel:
         cid = conversation_id(psid)
         await self._action(psid, "mark_seen")
         if not text.strip() and attachments:
-            kinds = ", ".join(sorted({a.get("type", "file") for a in attachments if isinstance(a, dict)}))
+            kinds = ", ".join(sorted({str(a.get("type") or "file") for a in attachments if isinstance(a, dict)}))
             replies = await self.router.attachment(Inbound(
                 channel=CHANNEL, conversation_id=cid, text=f"[{kinds or 'file'}]",
                 identity=channel_identity(psid, psid=psid), message_id=mid), attachments)

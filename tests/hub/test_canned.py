@@ -7,7 +7,8 @@ import pytest
 from bot import canned
 from bot.app import create_app
 from bot.conversations import Conversation
-from tests.hub.conftest import hub_settings, login, rest_sender
+from contract.handoff import Customer
+from tests.hub.conftest import a_packet, hub_settings, login, rest_sender
 
 GOOD = """\
 canned_replies:
@@ -62,14 +63,14 @@ def test_the_shipped_starter_set_is_bilingual_and_covers_the_usual_moments():
 
 def test_placeholders_are_filled_from_the_conversation_in_the_customers_language(tmp_path):
     replies = canned.load(write(tmp_path, GOOD))
-    packet = {"case_ref": "CASE-7", "customer": {"name": "Lan", "verified": True},
-              "details": {"order_id": "55501234"}}
+    packet = a_packet(case_ref="CASE-7", customer=Customer(name="Lan", verified=True),
+                      details={"order_id": "55501234"})
     vi = canned.for_conversation(replies, Conversation("c1", language="vi", packet=packet), "Minh")
     assert vi["language"] == "vi"
     assert vi["replies"][0]["text"] == "Chào Lan, em là Minh, về đơn 55501234 (hồ sơ CASE-7)."
     assert vi["replies"][0]["missing"] == []
     # A name the customer only claimed is not used; what is unknown stays for the agent.
-    guest = {**packet, "customer": {"name": "Lan", "verified": False}, "case_ref": None}
+    guest = {**packet, "customer": {"name": "Lan", "verified": False}, "case_ref": ""}
     en = canned.for_conversation(replies, Conversation("c2", language="en", packet=guest), "Minh")
     assert en["replies"][0]["text"] == ("Hi {name}, Minh here about order 55501234 (case {case}). "
                                         "{braces} stay.")
