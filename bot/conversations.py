@@ -96,13 +96,14 @@ return 1
 # A customer's message: the transcript entry, then its dedupe marker, in one step (a
 # script stops at an error without undoing what it did: the marker comes last).
 _LOG_INBOUND = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local seen = redis.call('GET', KEYS[1])
+if seen then return seen end
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'from', 'customer',
                       'text', ARGV[3], 'data', '{}', 'message_id', ARGV[4], 'at', ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
 redis.call('HSET', KEYS[3], 'updated_at', ARGV[7], 'last_customer_at', ARGV[7])
-redis.call('SET', KEYS[1], 1, 'EX', ARGV[1])
-return id
+redis.call('SET', KEYS[1], 'taken', 'EX', ARGV[1])
+return 'new'
 """
 
 
@@ -137,20 +138,25 @@ class ConversationStore:
             await events.record(self.redis, "started", cid, at=now, channel=channel, language=conv.language)
         return conv
 
-    async def log_inbound(self, cid: str, text: str, message_id: str) -> bool:
-        """Transcribe a customer's message unless its id was handled before (a
-        redelivery): the dedupe marker and the transcript entry are written together, so
-        a marker can never stand for a message that is not in the transcript (Redis
-        paused or gone between the two would otherwise turn the retry into a loss)."""
+    async def log_inbound(self, cid: str, text: str, message_id: str) -> str:
+        """Transcribe a customer's message unless its id was seen before. "new": written
+        now; "taken": written by an earlier attempt that did not finish (route it again);
+        anything else: handled before (a redelivery). The transcript entry and the dedupe
+        marker are written together, the marker last, so a marker never stands for a
+        message missing from the transcript."""
         now = time.time()
-        entry_id = await self.redis.eval(
+        state = await self.redis.eval(
             _LOG_INBOUND, 3, keys.seen(cid, message_id), keys.transcript(cid), keys.conversation(cid),
             keys.DEDUPE_TTL, keys.TRANSCRIPT_MAX, text, message_id, f"{now:.3f}", keys.CONVERSATION_TTL, now)
-        if not entry_id:
-            return False
-        entry = {"from": "customer", "text": text, "data": {}, "message_id": message_id, "at": f"{now:.3f}"}
-        await self.publish({"type": "message", "conversation_id": cid, "message": entry})
-        return True
+        if state == "new":
+            entry = {"from": "customer", "text": text, "data": {}, "message_id": message_id,
+                     "at": f"{now:.3f}"}
+            await self.publish({"type": "message", "conversation_id": cid, "message": entry})
+        return state
+
+    async def handled(self, cid: str, message_id: str) -> None:
+        """The message was routed to the end: a redelivery of it is answered with nothing."""
+        await self.redis.set(keys.seen(cid, message_id), "done", xx=True, keepttl=True)
 
     async def first_time(self, cid: str, message_id: str) -> bool:
         """False when this message id was handled before (a redelivery)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Protocol, Set, Tuple
 import uuid
 
 from actions.memory import new_case_ref
@@ -109,13 +109,29 @@ class Router:
         self.settings = settings
         self.channels: Dict[str, Channel] = channels or {}
         self.callbacks: Optional[CallBacks] = None  # set by the app
+        self._routing: Set[Tuple[str, str]] = set()  # (conversation, message id) being routed here
 
     async def handle(self, inbound: Inbound) -> List[Dict[str, Any]]:
         """Process one customer message; returns the replies for this turn."""
         cid = inbound.conversation_id
         conv = await self.store.get_or_create(cid, inbound.channel, inbound.identity)
-        if not await self.store.log_inbound(cid, inbound.text, inbound.message_id):
+        seen = await self.store.log_inbound(cid, inbound.text, inbound.message_id)
+        key = (cid, inbound.message_id)
+        # "taken": transcribed by an attempt that failed before its end (e.g. Redis went
+        # away): the retry is routed again rather than answered with nothing, unless that
+        # attempt is still running here (a duplicate sent at the same time).
+        if seen not in ("new", "taken") or key in self._routing:
             return []  # a redelivery of something already handled
+        self._routing.add(key)
+        try:
+            replies = await self._route(conv, inbound)
+        finally:
+            self._routing.discard(key)
+        await self.store.handled(cid, inbound.message_id)
+        return replies
+
+    async def _route(self, conv: Conversation, inbound: Inbound) -> List[Dict[str, Any]]:
+        cid = conv.id
         language = decide(inbound.text, conv.language)  # the one decision (contract/language.py)
         if language != conv.language:
             conv.language = language
@@ -135,9 +151,11 @@ class Router:
         """Keep a message without acting on it yet (the customer's channel has too many
         messages in flight): transcribed for the agents, and a polite "one moment"."""
         conv = await self.store.get_or_create(inbound.conversation_id, inbound.channel, inbound.identity)
-        if not await self.store.log_inbound(conv.id, inbound.text, inbound.message_id):
+        if await self.store.log_inbound(conv.id, inbound.text, inbound.message_id) != "new":
             return []
-        return await self._one_moment(conv)
+        replies = await self._one_moment(conv)
+        await self.store.handled(conv.id, inbound.message_id)
+        return replies
 
     async def _one_moment(self, conv: Conversation) -> List[Dict[str, Any]]:
         reply = self.texts.message("one_moment", conv.language)

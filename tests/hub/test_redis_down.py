@@ -3,6 +3,7 @@ append-only file) that the tests kill and start again, or pause. While it is awa
 widget customer is asked to send again, a REST caller gets a 503 and retries; once it is
 back, what they send again is answered and transcribed, never dropped as a redelivery."""
 
+import asyncio
 import os
 import signal
 
@@ -109,3 +110,44 @@ async def test_a_message_whose_transcription_failed_is_taken_on_retry(make_hub_f
     assert said == ["where is my refund"]
     again = await hub.post("/webhooks/rest/webhook", json=body)  # a true redelivery: handled once
     assert await again.json() == []
+
+
+async def test_a_retry_of_a_message_whose_turn_failed_midway_is_answered(make_hub_fake, fake_rasa, redis):
+    """Found by the fault run (Redis killed: retries answered with nothing): the message
+    was transcribed, then the turn failed (here: writing the assistant's reply, whose
+    conversation record holds a value of the wrong type). The caller's retry with the same
+    id is routed again and answered, and the message is still in the transcript once."""
+    hub = await make_hub_fake()
+    sender = rest_sender()
+    cid = f"rest-{sender}"
+    body = {"sender": sender, "message": "is anyone there", "metadata": {"message_id": "m-midway"}}
+    fake_rasa.gate = asyncio.Event()
+    first = asyncio.create_task(hub.post("/webhooks/rest/webhook", json=body))
+    await asyncio.wait_for(fake_rasa.arrived.get(), 10)  # transcribed, now with the assistant
+    await redis.delete(keys.conversation(cid))
+    await redis.set(keys.conversation(cid), "not a hash")
+    fake_rasa.gate.set()
+    try:
+        assert (await first).status == 503
+    finally:
+        await redis.delete(keys.conversation(cid))
+    retry = await hub.post("/webhooks/rest/webhook", json=body)
+    assert retry.status == 200 and (await retry.json())[0]["text"] == "heard: is anyone there"
+    said = [e["text"] for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "customer"]
+    assert said == ["is anyone there"]
+    again = await hub.post("/webhooks/rest/webhook", json=body)  # once answered: a redelivery
+    assert await again.json() == []
+
+
+async def test_a_duplicate_sent_while_the_first_is_still_answered_is_not_routed_twice(make_hub_fake, fake_rasa):
+    hub = await make_hub_fake()
+    sender = rest_sender()
+    body = {"sender": sender, "message": "hello", "metadata": {"message_id": "m-twice"}}
+    fake_rasa.gate = asyncio.Event()
+    first = asyncio.create_task(hub.post("/webhooks/rest/webhook", json=body))
+    await asyncio.wait_for(fake_rasa.arrived.get(), 10)
+    duplicate = await hub.post("/webhooks/rest/webhook", json=body)
+    assert await duplicate.json() == []
+    fake_rasa.gate.set()
+    assert (await (await first).json())[0]["text"] == "heard: hello"
+    assert len(fake_rasa.sent_for(f"rest-{sender}")) == 1
