@@ -683,6 +683,10 @@ function connect(delay = 500) {
   socket.addEventListener("message", (event) => {
     const data = JSON.parse(event.data);
     if (data.type === "queue") loadQueue();
+    if (data.type === "reconnected") {  // the hub lost Redis for a while: events may be missing
+      loadQueue();
+      if (selected) open(selected);
+    }
     if (data.type === "transfer" && data.to === me) {
       alertAgent(ui("alert_transfer"), data.conversation_id);
       loadQueue();
