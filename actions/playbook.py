@@ -23,7 +23,7 @@ COMPLAINTS = (
 )
 DETAILS = ("order_id", "email")
 TIERS = ("standard", "silver", "gold", "vip")
-LABELS = ("talk_to_person", "yes_that_one", "something_else", "skip_detail")
+LABELS = ("talk_to_person", "yes_that_one", "something_else", "skip_detail", "another_order")
 RULE_KEYS = {"remedy", "order_status", "min_value", "max_value", "tier", "repeat"}
 
 
@@ -71,10 +71,21 @@ class RemedyRule:
 @dataclass
 class ComplaintRules:
     intent: str
-    apologise_for: Optional[Dict[str, str]]
+    apologise_for: Optional[Dict[str, str]]  # a noun phrase: "about <apologise_for>"
     severity: int
     details: List[str]
     remedies: List[RemedyRule] = field(default_factory=list)
+    sorry_that: Optional[Dict[str, str]] = None  # the apology: "I'm sorry <sorry_that>"
+    label: Optional[Dict[str, str]] = None  # its name on the "which of these?" buttons
+
+
+@dataclass
+class Understanding:
+    """When to ask "which of these?" rather than guess (actions/triage.py)."""
+
+    complaint_at_least: float = 0.5  # P(complaint) from which a message is a complaint
+    close_ratio: float = 0.3  # second complaint type at least this times the first: ask
+    item_words: Dict[str, List[str]] = field(default_factory=dict)  # per language: what the shop sells
 
 
 @dataclass
@@ -84,6 +95,7 @@ class Playbook:
     complaints: Dict[str, ComplaintRules]
     order_status: Dict[str, Dict[str, str]]
     labels: Dict[str, Dict[str, str]]
+    understanding: Understanding = field(default_factory=Understanding)
 
     def eligible(
         self, intent: str, status: Optional[str], value: Optional[int], tier: str, repeat: bool
@@ -141,6 +153,11 @@ class _Checker:
             if not isinstance(value.get(lang), str) or not value[lang].strip():
                 self.fail(path, f"needs a non-empty '{lang}' text")
         return value
+
+    def share(self, value: Any, path: Tuple) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            self.fail(path, f"expected a number above 0 and at most 1, got {value!r}")
+        return float(value)
 
     def number(self, value: Any, path: Tuple, optional: bool = True) -> Optional[int]:
         if value is None and optional:
@@ -239,19 +256,40 @@ def parse_playbook(text: str, source: str = "playbook") -> Playbook:
                 tier=check.choices(rule["tier"], TIERS, rat + ("tier",)) if "tier" in rule else None,
                 repeat=repeat,
             ))
+        unknown = set(entry) - {"apologise_for", "sorry_that", "label", "severity", "details", "remedies"}
+        if unknown:
+            check.fail(at, f"unknown keys {sorted(unknown)}")
+        # A complaint (something to apologise for) also needs its apology and its label.
+        complaint = apologise is not None
         complaints[intent] = ComplaintRules(
             intent=intent,
             apologise_for=None if apologise is None else check.texts(apologise, at + ("apologise_for",)),
             severity=severity,
             details=details,
             remedies=parsed,
+            sorry_that=check.texts(entry.get("sorry_that"), at + ("sorry_that",)) if complaint else None,
+            label=check.texts(entry.get("label"), at + ("label",)) if complaint else None,
         )
+    knobs = check.mapping(book.get("understanding", {}), p + ("understanding",))
+    unknown = set(knobs) - {"complaint_at_least", "close_ratio", "item_words"}
+    if unknown:
+        check.fail(p + ("understanding",), f"unknown keys {sorted(unknown)}")
+    words = check.mapping(knobs.get("item_words", {}), p + ("understanding", "item_words"))
+    for lang, listed in words.items():
+        at = p + ("understanding", "item_words", lang)
+        if lang not in LANGUAGES or not isinstance(listed, list) or not all(
+                isinstance(w, str) and w.strip() for w in listed):
+            check.fail(at, f"expected a list of words per language {list(LANGUAGES)}")
+    understanding = Understanding(item_words=words, **{
+        name: check.share(knobs[name], p + ("understanding", name))
+        for name in knobs if name != "item_words"})
     return Playbook(
         currency=str(book.get("currency", "VND")),
         remedies=remedies,
         complaints=complaints,
         order_status=statuses,
         labels=labels,
+        understanding=understanding,
     )
 
 
