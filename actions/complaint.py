@@ -122,7 +122,8 @@ class ActionAcknowledgeComplaint(Action):
         intent = tracker.latest_message["intent"]["name"]
         rules = PLAYBOOK.complaints[intent]
         reading = read(tracker.latest_message)
-        if tracker.get_slot("complaint_check") != ASKED and reading.unsure_which(PLAYBOOK.understanding):
+        if (intent.startswith("complain_") and tracker.get_slot("complaint_check") != ASKED
+                and reading.unsure_which(PLAYBOOK.understanding)):
             return ask_which(dispatcher, reading.top_two(), lang)  # once; the answer carries on here
         customer = await load_customer(tracker)
         earlier = earlier_contacts(tracker, customer)

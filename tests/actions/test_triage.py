@@ -269,3 +269,10 @@ async def test_another_order_forgets_this_one_for_the_form_to_ask(redis_url, dom
     assert responses(dispatcher) == []  # the details form asks for the order next
     assert slots["order_id"] is None and slots["order"] is None and slots["order_contact"] is None
     assert slots["item_check"] == "done"
+
+
+async def test_a_cancellation_is_never_asked_which_complaint_it_is(redis_url, domain, sender):
+    ranks = ranking(("cancel_order", 0.4), ("complain_damaged", 0.35), ("complain_defect", 0.25))
+    dispatcher, _ = await run(ActionAcknowledgeComplaint(), ranked_tracker(
+        sender, "cancel it, it's probably broken anyway", "cancel_order", ranks), domain)
+    assert responses(dispatcher) == ["utter_cancel_intro"]
