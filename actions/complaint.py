@@ -31,7 +31,7 @@ from actions.orders import Order, order_store
 from actions.playbook import Remedy
 from actions.severity import assess
 from actions.store import get_redis
-from actions.triage import ASKED, DONE, ask_which, named_items, on_the_order, read
+from actions.triage import ASKED, ask_which, named_items, on_the_order, read
 
 MAX_OFFERS = 2  # one or two concrete options at a time
 # A complaint of this type about an order marked delivered: the parcel is lost.
@@ -177,13 +177,14 @@ class ActionResolveComplaint(Action):
     ) -> List[EventType]:
         lang = language(tracker)
         customer = await load_customer(tracker)
-        checked: List[EventType] = []
-        if tracker.get_slot("item_check") == ASKED:
-            checked = [SlotSet("item_check", DONE)]
-            if tracker.latest_message.get("intent", {}).get("name") == "deny":
-                # Another order: forget this one; the details form asks for the right one.
-                return checked + [SlotSet(name, None) for name in ("order_id", "order", "order_contact")] + [
-                    SlotSet("detail_attempts", 0)]
+        # item_check is "asked" only while the check awaits its answer (the rules read it);
+        # that the check was made is kept on the case, so it is made once per complaint.
+        answering = tracker.get_slot("item_check") == ASKED
+        checked: List[EventType] = [SlotSet("item_check", None)]
+        if answering and tracker.latest_message.get("intent", {}).get("name") == "deny":
+            # Another order: forget this one; the details form asks for the right one.
+            return checked + [SlotSet(name, None) for name in ("order_id", "order", "order_contact")] + [
+                SlotSet("detail_attempts", 0)]
         order_id = tracker.get_slot("order_id")
         # Only an order this customer may see drives what is said and offered.
         order = usable_order(tracker, customer, await order_store().get_order(order_id)
@@ -195,14 +196,16 @@ class ActionResolveComplaint(Action):
         if tracker.get_slot("severity") == "critical":
             return events + await hand_off(dispatcher, tracker, "critical_severity", customer)
 
-        mismatch = item_mismatch(tracker, order) if order and not checked else []
-        if mismatch and tracker.get_slot("item_check") is None:
+        already = answering or bool((await _case(tracker)).get("item_checked"))
+        mismatch = item_mismatch(tracker, order) if order and not already else []
+        if mismatch:
             # One gentle check before anything is offered for the wrong order.
             dispatcher.utter_message(
                 response="utter_item_check", order_id=order.order_id, items=text(order.items, lang),
                 named=join_options(mismatch, lang).replace(" hoặc ", " và ").replace(", or ", " and "),
                 buttons=[{"title": text(PLAYBOOK.labels["yes_that_one"], lang), "payload": "/affirm"},
                          {"title": text(PLAYBOOK.labels["another_order"], lang), "payload": "/deny"}])
+            await _save_case(tracker, customer, item_checked=True)
             return events + [SlotSet("item_check", ASKED)]
         lost_parcel = bool(order and order.status == "delivered"
                            and tracker.get_slot("complaint_type") == LOST_PARCEL_COMPLAINT)

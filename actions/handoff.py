@@ -233,14 +233,17 @@ class ActionNluFallback(Action):
         user_turns = [e for e in tracker.events if e.get("event") == "user"]
         previous = user_turns[-2] if len(user_turns) >= 2 else None
         previous_intent = ((previous or {}).get("parse_data") or {}).get("intent", {}).get("name")
+        # complaint_check is always set here: "asked" with the question, else cleared
+        # (the rules read it).
+        cleared = [SlotSet("complaint_check", None)]
         if previous_intent == "nlu_fallback" or tracker.get_slot("complaint_check") == ASKED:
-            return await hand_off(dispatcher, tracker, "not_understood")
+            return cleared + await hand_off(dispatcher, tracker, "not_understood")
         reading = read(tracker.latest_message)
         angry = anger_signs(tracker.latest_message.get("text") or "")
         if (reading.is_complaint(PLAYBOOK.understanding) or angry) and len(reading.types) >= 2:
             return ask_which(dispatcher, reading.top_two(), language(tracker))
         dispatcher.utter_message(response="utter_rephrase")
-        return []
+        return cleared
 
 
 class ActionAgentHandback(Action):

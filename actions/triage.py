@@ -18,7 +18,6 @@ from actions.playbook import Understanding
 
 COMPLAINT_PREFIX = "complain_"
 ASKED = "asked"  # complaint_check / item_check: the question is out, awaiting the answer
-DONE = "done"  # item_check: answered; not asked again for this complaint
 
 
 @dataclass

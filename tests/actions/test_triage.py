@@ -244,6 +244,12 @@ async def test_an_item_named_that_is_not_on_the_order_gets_one_gentle_check(redi
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
     assert slots["item_check"] == "asked"
     assert not slots["offered_remedies"]  # nothing offered for what may be the wrong order
+    # Once per complaint: resolving it again (e.g. after the form) does not ask again.
+    again, _ = await run(ActionResolveComplaint(), tracker(
+        sender, "", "inform", slots={**slots, "item_check": None}, metadata=signed_in(thu),
+        history=[user_event("my kettle never arrived", "complain_delivery"),
+                 {"event": "action", "name": "action_acknowledge_complaint"}]), domain)
+    assert responses(again)[0] == "utter_delivered_not_received"
 
 
 async def test_an_item_on_the_order_or_none_named_is_not_checked(redis_url, domain, sender):
@@ -259,7 +265,7 @@ async def test_yes_that_order_carries_on_and_is_never_checked_again(redis_url, d
     dispatcher, slots = await _resolve_named(sender, domain, thu, "my kettle never arrived", intent="affirm",
                                              slots={"item_check": "asked"}, history=history)
     assert responses(dispatcher) == ["utter_delivered_not_received", "utter_offer_remedies"]
-    assert slots["item_check"] == "done"
+    assert slots["item_check"] is None
 
 
 async def test_another_order_forgets_this_one_for_the_form_to_ask(redis_url, domain, sender):
@@ -268,7 +274,7 @@ async def test_another_order_forgets_this_one_for_the_form_to_ask(redis_url, dom
                                              slots={"item_check": "asked", "order_contact": "verified"})
     assert responses(dispatcher) == []  # the details form asks for the order next
     assert slots["order_id"] is None and slots["order"] is None and slots["order_contact"] is None
-    assert slots["item_check"] == "done"
+    assert slots["item_check"] is None
 
 
 async def test_a_cancellation_is_never_asked_which_complaint_it_is(redis_url, domain, sender):
