@@ -35,8 +35,8 @@ def test_vi_delivered_but_not_received_without_diacritics(assistant):
 
 
 @pytest.mark.parametrize("message, asked, explained", [
-    ("my order 99887766 still hasn't come", "Which order", "couldn't find order 99887766"),
-    ("đơn 99887766 của tôi mãi chưa tới", "cho em xin mã đơn", "chưa tìm thấy đơn 99887766"),
+    ("my parcel 99887766 never arrived", "Which order", "couldn't find order 99887766"),
+    ("shop oi don 99887766 giao tre qua", "cho em xin mã đơn", "chưa tìm thấy đơn 99887766"),
 ])
 def test_a_wrong_order_number_gets_one_question_in_the_turn(assistant, message, asked, explained):
     replies = Customer(assistant).say(message)
@@ -53,3 +53,19 @@ def test_a_manager_request_hands_off_with_one_reply_that_promises_no_time(assist
     assert len(replies.texts) == 1
     # When someone replies is the hub's to say (queue position, or the team's hours).
     assert "minute" not in replies.all_text and "phút" not in replies.all_text
+
+
+@pytest.mark.parametrize("message, lang", [("my order 99887766 still hasn't come", "en"),
+                                           ("đơn 99887766 của tôi mãi chưa tới", "vi")])
+def test_a_complaint_the_classifier_is_unsure_of_gets_which_of_these_never_rephrase(assistant, message, lang):
+    """These messages sit between two complaint types for the trained model (the
+    FallbackClassifier gives up): the bot asks once, in the customer's language."""
+    customer = Customer(assistant)
+    asked = customer.say(message)
+    payloads = [b["payload"] for b in asked.buttons]
+    assert len(payloads) == 3 and all(p.startswith("/complain_") for p in payloads[:2]), payloads
+    assert payloads[2] == "/deny"
+    assert "rephrase" not in asked.all_text and "didn't quite follow" not in asked.all_text
+    assert has_vietnamese_marks(asked.all_text) == (lang == "vi")
+    answered = customer.say(payloads[0])  # the answer carries on as that complaint
+    assert answered.texts and "which of these" not in answered.all_text.lower()
