@@ -1,10 +1,13 @@
 """The recovery flow: acknowledge, resolve with a remedy, offer alternatives, close.
 
-1. action_acknowledge_complaint: classify, recall what we know, assess severity,
+1. action_acknowledge_complaint: classify (when two complaint types are close, ask
+   once which it is: actions/triage.py), recall what we know, assess severity,
    apologise in proportion, open a case.
 2. (complaint_details_form collects only what is still missing.)
 3. action_resolve_complaint: look the order up; critical cases go to a person;
-   otherwise offer the playbook's best one or two remedies.
+   otherwise offer the playbook's best one or two remedies. A delivery complaint
+   about an order marked delivered is a lost parcel: the bot says it can see the
+   delivered status and opens a trace with the carrier before offering.
 4. action_offer_alternatives: the customer said no (or wants something we cannot
    grant ourselves): offer one or two other concrete options, never a bare no.
 5. action_apply_remedy: carry out the chosen remedy, then close: what was done,
@@ -30,8 +33,11 @@ from actions.playbook import Remedy
 from actions.severity import assess
 from actions.store import get_redis
 from contract import events as report_events
+from actions.triage import ASKED, ask_which, named_items, on_the_order, read
 
 MAX_OFFERS = 2  # one or two concrete options at a time
+# A complaint of this type about an order marked delivered: the parcel is lost.
+LOST_PARCEL_COMPLAINT = "complain_delivery"
 
 
 async def _case(tracker: Tracker) -> Dict[str, Any]:
@@ -82,6 +88,36 @@ async def _report_answers(tracker: Tracker, answers: List[Dict[str, str]]) -> No
             await _report(tracker, "remedy", remedy=answer["remedy"], outcome=answer["answer"])
 
 
+def complaint_words(tracker: Tracker) -> str:
+    """What the customer said about the complaint. After "which of these?", the answer
+    is often a button, so the message the question was about counts too (for tone)."""
+    latest = tracker.latest_message.get("text") or ""
+    if tracker.get_slot("complaint_check") != ASKED:
+        return latest
+    said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    asked_about = next((t for t in reversed(said[:-1]) if t and not t.startswith("/")), "")
+    return " ".join(t for t in (asked_about, latest) if t and not t.startswith("/"))
+
+
+def this_complaint_texts(tracker: Tracker) -> List[str]:
+    """What the customer typed about the complaint in hand: from the message that
+    started it (the one before the latest acknowledgement) on; button payloads aside."""
+    start = 0
+    for i, event in enumerate(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_acknowledge_complaint":
+            start = next((j for j in range(i - 1, -1, -1) if tracker.events[j].get("event") == "user"), i)
+    return [e.get("text") or "" for e in tracker.events[start:]
+            if e.get("event") == "user" and not (e.get("text") or "").startswith("/")]
+
+
+def item_mismatch(tracker: Tracker, order: Order) -> List[str]:
+    """Items the customer named that the order does not contain (none named: [])."""
+    named = named_items(this_complaint_texts(tracker), PLAYBOOK.understanding.item_words)
+    if not named or any(on_the_order(word, order.items) for word in named):
+        return []
+    return named
+
+
 def earlier_contacts(tracker: Tracker, customer: CustomerMemory) -> List[Dict]:
     """Cases from earlier contacts: a verified customer's, or this channel identity's own
     (a guest's), from another conversation or an earlier session of this one."""
@@ -101,6 +137,10 @@ class ActionAcknowledgeComplaint(Action):
         lang = language(tracker)
         intent = tracker.latest_message["intent"]["name"]
         rules = PLAYBOOK.complaints[intent]
+        reading = read(tracker.latest_message)
+        if (intent.startswith("complain_") and tracker.get_slot("complaint_check") != ASKED
+                and reading.unsure_which(PLAYBOOK.understanding)):
+            return ask_which(dispatcher, reading.top_two(), lang)  # once; the answer carries on here
         customer = await load_customer(tracker)
         earlier = earlier_contacts(tracker, customer)
         recalled = recalled_details(tracker, customer, open_cases=customer.open_cases(tracker.sender_id))
@@ -108,14 +148,14 @@ class ActionAcknowledgeComplaint(Action):
         order = usable_order(tracker, customer, await order_store().get_order(order_id)
                              if known(order_id) else None)
         severity = assess(
-            intent, rules.severity, tracker.latest_message.get("text") or "", tier=customer.tier,
+            intent, rules.severity, complaint_words(tracker), tier=customer.tier,
             repeat_on_record=bool(earlier), order_value=order.value if order else None,
         )
         if rules.apologise_for is None:
             dispatcher.utter_message(response="utter_cancel_intro")
         else:
             dispatcher.utter_message(response=f"utter_apology_{severity.level}",
-                                     problem=text(rules.apologise_for, lang))
+                                     problem=text(rules.sorry_that, lang))
             if "repeat contact" in severity.reasons and severity.level != "critical":
                 dispatcher.utter_message(response="utter_repeat_contact")
         if recalled:
@@ -143,6 +183,8 @@ class ActionAcknowledgeComplaint(Action):
             SlotSet("applied_remedy", None),
             SlotSet("detail_attempts", 0),
             SlotSet("order_contact", None),  # a new complaint: its order is checked afresh
+            SlotSet("complaint_check", None),  # answered (or never needed)
+            SlotSet("item_check", None),
         ]
 
 
@@ -155,18 +197,45 @@ class ActionResolveComplaint(Action):
     ) -> List[EventType]:
         lang = language(tracker)
         customer = await load_customer(tracker)
+        # item_check is "asked" only while the check awaits its answer (the rules read it);
+        # that the check was made is kept on the case, so it is made once per complaint.
+        answering = tracker.get_slot("item_check") == ASKED
+        checked: List[EventType] = [SlotSet("item_check", None)]
+        if answering and tracker.latest_message.get("intent", {}).get("name") == "deny":
+            # Another order: forget this one; the details form asks for the right one.
+            return checked + [SlotSet(name, None) for name in ("order_id", "order", "order_contact")] + [
+                SlotSet("detail_attempts", 0)]
         order_id = tracker.get_slot("order_id")
         # Only an order this customer may see drives what is said and offered.
         order = usable_order(tracker, customer, await order_store().get_order(order_id)
                              if known(order_id) else None)
-        events: List[EventType] = [SlotSet("order", order.as_dict() if order else None)]
+        events: List[EventType] = checked + [SlotSet("order", order.as_dict() if order else None)]
         # hand_off below reads the order from the tracker: let it see this look-up.
         tracker.slots["order"] = order.as_dict() if order else None
 
         if tracker.get_slot("severity") == "critical":
             return events + await hand_off(dispatcher, tracker, "critical_severity", customer)
 
-        if order:
+        already = answering or bool((await _case(tracker)).get("item_checked"))
+        mismatch = item_mismatch(tracker, order) if order and not already else []
+        if mismatch:
+            # One gentle check before anything is offered for the wrong order.
+            dispatcher.utter_message(
+                response="utter_item_check", order_id=order.order_id, items=text(order.items, lang),
+                named=join_options(mismatch, lang).replace(" hoặc ", " và ").replace(", or ", " and "),
+                buttons=[{"title": text(PLAYBOOK.labels["yes_that_one"], lang), "payload": "/affirm"},
+                         {"title": text(PLAYBOOK.labels["another_order"], lang), "payload": "/deny"}])
+            await _save_case(tracker, customer, item_checked=True)
+            return events + [SlotSet("item_check", ASKED)]
+        lost_parcel = bool(order and order.status == "delivered"
+                           and tracker.get_slot("complaint_type") == LOST_PARCEL_COMPLAINT)
+        if lost_parcel:
+            dispatcher.utter_message(
+                response="utter_delivered_not_received", order_id=order.order_id,
+                items=text(order.items, lang), carrier=order.carrier,
+                last_scan=text(order.last_scan, lang),
+            )
+        elif order:
             dispatcher.utter_message(
                 response="utter_order_found", order_id=order.order_id,
                 items=text(order.items, lang), carrier=order.carrier,
@@ -184,7 +253,7 @@ class ActionResolveComplaint(Action):
         for rid in offered:
             await _report(tracker, "remedy", remedy=rid, outcome="offered")
         await _save_case(tracker, customer, order_id=order.order_id if order else None,
-                         offered=offered)
+                         offered=offered, **({"carrier_trace": order.carrier} if lost_parcel else {}))
         return events + [SlotSet("offered_remedies", offered)]
 
 

@@ -25,7 +25,9 @@ from actions.common import (
     usable_order,
 )
 from actions.orders import Order, order_store
+from actions.severity import anger_signs
 from actions.store import get_redis
+from actions.triage import ASKED, ask_which, read
 from contract.handoff import SEVERITY_REASONS, HandoffPacket, summaries
 from contract.identity import normalise_email, normalise_phone
 
@@ -174,7 +176,10 @@ class ActionHandoff(Action):
 
 
 class ActionNluFallback(Action):
-    """Ask to rephrase; after two misunderstandings in a row, bring in a person."""
+    """The classifier gave up. If the ranking still says "complaint", or the customer is
+    clearly angry, ask once which complaint it is (never "please rephrase" to an angry
+    customer); otherwise ask to rephrase. Not understood after that question, or twice
+    in a row, and a person takes over."""
 
     def name(self) -> Text:
         return "action_nlu_fallback"
@@ -185,10 +190,17 @@ class ActionNluFallback(Action):
         user_turns = [e for e in tracker.events if e.get("event") == "user"]
         previous = user_turns[-2] if len(user_turns) >= 2 else None
         previous_intent = ((previous or {}).get("parse_data") or {}).get("intent", {}).get("name")
-        if previous_intent == "nlu_fallback":
-            return await hand_off(dispatcher, tracker, "not_understood")
+        # complaint_check is always set here: "asked" with the question, else cleared
+        # (the rules read it).
+        cleared = [SlotSet("complaint_check", None)]
+        if previous_intent == "nlu_fallback" or tracker.get_slot("complaint_check") == ASKED:
+            return cleared + await hand_off(dispatcher, tracker, "not_understood")
+        reading = read(tracker.latest_message)
+        angry = anger_signs(tracker.latest_message.get("text") or "")
+        if (reading.is_complaint(PLAYBOOK.understanding) or angry) and len(reading.types) >= 2:
+            return ask_which(dispatcher, reading.top_two(), language(tracker))
         dispatcher.utter_message(response="utter_rephrase")
-        return []
+        return cleared
 
 
 class ActionAgentHandback(Action):
@@ -206,7 +218,7 @@ class ActionAgentHandback(Action):
             # Only the hub hands back (its own metadata, which customers cannot set).
             dispatcher.utter_message(response="utter_how_can_help")
             return []
-        agent = str(handback.get("agent") or "").strip() or ("đồng nghiệp" if language(tracker) == "vi" else "a colleague")
+        agent = str(handback.get("agent") or "").strip()
         note = str(handback.get("note") or "").strip().rstrip(".")
         redis = get_redis()
         customer = await load_customer(tracker)
@@ -214,11 +226,12 @@ class ActionAgentHandback(Action):
             "conversation_id": tracker.sender_id, "complaint_type": tracker.get_slot("complaint_type")}
         case.update({"status": "agent_handled", "agent": agent, "agent_note": note})
         case = await memory.save_case(redis, customer.customer_id, case)
+        # Without the agent's name: "our team", never a stand-in name in the sentence.
         if note:
-            dispatcher.utter_message(response="utter_handback_recap", agent=agent, note=note,
-                                     case_ref=case["ref"])
+            response = "utter_handback_recap" if agent else "utter_handback_recap_unnamed"
         else:
-            dispatcher.utter_message(response="utter_handback_no_note", agent=agent, case_ref=case["ref"])
+            response = "utter_handback_no_note" if agent else "utter_handback_no_note_unnamed"
+        dispatcher.utter_message(response=response, agent=agent, note=note, case_ref=case["ref"])
         dispatcher.utter_message(response="utter_thanks_close")
         dispatcher.utter_message(response="utter_ask_csat")
         return [SlotSet("case_ref", case["ref"])]

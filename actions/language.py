@@ -3,6 +3,9 @@
 The NLU pipeline's LanguageDetector puts "language" into each message's parse data
 ("en", "vi", or None when the message gives no evidence, such as an email or an order
 number). The slot only changes on a clear signal, so a bare number never flips it.
+Until the customer has written anything telling, the page's language counts: the shop
+page gives the widget its `lang`, and the hub passes it on as `metadata.page_language`,
+so the first greeting on a Vietnamese page is in Vietnamese.
 """
 
 from typing import Any, Dict, Text
@@ -25,4 +28,7 @@ class ValidateSlotMappings(ValidationAction):
         detected = tracker.latest_message.get("language")
         if detected in LANGUAGES and detected != tracker.get_slot("language"):
             return {"language": detected}
+        page = (tracker.latest_message.get("metadata") or {}).get("page_language")
+        if detected not in LANGUAGES and tracker.get_slot("language") is None and page in LANGUAGES:
+            return {"language": page}
         return {}

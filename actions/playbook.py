@@ -24,7 +24,7 @@ COMPLAINTS = (
 )
 DETAILS = ("order_id", "email")
 TIERS = ("standard", "silver", "gold", "vip")
-LABELS = ("talk_to_person", "yes_that_one", "something_else", "skip_detail")
+LABELS = ("talk_to_person", "yes_that_one", "something_else", "skip_detail", "another_order")
 
 
 class PlaybookError(ValueError):
@@ -136,10 +136,15 @@ class RemedyRule(BaseModel):
 
 class ComplaintRules(BaseModel):
     intent: str = ""  # its key in the playbook
-    apologise_for: Optional[Texts] = None
+    apologise_for: Optional[Texts] = None  # a noun phrase: "about <apologise_for>"
     severity: int
     details: List[str] = []
     remedies: List[RemedyRule]
+    sorry_that: Optional[Texts] = None  # the apology: "I'm sorry <sorry_that>"
+    label: Optional[Texts] = None  # its name on the "which of these?" buttons
+
+    class Config:
+        extra = Extra.forbid
 
     @validator("severity", pre=True)
     def _severity(cls, value: Any) -> int:
@@ -159,12 +164,46 @@ class ComplaintRules(BaseModel):
             raise ValueError("needs a non-empty list of remedies")
         return value
 
+    @validator("sorry_that", "label", always=True)
+    def _complaint_words(cls, value: Any, values: Dict[str, Any], field: Any) -> Any:
+        # A complaint (something to apologise for) also needs its apology and its label.
+        if value is None and values.get("apologise_for") is not None:
+            raise ValueError(f"a complaint needs its '{field.name}' texts")
+        return value
+
+
+class Understanding(BaseModel):
+    """When to ask "which of these?" rather than guess (actions/triage.py)."""
+
+    complaint_at_least: float = 0.5  # P(complaint) from which a message is a complaint
+    close_ratio: float = 0.3  # second complaint type at least this times the first: ask
+    item_words: Dict[str, List[str]] = {}  # per language: what the shop sells
+
+    class Config:
+        extra = Extra.forbid
+
+    @validator("complaint_at_least", "close_ratio", pre=True)
+    def _share(cls, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise ValueError(f"expected a number above 0 and at most 1, got {value!r}")
+        return float(value)
+
+    @validator("item_words", pre=True)
+    def _words(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or any(
+                lang not in LANGUAGES or not isinstance(listed, list)
+                or not all(isinstance(w, str) and w.strip() for w in listed)
+                for lang, listed in value.items()):
+            raise ValueError(f"expected a list of words per language {list(LANGUAGES)}")
+        return value
+
 
 class Playbook(BaseModel):
     remedies: Dict[str, Remedy]
     complaints: Dict[str, ComplaintRules]
     order_status: Dict[str, Texts]
     labels: Dict[str, Texts]
+    understanding: Understanding = Understanding()
 
     class Config:
         extra = Extra.ignore

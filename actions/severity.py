@@ -58,6 +58,17 @@ def said_repeat(text: str) -> bool:
     return bool(_hits(fold(text), REPEAT))
 
 
+def anger_signs(text: str) -> List[str]:
+    """Signs of anger: angry words (either language, with or without marks), ALL CAPS, "!!!"."""
+    signs = _hits(fold(text), ANGER)
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
+        signs.append("ALL CAPS")
+    if re.search(r"[!?]{3,}", text):
+        signs.append("'!!!'")
+    return signs
+
+
 def assess(
     complaint: str,
     base: int,
@@ -71,12 +82,7 @@ def assess(
     score = base
 
     safety = _hits(folded, SAFETY)
-    anger = _hits(folded, ANGER)
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
-        anger.append("ALL CAPS")
-    if re.search(r"[!?]{3,}", text):
-        anger.append("'!!!'")
+    anger = anger_signs(text)
     if anger:
         score += min(2, len(anger))
         reasons.append("angry tone: " + ", ".join(anger[:4]))

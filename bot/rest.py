@@ -71,7 +71,7 @@ async def webhook(request: web.Request) -> web.Response:
         channel=CHANNEL, conversation_id=f"rest-{sender}", text=message.strip(),
         identity=channel_identity(sender, shop_customer=signed_customer(
             metadata, request.app[SHOP_SECRET])),
-        message_id=message_id))
+        message_id=message_id, page_language=str(metadata.get("page_language") or "")))
     return web.json_response([{"recipient_id": sender, **reply} for reply in replies])
 
 

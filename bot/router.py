@@ -36,7 +36,12 @@ log = logging.getLogger(__name__)
 FOLLOWUP_PAYLOADS = {"/followup_call": "call", "/followup_email": "email"}
 HANDBACK_MESSAGE = "/agent_handback"
 CUSTOMER_INTENTS = frozenset({"greet", "affirm", "deny", "request_human", "choose_remedy",
-                              "rate", "inform"})
+                              "rate", "inform",
+                              # the "which of these?" buttons (actions/triage.py)
+                              "complain_delivery", "complain_damaged", "complain_wrong_item",
+                              "complain_defect", "complain_billing", "complain_refund",
+                              "complain_staff", "complain_wait", "complain_account"})
+PAGE_LANGUAGES = ("en", "vi")
 INTENT_NAME_RE = re.compile(r"/([^{@]+)")  # how Rasa reads the intent name after the "/"
 LEADING_SLASHES_RE = re.compile(r"^[\s/]+")
 
@@ -59,9 +64,12 @@ class Inbound:
     text: str
     identity: Dict[str, Any] = field(default_factory=dict)
     message_id: str = ""
+    page_language: str = ""  # the shop page's language, when the channel knows it
 
     def __post_init__(self) -> None:
         self.message_id = self.message_id or uuid.uuid4().hex
+        if self.page_language not in PAGE_LANGUAGES:
+            self.page_language = ""  # anything else is ignored, never an error
 
 
 class Undeliverable(Exception):
@@ -165,6 +173,8 @@ class Router:
     async def _to_rasa(self, conv: Conversation, inbound: Inbound) -> List[Dict[str, Any]]:
         metadata = {"channel": conv.channel, "identity": inbound.identity,
                     "message_id": inbound.message_id}
+        if inbound.page_language:  # the greeting's language until the customer writes
+            metadata["page_language"] = inbound.page_language
         try:
             replies = await self.rasa.send(conv.id, for_rasa(inbound.text), metadata)
             if not replies:

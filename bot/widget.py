@@ -7,7 +7,8 @@ renders `bot_uttered` ({text}, {text, quick_replies}, {attachment}).
 
 Session ids are issued by the hub and signed (bot/signing.py): a client presenting
 an id it was not issued gets a new conversation, never someone else's. The shop page
-may put the shop's signed customer identity in customData ({"shop_identity": ...});
+may put the shop's signed customer identity in customData ({"shop_identity": ...}),
+and tells the assistant its language there ({"lang": "vi"}: the first greeting's);
 only a valid signature makes the customer verified (bot/identity.py). Each
 conversation is a socket.io room, and the Redis client manager carries emits between
 hub processes, so an agent's reply reaches the customer whichever process they use.
@@ -148,7 +149,9 @@ class WidgetChannel:
             return
         identity = channel_identity(
             cid, shop_customer=signed_customer(data.get("customData"), self.shop_secret))
-        inbound = Inbound(channel=CHANNEL, conversation_id=cid, text=text, identity=identity)
+        custom = data.get("customData") if isinstance(data.get("customData"), dict) else {}
+        inbound = Inbound(channel=CHANNEL, conversation_id=cid, text=text, identity=identity,
+                          page_language=str(custom.get("lang") or ""))
         # The replies are transcribed by the router, and delivered from the transcript.
         if self.in_flight.get(sid, 0) >= MAX_IN_FLIGHT:
             await self.router.hold(inbound)  # one socket may not start Rasa calls without end

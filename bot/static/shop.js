@@ -15,8 +15,9 @@
 // Demo sign-in: when the hub runs with HUB_DEMO, GET /demo/identity returns the demo
 // customer signed by the hub (a real shop's server signs its logged-in customer the
 // same way) and the page offers a "Signed in as ... (demo)" toggle. The signed identity
-// travels in the widget's customData. Toggling starts a fresh widget conversation, so a
-// signed-out visitor never continues a signed-in one.
+// travels in the widget's customData, with the page's language (`lang`). Toggling
+// starts a fresh widget conversation, so a signed-out visitor never continues a
+// signed-in one.
 (function () {
   var SHOWN_KEY = "sr_last_shown";
   var SIGNED_IN = "demo-signed-in";
@@ -119,7 +120,11 @@
         });
         document.getElementById("demo-sign-in").hidden = false;
       }
-      startWidget(signedIn ? { shop_identity: demo.shop_identity } : {});
+      // The page's language (<html lang>) goes with every message: the assistant greets
+      // in it until the customer writes in another.
+      var data = { lang: (document.documentElement.lang || "en").slice(0, 2) };
+      if (signedIn) data.shop_identity = demo.shop_identity;
+      startWidget(data);
     });
   }
 

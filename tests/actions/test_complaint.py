@@ -37,7 +37,7 @@ async def test_acknowledge_apologises_in_proportion_and_opens_a_case(redis_url, 
     assert slots["severity"] == "medium"
     assert "repeat contact" in slots["severity_reasons"] and "gold customer" in slots["severity_reasons"]
     assert responses(dispatcher) == ["utter_apology_medium", "utter_repeat_contact", "utter_known_details"]
-    assert "a late order" in render(domain, dispatcher.messages[0], slots)
+    assert "I'm really sorry your order hasn't reached you." in render(domain, dispatcher.messages[0], slots)
     case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
     assert case["status"] == "open" and case["complaint_type"] == "complain_delivery"
     assert await get_redis().ttl(keys.case(slots["case_ref"])) > 0

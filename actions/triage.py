@@ -1,0 +1,92 @@
+"""Complaint or not, and which one: read from the NLU's intent ranking.
+
+Complaint-vs-not is the first decision: P(complaint) is the sum of the `complain_*`
+confidences in the ranking, so a message split between two complaint types (or one the
+FallbackClassifier gave up on) is still recognised as a complaint. When it is clearly a
+complaint but the two most likely types are close, the bot asks once which it is
+rather than guess (thresholds: the playbook's `understanding`).
+
+The same care for the order: an item the customer names that the order does not
+contain gets one gentle check (`named_items`, `on_the_order`).
+"""
+
+from dataclasses import dataclass
+import re
+from typing import Any, Dict, List, Tuple
+
+from actions.playbook import Understanding
+
+COMPLAINT_PREFIX = "complain_"
+ASKED = "asked"  # complaint_check / item_check: the question is out, awaiting the answer
+
+
+@dataclass
+class Reading:
+    complaint: float  # P(complaint)
+    types: List[Tuple[str, float]]  # complaint types in the ranking, most likely first
+
+    def is_complaint(self, knobs: Understanding) -> bool:
+        return self.complaint >= knobs.complaint_at_least
+
+    def unsure_which(self, knobs: Understanding) -> bool:
+        """Clearly a complaint, but the second type is nearly as likely as the first."""
+        if not self.is_complaint(knobs) or len(self.types) < 2:
+            return False
+        (_, first), (_, second) = self.types[:2]
+        return second >= knobs.close_ratio * first
+
+    def top_two(self) -> List[str]:
+        return [name for name, _ in self.types[:2]]
+
+
+def read(parse_data: Dict[str, Any]) -> Reading:
+    ranking = parse_data.get("intent_ranking") or []
+    if not ranking and parse_data.get("intent"):
+        ranking = [parse_data["intent"]]
+    types = sorted(((r["name"], float(r.get("confidence") or 0)) for r in ranking
+                    if str(r.get("name", "")).startswith(COMPLAINT_PREFIX)),
+                   key=lambda pair: -pair[1])
+    return Reading(complaint=sum(c for _, c in types), types=types)
+
+
+def ask_which(dispatcher, types: List[str], lang: str) -> List[Dict[str, Any]]:
+    """Apologise in general terms and ask once: the two types as buttons, and
+    "something else". Returns the events that mark the question as asked."""
+    # Imported here: actions.common loads the playbook, which this module's pure part
+    # (read, Reading) does not need.
+    from rasa_sdk.events import SlotSet
+    from actions.common import PLAYBOOK, text
+
+    buttons = [{"title": text(PLAYBOOK.complaints[name].label, lang), "payload": f"/{name}"}
+               for name in types if PLAYBOOK.complaints.get(name) and PLAYBOOK.complaints[name].label]
+    buttons.append({"title": text(PLAYBOOK.labels["something_else"], lang), "payload": "/deny"})
+    dispatcher.utter_message(response="utter_which_complaint", buttons=buttons)
+    return [SlotSet("complaint_check", ASKED)]
+
+
+
+def named_items(texts: List[str], words: Dict[str, List[str]]) -> List[str]:
+    """The shop's item words the customer used, as they typed them (marks or not)."""
+    from nlu.text import fold
+
+    found: List[str] = []
+    for said in texts:
+        # Fold character by character so a match maps back onto what was typed.
+        folded = "".join(fold(ch)[:1] or " " for ch in said)
+        for word in (w for listed in words.values() for w in listed):
+            match = re.search(rf"(?<!\w){re.escape(fold(word))}(?!\w)", folded)
+            typed = said[match.start():match.end()] if match else ""
+            if typed and fold(typed) not in (fold(f) for f in found):
+                found.append(typed)
+    return found
+
+
+def on_the_order(named: str, items: Dict[str, str]) -> bool:
+    """Whether an item word the customer used is on the order (either language; a plural
+    matches its singular: "glasses" is on "glass tumbler set")."""
+    from nlu.text import fold
+
+    word = fold(named)
+    stems = {word, re.sub(r"(es|s)$", "", word) if len(word) > 4 else word}
+    listed = " ".join(fold(text) for text in items.values())
+    return any(re.search(rf"(?<!\w){re.escape(stem)}", listed) for stem in stems if stem)
