@@ -10,10 +10,14 @@ from actions import memory
 from actions.orders import Customer, Order, order_store
 from actions.playbook import Playbook, load_playbook
 from actions.store import get_redis
-from contract.language import LANGUAGES
 from contract.identity import (
-    BY_EARLIER_VERIFICATION, BY_SHOP_SIGNATURE, mask_email, mask_phone, normalise_email,
+    BY_EARLIER_VERIFICATION,
+    BY_SHOP_SIGNATURE,
+    mask_email,
+    mask_phone,
+    normalise_email,
 )
+from contract.language import LANGUAGES
 
 # Loaded (and validated) when the action server imports the actions: a bad playbook
 # stops the server at start-up with a message naming the line.

@@ -24,16 +24,27 @@ from rasa_sdk.types import DomainDict
 
 from actions import memory
 from actions.common import (
-    PLAYBOOK, CustomerMemory, channel_of, describe_details, join_options, known, language,
-    latest_entity, load_customer, person_button, recalled_details, text, usable_order,
+    PLAYBOOK,
+    CustomerMemory,
+    channel_of,
+    describe_details,
+    join_options,
+    known,
+    language,
+    latest_entity,
+    load_customer,
+    person_button,
+    recalled_details,
+    text,
+    usable_order,
 )
 from actions.handoff import hand_off
 from actions.orders import Order, order_store
 from actions.playbook import Remedy
 from actions.severity import assess
 from actions.store import get_redis
-from contract import events as report_events
 from actions.triage import ASKED, ask_which, named_items, on_the_order, read
+from contract import events as report_events
 
 MAX_OFFERS = 2  # one or two concrete options at a time
 # A complaint of this type about an order marked delivered: the parcel is lost.

@@ -12,7 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    PLAYBOOK, describe_details, known, language, load_customer, recalled_details, text,
+    PLAYBOOK,
+    describe_details,
+    known,
+    language,
+    load_customer,
+    recalled_details,
+    text,
 )
 
 CASE_STATUS = {

@@ -21,7 +21,13 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    NO_VALUE, PLAYBOOK, known, latest_entity, load_customer, usable_order, verify_order_owner,
+    NO_VALUE,
+    PLAYBOOK,
+    known,
+    latest_entity,
+    load_customer,
+    usable_order,
+    verify_order_owner,
 )
 from actions.orders import Order, order_store
 from actions.playbook import DETAILS

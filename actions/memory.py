@@ -180,7 +180,7 @@ async def cases_of(redis, customer_id: str) -> List[Dict]:
     if not refs:
         return []
     raws = await redis.mget([keys.case(ref) for ref in refs])
-    gone = [ref for ref, raw in zip(refs, raws) if raw is None]
+    gone = [ref for ref, raw in zip(refs, raws, strict=True) if raw is None]
     if gone:
         await redis.zrem(keys.customer_cases(customer_id), *gone)
     return [json.loads(raw) for raw in raws if raw]

@@ -15,8 +15,8 @@ from typing import Dict, Optional, Protocol
 
 import yaml
 
-from contract import keys
 from actions.store import get_redis
+from contract import keys
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"
 

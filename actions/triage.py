@@ -55,6 +55,7 @@ def ask_which(dispatcher, types: List[str], lang: str) -> List[Dict[str, Any]]:
     # Imported here: actions.common loads the playbook, which this module's pure part
     # (read, Reading) does not need.
     from rasa_sdk.events import SlotSet
+
     from actions.common import PLAYBOOK, text
 
     buttons = [{"title": text(PLAYBOOK.complaints[name].label, lang), "payload": f"/{name}"}

@@ -27,7 +27,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from contract import handoff
 from contract.identity import mask_email
-from contract.language import decide
+from contract.language import LANGUAGES, decide
 
 if TYPE_CHECKING:  # bot.callback needs the router's types, not the other way round
     from bot.callback import CallBacks
@@ -41,7 +41,7 @@ CUSTOMER_INTENTS = frozenset({"greet", "affirm", "deny", "request_human", "choos
                               "complain_delivery", "complain_damaged", "complain_wrong_item",
                               "complain_defect", "complain_billing", "complain_refund",
                               "complain_staff", "complain_wait", "complain_account"})
-PAGE_LANGUAGES = ("en", "vi")
+
 INTENT_NAME_RE = re.compile(r"/([^{@]+)")  # how Rasa reads the intent name after the "/"
 LEADING_SLASHES_RE = re.compile(r"^[\s/]+")
 
@@ -68,7 +68,7 @@ class Inbound:
 
     def __post_init__(self) -> None:
         self.message_id = self.message_id or uuid.uuid4().hex
-        if self.page_language not in PAGE_LANGUAGES:
+        if self.page_language not in LANGUAGES:
             self.page_language = ""  # anything else is ignored, never an error
 
 

@@ -7,7 +7,7 @@ tests' playbook's (`understanding`), never numbers of the shop owner's file."""
 
 import json
 
-from actions import keys
+from contract import keys
 from actions.common import PLAYBOOK
 from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
 from actions.handoff import ActionAgentHandback, ActionNluFallback
