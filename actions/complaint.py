@@ -229,7 +229,7 @@ class ActionResolveComplaint(Action):
 
         already = answering or bool((await _case(tracker)).get("item_checked"))
         mismatch = item_mismatch(tracker, order) if order and not already else []
-        if mismatch:
+        if order and mismatch:
             # One gentle check before anything is offered for the wrong order.
             dispatcher.utter_message(
                 response="utter_item_check", order_id=order.order_id, items=text(order.items, lang),
@@ -240,7 +240,7 @@ class ActionResolveComplaint(Action):
             return events + [SlotSet("item_check", ASKED)]
         lost_parcel = bool(order and order.status == "delivered"
                            and tracker.get_slot("complaint_type") == LOST_PARCEL_COMPLAINT)
-        if lost_parcel:
+        if order and lost_parcel:
             dispatcher.utter_message(
                 response="utter_delivered_not_received", order_id=order.order_id,
                 items=text(order.items, lang), carrier=order.carrier,
@@ -263,8 +263,9 @@ class ActionResolveComplaint(Action):
         offered = [r.id for r in offers]
         for rid in offered:
             await _report(tracker, "remedy", remedy=rid, outcome="offered")
+        trace = {"carrier_trace": order.carrier} if order and lost_parcel else {}
         await _save_case(tracker, customer, order_id=order.order_id if order else None,
-                         offered=offered, **({"carrier_trace": order.carrier} if lost_parcel else {}))
+                         offered=offered, **trace)
         return events + [SlotSet("offered_remedies", offered)]
 
 

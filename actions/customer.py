@@ -36,7 +36,7 @@ def describe_case(case: Dict, lang: str) -> Dict[str, str]:
     if known(case.get("order_id")):
         about += (f" (đơn {case['order_id']})" if vi else f" (order {case['order_id']})")
     remedy = PLAYBOOK.remedies.get(case.get("applied_remedy") or "")
-    status = CASE_STATUS.get(case.get("status"), CASE_STATUS["open"])[1 if vi else 0]
+    status = CASE_STATUS.get(case.get("status") or "open", CASE_STATUS["open"])[1 if vi else 0]
     status = status.format(remedy=text(remedy.label, lang).lower() if remedy else "")
     return {"case_ref": case["ref"], "case_about": about, "case_status": status}
 

@@ -25,7 +25,7 @@ import os
 import secrets
 import sys
 import time
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple, TypedDict
 
 from contract import keys
 from contract.identity import normalise_email, normalise_phone
@@ -221,7 +221,16 @@ async def find_customer(redis, query: str) -> Optional[str]:
     return await _customer_for(redis, query)
 
 
-async def _erase(redis, customer_id: str) -> Dict[str, object]:
+class Erased(TypedDict):
+    """What forgetting a customer deleted, and the conversations the caller may also erase."""
+
+    customer_id: Optional[str]
+    cases: int
+    identities: int
+    conversations: List[str]
+
+
+async def _erase(redis, customer_id: str) -> Erased:
     cases = await cases_of(redis, customer_id)
     identity_keys = await redis.smembers(keys.customer_identities(customer_id))
     conversations = sorted({c["conversation_id"] for c in cases if c.get("conversation_id")}
@@ -239,7 +248,7 @@ async def _erase(redis, customer_id: str) -> Dict[str, object]:
             "conversations": conversations}
 
 
-async def forget(redis, query: str) -> Dict[str, object]:
+async def forget(redis, query: str) -> Erased:
     """Delete a customer's memory: their record, identities and cases. Returns what was
     deleted, with the conversation ids the caller may also erase (transcripts, trackers)."""
     customer_id = await _customer_for(redis, query)
@@ -248,7 +257,7 @@ async def forget(redis, query: str) -> Dict[str, object]:
     return await _erase(redis, customer_id)
 
 
-async def forget_conversation(redis, conversation_id: str) -> Dict[str, object]:
+async def forget_conversation(redis, conversation_id: str) -> Erased:
     """Forget the customer this conversation belongs to (or only its guest record)."""
     customer_id = await redis.get(keys.identity("sender", conversation_id))
     if customer_id is None:

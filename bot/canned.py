@@ -13,7 +13,7 @@ placeholder other than PLACEHOLDERS.
 from pathlib import Path
 import re
 import string
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NoReturn, Optional, Tuple
 
 from aiohttp import web
 import yaml
@@ -32,7 +32,7 @@ class CannedError(ValueError):
     """A bad canned-reply file; the message names the file and the line."""
 
 
-def _fail(path: Path, node: yaml.Node, problem: str) -> None:
+def _fail(path: Path, node: yaml.Node, problem: str) -> NoReturn:
     raise CannedError(f"{path}, line {node.start_mark.line + 1}: {problem}")
 
 

@@ -17,7 +17,7 @@ import html
 import io
 import math
 import time
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from aiohttp import web
 
@@ -40,7 +40,7 @@ def percentile(values: List[float], p: float) -> Optional[float]:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def _average(values: List[float]) -> Optional[float]:
+def _average(values: Sequence[float]) -> Optional[float]:
     return round(sum(values) / len(values), 2) if values else None
 
 
@@ -91,7 +91,7 @@ def summarise(found: Iterable[Dict[str, Any]], days: List[str], utc_offset_hours
         remedies[e["remedy"]][e["outcome"]] += 1
     repeats = [e for e in complaints if e.get("since_last") is not None and e["since_last"] <= REPEAT_WINDOW]
 
-    trend = {day: Counter() for day in days}
+    trend: Dict[str, Counter] = {day: Counter() for day in days}
     trend_scores: Dict[str, List[int]] = defaultdict(list)
     names = {"started": "conversations", "complaint": "complaints", "handoff": "handoffs"}
     for event in (e for kind in by_kind.values() for e in kind):

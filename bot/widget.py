@@ -149,7 +149,9 @@ class WidgetChannel:
             return
         identity = channel_identity(
             cid, shop_customer=signed_customer(data.get("customData"), self.shop_secret))
-        custom = data.get("customData") if isinstance(data.get("customData"), dict) else {}
+        custom = data.get("customData")
+        if not isinstance(custom, dict):
+            custom = {}
         inbound = Inbound(channel=CHANNEL, conversation_id=cid, text=text, identity=identity,
                           page_language=str(custom.get("lang") or ""))
         # The replies are transcribed by the router, and delivered from the transcript.
