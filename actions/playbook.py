@@ -190,11 +190,14 @@ class Understanding(BaseModel):
 
     @validator("item_words", pre=True)
     def _words(cls, value: Any) -> Any:
-        if not isinstance(value, dict) or any(
-                lang not in LANGUAGES or not isinstance(listed, list)
-                or not all(isinstance(w, str) and w.strip() for w in listed)
-                for lang, listed in value.items()):
+        if not isinstance(value, dict):
             raise ValueError(f"expected a list of words per language {list(LANGUAGES)}")
+        for lang, listed in value.items():
+            if lang not in LANGUAGES:
+                raise ValueError(f"unknown language {lang!r}; expected a list of words per "
+                                 f"language {list(LANGUAGES)}")
+            if not isinstance(listed, list) or not all(isinstance(w, str) and w.strip() for w in listed):
+                raise ValueError(f"{lang}: expected a list of non-empty words")
         return value
 
 
