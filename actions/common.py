@@ -85,8 +85,11 @@ class CustomerMemory:
         return self.verified_by is not None
 
     def owns(self, order: Optional[Order]) -> bool:
-        return (self.verified and order is not None
-                and normalise_email(order.email) == normalise_email(self.profile.get("email", "")))
+        return (
+            self.verified
+            and order is not None
+            and normalise_email(order.email) == normalise_email(self.profile.get("email", ""))
+        )
 
     def open_cases(self, conversation_id: str = "") -> List[Dict]:
         return memory.open_cases(self.cases, conversation_id)
@@ -133,16 +136,19 @@ async def load_customer(tracker: Tracker) -> CustomerMemory:
     await memory.remember(redis, customer_id, {"language": tracker.get_slot("language")})
     profile = await memory.recall(redis, customer_id)
     shop = await store.customer(email=profile.get("email", ""))
-    return CustomerMemory(customer_id, verified_by, profile, cases,
-                          tier=shop.tier if shop else "standard")
+    return CustomerMemory(customer_id, verified_by, profile, cases, tier=shop.tier if shop else "standard")
 
 
 async def verify_order_owner(tracker: Tracker, order: Order) -> str:
     """The customer proved they own `order` (its email or phone): this conversation is
     now theirs, and what it had as a guest joins their record."""
     owner = await order_store().customer(email=order.email)
-    return await memory.link_verified(get_redis(), shop_identities(owner, email=order.email),
-                                      shop_profile(owner, order.email), sender_id=tracker.sender_id)
+    return await memory.link_verified(
+        get_redis(),
+        shop_identities(owner, email=order.email),
+        shop_profile(owner, order.email),
+        sender_id=tracker.sender_id,
+    )
 
 
 def usable_order(tracker: Tracker, customer: CustomerMemory, order: Optional[Order]) -> Optional[Order]:
@@ -155,9 +161,7 @@ def usable_order(tracker: Tracker, customer: CustomerMemory, order: Optional[Ord
     return None
 
 
-def recalled_details(
-    tracker: Tracker, customer: CustomerMemory, open_cases: List[Dict]
-) -> Dict[str, str]:
+def recalled_details(tracker: Tracker, customer: CustomerMemory, open_cases: List[Dict]) -> Dict[str, str]:
     """Details a *verified* customer gave before that this conversation lacks (a guest
     gets nothing back).
 

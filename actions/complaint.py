@@ -71,8 +71,9 @@ def _order(tracker: Tracker) -> Optional[Order]:
 
 
 def _offer_buttons(remedies: List[Remedy], lang: str) -> List[Dict[str, str]]:
-    buttons = [{"title": text(r.label, lang),
-                "payload": '/choose_remedy{"remedy": "%s"}' % r.id} for r in remedies]
+    buttons = [
+        {"title": text(r.label, lang), "payload": '/choose_remedy{"remedy": "%s"}' % r.id} for r in remedies
+    ]
     return buttons + [person_button(lang)]
 
 
@@ -87,15 +88,23 @@ def _record_answers(tracker: Tracker, answer: str, except_id: str = "") -> List[
 
 async def _report(tracker: Tracker, kind: str, **data: Any) -> None:
     """A recovery-report event (contract/events.py) for this conversation."""
-    await report_events.record(get_redis(), kind, tracker.sender_id,
-                        complaint_type=tracker.get_slot("complaint_type") or "unknown", **data)
+    await report_events.record(
+        get_redis(),
+        kind,
+        tracker.sender_id,
+        complaint_type=tracker.get_slot("complaint_type") or "unknown",
+        **data,
+    )
 
 
 async def _report_answers(tracker: Tracker, answers: List[Dict[str, str]]) -> None:
     """Remedy answers not reported yet (the slot holds the ones already given)."""
     before = {(a["remedy"], a["answer"]) for a in tracker.get_slot("remedy_answers") or []}
     for answer in answers:
-        if answer["answer"] in ("accepted", "declined") and (answer["remedy"], answer["answer"]) not in before:
+        if (
+            answer["answer"] in ("accepted", "declined")
+            and (answer["remedy"], answer["answer"]) not in before
+        ):
             await _report(tracker, "remedy", remedy=answer["remedy"], outcome=answer["answer"])
 
 
@@ -117,8 +126,11 @@ def this_complaint_texts(tracker: Tracker) -> List[str]:
     for i, event in enumerate(tracker.events):
         if event.get("event") == "action" and event.get("name") == "action_acknowledge_complaint":
             start = next((j for j in range(i - 1, -1, -1) if tracker.events[j].get("event") == "user"), i)
-    return [e.get("text") or "" for e in tracker.events[start:]
-            if e.get("event") == "user" and not (e.get("text") or "").startswith("/")]
+    return [
+        e.get("text") or ""
+        for e in tracker.events[start:]
+        if e.get("event") == "user" and not (e.get("text") or "").startswith("/")
+    ]
 
 
 def item_mismatch(tracker: Tracker, order: Order) -> List[str]:
@@ -132,10 +144,14 @@ def item_mismatch(tracker: Tracker, order: Order) -> List[str]:
 def earlier_contacts(tracker: Tracker, customer: CustomerMemory) -> List[Dict]:
     """Cases from earlier contacts: a verified customer's, or this channel identity's own
     (a guest's), from another conversation or an earlier session of this one."""
-    started = next((e.get("timestamp") or 0 for e in reversed(tracker.events)
-                    if e.get("event") == "session_started"), 0)
-    return [c for c in customer.cases
-            if c.get("conversation_id") != tracker.sender_id or c.get("created_at", 0) < started]
+    started = next(
+        (e.get("timestamp") or 0 for e in reversed(tracker.events) if e.get("event") == "session_started"), 0
+    )
+    return [
+        c
+        for c in customer.cases
+        if c.get("conversation_id") != tracker.sender_id or c.get("created_at", 0) < started
+    ]
 
 
 class ActionAcknowledgeComplaint(Action):
@@ -149,40 +165,58 @@ class ActionAcknowledgeComplaint(Action):
         intent = tracker.latest_message["intent"]["name"]
         rules = PLAYBOOK.complaints[intent]
         reading = read(tracker.latest_message)
-        if (intent.startswith("complain_") and tracker.get_slot("complaint_check") != ASKED
-                and reading.unsure_which(PLAYBOOK.understanding)):
+        if (
+            intent.startswith("complain_")
+            and tracker.get_slot("complaint_check") != ASKED
+            and reading.unsure_which(PLAYBOOK.understanding)
+        ):
             return ask_which(dispatcher, reading.top_two(), lang)  # once; the answer carries on here
         customer = await load_customer(tracker)
         earlier = earlier_contacts(tracker, customer)
         recalled = recalled_details(tracker, customer, open_cases=customer.open_cases(tracker.sender_id))
         order_id = recalled.get("order_id") or tracker.get_slot("order_id")
-        order = usable_order(tracker, customer, await order_store().get_order(order_id)
-                             if known(order_id) else None)
+        order = usable_order(
+            tracker, customer, await order_store().get_order(order_id) if known(order_id) else None
+        )
         severity = assess(
-            intent, rules.severity, complaint_words(tracker), tier=customer.tier,
-            repeat_on_record=bool(earlier), order_value=order.value if order else None,
+            intent,
+            rules.severity,
+            complaint_words(tracker),
+            tier=customer.tier,
+            repeat_on_record=bool(earlier),
+            order_value=order.value if order else None,
         )
         if rules.apologise_for is None:
             dispatcher.utter_message(response="utter_cancel_intro")
         else:
-            dispatcher.utter_message(response=f"utter_apology_{severity.level}",
-                                     problem=text(rules.sorry_that, lang))
+            dispatcher.utter_message(
+                response=f"utter_apology_{severity.level}", problem=text(rules.sorry_that, lang)
+            )
             if "repeat contact" in severity.reasons and severity.level != "critical":
                 dispatcher.utter_message(response="utter_repeat_contact")
         if recalled:
-            dispatcher.utter_message(response="utter_known_details",
-                                     details=describe_details(recalled, lang))
+            dispatcher.utter_message(response="utter_known_details", details=describe_details(recalled, lang))
         last = max((c.get("created_at") or 0 for c in earlier), default=0)
-        await report_events.record(get_redis(), "complaint", tracker.sender_id, type=intent,
-                                   channel=channel_of(tracker), language=lang,
-                                   since_last=round(time.time() - last) if last else None)
-        case = await memory.save_case(get_redis(), customer.customer_id, {
-            "conversation_id": tracker.sender_id,
-            "complaint_type": intent,
-            "status": "open",
-            "language": lang,
-            "severity": {"level": severity.level, "reasons": severity.reasons},
-        })
+        await report_events.record(
+            get_redis(),
+            "complaint",
+            tracker.sender_id,
+            type=intent,
+            channel=channel_of(tracker),
+            language=lang,
+            since_last=round(time.time() - last) if last else None,
+        )
+        case = await memory.save_case(
+            get_redis(),
+            customer.customer_id,
+            {
+                "conversation_id": tracker.sender_id,
+                "complaint_type": intent,
+                "status": "open",
+                "language": lang,
+                "severity": {"level": severity.level, "reasons": severity.reasons},
+            },
+        )
         return [SlotSet(name, value) for name, value in recalled.items()] + [
             SlotSet("complaint_type", intent),
             SlotSet("severity", severity.level),
@@ -214,12 +248,16 @@ class ActionResolveComplaint(Action):
         checked: List[EventType] = [SlotSet("item_check", None)]
         if answering and tracker.latest_message.get("intent", {}).get("name") == "deny":
             # Another order: forget this one; the details form asks for the right one.
-            return checked + [SlotSet(name, None) for name in ("order_id", "order", "order_contact")] + [
-                SlotSet("detail_attempts", 0)]
+            return (
+                checked
+                + [SlotSet(name, None) for name in ("order_id", "order", "order_contact")]
+                + [SlotSet("detail_attempts", 0)]
+            )
         order_id = tracker.get_slot("order_id")
         # Only an order this customer may see drives what is said and offered.
-        order = usable_order(tracker, customer, await order_store().get_order(order_id)
-                             if known(order_id) else None)
+        order = usable_order(
+            tracker, customer, await order_store().get_order(order_id) if known(order_id) else None
+        )
         events: List[EventType] = checked + [SlotSet("order", order.as_dict() if order else None)]
         # hand_off below reads the order from the tracker: let it see this look-up.
         tracker.slots["order"] = order.as_dict() if order else None
@@ -232,24 +270,36 @@ class ActionResolveComplaint(Action):
         if order and mismatch:
             # One gentle check before anything is offered for the wrong order.
             dispatcher.utter_message(
-                response="utter_item_check", order_id=order.order_id, items=text(order.items, lang),
+                response="utter_item_check",
+                order_id=order.order_id,
+                items=text(order.items, lang),
                 named=join_options(mismatch, lang).replace(" hoặc ", " và ").replace(", or ", " and "),
-                buttons=[{"title": text(PLAYBOOK.labels["yes_that_one"], lang), "payload": "/affirm"},
-                         {"title": text(PLAYBOOK.labels["another_order"], lang), "payload": "/deny"}])
+                buttons=[
+                    {"title": text(PLAYBOOK.labels["yes_that_one"], lang), "payload": "/affirm"},
+                    {"title": text(PLAYBOOK.labels["another_order"], lang), "payload": "/deny"},
+                ],
+            )
             await _save_case(tracker, customer, item_checked=True)
             return events + [SlotSet("item_check", ASKED)]
-        lost_parcel = bool(order and order.status == "delivered"
-                           and tracker.get_slot("complaint_type") == LOST_PARCEL_COMPLAINT)
+        lost_parcel = bool(
+            order
+            and order.status == "delivered"
+            and tracker.get_slot("complaint_type") == LOST_PARCEL_COMPLAINT
+        )
         if order and lost_parcel:
             dispatcher.utter_message(
-                response="utter_delivered_not_received", order_id=order.order_id,
-                items=text(order.items, lang), carrier=order.carrier,
+                response="utter_delivered_not_received",
+                order_id=order.order_id,
+                items=text(order.items, lang),
+                carrier=order.carrier,
                 last_scan=text(order.last_scan, lang),
             )
         elif order:
             dispatcher.utter_message(
-                response="utter_order_found", order_id=order.order_id,
-                items=text(order.items, lang), carrier=order.carrier,
+                response="utter_order_found",
+                order_id=order.order_id,
+                items=text(order.items, lang),
+                carrier=order.carrier,
                 status=text(PLAYBOOK.order_status.get(order.status), lang),
                 last_scan=text(order.last_scan, lang),
             )
@@ -258,14 +308,18 @@ class ActionResolveComplaint(Action):
         if not offers:
             return events + await hand_off(dispatcher, tracker, "no_remedy", customer)
         response = "utter_offer_one" if len(offers) == 1 else "utter_offer_remedies"
-        dispatcher.utter_message(response=response, buttons=_offer_buttons(offers, lang),
-                                 options=join_options([text(r.offer, lang) for r in offers], lang))
+        dispatcher.utter_message(
+            response=response,
+            buttons=_offer_buttons(offers, lang),
+            options=join_options([text(r.offer, lang) for r in offers], lang),
+        )
         offered = [r.id for r in offers]
         for rid in offered:
             await _report(tracker, "remedy", remedy=rid, outcome="offered")
         trace = {"carrier_trace": order.carrier} if order and lost_parcel else {}
-        await _save_case(tracker, customer, order_id=order.order_id if order else None,
-                         offered=offered, **trace)
+        await _save_case(
+            tracker, customer, order_id=order.order_id if order else None, offered=offered, **trace
+        )
         return events + [SlotSet("offered_remedies", offered)]
 
 
@@ -282,16 +336,23 @@ async def _options(
     order = _order(tracker)
     eligible = PLAYBOOK.eligible(
         tracker.get_slot("complaint_type") or "complain_delivery",
-        order.status if order else None, order.value if order else None,
-        customer.tier, bool(tracker.get_slot("repeat_contact")),
+        order.status if order else None,
+        order.value if order else None,
+        customer.tier,
+        bool(tracker.get_slot("repeat_contact")),
     )
     value = order.value if order else None
-    return ([r for r in eligible if r.within_limit(value)],
-            [r for r in eligible if not r.within_limit(value)], order)
+    return (
+        [r for r in eligible if r.within_limit(value)],
+        [r for r in eligible if not r.within_limit(value)],
+        order,
+    )
 
 
 async def offer_alternatives(
-    dispatcher: CollectingDispatcher, tracker: Tracker, wanted: List[Remedy],
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    wanted: List[Remedy],
     customer: CustomerMemory,
 ) -> List[EventType]:
     """Offer one or two options not tried yet; with none left, a person takes over."""
@@ -314,7 +375,8 @@ async def offer_alternatives(
     if not alternatives:
         return result + await hand_off(dispatcher, tracker, "alternatives_declined", customer)
     dispatcher.utter_message(
-        response="utter_alternatives", buttons=_offer_buttons(alternatives, lang),
+        response="utter_alternatives",
+        buttons=_offer_buttons(alternatives, lang),
         options=join_options([text(r.offer, lang) for r in alternatives], lang),
     )
     for remedy in alternatives:
@@ -364,17 +426,32 @@ class ActionApplyRemedy(Action):
         answers.append({"remedy": choice.id, "answer": "accepted"})
         await _report_answers(tracker, answers)
         started = next((e.get("timestamp") for e in tracker.events if e.get("timestamp")), None)
-        await _report(tracker, "resolved", by="bot", channel=channel_of(tracker), language=lang,
-                      duration=round(time.time() - started, 1) if started else 0)
-        case = await _save_case(tracker, customer, status="remedy_in_progress",
-                                applied_remedy=choice.id, answers=answers,
-                                order_id=order.order_id if order else None)
-        dispatcher.utter_message(response="utter_remedy_done", done=text(choice.done, lang),
-                                 case_ref=case["ref"])
+        await _report(
+            tracker,
+            "resolved",
+            by="bot",
+            channel=channel_of(tracker),
+            language=lang,
+            duration=round(time.time() - started, 1) if started else 0,
+        )
+        case = await _save_case(
+            tracker,
+            customer,
+            status="remedy_in_progress",
+            applied_remedy=choice.id,
+            answers=answers,
+            order_id=order.order_id if order else None,
+        )
+        dispatcher.utter_message(
+            response="utter_remedy_done", done=text(choice.done, lang), case_ref=case["ref"]
+        )
         dispatcher.utter_message(response="utter_thanks_close")
         dispatcher.utter_message(response="utter_ask_csat")
-        return [SlotSet("applied_remedy", choice.id), SlotSet("remedy_answers", answers),
-                SlotSet("case_ref", case["ref"])]
+        return [
+            SlotSet("applied_remedy", choice.id),
+            SlotSet("remedy_answers", answers),
+            SlotSet("case_ref", case["ref"]),
+        ]
 
 
 class ActionRecordCsat(Action):
@@ -390,11 +467,21 @@ class ActionRecordCsat(Action):
             rating = digits[0] if digits else None
         customer = await load_customer(tracker)
         if tracker.get_slot("case_ref"):
-            await _save_case(tracker, customer, csat=int(rating) if rating else None,
-                             csat_text=tracker.latest_message.get("text"))
+            await _save_case(
+                tracker,
+                customer,
+                csat=int(rating) if rating else None,
+                csat_text=tracker.latest_message.get("text"),
+            )
         if rating is not None and 1 <= int(rating) <= 5:
-            await _report(tracker, "csat", score=int(rating), channel=channel_of(tracker),
-                          language=language(tracker), remedy=tracker.get_slot("applied_remedy") or "none")
+            await _report(
+                tracker,
+                "csat",
+                score=int(rating),
+                channel=channel_of(tracker),
+                language=language(tracker),
+                remedy=tracker.get_slot("applied_remedy") or "none",
+            )
         low = rating is not None and int(rating) <= 2
         dispatcher.utter_message(response="utter_csat_sorry" if low else "utter_csat_thanks")
         return []

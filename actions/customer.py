@@ -31,10 +31,13 @@ CASE_STATUS = {
 def describe_case(case: Dict, lang: str) -> Dict[str, str]:
     vi = lang == "vi"
     rules = PLAYBOOK.complaints.get(case.get("complaint_type") or "")
-    about = text(rules.apologise_for, lang) if rules and rules.apologise_for else (
-        "việc hủy đơn" if vi else "cancelling an order")
+    about = (
+        text(rules.apologise_for, lang)
+        if rules and rules.apologise_for
+        else ("việc hủy đơn" if vi else "cancelling an order")
+    )
     if known(case.get("order_id")):
-        about += (f" (đơn {case['order_id']})" if vi else f" (order {case['order_id']})")
+        about += f" (đơn {case['order_id']})" if vi else f" (order {case['order_id']})"
     remedy = PLAYBOOK.remedies.get(case.get("applied_remedy") or "")
     status = CASE_STATUS.get(case.get("status") or "open", CASE_STATUS["open"])[1 if vi else 0]
     status = status.format(remedy=text(remedy.label, lang).lower() if remedy else "")
@@ -65,13 +68,16 @@ class ActionRecogniseCustomer(Action):
         open_cases = customer.open_cases(tracker.sender_id) if first_turn(tracker) else []
         if not customer.verified or not open_cases:
             dispatcher.utter_message(
-                response="utter_greet" if tracker.latest_message["intent"]["name"] == "greet"
-                else "utter_how_can_help")
+                response="utter_greet"
+                if tracker.latest_message["intent"]["name"] == "greet"
+                else "utter_how_can_help"
+            )
             return []
         case = open_cases[0]
         name = customer.profile.get("name", "")
         dispatcher.utter_message(
-            response="utter_welcome_back", name_part=f", {name}" if name else "",
+            response="utter_welcome_back",
+            name_part=f", {name}" if name else "",
             buttons=[
                 {"title": text(PLAYBOOK.labels["yes_that_one"], lang), "payload": "/affirm"},
                 {"title": text(PLAYBOOK.labels["something_else"], lang), "payload": "/deny"},
@@ -98,10 +104,14 @@ class ActionResumeCase(Action):
             dispatcher.utter_message(response="utter_how_can_help")
             return []
         restored = recalled_details(tracker, customer, open_cases=[case])
-        dispatcher.utter_message(response="utter_resume_case",
-                                 details=describe_details({**restored, **{
-                                     k: v for k, v in (case.get("details") or {}).items()
-                                     if k not in restored}}, lang) or case["ref"])
+        dispatcher.utter_message(
+            response="utter_resume_case",
+            details=describe_details(
+                {**restored, **{k: v for k, v in (case.get("details") or {}).items() if k not in restored}},
+                lang,
+            )
+            or case["ref"],
+        )
         return [SlotSet(name, value) for name, value in restored.items()] + [
             SlotSet("case_ref", case["ref"]),
             SlotSet("complaint_type", case.get("complaint_type")),

@@ -70,8 +70,13 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         return None if usable_order(tracker, customer, order) else order
 
     def _miss(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
-        explain: str, given_up: str = "utter_detail_given_up", **values: Any,
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        slot: str,
+        explain: str,
+        given_up: str = "utter_detail_given_up",
+        **values: Any,
     ) -> Dict[Text, Any]:
         """A detail that doesn't work: the first miss is explained (and the explanation
         asks again itself); the second carries on without it. One message either way."""
@@ -89,7 +94,11 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             dispatcher.utter_message(response="utter_detail_given_up")
             return {"order_id": NO_VALUE, "detail_attempts": 0}
         given = str(value).strip()
-        digits = latest_entity(tracker, "order_id") if given in (tracker.latest_message.get("text") or "") else None
+        digits = (
+            latest_entity(tracker, "order_id")
+            if given in (tracker.latest_message.get("text") or "")
+            else None
+        )
         contact = latest_entity(tracker, "email") or latest_entity(tracker, "phone")
         if not digits and not contact:
             digits = self._digits(given)
@@ -105,18 +114,39 @@ class ValidateComplaintDetailsForm(FormValidationAction):
                     return {"order_id": order.order_id, "detail_attempts": 0}
             if contact:
                 # Orders are never looked up by a contact detail alone: anyone can type one.
-                return self._miss(dispatcher, tracker, "order_id", "utter_order_id_number_needed",
-                                  "utter_order_id_given_up")
-            return self._miss(dispatcher, tracker, "order_id", "utter_order_id_bad_format",
-                              "utter_order_id_given_up", given=given[:40], digits=0)
+                return self._miss(
+                    dispatcher, tracker, "order_id", "utter_order_id_number_needed", "utter_order_id_given_up"
+                )
+            return self._miss(
+                dispatcher,
+                tracker,
+                "order_id",
+                "utter_order_id_bad_format",
+                "utter_order_id_given_up",
+                given=given[:40],
+                digits=0,
+            )
 
         low, high = ORDER_DIGITS
         if not low <= len(digits) <= high:
-            return self._miss(dispatcher, tracker, "order_id", "utter_order_id_bad_format",
-                              "utter_order_id_given_up", given=given[:40], digits=len(digits))
+            return self._miss(
+                dispatcher,
+                tracker,
+                "order_id",
+                "utter_order_id_bad_format",
+                "utter_order_id_given_up",
+                given=given[:40],
+                digits=len(digits),
+            )
         if await store.get_order(digits) is None:
-            return self._miss(dispatcher, tracker, "order_id", "utter_order_not_found",
-                              "utter_order_id_given_up", order_id=digits)
+            return self._miss(
+                dispatcher,
+                tracker,
+                "order_id",
+                "utter_order_not_found",
+                "utter_order_id_given_up",
+                order_id=digits,
+            )
         return {"order_id": digits, "detail_attempts": 0, "order_contact": None}
 
     async def validate_order_contact(
@@ -132,11 +162,21 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         if await self._matches(tracker, str(value), order):
             await verify_order_owner(tracker, order)
             dispatcher.utter_message(response="utter_order_contact_verified")
-            return {"order_contact": "verified", "verified_order": order.order_id,
-                    "verified_by": BY_ORDER_CONTACT, "detail_attempts": 0}
+            return {
+                "order_contact": "verified",
+                "verified_order": order.order_id,
+                "verified_by": BY_ORDER_CONTACT,
+                "detail_attempts": 0,
+            }
         # Never say which part was wrong, or what the right one looks like.
-        return self._miss(dispatcher, tracker, "order_contact", "utter_order_contact_mismatch",
-                          "utter_order_contact_given_up", order_id=order.order_id)
+        return self._miss(
+            dispatcher,
+            tracker,
+            "order_contact",
+            "utter_order_contact_mismatch",
+            "utter_order_contact_given_up",
+            order_id=order.order_id,
+        )
 
     @staticmethod
     async def _matches(tracker: Tracker, given: str, order: Order) -> bool:
@@ -146,8 +186,7 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             return True
         owner = await order_store().customer(email=order.email)
         digits = normalise_phone(phone)
-        return bool(owner and owner.phone and len(digits) >= 8
-                    and digits == normalise_phone(owner.phone))
+        return bool(owner and owner.phone and len(digits) >= 8 and digits == normalise_phone(owner.phone))
 
     @staticmethod
     def _digits(text: str) -> Optional[str]:

@@ -57,8 +57,10 @@ def intents_seen(tracker: Tracker) -> List[str]:
 
 def remedies_and_answers(tracker: Tracker) -> List[Dict[str, str]]:
     answers = {a["remedy"]: a["answer"] for a in tracker.get_slot("remedy_answers") or []}
-    return [{"remedy": rid, "answer": answers.get(rid, "no answer yet")}
-            for rid in tracker.get_slot("offered_remedies") or []]
+    return [
+        {"remedy": rid, "answer": answers.get(rid, "no answer yet")}
+        for rid in tracker.get_slot("offered_remedies") or []
+    ]
 
 
 def severity_codes(reasons: List[str]) -> List[str]:
@@ -67,27 +69,39 @@ def severity_codes(reasons: List[str]) -> List[str]:
     codes: List[str] = []
     for reason in reasons:
         head = str(reason).split(":")[0].strip()
-        code = "base" if head.endswith(")") and "(base " in head else head.lower().replace(" ", "_").replace("-", "_")
+        code = (
+            "base"
+            if head.endswith(")") and "(base " in head
+            else head.lower().replace(" ", "_").replace("-", "_")
+        )
         if code in SEVERITY_REASONS and code not in codes:
             codes.append(code)
     return codes
 
 
-def details_trust(details: Dict[str, str], customer: CustomerMemory,
-                  order: Optional[Dict[str, Any]]) -> Dict[str, str]:
+def details_trust(
+    details: Dict[str, str], customer: CustomerMemory, order: Optional[Dict[str, Any]]
+) -> Dict[str, str]:
     """Each detail marked "verified" (the customer proved it, or it is theirs on record)
     or "claimed" (only typed here)."""
     profile = customer.profile if customer.verified else {}
     same = {
         "order_id": lambda v: order is not None and order.get("order_id") == v,
-        "email": lambda v: customer.verified and normalise_email(v) == normalise_email(profile.get("email", "")),
-        "phone": lambda v: customer.verified and normalise_phone(v) == normalise_phone(profile.get("phone", "x")),
+        "email": lambda v: (
+            customer.verified and normalise_email(v) == normalise_email(profile.get("email", ""))
+        ),
+        "phone": lambda v: (
+            customer.verified and normalise_phone(v) == normalise_phone(profile.get("phone", "x"))
+        ),
     }
     return {k: "verified" if same[k](str(v)) else "claimed" for k, v in details.items() if k in same}
 
 
 def build_packet(
-    tracker: Tracker, customer: CustomerMemory, reason: str, case_ref: str,
+    tracker: Tracker,
+    customer: CustomerMemory,
+    reason: str,
+    case_ref: str,
     named_order: Optional[Order] = None,
 ) -> HandoffPacket:
     """The context for the agent: everything known, each detail marked verified or
@@ -98,45 +112,63 @@ def build_packet(
     usable = usable_order(tracker, customer, named_order)
     order = tracker.get_slot("order") or (usable.as_dict() if usable else None)
     reasons = tracker.get_slot("severity_reasons") or []
-    packet = HandoffPacket.parse_obj({  # checked against the contract here, not in the hub
-        "case_ref": case_ref,
-        "language": language(tracker),
-        "reason": reason,
-        "intents": intents_seen(tracker),
-        "complaint_type": tracker.get_slot("complaint_type"),
-        "details": details,
-        "details_trust": details_trust(details, customer, order),
-        "order": order,
-        # The order the customer named but did not prove theirs: for the agent to check.
-        "claimed_order": named_order.as_dict() if named_order and not order else None,
-        "severity": {"level": tracker.get_slot("severity") or "unknown",
-                     "reasons": severity_codes(reasons), "notes": [str(r) for r in reasons]},
-        "repeat_contact": bool(tracker.get_slot("repeat_contact")),
-        "remedies": remedies_and_answers(tracker),
-        "customer": {
-            "id": customer.customer_id,
-            "verified": customer.verified,
-            "verified_by": customer.verified_by,
-            "name": customer.profile.get("name", ""),
-            "email": customer.profile.get("email", ""),
-            "phone": customer.profile.get("phone", ""),
-            "tier": customer.tier if customer.verified else None,
-            "history": [
-                {"case_ref": c["ref"], "complaint_type": c.get("complaint_type"),
-                 "status": c.get("status"), "remedy": c.get("applied_remedy"),
-                 "created_at": c.get("created_at")}
-                for c in customer.cases if c.get("ref") != case_ref
-            ],
-        },
-        "summary": {"en": "", "vi": ""},  # below, from the fields
-    })
-    return packet.copy(update={"summary": summaries(
-        packet, order_status=PLAYBOOK.order_status,
-        remedy_names={rid: r.label for rid, r in PLAYBOOK.remedies.items()})})
+    packet = HandoffPacket.parse_obj(
+        {  # checked against the contract here, not in the hub
+            "case_ref": case_ref,
+            "language": language(tracker),
+            "reason": reason,
+            "intents": intents_seen(tracker),
+            "complaint_type": tracker.get_slot("complaint_type"),
+            "details": details,
+            "details_trust": details_trust(details, customer, order),
+            "order": order,
+            # The order the customer named but did not prove theirs: for the agent to check.
+            "claimed_order": named_order.as_dict() if named_order and not order else None,
+            "severity": {
+                "level": tracker.get_slot("severity") or "unknown",
+                "reasons": severity_codes(reasons),
+                "notes": [str(r) for r in reasons],
+            },
+            "repeat_contact": bool(tracker.get_slot("repeat_contact")),
+            "remedies": remedies_and_answers(tracker),
+            "customer": {
+                "id": customer.customer_id,
+                "verified": customer.verified,
+                "verified_by": customer.verified_by,
+                "name": customer.profile.get("name", ""),
+                "email": customer.profile.get("email", ""),
+                "phone": customer.profile.get("phone", ""),
+                "tier": customer.tier if customer.verified else None,
+                "history": [
+                    {
+                        "case_ref": c["ref"],
+                        "complaint_type": c.get("complaint_type"),
+                        "status": c.get("status"),
+                        "remedy": c.get("applied_remedy"),
+                        "created_at": c.get("created_at"),
+                    }
+                    for c in customer.cases
+                    if c.get("ref") != case_ref
+                ],
+            },
+            "summary": {"en": "", "vi": ""},  # below, from the fields
+        }
+    )
+    return packet.copy(
+        update={
+            "summary": summaries(
+                packet,
+                order_status=PLAYBOOK.order_status,
+                remedy_names={rid: r.label for rid, r in PLAYBOOK.remedies.items()},
+            )
+        }
+    )
 
 
 async def hand_off(
-    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: str,
     customer: Optional[CustomerMemory] = None,
 ) -> List[EventType]:
     redis = get_redis()
@@ -149,13 +181,15 @@ async def hand_off(
     order_id = tracker.get_slot("order_id")
     named = await order_store().get_order(str(order_id)) if known(order_id) else None
     packet = build_packet(tracker, customer, reason, case["ref"], named).payload()
-    case.update({
-        "status": "handed_off",
-        "details": packet["details"],
-        "severity": packet["severity"],
-        "handoff": packet,
-        "language": packet["language"],
-    })
+    case.update(
+        {
+            "status": "handed_off",
+            "details": packet["details"],
+            "severity": packet["severity"],
+            "handoff": packet,
+            "language": packet["language"],
+        }
+    )
     await memory.save_case(redis, customer.customer_id, case)
     dispatcher.utter_message(response=REPLIES[reason], case_ref=case["ref"])
     dispatcher.utter_message(json_message={"handoff": packet})
@@ -223,7 +257,9 @@ class ActionAgentHandback(Action):
         redis = get_redis()
         customer = await load_customer(tracker)
         case = await memory.load_case(redis, tracker.get_slot("case_ref") or "") or {
-            "conversation_id": tracker.sender_id, "complaint_type": tracker.get_slot("complaint_type")}
+            "conversation_id": tracker.sender_id,
+            "complaint_type": tracker.get_slot("complaint_type"),
+        }
         case.update({"status": "agent_handled", "agent": agent, "agent_note": note})
         case = await memory.save_case(redis, customer.customer_id, case)
         # Without the agent's name: "our team", never a stand-in name in the sentence.

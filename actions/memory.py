@@ -86,7 +86,9 @@ async def is_verified(redis, customer_id: str) -> bool:
 
 
 async def link_verified(
-    redis, verified_ids: List[Tuple[str, str]], profile: Dict[str, str],
+    redis,
+    verified_ids: List[Tuple[str, str]],
+    profile: Dict[str, str],
     sender_id: Optional[str] = None,
 ) -> str:
     """The verified customer behind `verified_ids` (the shop id first), created if new.
@@ -100,7 +102,7 @@ async def link_verified(
     ttl = retention()
     lookups = list(verified_ids) + ([("sender", sender_id)] if sender_id else [])
     found = await redis.mget([keys.identity(k, identity_value(k, v)) for k, v in lookups])
-    verified_found = [cid for cid in found[:len(verified_ids)] if cid]
+    verified_found = [cid for cid in found[: len(verified_ids)] if cid]
     others = {cid for cid in found if cid}
     customer_id = verified_found[0] if verified_found else secrets.token_hex(8)
     pipe = redis.pipeline(transaction=True)
@@ -120,9 +122,11 @@ async def link_verified(
 def _merge_into(pipe, customer_id: str, other: str) -> None:
     """Queue the move of `other`'s cases into `customer_id` (ZUNIONSTORE drops the TTL:
     link_verified sets it again in the same transaction)."""
-    pipe.zunionstore(keys.customer_cases(customer_id),
-                     [keys.customer_cases(customer_id), keys.customer_cases(other)],
-                     aggregate="MIN")
+    pipe.zunionstore(
+        keys.customer_cases(customer_id),
+        [keys.customer_cases(customer_id), keys.customer_cases(other)],
+        aggregate="MIN",
+    )
     pipe.delete(keys.customer_cases(other), keys.customer(other))
 
 
@@ -187,8 +191,7 @@ async def cases_of(redis, customer_id: str) -> List[Dict]:
 
 
 def open_cases(cases: List[Dict], except_conversation: str = "") -> List[Dict]:
-    return [c for c in cases
-            if c.get("status") != CLOSED and c.get("conversation_id") != except_conversation]
+    return [c for c in cases if c.get("status") != CLOSED and c.get("conversation_id") != except_conversation]
 
 
 # --- the right to be forgotten ------------------------------------------------------
@@ -233,19 +236,25 @@ class Erased(TypedDict):
 async def _erase(redis, customer_id: str) -> Erased:
     cases = await cases_of(redis, customer_id)
     identity_keys = await redis.smembers(keys.customer_identities(customer_id))
-    conversations = sorted({c["conversation_id"] for c in cases if c.get("conversation_id")}
-                           | {k.split(":", 3)[3] for k in identity_keys
-                              if k.startswith(keys.identity("sender", ""))})
+    conversations = sorted(
+        {c["conversation_id"] for c in cases if c.get("conversation_id")}
+        | {k.split(":", 3)[3] for k in identity_keys if k.startswith(keys.identity("sender", ""))}
+    )
     pipe = redis.pipeline(transaction=True)
     for key in identity_keys:
         pipe.delete(key)
     for case in cases:
         pipe.delete(keys.case(case["ref"]))
-    pipe.delete(keys.customer(customer_id), keys.customer_cases(customer_id),
-                keys.customer_identities(customer_id))
+    pipe.delete(
+        keys.customer(customer_id), keys.customer_cases(customer_id), keys.customer_identities(customer_id)
+    )
     await pipe.execute()
-    return {"customer_id": customer_id, "cases": len(cases), "identities": len(identity_keys),
-            "conversations": conversations}
+    return {
+        "customer_id": customer_id,
+        "cases": len(cases),
+        "identities": len(identity_keys),
+        "conversations": conversations,
+    }
 
 
 async def forget(redis, query: str) -> Erased:
@@ -284,8 +293,9 @@ async def _forget_command(query: str) -> int:
 
 def main(argv: List[str]) -> int:
     if len(argv) != 2 or argv[0] != "forget":
-        print("usage: python -m actions.memory forget <email|phone|order number|customer id>",
-              file=sys.stderr)
+        print(
+            "usage: python -m actions.memory forget <email|phone|order number|customer id>", file=sys.stderr
+        )
         return 2
     return asyncio.run(_forget_command(argv[1]))
 

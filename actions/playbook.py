@@ -18,9 +18,16 @@ from contract.language import LANGUAGES
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "shop" / "playbook.yml"
 COMPLAINTS = (
-    "complain_delivery", "complain_damaged", "complain_wrong_item", "complain_defect",
-    "complain_billing", "complain_refund", "complain_staff", "complain_wait",
-    "complain_account", "cancel_order",
+    "complain_delivery",
+    "complain_damaged",
+    "complain_wrong_item",
+    "complain_defect",
+    "complain_billing",
+    "complain_refund",
+    "complain_staff",
+    "complain_wait",
+    "complain_account",
+    "cancel_order",
 )
 DETAILS = ("order_id", "email")
 TIERS = ("standard", "silver", "gold", "vip")
@@ -35,6 +42,7 @@ class PlaybookError(ValueError):
 # A new section is a new field on Playbook (and a model of its own); sections nobody
 # reads yet (e.g. "currency") are ignored. Remedies and rules refuse unknown keys: a
 # typo there would silently change what customers are offered.
+
 
 class Texts(Dict[str, str]):
     """One text per language (contract/language.py LANGUAGES), none empty."""
@@ -194,8 +202,9 @@ class Understanding(BaseModel):
             raise ValueError(f"expected a list of words per language {list(LANGUAGES)}")
         for lang, listed in value.items():
             if lang not in LANGUAGES:
-                raise ValueError(f"unknown language {lang!r}; expected a list of words per "
-                                 f"language {list(LANGUAGES)}")
+                raise ValueError(
+                    f"unknown language {lang!r}; expected a list of words per language {list(LANGUAGES)}"
+                )
             if not isinstance(listed, list) or not all(isinstance(w, str) and w.strip() for w in listed):
                 raise ValueError(f"{lang}: expected a list of non-empty words")
         return value
@@ -262,6 +271,7 @@ class _PlaybookFile(BaseModel):
 
 # --- errors that name the file and the line ---------------------------------------------
 
+
 def _line_index(node: yaml.Node, path: Tuple = (), index: Optional[Dict] = None) -> Dict:
     """Map each path in the YAML document to its 1-based line."""
     index = {} if index is None else index
@@ -300,12 +310,17 @@ def _cross_references(book: Playbook) -> List[Tuple[Tuple, str]]:
         for i, rule in enumerate(rules.remedies):
             at = ("playbook", "complaints", intent, "remedies", i)
             if rule.remedy not in book.remedies:
-                problems.append((at + ("remedy",), f"unknown remedy {rule.remedy!r}; "
-                                                   f"defined: {sorted(book.remedies)}"))
+                problems.append(
+                    (at + ("remedy",), f"unknown remedy {rule.remedy!r}; defined: {sorted(book.remedies)}")
+                )
             for j, status in enumerate(rule.order_status or []):
                 if status not in book.order_status:
-                    problems.append((at + ("order_status", j), f"unknown value {status!r}; "
-                                                               f"expected one of {sorted(book.order_status)}"))
+                    problems.append(
+                        (
+                            at + ("order_status", j),
+                            f"unknown value {status!r}; expected one of {sorted(book.order_status)}",
+                        )
+                    )
     return problems
 
 
@@ -325,8 +340,9 @@ def parse_playbook(text: str, source: str = "playbook") -> Playbook:
     else:
         problems = _cross_references(book)
     if problems:
-        raise PlaybookError("\n".join(f"{_where(source, lines, path)}: {problem}"
-                                       for path, problem in problems))
+        raise PlaybookError(
+            "\n".join(f"{_where(source, lines, path)}: {problem}" for path, problem in problems)
+        )
     return book
 
 

@@ -43,9 +43,14 @@ def read(parse_data: Dict[str, Any]) -> Reading:
     ranking = parse_data.get("intent_ranking") or []
     if not ranking and parse_data.get("intent"):
         ranking = [parse_data["intent"]]
-    types = sorted(((r["name"], float(r.get("confidence") or 0)) for r in ranking
-                    if str(r.get("name", "")).startswith(COMPLAINT_PREFIX)),
-                   key=lambda pair: -pair[1])
+    types = sorted(
+        (
+            (r["name"], float(r.get("confidence") or 0))
+            for r in ranking
+            if str(r.get("name", "")).startswith(COMPLAINT_PREFIX)
+        ),
+        key=lambda pair: -pair[1],
+    )
     return Reading(complaint=sum(c for _, c in types), types=types)
 
 
@@ -58,12 +63,14 @@ def ask_which(dispatcher, types: List[str], lang: str) -> List[Dict[str, Any]]:
 
     from actions.common import PLAYBOOK, text
 
-    buttons = [{"title": text(PLAYBOOK.complaints[name].label, lang), "payload": f"/{name}"}
-               for name in types if PLAYBOOK.complaints.get(name) and PLAYBOOK.complaints[name].label]
+    buttons = [
+        {"title": text(PLAYBOOK.complaints[name].label, lang), "payload": f"/{name}"}
+        for name in types
+        if PLAYBOOK.complaints.get(name) and PLAYBOOK.complaints[name].label
+    ]
     buttons.append({"title": text(PLAYBOOK.labels["something_else"], lang), "payload": "/deny"})
     dispatcher.utter_message(response="utter_which_complaint", buttons=buttons)
     return [SlotSet("complaint_check", ASKED)]
-
 
 
 def named_items(texts: List[str], words: Dict[str, List[str]]) -> List[str]:
@@ -76,7 +83,7 @@ def named_items(texts: List[str], words: Dict[str, List[str]]) -> List[str]:
         folded = "".join(fold(ch)[:1] or " " for ch in said)
         for word in (w for listed in words.values() for w in listed):
             match = re.search(rf"(?<!\w){re.escape(fold(word))}(?!\w)", folded)
-            typed = said[match.start():match.end()] if match else ""
+            typed = said[match.start() : match.end()] if match else ""
             if typed and fold(typed) not in (fold(f) for f in found):
                 found.append(typed)
     return found

@@ -57,10 +57,17 @@ async def conversation(request: web.Request) -> web.Response:
     window = await request.app[ROUTER].window(conv)
     # The packet as stored (raw when this hub cannot read it: the console shows it as
     # it is), and the transcript once, beside it (contract/handoff.py).
-    return web.json_response({**conv.summary(), "identity": conv.identity, "packet": conv.packet,
-                              "packet_readable": conv.handoff() is not None,
-                              "note": conv.note, "transcript": transcript,
-                              "window": window})
+    return web.json_response(
+        {
+            **conv.summary(),
+            "identity": conv.identity,
+            "packet": conv.packet,
+            "packet_readable": conv.handoff() is not None,
+            "note": conv.note,
+            "transcript": transcript,
+            "window": window,
+        }
+    )
 
 
 async def claim(request: web.Request) -> web.Response:
@@ -85,8 +92,9 @@ async def _text_field(request: web.Request, name: str, required: bool) -> str:
     body = await read_json(request)
     value = body.get(name, "")
     if not isinstance(value, str) or (required and not value.strip()):
-        raise json_error(400, f"'{name}' must be a non-empty string" if required
-                         else f"'{name}' must be a string")
+        raise json_error(
+            400, f"'{name}' must be a non-empty string" if required else f"'{name}' must be a string"
+        )
     limit = request.app[SETTINGS].max_message_chars if name == "text" else MAX_NOTE_CHARS
     if len(value) > limit:
         raise json_error(413, f"'{name}' is longer than {limit} characters")
@@ -140,7 +148,7 @@ async def callback_outcome(request: web.Request) -> web.Response:
     body = await read_json(request)
     outcome, note = body.get("outcome"), body.get("note", "")
     if outcome not in ("done", "no_answer"):
-        raise json_error(400, "'outcome' must be \"done\" or \"no_answer\"")
+        raise json_error(400, '\'outcome\' must be "done" or "no_answer"')
     if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
         raise json_error(400, f"'note' must be a string of at most {MAX_NOTE_CHARS} characters")
     cid = request.match_info["cid"]
@@ -184,7 +192,8 @@ async def live(request: web.Request) -> web.WebSocketResponse:
         while True:
             event = await events.get()
             if event.get("type") == "shutdown" or (
-                    event.get("type") == "logout" and event.get("session") == session):
+                event.get("type") == "logout" and event.get("session") == session
+            ):
                 await ws.close()
                 return
             if event.get("type") != "logout":

@@ -64,13 +64,18 @@ async def errors_as_json(request: web.Request, handler):
         raise
     except RedisError as error:
         log.error("Redis unavailable while handling %s: %s", request.path, error)
-        return web.json_response({"error": "the service is briefly unavailable; please retry"},
-                                 status=503, headers={"Retry-After": "5"})
+        return web.json_response(
+            {"error": "the service is briefly unavailable; please retry"},
+            status=503,
+            headers={"Retry-After": "5"},
+        )
     except Undeliverable as error:  # the channel refused (e.g. Messenger's 24-hour window)
         return web.json_response({"error": str(error)}, status=409)
     except RasaUnavailable as error:
-        return web.json_response({"error": f"the assistant is not answering ({error}); "
-                                           "the conversation stays with you"}, status=502)
+        return web.json_response(
+            {"error": f"the assistant is not answering ({error}); the conversation stays with you"},
+            status=502,
+        )
 
 
 # The pages load only their own scripts. rasa-webchat injects its stylesheet as <style>
@@ -78,9 +83,11 @@ async def errors_as_json(request: web.Request, handler):
 # this origin only (socket.io's websocket included). Third parties get nothing (the
 # widget's Google Fonts stylesheet is blocked: it falls back to the page's fonts). No
 # page may be framed by another site.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; font-src 'self' data:; media-src 'self' data:; connect-src 'self'; "
-       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; media-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -96,14 +103,21 @@ async def warn_if_unbounded(redis) -> None:
     except (RedisError, ValueError):  # CONFIG may be disabled on a managed Redis
         return
     if limit == 0:
-        log.warning("Redis has no maxmemory: set one (with maxmemory-policy noeviction), or "
-                    "it can grow until the machine runs out of memory")
+        log.warning(
+            "Redis has no maxmemory: set one (with maxmemory-policy noeviction), or "
+            "it can grow until the machine runs out of memory"
+        )
 
 
 async def redis_ctx(app: web.Application):
     settings = app[SETTINGS]
-    redis = aioredis.from_url(settings.redis_url, decode_responses=True,
-                              socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
+    redis = aioredis.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        socket_timeout=5,
+        socket_connect_timeout=5,
+        health_check_interval=30,
+    )
     try:
         await redis.ping()
     except RedisError as error:
@@ -135,21 +149,31 @@ async def router_ctx(app: web.Application):
     settings = app[SETTINGS]
     app[STORE] = ConversationStore(app[REDIS])
     app[TEXTS] = Texts()
-    app[ROUTER] = Router(app[STORE], RasaClient(app[HTTP], settings.rasa_urls, settings.rasa_timeout),
-                         app[TEXTS], settings,
-                         channels={"web": app[WIDGET], "rest": rest.RestChannel()})
+    app[ROUTER] = Router(
+        app[STORE],
+        RasaClient(app[HTTP], settings.rasa_urls, settings.rasa_timeout),
+        app[TEXTS],
+        settings,
+        channels={"web": app[WIDGET], "rest": rest.RestChannel()},
+    )
     app[WIDGET].bind(app[ROUTER], app[SECRET], app[TEXTS], app[SHOP_SECRET])
     app[CALLBACKS] = app[ROUTER].callbacks = CallBacks(app[STORE], app[TEXTS], settings)
     messenger = None
     if settings.messenger_enabled:
-        messenger = MessengerChannel(settings.fb_verify_token, settings.fb_app_secret,
-                                     GraphClient(app[HTTP], settings.fb_graph_url, settings.fb_page_token),
-                                     app[ROUTER], settings.max_message_chars)
+        messenger = MessengerChannel(
+            settings.fb_verify_token,
+            settings.fb_app_secret,
+            GraphClient(app[HTTP], settings.fb_graph_url, settings.fb_page_token),
+            app[ROUTER],
+            settings.max_message_chars,
+        )
         app[ROUTER].channels["messenger"] = messenger
         log.info("Messenger channel on (Graph API at %s)", settings.fb_graph_url)
     else:
-        log.warning("Messenger channel off: set FB_VERIFY_TOKEN, FB_APP_SECRET and "
-                    "FB_PAGE_ACCESS_TOKEN to connect a Facebook Page")
+        log.warning(
+            "Messenger channel off: set FB_VERIFY_TOKEN, FB_APP_SECRET and "
+            "FB_PAGE_ACCESS_TOKEN to connect a Facebook Page"
+        )
     app[MESSENGER] = messenger
     yield
     if messenger is not None:
@@ -173,12 +197,16 @@ async def loops_ctx(app: web.Application):
     stopping = asyncio.Event()
     tasks = [asyncio.create_task(reassure_loop(app, stopping))]
     if settings.email_enabled:
-        emails = EmailFollowUp(app[STORE], app[TEXTS], settings, app[SECRET],
-                               Mailer(settings.smtp_url, settings.mail_from))
-        tasks += [asyncio.create_task(emails.listen(app[EVENTS].connect())),
-                  asyncio.create_task(follow_up_loop(emails, settings, stopping))]
-        log.info("email follow-up on: unread agent replies are emailed after %.0f s",
-                 settings.follow_up_after)
+        emails = EmailFollowUp(
+            app[STORE], app[TEXTS], settings, app[SECRET], Mailer(settings.smtp_url, settings.mail_from)
+        )
+        tasks += [
+            asyncio.create_task(emails.listen(app[EVENTS].connect())),
+            asyncio.create_task(follow_up_loop(emails, settings, stopping)),
+        ]
+        log.info(
+            "email follow-up on: unread agent replies are emailed after %.0f s", settings.follow_up_after
+        )
     else:
         log.warning(follow_up_status(settings))
     yield
@@ -208,8 +236,9 @@ async def follow_up_loop(emails: EmailFollowUp, settings: Settings, stopping: as
 
 async def actions_up(app: web.Application) -> bool:
     try:
-        async with app[HTTP].get(f"{app[SETTINGS].action_url}/health",
-                                 timeout=aiohttp.ClientTimeout(total=2)) as response:
+        async with app[HTTP].get(
+            f"{app[SETTINGS].action_url}/health", timeout=aiohttp.ClientTimeout(total=2)
+        ) as response:
             return response.status == 200
     except (aiohttp.ClientError, asyncio.TimeoutError):
         return False
@@ -221,10 +250,13 @@ async def health(request: web.Request) -> web.Response:
     except RedisError:
         redis_ok = False
     servers = await request.app[ROUTER].rasa.health()
-    body: Dict[str, Any] = {"hub": "ok", "redis": "ok" if redis_ok else "down",
-            "rasa": "ok" if any(servers.values()) else "down",
-            "actions": "ok" if await actions_up(request.app) else "down",
-            "channels": [channel.describe() for channel in request.app[ROUTER].channels.values()]}
+    body: Dict[str, Any] = {
+        "hub": "ok",
+        "redis": "ok" if redis_ok else "down",
+        "rasa": "ok" if any(servers.values()) else "down",
+        "actions": "ok" if await actions_up(request.app) else "down",
+        "channels": [channel.describe() for channel in request.app[ROUTER].channels.values()],
+    }
     if len(servers) > 1:
         body["rasa_servers"] = {url: "ok" if ok else "down" for url, ok in servers.items()}
     return web.json_response(body, status=200 if redis_ok else 503)
@@ -245,14 +277,16 @@ async def demo_identity(request: web.Request) -> web.Response:
     demo = request.app[DEMO]
     if demo is None:
         return web.json_response({"error": "the demo sign-in is off"}, status=404)
-    return web.json_response(identity.demo_identity(demo, request.app[SHOP_SECRET]),
-                             headers={"Cache-Control": "no-store"})
+    return web.json_response(
+        identity.demo_identity(demo, request.app[SHOP_SECRET]), headers={"Cache-Control": "no-store"}
+    )
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors_as_json, limits.per_address_limits,
-                                       auth.same_origin_posts, engineio_errors],
-                          client_max_size=256 * 1024)
+    app = web.Application(
+        middlewares=[errors_as_json, limits.per_address_limits, auth.same_origin_posts, engineio_errors],
+        client_max_size=256 * 1024,
+    )
     app[SETTINGS] = settings
     app.on_response_prepare.append(security_headers)  # type: ignore[arg-type]  # aiohttp 3.9's Signal typing
     app[LABELS] = ConsoleLabels()  # a label file missing a language stops the hub here
@@ -283,15 +317,26 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
     if not settings.agents:
-        log.warning("no agents: the demo agent is refused on %s (not loopback); set HUB_AGENTS "
-                    "(python -m bot.passwords NAME), or HUB_DEMO=1 for a demo", settings.host)
-    elif settings.agents.get(DEMO_LOGIN[0]) == parse_agents(DEMO_AGENTS)[DEMO_LOGIN[0]] \
-            and not is_loopback(settings.host):
-        log.warning("THE DEMO AGENT (%s / %s) IS ACTIVE ON %s: anyone who can reach the hub can "
-                    "log in. Set HUB_AGENTS for real accounts.", *DEMO_LOGIN, settings.host)
+        log.warning(
+            "no agents: the demo agent is refused on %s (not loopback); set HUB_AGENTS "
+            "(python -m bot.passwords NAME), or HUB_DEMO=1 for a demo",
+            settings.host,
+        )
+    elif settings.agents.get(DEMO_LOGIN[0]) == parse_agents(DEMO_AGENTS)[DEMO_LOGIN[0]] and not is_loopback(
+        settings.host
+    ):
+        log.warning(
+            "THE DEMO AGENT (%s / %s) IS ACTIVE ON %s: anyone who can reach the hub can "
+            "log in. Set HUB_AGENTS for real accounts.",
+            *DEMO_LOGIN,
+            settings.host,
+        )
     unnamed = sorted(set(settings.agents) - set(settings.display_names))
     if unnamed:
-        log.warning("agents without a display name (customers read 'A colleague'): %s; give one "
-                    "with python -m bot.passwords NAME \"Display name\"", ", ".join(unnamed))
+        log.warning(
+            "agents without a display name (customers read 'A colleague'): %s; give one "
+            'with python -m bot.passwords NAME "Display name"',
+            ", ".join(unnamed),
+        )
     print(json.dumps({"hub": f"http://{settings.host}:{settings.port}"}), flush=True)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)

@@ -69,8 +69,11 @@ async def login(request: web.Request) -> web.Response:
     # scrypt is deliberately slow and memory-hungry: off the event loop, a few at a time.
     async with request.app[SCRYPT_SLOTS]:
         valid = await asyncio.get_running_loop().run_in_executor(
-            None, check_password, password if isinstance(password, str) else "",
-            hashed or next(iter(request.app[SETTINGS].agents.values()), "x$"))
+            None,
+            check_password,
+            password if isinstance(password, str) else "",
+            hashed or next(iter(request.app[SETTINGS].agents.values()), "x$"),
+        )
     if not hashed or not valid:
         await limits.hit(redis, limits.LOGIN_FAILURES_PER_IP, address)
         if isinstance(name, str):
@@ -80,8 +83,15 @@ async def login(request: web.Request) -> web.Response:
     await request.app[REDIS].set(keys.agent_session(token), name, ex=keys.AGENT_SESSION_TTL)
     response = web.json_response({"agent": name})
     secure = (request.app[SETTINGS].public_origin or "").startswith("https://")
-    response.set_cookie(COOKIE, sign(token, request.app[SECRET]), httponly=True, secure=secure,
-                        samesite="Strict", max_age=keys.AGENT_SESSION_TTL, path="/")
+    response.set_cookie(
+        COOKIE,
+        sign(token, request.app[SECRET]),
+        httponly=True,
+        secure=secure,
+        samesite="Strict",
+        max_age=keys.AGENT_SESSION_TTL,
+        path="/",
+    )
     return response
 
 
@@ -111,8 +121,12 @@ async def same_origin_posts(request: web.Request, handler):
     """A browser's POST to the agent API must come from the hub's own pages: a cross-site
     form or text/plain POST is refused whatever the cookie (an Origin-less request is
     not a browser's cross-site one)."""
-    if (request.method == "POST" and request.path.startswith("/api/agent/")
-            and "Origin" in request.headers and not origin_allowed(request)):
+    if (
+        request.method == "POST"
+        and request.path.startswith("/api/agent/")
+        and "Origin" in request.headers
+        and not origin_allowed(request)
+    ):
         raise json_error(403, "this origin may not use the agent API")
     return await handler(request)
 

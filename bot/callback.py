@@ -42,8 +42,10 @@ class CallBacks:
         await pipe.execute()
 
     def window_buttons(self, language: str) -> List[Dict[str, str]]:
-        return [{"title": b.get(language, b["en"]), "payload": b["payload"]}
-                for b in self.texts.messages["callback_windows"]]
+        return [
+            {"title": b.get(language, b["en"]), "payload": b["payload"]}
+            for b in self.texts.messages["callback_windows"]
+        ]
 
     async def handle(self, conv: Conversation, text: str) -> Optional[Dict[str, Any]]:
         """The reply when this message belongs to the call-back dialogue, else None."""
@@ -56,8 +58,10 @@ class CallBacks:
             phone = phone_on_record(conv.handoff())
             if phone:
                 await self._save(conv.id, step="window", phone=phone)
-                return {**self.texts.message("callback_ask_window_known", lang, phone=mask_phone(phone)),
-                        "buttons": self.window_buttons(lang)}
+                return {
+                    **self.texts.message("callback_ask_window_known", lang, phone=mask_phone(phone)),
+                    "buttons": self.window_buttons(lang),
+                }
             await self._save(conv.id, step="phone")
             return self.texts.message("callback_ask_phone", lang)
         if step == "phone":
@@ -65,17 +69,23 @@ class CallBacks:
             if not phone:
                 return self.texts.message("callback_phone_again", lang)
             await self._save(conv.id, step="window", phone=phone)
-            return {**self.texts.message("callback_ask_window", lang, phone=mask_phone(phone)),
-                    "buttons": self.window_buttons(lang)}
+            return {
+                **self.texts.message("callback_ask_window", lang, phone=mask_phone(phone)),
+                "buttons": self.window_buttons(lang),
+            }
         if step == "window":
             phone = phone_in(text)
             if phone:  # "no, call me on ..."
                 await self._save(conv.id, phone=phone)
-                return {**self.texts.message("callback_ask_window", lang, phone=mask_phone(phone)),
-                        "buttons": self.window_buttons(lang)}
+                return {
+                    **self.texts.message("callback_ask_window", lang, phone=mask_phone(phone)),
+                    "buttons": self.window_buttons(lang),
+                }
             if text not in WINDOWS:
-                return {**self.texts.message("callback_window_again", lang),
-                        "buttons": self.window_buttons(lang)}
+                return {
+                    **self.texts.message("callback_window_again", lang),
+                    "buttons": self.window_buttons(lang),
+                }
             return await self._book(conv, text)
         return None
 
@@ -86,23 +96,42 @@ class CallBacks:
         start, end = WINDOWS[payload]
         day = now.date() if now.hour < end - 1 else now.date() + timedelta(days=1)
         begins = datetime(day.year, day.month, day.day, start, tzinfo=offset)
-        return {"day": "today" if day == now.date() else "tomorrow",
-                "from": f"{start:02d}:00", "to": f"{end:02d}:00",
-                "starts_at": max(begins.timestamp(), self.clock())}
+        return {
+            "day": "today" if day == now.date() else "tomorrow",
+            "from": f"{start:02d}:00",
+            "to": f"{end:02d}:00",
+            "starts_at": max(begins.timestamp(), self.clock()),
+        }
 
     async def _book(self, conv: Conversation, payload: str) -> Dict[str, Any]:
         slot = self._slot(payload)
         state = await self.state(conv.id)
-        await self._save(conv.id, step="booked", window=payload, day=slot["day"],
-                         window_from=slot["from"], window_to=slot["to"], booked_at=self.clock(),
-                         attempts=state.get("attempts", 0))
+        await self._save(
+            conv.id,
+            step="booked",
+            window=payload,
+            day=slot["day"],
+            window_from=slot["from"],
+            window_to=slot["to"],
+            booked_at=self.clock(),
+            attempts=state.get("attempts", 0),
+        )
         await self.redis.zadd(keys.CALLBACKS, {conv.id: slot["starts_at"]})
         day = self.texts.text(f"callback_{slot['day']}", conv.language)
-        await self.store.log(conv.id, "system", f"call-back booked: {state.get('phone', '')}, "
-                             f"{slot['day']} {slot['from']}-{slot['to']}")
+        await self.store.log(
+            conv.id,
+            "system",
+            f"call-back booked: {state.get('phone', '')}, {slot['day']} {slot['from']}-{slot['to']}",
+        )
         await self.store.publish({"type": "queue", "conversation_id": conv.id})
-        return self.texts.message("callback_booked", conv.language, phone=mask_phone(state.get("phone", "")),
-                                  day=day, start=slot["from"], end=slot["to"])
+        return self.texts.message(
+            "callback_booked",
+            conv.language,
+            phone=mask_phone(state.get("phone", "")),
+            day=day,
+            start=slot["from"],
+            end=slot["to"],
+        )
 
     async def tasks(self) -> List[Dict[str, Any]]:
         """Open call-back tasks, soonest first, with the full number (agents only)."""
@@ -113,13 +142,21 @@ class CallBacks:
             if not state or conv is None:
                 continue
             packet = conv.handoff()
-            out.append({"conversation_id": cid, "phone": state.get("phone", ""),
-                        "day": state.get("day", ""), "from": state.get("window_from", ""),
-                        "to": state.get("window_to", ""), "starts_at": starts_at,
-                        "attempts": int(state.get("attempts") or 0), "language": conv.language,
-                        "severity": conv.severity or "unknown",
-                        "case_ref": packet.case_ref if packet else "",
-                        "summary": packet.summary.en if packet else ""})
+            out.append(
+                {
+                    "conversation_id": cid,
+                    "phone": state.get("phone", ""),
+                    "day": state.get("day", ""),
+                    "from": state.get("window_from", ""),
+                    "to": state.get("window_to", ""),
+                    "starts_at": starts_at,
+                    "attempts": int(state.get("attempts") or 0),
+                    "language": conv.language,
+                    "severity": conv.severity or "unknown",
+                    "case_ref": packet.case_ref if packet else "",
+                    "summary": packet.summary.en if packet else "",
+                }
+            )
         return out
 
     async def outcome(self, cid: str, agent: str, outcome: str, note: str = "") -> Dict[str, Any]:
@@ -132,15 +169,20 @@ class CallBacks:
         if outcome == "done":
             await self.redis.zrem(keys.CALLBACKS, cid)
             await self._save(cid, step="done")
-            await self.store.log(cid, "system", f"call-back done by {agent} at {stamp}"
-                                 + (f": {note}" if note else ""))
+            await self.store.log(
+                cid, "system", f"call-back done by {agent} at {stamp}" + (f": {note}" if note else "")
+            )
             await self.store.publish({"type": "queue", "conversation_id": cid})
             return {}
         attempts = int(state.get("attempts") or 0) + 1
         await self._save(cid, attempts=attempts)
-        await self.store.log(cid, "system", f"call-back: no answer ({agent}, {stamp}, attempt {attempts})"
-                             + (f": {note}" if note else ""))
+        await self.store.log(
+            cid,
+            "system",
+            f"call-back: no answer ({agent}, {stamp}, attempt {attempts})" + (f": {note}" if note else ""),
+        )
         await self.store.publish({"type": "queue", "conversation_id": cid})
         conv = await self.store.get(cid)
-        return self.texts.message("callback_no_answer", conv.language if conv else "en",
-                                  phone=mask_phone(state.get("phone", "")))
+        return self.texts.message(
+            "callback_no_answer", conv.language if conv else "en", phone=mask_phone(state.get("phone", ""))
+        )

@@ -53,8 +53,11 @@ def _pieces(path: Path, node: yaml.Node, text: str) -> List[Tuple[str, Optional[
         if field is None:
             continue
         if field not in PLACEHOLDERS or spec or conversion:
-            _fail(path, node, f"unknown placeholder {{{field}}}; use only "
-                              + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))
+            _fail(
+                path,
+                node,
+                f"unknown placeholder {{{field}}}; use only " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS),
+            )
     return [(literal, field) for literal, field, _, _ in parsed]
 
 
@@ -95,9 +98,13 @@ def load(path: Optional[Path] = None) -> List[Dict[str, Any]]:
         for key in ("title", "text"):
             if key not in fields:
                 _fail(path, item, f"{rid.value}: lacks '{key}'")
-        replies.append({"id": rid.value,
-                        "title": _texts(path, fields["title"], f"{rid.value}.title", False),
-                        "text": _texts(path, fields["text"], f"{rid.value}.text", True)})
+        replies.append(
+            {
+                "id": rid.value,
+                "title": _texts(path, fields["title"], f"{rid.value}.title", False),
+                "text": _texts(path, fields["text"], f"{rid.value}.text", True),
+            }
+        )
     return replies
 
 
@@ -121,8 +128,12 @@ def fill(pieces: List[Tuple[str, Optional[str]]], values: Dict[str, str]) -> Tup
 def values_for(conv, agent_name: str) -> Dict[str, str]:
     """What a conversation can fill in: the name only of a verified customer."""
     summary = conv.summary()
-    return {"name": summary["customer_name"], "order_id": str(summary["order_id"] or ""),
-            "case": str((conv.packet or {}).get("case_ref") or ""), "agent": agent_name}
+    return {
+        "name": summary["customer_name"],
+        "order_id": str(summary["order_id"] or ""),
+        "case": str((conv.packet or {}).get("case_ref") or ""),
+        "agent": agent_name,
+    }
 
 
 def for_conversation(replies: List[Dict[str, Any]], conv, agent_name: str) -> Dict[str, Any]:

@@ -85,8 +85,7 @@ def as_message(entry_id: str, fields: Dict[str, Any]) -> Dict[str, Any]:
 async def outgoing_after(redis, cid: str, after: str, limit: int = REPLAY_LIMIT) -> List[Dict[str, Any]]:
     """The outgoing messages of a conversation after entry id `after`, oldest first."""
     rows = await redis.xrange(keys.transcript(cid), min=f"({after}", max="+", count=limit)
-    messages = [as_message(entry_id, fields) for entry_id, fields in rows
-                if fields.get("from") in OUTGOING]
+    messages = [as_message(entry_id, fields) for entry_id, fields in rows if fields.get("from") in OUTGOING]
     return [m for m in messages if showable(m)]
 
 
@@ -103,8 +102,7 @@ async def acknowledge(redis, cid: str, message_id: str) -> bool:
     """Record that the customer's widget rendered everything up to message_id."""
     if not valid_id(message_id):
         return False
-    return bool(await redis.eval(_ADVANCE, 1, keys.acknowledged(cid), message_id,
-                                 keys.CONVERSATION_TTL))
+    return bool(await redis.eval(_ADVANCE, 1, keys.acknowledged(cid), message_id, keys.CONVERSATION_TTL))
 
 
 async def acknowledged(redis, cid: str) -> str:
@@ -181,8 +179,9 @@ class WidgetDelivery:
             await asyncio.wait_for(state.ready.wait(), CATCH_UP_WAIT + 1)
         async with state.lock:
             while self.sockets.get(sid) is state:
-                rows = await self.redis.xrange(keys.transcript(state.cid), min=f"({state.cursor}",
-                                               max="+", count=100)
+                rows = await self.redis.xrange(
+                    keys.transcript(state.cid), min=f"({state.cursor}", max="+", count=100
+                )
                 if not rows:
                     return
                 for entry_id, fields in rows:
@@ -213,8 +212,7 @@ class WidgetDelivery:
             if event.get("type") == "reconnected":  # events may have been missed
                 for cid in list(self.by_conversation):
                     self.transcribed(cid)
-            elif event.get("type") == "message" and \
-                    (event.get("message") or {}).get("from") in OUTGOING:
+            elif event.get("type") == "message" and (event.get("message") or {}).get("from") in OUTGOING:
                 self.transcribed(event.get("conversation_id", ""))
 
     async def stop(self) -> None:

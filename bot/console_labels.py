@@ -48,8 +48,9 @@ class ConsoleLabels:
         for severity in SEVERITIES:
             minutes = targets.get(severity)
             if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0:
-                raise ValueError(f"{path}: first_response_minutes.{severity} must be a positive "
-                                 f"number of minutes")
+                raise ValueError(
+                    f"{path}: first_response_minutes.{severity} must be a positive number of minutes"
+                )
         book = yaml.safe_load(playbook.read_text(encoding="utf-8"))["playbook"]
         self.labels: Dict[str, Dict[str, Dict[str, str]]] = {
             **groups,
@@ -65,11 +66,15 @@ class ConsoleLabels:
     def _check(path: Path, name: str, entry: Any) -> None:
         if not isinstance(entry, dict):
             raise ValueError(f"{path}: label {name!r} must give a text per language {list(LANGUAGES)}")
-        missing = [lang for lang in LANGUAGES
-                   if not isinstance(entry.get(lang), str) or not entry[lang].strip()]
+        missing = [
+            lang for lang in LANGUAGES if not isinstance(entry.get(lang), str) or not entry[lang].strip()
+        ]
         if missing:
             raise ValueError(f"{path}: label {name!r} lacks {missing}")
 
     def as_json(self) -> Dict[str, Any]:
-        return {"languages": list(LANGUAGES), "labels": self.labels,
-                "first_response_minutes": self.first_response_minutes}
+        return {
+            "languages": list(LANGUAGES),
+            "labels": self.labels,
+            "first_response_minutes": self.first_response_minutes,
+        }

@@ -64,14 +64,20 @@ class Conversation:
         if packet is not None:
             order_id = str((packet.order or {}).get("order_id") or packet.details.get("order_id") or "")
         return {
-            "id": self.id, "state": self.state, "channel": self.channel,
+            "id": self.id,
+            "state": self.state,
+            "channel": self.channel,
             "trust": trust_label(self.identity, packet),
             "shop_customer": self.identity.get("shop_customer"),
-            "language": self.language, "agent": self.agent,
-            "severity": self.severity or "unknown", "queued_at": self.queued_at,
-            "updated_at": self.updated_at, "reason": packet.reason if packet else "",
+            "language": self.language,
+            "agent": self.agent,
+            "severity": self.severity or "unknown",
+            "queued_at": self.queued_at,
+            "updated_at": self.updated_at,
+            "reason": packet.reason if packet else "",
             "summary": packet.summary.en if packet else "",
-            "complaint_type": packet.complaint_type if packet else None, "followup": self.followup,
+            "complaint_type": packet.complaint_type if packet else None,
+            "followup": self.followup,
             # For the console's queue card: a name only when the customer is verified.
             "customer_name": packet.customer.name if packet and packet.customer.verified else "",
             "severity_reasons": packet.severity.reasons if packet else [],
@@ -146,11 +152,27 @@ class ConversationStore:
         message missing from the transcript."""
         now = time.time()
         state = await self.redis.eval(
-            _LOG_INBOUND, 3, keys.seen(cid, message_id), keys.transcript(cid), keys.conversation(cid),
-            keys.DEDUPE_TTL, keys.TRANSCRIPT_MAX, text, message_id, f"{now:.3f}", keys.CONVERSATION_TTL, now)
+            _LOG_INBOUND,
+            3,
+            keys.seen(cid, message_id),
+            keys.transcript(cid),
+            keys.conversation(cid),
+            keys.DEDUPE_TTL,
+            keys.TRANSCRIPT_MAX,
+            text,
+            message_id,
+            f"{now:.3f}",
+            keys.CONVERSATION_TTL,
+            now,
+        )
         if state == "new":
-            entry = {"from": "customer", "text": text, "data": {}, "message_id": message_id,
-                     "at": f"{now:.3f}"}
+            entry = {
+                "from": "customer",
+                "text": text,
+                "data": {},
+                "message_id": message_id,
+                "at": f"{now:.3f}",
+            }
             await self.publish({"type": "message", "conversation_id": cid, "message": entry})
         return state
 
@@ -162,19 +184,28 @@ class ConversationStore:
         """False when this message id was handled before (a redelivery)."""
         return bool(await self.redis.set(keys.seen(cid, message_id), 1, nx=True, ex=keys.DEDUPE_TTL))
 
-    async def log(self, cid: str, sender: str, text: str = "", data: Optional[Dict] = None,
-                  message_id: str = "") -> Dict[str, Any]:
+    async def log(
+        self, cid: str, sender: str, text: str = "", data: Optional[Dict] = None, message_id: str = ""
+    ) -> Dict[str, Any]:
         now = time.time()
-        entry = {"from": sender, "text": text or "", "data": json.dumps(data or {}),
-                 "message_id": message_id, "at": f"{now:.3f}"}
+        entry = {
+            "from": sender,
+            "text": text or "",
+            "data": json.dumps(data or {}),
+            "message_id": message_id,
+            "at": f"{now:.3f}",
+        }
         pipe = self.redis.pipeline(transaction=True)
         pipe.xadd(keys.transcript(cid), entry, maxlen=keys.TRANSCRIPT_MAX, approximate=True)
         pipe.expire(keys.transcript(cid), keys.CONVERSATION_TTL)
-        pipe.hset(keys.conversation(cid), mapping={"updated_at": now, **(
-            {"last_customer_at": now} if sender == "customer" else {})})
+        pipe.hset(
+            keys.conversation(cid),
+            mapping={"updated_at": now, **({"last_customer_at": now} if sender == "customer" else {})},
+        )
         await pipe.execute()
-        await self.publish({"type": "message", "conversation_id": cid,
-                            "message": {**entry, "data": data or {}}})
+        await self.publish(
+            {"type": "message", "conversation_id": cid, "message": {**entry, "data": data or {}}}
+        )
         return entry
 
     async def last_customer_at(self, cid: str) -> float:
@@ -182,12 +213,17 @@ class ConversationStore:
 
     async def transcript(self, cid: str) -> List[Dict[str, Any]]:
         rows = await self.redis.xrange(keys.transcript(cid))
-        return [{**fields, "data": json.loads(fields.get("data") or "{}"), "id": entry_id}
-                for entry_id, fields in rows]
+        return [
+            {**fields, "data": json.loads(fields.get("data") or "{}"), "id": entry_id}
+            for entry_id, fields in rows
+        ]
 
     async def update(self, cid: str, **fields) -> None:
-        values = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v)
-                  for k, v in fields.items() if v is not None}
+        values = {
+            k: (json.dumps(v) if isinstance(v, (dict, list)) else v)
+            for k, v in fields.items()
+            if v is not None
+        }
         values["updated_at"] = time.time()
         await self.redis.hset(keys.conversation(cid), mapping=values)
 
@@ -197,14 +233,31 @@ class ConversationStore:
         no entry and alerts no one). True if it was queued now."""
         now = time.time()
         added = await self.redis.eval(
-            _ENQUEUE, 2, keys.conversation(cid), keys.QUEUE, cid, queue_score(severity, now),
-            severity, json.dumps(packet), now, language)
+            _ENQUEUE,
+            2,
+            keys.conversation(cid),
+            keys.QUEUE,
+            cid,
+            queue_score(severity, now),
+            severity,
+            json.dumps(packet),
+            now,
+            language,
+        )
         if not added:
             return False
         channel = await self.redis.hget(keys.conversation(cid), "channel") or ""
-        await events.record(self.redis, "handoff", cid, at=now, reason=packet.get("reason") or "unknown",
-                            severity=severity, complaint_type=packet.get("complaint_type") or "unknown",
-                            channel=channel, language=language)
+        await events.record(
+            self.redis,
+            "handoff",
+            cid,
+            at=now,
+            reason=packet.get("reason") or "unknown",
+            severity=severity,
+            complaint_type=packet.get("complaint_type") or "unknown",
+            channel=channel,
+            language=language,
+        )
         await self.publish({"type": "queue", "conversation_id": cid})
         return True
 
@@ -244,8 +297,10 @@ class ConversationStore:
 
     async def release(self, cid: str, agent: str, state: str, note: str = "") -> None:
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(keys.conversation(cid), mapping={
-            "state": state, "agent": "", "note": note, "updated_at": time.time()})
+        pipe.hset(
+            keys.conversation(cid),
+            mapping={"state": state, "agent": "", "note": note, "updated_at": time.time()},
+        )
         pipe.zrem(keys.QUEUE, cid)
         pipe.srem(keys.agent_conversations(agent), cid)
         await pipe.execute()
@@ -263,9 +318,16 @@ class ConversationStore:
         conv = await self.get(cid)
         pipe = self.redis.pipeline(transaction=True)
         # Rasa's tracker of it too: it holds every detail the customer typed.
-        pipe.delete(keys.conversation(cid), keys.transcript(cid), keys.still_here(cid),
-                    keys.acknowledged(cid), keys.emailed(cid), keys.follow_up_attempts(cid),
-                    keys.callback(cid), keys.rasa_tracker(cid))
+        pipe.delete(
+            keys.conversation(cid),
+            keys.transcript(cid),
+            keys.still_here(cid),
+            keys.acknowledged(cid),
+            keys.emailed(cid),
+            keys.follow_up_attempts(cid),
+            keys.callback(cid),
+            keys.rasa_tracker(cid),
+        )
         pipe.zrem(keys.QUEUE, cid)
         pipe.zrem(keys.FOLLOW_UP_DUE, cid)
         pipe.zrem(keys.CALLBACKS, cid)

@@ -73,8 +73,11 @@ class EventHub:
     async def _listen(self) -> None:
         # redis-py's Retry: ExponentialBackoff from RECONNECT_BASE, capped at RECONNECT_CAP,
         # for as long as it takes; each reconnection starts the back-off afresh.
-        retry = Retry(ExponentialBackoff(cap=RECONNECT_CAP, base=RECONNECT_BASE), retries=-1,
-                      supported_errors=(RedisError, OSError))
+        retry = Retry(
+            ExponentialBackoff(cap=RECONNECT_CAP, base=RECONNECT_BASE),
+            retries=-1,
+            supported_errors=(RedisError, OSError),
+        )
         lost = False
         while not self._stopping:
             try:

@@ -37,8 +37,15 @@ def entry_time(entry_id: str) -> float:
 
 
 class EmailFollowUp:
-    def __init__(self, store: ConversationStore, texts: Texts, settings: Settings,
-                 secret: str, mailer: Mailer, clock=time.time) -> None:
+    def __init__(
+        self,
+        store: ConversationStore,
+        texts: Texts,
+        settings: Settings,
+        secret: str,
+        mailer: Mailer,
+        clock=time.time,
+    ) -> None:
         self.store = store
         self.redis = store.redis
         self.texts = texts
@@ -81,14 +88,18 @@ class EmailFollowUp:
         emailed = await self.redis.get(keys.emailed(cid)) or "0-0"
         after = max(seen, emailed, key=id_key)
         transcript = await self.store.transcript(cid)
-        unseen = [e for e in transcript if e["from"] == "agent" and e.get("text")
-                  and id_key(e["id"]) > id_key(after)]
+        unseen = [
+            e
+            for e in transcript
+            if e["from"] == "agent" and e.get("text") and id_key(e["id"]) > id_key(after)
+        ]
         now = self.clock()
         ripe = [e for e in unseen if now - entry_time(e["id"]) >= self.settings.follow_up_after]
         if not ripe:
             if unseen:  # come back when the oldest unseen reply is old enough
-                await self.schedule(cid, entry_time(unseen[0]["id"]) + self.settings.follow_up_after,
-                                    replace=True)
+                await self.schedule(
+                    cid, entry_time(unseen[0]["id"]) + self.settings.follow_up_after, replace=True
+                )
             else:
                 await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
             return 0
@@ -98,8 +109,9 @@ class EmailFollowUp:
             return 0  # nobody to write to: the replies wait in the widget
         return await self._send(conv, address, ripe, unseen)
 
-    async def _send(self, conv: Conversation, address: str, ripe: List[Dict[str, Any]],
-                    unseen: List[Dict[str, Any]]) -> int:
+    async def _send(
+        self, conv: Conversation, address: str, ripe: List[Dict[str, Any]], unseen: List[Dict[str, Any]]
+    ) -> int:
         cid, last = conv.id, ripe[-1]["id"]
         message = self.compose(conv, address, ripe)
         attempts_key = keys.follow_up_attempts(cid)
@@ -110,21 +122,33 @@ class EmailFollowUp:
             attempt = await self.redis.incr(attempts_key)
             await self.redis.expire(attempts_key, keys.CONVERSATION_TTL)
             if attempt >= MAX_ATTEMPTS:
-                await self.store.log(cid, "system", f"email to {mask_email(address)} failed at {stamp} "
-                                     f"(attempt {attempt}, giving up): {error}")
+                await self.store.log(
+                    cid,
+                    "system",
+                    f"email to {mask_email(address)} failed at {stamp} "
+                    f"(attempt {attempt}, giving up): {error}",
+                )
                 await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
             else:
-                await self.store.log(cid, "system", f"email to {mask_email(address)} failed at {stamp} "
-                                     f"(attempt {attempt}, will retry): {error}")
+                await self.store.log(
+                    cid,
+                    "system",
+                    f"email to {mask_email(address)} failed at {stamp} "
+                    f"(attempt {attempt}, will retry): {error}",
+                )
                 await self.schedule(cid, self.clock() + RETRY_SECONDS * attempt, replace=True)
             return 0
         pipe = self.redis.pipeline(transaction=True)
         pipe.set(keys.emailed(cid), last, ex=keys.CONVERSATION_TTL)
         pipe.delete(attempts_key)
         await pipe.execute()
-        await self.store.log(cid, "system", f"emailed at {stamp} to {mask_email(address)}: "
-                             f"{len(ripe)} unread repl{'y' if len(ripe) == 1 else 'ies'}",
-                             {"emailed": [e["id"] for e in ripe]})
+        await self.store.log(
+            cid,
+            "system",
+            f"emailed at {stamp} to {mask_email(address)}: "
+            f"{len(ripe)} unread repl{'y' if len(ripe) == 1 else 'ies'}",
+            {"emailed": [e["id"] for e in ripe]},
+        )
         later = [e for e in unseen if id_key(e["id"]) > id_key(last)]
         if later:
             await self.schedule(cid, entry_time(later[0]["id"]) + self.settings.follow_up_after, replace=True)
@@ -138,13 +162,20 @@ class EmailFollowUp:
         case_ref = packet.case_ref if packet else conv.id
         quoted = "\n\n".join(
             f"{e['data'].get('agent') or self.texts.text('email_team', language)}: {e['text']}"
-            for e in replies)
+            for e in replies
+        )
         shop_url = self.settings.shop_url or f"http://{self.settings.host}:{self.settings.port}/"
-        body = self.texts.text("email_body", language, case_ref=case_ref, replies=quoted,
-                               link=resume_link(shop_url, conv.id, self.secret))
+        body = self.texts.text(
+            "email_body",
+            language,
+            case_ref=case_ref,
+            replies=quoted,
+            link=resume_link(shop_url, conv.id, self.secret),
+        )
         subject = self.texts.text("email_subject", language, case_ref=case_ref)
-        return self.mailer.compose(address, subject, body, language,
-                                   key=f"followup.{conv.id}.{replies[-1]['id']}")
+        return self.mailer.compose(
+            address, subject, body, language, key=f"followup.{conv.id}.{replies[-1]['id']}"
+        )
 
 
 def describe(settings: Settings) -> Optional[str]:

@@ -11,9 +11,8 @@ def parse_hours(spec: str) -> Tuple[time, time]:
     return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
 
 
-def reply_by(now: datetime, hours: Tuple[time, time], minutes: int, language: str,
-             texts: Texts) -> str:
-    """"14:30 today" within opening hours (now + minutes), else the next opening time
+def reply_by(now: datetime, hours: Tuple[time, time], minutes: int, language: str, texts: Texts) -> str:
+    """ "14:30 today" within opening hours (now + minutes), else the next opening time
     (the words: data/hub/messages.yml reply_today / reply_tomorrow)."""
     start, end = hours
     if start <= now.time() < end:

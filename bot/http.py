@@ -14,9 +14,17 @@ from aiohttp import web
 
 MAX_DEPTH = 32
 
-_STATUS = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden,
-           404: web.HTTPNotFound, 409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge,
-           415: web.HTTPUnsupportedMediaType, 429: web.HTTPTooManyRequests, 502: web.HTTPBadGateway}
+_STATUS = {
+    400: web.HTTPBadRequest,
+    401: web.HTTPUnauthorized,
+    403: web.HTTPForbidden,
+    404: web.HTTPNotFound,
+    409: web.HTTPConflict,
+    413: web.HTTPRequestEntityTooLarge,
+    415: web.HTTPUnsupportedMediaType,
+    429: web.HTTPTooManyRequests,
+    502: web.HTTPBadGateway,
+}
 
 
 def json_error(status: int, message: str) -> web.HTTPException:
@@ -30,8 +38,9 @@ def json_error(status: int, message: str) -> web.HTTPException:
 def same_secret(given: str, expected: str) -> bool:
     """Constant-time comparison of two secrets, as bytes: hmac.compare_digest refuses
     non-ASCII str, and a header, cookie or query may hold anything."""
-    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
-                               expected.encode("utf-8", "surrogateescape"))
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
 
 
 def _too_deep(text: str) -> bool:

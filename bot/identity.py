@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 DEMO_SIGN_IN_SECONDS = 3600
 
 
-def channel_identity(channel_id: str, psid: Optional[str] = None,
-                     shop_customer: Optional[str] = None) -> Dict[str, str]:
+def channel_identity(
+    channel_id: str, psid: Optional[str] = None, shop_customer: Optional[str] = None
+) -> Dict[str, str]:
     identity = {"channel_id": channel_id}
     if psid:
         identity["psid"] = psid
@@ -93,13 +94,19 @@ def demo_sign_in(settings: Settings) -> Optional[DemoSignIn]:
         return None
     name = demo_customer_name(Path(settings.orders_data), settings.demo_customer)
     if name is None:
-        log.warning("demo customer %s is not in %s: the demo page signs it in without a name",
-                    settings.demo_customer, settings.orders_data)
-    log.warning("DEMO SIGN-IN IS ON (HUB_DEMO): anyone who opens this hub's shop page can "
-                "chat as verified customer %s (%s). Never turn it on for a hub reachable "
-                "from outside.", settings.demo_customer, name or "?")
+        log.warning(
+            "demo customer %s is not in %s: the demo page signs it in without a name",
+            settings.demo_customer,
+            settings.orders_data,
+        )
+    log.warning(
+        "DEMO SIGN-IN IS ON (HUB_DEMO): anyone who opens this hub's shop page can "
+        "chat as verified customer %s (%s). Never turn it on for a hub reachable "
+        "from outside.",
+        settings.demo_customer,
+        name or "?",
+    )
     return DemoSignIn(settings.demo_customer, name or settings.demo_customer)
-
 
 
 def demo_identity(demo: DemoSignIn, secret: str) -> Dict[str, Any]:

@@ -57,6 +57,7 @@ def per_address(request: web.Request) -> Optional[Limit]:
     Messenger deliveries, and new widget connections (a socket.io handshake is the
     request without a `sid`; the polls and posts of an open socket are not counted)."""
     from bot.appkeys import SETTINGS  # here: bot.appkeys imports the router, which imports us
+
     settings, path = request.app[SETTINGS], request.path
     if path.startswith("/webhooks/rest/"):
         most, name = settings.rest_per_ip_minute, "rest-ip"
@@ -74,11 +75,14 @@ async def per_address_limits(request: web.Request, handler):
     """429 with Retry-After once an address passes its limit (counted in Redis, so every
     hub process sees the same count)."""
     from bot.appkeys import REDIS
+
     limit = per_address(request)
     if limit is not None:
         wait = await hit(request.app[REDIS], limit, request.remote or "?")
         if wait is not None:
             raise web.HTTPTooManyRequests(
                 text=f'{{"error": "too many requests from this address; retry in {wait} s"}}',
-                content_type="application/json", headers={"Retry-After": str(wait)})
+                content_type="application/json",
+                headers={"Retry-After": str(wait)},
+            )
     return await handler(request)

@@ -66,7 +66,7 @@ def valid_signature(body: bytes, header: Optional[str], app_secret: str) -> bool
     if not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return same_secret(header[len("sha256="):], expected)
+    return same_secret(header[len("sha256=") :], expected)
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
@@ -102,8 +102,9 @@ def to_messenger(message: Dict[str, Any]) -> List[Dict[str, Any]]:
     text = message.get("text") or ""
     buttons = message.get("buttons") or []
     if message.get("image"):
-        out.append({"attachment": {"type": "image", "payload": {"url": message["image"],
-                                                                  "is_reusable": True}}})
+        out.append(
+            {"attachment": {"type": "image", "payload": {"url": message["image"], "is_reusable": True}}}
+        )
     if text:
         out += [{"text": piece} for piece in split_text(text)]
     if buttons:
@@ -111,7 +112,8 @@ def to_messenger(message: Dict[str, Any]) -> List[Dict[str, Any]]:
             out.append({"text": "…"})
         out[-1]["quick_replies"] = [
             {"content_type": "text", "title": short_title(b["title"]), "payload": b["payload"][:1000]}
-            for b in buttons[:QUICK_REPLY_LIMIT]]
+            for b in buttons[:QUICK_REPLY_LIMIT]
+        ]
     return out
 
 
@@ -152,22 +154,35 @@ class GraphClient:
     """The Send API, with timeouts, and retries (aiohttp-retry) on 5xx, 429 and lost
     connections, waiting `backoff`, then twice as long, between attempts."""
 
-    def __init__(self, session: aiohttp.ClientSession, graph_url: str, page_token: str,
-                 attempts: int = 3, backoff: float = 0.5) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        graph_url: str,
+        page_token: str,
+        attempts: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
         self.session = session
         self.url = f"{graph_url.rstrip('/')}/me/messages"
         self.personas_url = f"{graph_url.rstrip('/')}/me/personas"
         self.page_token = page_token
         self.timeout = aiohttp.ClientTimeout(total=10)
         # The session is the app's (closed by bot/app.py http_ctx): this client is not closed.
-        self.client = RetryClient(client_session=session, retry_options=ExponentialRetry(
-            attempts=attempts, start_timeout=backoff / 2, statuses={429},
-            exceptions={aiohttp.ClientError, asyncio.TimeoutError}))
+        self.client = RetryClient(
+            client_session=session,
+            retry_options=ExponentialRetry(
+                attempts=attempts,
+                start_timeout=backoff / 2,
+                statuses={429},
+                exceptions={aiohttp.ClientError, asyncio.TimeoutError},
+            ),
+        )
 
     async def send(self, body: Dict[str, Any]) -> bool:
         try:
-            async with self.client.post(self.url, params={"access_token": self.page_token},
-                                        json=body, timeout=self.timeout) as response:
+            async with self.client.post(
+                self.url, params={"access_token": self.page_token}, json=body, timeout=self.timeout
+            ) as response:
                 if response.status < 300:
                     return True
                 detail = f"{response.status} {(await response.text())[:300]}"
@@ -180,8 +195,12 @@ class GraphClient:
         """A Page persona (Personas API) for an agent's display name: its id, or None
         when the Page does not allow it (replies then go out as the Page)."""
         try:
-            async with self.session.post(self.personas_url, params={"access_token": self.page_token},
-                                         json={"name": name}, timeout=self.timeout) as response:
+            async with self.session.post(
+                self.personas_url,
+                params={"access_token": self.page_token},
+                json={"name": name},
+                timeout=self.timeout,
+            ) as response:
                 body = await response.json(content_type=None)
                 if response.status < 300 and isinstance(body, dict) and body.get("id"):
                     return str(body["id"])
@@ -192,8 +211,15 @@ class GraphClient:
 
 
 class MessengerChannel:
-    def __init__(self, verify_token: str, app_secret: str, graph: GraphClient, router: Router,
-                 max_chars: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        verify_token: str,
+        app_secret: str,
+        graph: GraphClient,
+        router: Router,
+        max_chars: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.verify_token = verify_token
         self.app_secret = app_secret
         self.graph = graph
@@ -264,25 +290,46 @@ class MessengerChannel:
         cid = conversation_id(psid)
         await self._action(psid, "mark_seen")
         if not text.strip() and attachments:
-            kinds = ", ".join(sorted({str(a.get("type") or "file") for a in attachments if isinstance(a, dict)}))
-            replies = await self.router.attachment(Inbound(
-                channel=CHANNEL, conversation_id=cid, text=f"[{kinds or 'file'}]",
-                identity=channel_identity(psid, psid=psid), message_id=mid), attachments)
+            kinds = ", ".join(
+                sorted({str(a.get("type") or "file") for a in attachments if isinstance(a, dict)})
+            )
+            replies = await self.router.attachment(
+                Inbound(
+                    channel=CHANNEL,
+                    conversation_id=cid,
+                    text=f"[{kinds or 'file'}]",
+                    identity=channel_identity(psid, psid=psid),
+                    message_id=mid,
+                ),
+                attachments,
+            )
             await self.deliver(psid, replies, messaging_type="RESPONSE")
             return
         if not text.strip():
             return
         await self._action(psid, "typing_on")
-        replies = await self.router.handle(Inbound(
-            channel=CHANNEL, conversation_id=cid, text=text.strip()[:self.max_chars],
-            identity=channel_identity(psid, psid=psid), message_id=mid))
+        replies = await self.router.handle(
+            Inbound(
+                channel=CHANNEL,
+                conversation_id=cid,
+                text=text.strip()[: self.max_chars],
+                identity=channel_identity(psid, psid=psid),
+                message_id=mid,
+            )
+        )
         await self.deliver(psid, replies, messaging_type="RESPONSE")
 
     async def _action(self, psid: str, action: str) -> None:
         await self.graph.send({"recipient": {"id": psid}, "sender_action": action})
 
-    async def deliver(self, psid: str, messages: List[Dict[str, Any]], messaging_type: str,
-                      tag: Optional[str] = None, persona: Optional[str] = None) -> None:
+    async def deliver(
+        self,
+        psid: str,
+        messages: List[Dict[str, Any]],
+        messaging_type: str,
+        tag: Optional[str] = None,
+        persona: Optional[str] = None,
+    ) -> None:
         for message in messages:
             for part in to_messenger(message):
                 body = {"recipient": {"id": psid}, "messaging_type": messaging_type, "message": part}
@@ -316,36 +363,48 @@ class MessengerChannel:
             state = "human_agent_only"
         else:
             state = "closed"
-        return {"state": state, "last_customer_at": last,
-                "response_until": last + RESPONSE_WINDOW if last else None,
-                "human_agent_until": last + HUMAN_AGENT_WINDOW if last else None}
+        return {
+            "state": state,
+            "last_customer_at": last,
+            "response_until": last + RESPONSE_WINDOW if last else None,
+            "human_agent_until": last + HUMAN_AGENT_WINDOW if last else None,
+        }
 
     async def allows(self, conversation_id: str, sender: str) -> bool:
         state = (await self.window(conversation_id))["state"]
         return state == "open" or (state == "human_agent_only" and sender == "agent")
 
-    async def push(self, conversation_id: str, messages: List[Dict[str, Any]],
-                   sender: str = "bot") -> None:
+    async def push(self, conversation_id: str, messages: List[Dict[str, Any]], sender: str = "bot") -> None:
         window = await self.window(conversation_id)
-        psid = conversation_id[len("fb-"):]
+        psid = conversation_id[len("fb-") :]
         # An agent's reply goes out under their display name (router.public_name).
         name = next((m.get("agent") for m in messages if m.get("agent")), "") if sender == "agent" else ""
         persona = await self.persona(name) if name and window["state"] != "closed" else None
         if window["state"] == "open":
             await self.deliver(psid, messages, messaging_type="RESPONSE", persona=persona)
         elif window["state"] == "human_agent_only" and sender == "agent":
-            await self.deliver(psid, messages, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT",
-                               persona=persona)
+            await self.deliver(
+                psid, messages, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT", persona=persona
+            )
         else:
-            raise WindowClosed(f"Messenger window is {window['state']}: "
-                               f"{'only a human agent may write' if window['state'] != 'closed' else 'nobody may write'}")
+            raise WindowClosed(
+                f"Messenger window is {window['state']}: "
+                f"{'only a human agent may write' if window['state'] != 'closed' else 'nobody may write'}"
+            )
 
     def describe(self) -> Dict[str, Any]:
-        return {"name": CHANNEL, "delivery": "Graph API Send API",
-                "time_rule": "bot within 24 h of the customer's last message; agents (HUMAN_AGENT tag) within 7 days"}
-
+        return {
+            "name": CHANNEL,
+            "delivery": "Graph API Send API",
+            "time_rule": "bot within 24 h of the customer's last message; agents (HUMAN_AGENT tag) within 7 days",
+        }
 
 
 async def channel_off(request: web.Request) -> web.Response:
-    return web.json_response({"error": "the Messenger channel is off: set FB_VERIFY_TOKEN, "
-                                       "FB_APP_SECRET and FB_PAGE_ACCESS_TOKEN"}, status=404)
+    return web.json_response(
+        {
+            "error": "the Messenger channel is off: set FB_VERIFY_TOKEN, "
+            "FB_APP_SECRET and FB_PAGE_ACCESS_TOKEN"
+        },
+        status=404,
+    )

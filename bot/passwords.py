@@ -28,8 +28,14 @@ def hash_password(password: str, salt: bytes = b"") -> str:
 def check_password(password: str, hashed: str) -> bool:
     try:
         _, n, r, p, salt, expected = hashed.split("$")
-        digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r),
-                                p=int(p), dklen=len(bytes.fromhex(expected)))
+        digest = hashlib.scrypt(
+            password.encode(),
+            salt=bytes.fromhex(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(bytes.fromhex(expected)),
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(digest.hex().encode(), expected.encode("utf-8", "surrogateescape"))
@@ -43,8 +49,10 @@ def agent_entry(name: str, hashed: str, display: str = "") -> str:
 
 def main(argv) -> int:
     if len(argv) not in (1, 2) or not argv[0] or any(c in argv[0] for c in ",:"):
-        print("usage: python -m bot.passwords NAME [\"DISPLAY NAME\"]  (NAME without ',' or ':')",
-              file=sys.stderr)
+        print(
+            "usage: python -m bot.passwords NAME [\"DISPLAY NAME\"]  (NAME without ',' or ':')",
+            file=sys.stderr,
+        )
         return 2
     password = getpass.getpass(f"password for {argv[0]}: ")
     print(agent_entry(argv[0], hash_password(password), argv[1] if len(argv) == 2 else ""))

@@ -55,11 +55,13 @@ class RasaClient:
 
     async def health(self) -> Dict[str, bool]:
         """Each server's answer to a status request."""
+
         async def one(url: str) -> bool:
             try:
                 async with self.session.get(f"{url}/", timeout=aiohttp.ClientTimeout(total=2)) as r:
                     return r.status == 200
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 return False
+
         answers = await asyncio.gather(*(one(url) for url in self.base_urls))
         return dict(zip(self.base_urls, answers, strict=True))

@@ -19,13 +19,27 @@ async def agent_replied(app: web.Application, conv) -> None:
     minutes = app[LABELS].first_response_minutes
     target = 60 * minutes.get(conv.severity, minutes["unknown"])
     wait = max(0.0, now - conv.queued_at)
-    await events.record(redis, "first_reply", conv.id, at=now, wait=round(wait, 1),
-                        severity=conv.severity or "unknown", target=target, met=wait <= target)
+    await events.record(
+        redis,
+        "first_reply",
+        conv.id,
+        at=now,
+        wait=round(wait, 1),
+        severity=conv.severity or "unknown",
+        target=target,
+        met=wait <= target,
+    )
 
 
 async def agent_resolved(app: web.Application, conv) -> None:
     packet = conv.packet or {}
-    await events.record(app[REDIS], "resolved", conv.id, by="agent",
-                        duration=round(max(0.0, time.time() - (conv.created_at or time.time())), 1),
-                        complaint_type=packet.get("complaint_type") or "unknown",
-                        channel=conv.channel, language=conv.language)
+    await events.record(
+        app[REDIS],
+        "resolved",
+        conv.id,
+        by="agent",
+        duration=round(max(0.0, time.time() - (conv.created_at or time.time())), 1),
+        complaint_type=packet.get("complaint_type") or "unknown",
+        channel=conv.channel,
+        language=conv.language,
+    )

@@ -32,6 +32,7 @@ REPEAT_WINDOW = 7 * 86400
 
 # --- the arithmetic -------------------------------------------------------------------------
 
+
 def percentile(values: List[float], p: float) -> Optional[float]:
     """Nearest-rank percentile (p in 0-100): a value that really occurred."""
     if not values:
@@ -49,8 +50,12 @@ def _rate(part: int, whole: int) -> Optional[float]:
 
 
 def _durations(values: List[float]) -> Dict[str, Any]:
-    return {"count": len(values), "p50": percentile(values, 50), "p90": percentile(values, 90),
-            "average": _average(values)}
+    return {
+        "count": len(values),
+        "p50": percentile(values, 50),
+        "p90": percentile(values, 90),
+        "average": _average(values),
+    }
 
 
 def local_day(at: float, utc_offset_hours: float) -> str:
@@ -63,8 +68,11 @@ def window(days: int, now: float, utc_offset_hours: float) -> Dict[str, Any]:
     today = (datetime.fromtimestamp(now, timezone.utc) + offset).date()
     first = today - timedelta(days=days - 1)
     start = datetime(first.year, first.month, first.day, tzinfo=timezone.utc) - offset
-    return {"since": start.timestamp(), "until": now,
-            "days": [(first + timedelta(days=i)).isoformat() for i in range(days)]}
+    return {
+        "since": start.timestamp(),
+        "until": now,
+        "days": [(first + timedelta(days=i)).isoformat() for i in range(days)],
+    }
 
 
 def summarise(found: Iterable[Dict[str, Any]], days: List[str], utc_offset_hours: float) -> Dict[str, Any]:
@@ -107,37 +115,69 @@ def summarise(found: Iterable[Dict[str, Any]], days: List[str], utc_offset_hours
 
     return {
         "conversations": len({e["cid"] for e in by_kind["started"]}),
-        "complaints": {"total": len(complaints),
-                       "by_type": dict(sorted(Counter(e.get("type") or "unknown" for e in complaints).items()))},
+        "complaints": {
+            "total": len(complaints),
+            "by_type": dict(sorted(Counter(e.get("type") or "unknown" for e in complaints).items())),
+        },
         "containment": {
             "complaint_conversations": len(complaint_cids),
             "bot_only": len(complaint_cids - handoff_cids),
             "handed_off": len(handed_off_complaints),
             "rate": _rate(len(complaint_cids - handoff_cids), len(complaint_cids)),
         },
-        "resolved": {"by_bot": sum(1 for e in resolved if e.get("by") == "bot"),
-                     "by_agent": sum(1 for e in resolved if e.get("by") == "agent")},
-        "handoffs": {"total": len(by_kind["handoff"]),
-                     "by_reason": dict(sorted(Counter(e.get("reason") or "unknown"
-                                                      for e in by_kind["handoff"]).items()))},
+        "resolved": {
+            "by_bot": sum(1 for e in resolved if e.get("by") == "bot"),
+            "by_agent": sum(1 for e in resolved if e.get("by") == "agent"),
+        },
+        "handoffs": {
+            "total": len(by_kind["handoff"]),
+            "by_reason": dict(
+                sorted(Counter(e.get("reason") or "unknown" for e in by_kind["handoff"]).items())
+            ),
+        },
         "time_to_person_seconds": _durations([e["wait"] for e in first]),
-        "first_response_sla": {"replies": len(first), "met": sum(1 for e in first if e.get("met")),
-                               "met_percent": _rate(sum(1 for e in first if e.get("met")), len(first))},
+        "first_response_sla": {
+            "replies": len(first),
+            "met": sum(1 for e in first if e.get("met")),
+            "met_percent": _rate(sum(1 for e in first if e.get("met")), len(first)),
+        },
         "resolution_seconds": _durations([e["duration"] for e in resolved]),
         "csat": {
             "responses": len(scores),
             "average": _average([e["score"] for e in scores]),
-            "response_rate_percent": _rate(len({e["cid"] for e in scores}), len({e["cid"] for e in resolved})),
+            "response_rate_percent": _rate(
+                len({e["cid"] for e in scores}), len({e["cid"] for e in resolved})
+            ),
             "distribution": {str(n): sum(1 for e in scores if e["score"] == n) for n in range(1, 6)},
-            "by_complaint_type": csat_by("complaint_type"), "by_remedy": csat_by("remedy"),
-            "by_channel": csat_by("channel"), "by_language": csat_by("language"),
+            "by_complaint_type": csat_by("complaint_type"),
+            "by_remedy": csat_by("remedy"),
+            "by_channel": csat_by("channel"),
+            "by_language": csat_by("language"),
         },
-        "remedies": {rid: {o: c[o] for o in ("offered", "accepted", "declined")}
-                     for rid, c in sorted(remedies.items())},
-        "repeat_contact_7d": {"count": len(repeats), "percent_of_complaints": _rate(len(repeats), len(complaints))},
-        "trend": [{"day": day, **{k: trend[day][k] for k in ("conversations", "complaints", "handoffs",
-                                                             "resolved_by_bot", "resolved_by_agent")},
-                   "csat_average": _average(trend_scores[day])} for day in days],
+        "remedies": {
+            rid: {o: c[o] for o in ("offered", "accepted", "declined")} for rid, c in sorted(remedies.items())
+        },
+        "repeat_contact_7d": {
+            "count": len(repeats),
+            "percent_of_complaints": _rate(len(repeats), len(complaints)),
+        },
+        "trend": [
+            {
+                "day": day,
+                **{
+                    k: trend[day][k]
+                    for k in (
+                        "conversations",
+                        "complaints",
+                        "handoffs",
+                        "resolved_by_bot",
+                        "resolved_by_agent",
+                    )
+                },
+                "csat_average": _average(trend_scores[day]),
+            }
+            for day in days
+        ],
     }
 
 
@@ -145,8 +185,13 @@ async def report(app: web.Application, days: int, now: Optional[float] = None) -
     offset = app[SETTINGS].support_utc_offset
     span = window(days, time.time() if now is None else now, offset)
     found = await events.read(app[REDIS], span["since"], span["until"])
-    return {"days": days, "from": span["days"][0], "to": span["days"][-1],
-            "utc_offset_hours": offset, **summarise(found, span["days"], offset)}
+    return {
+        "days": days,
+        "from": span["days"][0],
+        "to": span["days"][-1],
+        "utc_offset_hours": offset,
+        **summarise(found, span["days"], offset),
+    }
 
 
 def _days(request: web.Request) -> int:
@@ -157,6 +202,7 @@ def _days(request: web.Request) -> int:
 
 
 # --- the routes -------------------------------------------------------------------------------
+
 
 async def reports_json(request: web.Request) -> web.Response:
     await current_agent(request)
@@ -186,11 +232,18 @@ async def reports_csv(request: web.Request) -> web.Response:
     writer = csv.writer(out)
     writer.writerow(["figure", "value"])
     writer.writerows(rows(figures))
-    return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8", headers={
-        "Content-Disposition": f'attachment; filename="recovery-report-{figures["to"]}-{days}d.csv"'})
+    return web.Response(
+        text=out.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="recovery-report-{figures["to"]}-{days}d.csv"'
+        },
+    )
 
 
 # --- the page: every text escaped, charts as inline SVG (no script) ------------------------------
+
 
 def _bars(items: List[tuple], unit: str = "") -> str:
     """A horizontal bar chart: (label, value) pairs."""
@@ -203,9 +256,11 @@ def _bars(items: List[tuple], unit: str = "") -> str:
     for i, (label, value) in enumerate(items):
         y = 22 * i
         width = 330 * value / top
-        parts.append(f'<text x="0" y="{y + 15}">{html.escape(str(label))}</text>'
-                     f'<rect x="220" y="{y + 3}" width="{width:.1f}" height="16" rx="2"></rect>'
-                     f'<text x="{226 + width:.1f}" y="{y + 15}">{html.escape(f"{value:g}{unit}")}</text>')
+        parts.append(
+            f'<text x="0" y="{y + 15}">{html.escape(str(label))}</text>'
+            f'<rect x="220" y="{y + 3}" width="{width:.1f}" height="16" rx="2"></rect>'
+            f'<text x="{226 + width:.1f}" y="{y + 15}">{html.escape(f"{value:g}{unit}")}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -220,9 +275,11 @@ def _columns(trend: List[Dict[str, Any]], fields: List[tuple]) -> str:
         x = i * slot + slot * 0.1
         for j, (field, css) in enumerate(fields):
             h = 140 * day[field] / top
-            parts.append(f'<rect class="{css}" x="{x + j * bar:.1f}" y="{150 - h:.1f}" '
-                         f'width="{bar - 1:.1f}" height="{h:.1f}"><title>{html.escape(field)}: '
-                         f'{day[field]}</title></rect>')
+            parts.append(
+                f'<rect class="{css}" x="{x + j * bar:.1f}" y="{150 - h:.1f}" '
+                f'width="{bar - 1:.1f}" height="{h:.1f}"><title>{html.escape(field)}: '
+                f"{day[field]}</title></rect>"
+            )
         parts.append(f'<text x="{x:.1f}" y="170">{html.escape(day["day"][5:])}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -252,38 +309,71 @@ def render_page(figures: Dict[str, Any], words, lang: str) -> str:
         (w("conversations"), fmt(figures["conversations"])),
         (w("containment"), fmt(c["rate"], "%")),
         (w("handed_off"), fmt(c["handed_off"])),
-        (w("time_to_person"), f'{fmt(_minutes(t["p50"]))} / {fmt(_minutes(t["p90"]))} min'),
+        (w("time_to_person"), f"{fmt(_minutes(t['p50']))} / {fmt(_minutes(t['p90']))} min"),
         (w("sla_met"), fmt(s["met_percent"], "%")),
-        (w("resolution"), f'{fmt(_minutes(r["p50"]))} / {fmt(_minutes(r["p90"]))} min'),
+        (w("resolution"), f"{fmt(_minutes(r['p50']))} / {fmt(_minutes(r['p90']))} min"),
         (w("csat_average"), fmt(q["average"])),
         (w("csat_response_rate"), fmt(q["response_rate_percent"], "%")),
         (w("repeat"), fmt(figures["repeat_contact_7d"]["count"])),
     ]
     sections = [
-        (w("complaints_by_type"), _bars([(named("complaint_types", k), v)
-                                          for k, v in figures["complaints"]["by_type"].items()])),
-        (w("handoff_reasons"), _bars([(named("reasons", k), v)
-                                       for k, v in figures["handoffs"]["by_reason"].items()])),
-        (w("csat_by_type"), _bars([(f'{named("complaint_types", k)} ({v["count"]})', v["average"])
-                                    for k, v in q["by_complaint_type"].items()])),
-        (w("csat_by_remedy"), _bars([(f'{named("remedies", k)} ({v["count"]})', v["average"])
-                                      for k, v in q["by_remedy"].items()])),
-        (w("csat_by_channel"), _bars([(f'{named("channels", k)} ({v["count"]})', v["average"])
-                                       for k, v in q["by_channel"].items()])),
-        (w("csat_by_language"), _bars([(f'{named("languages", k)} ({v["count"]})', v["average"])
-                                        for k, v in q["by_language"].items()])),
+        (
+            w("complaints_by_type"),
+            _bars([(named("complaint_types", k), v) for k, v in figures["complaints"]["by_type"].items()]),
+        ),
+        (
+            w("handoff_reasons"),
+            _bars([(named("reasons", k), v) for k, v in figures["handoffs"]["by_reason"].items()]),
+        ),
+        (
+            w("csat_by_type"),
+            _bars(
+                [
+                    (f"{named('complaint_types', k)} ({v['count']})", v["average"])
+                    for k, v in q["by_complaint_type"].items()
+                ]
+            ),
+        ),
+        (
+            w("csat_by_remedy"),
+            _bars(
+                [(f"{named('remedies', k)} ({v['count']})", v["average"]) for k, v in q["by_remedy"].items()]
+            ),
+        ),
+        (
+            w("csat_by_channel"),
+            _bars(
+                [(f"{named('channels', k)} ({v['count']})", v["average"]) for k, v in q["by_channel"].items()]
+            ),
+        ),
+        (
+            w("csat_by_language"),
+            _bars(
+                [
+                    (f"{named('languages', k)} ({v['count']})", v["average"])
+                    for k, v in q["by_language"].items()
+                ]
+            ),
+        ),
         (w("csat_distribution"), _bars([(f"{k} ★", v) for k, v in q["distribution"].items()])),
     ]
     remedy_rows = "".join(
-        f'<tr><td>{html.escape(named("remedies", rid))}</td><td>{v["offered"]}</td>'
-        f'<td>{v["accepted"]}</td><td>{v["declined"]}</td></tr>' for rid, v in figures["remedies"].items())
+        f"<tr><td>{html.escape(named('remedies', rid))}</td><td>{v['offered']}</td>"
+        f"<td>{v['accepted']}</td><td>{v['declined']}</td></tr>"
+        for rid, v in figures["remedies"].items()
+    )
     trend_rows = "".join(
-        f'<tr><td>{d["day"]}</td><td>{d["conversations"]}</td><td>{d["complaints"]}</td>'
-        f'<td>{d["handoffs"]}</td><td>{d["resolved_by_bot"]}</td><td>{d["resolved_by_agent"]}</td>'
-        f'<td>{fmt(d["csat_average"])}</td></tr>' for d in figures["trend"])
+        f"<tr><td>{d['day']}</td><td>{d['conversations']}</td><td>{d['complaints']}</td>"
+        f"<td>{d['handoffs']}</td><td>{d['resolved_by_bot']}</td><td>{d['resolved_by_agent']}</td>"
+        f"<td>{fmt(d['csat_average'])}</td></tr>"
+        for d in figures["trend"]
+    )
     days = figures["days"]
-    choices = "".join(f'<a href="?days={n}&amp;lang={lang}"{" aria-current=page" if n == days else ""}>'
-                      f'{w("last_days", days=n)}</a> ' for n in (1, 7, 30, 90))
+    choices = "".join(
+        f'<a href="?days={n}&amp;lang={lang}"{" aria-current=page" if n == days else ""}>'
+        f"{w('last_days', days=n)}</a> "
+        for n in (1, 7, 30, 90)
+    )
     other = "vi" if lang == "en" else "en"
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

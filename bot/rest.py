@@ -45,9 +45,11 @@ def authorised(request: web.Request) -> bool:
 
 def require_token(request: web.Request) -> None:
     if not authorised(request):
-        raise web.HTTPUnauthorized(text='{"error": "send the REST token as Authorization: Bearer <token>"}',
-                                   content_type="application/json",
-                                   headers={"WWW-Authenticate": "Bearer"})
+        raise web.HTTPUnauthorized(
+            text='{"error": "send the REST token as Authorization: Bearer <token>"}',
+            content_type="application/json",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 async def webhook(request: web.Request) -> web.Response:
@@ -67,11 +69,18 @@ async def webhook(request: web.Request) -> web.Response:
     message_id = metadata.get("message_id", "")
     if message_id != "" and not (isinstance(message_id, str) and MESSAGE_ID_RE.match(message_id)):
         raise json_error(400, "'metadata.message_id' must be 1-128 letters, digits or _.@+=-")
-    replies = await request.app[ROUTER].handle(Inbound(
-        channel=CHANNEL, conversation_id=f"rest-{sender}", text=message.strip(),
-        identity=channel_identity(sender, shop_customer=signed_customer(
-            metadata, request.app[SHOP_SECRET])),
-        message_id=message_id, page_language=str(metadata.get("page_language") or "")))
+    replies = await request.app[ROUTER].handle(
+        Inbound(
+            channel=CHANNEL,
+            conversation_id=f"rest-{sender}",
+            text=message.strip(),
+            identity=channel_identity(
+                sender, shop_customer=signed_customer(metadata, request.app[SHOP_SECRET])
+            ),
+            message_id=message_id,
+            page_language=str(metadata.get("page_language") or ""),
+        )
+    )
     return web.json_response([{"recipient_id": sender, **reply} for reply in replies])
 
 
@@ -90,8 +99,7 @@ class RestChannel:
     """Nothing to push to: the caller hears replies within its own request, and fetches
     the later ones (GET /webhooks/rest/messages) from the transcript."""
 
-    async def push(self, conversation_id: str, messages: List[Dict[str, Any]],
-                   sender: str = "bot") -> None:
+    async def push(self, conversation_id: str, messages: List[Dict[str, Any]], sender: str = "bot") -> None:
         return None
 
     async def allows(self, conversation_id: str, sender: str) -> bool:
@@ -101,8 +109,11 @@ class RestChannel:
         return None
 
     def describe(self) -> Dict[str, Any]:
-        return {"name": CHANNEL, "delivery": "in the response; later ones fetched from the transcript",
-                "time_rule": None}
+        return {
+            "name": CHANNEL,
+            "delivery": "in the response; later ones fetched from the transcript",
+            "time_rule": None,
+        }
 
 
 def add_routes(app: web.Application) -> None:

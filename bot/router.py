@@ -35,12 +35,27 @@ if TYPE_CHECKING:  # bot.callback needs the router's types, not the other way ro
 log = logging.getLogger(__name__)
 FOLLOWUP_PAYLOADS = {"/followup_call": "call", "/followup_email": "email"}
 HANDBACK_MESSAGE = "/agent_handback"
-CUSTOMER_INTENTS = frozenset({"greet", "affirm", "deny", "request_human", "choose_remedy",
-                              "rate", "inform",
-                              # the "which of these?" buttons (actions/triage.py)
-                              "complain_delivery", "complain_damaged", "complain_wrong_item",
-                              "complain_defect", "complain_billing", "complain_refund",
-                              "complain_staff", "complain_wait", "complain_account"})
+CUSTOMER_INTENTS = frozenset(
+    {
+        "greet",
+        "affirm",
+        "deny",
+        "request_human",
+        "choose_remedy",
+        "rate",
+        "inform",
+        # the "which of these?" buttons (actions/triage.py)
+        "complain_delivery",
+        "complain_damaged",
+        "complain_wrong_item",
+        "complain_defect",
+        "complain_billing",
+        "complain_refund",
+        "complain_staff",
+        "complain_wait",
+        "complain_account",
+    }
+)
 
 INTENT_NAME_RE = re.compile(r"/([^{@]+)")  # how Rasa reads the intent name after the "/"
 LEADING_SLASHES_RE = re.compile(r"^[\s/]+")
@@ -79,8 +94,7 @@ class Undeliverable(Exception):
 class Channel(Protocol):
     """What every channel (bot/widget.py, bot/rest.py, bot/messenger.py) offers the router."""
 
-    async def push(self, conversation_id: str, messages: List[Dict[str, Any]],
-                   sender: str = "bot") -> None:
+    async def push(self, conversation_id: str, messages: List[Dict[str, Any]], sender: str = "bot") -> None:
         """Deliver outside a customer's request, or raise Undeliverable."""
 
     async def allows(self, conversation_id: str, sender: str) -> bool:
@@ -109,8 +123,14 @@ def relayable(replies: List[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Opti
 
 
 class Router:
-    def __init__(self, store: ConversationStore, rasa: RasaClient, texts: Texts,
-                 settings: Settings, channels: Optional[Dict[str, Channel]] = None) -> None:
+    def __init__(
+        self,
+        store: ConversationStore,
+        rasa: RasaClient,
+        texts: Texts,
+        settings: Settings,
+        channels: Optional[Dict[str, Channel]] = None,
+    ) -> None:
         self.store = store
         self.rasa = rasa
         self.texts = texts
@@ -171,8 +191,7 @@ class Router:
         return [reply]
 
     async def _to_rasa(self, conv: Conversation, inbound: Inbound) -> List[Dict[str, Any]]:
-        metadata = {"channel": conv.channel, "identity": inbound.identity,
-                    "message_id": inbound.message_id}
+        metadata = {"channel": conv.channel, "identity": inbound.identity, "message_id": inbound.message_id}
         if inbound.page_language:  # the greeting's language until the customer writes
             metadata["page_language"] = inbound.page_language
         try:
@@ -192,8 +211,9 @@ class Router:
         return out
 
     async def _transcribe(self, conv: Conversation, sender: str, message: Dict[str, Any]) -> None:
-        await self.store.log(conv.id, sender, message.get("text", ""),
-                             {k: v for k, v in message.items() if k != "text"})
+        await self.store.log(
+            conv.id, sender, message.get("text", ""), {k: v for k, v in message.items() if k != "text"}
+        )
 
     async def _queue(self, conv: Conversation, packet: Any) -> List[Dict[str, Any]]:
         """Queue for a person with the packet. The hub's own fields are set here; a packet
@@ -203,29 +223,45 @@ class Router:
             typed = typed.attach(conv.id, conv.channel)
             stored = typed.payload()
         else:
-            log.warning("handoff packet of %s is not schema %s: kept as it came",
-                        conv.id, handoff.SCHEMA_VERSION)
-            stored = {**(packet if isinstance(packet, dict) else {"raw": packet}),
-                      "conversation_id": conv.id, "channel": conv.channel}
+            log.warning(
+                "handoff packet of %s is not schema %s: kept as it came", conv.id, handoff.SCHEMA_VERSION
+            )
+            stored = {
+                **(packet if isinstance(packet, dict) else {"raw": packet}),
+                "conversation_id": conv.id,
+                "channel": conv.channel,
+            }
         severity = typed.severity.level if typed else "medium"
         if not await self.store.enqueue(conv.id, severity, stored, conv.language):
             return await self._already_handed_off(conv)
         position = await self.store.position(conv.id)
         if await self.store.agents_online(self.settings.agent_online_seconds):
-            message = self.texts.message("queued", conv.language, position=position,
-                                         minutes=position * self.settings.minutes_per_case)
+            message = self.texts.message(
+                "queued", conv.language, position=position, minutes=position * self.settings.minutes_per_case
+            )
         else:
-            when = reply_by(local_now(self.settings.support_utc_offset),
-                            parse_hours(self.settings.support_hours),
-                            self.settings.minutes_per_case * max(position, 1) + 30, conv.language,
-                            self.texts)
+            when = reply_by(
+                local_now(self.settings.support_utc_offset),
+                parse_hours(self.settings.support_hours),
+                self.settings.minutes_per_case * max(position, 1) + 30,
+                conv.language,
+                self.texts,
+            )
             email = email_of(typed) if self.settings.email_enabled else ""
-            key = ("no_agent_online" if not self.settings.email_enabled else
-                   "no_agent_online_email_known" if email else "no_agent_online_email_unknown")
-            message = {**self.texts.message(key, conv.language, reply_by=when, email=mask_email(email)),
-                       "buttons": self.texts.followup_buttons(conv.language)}
-        await self.store.log(conv.id, "bot", message["text"],
-                             {k: v for k, v in message.items() if k != "text"})
+            key = (
+                "no_agent_online"
+                if not self.settings.email_enabled
+                else "no_agent_online_email_known"
+                if email
+                else "no_agent_online_email_unknown"
+            )
+            message = {
+                **self.texts.message(key, conv.language, reply_by=when, email=mask_email(email)),
+                "buttons": self.texts.followup_buttons(conv.language),
+            }
+        await self.store.log(
+            conv.id, "bot", message["text"], {k: v for k, v in message.items() if k != "text"}
+        )
         return [message]
 
     async def _already_handed_off(self, conv: Conversation) -> List[Dict[str, Any]]:
@@ -240,17 +276,22 @@ class Router:
 
     async def _added_to_case(self, conv: Conversation) -> Dict[str, Any]:
         position = await self.store.position(conv.id)
-        return {"text": self.texts.text("added_to_case", conv.language) + " " +
-                self.texts.text("queued", conv.language, position=position,
-                                minutes=position * self.settings.minutes_per_case)}
+        return {
+            "text": self.texts.text("added_to_case", conv.language)
+            + " "
+            + self.texts.text(
+                "queued", conv.language, position=position, minutes=position * self.settings.minutes_per_case
+            )
+        }
 
     async def _assistant_unavailable(self, conv: Conversation, why: str) -> List[Dict[str, Any]]:
         """Rasa is away: apologise at once and queue for a person with what we have (the
         same packet type as the assistant's, summarised in both languages)."""
         transcript = await self.store.transcript(conv.id)
         last = next((t["text"] for t in reversed(transcript) if t["from"] == "customer"), "")
-        packet = handoff.assistant_away(conv.id, conv.channel, conv.identity, conv.language,
-                                        new_case_ref(), why, last)
+        packet = handoff.assistant_away(
+            conv.id, conv.channel, conv.identity, conv.language, new_case_ref(), why, last
+        )
         apology = self.texts.message("assistant_unavailable", conv.language, case_ref=packet.case_ref)
         await self.store.log(conv.id, "bot", apology["text"])
         return [apology] + await self._queue(conv, packet.payload())
@@ -268,8 +309,7 @@ class Router:
                 reply = self.texts.message("followup_email_ask", conv.language)
         else:
             reply = await self._added_to_case(conv)
-        await self.store.log(conv.id, "bot", reply["text"],
-                             {k: v for k, v in reply.items() if k != "text"})
+        await self.store.log(conv.id, "bot", reply["text"], {k: v for k, v in reply.items() if k != "text"})
         return [reply]
 
     # --- outside a customer's request: agents and reassurance ------------------------
@@ -308,8 +348,9 @@ class Router:
         if not await self.store.first_time(inbound.conversation_id, inbound.message_id):
             return []
         conv = await self.store.get_or_create(inbound.conversation_id, inbound.channel, inbound.identity)
-        await self.store.log(conv.id, "customer", inbound.text, {"attachments": attachments},
-                             message_id=inbound.message_id)
+        await self.store.log(
+            conv.id, "customer", inbound.text, {"attachments": attachments}, message_id=inbound.message_id
+        )
         reply = self.texts.message("attachment_received", conv.language)
         await self._transcribe(conv, "bot", reply)
         return [reply]
@@ -330,8 +371,10 @@ class Router:
         return self.settings.display_names.get(agent) or self.texts.text("agent_unnamed", language)
 
     async def agent_joined(self, conv: Conversation, agent: str) -> None:
-        await self._courtesy(conv, self.texts.message("agent_joined", conv.language,
-                                                      agent=self.public_name(agent, conv.language)))
+        await self._courtesy(
+            conv,
+            self.texts.message("agent_joined", conv.language, agent=self.public_name(agent, conv.language)),
+        )
 
     async def agent_reply(self, conv: Conversation, agent: str, text: str) -> None:
         await self.push(conv, [{"text": text, "agent": self.public_name(agent, conv.language)}], "agent")
@@ -344,9 +387,15 @@ class Router:
         """Back to the bot, which recaps, thanks and asks the CSAT question."""
         if not await self.may_push(conv, "bot"):
             raise Undeliverable("the bot may not write to this customer any more; resolve it instead")
-        replies = await self.rasa.send(conv.id, HANDBACK_MESSAGE, {
-            "channel": conv.channel, "identity": conv.identity,
-            "handback": {"agent": self.settings.display_names.get(agent, ""), "note": note}})
+        replies = await self.rasa.send(
+            conv.id,
+            HANDBACK_MESSAGE,
+            {
+                "channel": conv.channel,
+                "identity": conv.identity,
+                "handback": {"agent": self.settings.display_names.get(agent, ""), "note": note},
+            },
+        )
         await self.store.release(conv.id, agent, "bot", note)
         # The same filtering as every other turn: images kept, a handoff queues again.
         messages, packet = relayable(replies)
@@ -367,7 +416,8 @@ class Router:
             if not await self.may_push(conv, "bot"):
                 continue
             if await self.store.mark_reassured(conv.id, self.settings.still_here_after):
-                await self.push(conv, [self.texts.message("still_here", conv.language,
-                                                          position=position)], "bot")
+                await self.push(
+                    conv, [self.texts.message("still_here", conv.language, position=position)], "bot"
+                )
                 sent += 1
         return sent

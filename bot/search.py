@@ -31,11 +31,17 @@ MAX_RESULTS = 50
 
 def case_view(case: Dict[str, Any]) -> Dict[str, Any]:
     """What the panel shows of a case: what it was about and how it ended."""
-    return {"case_ref": case.get("ref"), "conversation_id": case.get("conversation_id"),
-            "complaint_type": case.get("complaint_type"), "status": case.get("status"),
-            "created_at": case.get("created_at"), "order_id": case.get("order_id"),
-            "remedy": case.get("applied_remedy"), "csat": case.get("csat"),
-            "handoff_reason": (case.get("handoff") or {}).get("reason")}
+    return {
+        "case_ref": case.get("ref"),
+        "conversation_id": case.get("conversation_id"),
+        "complaint_type": case.get("complaint_type"),
+        "status": case.get("status"),
+        "created_at": case.get("created_at"),
+        "order_id": case.get("order_id"),
+        "remedy": case.get("applied_remedy"),
+        "csat": case.get("csat"),
+        "handoff_reason": (case.get("handoff") or {}).get("reason"),
+    }
 
 
 async def customer_view(redis, customer_id: Optional[str]) -> Dict[str, Any]:
@@ -45,10 +51,13 @@ async def customer_view(redis, customer_id: Optional[str]) -> Dict[str, Any]:
     record = await memory.recall(redis, customer_id)
     verified = record.get(memory.VERIFIED_FIELD) == "1"
     email, phone = record.get("email") or "", record.get("phone") or ""
-    return {"known": True, "verified": verified,
-            "name": record.get("name", "") if verified else "",
-            "email": (email if verified else mask_email(email)) if email else "",
-            "phone": (phone if verified else mask_phone(phone)) if phone else ""}
+    return {
+        "known": True,
+        "verified": verified,
+        "name": record.get("name", "") if verified else "",
+        "email": (email if verified else mask_email(email)) if email else "",
+        "phone": (phone if verified else mask_phone(phone)) if phone else "",
+    }
 
 
 async def customer_of(redis, conv) -> Optional[str]:
@@ -69,37 +78,54 @@ async def panel(request: web.Request) -> web.Response:
         raise json_error(404, "no such conversation")
     customer_id = await customer_of(redis, conv)
     cases = await memory.cases_of(redis, customer_id) if customer_id else []
-    return web.json_response({"customer": await customer_view(redis, customer_id),
-                              "cases": [{**case_view(c), "current": c.get("conversation_id") == conv.id}
-                                        for c in cases]})
+    return web.json_response(
+        {
+            "customer": await customer_view(redis, customer_id),
+            "cases": [{**case_view(c), "current": c.get("conversation_id") == conv.id} for c in cases],
+        }
+    )
 
 
 async def search(request: web.Request) -> web.Response:
     await current_agent(request)
     query = request.query.get("q", "").strip()
     if not query or len(query) > MAX_QUERY:
-        raise json_error(400, f"'q' must be 1 to {MAX_QUERY} characters: a case reference, "
-                              "an order number, an email or a phone number")
+        raise json_error(
+            400,
+            f"'q' must be 1 to {MAX_QUERY} characters: a case reference, "
+            "an order number, an email or a phone number",
+        )
     redis = request.app[REDIS]
     results: List[Dict[str, Any]] = []
     if CASE_REF.match(query):
         case = await memory.load_case(redis, query.upper())
         if case:
-            results.append({**case_view(case), "customer": await customer_view(redis, case.get("customer_id")),
-                            "matched": "case_ref"})
+            results.append(
+                {
+                    **case_view(case),
+                    "customer": await customer_view(redis, case.get("customer_id")),
+                    "matched": "case_ref",
+                }
+            )
     else:
         customer_id = await memory.find_customer(redis, query)
         if customer_id:
             who = await customer_view(redis, customer_id)
-            matched = "order_id" if query.isdigit() and len(query) >= 6 else "email" if "@" in query else "phone"
+            matched = (
+                "order_id" if query.isdigit() and len(query) >= 6 else "email" if "@" in query else "phone"
+            )
             cases = await memory.cases_of(redis, customer_id)
             if matched == "order_id" and any(c.get("order_id") == query for c in cases):
                 cases = [c for c in cases if c.get("order_id") == query]  # that order's cases first
             results += [{**case_view(c), "customer": who, "matched": matched} for c in cases]
     conversation = await request.app[STORE].get(query) if len(query) <= 128 else None
-    return web.json_response({
-        "query": query, "cases": results[:MAX_RESULTS],
-        "conversation": conversation.summary() if conversation else None})
+    return web.json_response(
+        {
+            "query": query,
+            "cases": results[:MAX_RESULTS],
+            "conversation": conversation.summary() if conversation else None,
+        }
+    )
 
 
 def setup(app: web.Application) -> None:

@@ -39,25 +39,44 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ValidationError, validator
 
 # Demo agent "agent" with password "recovery-demo" (scrypt hash; see bot/passwords.py).
-DEMO_AGENTS = ("agent:scrypt$16384$8$1$4f0e1c5a2b9d7e3f6a8c0d2e4f6a8b0c$"
-               "f2ad971233a72c471b3728b56894d74df5ea675aa4e028ff5f9c0fff15f74a4a:Mai")
+DEMO_AGENTS = (
+    "agent:scrypt$16384$8$1$4f0e1c5a2b9d7e3f6a8c0d2e4f6a8b0c$"
+    "f2ad971233a72c471b3728b56894d74df5ea675aa4e028ff5f9c0fff15f74a4a:Mai"
+)
 DEMO_LOGIN = ("agent", "recovery-demo")  # printed by `make run`; set HUB_AGENTS in production
 DEMO_ORDERS = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"
 
 # Which variable sets which setting (the table above); the rest are derived in from_env.
 ENV = {
-    "host": "HUB_HOST", "port": "HUB_PORT", "redis_url": "REDIS_URL", "rasa_url": "RASA_URL",
-    "rasa_timeout": "RASA_TIMEOUT", "action_url": "ACTION_URL", "secret": "HUB_SECRET",
-    "max_message_chars": "MAX_MESSAGE_CHARS", "still_here_after": "STILL_HERE_AFTER",
-    "minutes_per_case": "MINUTES_PER_CASE", "agent_online_seconds": "AGENT_ONLINE_SECONDS",
-    "public_origin": "HUB_PUBLIC_ORIGIN", "support_hours": "SUPPORT_HOURS",
-    "support_utc_offset": "SUPPORT_UTC_OFFSET", "fb_verify_token": "FB_VERIFY_TOKEN",
-    "fb_app_secret": "FB_APP_SECRET", "fb_page_token": "FB_PAGE_ACCESS_TOKEN",
-    "fb_graph_url": "FB_GRAPH_URL", "shop_identity_secret": "SHOP_IDENTITY_SECRET",
-    "rest_token": "HUB_REST_TOKEN", "demo": "HUB_DEMO", "demo_customer": "DEMO_CUSTOMER",
-    "orders_data": "ORDERS_DATA", "smtp_url": "SMTP_URL", "mail_from": "MAIL_FROM",
-    "follow_up_after": "FOLLOW_UP_AFTER", "shop_url": "SHOP_URL",
-    "rest_per_ip_minute": "REST_PER_IP_MINUTE", "messenger_per_ip_minute": "MESSENGER_PER_IP_MINUTE",
+    "host": "HUB_HOST",
+    "port": "HUB_PORT",
+    "redis_url": "REDIS_URL",
+    "rasa_url": "RASA_URL",
+    "rasa_timeout": "RASA_TIMEOUT",
+    "action_url": "ACTION_URL",
+    "secret": "HUB_SECRET",
+    "max_message_chars": "MAX_MESSAGE_CHARS",
+    "still_here_after": "STILL_HERE_AFTER",
+    "minutes_per_case": "MINUTES_PER_CASE",
+    "agent_online_seconds": "AGENT_ONLINE_SECONDS",
+    "public_origin": "HUB_PUBLIC_ORIGIN",
+    "support_hours": "SUPPORT_HOURS",
+    "support_utc_offset": "SUPPORT_UTC_OFFSET",
+    "fb_verify_token": "FB_VERIFY_TOKEN",
+    "fb_app_secret": "FB_APP_SECRET",
+    "fb_page_token": "FB_PAGE_ACCESS_TOKEN",
+    "fb_graph_url": "FB_GRAPH_URL",
+    "shop_identity_secret": "SHOP_IDENTITY_SECRET",
+    "rest_token": "HUB_REST_TOKEN",
+    "demo": "HUB_DEMO",
+    "demo_customer": "DEMO_CUSTOMER",
+    "orders_data": "ORDERS_DATA",
+    "smtp_url": "SMTP_URL",
+    "mail_from": "MAIL_FROM",
+    "follow_up_after": "FOLLOW_UP_AFTER",
+    "shop_url": "SHOP_URL",
+    "rest_per_ip_minute": "REST_PER_IP_MINUTE",
+    "messenger_per_ip_minute": "MESSENGER_PER_IP_MINUTE",
     "widget_connects_per_ip_minute": "WIDGET_CONNECTS_PER_IP_MINUTE",
 }
 # Empty means "not set" for these (the default applies).
@@ -138,15 +157,18 @@ class Settings(BaseModel):
         if "action_url" not in values:
             values["action_url"] = f"http://127.0.0.1:{env.get('ACTION_PORT', '5055')}"
         host = values.get("host", cls.__fields__["host"].default)
-        values["agents"] = parse_agents(env.get("HUB_AGENTS") or (
-            DEMO_AGENTS if demo_agent_allowed(host, env) else ""))
-        values["display_names"] = parse_display_names(env.get("HUB_AGENTS") or (
-            DEMO_AGENTS if demo_agent_allowed(host, env) else ""))
+        values["agents"] = parse_agents(
+            env.get("HUB_AGENTS") or (DEMO_AGENTS if demo_agent_allowed(host, env) else "")
+        )
+        values["display_names"] = parse_display_names(
+            env.get("HUB_AGENTS") or (DEMO_AGENTS if demo_agent_allowed(host, env) else "")
+        )
         try:
             return cls(**values)
         except ValidationError as error:
-            problems = "; ".join(f"{ENV.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}"
-                                 for e in error.errors())
+            problems = "; ".join(
+                f"{ENV.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in error.errors()
+            )
             raise ValueError(f"bad hub settings: {problems}") from None
 
 
@@ -168,8 +190,10 @@ def parse_agents(spec: str) -> Dict[str, str]:
         name, _, hashed = entry.partition(":")
         hashed = hashed.partition(":")[0]  # after it: the display name (parse_display_names)
         if not name or not hashed.startswith("scrypt$"):
-            raise ValueError(f"HUB_AGENTS entry for {name or '?'!r} must be name:scrypt$... "
-                             "(make one with: python -m bot.passwords NAME)")
+            raise ValueError(
+                f"HUB_AGENTS entry for {name or '?'!r} must be name:scrypt$... "
+                "(make one with: python -m bot.passwords NAME)"
+            )
         agents[name] = hashed
     return agents
 

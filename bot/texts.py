@@ -28,5 +28,7 @@ class Texts:
         return {"text": self.text(key, language, **values)}
 
     def followup_buttons(self, language: Optional[str]) -> List[Dict[str, str]]:
-        return [{"title": b.get(language or "en", b["en"]), "payload": b["payload"]}
-                for b in self.messages["followup_buttons"]]
+        return [
+            {"title": b.get(language or "en", b["en"]), "payload": b["payload"]}
+            for b in self.messages["followup_buttons"]
+        ]

@@ -33,8 +33,9 @@ async def _owned(request: web.Request):
     return agent, conv
 
 
-async def _move(redis, cid: str, agent: str, mapping: dict, *, to: str = "", queue_at: float = 0,
-                severity: str = "") -> bool:
+async def _move(
+    redis, cid: str, agent: str, mapping: dict, *, to: str = "", queue_at: float = 0, severity: str = ""
+) -> bool:
     """Atomically, and only if `agent` still has it: change owner or re-queue."""
     key = keys.conversation(cid)
     async with redis.pipeline(transaction=True) as pipe:
@@ -61,8 +62,7 @@ async def online_agents(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     settings = request.app[SETTINGS]
     online = set(await request.app[STORE].agents_online(settings.agent_online_seconds))
-    others = [{"name": name, "online": name in online}
-              for name in sorted(settings.agents) if name != agent]
+    others = [{"name": name, "online": name in online} for name in sorted(settings.agents) if name != agent]
     return web.json_response({"agents": others})
 
 
@@ -81,7 +81,9 @@ async def transfer(request: web.Request) -> web.Response:
         raise json_error(409, f"{to} is not online; pick a colleague who is, or release it to the queue")
     if not await _move(store.redis, conv.id, agent, {"agent": to}, to=to):
         raise json_error(409, "the conversation changed meanwhile; reload it")
-    await store.log(conv.id, "system", f"transferred by {agent} to {to}", {"transfer": {"from": agent, "to": to}})
+    await store.log(
+        conv.id, "system", f"transferred by {agent} to {to}", {"transfer": {"from": agent, "to": to}}
+    )
     await store.publish({"type": "transfer", "conversation_id": conv.id, "from": agent, "to": to})
     await store.publish({"type": "queue", "conversation_id": conv.id})
     await request.app[ROUTER].notify(conv, request.app[TEXTS].message("agent_transferred", conv.language))
@@ -92,8 +94,14 @@ async def release(request: web.Request) -> web.Response:
     agent, conv = await _owned(request)
     store = request.app[STORE]
     queued_at = conv.queued_at or time.time()  # its first place in the queue, kept
-    if not await _move(store.redis, conv.id, agent, {"state": "queued", "agent": ""},
-                       queue_at=queued_at, severity=conv.severity):
+    if not await _move(
+        store.redis,
+        conv.id,
+        agent,
+        {"state": "queued", "agent": ""},
+        queue_at=queued_at,
+        severity=conv.severity,
+    ):
         raise json_error(409, "the conversation changed meanwhile; reload it")
     await store.log(conv.id, "system", f"released to the queue by {agent}", {"release": {"from": agent}})
     await store.publish({"type": "queue", "conversation_id": conv.id})

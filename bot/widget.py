@@ -48,8 +48,9 @@ def to_widget(message: Dict[str, Any]) -> Dict[str, Any]:
     if message.get("text"):
         out["text"] = message["text"]
     if message.get("buttons"):
-        out["quick_replies"] = [{"content_type": "text", "title": b["title"], "payload": b["payload"]}
-                                for b in message["buttons"]]
+        out["quick_replies"] = [
+            {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in message["buttons"]
+        ]
     if message.get("image"):
         out["attachment"] = {"type": "image", "payload": {"src": message["image"]}}
     if out and message.get("id"):
@@ -71,10 +72,14 @@ class WidgetChannel:
         self.texts: Texts = None  # type: ignore[assignment]
         self.delivery: WidgetDelivery = None  # type: ignore[assignment]
         self._delivering: Optional[asyncio.Task] = None
-        self.sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager,
-                                        cors_allowed_origins=None,  # same origin only
-                                        logger=False, engineio_logger=False,
-                                        max_http_buffer_size=64 * 1024)
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            client_manager=manager,
+            cors_allowed_origins=None,  # same origin only
+            logger=False,
+            engineio_logger=False,
+            max_http_buffer_size=64 * 1024,
+        )
         self.sio.on("session_request", self.session_request)
         self.sio.on("user_uttered", self.user_uttered)
         self.sio.on("catch_up", self.catch_up)
@@ -143,17 +148,27 @@ class WidgetChannel:
             return
         if len(text) > self.settings.max_message_chars:
             conv = await self.router.conversation(cid)
-            warning = self.texts.message("message_too_long", conv.language if conv else None,
-                                         length=len(text), limit=self.settings.max_message_chars)
+            warning = self.texts.message(
+                "message_too_long",
+                conv.language if conv else None,
+                length=len(text),
+                limit=self.settings.max_message_chars,
+            )
             await self.sio.emit("bot_uttered", warning, room=sid)
             return
         identity = channel_identity(
-            cid, shop_customer=signed_customer(data.get("customData"), self.shop_secret))
+            cid, shop_customer=signed_customer(data.get("customData"), self.shop_secret)
+        )
         custom = data.get("customData")
         if not isinstance(custom, dict):
             custom = {}
-        inbound = Inbound(channel=CHANNEL, conversation_id=cid, text=text, identity=identity,
-                          page_language=str(custom.get("lang") or ""))
+        inbound = Inbound(
+            channel=CHANNEL,
+            conversation_id=cid,
+            text=text,
+            identity=identity,
+            page_language=str(custom.get("lang") or ""),
+        )
         # The replies are transcribed by the router, and delivered from the transcript.
         if self.in_flight.get(sid, 0) >= MAX_IN_FLIGHT:
             await self.router.hold(inbound)  # one socket may not start Rasa calls without end
@@ -171,8 +186,7 @@ class WidgetChannel:
             if not self.in_flight[sid]:
                 del self.in_flight[sid]
 
-    async def push(self, conversation_id: str, messages: List[Dict[str, Any]],
-                   sender: str = "bot") -> None:
+    async def push(self, conversation_id: str, messages: List[Dict[str, Any]], sender: str = "bot") -> None:
         """Nothing to do here: the router transcribes the messages, and every message
         transcribed is delivered to the conversation's sockets (bot/catchup.py)."""
 
@@ -183,8 +197,11 @@ class WidgetChannel:
         return None
 
     def describe(self) -> Dict[str, Any]:
-        return {"name": CHANNEL, "delivery": "socket.io, from the transcript (catch-up on reconnect)",
-                "time_rule": None}
+        return {
+            "name": CHANNEL,
+            "delivery": "socket.io, from the transcript (catch-up on reconnect)",
+            "time_rule": None,
+        }
 
 
 @web.middleware

@@ -46,17 +46,24 @@ def stream_key(day: str) -> str:
     return f"{PREFIX}:{day}"
 
 
-async def record(redis, kind: str, conversation_id: str, at: Optional[float] = None,
-                 **data: Any) -> None:
+async def record(redis, kind: str, conversation_id: str, at: Optional[float] = None, **data: Any) -> None:
     if kind not in KINDS:
         raise ValueError(f"unknown report event {kind!r}")
     at = time.time() if at is None else at
     key = stream_key(day_of(at))
     try:
         pipe = redis.pipeline(transaction=False)
-        pipe.xadd(key, {"kind": kind, "cid": conversation_id, "at": f"{at:.3f}",
-                        "data": json.dumps(data, ensure_ascii=False)},
-                  maxlen=MAX_PER_DAY, approximate=True)
+        pipe.xadd(
+            key,
+            {
+                "kind": kind,
+                "cid": conversation_id,
+                "at": f"{at:.3f}",
+                "data": json.dumps(data, ensure_ascii=False),
+            },
+            maxlen=MAX_PER_DAY,
+            approximate=True,
+        )
         pipe.expireat(key, int(at) + RETENTION_DAYS * 86400)
         await pipe.execute()
     except Exception as error:  # redis errors, a closed loop: the conversation goes on
@@ -72,7 +79,13 @@ async def read(redis, since: float, until: float) -> List[Dict[str, Any]]:
         for _, fields in await redis.xrange(stream_key(day.isoformat())):
             at = float(fields.get("at") or 0)
             if since <= at <= until:
-                events.append({"kind": fields.get("kind"), "cid": fields.get("cid"), "at": at,
-                               **json.loads(fields.get("data") or "{}")})
+                events.append(
+                    {
+                        "kind": fields.get("kind"),
+                        "cid": fields.get("cid"),
+                        "at": at,
+                        **json.loads(fields.get("data") or "{}"),
+                    }
+                )
         day += timedelta(days=1)
     return events

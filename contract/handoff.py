@@ -35,12 +35,26 @@ WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "hub" / "handoff.
 
 ASSISTANT, HUB = "assistant", "hub"
 # Why a conversation went to a person.
-Reason = Literal["customer_asked", "critical_severity", "alternatives_declined", "no_remedy",
-                 "not_understood", "assistant_unavailable"]
+Reason = Literal[
+    "customer_asked",
+    "critical_severity",
+    "alternatives_declined",
+    "no_remedy",
+    "not_understood",
+    "assistant_unavailable",
+]
 Level = Literal["low", "medium", "high", "critical", "unknown"]
 # Why the severity is what it is ("base": the playbook's starting point for the complaint).
-SeverityReason = Literal["base", "angry_tone", "gold_customer", "vip_customer", "repeat_contact",
-                         "high_value_order", "safety_risk", "assistant_unavailable"]
+SeverityReason = Literal[
+    "base",
+    "angry_tone",
+    "gold_customer",
+    "vip_customer",
+    "repeat_contact",
+    "high_value_order",
+    "safety_risk",
+    "assistant_unavailable",
+]
 Trust = Literal["verified", "claimed"]
 REASONS, LEVELS, SEVERITY_REASONS = get_args(Reason), get_args(Level), get_args(SeverityReason)
 
@@ -102,7 +116,8 @@ class HandoffPacket(BaseModel):
     details_trust: Dict[str, Trust] = _assistant({}, description="each detail verified or claimed")
     order: Optional[Dict[str, Any]] = _assistant(None, description="the customer's order, proved theirs")
     claimed_order: Optional[Dict[str, Any]] = _assistant(
-        None, description="the order named but not proved theirs, for the agent to check")
+        None, description="the order named but not proved theirs, for the agent to check"
+    )
     severity: Severity = _assistant(Severity())
     repeat_contact: bool = _assistant(False)
     remedies: List[RemedyAnswer] = _assistant([])
@@ -154,14 +169,18 @@ def read_packet(data: Any) -> Optional[HandoffPacket]:
 
 # --- the summary, in both languages ---------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def summary_words(path: Path = WORDS_FILE) -> Dict[str, Any]:
     """data/hub/handoff.yml, checked: every entry gives every language."""
     words = yaml.safe_load(path.read_text(encoding="utf-8"))["handoff_summary"]
 
     def check(name: str, entry: Any) -> None:
-        if isinstance(entry, dict) and set(entry) >= set(LANGUAGES) and all(
-                isinstance(entry[lang], str) for lang in LANGUAGES):
+        if (
+            isinstance(entry, dict)
+            and set(entry) >= set(LANGUAGES)
+            and all(isinstance(entry[lang], str) for lang in LANGUAGES)
+        ):
             return
         if isinstance(entry, dict) and entry and all(isinstance(v, dict) for v in entry.values()):
             for key, value in entry.items():
@@ -172,7 +191,8 @@ def summary_words(path: Path = WORDS_FILE) -> Dict[str, Any]:
     for name, entry in words.items():
         check(name, entry)
     missing = [code for code in REASONS if code not in words["reasons"]] + [
-        code for code in SEVERITY_REASONS if code != "base" and code not in words["severity_reasons"]]
+        code for code in SEVERITY_REASONS if code != "base" and code not in words["severity_reasons"]
+    ]
     if missing:
         raise ValueError(f"{path}: no words for {missing}")
     return words
@@ -187,9 +207,12 @@ def _word(group: Mapping[str, Mapping[str, str]], key: Optional[str], lang: str)
     return entry[lang] if entry else str(key or "")
 
 
-def summarise(packet: HandoffPacket, lang: str,
-              order_status: Optional[Mapping[str, Mapping[str, str]]] = None,
-              remedy_names: Optional[Mapping[str, Mapping[str, str]]] = None) -> str:
+def summarise(
+    packet: HandoffPacket,
+    lang: str,
+    order_status: Optional[Mapping[str, Mapping[str, str]]] = None,
+    remedy_names: Optional[Mapping[str, Mapping[str, str]]] = None,
+) -> str:
     """One paragraph for the agent in `lang`, from the packet's fields. order_status and
     remedy_names are the playbook's words for those, when the caller has the playbook."""
     w = summary_words()
@@ -198,9 +221,15 @@ def summarise(packet: HandoffPacket, lang: str,
     order, given = packet.order, packet.details.get("order_id")
     if order:
         items = order.get("items")
-        parts.append(_say(w["order"], lang, order_id=order.get("order_id", ""),
-                          items=items.get(lang) or items.get("en", "") if isinstance(items, dict) else items or "",
-                          status=_word(order_status or {}, order.get("status"), lang)))
+        parts.append(
+            _say(
+                w["order"],
+                lang,
+                order_id=order.get("order_id", ""),
+                items=items.get(lang) or items.get("en", "") if isinstance(items, dict) else items or "",
+                status=_word(order_status or {}, order.get("status"), lang),
+            )
+        )
     elif packet.claimed_order:
         parts.append(_say(w["claimed_order"], lang, order_id=given or packet.claimed_order.get("order_id")))
     elif given:
@@ -208,12 +237,25 @@ def summarise(packet: HandoffPacket, lang: str,
     else:
         parts.append(_say(w["no_order"], lang))
     reasons = [_word(w["severity_reasons"], code, lang) for code in packet.severity.reasons if code != "base"]
-    parts.append(_say(w["severity"], lang, level=_word(w["severity_levels"], packet.severity.level, lang),
-                      why=_say(w["severity_why"], lang, reasons="; ".join(reasons)) if reasons else ""))
+    parts.append(
+        _say(
+            w["severity"],
+            lang,
+            level=_word(w["severity_levels"], packet.severity.level, lang),
+            why=_say(w["severity_why"], lang, reasons="; ".join(reasons)) if reasons else "",
+        )
+    )
     if packet.remedies:
-        parts.append(_say(w["offered"], lang, remedies=", ".join(
-            f"{_word(remedy_names or {}, r.remedy, lang)} ({_word(w['answers'], r.answer, lang)})"
-            for r in packet.remedies)))
+        parts.append(
+            _say(
+                w["offered"],
+                lang,
+                remedies=", ".join(
+                    f"{_word(remedy_names or {}, r.remedy, lang)} ({_word(w['answers'], r.answer, lang)})"
+                    for r in packet.remedies
+                ),
+            )
+        )
     else:
         parts.append(_say(w["nothing_offered"], lang))
     parts.append(_say(w["handed_over"], lang, reason=_word(w["reasons"], packet.reason, lang)))
@@ -224,21 +266,40 @@ def summaries(packet: HandoffPacket, **words: Any) -> Summary:
     return Summary(**{lang: summarise(packet, lang, **words) for lang in LANGUAGES})
 
 
-def assistant_away(conversation_id: str, channel: str, identity: Mapping[str, Any],
-                   language: str, case_ref: str, why: str, last_message: str) -> HandoffPacket:
+def assistant_away(
+    conversation_id: str,
+    channel: str,
+    identity: Mapping[str, Any],
+    language: str,
+    case_ref: str,
+    why: str,
+    last_message: str,
+) -> HandoffPacket:
     """The hub's packet when the assistant does not answer: what the hub knows (who,
     through the channel's identity; the transcript is beside it), summarised in both
     languages, with a case reference of its own. Only the shop's signature verifies a
     customer here, as for the assistant (a PSID alone recalls nothing)."""
     verified_by = BY_SHOP_SIGNATURE if identity.get("shop_customer") else None
     packet = HandoffPacket(
-        case_ref=case_ref, language=language, reason="assistant_unavailable",
+        case_ref=case_ref,
+        language=language,
+        reason="assistant_unavailable",
         severity=Severity(level="medium", reasons=["assistant_unavailable"], notes=[why]),
-        customer=Customer(id=str(identity.get("shop_customer") or ""),
-                          verified=verified_by is not None, verified_by=verified_by),
+        customer=Customer(
+            id=str(identity.get("shop_customer") or ""),
+            verified=verified_by is not None,
+            verified_by=verified_by,
+        ),
         summary=Summary(en="", vi=""),
     ).attach(conversation_id, channel)
     words = summary_words()
-    return packet.copy(update={"summary": Summary(**{
-        lang: _say(words["assistant_unavailable"], lang, why=why, last=last_message)
-        for lang in LANGUAGES})})
+    return packet.copy(
+        update={
+            "summary": Summary(
+                **{
+                    lang: _say(words["assistant_unavailable"], lang, why=why, last=last_message)
+                    for lang in LANGUAGES
+                }
+            )
+        }
+    )

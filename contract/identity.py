@@ -55,8 +55,7 @@ def identity_message(customer_id: str, expires: int) -> bytes:
 
 def sign_identity(customer_id: str, expires: int, secret: str) -> Dict[str, Any]:
     """What the shop's server puts into the widget's customData as "shop_identity"."""
-    signature = hmac.new(secret.encode(), identity_message(customer_id, expires),
-                         hashlib.sha256).hexdigest()
+    signature = hmac.new(secret.encode(), identity_message(customer_id, expires), hashlib.sha256).hexdigest()
     return {"customer_id": customer_id, "expires": expires, "signature": signature}
 
 
@@ -83,7 +82,7 @@ def verify_identity(signed: Any, secret: str, now: Optional[float] = None) -> Op
 
 
 def mask_email(email: str) -> str:
-    """"l…@example.com": enough for its owner to recognise, nothing for anyone else."""
+    """ "l…@example.com": enough for its owner to recognise, nothing for anyone else."""
     local, at, domain = (email or "").partition("@")
     if not at:
         return "…"
@@ -91,7 +90,7 @@ def mask_email(email: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """"…678": the last three digits only."""
+    """ "…678": the last three digits only."""
     digits = re.sub(r"\D", "", phone or "")
     return f"…{digits[-3:]}" if digits else "…"
 

@@ -123,7 +123,9 @@ def acknowledged(cid: str) -> str:
     return f"{PREFIX}:conv:{cid}:acked"
 
 
-FOLLOW_UP_DUE = f"{PREFIX}:followup:due"  # sorted set: conversation id -> when to check for unread agent replies
+FOLLOW_UP_DUE = (
+    f"{PREFIX}:followup:due"  # sorted set: conversation id -> when to check for unread agent replies
+)
 
 
 def follow_up_lock(cid: str) -> str:
