@@ -205,15 +205,27 @@ def confusion_png(examples, results, path: Path) -> None:
     plt.close(fig)
 
 
+def data_digest(examples) -> str:
+    """A digest of the training examples (language, intent, text), so a cached default
+    model is reused only for exactly the data it was trained on."""
+    import hashlib
+
+    lines = sorted(f"{lang}\t{m.get('intent')}\t{m.get('text')}" for lang, m in examples)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
 def ensure_default_model(examples, workdir: Path) -> Tuple[Path, bool]:
-    """Rasa's default pipeline on all of data/nlu, retrained when the data is newer."""
-    newest = max(p.stat().st_mtime for p in (ROOT / "data" / "nlu").rglob("*.yml"))
-    if DEFAULT_MODEL.exists() and DEFAULT_MODEL.stat().st_mtime > newest:
+    """Rasa's default pipeline on all of data/nlu, retrained when the data changed."""
+    digest = data_digest(examples)
+    stamp = DEFAULT_MODEL.with_name(DEFAULT_MODEL.name + ".data-sha256")
+    if DEFAULT_MODEL.exists() and stamp.exists() and stamp.read_text().strip() == digest:
         return DEFAULT_MODEL, False
     print("==> training the default pipeline on all of data/nlu", flush=True)
     model = train("default", [m for _, m in examples], workdir, "default-pipeline")
     DEFAULT_MODEL.parent.mkdir(exist_ok=True)
+    stamp.unlink(missing_ok=True)
     shutil.move(str(model), DEFAULT_MODEL)
+    stamp.write_text(digest + "\n")
     return DEFAULT_MODEL, True
 
 
