@@ -20,6 +20,12 @@ the FallbackClassifier replaced it). Per intent: F1 and the most frequent wrong 
      for order_id, email and phone, and its intents). Both held-out sets are our own
      writing, outside data/ so never trained on.
 
+--folds 0 is the fast mode: no cross-validation, only the models trained on all of
+data/nlu (held-out sets, external set), ours and default, in about 10-15 minutes.
+--config PATH trains "ours" from that config (NLU only, on all of data/nlu) instead of
+using models/service-recovery.tar.gz: for comparing a candidate pipeline; it writes only
+results/eval/<name>.json (--name), never docs/benchmarks.md.
+
 Prints the tables; writes results/eval/nlu.json and the NLU section of docs/benchmarks.md.
 """
 
@@ -61,8 +67,11 @@ def default_config() -> Path:
     return Path(rasa.cli.__file__).parent / "initial_project" / "config.yml"
 
 
+OUR_CONFIG = ROOT / "config.yml"
+
+
 def config_of(pipeline: str) -> Path:
-    return ROOT / "config.yml" if pipeline == "ours" else default_config()
+    return OUR_CONFIG if pipeline == "ours" else default_config()
 
 
 def load_examples() -> List[Tuple[str, object]]:
@@ -196,15 +205,27 @@ def confusion_png(examples, results, path: Path) -> None:
     plt.close(fig)
 
 
+def data_digest(examples) -> str:
+    """A digest of the training examples (language, intent, text), so a cached default
+    model is reused only for exactly the data it was trained on."""
+    import hashlib
+
+    lines = sorted(f"{lang}\t{m.get('intent')}\t{m.get('text')}" for lang, m in examples)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
 def ensure_default_model(examples, workdir: Path) -> Tuple[Path, bool]:
-    """Rasa's default pipeline on all of data/nlu, retrained when the data is newer."""
-    newest = max(p.stat().st_mtime for p in (ROOT / "data" / "nlu").rglob("*.yml"))
-    if DEFAULT_MODEL.exists() and DEFAULT_MODEL.stat().st_mtime > newest:
+    """Rasa's default pipeline on all of data/nlu, retrained when the data changed."""
+    digest = data_digest(examples)
+    stamp = DEFAULT_MODEL.with_name(DEFAULT_MODEL.name + ".data-sha256")
+    if DEFAULT_MODEL.exists() and stamp.exists() and stamp.read_text().strip() == digest:
         return DEFAULT_MODEL, False
     print("==> training the default pipeline on all of data/nlu", flush=True)
     model = train("default", [m for _, m in examples], workdir, "default-pipeline")
     DEFAULT_MODEL.parent.mkdir(exist_ok=True)
+    stamp.unlink(missing_ok=True)
     shutil.move(str(model), DEFAULT_MODEL)
+    stamp.write_text(digest + "\n")
     return DEFAULT_MODEL, True
 
 
@@ -335,10 +356,8 @@ LABELLED_HEADER = ["language", "pipeline", "reading", "messages", "intent accura
 
 
 def markdown(report: dict) -> str:
-    cv, ext, ent = report["cross_validation"], report["external"], report["entities"]
-    seeds = report.get("seeds", 1)
-    held, held_ent = report["heldout_intents"], report["heldout_entity_intents"]
-    lines = [
+    cv = report["cross_validation"]
+    head = [
         "## NLU quality",
         "",
         f"`make eval` on {report['date']}; {report['machine']}.",
@@ -353,6 +372,17 @@ def markdown(report: dict) -> str:
         "that ranked first before the FallbackClassifier replaced it, which shows what a lower "
         "threshold or a clarifying question could recover.",
         "",
+    ]
+    if not cv:
+        lines = head + ["Fast mode (`--folds 0`): no cross-validation in this run.", ""]
+    else:
+        lines = head + cv_markdown(report)
+    return "\n".join(lines + heldout_markdown(report))
+
+
+def cv_markdown(report: dict) -> List[str]:
+    cv, seeds = report["cross_validation"], report.get("seeds", 1)
+    lines = [
         f"### Cross-validation on data/nlu ({report['folds']} folds × {seeds} "
         f"seed{'s' if seeds > 1 else ''}, stratified by language and intent, same folds for both)",
         "",
@@ -375,7 +405,13 @@ def markdown(report: dict) -> str:
     for lang in LANGUAGES:
         lines += [f"Per intent, cross-validation, {lang} (as the bot acts; up to 3 most frequent wrong predictions):",
                   "", per_intent_table({p: cv[p][lang] for p in PIPELINES}), ""]
-    lines += [
+    return lines
+
+
+def heldout_markdown(report: dict) -> List[str]:
+    ext, ent = report["external"], report["entities"]
+    held, held_ent = report["heldout_intents"], report["heldout_entity_intents"]
+    lines = [
         f"### Held-out intent set (`benchmarks/heldout_intents_{{en,vi}}.yml`, "
         f"{held['messages']['en']} en + {held['messages']['vi']} vi messages, frozen, never trained on)",
         "",
@@ -444,7 +480,7 @@ def markdown(report: dict) -> str:
                for name in ("order_id", "email", "phone") for scope in ("all",) + LANGUAGES]),
         "",
     ]
-    return "\n".join(lines)
+    return lines
 
 
 def _num(value) -> str:
@@ -474,8 +510,13 @@ def print_per_intent(title: str, by_pipeline: Dict[str, dict]) -> None:
 
 
 def print_summary(report: dict) -> None:
-    cv, ext, ent = report["cross_validation"], report["external"], report["entities"]
-    held, held_ent = report["heldout_intents"], report["heldout_entity_intents"]
+    if report["cross_validation"]:
+        print_cv(report)
+    print_heldout(report)
+
+
+def print_cv(report: dict) -> None:
+    cv = report["cross_validation"]
     print(f"\nCross-validation on data/nlu ({report['folds']} folds × {report.get('seeds', 1)} seeds)")
     print(f"{'lang':<5}{'pipeline':<9}{'reading':<17}{'accuracy':>9}{'macro-F1':>9}"
           f"{'  macro-F1 spread':<30}{'complaint F1':>13}")
@@ -488,6 +529,11 @@ def print_summary(report: dict) -> None:
     for lang in LANGUAGES:
         print_per_intent(f"Per intent F1 [top wrong predictions], cross-validation, {lang}",
                          {p: cv[p][lang] for p in PIPELINES})
+
+
+def print_heldout(report: dict) -> None:
+    ext, ent = report["external"], report["entities"]
+    held, held_ent = report["heldout_intents"], report["heldout_entity_intents"]
     print_labelled("Held-out intent set (frozen, never trained on)", LANGUAGES, lambda p, s, r: held[p][s][r])
     for lang in LANGUAGES:
         print_per_intent(f"Per intent F1 [top wrong predictions], held-out intent set, {lang}",
@@ -519,43 +565,65 @@ def print_summary(report: dict) -> None:
 
 
 def main() -> int:
+    global OUR_CONFIG
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--folds", type=int, default=5,
+                        help="cross-validation folds; 0 = fast mode, no cross-validation")
     parser.add_argument("--seeds", type=int, default=1,
                         help="how many fold shuffles (seeds 42, 43, ...); each repeats every fold")
+    parser.add_argument("--config", type=Path,
+                        help="a candidate config for 'ours', trained here (NLU only); the report "
+                             "then goes to results/eval/<name>.json only")
+    parser.add_argument("--name", default="candidate", help="report name with --config")
     args = parser.parse_args()
-    if args.folds < 2 or args.seeds < 1:
-        parser.error("--folds must be at least 2 and --seeds at least 1")
-    if not OUR_MODEL.exists():
+    if args.folds == 1 or args.folds < 0 or args.seeds < 1:
+        parser.error("--folds must be 0 (no cross-validation) or at least 2, and --seeds at least 1")
+    if args.config:
+        OUR_CONFIG = args.config.resolve()
+    elif not OUR_MODEL.exists():
         print(f"no model at {OUR_MODEL}: run `make train` (make eval does)", file=sys.stderr)
         return 2
     quiet_rasa()
     started = time.monotonic()
     examples = load_examples()
+    trainings = 2 * args.folds * args.seeds
     print(f"==> {len(examples)} examples in data/nlu "
           f"({', '.join(f'{n} {l}' for l, n in Counter(l for l, _ in examples).items())}); "
-          f"{args.folds} folds × {args.seeds} seeds = {2 * args.folds * args.seeds} trainings", flush=True)
+          f"{args.folds} folds × {args.seeds} seeds = {trainings} trainings", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="nlu-eval-") as tmp:
         workdir = Path(tmp)
-        results = cross_validate(examples, args.folds, args.seeds, workdir)
+        results = cross_validate(examples, args.folds, args.seeds, workdir) if args.folds else {}
         default_model, retrained = ensure_default_model(examples, workdir)
-    print("==> external set and held-out sets", flush=True)
-    measured = full_models({"ours": OUR_MODEL, "default": default_model})
+        our_model, train_minutes = OUR_MODEL, None
+        if args.config:
+            print(f"==> training ours from {args.config} on all of data/nlu", flush=True)
+            clock = time.monotonic()
+            our_model = train("ours", [m for _, m in examples], workdir, "ours-candidate")
+            train_minutes = round((time.monotonic() - clock) / 60, 1)
+        print("==> external set and held-out sets", flush=True)
+        measured = full_models({"ours": our_model, "default": default_model})
     report = {
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
+        "config": str(OUR_CONFIG.relative_to(ROOT) if OUR_CONFIG.is_relative_to(ROOT) else OUR_CONFIG),
         "folds": args.folds,
         "seeds": args.seeds,
         "cross_validation": {p: {**cv_figures(examples, results[p]["runs"], args.folds),
-                                 "minutes": results[p]["minutes"]} for p in PIPELINES},
+                                 "minutes": results[p]["minutes"]} for p in PIPELINES} if results else {},
         **measured,
         "default_model_retrained": retrained,
+        "ours_nlu_train_minutes": train_minutes,
     }
-    confusion_png(examples, results, IMAGES / "nlu-confusion-cv.png")
+    if results:
+        confusion_png(examples, results, IMAGES / "nlu-confusion-cv.png")
     report["minutes"] = round((time.monotonic() - started) / 60, 1)
-    (OUT / "nlu.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    name = args.name if args.config else "nlu"
+    (OUT / f"{name}.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     print_summary(report)
+    if args.config:
+        print(f"\n==> {report['minutes']} min; written to results/eval/{name}.json")
+        return 0
     doc = write_section("nlu", markdown(report))
     print(f"\n==> {report['minutes']} min; written to {doc.relative_to(ROOT)} and results/eval/nlu.json")
     return 0

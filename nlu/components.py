@@ -7,7 +7,9 @@
   typed without marks; spaCy's Vietnamese word segmentation (pyvi) for Vietnamese
   with marks, so "khiếu nại" or "đơn hàng" is one token. Every token's lemma is its
   diacritic-folded form, so the count-vector featurizers (which read lemmas) see
-  "hoàn tiền" and "hoan tien" as the same word.
+  "hoàn tiền" and "hoan tien" as the same word. With `syllable_lemmas: true` a
+  Vietnamese message is instead one token per folded syllable, chat abbreviations spelled
+  out (nlu/vietnamese.py), so marked and unmarked forms give the same tokens.
 - RatingRecognizer: a message that is only a 1-5 score is the intent `rate`.
 """
 
@@ -31,6 +33,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from contract.language import detect_language
 from nlu.details import extract_details
 from nlu.text import fold, has_vietnamese_marks
+from nlu.vietnamese import vietnamese_lemmas
 
 LANGUAGE_KEY = "language"
 
@@ -102,12 +105,19 @@ class VietnameseSegmentingTokenizer(WhitespaceTokenizer):
     """Word-segments Vietnamese text; folds diacritics into every token's lemma."""
 
     @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**WhitespaceTokenizer.get_default_config(), "syllable_lemmas": False}
+
+    @staticmethod
     def not_supported_languages() -> Optional[List[Text]]:
         return None
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute)
-        if attribute == TEXT and text and has_vietnamese_marks(text):
+        if attribute == TEXT and text and self._config.get("syllable_lemmas"):
+            if has_vietnamese_marks(text) or detect_language(text) == "vi":
+                return self._syllable_tokens(message, attribute)
+        elif attribute == TEXT and text and has_vietnamese_marks(text):
             tokens = [
                 Token(t.text, t.idx, lemma=fold(t.text).replace(" ", "_"))
                 for t in _vietnamese_nlp()(text)
@@ -120,6 +130,15 @@ class VietnameseSegmentingTokenizer(WhitespaceTokenizer):
             for token in tokens:
                 token.lemma = fold(token.text)
         return tokens
+
+    def _syllable_tokens(self, message: Message, attribute: Text) -> List[Token]:
+        """One token per folded syllable; an abbreviation that stands for several
+        syllables ("nv") gives one token per syllable, all over the same span."""
+        tokens = []
+        for word in super().tokenize(message, attribute):
+            for lemma in vietnamese_lemmas(word.text):
+                tokens.append(Token(word.text, word.start, word.end, lemma=lemma))
+        return tokens or super().tokenize(message, attribute)
 
 
 _RATING_RE = re.compile(r"^\s*([1-5])\s*(/\s*5|stars?|sao|điểm|diem)?\s*[.!]*\s*$", re.IGNORECASE)
