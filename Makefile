@@ -52,7 +52,7 @@ shell: train ## chat in the terminal (needs `make run` in another terminal for t
 
 test: setup browser check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser), external NLU report
 
-check: setup ## playbook and training-data validation, dependency audit
+check: setup lint ## lint (ruff, mypy), playbook and training-data validation, dependency audit
 	$(PY) -m actions.playbook
 	$(PY) scripts/validate_data.py
 	scripts/audit.sh

@@ -58,9 +58,7 @@ class _StatelessComponent(GraphComponent):
         return training_data
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class LanguageDetector(_StatelessComponent):
     """Adds the message's language to its parse data (None when undecided), by the
     decision the hub makes too (contract/language.py); the `language` slot keeps the
@@ -74,9 +72,7 @@ class LanguageDetector(_StatelessComponent):
         return messages
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class DetailExtractor(_StatelessComponent, EntityExtractorMixin):
     """Rule-based entities: order_id, email, phone, remedy (see nlu/details.py)."""
 
@@ -98,9 +94,7 @@ def _vietnamese_nlp():
     return spacy.blank("vi")
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class VietnameseSegmentingTokenizer(WhitespaceTokenizer):
     """Word-segments Vietnamese text; folds diacritics into every token's lemma."""
 
@@ -144,9 +138,7 @@ class VietnameseSegmentingTokenizer(WhitespaceTokenizer):
 _RATING_RE = re.compile(r"^\s*([1-5])\s*(/\s*5|stars?|sao|điểm|diem)?\s*[.!]*\s*$", re.IGNORECASE)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RatingRecognizer(_StatelessComponent):
     """A message that is only a score from 1 to 5 ("4", "5 stars", "3 sao") is a rating.
 
@@ -162,7 +154,12 @@ class RatingRecognizer(_StatelessComponent):
             intent = {"name": "rate", "confidence": 1.0}
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
-            rating = {"entity": "rating", "value": match.group(1), "start": match.start(1),
-                      "end": match.end(1), "extractor": self.__class__.__name__}
+            rating = {
+                "entity": "rating",
+                "value": match.group(1),
+                "start": match.start(1),
+                "end": match.end(1),
+                "extractor": self.__class__.__name__,
+            }
             message.set(ENTITIES, message.get(ENTITIES, []) + [rating], add_to_output=True)
         return messages

@@ -12,7 +12,7 @@ offsets into the original text).
 
 from functools import lru_cache
 import re
-from typing import Dict, List
+from typing import Dict, List, Set
 
 from nlu.text import fold
 
@@ -23,12 +23,39 @@ _DIGITS_RE = re.compile(r"^\d+$")
 
 # Words that name a remedy; keys are the playbook's remedy families.
 REMEDY_PHRASES = {
-    "refund": ["refund", "money back", "reimburse", "hoan tien", "tra tien",
-               "tra lai tien", "hoan lai tien", "lay lai tien"],
-    "replacement": ["replacement", "replace", "new one", "exchange", "swap", "doi hang",
-                    "doi sp", "doi san pham", "doi cai moi", "gui cai moi", "thay the"],
-    "reship": ["resend", "re-send", "re send", "reship", "ship it again", "send it again",
-               "gui lai", "giao lai"],
+    "refund": [
+        "refund",
+        "money back",
+        "reimburse",
+        "hoan tien",
+        "tra tien",
+        "tra lai tien",
+        "hoan lai tien",
+        "lay lai tien",
+    ],
+    "replacement": [
+        "replacement",
+        "replace",
+        "new one",
+        "exchange",
+        "swap",
+        "doi hang",
+        "doi sp",
+        "doi san pham",
+        "doi cai moi",
+        "gui cai moi",
+        "thay the",
+    ],
+    "reship": [
+        "resend",
+        "re-send",
+        "re send",
+        "reship",
+        "ship it again",
+        "send it again",
+        "gui lai",
+        "giao lai",
+    ],
     "voucher": ["voucher", "coupon", "store credit", "ma giam gia", "phieu giam gia"],
 }
 
@@ -43,11 +70,14 @@ def _matchers():
     matcher.add("email", [[{"LIKE_EMAIL": True}]])
     digits = {"TEXT": {"REGEX": r"^\d{2,5}$"}}
     # "0912 345 678", "+84 912 345 678", "091-234-5678": 2-4 groups of digits.
-    matcher.add("phone_split", [
-        [{"TEXT": {"REGEX": r"^\+?\d{2,4}$"}}, digits, digits],
-        [{"TEXT": {"REGEX": r"^\+?\d{2,4}$"}}, digits, digits, digits],
-        [{"TEXT": {"REGEX": r"^\+?\d{2,4}$"}}, {"ORTH": "-"}, digits, {"ORTH": "-"}, digits],
-    ])
+    matcher.add(
+        "phone_split",
+        [
+            [{"TEXT": {"REGEX": r"^\+?\d{2,4}$"}}, digits, digits],
+            [{"TEXT": {"REGEX": r"^\+?\d{2,4}$"}}, digits, digits, digits],
+            [{"TEXT": {"REGEX": r"^\+?\d{2,4}$"}}, {"ORTH": "-"}, digits, {"ORTH": "-"}, digits],
+        ],
+    )
     matcher.add("number", [[{"TEXT": {"REGEX": r"^\+?\d+$"}}]])
     matcher.add("hash_number", [[{"ORTH": "#"}, {"TEXT": {"REGEX": r"^\d+$"}}]])
     remedies = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -65,7 +95,7 @@ def extract_details(text: str) -> List[Dict]:
     nlp, matcher, remedy_matcher = _matchers()
     doc = nlp.make_doc(text)
     found: List[Dict] = []
-    taken = set()
+    taken: Set[int] = set()
 
     def claim(span) -> bool:
         chars = set(range(span.start_char, span.end_char))
@@ -81,8 +111,14 @@ def extract_details(text: str) -> List[Dict]:
         span = doc[start:end]
         if label == "email":
             if claim(span):
-                found.append(_entity("email", span.text.lower().strip(".,;"), span.start_char,
-                                     span.start_char + len(span.text.rstrip(".,;"))))
+                found.append(
+                    _entity(
+                        "email",
+                        span.text.lower().strip(".,;"),
+                        span.start_char,
+                        span.start_char + len(span.text.rstrip(".,;")),
+                    )
+                )
             continue
         compact = re.sub(r"[\s.-]", "", span.text)
         if label == "hash_number":
@@ -106,6 +142,5 @@ def extract_details(text: str) -> List[Dict]:
         for match_id, start, end in sorted(remedy_matcher(folded_doc), key=lambda m: m[1] - m[2]):
             span = folded_doc[start:end]
             if claim(span):
-                found.append(_entity("remedy", nlp.vocab.strings[match_id], span.start_char,
-                                     span.end_char))
+                found.append(_entity("remedy", nlp.vocab.strings[match_id], span.start_char, span.end_char))
     return sorted(found, key=lambda e: e["start"])

@@ -79,13 +79,11 @@ def embed(texts: List[str], batch_size: int = 64) -> np.ndarray:
     one_thread(model)
     if not texts:
         return np.zeros((0, model.dim), dtype=np.float32)
-    parts = [model.query(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+    parts = [model.query(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
     return np.vstack([np.atleast_2d(p) for p in parts])
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds a multilingual-e5-small sentence embedding to each message's text."""
 
@@ -118,7 +116,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
     def _featurize(self, messages: List[Message]) -> None:
         todo = [m for m in messages if m.get(TEXT)]
         vectors = embed([m.get(TEXT) for m in todo], int(self._config["batch_size"]))
-        for message, vector in zip(todo, vectors):
+        for message, vector in zip(todo, vectors, strict=True):
             self.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -22,4 +22,3 @@ def has_vietnamese_marks(text: str) -> bool:
 
 def words(text: str) -> list:
     return WORD_RE.findall(text.lower())
-
