@@ -38,11 +38,11 @@ def text(mapping: Optional[Dict[str, str]], lang: str) -> str:
     return mapping.get(lang) or mapping.get("en", "")
 
 
-def join_options(options: List[str], lang: str) -> str:
+def join_options(options: List[str], lang: str, phrase: str = "one_of") -> str:
+    """ "a, b, or c" (phrase "one_of") or "a, b and c" ("all_of"), in the customer's language."""
     if len(options) <= 1:
         return "".join(options)
-    word = " hoặc " if lang == "vi" else ", or "
-    return ", ".join(options[:-1]) + word + options[-1]
+    return ", ".join(options[:-1]) + text(getattr(PLAYBOOK.phrases, phrase), lang) + options[-1]
 
 
 def known(value: Any) -> bool:
@@ -184,10 +184,10 @@ def recalled_details(tracker: Tracker, customer: CustomerMemory, open_cases: Lis
 
 def describe_details(details: Dict[str, str], lang: str) -> str:
     """Stored details as the customer may see them: contact details masked."""
-    names = {
-        "en": {"order_id": "order {}", "email": "your email {}", "phone": "the phone ending in {}"},
-        "vi": {"order_id": "mã đơn {}", "email": "email {}", "phone": "số điện thoại có đuôi {}"},
-    }[lang]
     masks = {"email": mask_email, "phone": mask_phone}
-    parts = [names[k].format(masks.get(k, str)(v)) for k, v in details.items() if k in names and known(v)]
-    return join_options(parts, lang).replace(" hoặc ", " và ").replace(", or ", " and ")
+    parts = [
+        text(getattr(PLAYBOOK.phrases, k), lang).replace("{}", masks.get(k, str)(v))
+        for k, v in details.items()
+        if k in ("order_id", "email", "phone") and known(v)
+    ]
+    return join_options(parts, lang, "all_of")

@@ -273,7 +273,7 @@ class ActionResolveComplaint(Action):
                 response="utter_item_check",
                 order_id=order.order_id,
                 items=text(order.items, lang),
-                named=join_options(mismatch, lang).replace(" hoặc ", " và ").replace(", or ", " and "),
+                named=join_options(mismatch, lang, "all_of"),
                 buttons=[
                     {"title": text(PLAYBOOK.labels["yes_that_one"], lang), "payload": "/affirm"},
                     {"title": text(PLAYBOOK.labels["another_order"], lang), "payload": "/deny"},

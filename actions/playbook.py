@@ -180,6 +180,26 @@ class ComplaintRules(BaseModel):
         return value
 
 
+class Phrases(BaseModel):
+    """The small words the actions put between texts, per language: how a list of
+    options or of details is joined, and how each stored detail is named (with "{}")."""
+
+    one_of: Texts  # before the last of several options: ", or "
+    all_of: Texts  # before the last of several things: ", and "
+    order_id: Texts
+    email: Texts
+    phone: Texts
+
+    class Config:
+        extra = Extra.forbid
+
+    @validator("order_id", "email", "phone")
+    def _has_slot(cls, value: Texts) -> Texts:
+        if any("{}" not in text for text in value.values()):
+            raise ValueError("each text needs a {} where the detail goes")
+        return value
+
+
 class Understanding(BaseModel):
     """When to ask "which of these?" rather than guess (actions/triage.py)."""
 
@@ -216,6 +236,7 @@ class Playbook(BaseModel):
     order_status: Dict[str, Texts]
     labels: Dict[str, Texts]
     understanding: Understanding = Understanding()
+    phrases: Phrases
 
     class Config:
         extra = Extra.ignore

@@ -82,3 +82,8 @@ def test_remedies_follow_conditions_and_approval_limits():
     assert refund.within_limit(480000) and not refund.within_limit(1250000)
     assert not refund.within_limit(None)  # unknown value: a colleague decides
     assert book.remedies["voucher_15"].within_limit(None)
+
+
+def test_a_detail_phrase_without_its_place_for_the_detail_is_refused():
+    with pytest.raises(PlaybookError, match=r"phrases\.email\): each text needs a \{\}"):
+        parse_playbook(_broken('    email: {en: "your email {}"', '    email: {en: "your email"'))
