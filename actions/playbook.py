@@ -14,21 +14,11 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from pydantic import BaseModel, Extra, StrictBool, ValidationError, root_validator, validator
 import yaml
 
+from contract.intents import COMPLAINT_TYPES
 from contract.language import LANGUAGES
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "shop" / "playbook.yml"
-COMPLAINTS = (
-    "complain_delivery",
-    "complain_damaged",
-    "complain_wrong_item",
-    "complain_defect",
-    "complain_billing",
-    "complain_refund",
-    "complain_staff",
-    "complain_wait",
-    "complain_account",
-    "cancel_order",
-)
+COMPLAINTS = (*COMPLAINT_TYPES, "cancel_order")  # each needs its playbook entry
 DETAILS = ("order_id", "email")
 TIERS = ("standard", "silver", "gold", "vip")
 LABELS = ("talk_to_person", "yes_that_one", "something_else", "skip_detail", "another_order")

@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from contract import handoff
 from contract.identity import mask_email
+from contract.intents import COMPLAINT_TYPES
 from contract.language import LANGUAGES, decide
 
 if TYPE_CHECKING:  # bot.callback needs the router's types, not the other way round
@@ -36,25 +37,9 @@ log = logging.getLogger(__name__)
 FOLLOWUP_PAYLOADS = {"/followup_call": "call", "/followup_email": "email"}
 HANDBACK_MESSAGE = "/agent_handback"
 CUSTOMER_INTENTS = frozenset(
-    {
-        "greet",
-        "affirm",
-        "deny",
-        "request_human",
-        "choose_remedy",
-        "rate",
-        "inform",
-        # the "which of these?" buttons (actions/triage.py)
-        "complain_delivery",
-        "complain_damaged",
-        "complain_wrong_item",
-        "complain_defect",
-        "complain_billing",
-        "complain_refund",
-        "complain_staff",
-        "complain_wait",
-        "complain_account",
-    }
+    {"greet", "affirm", "deny", "request_human", "choose_remedy", "rate", "inform"}
+    # the "which of these?" buttons (actions/triage.py)
+    | set(COMPLAINT_TYPES)
 )
 
 INTENT_NAME_RE = re.compile(r"/([^{@]+)")  # how Rasa reads the intent name after the "/"
