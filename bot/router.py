@@ -107,6 +107,13 @@ def relayable(replies: List[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Opti
     return messages, packet
 
 
+def joined(lead: Optional[Dict[str, Any]], message: Dict[str, Any]) -> Dict[str, Any]:
+    """`message` with the text-only `lead` before its text: one chat bubble."""
+    if lead is None:
+        return message
+    return {**message, "text": f"{lead['text']} {message['text']}"}
+
+
 class Router:
     def __init__(
         self,
@@ -189,10 +196,13 @@ class Router:
 
     async def _relay(self, conv: Conversation, replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         out, packet = relayable(replies)
+        # A handoff is one message: the assistant's handoff line (plain text, last) and the
+        # hub's word on when someone replies, which only the hub knows (queue or hours).
+        lead = out.pop() if packet is not None and out and set(out[-1]) == {"text"} else None
         for message in out:
             await self._transcribe(conv, "bot", message)
         if packet is not None:  # its language only echoes the hub's (contract/language.py)
-            out += await self._queue(conv, packet)
+            out += await self._queue(conv, packet, lead)
         return out
 
     async def _transcribe(self, conv: Conversation, sender: str, message: Dict[str, Any]) -> None:
@@ -200,9 +210,12 @@ class Router:
             conv.id, sender, message.get("text", ""), {k: v for k, v in message.items() if k != "text"}
         )
 
-    async def _queue(self, conv: Conversation, packet: Any) -> List[Dict[str, Any]]:
+    async def _queue(
+        self, conv: Conversation, packet: Any, lead: Optional[Dict[str, Any]] = None
+    ) -> List[Dict[str, Any]]:
         """Queue for a person with the packet. The hub's own fields are set here; a packet
-        this hub cannot read (another schema version) is kept raw, for the console to show."""
+        this hub cannot read (another schema version) is kept raw, for the console to show.
+        `lead`, a text-only message, opens the reply (one message, transcribed once)."""
         typed = handoff.read_packet(packet)
         if typed is not None:
             typed = typed.attach(conv.id, conv.channel)
@@ -218,7 +231,7 @@ class Router:
             }
         severity = typed.severity.level if typed else "medium"
         if not await self.store.enqueue(conv.id, severity, stored, conv.language):
-            return await self._already_handed_off(conv)
+            return await self._already_handed_off(conv, lead)
         position = await self.store.position(conv.id)
         if await self.store.agents_online(self.settings.agent_online_seconds):
             message = self.texts.message(
@@ -244,18 +257,24 @@ class Router:
                 **self.texts.message(key, conv.language, reply_by=when, email=mask_email(email)),
                 "buttons": self.texts.followup_buttons(conv.language),
             }
+        message = joined(lead, message)
         await self.store.log(
             conv.id, "bot", message["text"], {k: v for k, v in message.items() if k != "text"}
         )
         return [message]
 
-    async def _already_handed_off(self, conv: Conversation) -> List[Dict[str, Any]]:
+    async def _already_handed_off(
+        self, conv: Conversation, lead: Optional[Dict[str, Any]] = None
+    ) -> List[Dict[str, Any]]:
         """A handoff while the conversation is already queued or with an agent (a repeat,
         or concurrent messages): its place and agent stay, nothing new reaches the agents."""
         current = await self.store.get(conv.id)
         if current is None or current.state != "queued":
-            return []  # an agent has it: the console shows the customer's messages live
-        reply = await self._added_to_case(conv)
+            # An agent has it: the console shows the customer's messages live.
+            if lead is not None:
+                await self.store.log(conv.id, "bot", lead["text"])
+            return [lead] if lead is not None else []
+        reply = joined(lead, await self._added_to_case(conv))
         await self.store.log(conv.id, "bot", reply["text"])
         return [reply]
 
