@@ -132,11 +132,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(TEXT)]
-        embeddings = [sentence_embedding(e) for e in examples]
-        if any(v is None for v in embeddings):
-            raise RasaException(
-                "LinearIntentClassifier needs E5SentenceFeaturizer before it in the pipeline"
-            )
+        found = [sentence_embedding(e) for e in examples]
+        embeddings = [v for v in found if v is not None]
+        if len(embeddings) < len(found):
+            raise RasaException("LinearIntentClassifier needs E5SentenceFeaturizer before it in the pipeline")
         labels = [e.get(INTENT) for e in examples]
         if len(set(labels)) < 2:
             raise RasaException("LinearIntentClassifier needs examples of at least two intents")
@@ -164,9 +163,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        todo = [m for m in messages if m.get(TEXT) and sentence_embedding(m) is not None]
+        todo, vectors = [], []
+        for message in messages:
+            vector = sentence_embedding(message) if message.get(TEXT) else None
+            if vector is not None:
+                todo.append(message)
+                vectors.append(vector)
         if self._model is not None and todo:
-            embeddings = np.vstack([sentence_embedding(m) for m in todo])
+            embeddings = np.vstack(vectors)
             probabilities = self._model.probabilities([m.get(TEXT) for m in todo], embeddings)
             names = self._model.classifier.classes_
             length = int(self._config["ranking_length"])
