@@ -34,7 +34,7 @@ browser: ## Debian's chromium for the browser test (installed with apt-get when 
 train: setup $(MODEL) ## train the model, only if data, domain, config or NLU code changed
 
 $(MODEL): $(TRAINING_FILES)
-	@echo "==> training (about 3-5 minutes on 2 cores)"
+	@echo "==> training (about 2 minutes on 2 cores)"
 	$(RASA) train --fixed-model-name service-recovery --out models
 	@touch $(MODEL)
 
