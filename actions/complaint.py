@@ -15,7 +15,7 @@
 """
 
 import time
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -324,9 +324,19 @@ class ActionResolveComplaint(Action):
 
 
 def _wanted(tracker: Tracker) -> Tuple[Optional[str], List[Remedy]]:
-    """What the customer asked for in their last message, as playbook remedies."""
+    """What the customer asked for in their last message: the word (a remedy id from a
+    button, or a family from NLU) and the playbook remedies it may mean."""
     wanted = latest_entity(tracker, "remedy")
     return wanted, (PLAYBOOK.find(wanted) if wanted else [])
+
+
+def _meant(
+    candidates: List[Remedy], grantable: List[Remedy], prefer: Callable[[Remedy], bool]
+) -> Optional[Remedy]:
+    """The one remedy a customer's word means: first those `prefer` picks, then one the
+    bot may grant, then the playbook's order (the remedy the word names comes first)."""
+    ranked = sorted(candidates, key=lambda r: (not prefer(r), r not in grantable))
+    return ranked[0] if ranked else None
 
 
 async def _options(
@@ -352,10 +362,11 @@ async def _options(
 async def offer_alternatives(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
-    wanted: List[Remedy],
+    wanted: Optional[Remedy],
     customer: CustomerMemory,
 ) -> List[EventType]:
-    """Offer one or two options not tried yet; with none left, a person takes over."""
+    """Offer one or two options not tried yet, the `wanted` one first if the bot may
+    grant it (if not, say so); with none left, a person takes over."""
     lang = language(tracker)
     grantable, _, _ = await _options(tracker, customer)
     offered = list(tracker.get_slot("offered_remedies") or [])
@@ -364,12 +375,11 @@ async def offer_alternatives(
     result: List[EventType] = [SlotSet("remedy_answers", answers)]
     tracker.slots["remedy_answers"] = answers
 
-    blocked = [r for r in wanted if r not in grantable]
-    if wanted and blocked:
+    if wanted and wanted not in grantable:
         # What they asked for is beyond the bot's authority: say so plainly, note it.
-        dispatcher.utter_message(response="utter_needs_colleague", wanted=text(blocked[0].label, lang))
-        answers.append({"remedy": blocked[0].id, "answer": "requested; needs approval"})
-    wanted_ok = [r for r in wanted if r in grantable]
+        dispatcher.utter_message(response="utter_needs_colleague", wanted=text(wanted.label, lang))
+        answers.append({"remedy": wanted.id, "answer": "requested; needs approval"})
+    wanted_ok = [wanted] if wanted and wanted in grantable else []
     fresh = [r for r in grantable if r.id not in offered and r not in wanted_ok]
     alternatives = (wanted_ok + fresh)[:MAX_OFFERS]
     if not alternatives:
@@ -393,8 +403,13 @@ class ActionOfferAlternatives(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        _, wanted = _wanted(tracker)
-        return await offer_alternatives(dispatcher, tracker, wanted, await load_customer(tracker))
+        customer = await load_customer(tracker)
+        grantable, _, _ = await _options(tracker, customer)
+        offered = tracker.get_slot("offered_remedies") or []
+        # "Neither, I want my money back": what they decline is not what they mean.
+        _, candidates = _wanted(tracker)
+        wanted = _meant([r for r in candidates if r.id not in offered], grantable, lambda r: False)
+        return await offer_alternatives(dispatcher, tracker, wanted, customer)
 
 
 class ActionApplyRemedy(Action):
@@ -408,17 +423,15 @@ class ActionApplyRemedy(Action):
         customer = await load_customer(tracker)
         grantable, _, order = await _options(tracker, customer)
         offered = tracker.get_slot("offered_remedies") or []
-        word, wanted = _wanted(tracker)
-        if word:
-            # Prefer the offered remedy of that family, then any grantable one.
-            ranked = sorted(wanted, key=lambda r: (r.id not in offered, r not in grantable))
-            choice = ranked[0] if ranked else None
+        word, candidates = _wanted(tracker)
+        if word:  # "doi hang" after an offer of the exchange means the exchange
+            choice = _meant(candidates, grantable, lambda r: r.id in offered)
         else:  # "yes": the first option still open, i.e. from the latest offer
             declined = {a["remedy"] for a in tracker.get_slot("remedy_answers") or []}
             open_offers = [rid for rid in offered if rid not in declined]
             choice = PLAYBOOK.remedies.get(open_offers[0]) if open_offers else None
         if choice is None or choice not in grantable:
-            return await offer_alternatives(dispatcher, tracker, [choice] if choice else wanted, customer)
+            return await offer_alternatives(dispatcher, tracker, choice, customer)
 
         if choice.id == "cancel" and order:
             await order_store().set_status(order.order_id, "cancelled")

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from pydantic import BaseModel, Extra, StrictBool, ValidationError, root_validator, validator
 import yaml
 
-from contract.intents import COMPLAINT_TYPES
+from contract.intents import COMPLAINT_TYPES, REMEDY_FAMILIES
 from contract.language import LANGUAGES
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "shop" / "playbook.yml"
@@ -76,11 +76,16 @@ class Remedy(BaseModel):
     offer: Texts
     done: Texts
     approval_limit: Optional[int] = None  # None: the bot may always grant it
+    families: List[str] = []  # what a customer asking in words gets it by ("refund", ...)
 
     class Config:
         extra = Extra.forbid
 
     _limit = validator("approval_limit", pre=True, allow_reuse=True)(_amount)
+
+    @validator("families", pre=True)
+    def _families(cls, value: Any) -> List[str]:
+        return _choices(value, REMEDY_FAMILIES) or []
 
     def within_limit(self, order_value: Optional[int]) -> bool:
         if self.approval_limit is None:
@@ -270,10 +275,12 @@ class Playbook(BaseModel):
         return chosen
 
     def find(self, wanted: str) -> List[Remedy]:
-        """Remedies matching a remedy id or a family word from NLU ("refund", "reship")."""
-        if wanted in self.remedies:
-            return [self.remedies[wanted]]
-        return [r for r in self.remedies.values() if r.id.startswith(wanted) or wanted in r.id]
+        """The remedy with that id (a button's payload) first, then the remedies of that
+        family (a word the customer typed, from NLU), in file order. Both come as the same
+        entity, and a family may share its name with a remedy: "doi hang" (replacement)
+        must find the shop's exchange too."""
+        exact = [self.remedies[wanted]] if wanted in self.remedies else []
+        return exact + [r for r in self.remedies.values() if wanted in r.families and r not in exact]
 
 
 class _PlaybookFile(BaseModel):

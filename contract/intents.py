@@ -1,5 +1,6 @@
-"""Intent names both sides rely on: the complaint types (the playbook has an entry for
-each; the hub lets their "which of these?" buttons through to Rasa)."""
+"""Names both sides rely on: the complaint types (the playbook has an entry for each; the
+hub lets their "which of these?" buttons through to Rasa), and the remedy families (the
+NLU's `remedy` entity names one; the playbook says which remedies belong to it)."""
 
 COMPLAINT_TYPES = (
     "complain_delivery",
@@ -12,3 +13,8 @@ COMPLAINT_TYPES = (
     "complain_wait",
     "complain_account",
 )
+
+# What a customer can ask for in words ("money back", "doi hang"): the values of the
+# NLU's `remedy` entity (nlu/details.py REMEDY_PHRASES), and each playbook remedy's
+# `families`, so "exchange" finds the shop's exchange as well as its replacement.
+REMEDY_FAMILIES = ("refund", "replacement", "reship", "voucher")

@@ -21,7 +21,8 @@ from nlu.text import fold
 _PHONE_RE = re.compile(r"^(0[35789]\d{8}|\+84[35789]\d{8}|\+\d{8,15})$")
 _DIGITS_RE = re.compile(r"^\d+$")
 
-# Words that name a remedy; keys are the playbook's remedy families.
+# Words that name a remedy, by family (contract/intents.py REMEDY_FAMILIES, which the
+# playbook's remedies name in `families`).
 REMEDY_PHRASES = {
     "refund": [
         "refund",

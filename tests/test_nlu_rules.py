@@ -2,7 +2,8 @@
 
 import pytest
 
-from nlu.details import extract_details
+from contract.intents import REMEDY_FAMILIES
+from nlu.details import REMEDY_PHRASES, extract_details
 from contract.language import detect_language
 
 
@@ -50,3 +51,7 @@ def test_remedy_words_in_both_languages_with_or_without_diacritics():
 def test_a_short_number_is_still_offered_as_an_order_number_for_the_form_to_check():
     assert _found("it's 12345") == [("order_id", "12345", "12345")]
     assert _found("2 items, 5 days late") == []
+
+
+def test_the_remedy_words_name_exactly_the_families_the_playbook_may_use():
+    assert sorted(REMEDY_PHRASES) == sorted(REMEDY_FAMILIES)

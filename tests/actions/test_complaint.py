@@ -172,3 +172,17 @@ async def test_a_cancellation_of_an_unshipped_order_cancels_it(redis_url, domain
         sender, "yes", "affirm", slots=slots, metadata=signed_in(hoa)), domain)
     assert "cancelled" in render(domain, dispatcher.messages[0], slots)
     assert (await order_store().get_order(hoa.order.order_id)).status == "cancelled"
+
+
+async def test_asking_in_words_for_the_family_of_the_offered_exchange_applies_the_exchange(redis_url, domain, sender):
+    # "doi hang" reads as the replacement family; a wrong-size complaint was offered the
+    # shop's exchange, which is in that family: the exchange is what the customer gets.
+    minh = glasses(redis_url)
+    _, slots = await _resolved(sender, domain, minh, "complain_wrong_item", language="vi",
+                               text="giao nham size roi")
+    assert slots["offered_remedies"][0] == "exchange"
+    dispatcher, events = await run(ActionApplyRemedy(), tracker(
+        sender, "doi hang giup minh", "choose_remedy", [entity("remedy", "replacement")],
+        slots=slots, language="vi", metadata=signed_in(minh)), domain)
+    assert responses(dispatcher) == ["utter_remedy_done", "utter_thanks_close", "utter_ask_csat"]
+    assert slots_set(events)["applied_remedy"] == "exchange"

@@ -87,3 +87,21 @@ def test_remedies_follow_conditions_and_approval_limits():
 def test_a_detail_phrase_without_its_place_for_the_detail_is_refused():
     with pytest.raises(PlaybookError, match=r"phrases\.email\): each text needs a \{\}"):
         parse_playbook(_broken('    email: {en: "your email {}"', '    email: {en: "your email"'))
+
+
+def test_a_remedy_is_found_by_its_id_first_then_by_its_family():
+    book = load_playbook(PLAYBOOK_FILE)
+    assert [r.id for r in book.find("exchange")] == ["exchange"]  # a button's payload
+    # A word from NLU: the remedy of that name first, then the rest of its family.
+    assert [r.id for r in book.find("replacement")] == ["replacement", "exchange"]
+    assert [r.id for r in book.find("voucher")] == ["wallet_refund_voucher", "voucher_15"]
+    assert book.find("teleport") == []
+
+
+def test_an_unknown_remedy_family_is_refused_naming_its_line():
+    text = _broken("      families: [reship]", "      families: [resend]")
+    with pytest.raises(PlaybookError) as error:
+        parse_playbook(text, "playbook.yml")
+    message = str(error.value)
+    assert f"line {_line_of(text, 'families: [resend]')}" in message
+    assert "unknown value 'resend'" in message and "remedies.reship_express.families" in message
