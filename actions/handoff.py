@@ -25,9 +25,8 @@ from actions.common import (
     usable_order,
 )
 from actions.orders import Order, order_store
-from actions.severity import anger_signs
 from actions.store import get_redis
-from actions.triage import ASKED, ask_which, read
+from actions.triage import ASKED, ask_which, which_to_ask
 from contract.handoff import SEVERITY_REASONS, HandoffPacket, summaries
 from contract.identity import normalise_email, normalise_phone
 
@@ -229,12 +228,29 @@ class ActionNluFallback(Action):
         cleared = [SlotSet("complaint_check", None)]
         if previous_intent == "nlu_fallback" or tracker.get_slot("complaint_check") == ASKED:
             return cleared + await hand_off(dispatcher, tracker, "not_understood")
-        reading = read(tracker.latest_message)
-        angry = anger_signs(tracker.latest_message.get("text") or "")
-        if (reading.is_complaint(PLAYBOOK.understanding) or angry) and len(reading.types) >= 2:
-            return ask_which(dispatcher, reading.top_two(), language(tracker))
+        types = which_to_ask(tracker.latest_message, PLAYBOOK.understanding)
+        if types:
+            return ask_which(dispatcher, types, language(tracker))
         dispatcher.utter_message(response="utter_rephrase")
         return cleared
+
+
+class ActionOutOfScope(Action):
+    """Out of the shop's scope, as the classifier has it; but when the complaint types
+    together outweigh that (or the customer is angry), it is a complaint whose type is
+    unclear: a general apology and "which of these?" rather than "I can't help"."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        types = which_to_ask(tracker.latest_message, PLAYBOOK.understanding)
+        if types:
+            return ask_which(dispatcher, types, language(tracker))
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return [SlotSet("complaint_check", None)]  # the rules read it
 
 
 class ActionAgentHandback(Action):

@@ -54,6 +54,26 @@ def read(parse_data: Dict[str, Any]) -> Reading:
     return Reading(complaint=sum(c for _, c in types), types=types)
 
 
+# Intents the bot does not take at their word when the message reads as a complaint:
+# the classifier gave up (nlu_fallback), or put it outside the shop (out_of_scope) while
+# the complaint types together outweigh that.
+TRIAGED = ("nlu_fallback", "out_of_scope")
+
+
+def which_to_ask(parse_data: Dict[str, Any], knobs: Understanding) -> List[str]:
+    """For a message the classifier gave up on or put out of scope: the two complaint
+    types to ask about when it is clearly a complaint (or the customer is angry), else
+    [] (the bot answers as the intent says). The bot (actions/handoff.py) and the NLU
+    report (benchmarks/nlu_quality.py, "as the bot acts") both decide with this."""
+    from actions.severity import anger_signs
+
+    reading = read(parse_data)
+    angry = anger_signs(parse_data.get("text") or "")
+    if (reading.is_complaint(knobs) or angry) and len(reading.types) >= 2:
+        return reading.top_two()
+    return []
+
+
 def ask_which(dispatcher, types: List[str], lang: str) -> List[Dict[str, Any]]:
     """Apologise in general terms and ask once: the two types as buttons, and
     "something else". Returns the events that mark the question as asked."""

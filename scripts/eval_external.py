@@ -2,7 +2,9 @@
 
 Evaluation only: the set is never used for training. Prints intent accuracy and
 macro-F1 on the rows that carry one of our intents, and complaint-vs-not F1 per
-language (a complaint should get a complain_* intent or request_human). It reports;
+language (a complaint should get a complain_* intent, request_human, or the "which of
+these?" question the bot asks of a fallback or out-of-scope message that reads as a
+complaint), as the bot acts. It reports;
 it does not gate. Writes the figures to results/external.json as well.
 """
 
@@ -12,7 +14,8 @@ from pathlib import Path
 import sys
 import time
 
-from benchmarks.metrics import external_figures
+from actions.playbook import load_playbook
+from benchmarks.metrics import acted_intent, external_figures
 from benchmarks.parsing import parse_all
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +33,8 @@ def main() -> int:
         return 0
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
     started = time.monotonic()
-    predictions = [p["intent"]["name"] for p in parse_all(args.model, [r["text"] for r in rows])]
+    knobs = load_playbook().understanding  # the shop's, as the bot reads them
+    predictions = [acted_intent(p, knobs) for p in parse_all(args.model, [r["text"] for r in rows])]
     elapsed = time.monotonic() - started
     figures = external_figures(rows, predictions)
     print(f"\nExternal NLU evaluation: {len(rows)} messages from {args.data.name} "

@@ -10,7 +10,7 @@ import json
 from contract import keys
 from actions.common import PLAYBOOK
 from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
-from actions.handoff import ActionAgentHandback, ActionNluFallback
+from actions.handoff import ActionAgentHandback, ActionNluFallback, ActionOutOfScope
 from actions.language import ValidateSlotMappings
 from actions.store import get_redis
 from actions.triage import read
@@ -135,6 +135,29 @@ async def test_an_angry_customer_is_never_asked_to_rephrase(redis_url, domain, s
     calm, _ = await run(ActionNluFallback(), ranked_tracker(
         sender + "c", "what is the weather", "nlu_fallback", ranks), domain)
     assert responses(calm) == ["utter_rephrase"]
+
+
+async def test_a_complaint_the_classifier_put_out_of_scope_gets_the_question(redis_url, domain, sender):
+    # out_of_scope ranks first, but the complaint types together are clearly a complaint.
+    each = KNOBS.complaint_at_least / 1.8
+    ranks = ranking(("out_of_scope", 0.95 - 2 * each), ("complain_delivery", each), ("complain_wait", each * 0.9),
+                    ("greet", 0.05))
+    dispatcher, events = await run(ActionOutOfScope(), ranked_tracker(
+        sender, "nobody can tell me where my parcel is", "out_of_scope", ranks, language="vi"), domain)
+    assert responses(dispatcher) == ["utter_which_complaint"]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == [
+        "/complain_delivery", "/complain_wait", "/deny"]
+    assert slots_set(events) == {"complaint_check": "asked"}
+    assert render(domain, dispatcher.messages[0], {"language": "vi"}).startswith("Em rất tiếc")
+
+
+async def test_out_of_scope_and_no_complaint_says_what_the_bot_can_help_with(redis_url, domain, sender):
+    low = KNOBS.complaint_at_least / 2.2
+    ranks = ranking(("out_of_scope", 1 - 2 * low), ("complain_delivery", low), ("complain_wait", low))
+    dispatcher, events = await run(ActionOutOfScope(), ranked_tracker(
+        sender, "what's the weather like", "out_of_scope", ranks), domain)
+    assert responses(dispatcher) == ["utter_out_of_scope"]
+    assert slots_set(events) == {"complaint_check": None}
 
 
 async def test_not_understood_after_the_question_brings_a_person(redis_url, domain, sender):

@@ -9,8 +9,9 @@ import yaml
 
 from benchmarks import trackers
 from benchmarks.load import burst_problems
-from benchmarks.metrics import (by_source, complaint_figures, entity_figures, entity_set, intent_figures,
-                                per_intent_figures, spread, top_real_intent)
+from actions.playbook import load_playbook
+from benchmarks.metrics import (ASKED_WHICH, acted_intent, by_source, complaint_figures, entity_figures,
+                                entity_set, intent_figures, per_intent_figures, spread, top_real_intent)
 from benchmarks.nlu_quality import HELDOUT_INTENTS, LANGUAGES, cv_figures, load_heldout_intents
 from benchmarks.orderbook import OrderBook
 
@@ -80,6 +81,29 @@ def test_intent_and_complaint_figures():
     assert intents["accuracy"] == round(2 / 3, 3) and intents["macro_f1"] == round(2 / 3, 3)
     complaint = complaint_figures([True, True, False], ["complain_wait", "greet", "request_human"])
     assert complaint == {"rows": 3, "precision": 0.5, "recall": 0.5, "f1": 0.5}
+    # A request for a person labelled as no complaint, and predicted so: not a false alarm.
+    right = complaint_figures([True, True, False], ["complain_wait", "greet", "request_human"],
+                              [None, None, "request_human"])
+    assert right == {"rows": 3, "precision": 1.0, "recall": 0.5, "f1": 0.667}
+
+
+def test_as_the_bot_acts_a_complaint_the_classifier_gave_up_on_or_put_out_of_scope_is_asked_about():
+    knobs = load_playbook().understanding  # the tests' playbook
+    each = knobs.complaint_at_least / 1.8
+
+    def parsed(intent, complaint_share, text="my parcel"):
+        first = {"name": intent, "confidence": 1 - 2 * complaint_share}
+        return {"text": text, "intent": first, "intent_ranking": [
+            first, {"name": "complain_delivery", "confidence": complaint_share},
+            {"name": "complain_wait", "confidence": complaint_share}]}
+
+    for intent in ("nlu_fallback", "out_of_scope"):
+        assert acted_intent(parsed(intent, each), knobs) == ASKED_WHICH
+        assert acted_intent(parsed(intent, each / 2), knobs) == intent
+    assert acted_intent(parsed("out_of_scope", each / 2, "WORST SHOP EVER!!!"), knobs) == ASKED_WHICH
+    # Other intents are taken at their word, as the bot does.
+    assert acted_intent(parsed("greet", each), knobs) == "greet"
+    assert complaint_figures([True], [ASKED_WHICH])["recall"] == 1.0
 
 
 def test_the_order_book_gives_every_customer_an_order_of_their_own(tmp_path):
