@@ -304,6 +304,11 @@ class ActionResolveComplaint(Action):
                 last_scan=text(order.last_scan, lang),
             )
         grantable, _, _ = await _options(tracker, customer)
+        # A remedy asked for before the problem was told ("I want a refund") comes first.
+        asked_for = tracker.get_slot("wanted_remedy")
+        first = _meant(PLAYBOOK.find(asked_for), grantable, lambda r: False) if asked_for else None
+        if first in grantable:
+            grantable = [first] + [r for r in grantable if r is not first]
         offers = grantable[:MAX_OFFERS]
         if not offers:
             return events + await hand_off(dispatcher, tracker, "no_remedy", customer)
@@ -394,6 +399,27 @@ async def offer_alternatives(
             await _report(tracker, "remedy", remedy=remedy.id, outcome="offered")
     offered += [r.id for r in alternatives if r.id not in offered]
     return result + [SlotSet("offered_remedies", offered)]
+
+
+class ActionAskWhatHappened(Action):
+    """A complaint that does not say what went wrong yet ("I'd like to make a
+    complaint"), or a remedy asked for first ("I want a refund"): say sorry (or yes),
+    ask what happened, and keep the wanted remedy to offer first. The answer is a
+    complaint like any other."""
+
+    def name(self) -> Text:
+        return "action_ask_what_happened"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        buttons = [person_button(language(tracker))]
+        wanted = latest_entity(tracker, "remedy")
+        if wanted:
+            dispatcher.utter_message(response="utter_remedy_needs_reason", buttons=buttons)
+            return [SlotSet("wanted_remedy", wanted)]
+        dispatcher.utter_message(response="utter_general_complaint", buttons=buttons)
+        return []
 
 
 class ActionOfferAlternatives(Action):

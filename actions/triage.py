@@ -15,6 +15,7 @@ import re
 from typing import Any, Dict, List, Tuple
 
 from actions.playbook import Understanding
+from contract.intents import GENERAL_COMPLAINT
 
 COMPLAINT_PREFIX = "complain_"
 ASKED = "asked"  # complaint_check / item_check: the question is out, awaiting the answer
@@ -43,15 +44,14 @@ def read(parse_data: Dict[str, Any]) -> Reading:
     ranking = parse_data.get("intent_ranking") or []
     if not ranking and parse_data.get("intent"):
         ranking = [parse_data["intent"]]
-    types = sorted(
-        (
-            (r["name"], float(r.get("confidence") or 0))
-            for r in ranking
-            if str(r.get("name", "")).startswith(COMPLAINT_PREFIX)
-        ),
-        key=lambda pair: -pair[1],
-    )
-    return Reading(complaint=sum(c for _, c in types), types=types)
+    complaints = [
+        (r["name"], float(r.get("confidence") or 0))
+        for r in ranking
+        if str(r.get("name", "")).startswith(COMPLAINT_PREFIX)
+    ]
+    # A general complaint counts towards P(complaint) but is no type to ask about.
+    types = sorted(((n, c) for n, c in complaints if n != GENERAL_COMPLAINT), key=lambda pair: -pair[1])
+    return Reading(complaint=sum(c for _, c in complaints), types=types)
 
 
 # Intents the bot does not take at their word when the message reads as a complaint:

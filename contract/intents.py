@@ -13,6 +13,10 @@ COMPLAINT_TYPES = (
     "complain_wait",
     "complain_account",
 )
+# A complaint that does not say yet what went wrong ("I'd like to make a complaint",
+# "tôi muốn khiếu nại"): counted in P(complaint), but not a type (no playbook entry, no
+# "which of these?" button); the bot asks what happened.
+GENERAL_COMPLAINT = "complain_general"
 
 # What a customer can ask for in words ("money back", "doi hang"): the values of the
 # NLU's `remedy` entity (nlu/details.py REMEDY_PHRASES), and each playbook remedy's

@@ -7,7 +7,7 @@ import json
 
 from contract import keys
 from actions.complaint import (
-    ActionAcknowledgeComplaint, ActionApplyRemedy, ActionOfferAlternatives,
+    ActionAcknowledgeComplaint, ActionApplyRemedy, ActionAskWhatHappened, ActionOfferAlternatives,
     ActionRecordCsat, ActionResolveComplaint,
 )
 from actions.orders import order_store
@@ -186,3 +186,32 @@ async def test_asking_in_words_for_the_family_of_the_offered_exchange_applies_th
         slots=slots, language="vi", metadata=signed_in(minh)), domain)
     assert responses(dispatcher) == ["utter_remedy_done", "utter_thanks_close", "utter_ask_csat"]
     assert slots_set(events)["applied_remedy"] == "exchange"
+
+
+async def test_a_complaint_that_names_no_problem_gets_a_general_apology_and_the_question(redis_url, domain, sender):
+    dispatcher, events = await run(ActionAskWhatHappened(), tracker(
+        sender, "toi muon khieu nai", "complain_general", language="vi"), domain)
+    assert responses(dispatcher) == ["utter_general_complaint"]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/request_human"]
+    assert render(domain, dispatcher.messages[0], {"language": "vi"}).startswith("Em rất tiếc")
+    assert events == []  # nothing opened yet: the answer is the complaint
+
+
+async def test_a_remedy_asked_for_first_is_offered_first_once_the_problem_is_told(redis_url, domain, sender):
+    # "I want a refund" as the first message.
+    dispatcher, events = await run(ActionAskWhatHappened(), tracker(
+        sender, "I want a refund", "choose_remedy", [entity("remedy", "refund")]), domain)
+    assert responses(dispatcher) == ["utter_remedy_needs_reason"]
+    assert slots_set(events) == {"wanted_remedy": "refund"}
+    # Then "it arrived broken": a damaged complaint offers the replacement first, unless
+    # the customer already said what they want.
+    minh = glasses(redis_url)
+    _, plain = await _resolved(sender + "p", domain, minh, "complain_damaged")
+    assert plain["offered_remedies"] == ["replacement", "refund"]
+    order_id = minh.order.order_id
+    _, ack = await acknowledge(sender, domain, "it arrived broken", "complain_damaged",
+                               slots={"order_id": order_id, "wanted_remedy": "refund"}, metadata=signed_in(minh))
+    slots = {**slots_set(ack), "order_id": order_id, "wanted_remedy": "refund"}
+    _, resolved = await run(ActionResolveComplaint(), tracker(
+        sender, "", "inform", slots=slots, metadata=signed_in(minh)), domain)
+    assert slots_set(resolved)["offered_remedies"] == ["refund", "replacement"]

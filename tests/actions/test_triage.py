@@ -53,6 +53,13 @@ def test_complaint_is_the_sum_of_the_complaint_confidences():
     assert reading.top_two() == ["complain_wrong_item", "complain_damaged"]
 
 
+def test_a_general_complaint_counts_as_a_complaint_but_is_no_type_to_ask_about():
+    reading = read({"intent_ranking": ranking(("complain_general", 0.5), ("complain_delivery", 0.2),
+                                               ("greet", 0.2), ("complain_wait", 0.1))})
+    assert round(reading.complaint, 2) == 0.8
+    assert reading.top_two() == ["complain_delivery", "complain_wait"]
+
+
 def test_close_types_are_unsure_and_apart_ones_are_not():
     assert read({"intent_ranking": close_pair()}).unsure_which(KNOBS)
     assert not read({"intent_ranking": apart_pair()}).unsure_which(KNOBS)
