@@ -95,7 +95,7 @@ def test_a_complaint_between_two_types_gets_which_of_these_never_rephrase(assist
 
 
 @pytest.mark.parametrize("opening, problem, sorry", [
-    ("I'd like to make a complaint", "the teapot arrived smashed", "I'm sorry your order arrived damaged"),
+    ("I'd like to make a complaint", "it arrived smashed to pieces", "your order arrived damaged"),
     ("cho minh khieu nai don hang", "hang giao toi bi vo roi", "hư hỏng"),
 ])
 def test_a_complaint_that_names_no_problem_is_asked_what_happened_then_carries_on(assistant, opening, problem,
@@ -109,7 +109,7 @@ def test_a_complaint_that_names_no_problem_is_asked_what_happened_then_carries_o
 
 
 @pytest.mark.parametrize("opening, problem, refund", [
-    ("I want a refund", "the teapot arrived smashed", '/choose_remedy{"remedy": "refund"}'),
+    ("I want a refund", "it arrived smashed to pieces", '/choose_remedy{"remedy": "refund"}'),
     ("minh muon hoan tien", "hang giao toi bi vo roi", '/choose_remedy{"remedy": "refund"}'),
 ])
 def test_a_refund_asked_for_first_is_answered_and_offered_first_without_asking_again(assistant, opening, problem,
