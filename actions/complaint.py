@@ -306,7 +306,7 @@ class ActionResolveComplaint(Action):
         grantable, _, _ = await _options(tracker, customer)
         # A remedy asked for before the problem was told ("I want a refund") comes first.
         asked_for = tracker.get_slot("wanted_remedy")
-        first = _meant(PLAYBOOK.find(asked_for), grantable, lambda r: False) if asked_for else None
+        first = _meant(PLAYBOOK.find(asked_for), grantable) if asked_for else None
         if first in grantable:
             grantable = [first] + [r for r in grantable if r is not first]
         offers = grantable[:MAX_OFFERS]
@@ -336,7 +336,9 @@ def _wanted(tracker: Tracker) -> Tuple[Optional[str], List[Remedy]]:
 
 
 def _meant(
-    candidates: List[Remedy], grantable: List[Remedy], prefer: Callable[[Remedy], bool]
+    candidates: List[Remedy],
+    grantable: List[Remedy],
+    prefer: Callable[[Remedy], bool] = lambda remedy: False,
 ) -> Optional[Remedy]:
     """The one remedy a customer's word means: first those `prefer` picks, then one the
     bot may grant, then the playbook's order (the remedy the word names comes first)."""
@@ -434,7 +436,7 @@ class ActionOfferAlternatives(Action):
         offered = tracker.get_slot("offered_remedies") or []
         # "Neither, I want my money back": what they decline is not what they mean.
         _, candidates = _wanted(tracker)
-        wanted = _meant([r for r in candidates if r.id not in offered], grantable, lambda r: False)
+        wanted = _meant([r for r in candidates if r.id not in offered], grantable)
         return await offer_alternatives(dispatcher, tracker, wanted, customer)
 
 

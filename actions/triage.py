@@ -62,13 +62,16 @@ TRIAGED = ("nlu_fallback", "out_of_scope")
 
 def which_to_ask(parse_data: Dict[str, Any], knobs: Understanding) -> List[str]:
     """For a message the classifier gave up on or put out of scope: the two complaint
-    types to ask about when it is clearly a complaint (or the customer is angry), else
-    [] (the bot answers as the intent says). The bot (actions/handoff.py) and the NLU
-    report (benchmarks/nlu_quality.py, "as the bot acts") both decide with this."""
+    types to ask about when it is clearly a complaint, or when the classifier gave up on
+    an angry customer (never "please rephrase" to them); else [] (the bot answers as the
+    intent says: "do you sell shoes???" stays out of scope). The bot (actions/handoff.py)
+    and the NLU report (benchmarks/nlu_quality.py, "as the bot acts") both decide with
+    this."""
     from actions.severity import anger_signs
 
     reading = read(parse_data)
-    angry = anger_signs(parse_data.get("text") or "")
+    gave_up = (parse_data.get("intent") or {}).get("name") == "nlu_fallback"
+    angry = gave_up and bool(anger_signs(parse_data.get("text") or ""))
     if (reading.is_complaint(knobs) or angry) and len(reading.types) >= 2:
         return reading.top_two()
     return []
