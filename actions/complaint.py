@@ -328,11 +328,15 @@ class ActionResolveComplaint(Action):
         return events + [SlotSet("offered_remedies", offered)]
 
 
-def _wanted(tracker: Tracker) -> Tuple[Optional[str], List[Remedy]]:
+def _wanted(tracker: Tracker) -> Tuple[Optional[str], List[Remedy], bool]:
     """What the customer asked for in their last message: the word (a remedy id from a
-    button, or a family from NLU) and the playbook remedies it may mean."""
-    wanted = latest_entity(tracker, "remedy")
-    return wanted, (PLAYBOOK.find(wanted) if wanted else [])
+    button, or a family from NLU), the playbook remedies it may mean, and whether they
+    turned the offer down while asking. After a "no" the wish comes last ("I don't want a
+    replacement, I want my money back"); otherwise first ("a new one, not a refund")."""
+    words = [str(w) for w in tracker.get_latest_entity_values("remedy")]
+    declined = latest_entity(tracker, "decline") is not None
+    wanted = (words[-1] if declined else words[0]) if words else None
+    return wanted, (PLAYBOOK.find(wanted) if wanted else []), declined
 
 
 def _meant(
@@ -435,7 +439,7 @@ class ActionOfferAlternatives(Action):
         grantable, _, _ = await _options(tracker, customer)
         offered = tracker.get_slot("offered_remedies") or []
         # "Neither, I want my money back": what they decline is not what they mean.
-        _, candidates = _wanted(tracker)
+        _, candidates, _ = _wanted(tracker)
         wanted = _meant([r for r in candidates if r.id not in offered], grantable)
         return await offer_alternatives(dispatcher, tracker, wanted, customer)
 
@@ -451,8 +455,10 @@ class ActionApplyRemedy(Action):
         customer = await load_customer(tracker)
         grantable, _, order = await _options(tracker, customer)
         offered = tracker.get_slot("offered_remedies") or []
-        word, candidates = _wanted(tracker)
-        if word:  # "doi hang" after an offer of the exchange means the exchange
+        word, candidates, turned_down = _wanted(tracker)
+        if word and turned_down:  # "neither, I want my money back": not the shipping refund
+            choice = _meant([r for r in candidates if r.id not in offered], grantable)
+        elif word:  # "doi hang" after an offer of the exchange means the exchange
             choice = _meant(candidates, grantable, lambda r: r.id in offered)
         else:  # "yes": the first option still open, i.e. from the latest offer
             declined = {a["remedy"] for a in tracker.get_slot("remedy_answers") or []}

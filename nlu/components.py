@@ -74,7 +74,7 @@ class LanguageDetector(_StatelessComponent):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class DetailExtractor(_StatelessComponent, EntityExtractorMixin):
-    """Rule-based entities: order_id, email, phone, remedy (see nlu/details.py)."""
+    """Rule-based entities: order_id, email, phone, remedy, decline (see nlu/details.py)."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

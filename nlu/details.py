@@ -2,9 +2,10 @@
 
 spaCy's tokenizer and Matcher do the work: emails come from the `LIKE_EMAIL` token
 attribute, phone numbers and order numbers from token-shape patterns that may span
-several tokens ("+84 912 345 678", "# 1048213"), and remedy words from a phrase matcher
-over diacritic-folded text, so "hoan tien" and "hoàn tiền" both count. The same rules
-serve English and Vietnamese: numbers and emails do not depend on the language.
+several tokens ("+84 912 345 678", "# 1048213"), and remedy words (and words that turn
+an offer down, "neither", "ko can") from a phrase matcher over diacritic-folded text,
+so "hoan tien" and "hoàn tiền" both count. The same rules serve English and
+Vietnamese: numbers and emails do not depend on the language.
 
 Each entity is a dict in Rasa's shape: entity, value (normalised), start, end (character
 offsets into the original text).
@@ -60,6 +61,31 @@ REMEDY_PHRASES = {
     "voucher": ["voucher", "coupon", "store credit", "ma giam gia", "phieu giam gia"],
 }
 
+# Words that turn down what was offered ("neither, I want my money back"): then the
+# remedy named is something other than the offer, even when it shares the offer's family.
+DECLINE_PHRASES = [
+    "neither",
+    "none of",
+    "not those",
+    "not that",
+    "no thanks",
+    "don't want",
+    "dont want",
+    "do not want",
+    "rather",
+    "instead",
+    "forget",
+    "khong muon",
+    "ko muon",
+    "k muon",
+    "khong can",
+    "ko can",
+    "k can",
+    "khong lay",
+    "ko lay",
+    "thay vi",
+]
+
 
 @lru_cache(maxsize=1)
 def _matchers():
@@ -84,6 +110,7 @@ def _matchers():
     remedies = PhraseMatcher(nlp.vocab, attr="LOWER")
     for family, phrases in REMEDY_PHRASES.items():
         remedies.add(family, [nlp.make_doc(p) for p in phrases])
+    remedies.add("decline", [nlp.make_doc(p) for p in DECLINE_PHRASES])
     return nlp, matcher, remedies
 
 
@@ -142,6 +169,10 @@ def extract_details(text: str) -> List[Dict]:
     if len(folded_doc.text) == len(text):  # offsets stay valid only if folding kept lengths
         for match_id, start, end in sorted(remedy_matcher(folded_doc), key=lambda m: m[1] - m[2]):
             span = folded_doc[start:end]
+            label = nlp.vocab.strings[match_id]
             if claim(span):
-                found.append(_entity("remedy", nlp.vocab.strings[match_id], span.start_char, span.end_char))
+                if label == "decline":
+                    found.append(_entity("decline", "offer", span.start_char, span.end_char))
+                else:
+                    found.append(_entity("remedy", label, span.start_char, span.end_char))
     return sorted(found, key=lambda e: e["start"])

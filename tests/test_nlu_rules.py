@@ -48,6 +48,14 @@ def test_remedy_words_in_both_languages_with_or_without_diacritics():
     assert _found("doi hang giup em") == [("remedy", "replacement", "doi hang")]
 
 
+def test_words_that_turn_an_offer_down_are_found_beside_the_remedy_named():
+    assert _found("neither, I just want my money back") == [
+        ("decline", "offer", "neither"), ("remedy", "refund", "money back")]
+    assert _found("ko can doi, tra tien lai cho toi") == [
+        ("decline", "offer", "ko can"), ("remedy", "refund", "tra tien")]
+    assert _found("refund the shipping please") == [("remedy", "refund", "refund")]
+
+
 def test_a_short_number_is_still_offered_as_an_order_number_for_the_form_to_check():
     assert _found("it's 12345") == [("order_id", "12345", "12345")]
     assert _found("2 items, 5 days late") == []

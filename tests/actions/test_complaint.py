@@ -10,6 +10,7 @@ from actions.complaint import (
     ActionAcknowledgeComplaint, ActionApplyRemedy, ActionAskWhatHappened, ActionOfferAlternatives,
     ActionRecordCsat, ActionResolveComplaint,
 )
+from nlu.details import extract_details
 from actions.orders import order_store
 from actions.store import get_redis
 from tests.actions.helpers import entity, payloads, render, responses, run, slots_set, tracker
@@ -186,6 +187,22 @@ async def test_asking_in_words_for_the_family_of_the_offered_exchange_applies_th
         slots=slots, language="vi", metadata=signed_in(minh)), domain)
     assert responses(dispatcher) == ["utter_remedy_done", "utter_thanks_close", "utter_ask_csat"]
     assert slots_set(events)["applied_remedy"] == "exchange"
+
+
+async def test_turning_the_offer_down_while_naming_its_family_asks_for_the_other_remedy(redis_url, domain, sender):
+    # Offered the shipping fee back (a refund-family remedy), "neither, I just want my
+    # money back" means the full refund: never the declined shipping refund.
+    lan = new_customer(redis_url, tier="gold", orders=(("in_transit", 1_250_000),))
+    _, slots = await _resolved(sender, domain, lan, "complain_delivery")
+    assert "refund_shipping" in slots["offered_remedies"]
+    said = "neither, I just want my money back"
+    found = extract_details(said)
+    assert {e["entity"] for e in found} == {"decline", "remedy"}
+    dispatcher, events = await run(ActionApplyRemedy(), tracker(
+        sender, said, "choose_remedy", found, slots=slots, metadata=signed_in(lan)), domain)
+    assert "applied_remedy" not in slots_set(events)
+    assert "utter_remedy_done" not in responses(dispatcher)
+    assert "approv" in render(domain, dispatcher.messages[0], slots)  # a full refund this size needs a colleague
 
 
 async def test_a_complaint_that_names_no_problem_gets_a_general_apology_and_the_question(redis_url, domain, sender):
