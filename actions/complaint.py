@@ -45,6 +45,7 @@ from actions.severity import assess
 from actions.store import get_redis
 from actions.triage import ASKED, ask_which, named_items, on_the_order, read
 from contract import events as report_events
+from contract.intents import DECLINES_OFFER
 
 MAX_OFFERS = 2  # one or two concrete options at a time
 # A complaint of this type about an order marked delivered: the parcel is lost.
@@ -334,7 +335,7 @@ def _wanted(tracker: Tracker) -> Tuple[Optional[str], List[Remedy], bool]:
     turned the offer down while asking. After a "no" the wish comes last ("I don't want a
     replacement, I want my money back"); otherwise first ("a new one, not a refund")."""
     words = [str(w) for w in tracker.get_latest_entity_values("remedy")]
-    declined = latest_entity(tracker, "decline") is not None
+    declined = bool(tracker.latest_message.get(DECLINES_OFFER))
     wanted = (words[-1] if declined else words[0]) if words else None
     return wanted, (PLAYBOOK.find(wanted) if wanted else []), declined
 

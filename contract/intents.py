@@ -22,3 +22,8 @@ GENERAL_COMPLAINT = "complain_general"
 # NLU's `remedy` entity (nlu/details.py REMEDY_PHRASES), and each playbook remedy's
 # `families`, so "exchange" finds the shop's exchange as well as its replacement.
 REMEDY_FAMILIES = ("refund", "replacement", "reship", "voucher")
+
+# The parse-data key (true or false) that says a message turns the offer down ("neither,
+# I just want my money back"): set by nlu/components.py DetailExtractor, read by the
+# actions, so the remedy named is not the offered one of its family.
+DECLINES_OFFER = "declines_offer"

@@ -30,8 +30,9 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from contract.intents import DECLINES_OFFER
 from contract.language import detect_language
-from nlu.details import extract_details
+from nlu.details import extract_details, turns_offer_down
 from nlu.text import fold, has_vietnamese_marks
 from nlu.vietnamese import vietnamese_lemmas
 
@@ -74,7 +75,8 @@ class LanguageDetector(_StatelessComponent):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class DetailExtractor(_StatelessComponent, EntityExtractorMixin):
-    """Rule-based entities: order_id, email, phone, remedy, decline (see nlu/details.py)."""
+    """Rule-based entities: order_id, email, phone, remedy (see nlu/details.py); and
+    whether the message turns an offer down, in the parse data (`DECLINES_OFFER`)."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -83,6 +85,7 @@ class DetailExtractor(_StatelessComponent, EntityExtractorMixin):
                 continue  # button payloads carry their own entities
             found = self.add_extractor_name(extract_details(text))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+            message.set(DECLINES_OFFER, turns_offer_down(text), add_to_output=True)
         return messages
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from contract.intents import REMEDY_FAMILIES
-from nlu.details import REMEDY_PHRASES, extract_details
+from nlu.details import REMEDY_PHRASES, extract_details, turns_offer_down
 from contract.language import detect_language
 
 
@@ -48,12 +48,17 @@ def test_remedy_words_in_both_languages_with_or_without_diacritics():
     assert _found("doi hang giup em") == [("remedy", "replacement", "doi hang")]
 
 
-def test_words_that_turn_an_offer_down_are_found_beside_the_remedy_named():
-    assert _found("neither, I just want my money back") == [
-        ("decline", "offer", "neither"), ("remedy", "refund", "money back")]
-    assert _found("ko can doi, tra tien lai cho toi") == [
-        ("decline", "offer", "ko can"), ("remedy", "refund", "tra tien")]
-    assert _found("refund the shipping please") == [("remedy", "refund", "refund")]
+@pytest.mark.parametrize("text,declines", [
+    ("neither, I just want my money back", True),
+    ("no voucher thanks, I'd rather have a refund", True),
+    ("ko can doi, tra tien lai cho toi", True),
+    ("không muốn voucher đâu", True),
+    ("refund the shipping please", False),
+    ("doi hang giup em", False),
+])
+def test_words_that_turn_an_offer_down_are_a_flag_beside_the_remedy_named(text, declines):
+    assert turns_offer_down(text) is declines
+    assert all(e["entity"] != "decline" for e in extract_details(text))
 
 
 def test_a_short_number_is_still_offered_as_an_order_number_for_the_form_to_check():

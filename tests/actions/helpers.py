@@ -6,13 +6,18 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from contract.intents import DECLINES_OFFER
+from nlu.details import turns_offer_down
+
 SLOT_DEFAULTS = {"detail_attempts": 0}
 
 
 def user_event(text: str, intent: str, entities: Optional[List[Dict]] = None,
                language: Optional[str] = None, metadata: Optional[Dict] = None) -> Dict[str, Any]:
+    # The rule-based flag the NLU adds to every message (nlu/components.py DetailExtractor).
     parse = {"text": text, "intent": {"name": intent, "confidence": 0.99},
-             "entities": entities or [], "language": language, "metadata": metadata or {}}
+             "entities": entities or [], "language": language, "metadata": metadata or {},
+             DECLINES_OFFER: turns_offer_down(text)}
     return {"event": "user", "text": text, "parse_data": parse, "timestamp": 1.0}
 
 
