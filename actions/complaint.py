@@ -457,8 +457,14 @@ class ActionApplyRemedy(Action):
         grantable, _, order = await _options(tracker, customer)
         offered = tracker.get_slot("offered_remedies") or []
         word, candidates, turned_down = _wanted(tracker)
-        if word and turned_down:  # "neither, I want my money back": not the shipping refund
-            choice = _meant([r for r in candidates if r.id not in offered], grantable)
+        if word and turned_down:
+            # "neither, I want my money back" after the shipping refund was offered means the
+            # full refund; "ko can doi, hoan tien" after the refund was offered, that refund.
+            choice = _meant(
+                [r for r in candidates if r.id == word or r.id not in offered],
+                grantable,
+                lambda r: r.id == word,
+            )
         elif word:  # "doi hang" after an offer of the exchange means the exchange
             choice = _meant(candidates, grantable, lambda r: r.id in offered)
         else:  # "yes": the first option still open, i.e. from the latest offer

@@ -205,6 +205,18 @@ async def test_turning_the_offer_down_while_naming_its_family_asks_for_the_other
     assert "approv" in render(domain, dispatcher.messages[0], slots)  # a full refund this size needs a colleague
 
 
+async def test_turning_down_one_offer_to_take_the_other_applies_the_one_named(redis_url, domain, sender):
+    # Offered a replacement or a refund: "ko can doi, hoan tien" is the offered refund.
+    minh = glasses(redis_url)
+    _, slots = await _resolved(sender, domain, minh, "complain_damaged", language="vi")
+    assert slots["offered_remedies"] == ["replacement", "refund"]
+    said = "ko can doi, hoan tien cho minh"
+    dispatcher, events = await run(ActionApplyRemedy(), tracker(
+        sender, said, "choose_remedy", extract_details(said), slots=slots, language="vi",
+        metadata=signed_in(minh)), domain)
+    assert slots_set(events)["applied_remedy"] == "refund"
+
+
 async def test_a_complaint_that_names_no_problem_gets_a_general_apology_and_the_question(redis_url, domain, sender):
     dispatcher, events = await run(ActionAskWhatHappened(), tracker(
         sender, "toi muon khieu nai", "complain_general", language="vi"), domain)
