@@ -123,3 +123,18 @@ def test_a_refund_asked_for_first_is_answered_and_offered_first_without_asking_a
                  f"{problem}, order {minh.order.order_id}")
     proved = customer.say(minh.customer.email)
     assert [b["payload"] for b in proved.buttons][0] == refund
+
+
+@pytest.mark.parametrize("unexpected, answer, problem, sorry", [
+    ("yes", "Tell me in a few words what you need", "my parcel never arrived", "hasn't reached you"),
+    ("ừ đúng rồi", "nói ngắn gọn giúp em", "hang giao toi bi vo roi", "hư hỏng"),
+])
+def test_a_turn_the_dialogue_does_not_expect_gets_an_answer_and_the_conversation_carries_on(
+        assistant, unexpected, answer, problem, sorry):
+    # A "yes" out of the blue: no rule covers it. It used to get no reply at all, which the
+    # hub turned into "I'm having trouble answering" and a queue for a person.
+    customer = Customer(assistant)
+    first = customer.say(unexpected)
+    assert answer in first.all_text and not first.handoff
+    assert [b["payload"] for b in first.buttons] == ["/request_human"]
+    assert sorry in customer.say(problem).all_text
