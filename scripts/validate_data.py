@@ -2,9 +2,11 @@
 
 Rasa warns that a response is "not used in any story or rule" when only a custom
 action sends it (our apologies, offers, handoff replies) or when a form asks with it
-(utter_ask_<slot>, a known false positive). Such a warning is accepted only if the
+(utter_ask_<slot>, a known false positive), or Rasa's own default action sends it
+(utter_default, by action_default_fallback). Such a warning is accepted only if the
 response really is sent: named in actions/*.py (literally, or by an f-string prefix
-such as f"utter_apology_{level}") or an utter_ask_ for a slot of a form. Anything else,
+such as f"utter_apology_{level}"), an utter_ask_ for a slot of a form, or one of
+Rasa's own. Anything else,
 including a response that nothing sends, fails the check.
 """
 
@@ -18,6 +20,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 # Intents that only arrive as payloads from the hub, never typed: no NLU examples.
 PAYLOAD_ONLY_INTENTS = {"agent_handback"}
+# Responses that Rasa's default actions send (the core fallback's utter_default).
+SENT_BY_RASA = {"utter_default"}
 NO_EXAMPLES = re.compile(r"UserWarning: The intent '(\w+)' is listed in the domain file, but is not found in the NLU training data")
 UNUSED = re.compile(r"UserWarning: The utterance '(\w+)' is not used in any story or rule\.")
 WARNING = re.compile(r"UserWarning: (.*)")
@@ -47,7 +51,8 @@ def main() -> int:
         unused = UNUSED.search(line)
         if unused:
             name = unused.group(1)
-            if name in literal or name in asked or any(name.startswith(p) for p in prefixes):
+            sent = name in literal or name in asked or name in SENT_BY_RASA
+            if sent or any(name.startswith(p) for p in prefixes):
                 continue
             problems.append(f"response {name} is never sent by a story, rule, form or action")
             continue
