@@ -311,8 +311,9 @@ class ActionResolveComplaint(Action):
         if first in grantable:
             grantable = [first] + [r for r in grantable if r is not first]
         offers = grantable[:MAX_OFFERS]
-        if not offers:
-            return events + await hand_off(dispatcher, tracker, "no_remedy", customer)
+        if not offers:  # a guest who could not prove the order gets no voucher either
+            why = "no_remedy" if customer.verified else "order_not_proved"
+            return events + await hand_off(dispatcher, tracker, why, customer)
         response = "utter_offer_one" if len(offers) == 1 else "utter_offer_remedies"
         dispatcher.utter_message(
             response=response,
@@ -364,6 +365,8 @@ async def _options(
         bool(tracker.get_slot("repeat_contact")),
     )
     value = order.value if order else None
+    # A voucher or wallet credit needs an account the bot knows is theirs.
+    eligible = [r for r in eligible if customer.verified or not r.to_account]
     return (
         [r for r in eligible if r.within_limit(value)],
         [r for r in eligible if not r.within_limit(value)],

@@ -36,6 +36,7 @@ REPLIES = {
     "critical_severity": "utter_handoff",
     "alternatives_declined": "utter_handoff_no_options",
     "no_remedy": "utter_handoff_no_options",
+    "order_not_proved": "utter_handoff_not_proved",
     "not_understood": "utter_handoff_not_understood",
 }
 COMPLAINT_PREFIX = "complain_"

@@ -77,6 +77,7 @@ class Remedy(BaseModel):
     done: Texts
     approval_limit: Optional[int] = None  # None: the bot may always grant it
     families: List[str] = []  # what a customer asking in words gets it by ("refund", ...)
+    to_account: StrictBool = False  # paid into the shop account: verified customers only
 
     class Config:
         extra = Extra.forbid

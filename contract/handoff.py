@@ -40,6 +40,7 @@ Reason = Literal[
     "critical_severity",
     "alternatives_declined",
     "no_remedy",
+    "order_not_proved",
     "not_understood",
     "assistant_unavailable",
 ]

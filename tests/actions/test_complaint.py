@@ -244,3 +244,19 @@ async def test_a_remedy_asked_for_first_is_offered_first_once_the_problem_is_tol
     _, resolved = await run(ActionResolveComplaint(), tracker(
         sender, "", "inform", slots=slots, metadata=signed_in(minh)), domain)
     assert slots_set(resolved)["offered_remedies"] == ["refund", "replacement"]
+
+
+async def test_a_voucher_into_the_shop_account_is_offered_only_to_a_verified_customer(redis_url, domain, sender):
+    # A late parcel whose owner never proved it ("I don't have it"): the bot knows no
+    # account to put a voucher in, so a person takes over instead of a promise.
+    slots = {"complaint_type": "complain_delivery", "order_id": "none", "order": None}
+    dispatcher, events = await run(ActionResolveComplaint(), tracker(
+        sender, "", "deny", slots=slots), domain)
+    assert responses(dispatcher) == ["utter_handoff_not_proved"]
+    assert payloads(dispatcher)[0]["handoff"]["reason"] == "order_not_proved"
+    assert "offered_remedies" not in slots_set(events)
+    # The same complaint from a signed-in customer: the voucher is theirs to have.
+    hoa = new_customer(redis_url)
+    dispatcher, events = await run(ActionResolveComplaint(), tracker(
+        sender + "v", "", "deny", slots=slots, metadata=signed_in(hoa)), domain)
+    assert slots_set(events)["offered_remedies"] == ["voucher_15"]
