@@ -4,8 +4,9 @@ spaCy's tokenizer and Matcher do the work: emails come from the `LIKE_EMAIL` tok
 attribute, phone numbers and order numbers from token-shape patterns that may span
 several tokens ("+84 912 345 678", "# 1048213"), and remedy words from a phrase matcher
 over diacritic-folded text, so "hoan tien" and "hoàn tiền" both count. Words that turn
-an offer down ("neither", "ko can") are a flag, not an entity (`turns_offer_down`). The same rules serve English and
-Vietnamese: numbers and emails do not depend on the language.
+an offer down ("neither", "ko can") are a flag, not an entity (`turns_offer_down`).
+The same rules serve English and Vietnamese: numbers and emails do not depend on the
+language.
 
 Each entity is a dict in Rasa's shape: entity, value (normalised), start, end (character
 offsets into the original text).
