@@ -66,6 +66,9 @@ ANGER = (
     "chan that",
     "chan qua",
 )
+# Words saying the customer has been in touch before. "Still not here" and "van chua"
+# say only that the problem goes on: a first message says that too, and being told
+# "sorry you've had to come back to us again" would be wrong.
 REPEAT = (
     "again",
     "second time",
@@ -76,8 +79,6 @@ REPEAT = (
     "already contacted",
     "keep having",
     "once more",
-    "still not",
-    "still no",
     "lan thu 2",
     "lan thu 3",
     "lan thu hai",
@@ -86,7 +87,6 @@ REPEAT = (
     "nhieu lan",
     "may lan",
     "bao nhieu lan",
-    "van chua",
     "lai bi",
     "nhan roi ma",
     "hoi roi",

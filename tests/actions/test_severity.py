@@ -34,6 +34,13 @@ def test_loyal_customer_repeat_contact_and_value_each_add_one():
     assert assess("complain_billing", 2, "I was charged twice", order_value=5_400_000).score == base + 1
 
 
+def test_a_problem_that_goes_on_is_not_a_repeat_contact():
+    for text in ("my parcel is still not here", "still no refund", "don 1048213 van chua toi"):
+        assert "repeat contact" not in assess("complain_delivery", 1, text).reasons, text
+    for text in ("I wrote to you already, still not here, second time", "hang lai bi hong lan thu 2"):
+        assert "repeat contact" in assess("complain_delivery", 1, text).reasons, text
+
+
 def test_three_levels_below_critical_and_critical_at_the_top():
     levels = {assess("complain_wait", 1, "no reply").level,
               assess("complain_staff", 2, "the courier was rude").level,
