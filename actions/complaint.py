@@ -115,7 +115,12 @@ def complaint_words(tracker: Tracker) -> str:
     latest = tracker.latest_message.get("text") or ""
     if tracker.get_slot("complaint_check") != ASKED:
         return latest
-    said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    said = [
+        e.get("text") or ""
+        for e in tracker.events
+        if e.get("event") == "user"
+        and ((e.get("parse_data") or {}).get("intent") or {}).get("name") != "inform"  # a detail
+    ]
     asked_about = next((t for t in reversed(said[:-1]) if t and not t.startswith("/")), "")
     return " ".join(t for t in (asked_about, latest) if t and not t.startswith("/"))
 
@@ -554,6 +559,11 @@ class ActionNoteDetail(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        choices = tracker.get_slot("complaint_choices") or []
+        if tracker.get_slot("complaint_check") == ASKED and choices:
+            # The detail came instead of the answer to "which of these?": noted (its slot
+            # is set), and the same question again, so the complaint is never asked twice.
+            return ask_which(dispatcher, choices, language(tracker), response="utter_detail_noted_which")
         in_hand = tracker.get_slot("case_ref") and tracker.get_slot("complaint_type")
         dispatcher.utter_message(response="utter_detail_noted" if in_hand else "utter_detail_what_happened")
-        return []
+        return [SlotSet("complaint_check", None)]  # the rules read it

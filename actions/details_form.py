@@ -94,14 +94,12 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             dispatcher.utter_message(response="utter_detail_given_up")
             return {"order_id": NO_VALUE, "detail_attempts": 0}
         given = str(value).strip()
-        digits = (
-            latest_entity(tracker, "order_id")
-            if given in (tracker.latest_message.get("text") or "")
-            else None
-        )
         contact = latest_entity(tracker, "email") or latest_entity(tracker, "phone")
-        if not digits and not contact:
-            digits = self._digits(given)
+        if given in (tracker.latest_message.get("text") or ""):
+            # Typed now: the order number, never the digits of an email or phone.
+            digits = latest_entity(tracker, "order_id") or (None if contact else self._digits(given))
+        else:
+            digits = self._digits(given)  # given earlier, before the form started
         store = order_store()
 
         if digits is None:
@@ -138,7 +136,8 @@ class ValidateComplaintDetailsForm(FormValidationAction):
                 given=given[:40],
                 digits=len(digits),
             )
-        if await store.get_order(digits) is None:
+        order = await store.get_order(digits)
+        if order is None:
             return self._miss(
                 dispatcher,
                 tracker,
@@ -147,7 +146,15 @@ class ValidateComplaintDetailsForm(FormValidationAction):
                 "utter_order_id_given_up",
                 order_id=digits,
             )
-        return {"order_id": digits, "detail_attempts": 0, "order_contact": None}
+        accepted = {"order_id": digits, "detail_attempts": 0, "order_contact": None}
+        customer = await load_customer(tracker)
+        answering_proof = tracker.get_slot("requested_slot") == "order_contact"  # checked there
+        given_contact = typed_contact(tracker)
+        if given_contact and not answering_proof and not usable_order(tracker, customer, order):
+            # The email or phone came with the number ("order N, my email is X"), or earlier
+            # in this complaint: it is checked now, never asked for again.
+            return {**accepted, **await self._prove(dispatcher, tracker, given_contact, order)}
+        return accepted
 
     async def validate_order_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -159,7 +166,13 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         if value == NO_VALUE:
             dispatcher.utter_message(response="utter_order_contact_skipped")
             return {"order_contact": NO_VALUE, "detail_attempts": 0}
-        if await self._matches(tracker, str(value), order):
+        return await self._prove(dispatcher, tracker, str(value), order)
+
+    async def _prove(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, given: str, order: Order
+    ) -> Dict[Text, Any]:
+        """Whether `given` is the email or phone on `order`: verified, or a miss."""
+        if await self._matches(tracker, given, order):
             await verify_order_owner(tracker, order)
             dispatcher.utter_message(response="utter_order_contact_verified")
             return {
@@ -203,6 +216,21 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         if EMAIL_RE.match(candidate):
             return {"email": candidate.lower(), "detail_attempts": 0}
         return self._miss(dispatcher, tracker, "email", "utter_email_invalid", given=str(value)[:40])
+
+
+def typed_contact(tracker: Tracker) -> Optional[str]:
+    """The email or phone the customer typed about the complaint in hand (the latest
+    first), if any: never one recalled from memory. The previous complaint's messages,
+    up to its resolution, are not this one's."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_resolve_complaint":
+            return None
+        if event.get("event") == "user":
+            entities = (event.get("parse_data") or {}).get("entities") or []
+            found = [e["value"] for e in entities if e.get("entity") in ("email", "phone") and e.get("value")]
+            if found:
+                return str(found[0])
+    return None
 
 
 class AskForDetail(Action):

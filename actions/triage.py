@@ -77,9 +77,12 @@ def which_to_ask(parse_data: Dict[str, Any], knobs: Understanding) -> List[str]:
     return []
 
 
-def ask_which(dispatcher, types: List[str], lang: str) -> List[Dict[str, Any]]:
+def ask_which(
+    dispatcher, types: List[str], lang: str, response: str = "utter_which_complaint"
+) -> List[Dict[str, Any]]:
     """Apologise in general terms and ask once: the two types as buttons, and
-    "something else". Returns the events that mark the question as asked."""
+    "something else". Returns the events that mark the question as asked (and keep
+    its types, so a reply that doesn't answer it gets the same buttons again)."""
     # Imported here: actions.common loads the playbook, which this module's pure part
     # (read, Reading) does not need.
     from rasa_sdk.events import SlotSet
@@ -92,8 +95,8 @@ def ask_which(dispatcher, types: List[str], lang: str) -> List[Dict[str, Any]]:
         if PLAYBOOK.complaints.get(name) and PLAYBOOK.complaints[name].label
     ]
     buttons.append({"title": text(PLAYBOOK.labels["something_else"], lang), "payload": "/deny"})
-    dispatcher.utter_message(response="utter_which_complaint", buttons=buttons)
-    return [SlotSet("complaint_check", ASKED)]
+    dispatcher.utter_message(response=response, buttons=buttons)
+    return [SlotSet("complaint_check", ASKED), SlotSet("complaint_choices", list(types))]
 
 
 def named_items(texts: List[str], words: Dict[str, List[str]]) -> List[str]:

@@ -9,12 +9,12 @@ import json
 
 from contract import keys
 from actions.common import PLAYBOOK
-from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
+from actions.complaint import ActionAcknowledgeComplaint, ActionNoteDetail, ActionResolveComplaint
 from actions.handoff import ActionAgentHandback, ActionNluFallback, ActionOutOfScope
 from actions.language import ValidateSlotMappings
 from actions.store import get_redis
 from actions.triage import read
-from tests.actions.helpers import payloads, render, responses, run, slots_set, tracker, user_event
+from tests.actions.helpers import entity, payloads, render, responses, run, slots_set, tracker, user_event
 from tests.shop import new_customer
 
 KNOBS = PLAYBOOK.understanding
@@ -77,7 +77,8 @@ async def test_close_types_get_a_general_apology_and_one_question_with_both_as_b
         "/complain_damaged", "/complain_defect", "/deny"]
     assert [b["title"] for b in dispatcher.messages[0]["buttons"]][:2] == [
         PLAYBOOK.complaints["complain_damaged"].label["en"], PLAYBOOK.complaints["complain_defect"].label["en"]]
-    assert slots_set(events) == {"complaint_check": "asked"}  # no case, no apology for a type yet
+    # No case, no apology for a type yet; the types kept to ask again if need be.
+    assert slots_set(events) == {"complaint_check": "asked", "complaint_choices": ["complain_damaged", "complain_defect"]}
     assert render(domain, dispatcher.messages[0], {"language": "en"}).startswith("I'm sorry something")
 
 
@@ -124,12 +125,40 @@ async def test_already_asked_it_never_asks_again(redis_url, domain, sender):
     assert responses(dispatcher) == ["utter_apology_medium"]
 
 
+async def test_a_detail_instead_of_the_answer_is_noted_and_the_same_question_asked_again(redis_url, domain, sender):
+    asked = {"complaint_check": "asked", "complaint_choices": ["complain_damaged", "complain_delivery"]}
+    for lang, said, opening in (("en", "my number is 0900000001", "so that I get it right"),
+                                ("vi", "sdt 0900000001", "Cảm ơn anh/chị, em đã ghi nhận")):
+        dispatcher, events = await run(ActionNoteDetail(), tracker(
+            sender, said, "inform", [entity("phone", "0900000001")], slots=asked, language=lang), domain)
+        # Never "what went wrong?": the customer said that already.
+        assert responses(dispatcher) == ["utter_detail_noted_which"]
+        assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == [
+            "/complain_damaged", "/complain_delivery", "/deny"]
+        assert slots_set(events) == asked
+        assert opening in render(domain, dispatcher.messages[0], {"language": lang})
+
+    # The answer that follows keeps the tone of the complaint, not of the detail.
+    history = [user_event("this is ridiculous!!! the glasses came smashed", "complain_damaged"),
+               {"event": "bot", "text": "Which of these?"},
+               user_event("my number is 0900000001", "inform", [entity("phone", "0900000001")]),
+               {"event": "bot", "text": "Noted. Which of these?"}]
+    dispatcher, _ = await run(ActionAcknowledgeComplaint(), ranked_tracker(
+        sender, "/complain_damaged", "complain_damaged", ranking(("complain_damaged", 1.0)),
+        history=history, slots=asked), domain)
+    assert responses(dispatcher)[0] == "utter_apology_high"  # damaged (2) + anger (2)
+
+    # Outside the question, a detail is noted as before.
+    dispatcher, _ = await run(ActionNoteDetail(), tracker(sender, "0900000001", "inform"), domain)
+    assert responses(dispatcher) == ["utter_detail_what_happened"]
+
+
 async def test_a_complaint_the_classifier_gave_up_on_gets_the_question_not_rephrase(redis_url, domain, sender):
     ranks = [{"name": "nlu_fallback", "confidence": 0.4}] + close_pair()
     dispatcher, events = await run(ActionNluFallback(), ranked_tracker(
         sender, "the thing is busted", "nlu_fallback", ranks), domain)
     assert responses(dispatcher) == ["utter_which_complaint"]
-    assert slots_set(events) == {"complaint_check": "asked"}
+    assert slots_set(events)["complaint_check"] == "asked"
 
 
 async def test_an_angry_customer_is_never_asked_to_rephrase(redis_url, domain, sender):
@@ -154,7 +183,7 @@ async def test_a_complaint_the_classifier_put_out_of_scope_gets_the_question(red
     assert responses(dispatcher) == ["utter_which_complaint"]
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == [
         "/complain_delivery", "/complain_wait", "/deny"]
-    assert slots_set(events) == {"complaint_check": "asked"}
+    assert slots_set(events) == {"complaint_check": "asked", "complaint_choices": ["complain_delivery", "complain_wait"]}
     assert render(domain, dispatcher.messages[0], {"language": "vi"}).startswith("Em rất tiếc")
 
 

@@ -159,6 +159,57 @@ async def test_two_wrong_answers_and_the_bot_carries_on_without_the_order(redis_
     assert packet["customer"]["verified"] is False and packet["customer"]["email"] == ""
 
 
+async def opening(sender, domain, order_id, text, contact_entity):
+    """The form's first look at a complaint that named the order and a contact at once."""
+    from rasa_sdk.executor import CollectingDispatcher
+    out = CollectingDispatcher()
+    trk = tracker(sender, text, "complain_delivery", [entity("order_id", order_id), contact_entity],
+                  slots={"order_id": order_id, "complaint_type": "complain_delivery"})
+    return out, await FORM.validate_order_id(order_id, out, trk, domain)
+
+
+async def test_a_contact_given_with_the_order_number_is_checked_at_once(redis_url, domain, sender):
+    lan = new_customer(redis_url)
+    order_id = lan.order.order_id
+    out, result = await opening(sender, domain, order_id, f"order {order_id} is late, I'm {lan.customer.email}",
+                                entity("email", lan.customer.email))
+    assert responses(out) == ["utter_order_contact_verified"]  # never asked for what was just given
+    assert result["order_id"] == order_id and result["verified_order"] == order_id
+    assert await memory.is_verified(get_redis(), await memory.guest(get_redis(), sender))
+
+    stranger = f"stranger-{uuid.uuid4().hex[:8]}"
+    out, result = await opening(stranger, domain, order_id, f"don {order_id} chua toi, sdt 0900000001",
+                                entity("phone", "0900000001"))
+    # Said to be wrong, once; that explanation asks again, so the form's own question is skipped.
+    assert responses(out) == ["utter_order_contact_mismatch"]
+    assert result == {"order_id": order_id, "order_contact": None, "detail_attempts": 1}
+    assert "verified_order" not in result
+    assert not await memory.is_verified(get_redis(), await memory.guest(get_redis(), stranger))
+
+
+async def test_a_contact_given_earlier_in_this_complaint_is_checked_when_the_form_starts(redis_url, domain, sender):
+    minh = new_customer(redis_url)
+    order_id, phone = minh.order.order_id, minh.customer.phone
+    from rasa_sdk.executor import CollectingDispatcher
+
+    def started(who, history):
+        # "hang cua don N bi vo" -> which of these? -> "sdt ..." -> the button: the form starts.
+        return tracker(who, "/complain_damaged", "complain_damaged", history=history,
+                       slots={"order_id": order_id, "complaint_type": "complain_damaged"}, language="vi")
+    complaint = user_event(f"hang cua don {order_id} bi vo", "complain_damaged", [entity("order_id", order_id)])
+    detail = user_event(f"sdt {phone}", "inform", [entity("phone", phone)])
+    out = CollectingDispatcher()
+    result = await FORM.validate_order_id(order_id, out, started(sender, [complaint, detail]), domain)
+    assert responses(out) == ["utter_order_contact_verified"] and result["verified_order"] == order_id
+
+    # A contact from an earlier complaint, already resolved, is not this one's: asked as usual.
+    other = f"other-{uuid.uuid4().hex[:8]}"
+    resolved = {"event": "action", "name": "action_resolve_complaint"}
+    out = CollectingDispatcher()
+    result = await FORM.validate_order_id(order_id, out, started(other, [detail, resolved, complaint]), domain)
+    assert out.messages == [] and result == {"order_id": order_id, "detail_attempts": 0, "order_contact": None}
+
+
 async def test_a_shop_signed_customer_is_recalled_masked_and_never_asked_again(redis_url, domain, sender):
     lan = new_customer(redis_url, tier="gold", orders=(("in_transit", 1_250_000),))
     trk = tracker(sender, "I was charged twice", "complain_billing", metadata=signed(lan.customer.id))

@@ -108,6 +108,21 @@ def test_vi_without_diacritics_gets_vietnamese_replies_and_what_they_ask_for(ras
     assert thanks.texts and all(has_vietnamese_marks(t) for t in thanks.texts)
 
 
+def test_a_contact_in_the_first_message_is_checked_there_never_asked_for_again(rasa):
+    lan = new_customer(rasa.redis_url, orders=(("in_transit", 900_000),))
+    order_id = lan.order.order_id
+    proved = Customer(rasa).say(f"my order {order_id} hasn't arrived, my email is {lan.customer.email}")
+    assert "that matches" in proved.all_text and lan.order.items["en"] in proved.all_text
+    assert "what's the email" not in proved.all_text
+    # In Vietnamese, a phone that is not the order's: said so once, and asked once.
+    stranger = Customer(rasa)
+    wrong = stranger.say(f"don {order_id} giao tre qua, sdt 0900000000")
+    assert "chưa khớp" in wrong.all_text and lan.order.items["vi"] not in wrong.all_text
+    assert "cho em xin email" not in wrong.all_text  # the mismatch reply is the only question
+    right = stranger.say(lan.customer.phone)
+    assert "đã khớp" in right.all_text and lan.order.items["vi"] in right.all_text
+
+
 def test_vi_a_wrong_answer_then_the_right_one(rasa):
     minh = new_customer(rasa.redis_url, name="Minh", orders=(("delivered", 480_000),))
     customer = Customer(rasa)
