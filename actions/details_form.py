@@ -8,8 +8,10 @@ customer is never stuck in a loop.
 
 An order is shown and used only once the customer has proved it is theirs: a verified
 customer's own order, or the email or phone on the order given here (`order_contact`,
-asked once, saying why). Two misses, or "I don't have it", and the bot carries on
-without the order's details (contract/identity.py).
+asked once, saying why; one given already in this complaint is checked at once). Two
+misses, or "I don't have it", and the bot carries on without the order's details
+(contract/identity.py). Wrong answers for one order are also counted across
+conversations (MAX_PROOF_FAILURES a day), so a new chat is not a fresh set of guesses.
 """
 
 import re
@@ -31,9 +33,16 @@ from actions.common import (
 )
 from actions.orders import Order, order_store
 from actions.playbook import DETAILS
+from actions.store import get_redis
+from contract import keys
 from contract.identity import BY_ORDER_CONTACT, normalise_email, normalise_phone
 
 MAX_ATTEMPTS = 2
+# Wrong contacts per order per ORDER_PROOF_WINDOW, across conversations: a new chat gives
+# two more tries, so without this anyone holding an order number (a parcel label) could
+# test a list of phones or emails against it. Past the limit nothing is checked, not even
+# a right answer, so the lock says nothing about which was right.
+MAX_PROOF_FAILURES = 5
 ORDER_DIGITS = (6, 10)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -172,6 +181,11 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, given: str, order: Order
     ) -> Dict[Text, Any]:
         """Whether `given` is the email or phone on `order`: verified, or a miss."""
+        redis = get_redis()
+        failures = keys.order_proof_failures(order.order_id)
+        if int(await redis.get(failures) or 0) >= MAX_PROOF_FAILURES:
+            dispatcher.utter_message(response="utter_order_contact_locked", order_id=order.order_id)
+            return {"order_contact": NO_VALUE, "detail_attempts": 0}
         if await self._matches(tracker, given, order):
             await verify_order_owner(tracker, order)
             dispatcher.utter_message(response="utter_order_contact_verified")
@@ -181,6 +195,8 @@ class ValidateComplaintDetailsForm(FormValidationAction):
                 "verified_by": BY_ORDER_CONTACT,
                 "detail_attempts": 0,
             }
+        if await redis.incr(failures) == 1:
+            await redis.expire(failures, keys.ORDER_PROOF_WINDOW)
         # Never say which part was wrong, or what the right one looks like.
         return self._miss(
             dispatcher,

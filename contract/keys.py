@@ -5,6 +5,7 @@ those the prefixes "rasatracker" and "rasalock"). Lifetimes:
 - conversations and their transcripts expire CONVERSATION_TTL after the last activity;
   transcripts are capped at TRANSCRIPT_MAX entries; dedupe markers live DEDUPE_TTL;
 - customer memory and cases expire MEMORY_RETENTION_DAYS after their last write;
+- an order's count of wrong proofs expires ORDER_PROOF_WINDOW after the first;
 - the demo shop's data does not expire.
 """
 
@@ -53,6 +54,15 @@ SHOP_LOADED = f"{PREFIX}:shop:loaded"  # fingerprint of the demo data last loade
 
 def shop_order(order_id: str) -> str:
     return f"{PREFIX}:shop:order:{order_id}"
+
+
+ORDER_PROOF_WINDOW = 24 * 3600
+
+
+def order_proof_failures(order_id: str) -> str:
+    """Counter of wrong emails or phones given for one order, from any conversation;
+    expires ORDER_PROOF_WINDOW after the first (actions/details_form.py)."""
+    return f"{PREFIX}:order:{order_id}:proof-failures"
 
 
 def shop_customer(email: str) -> str:

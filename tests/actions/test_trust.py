@@ -168,6 +168,30 @@ async def opening(sender, domain, order_id, text, contact_entity):
     return out, await FORM.validate_order_id(order_id, out, trk, domain)
 
 
+async def test_wrong_answers_for_one_order_across_conversations_lock_it_for_the_day(redis_url, domain, sender):
+    from actions.details_form import MAX_PROOF_FAILURES
+    lan = new_customer(redis_url)
+    # Each new chat gets its two tries, but they all count against the order.
+    for n in range(MAX_PROOF_FAILURES):
+        out, _ = await prove(f"guess-{n}-{uuid.uuid4().hex[:6]}", domain, lan.order, f"09000000{n:02d}",
+                             attempts=n % 2, entities=[entity("phone", f"09000000{n:02d}")])
+        assert "utter_order_contact_verified" not in responses(out)
+    # Now even the right answer is not checked, so the lock tells nothing about it.
+    out, result = await prove(sender, domain, lan.order, lan.customer.phone,
+                              entities=[entity("phone", lan.customer.phone)])
+    assert responses(out) == ["utter_order_contact_locked"]
+    assert result == {"order_contact": "none", "detail_attempts": 0}
+    assert not await memory.is_verified(get_redis(), await memory.guest(get_redis(), sender))
+    assert lan.customer.phone not in render(domain, out.messages[0], {})
+    ttl = await get_redis().ttl(keys.order_proof_failures(lan.order.order_id))
+    assert 0 < ttl <= keys.ORDER_PROOF_WINDOW
+    # Another order is not locked by it.
+    other = new_customer(redis_url)
+    out, result = await prove(sender, domain, other.order, other.customer.email,
+                              entities=[entity("email", other.customer.email)])
+    assert result["order_contact"] == "verified"
+
+
 async def test_a_contact_given_with_the_order_number_is_checked_at_once(redis_url, domain, sender):
     lan = new_customer(redis_url)
     order_id = lan.order.order_id
