@@ -510,6 +510,7 @@ class ActionApplyRemedy(Action):
         dispatcher.utter_message(response="utter_thanks_close")
         dispatcher.utter_message(response="utter_ask_csat")
         return [
+            SlotSet("csat_asked", True),
             SlotSet("applied_remedy", choice.id),
             SlotSet("remedy_answers", answers),
             SlotSet("case_ref", case["ref"]),
@@ -523,6 +524,10 @@ class ActionRecordCsat(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        if not tracker.get_slot("csat_asked"):
+            # Nobody asked: not a satisfaction score for the owner's report or the case.
+            dispatcher.utter_message(response="utter_rating_unasked")
+            return []
         rating = latest_entity(tracker, "rating")
         if rating is None:
             digits = [c for c in tracker.latest_message.get("text") or "" if c in "12345"]
@@ -546,7 +551,7 @@ class ActionRecordCsat(Action):
             )
         low = rating is not None and int(rating) <= 2
         dispatcher.utter_message(response="utter_csat_sorry" if low else "utter_csat_thanks")
-        return []
+        return [SlotSet("csat_asked", False)]  # answered: a later score is not another one
 
 
 class ActionNoteDetail(Action):

@@ -287,4 +287,4 @@ class ActionAgentHandback(Action):
         dispatcher.utter_message(response=response, agent=agent, note=note, case_ref=case["ref"])
         dispatcher.utter_message(response="utter_thanks_close")
         dispatcher.utter_message(response="utter_ask_csat")
-        return [SlotSet("case_ref", case["ref"])]
+        return [SlotSet("case_ref", case["ref"]), SlotSet("csat_asked", True)]

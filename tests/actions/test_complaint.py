@@ -101,11 +101,14 @@ async def test_accepting_an_offer_applies_it_and_closes_with_reference_thanks_an
     case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
     assert case["status"] == "remedy_in_progress" and case["applied_remedy"] == "replacement"
 
-    dispatcher, _ = await run(ActionRecordCsat(), tracker(
+    assert slots_set(events)["csat_asked"] is True
+    slots = {**slots, **slots_set(events)}
+    dispatcher, answered = await run(ActionRecordCsat(), tracker(
         sender, "/rate", "rate", [entity("rating", "5")], slots=slots, metadata=signed_in(minh)), domain)
     assert responses(dispatcher) == ["utter_csat_thanks"]
     case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
     assert case["csat"] == 5
+    assert slots_set(answered) == {"csat_asked": False}
 
 
 async def test_declining_brings_concrete_alternatives_never_a_bare_no(redis_url, domain, sender):

@@ -207,3 +207,9 @@ def test_a_signed_in_customer_is_welcomed_back_and_recalled_masked(rasa):
     assert f"order {order_id}" in resumed.all_text and "Which order" not in resumed.all_text
     assert mask_email(lan.customer.email) in resumed.all_text
     assert lan.customer.email not in resumed.all_text and lan.customer.phone not in resumed.all_text
+
+
+def test_kind_words_nobody_asked_for_are_no_rating(rasa):
+    replies = Customer(rasa).say("great service")
+    assert replies.texts and "that's noted" not in replies.all_text  # the CSAT thanks
+    assert any(b["payload"] == "/request_human" for b in replies.buttons)
