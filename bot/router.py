@@ -238,13 +238,7 @@ class Router:
                 "queued", conv.language, position=position, minutes=position * self.settings.minutes_per_case
             )
         else:
-            when = reply_by(
-                local_now(self.settings.support_utc_offset),
-                parse_hours(self.settings.support_hours),
-                self.settings.minutes_per_case * max(position, 1) + 30,
-                conv.language,
-                self.texts,
-            )
+            when = self._reply_by(conv.language, position)
             email = email_of(typed) if self.settings.email_enabled else ""
             key = (
                 "no_agent_online"
@@ -278,15 +272,29 @@ class Router:
         await self.store.log(conv.id, "bot", reply["text"])
         return [reply]
 
+    def _reply_by(self, language: str, position: int) -> str:
+        """When a person will reply while nobody is online: from the opening hours."""
+        return reply_by(
+            local_now(self.settings.support_utc_offset),
+            parse_hours(self.settings.support_hours),
+            self.settings.minutes_per_case * max(position, 1) + 30,
+            language,
+            self.texts,
+        )
+
     async def _added_to_case(self, conv: Conversation) -> Dict[str, Any]:
         position = await self.store.position(conv.id)
-        return {
-            "text": self.texts.text("added_to_case", conv.language)
-            + " "
-            + self.texts.text(
+        # The same word on when as the handoff gave: never "in about 20 minutes" to
+        # someone told the team is back tomorrow morning.
+        if await self.store.agents_online(self.settings.agent_online_seconds):
+            wait = self.texts.text(
                 "queued", conv.language, position=position, minutes=position * self.settings.minutes_per_case
             )
-        }
+        else:
+            wait = self.texts.text(
+                "queued_offline", conv.language, reply_by=self._reply_by(conv.language, position)
+            )
+        return {"text": self.texts.text("added_to_case", conv.language) + " " + wait}
 
     async def _assistant_unavailable(self, conv: Conversation, why: str) -> List[Dict[str, Any]]:
         """Rasa is away: apologise at once and queue for a person with what we have (the

@@ -63,7 +63,9 @@ async def test_handoff_queues_with_the_packet_and_later_messages_go_to_agents(hu
 
     # Now the customer's messages go to the agents, not to Rasa.
     more = await say(hub, sender, "hello? is anyone there")
-    assert "added that to your case" in texts(more) and "number" in texts(more)
+    assert "added that to your case" in texts(more)
+    # Still nobody online: the same "reply by" as the handoff, not "in about N minutes".
+    assert "will reply by" in texts(more) and "minutes" not in texts(more)
     followup = await say(hub, sender, "/followup_email")
     assert "email you" in texts(followup)
     conv, log = await state_of(redis_url, cid)
@@ -183,6 +185,10 @@ async def test_widget_customer_handoff_agent_reply_and_hand_back(make_hub, redis
         # The customer was told their real place (other tests' conversations may wait too).
         position = [c["id"] for c in listing["queue"]].index(cid) + 1
         assert f"You're number {position} in line." in queued[-1]["text"]
+        # Writing again while waiting, with an agent online: the place and the minutes.
+        await customer.say("are you there?")
+        waiting = await customer.until(lambda m: "added that to your case" in m.get("text", ""))
+        assert " in line" in waiting[-1]["text"] and "minutes" in waiting[-1]["text"]
         detail = await (await client.get(f"/api/agent/conversations/{cid}")).json()
         # The agent sees the order, marked as claimed (not proved by the customer).
         assert detail["packet"]["order"] is None
