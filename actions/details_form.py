@@ -156,10 +156,10 @@ class ValidateComplaintDetailsForm(FormValidationAction):
                 order_id=digits,
             )
         accepted = {"order_id": digits, "detail_attempts": 0, "order_contact": None}
-        customer = await load_customer(tracker)
         answering_proof = tracker.get_slot("requested_slot") == "order_contact"  # checked there
-        given_contact = typed_contact(tracker)
-        if given_contact and not answering_proof and not usable_order(tracker, customer, order):
+        given_contact = None if answering_proof else typed_contact(tracker)
+        # The customer (Redis reads) only when there is a contact to check.
+        if given_contact and not usable_order(tracker, await load_customer(tracker), order):
             # The email or phone came with the number ("order N, my email is X"), or earlier
             # in this complaint: it is checked now, never asked for again.
             return {**accepted, **await self._prove(dispatcher, tracker, given_contact, order)}
