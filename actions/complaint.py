@@ -15,7 +15,7 @@
 """
 
 import time
-from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Collection, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -45,7 +45,7 @@ from actions.severity import assess
 from actions.store import get_redis
 from actions.triage import ASKED, ask_which, named_items, on_the_order, read
 from contract import events as report_events
-from contract.intents import DECLINES_OFFER
+from contract.intents import DECLINES_OFFER, REFUSED_REMEDIES
 
 MAX_OFFERS = 2  # one or two concrete options at a time
 # A complaint of this type about an order marked delivered: the parcel is lost.
@@ -78,11 +78,15 @@ def _offer_buttons(remedies: List[Remedy], lang: str) -> List[Dict[str, str]]:
     return buttons + [person_button(lang)]
 
 
-def _record_answers(tracker: Tracker, answer: str, except_id: str = "") -> List[Dict[str, str]]:
+def _record_answers(
+    tracker: Tracker, answer: str, except_id: str = "", only: Optional[Collection[str]] = None
+) -> List[Dict[str, str]]:
+    """The remedy answers so far, plus `answer` for each offer not answered yet (or for
+    those in `only`)."""
     answers = list(tracker.get_slot("remedy_answers") or [])
     answered = {a["remedy"] for a in answers}
     for rid in tracker.get_slot("offered_remedies") or []:
-        if rid not in answered and rid != except_id:
+        if rid not in answered and rid != except_id and (only is None or rid in only):
             answers.append({"remedy": rid, "answer": answer})
     return answers
 
@@ -335,15 +339,27 @@ class ActionResolveComplaint(Action):
         return events + [SlotSet("offered_remedies", offered)]
 
 
+def _refused(tracker: Tracker) -> List[Remedy]:
+    """The remedies the last message names only to refuse ("no, not a refund")."""
+    families = tracker.latest_message.get(REFUSED_REMEDIES) or []
+    return [r for family in families for r in PLAYBOOK.find(str(family))]
+
+
 def _wanted(tracker: Tracker) -> Tuple[Optional[str], List[Remedy], bool]:
     """What the customer asked for in their last message: the word (a remedy id from a
     button, or a family from NLU), the playbook remedies it may mean, and whether they
     turned the offer down while asking. After a "no" the wish comes last ("I don't want a
-    replacement, I want my money back"); otherwise first ("a new one, not a refund")."""
+    replacement, I want my money back"); otherwise first ("a new one, not a refund"). A
+    remedy named only to refuse it is never the wish."""
     words = [str(w) for w in tracker.get_latest_entity_values("remedy")]
+    for family in tracker.latest_message.get(REFUSED_REMEDIES) or []:
+        if family in words:
+            words.remove(family)
     declined = bool(tracker.latest_message.get(DECLINES_OFFER))
     wanted = (words[-1] if declined else words[0]) if words else None
-    return wanted, (PLAYBOOK.find(wanted) if wanted else []), declined
+    refused = _refused(tracker)
+    candidates = [r for r in PLAYBOOK.find(wanted) if r not in refused] if wanted else []
+    return wanted, candidates, declined
 
 
 def _meant(
@@ -384,13 +400,19 @@ async def offer_alternatives(
     tracker: Tracker,
     wanted: Optional[Remedy],
     customer: CustomerMemory,
+    refused: Sequence[Remedy] = (),
 ) -> List[EventType]:
     """Offer one or two options not tried yet, the `wanted` one first if the bot may
-    grant it (if not, say so); with none left, a person takes over."""
+    grant it (if not, say so); with none left, a person takes over. A message that
+    refuses one offer by name ("no, not a refund") turns down only that one: the other
+    is still on the table. A bare "no" turns down all of them."""
     lang = language(tracker)
     grantable, _, _ = await _options(tracker, customer)
     offered = list(tracker.get_slot("offered_remedies") or [])
-    answers = _record_answers(tracker, "declined")
+    refused_ids = {r.id for r in refused}
+    answers = _record_answers(
+        tracker, "declined", only=[rid for rid in offered if rid in refused_ids] or None
+    )
     await _report_answers(tracker, answers)
     result: List[EventType] = [SlotSet("remedy_answers", answers)]
     tracker.slots["remedy_answers"] = answers
@@ -400,12 +422,19 @@ async def offer_alternatives(
         dispatcher.utter_message(response="utter_needs_colleague", wanted=text(wanted.label, lang))
         answers.append({"remedy": wanted.id, "answer": "requested; needs approval"})
     wanted_ok = [wanted] if wanted and wanted in grantable else []
-    fresh = [r for r in grantable if r.id not in offered and r not in wanted_ok]
-    alternatives = (wanted_ok + fresh)[:MAX_OFFERS]
+    answered = {a["remedy"] for a in answers}
+    still_open = [
+        r
+        for r in (PLAYBOOK.remedies[rid] for rid in offered if rid not in answered)
+        if r in grantable and r not in wanted_ok
+    ]
+    fresh = [r for r in grantable if r.id not in offered and r.id not in refused_ids and r not in wanted_ok]
+    alternatives = (wanted_ok + still_open + fresh)[:MAX_OFFERS]
     if not alternatives:
         return result + await hand_off(dispatcher, tracker, "alternatives_declined", customer)
     dispatcher.utter_message(
-        response="utter_alternatives",
+        # One option left is a yes-or-no question, never "which would you prefer?".
+        response="utter_alternatives" if len(alternatives) > 1 else "utter_alternative_single",
         buttons=_offer_buttons(alternatives, lang),
         options=join_options([text(r.offer, lang) for r in alternatives], lang),
     )
@@ -450,7 +479,7 @@ class ActionOfferAlternatives(Action):
         # "Neither, I want my money back": what they decline is not what they mean.
         _, candidates, _ = _wanted(tracker)
         wanted = _meant([r for r in candidates if r.id not in offered], grantable)
-        return await offer_alternatives(dispatcher, tracker, wanted, customer)
+        return await offer_alternatives(dispatcher, tracker, wanted, customer, refused=_refused(tracker))
 
 
 class ActionApplyRemedy(Action):
@@ -475,12 +504,15 @@ class ActionApplyRemedy(Action):
             )
         elif word:  # "doi hang" after an offer of the exchange means the exchange
             choice = _meant(candidates, grantable, lambda r: r.id in offered)
+        elif _refused(tracker):
+            # "no, not a refund": a no to that one only, not a yes to anything.
+            return await offer_alternatives(dispatcher, tracker, None, customer, refused=_refused(tracker))
         else:  # "yes": the first option still open, i.e. from the latest offer
             declined = {a["remedy"] for a in tracker.get_slot("remedy_answers") or []}
             open_offers = [rid for rid in offered if rid not in declined]
             choice = PLAYBOOK.remedies.get(open_offers[0]) if open_offers else None
         if choice is None or choice not in grantable:
-            return await offer_alternatives(dispatcher, tracker, choice, customer)
+            return await offer_alternatives(dispatcher, tracker, choice, customer, refused=_refused(tracker))
 
         if choice.id == "cancel" and order:
             await order_store().set_status(order.order_id, "cancelled")

@@ -27,3 +27,7 @@ REMEDY_FAMILIES = ("refund", "replacement", "reship", "voucher")
 # I just want my money back"): set by nlu/components.py DetailExtractor, read by the
 # actions, so the remedy named is not the offered one of its family.
 DECLINES_OFFER = "declines_offer"
+
+# The parse-data key (a list of remedy families) for the remedies a message names only to
+# refuse them ("no, not a refund"): never the one the customer wants.
+REFUSED_REMEDIES = "refused_remedies"

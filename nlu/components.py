@@ -30,9 +30,9 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from contract.intents import DECLINES_OFFER
+from contract.intents import DECLINES_OFFER, REFUSED_REMEDIES
 from contract.language import detect_language
-from nlu.details import extract_details, turns_offer_down
+from nlu.details import extract_details, refused_remedies, turns_offer_down
 from nlu.text import fold, has_vietnamese_marks
 from nlu.vietnamese import vietnamese_lemmas
 
@@ -76,7 +76,8 @@ class LanguageDetector(_StatelessComponent):
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class DetailExtractor(_StatelessComponent, EntityExtractorMixin):
     """Rule-based entities: order_id, email, phone, remedy (see nlu/details.py); and
-    whether the message turns an offer down, in the parse data (`DECLINES_OFFER`)."""
+    whether the message turns an offer down and which remedies it refuses, in the parse
+    data (`DECLINES_OFFER`, `REFUSED_REMEDIES`)."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -86,6 +87,7 @@ class DetailExtractor(_StatelessComponent, EntityExtractorMixin):
             found = self.add_extractor_name(extract_details(text))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
             message.set(DECLINES_OFFER, turns_offer_down(text), add_to_output=True)
+            message.set(REFUSED_REMEDIES, refused_remedies(text), add_to_output=True)
         return messages
 
 

@@ -4,7 +4,8 @@ spaCy's tokenizer and Matcher do the work: emails come from the `LIKE_EMAIL` tok
 attribute, phone numbers and order numbers from token-shape patterns that may span
 several tokens ("+84 912 345 678", "# 1048213"), and remedy words from a phrase matcher
 over diacritic-folded text, so "hoan tien" and "hoàn tiền" both count. Words that turn
-an offer down ("neither", "ko can") are a flag, not an entity (`turns_offer_down`).
+an offer down ("neither", "ko can") are a flag, not an entity (`turns_offer_down`), and
+so are the remedies a message names only to refuse ("not a refund": `refused_remedies`).
 The same rules serve English and Vietnamese: numbers and emails do not depend on the
 language.
 
@@ -86,6 +87,49 @@ DECLINE_PHRASES = [
     "ko lay",
     "thay vi",
 ]
+
+
+# Words that refuse the remedy named right after them, with how many words may come
+# between ("not a refund", "I don't want a new one", "ko can doi hang"). A bare "no" must
+# touch the remedy ("no refund"): in "no I want a refund" it answers the offer, and a
+# comma, "but" or "ma" ends what a refusal reaches.
+REFUSALS = {
+    "no": 0,
+    "not": 2,
+    "never": 2,
+    "without": 2,
+    "instead of": 2,
+    "rather than": 2,
+    "no need for": 2,
+    "not interested in": 2,
+    "don't want": 3,
+    "dont want": 3,
+    "do not want": 3,
+    "don't need": 3,
+    "dont need": 3,
+    "do not need": 3,
+    "khong": 1,
+    "ko": 1,
+    "k": 1,
+    "hok": 1,
+    "khg": 1,
+    "chang": 1,
+    "dung": 1,
+    "thay vi": 2,
+    "khong muon": 3,
+    "ko muon": 3,
+    "k muon": 3,
+    "khong can": 3,
+    "ko can": 3,
+    "k can": 3,
+    "khong lay": 3,
+    "ko lay": 3,
+}
+_CLAUSE_END_RE = re.compile(r"[,.;:!?()]|\b(?:but|nhung|ma)\b")
+_REFUSAL_WORD_RE = re.compile(r"[a-z0-9']+")
+# Two remedies joined by one of these share a refusal ("not a refund or a voucher").
+_JOINING_WORDS = {"or", "nor", "and", "hay", "hoac", "va"}
+_ARTICLES = {"a", "an", "the", "any", "la"}
 
 
 @lru_cache(maxsize=1)
@@ -181,3 +225,39 @@ def turns_offer_down(text: str) -> bool:
     out of the entities: Rasa's conversation tests would count it as an unannotated one."""
     nlp, _, _, declines = _matchers()
     return bool(declines(nlp.make_doc(fold(text))))
+
+
+def _refused_before(prefix: str) -> bool:
+    """Whether a refusal in `prefix` (folded text up to a remedy word) reaches that word."""
+    clause = _CLAUSE_END_RE.split(prefix)[-1]
+    tokens = _REFUSAL_WORD_RE.findall(clause.replace("\u2019", "'"))
+    for cue, reach in REFUSALS.items():
+        cue_words = cue.split()
+        for at in range(len(tokens) - len(cue_words) + 1):
+            if tokens[at : at + len(cue_words)] == cue_words and len(tokens) - at - len(cue_words) <= reach:
+                return True
+    return False
+
+
+def refused_remedies(text: str) -> List[str]:
+    """The remedy families `text` names only to refuse them, in reading order: "no, not a
+    refund" refuses the refund; "I don't want a replacement, I want my money back" the
+    replacement and not the refund."""
+    folded = fold(text)
+    refused: List[str] = []
+    previous_end, previous_refused = 0, False
+    for found in extract_details(text):
+        if found["entity"] != "remedy":
+            continue
+        between = _REFUSAL_WORD_RE.findall(folded[previous_end : found["start"]])
+        joined = bool(between) and between[0] in _JOINING_WORDS and set(between[1:]) <= _ARTICLES
+        if previous_end and joined:
+            is_refused = previous_refused  # "not a refund or a voucher"
+        else:
+            # Only the words since the last remedy: in "not a refund, a replacement" the
+            # refusal is the refund's.
+            is_refused = _refused_before(folded[previous_end : found["start"]])
+        if is_refused:
+            refused.append(found["value"])
+        previous_end, previous_refused = found["end"], is_refused
+    return refused

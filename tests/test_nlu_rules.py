@@ -3,7 +3,7 @@
 import pytest
 
 from contract.intents import REMEDY_FAMILIES
-from nlu.details import REMEDY_PHRASES, extract_details, turns_offer_down
+from nlu.details import REMEDY_PHRASES, extract_details, refused_remedies, turns_offer_down
 from contract.language import detect_language
 
 
@@ -59,6 +59,28 @@ def test_remedy_words_in_both_languages_with_or_without_diacritics():
 def test_words_that_turn_an_offer_down_are_a_flag_beside_the_remedy_named(text, declines):
     assert turns_offer_down(text) is declines
     assert all(e["entity"] != "decline" for e in extract_details(text))
+
+
+@pytest.mark.parametrize("text,refused", [
+    ("no, not a refund", ["refund"]),
+    ("I don't want a replacement, I want my money back", ["replacement"]),
+    ("I don’t want a refund", ["refund"]),
+    ("a new one, not a refund", ["refund"]),
+    ("I want a refund not a replacement", ["replacement"]),
+    ("not a refund or a voucher", ["refund", "voucher"]),
+    ("no refund, just resend it", ["refund"]),
+    ("Tôi không cần hoàn tiền, gửi lại giúp tôi", ["refund"]),
+    ("khong muon hoan tien ma muon doi hang", ["refund"]),
+    ("k can gui lai dau, tra tien di", ["reship"]),
+    # A "no" that answers the offer, or a "not" about something else, refuses nothing.
+    ("no I want a refund", []),
+    ("neither, I just want my money back", []),
+    ("it's not arrived so I want a refund", []),
+    ("I'd rather have a refund", []),
+    ("hoan tien duoc khong", []),
+])
+def test_a_remedy_named_only_to_refuse_it_is_told_apart_from_the_one_wanted(text, refused):
+    assert refused_remedies(text) == refused
 
 
 def test_a_short_number_is_still_offered_as_an_order_number_for_the_form_to_check():

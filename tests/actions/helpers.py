@@ -6,8 +6,8 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from contract.intents import DECLINES_OFFER
-from nlu.details import turns_offer_down
+from contract.intents import DECLINES_OFFER, REFUSED_REMEDIES
+from nlu.details import refused_remedies, turns_offer_down
 
 SLOT_DEFAULTS = {"detail_attempts": 0}
 
@@ -17,7 +17,7 @@ def user_event(text: str, intent: str, entities: Optional[List[Dict]] = None,
     # The rule-based flag the NLU adds to every message (nlu/components.py DetailExtractor).
     parse = {"text": text, "intent": {"name": intent, "confidence": 0.99},
              "entities": entities or [], "language": language, "metadata": metadata or {},
-             DECLINES_OFFER: turns_offer_down(text)}
+             DECLINES_OFFER: turns_offer_down(text), REFUSED_REMEDIES: refused_remedies(text)}
     return {"event": "user", "text": text, "parse_data": parse, "timestamp": 1.0}
 
 

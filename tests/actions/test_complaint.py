@@ -5,6 +5,8 @@ site (the hub passes the verified shop id in the metadata), so the order is thei
 
 import json
 
+import pytest
+
 from contract import keys
 from actions.complaint import (
     ActionAcknowledgeComplaint, ActionApplyRemedy, ActionAskWhatHappened, ActionOfferAlternatives,
@@ -120,10 +122,12 @@ async def test_declining_brings_concrete_alternatives_never_a_bare_no(redis_url,
     dispatcher, events = await run(ActionOfferAlternatives(), tracker(
         sender, "neither, I just want my money back", "deny", [entity("remedy", "refund")],
         slots=slots, metadata=signed_in(lan)), domain)
-    assert responses(dispatcher) == ["utter_needs_colleague", "utter_alternatives"]
     assert "Full refund is something I can't grant on my own" in render(domain, dispatcher.messages[0], slots)
     alternatives = dispatcher.messages[1]["buttons"]
     assert 2 <= len(alternatives) <= 3 and alternatives[-1]["payload"] == "/request_human"
+    one_left = len(alternatives) == 2
+    assert responses(dispatcher) == [
+        "utter_needs_colleague", "utter_alternative_single" if one_left else "utter_alternatives"]
     answers = slots_set(events)["remedy_answers"]
     assert {"remedy": "reship_express", "answer": "declined"} in answers
     assert {"remedy": "refund", "answer": "requested; needs approval"} in answers
@@ -218,6 +222,38 @@ async def test_turning_down_one_offer_to_take_the_other_applies_the_one_named(re
         sender, said, "choose_remedy", extract_details(said), slots=slots, language="vi",
         metadata=signed_in(minh)), domain)
     assert slots_set(events)["applied_remedy"] == "refund"
+
+
+@pytest.mark.parametrize("intent", ["choose_remedy", "deny"])
+async def test_refusing_one_offer_by_name_keeps_the_other_and_grants_nothing(redis_url, domain, sender, intent):
+    # Offered a replacement or a refund, "no, not a refund" is a no to the refund only:
+    # nothing is carried out, the refund counts as declined, the replacement is offered again.
+    minh = glasses(redis_url)
+    _, slots = await _resolved(sender, domain, minh, "complain_damaged")
+    assert slots["offered_remedies"] == ["replacement", "refund"]
+    said = "no, not a refund"
+    action = ActionApplyRemedy() if intent == "choose_remedy" else ActionOfferAlternatives()
+    dispatcher, events = await run(action, tracker(
+        sender, said, intent, extract_details(said), slots=slots, metadata=signed_in(minh)), domain)
+    set_now = slots_set(events)
+    assert "applied_remedy" not in set_now and "utter_remedy_done" not in responses(dispatcher)
+    assert set_now["remedy_answers"] == [{"remedy": "refund", "answer": "declined"}]
+    offered = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert offered[0] == '/choose_remedy{"remedy": "replacement"}'
+    assert '/choose_remedy{"remedy": "refund"}' not in offered
+    # With one option left the question is yes or no, not "which would you prefer?".
+    assert len(offered) == 2 and responses(dispatcher) == ["utter_alternative_single"]
+    assert render(domain, dispatcher.messages[0], slots).endswith("Shall I go ahead?")
+
+
+async def test_wanting_one_remedy_while_refusing_another_grants_the_one_wanted(redis_url, domain, sender):
+    minh = glasses(redis_url)
+    _, slots = await _resolved(sender, domain, minh, "complain_damaged", language="vi")
+    said = "khong muon hoan tien ma muon doi hang"
+    dispatcher, events = await run(ActionApplyRemedy(), tracker(
+        sender, said, "choose_remedy", extract_details(said), slots=slots, language="vi",
+        metadata=signed_in(minh)), domain)
+    assert slots_set(events)["applied_remedy"] == "replacement"
 
 
 async def test_a_complaint_that_names_no_problem_gets_a_general_apology_and_the_question(redis_url, domain, sender):
