@@ -18,7 +18,7 @@ import time
 from typing import Any, Callable, Collection, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -506,13 +506,15 @@ class ActionApplyRemedy(Action):
             choice = _meant(candidates, grantable, lambda r: r.id in offered)
         elif _refused(tracker):
             # "no, not a refund": a no to that one only, not a yes to anything.
-            return await offer_alternatives(dispatcher, tracker, None, customer, refused=_refused(tracker))
+            return [FollowupAction(ActionOfferAlternatives().name())]
         else:  # "yes": the first option still open, i.e. from the latest offer
             declined = {a["remedy"] for a in tracker.get_slot("remedy_answers") or []}
             open_offers = [rid for rid in offered if rid not in declined]
             choice = PLAYBOOK.remedies.get(open_offers[0]) if open_offers else None
         if choice is None or choice not in grantable:
-            return await offer_alternatives(dispatcher, tracker, choice, customer, refused=_refused(tracker))
+            # Nothing to carry out: the offer of what is left is the alternatives' turn, so
+            # the customer's next "yes" or "no" answers that offer (data/rules).
+            return [FollowupAction(ActionOfferAlternatives().name())]
 
         if choice.id == "cancel" and order:
             await order_store().set_status(order.order_id, "cancelled")

@@ -234,6 +234,28 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         return self._miss(dispatcher, tracker, "email", "utter_email_invalid", given=str(value)[:40])
 
 
+class ValidateCaseStatusForm(ValidateComplaintDetailsForm):
+    """Before a case's status is told to a customer not verified yet: the order number
+    and the email or phone on it, checked exactly as for a complaint (the same misses,
+    the same lock)."""
+
+    def name(self) -> Text:
+        return "validate_case_status_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        if (await load_customer(tracker)).verified:
+            return []
+        if await self._order_to_prove(tracker) is not None:
+            return ["order_id", "order_contact"]
+        return ["order_id"]
+
+
 def typed_contact(tracker: Tracker) -> Optional[str]:
     """The email or phone the customer typed about the complaint in hand (the latest
     first), if any: never one recalled from memory. The previous complaint's messages,

@@ -1,4 +1,5 @@
-"""Rule-based extraction of the details a customer gives: order number, email, phone, wanted remedy.
+"""Rule-based extraction of the details a customer gives: order number, email, phone,
+case reference, wanted remedy.
 
 spaCy's tokenizer and Matcher do the work: emails come from the `LIKE_EMAIL` token
 attribute, phone numbers and order numbers from token-shape patterns that may span
@@ -23,6 +24,8 @@ from nlu.text import fold
 # international number with a leading "+" and 8-15 digits.
 _PHONE_RE = re.compile(r"^(0[35789]\d{8}|\+84[35789]\d{8}|\+\d{8,15})$")
 _DIGITS_RE = re.compile(r"^\d+$")
+# The case reference the bot gives ("SR-7KQ2MD", actions/memory.py new_case_ref).
+_CASE_REF_RE = re.compile(r"\bSR-?([A-Z0-9]{6})\b", re.IGNORECASE)
 
 # Words that name a remedy, by family (contract/intents.py REMEDY_FAMILIES, which the
 # playbook's remedies name in `families`).
@@ -178,6 +181,9 @@ def extract_details(text: str) -> List[Dict]:
         taken.update(chars)
         return True
 
+    for ref in _CASE_REF_RE.finditer(text):
+        taken.update(range(ref.start(), ref.end()))
+        found.append(_entity("case_ref", "SR-" + ref.group(1).upper(), ref.start(), ref.end()))
     # Longest spans first, so a split phone beats its parts.
     matches = sorted(matcher(doc), key=lambda m: (m[1] - m[2], m[1]))
     for match_id, start, end in matches:

@@ -83,6 +83,13 @@ def test_a_remedy_named_only_to_refuse_it_is_told_apart_from_the_one_wanted(text
     assert refused_remedies(text) == refused
 
 
+def test_a_case_reference_is_found_in_any_case_and_never_read_as_an_order_number():
+    assert _found("status of SR-7KQ2MD?") == [("case_ref", "SR-7KQ2MD", "SR-7KQ2MD")]
+    assert _found("ho so sr7kq2md sao roi") == [("case_ref", "SR-7KQ2MD", "sr7kq2md")]
+    assert _found("case SR-234567, order 1048213") == [
+        ("case_ref", "SR-234567", "SR-234567"), ("order_id", "1048213", "1048213")]
+
+
 def test_a_short_number_is_still_offered_as_an_order_number_for_the_form_to_check():
     assert _found("it's 12345") == [("order_id", "12345", "12345")]
     assert _found("2 items, 5 days late") == []

@@ -37,8 +37,16 @@ def tracker(sender: str, text: str = "", intent: str = "greet",
 
 
 async def run(action, trk: Tracker, domain: Dict) -> (CollectingDispatcher, List[Dict]):
+    """Run `action`, and the action it hands the turn to (FollowupAction), as Rasa does."""
+    from actions.complaint import ActionOfferAlternatives
+
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, trk, domain)
+    followups = {a.name(): a for a in (ActionOfferAlternatives(),)}
+    for event in list(events):
+        if event.get("event") == "followup":
+            events.remove(event)
+            events += await followups[event["name"]].run(dispatcher, trk, domain)
     return dispatcher, events
 
 

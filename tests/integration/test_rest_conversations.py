@@ -213,3 +213,43 @@ def test_kind_words_nobody_asked_for_are_no_rating(rasa):
     replies = Customer(rasa).say("great service")
     assert replies.texts and "that's noted" not in replies.all_text  # the CSAT thanks
     assert any(b["payload"] == "/request_human" for b in replies.buttons)
+
+
+def test_a_remedy_refused_by_name_is_never_carried_out(rasa):
+    minh = new_customer(rasa.redis_url, name="Minh", orders=(("delivered", 480_000),))
+    customer = Customer(rasa)
+    offer = customer.say(f"order {minh.order.order_id} arrived broken, my phone is {minh.customer.phone}")
+    assert {'/choose_remedy{"remedy": "refund"}', '/choose_remedy{"remedy": "replacement"}'} <= {
+        b["payload"] for b in offer.buttons}
+    refused = customer.say("no, not a refund")
+    assert "Done" not in refused.all_text and "refund" not in refused.all_text.lower()
+    assert refused.buttons[0]["payload"] == '/choose_remedy{"remedy": "replacement"}'
+    # The one option left is a yes-or-no question, and "yes" takes it.
+    assert "Shall I go ahead?" in refused.all_text
+    done = customer.say("yes")
+    assert done.texts[0].startswith("Done:") and "replacement" in done.texts[0].lower()
+
+
+@pytest.mark.parametrize("lang,asked", [("en", "any update on my complaint?"),
+                                        ("vi", "khieu nai cua minh sao roi shop")])
+def test_how_a_case_stands_is_told_only_once_the_order_is_proved(rasa, lang, asked):
+    thu = new_customer(rasa.redis_url, orders=(("delivered", 480_000),))
+    owner = Customer(rasa, shop_customer=thu.customer.id)
+    owner.say(f"order {thu.order.order_id} arrived broken")
+    done = owner.say('/choose_remedy{"remedy": "replacement"}').all_text
+    case_ref = "SR-" + done.split("SR-")[1][:6]
+
+    stranger = Customer(rasa)
+    check = stranger.say(asked)
+    assert case_ref not in check.all_text and ("private" in check.all_text or "riêng" in check.all_text)
+    found = stranger.say(thu.order.order_id)
+    assert case_ref not in found.all_text and thu.order.items[lang] not in found.all_text
+    wrong = stranger.say("0900000000")
+    assert case_ref not in wrong.all_text
+    told = stranger.say(thu.customer.phone)
+    assert case_ref in told.all_text and thu.order.order_id in told.all_text
+    assert thu.customer.phone not in told.all_text and thu.customer.email not in told.all_text
+    if lang == "vi":
+        assert all(has_vietnamese_marks(t) for t in told.texts) and "Em đã tìm thấy hồ sơ" in told.all_text
+    else:
+        assert "I've found your case" in told.all_text
