@@ -40,7 +40,7 @@ REPLIES = {
     "not_understood": "utter_handoff_not_understood",
 }
 COMPLAINT_PREFIX = "complain_"
-CONVERSATION_INTENTS = ("cancel_order", "request_human")
+CONVERSATION_INTENTS = ("cancel_order", "request_human", "ask_case_status")
 
 
 def intents_seen(tracker: Tracker) -> List[str]:

@@ -124,3 +124,13 @@ async def test_the_conversation_that_opened_a_case_is_told_without_proof(redis_u
     dispatcher, _ = await ask(sender, domain, slots={"case_ref": ref, "complaint_type": "complain_delivery"},
                               history=history)
     assert responses(dispatcher) == ["utter_case_status_open"] and ref in told(domain, dispatcher)
+
+
+def test_the_agent_sees_that_the_customer_asked_how_their_case_stands(domain):
+    from actions.handoff import intents_seen
+    from bot.console_labels import ConsoleLabels
+    trk = tracker("s", "a person please", "request_human",
+                  history=[user_event("any update on my complaint?", "ask_case_status")])
+    assert intents_seen(trk) == ["ask_case_status", "request_human"]
+    labels = ConsoleLabels().as_json()["labels"]["complaint_types"]
+    assert all(labels["ask_case_status"].get(lang) for lang in ("en", "vi"))  # named in the console
