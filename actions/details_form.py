@@ -44,6 +44,7 @@ MAX_ATTEMPTS = 2
 # a right answer, so the lock says nothing about which was right.
 MAX_PROOF_FAILURES = 5
 ORDER_DIGITS = (6, 10)
+MIN_PHONE_DIGITS = 8  # the shortest number _matches compares as a phone
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -124,15 +125,9 @@ class ValidateComplaintDetailsForm(FormValidationAction):
                 return self._miss(
                     dispatcher, tracker, "order_id", "utter_order_id_number_needed", "utter_order_id_given_up"
                 )
-            return self._miss(
-                dispatcher,
-                tracker,
-                "order_id",
-                "utter_order_id_bad_format",
-                "utter_order_id_given_up",
-                given=given[:40],
-                digits=0,
-            )
+            # No number at all ("I don't know it", "any update?"): say what is needed, not
+            # that "..." has 0 digits; the second time, carry on without it.
+            return self._miss(dispatcher, tracker, "order_id", "utter_order_id_not_seen")
 
         low, high = ORDER_DIGITS
         if not low <= len(digits) <= high:
@@ -175,6 +170,17 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         if value == NO_VALUE:
             dispatcher.utter_message(response="utter_order_contact_skipped")
             return {"order_contact": NO_VALUE, "detail_attempts": 0}
+        if not looks_like_contact(tracker, str(value), order):
+            # "any update?", or the order number again: no guess at the proof, so nothing
+            # is checked or counted against the order, and nobody is told "doesn't match".
+            return self._miss(
+                dispatcher,
+                tracker,
+                "order_contact",
+                "utter_order_contact_not_seen",
+                "utter_order_contact_skipped",
+                order_id=order.order_id,
+            )
         return await self._prove(dispatcher, tracker, str(value), order)
 
     async def _prove(
@@ -215,7 +221,12 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             return True
         owner = await order_store().customer(email=order.email)
         digits = normalise_phone(phone)
-        return bool(owner and owner.phone and len(digits) >= 8 and digits == normalise_phone(owner.phone))
+        return bool(
+            owner
+            and owner.phone
+            and len(digits) >= MIN_PHONE_DIGITS
+            and digits == normalise_phone(owner.phone)
+        )
 
     @staticmethod
     def _digits(text: str) -> Optional[str]:
@@ -254,6 +265,16 @@ class ValidateCaseStatusForm(ValidateComplaintDetailsForm):
         if await self._order_to_prove(tracker) is not None:
             return ["order_id", "order_contact"]
         return ["order_id"]
+
+
+def looks_like_contact(tracker: Tracker, text: str, order: Order) -> bool:
+    """Whether a reply to "what's the email or phone on the order?" offers one: an email
+    or phone the NLU found, an "@", or enough digits for a phone number that are not the
+    order's own number."""
+    if latest_entity(tracker, "email") or latest_entity(tracker, "phone") or "@" in text:
+        return True
+    digits = re.sub(r"\D", "", text)
+    return len(digits) >= MIN_PHONE_DIGITS and digits != order.order_id
 
 
 def typed_contact(tracker: Tracker) -> Optional[str]:

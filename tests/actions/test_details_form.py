@@ -1,3 +1,5 @@
+import pytest
+
 from actions.details_form import ValidateComplaintDetailsForm
 from tests.actions.helpers import entity, tracker
 from tests.shop import new_customer
@@ -41,6 +43,17 @@ async def test_a_too_short_number_is_explained_then_the_form_carries_on(redis_ur
     # One coherent message: not "send it again" and "let's carry on" in the same turn.
     assert [m["response"] for m in messages] == ["utter_order_id_given_up"]
     assert result == {"order_id": "none", "detail_attempts": 0}  # never a third ask
+
+
+@pytest.mark.parametrize("reply", ["I don't know it", "ko biet ma don", "where do I find that?"])
+async def test_a_reply_with_no_number_says_what_is_needed_not_how_many_digits(redis_url, domain, sender, reply):
+    messages, result = await validate(sender, domain, reply)
+    # Not '"where do I find that?" has 0 digits': what an order number is and where it is.
+    assert [m["response"] for m in messages] == ["utter_order_id_not_seen"]
+    assert result == {"order_id": None, "detail_attempts": 1}
+    messages, result = await validate(sender, domain, reply, attempts=1)
+    assert [m["response"] for m in messages] == ["utter_detail_given_up"]
+    assert result == {"order_id": "none", "detail_attempts": 0}
 
 
 async def test_a_turn_that_explained_a_miss_does_not_ask_again(redis_url, domain, sender):

@@ -159,6 +159,31 @@ async def test_two_wrong_answers_and_the_bot_carries_on_without_the_order(redis_
     assert packet["customer"]["verified"] is False and packet["customer"]["email"] == ""
 
 
+@pytest.mark.parametrize("reply", ["any update?", "why do you need that", "co gi moi chua", "the order number is {order}"])
+async def test_a_reply_with_no_contact_in_it_is_asked_for_again_and_counts_against_nothing(
+        redis_url, domain, sender, reply):
+    lan = new_customer(redis_url)
+    reply = reply.format(order=lan.order.order_id)
+    out, result = await prove(sender, domain, lan.order, reply)
+    # Never "the email or phone you gave doesn't match": none was given.
+    assert responses(out) == ["utter_order_contact_not_seen"]
+    assert result == {"order_contact": None, "detail_attempts": 1}
+    assert await get_redis().get(keys.order_proof_failures(lan.order.order_id)) is None
+    assert lan.customer.email not in render(domain, out.messages[0], {})
+    # The second such reply carries on without the order, as "I don't have it" does.
+    out, result = await prove(sender, domain, lan.order, reply, attempts=1)
+    assert responses(out) == ["utter_order_contact_skipped"]
+    assert result == {"order_contact": "none", "detail_attempts": 0}
+    assert await get_redis().get(keys.order_proof_failures(lan.order.order_id)) is None
+
+
+async def test_a_contact_without_entities_is_still_checked(redis_url, domain, sender):
+    lan = new_customer(redis_url)
+    out, result = await prove(sender, domain, lan.order, "it's 0999 111 222")
+    assert responses(out) == ["utter_order_contact_mismatch"]
+    assert await get_redis().get(keys.order_proof_failures(lan.order.order_id)) == "1"
+
+
 async def opening(sender, domain, order_id, text, contact_entity):
     """The form's first look at a complaint that named the order and a contact at once."""
     from rasa_sdk.executor import CollectingDispatcher

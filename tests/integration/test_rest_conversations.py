@@ -140,6 +140,24 @@ def test_vi_a_wrong_answer_then_the_right_one(rasa):
     assert done.texts[0].startswith("Xong rồi")
 
 
+@pytest.mark.parametrize("lang, opening, aside, not_seen, mismatch", [
+    ("en", "my order {order} hasn't arrived", "any update?", "couldn't see an email address or phone number",
+     "doesn't match"),
+    ("vi", "don {order} chua giao toi", "sao roi shop", "chưa thấy email hay số điện thoại", "chưa khớp"),
+])
+def test_a_reply_to_the_proof_question_with_no_contact_is_not_called_a_wrong_one(
+        rasa, lang, opening, aside, not_seen, mismatch):
+    lan = new_customer(rasa.redis_url, orders=(("in_transit", 900_000),))
+    customer = Customer(rasa)
+    customer.say(opening.format(order=lan.order.order_id))
+    asked = customer.say(aside)
+    # The customer gave no email or phone: never "that doesn't match"; asked once more.
+    assert not_seen in asked.all_text and mismatch not in asked.all_text
+    assert lan.order.items[lang] not in asked.all_text
+    proved = customer.say(lan.customer.phone)
+    assert lan.order.items[lang] in proved.all_text
+
+
 def test_a_person_is_honoured_mid_form_with_the_full_context(rasa):
     customer = Customer(rasa)
     first = customer.say("I was charged twice for my last purchase")
