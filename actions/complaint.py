@@ -43,11 +43,12 @@ from actions.orders import Order, order_store
 from actions.playbook import Remedy
 from actions.severity import assess
 from actions.store import get_redis
-from actions.triage import ASKED, ask_which, named_items, on_the_order, read
+from actions.triage import ASKED, ask_which, named_items, names_a_choice, on_the_order, read
 from contract import events as report_events
 from contract.intents import DECLINES_OFFER, REFUSED_REMEDIES
 
 MAX_OFFERS = 2  # one or two concrete options at a time
+ANSWER_IS_A_REMEDY = "remedy"  # complaint_check: a message read as a complaint names a remedy
 # A complaint of this type about an order marked delivered: the parcel is lost.
 LOST_PARCEL_COMPLAINT = "complain_delivery"
 
@@ -164,6 +165,25 @@ def earlier_contacts(tracker: Tracker, customer: CustomerMemory) -> List[Dict]:
     ]
 
 
+# What the bot last did when it offered remedies and awaits the answer.
+OFFERING_ACTIONS = ("action_resolve_complaint", "action_offer_alternatives")
+
+
+def offer_awaits_answer(tracker: Tracker) -> bool:
+    """Whether the bot's last turn offered remedies that the customer has not answered."""
+    if not tracker.get_slot("offered_remedies") or tracker.get_slot("item_check") == ASKED:
+        return False
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True  # the message being answered now
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name") in OFFERING_ACTIONS
+    return False
+
+
 class ActionAcknowledgeComplaint(Action):
     def name(self) -> Text:
         return "action_acknowledge_complaint"
@@ -173,6 +193,14 @@ class ActionAcknowledgeComplaint(Action):
     ) -> List[EventType]:
         lang = language(tracker)
         intent = tracker.latest_message["intent"]["name"]
+        if (
+            intent.startswith("complain_")
+            and offer_awaits_answer(tracker)
+            and names_a_choice(tracker.latest_message)
+        ):
+            # "hoan tien" in answer to an offer is a wish, not a new complaint about a
+            # refund: action_apply_remedy takes it (data/rules: complaint_check remedy).
+            return [SlotSet("complaint_check", ANSWER_IS_A_REMEDY)]
         rules = PLAYBOOK.complaints[intent]
         reading = read(tracker.latest_message)
         if (
@@ -490,6 +518,7 @@ class ActionApplyRemedy(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         lang = language(tracker)
+        answered = SlotSet("complaint_check", None)
         customer = await load_customer(tracker)
         grantable, _, order = await _options(tracker, customer)
         offered = tracker.get_slot("offered_remedies") or []
@@ -506,7 +535,7 @@ class ActionApplyRemedy(Action):
             choice = _meant(candidates, grantable, lambda r: r.id in offered)
         elif _refused(tracker):
             # "no, not a refund": a no to that one only, not a yes to anything.
-            return [FollowupAction(ActionOfferAlternatives().name())]
+            return [answered, FollowupAction(ActionOfferAlternatives().name())]
         else:  # "yes": the first option still open, i.e. from the latest offer
             declined = {a["remedy"] for a in tracker.get_slot("remedy_answers") or []}
             open_offers = [rid for rid in offered if rid not in declined]
@@ -514,7 +543,7 @@ class ActionApplyRemedy(Action):
         if choice is None or choice not in grantable:
             # Nothing to carry out: the offer of what is left is the alternatives' turn, so
             # the customer's next "yes" or "no" answers that offer (data/rules).
-            return [FollowupAction(ActionOfferAlternatives().name())]
+            return [answered, FollowupAction(ActionOfferAlternatives().name())]
 
         if choice.id == "cancel" and order:
             await order_store().set_status(order.order_id, "cancelled")
@@ -544,6 +573,7 @@ class ActionApplyRemedy(Action):
         dispatcher.utter_message(response="utter_thanks_close")
         dispatcher.utter_message(response="utter_ask_csat")
         return [
+            answered,
             SlotSet("csat_asked", True),
             SlotSet("applied_remedy", choice.id),
             SlotSet("remedy_answers", answers),

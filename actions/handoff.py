@@ -56,10 +56,12 @@ def intents_seen(tracker: Tracker) -> List[str]:
 
 
 def remedies_and_answers(tracker: Tracker) -> List[Dict[str, str]]:
+    """Each remedy offered with the customer's answer, then what they asked for that was
+    never offered (a refund beyond the bot's authority): the agent sees both."""
     answers = {a["remedy"]: a["answer"] for a in tracker.get_slot("remedy_answers") or []}
-    return [
-        {"remedy": rid, "answer": answers.get(rid, "no answer yet")}
-        for rid in tracker.get_slot("offered_remedies") or []
+    offered = list(tracker.get_slot("offered_remedies") or [])
+    return [{"remedy": rid, "answer": answers.get(rid, "no answer yet")} for rid in offered] + [
+        {"remedy": rid, "answer": answer} for rid, answer in answers.items() if rid not in offered
     ]
 
 

@@ -54,6 +54,36 @@ def read(parse_data: Dict[str, Any]) -> Reading:
     return Reading(complaint=sum(c for _, c in complaints), types=types)
 
 
+# A remedy word sent while an offer awaits its answer ("hoan tien" after "shall I have a
+# colleague call you?") reads as a new complaint of that type (a short question about a
+# refund is complain_refund) and as a choice; at least this much for the choice, and
+# the bot takes it as the answer to the offer, not as a new complaint.
+CHOICE_AT_LEAST = 0.1
+CHOICE_INTENT = "choose_remedy"
+
+
+def names_a_choice(parse_data: Dict[str, Any]) -> bool:
+    """Whether a message read as a complaint could be naming a remedy it wants: a remedy
+    word not refused ("no, not a refund"), and a choice nearly as plausible a reading."""
+    from contract.intents import REFUSED_REMEDIES
+
+    refused = set(parse_data.get(REFUSED_REMEDIES) or [])
+    wanted = [
+        e
+        for e in parse_data.get("entities") or []
+        if e.get("entity") == "remedy" and e.get("value") not in refused
+    ]
+    choice = next(
+        (
+            float(r.get("confidence") or 0)
+            for r in parse_data.get("intent_ranking") or []
+            if r.get("name") == CHOICE_INTENT
+        ),
+        0.0,
+    )
+    return bool(wanted) and choice >= CHOICE_AT_LEAST
+
+
 # Intents the bot does not take at their word when the message reads as a complaint:
 # the classifier gave up (nlu_fallback), or put it outside the shop (out_of_scope) while
 # the complaint types together outweigh that.

@@ -299,3 +299,47 @@ async def test_a_voucher_into_the_shop_account_is_offered_only_to_a_verified_cus
     dispatcher, events = await run(ActionResolveComplaint(), tracker(
         sender + "v", "", "deny", slots=slots, metadata=signed_in(hoa)), domain)
     assert slots_set(events)["offered_remedies"] == ["voucher_15"]
+
+
+def answering_an_offer(sender, text, intent, ranking, slots, metadata, language="en", last_action="action_resolve_complaint"):
+    """A message sent in answer to the offer the bot's last turn made."""
+    from tests.actions.helpers import user_event
+    history = [user_event("help", "complain_damaged"), {"event": "action", "name": last_action},
+               {"event": "action", "name": "action_listen"}]
+    trk = tracker(sender, text, intent, [entity("remedy", "refund")], slots=slots, history=history,
+                  language=language, metadata=metadata)
+    trk.latest_message["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranking]
+    return trk
+
+
+@pytest.mark.parametrize("language, text, last_action", [
+    ("vi", "hoan tien", "action_resolve_complaint"),
+    ("en", "what about a refund?", "action_offer_alternatives"),
+])
+async def test_a_remedy_word_read_as_a_complaint_answers_the_open_offer(redis_url, domain, sender,
+                                                                        language, text, last_action):
+    minh = glasses(redis_url)
+    _, slots = await _resolved(sender, domain, minh, "complain_damaged", language=language)
+    ranking = [("complain_refund", 0.6), ("choose_remedy", 0.35)]
+    trk = answering_an_offer(sender, text, "complain_refund", ranking, slots, signed_in(minh), language, last_action)
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), trk, domain)
+    # No new apology, no new case: the rules hand the message to action_apply_remedy.
+    assert dispatcher.messages == [] and slots_set(events) == {"complaint_check": "remedy"}
+    dispatcher, events = await run(ActionApplyRemedy(), trk, domain)
+    assert responses(dispatcher)[0] == "utter_remedy_done"
+    assert slots_set(events)["applied_remedy"] == "refund" and slots_set(events)["complaint_check"] is None
+
+
+async def test_a_new_complaint_while_an_offer_is_open_is_still_a_complaint(redis_url, domain, sender):
+    minh = glasses(redis_url)
+    _, slots = await _resolved(sender, domain, minh, "complain_damaged")
+    # The classifier has no doubt it is a complaint about a refund: a new complaint.
+    sure = answering_an_offer(sender, "and my refund for last month never came", "complain_refund",
+                              [("complain_refund", 0.97), ("choose_remedy", 0.02)], slots, signed_in(minh))
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), sure, domain)
+    assert responses(dispatcher)[0].startswith("utter_apology_") and slots_set(events)["complaint_check"] is None
+    # No offer open (the last turn asked for something else): a complaint too.
+    asked = answering_an_offer(sender, "hoan tien", "complain_refund", [("complain_refund", 0.6), ("choose_remedy", 0.35)],
+                               slots, signed_in(minh), "vi", last_action="action_recognise_customer")
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), asked, domain)
+    assert responses(dispatcher)[0].startswith("utter_apology_")

@@ -153,3 +153,16 @@ async def test_two_misunderstandings_in_a_row_bring_a_person(redis_url, domain, 
     dispatcher, _ = await run(ActionNluFallback(), tracker(sender, "zzzt", "nlu_fallback", history=history), domain)
     assert responses(dispatcher) == ["utter_handoff_not_understood"]
     assert payloads(dispatcher)[0]["handoff"]["reason"] == "not_understood"
+
+
+def test_the_agent_sees_what_was_asked_for_beyond_the_offers_as_well():
+    from actions.handoff import remedies_and_answers
+    trk = tracker("s", "hoan tien", "complain_refund", slots={
+        "offered_remedies": ["priority_callback"],
+        "remedy_answers": [{"remedy": "priority_callback", "answer": "declined"},
+                           {"remedy": "refund", "answer": "requested; needs approval"}]})
+    assert remedies_and_answers(trk) == [
+        {"remedy": "priority_callback", "answer": "declined"},
+        {"remedy": "refund", "answer": "requested; needs approval"}]
+    trk = tracker("s", "", "inform", slots={"offered_remedies": ["refund"], "remedy_answers": []})
+    assert remedies_and_answers(trk) == [{"remedy": "refund", "answer": "no answer yet"}]

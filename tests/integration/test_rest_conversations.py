@@ -248,6 +248,29 @@ def test_a_remedy_refused_by_name_is_never_carried_out(rasa):
     assert done.texts[0].startswith("Done:") and "replacement" in done.texts[0].lower()
 
 
+def test_en_a_refund_asked_for_after_the_offer_is_taken_not_a_new_complaint(rasa):
+    minh = new_customer(rasa.redis_url, name="Minh", orders=(("delivered", 480_000),))
+    customer = Customer(rasa)
+    customer.say(f"order {minh.order.order_id} arrived broken, my phone is {minh.customer.phone}")
+    done = customer.say("what about a refund?")
+    assert done.texts[0].startswith("Done:") and "refund" in done.texts[0]
+    # No second apology for "a refund taking so long", and no "not sure what you'd like".
+    assert "taking so long" not in done.all_text and "not sure what you'd like" not in done.all_text
+    assert "from 1 (not at all) to 5" in done.texts[-1]
+
+
+def test_vi_a_refund_beyond_the_bots_authority_asked_for_after_the_offer_goes_to_a_colleague(rasa):
+    # A 5,400,000 VND double charge: only a call back is within the bot's authority.
+    minh = new_customer(rasa.redis_url, name="Minh", orders=(("shipped", 5_400_000),))
+    customer = Customer(rasa)
+    offer = customer.say(f"toi bi tru tien 2 lan cho don {minh.order.order_id}, sdt {minh.customer.phone}")
+    assert [b["payload"] for b in offer.buttons][0] == '/choose_remedy{"remedy": "priority_callback"}'
+    asked = customer.say("hoan tien")
+    assert "hoàn tiền bị chậm trễ" not in asked.all_text  # not a new complaint about a late refund
+    assert "phê duyệt" in asked.all_text and asked.handoff is not None
+    assert {"remedy": "refund", "answer": "requested; needs approval"} in asked.handoff["remedies"]
+
+
 @pytest.mark.parametrize("lang,asked", [("en", "any update on my complaint?"),
                                         ("vi", "khieu nai cua minh sao roi shop")])
 def test_how_a_case_stands_is_told_only_once_the_order_is_proved(rasa, lang, asked):
