@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from actions import memory
 from actions.common import (
     PLAYBOOK,
+    CustomerMemory,
     describe_details,
     known,
     language,
@@ -25,6 +26,7 @@ from actions.common import (
     recalled_details,
     text,
 )
+from actions.orders import Order, order_store
 from actions.store import get_redis
 
 ASKED = "asked"  # slot status_check: proof was asked for before telling a case's status
@@ -169,6 +171,16 @@ def pick_case(cases: List[Dict], ref: Optional[str], order_id: Optional[str]) ->
     return cases[0] if cases else None
 
 
+async def their_order(customer: CustomerMemory, order_id: Optional[str]) -> Optional[Order]:
+    """A verified customer's order: the one they named if it is theirs, else their latest."""
+    store = order_store()
+    if order_id:
+        order = await store.get_order(order_id)
+        return order if customer.owns(order) else None
+    latest = await store.recent_orders_for(email=customer.profile.get("email", ""), limit=1)
+    return latest[0] if latest else None
+
+
 class ActionCaseStatus(Action):
     """How is my complaint going? Told to the case's verified customer; anyone else is
     asked once to prove it is theirs (case_status_form), and without proof nothing about
@@ -183,10 +195,13 @@ class ActionCaseStatus(Action):
         lang = language(tracker)
         customer = await load_customer(tracker)
         done = [SlotSet("status_check", None)]
+        order_id: Optional[str] = None
         if customer.verified:
             ref, order_id = _asked_about(tracker)
             order_id = tracker.get_slot("verified_order") or order_id
             case = pick_case(customer.cases, ref, order_id)
+            if case is not None and order_id and not ref and str(case.get("order_id")) != order_id:
+                case = None  # asked about an order no case is about: how that order stands
         else:
             # This conversation's own case is the customer's, whoever they are.
             case = await memory.load_case(get_redis(), tracker.get_slot("case_ref") or "")
@@ -194,7 +209,20 @@ class ActionCaseStatus(Action):
             self._tell(dispatcher, case, lang)
             return done
         if customer.verified:
-            dispatcher.utter_message(response="utter_case_status_none", buttons=[person_button(lang)])
+            order = await their_order(customer, order_id)
+            if order is None:
+                dispatcher.utter_message(response="utter_case_status_none", buttons=[person_button(lang)])
+            else:
+                # No complaint yet: what they most likely want is how the order stands.
+                dispatcher.utter_message(
+                    response="utter_case_status_order",
+                    buttons=[person_button(lang)],
+                    order_id=order.order_id,
+                    items=text(order.items, lang),
+                    status=text(PLAYBOOK.order_status.get(order.status), lang),
+                    carrier=order.carrier,
+                    last_scan=text(order.last_scan, lang),
+                )
             return done
         if tracker.get_slot("status_check") != ASKED:
             dispatcher.utter_message(response="utter_case_status_check")

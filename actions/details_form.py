@@ -26,8 +26,10 @@ from actions.common import (
     NO_VALUE,
     PLAYBOOK,
     known,
+    language,
     latest_entity,
     load_customer,
+    text,
     usable_order,
     verify_order_owner,
 )
@@ -116,10 +118,12 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             customer = await load_customer(tracker)
             if customer.verified:
                 # A verified customer without the number: their most recent order.
-                order = await store.latest_order_for(email=customer.profile.get("email", ""))
-                if order is not None:
-                    dispatcher.utter_message(response="utter_found_order_by_contact", order_id=order.order_id)
-                    return {"order_id": order.order_id, "detail_attempts": 0}
+                latest = await store.recent_orders_for(email=customer.profile.get("email", ""), limit=1)
+                if latest:
+                    dispatcher.utter_message(
+                        response="utter_found_order_by_contact", order_id=latest[0].order_id
+                    )
+                    return {"order_id": latest[0].order_id, "detail_attempts": 0}
             if contact:
                 # Orders are never looked up by a contact detail alone: anyone can type one.
                 return self._miss(
@@ -309,8 +313,47 @@ class AskForDetail(Action):
         return []
 
 
+# A verified customer is asked for the order with their latest ones as buttons.
+ORDER_BUTTONS = 3
+ORDER_BUTTON_ITEMS = 40  # characters of the items kept in a button's title
+
+
+def order_buttons(orders: List[Order], lang: str) -> List[Dict[str, str]]:
+    """One button per order: its number and what is in it, sent back as that number."""
+    buttons = []
+    for order in orders:
+        items = text(order.items, lang)
+        if len(items) > ORDER_BUTTON_ITEMS:
+            items = items[: ORDER_BUTTON_ITEMS - 1].rstrip(" ,") + "…"
+        buttons.append(
+            {
+                "title": f"{order.order_id}: {items}" if items else order.order_id,
+                "payload": f'/inform{{"order_id": "{order.order_id}"}}',
+            }
+        )
+    return buttons
+
+
 class ActionAskOrderId(AskForDetail):
+    """Which order? A verified customer picks from their latest orders (or types
+    another number), so they need not look it up; anyone else is asked for the number."""
+
     slot = "order_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        if int(tracker.get_slot("detail_attempts") or 0):
+            return []  # this turn explained a miss, which asks again itself
+        customer = await load_customer(tracker)
+        email = customer.profile.get("email", "") if customer.verified else ""
+        orders = await order_store().recent_orders_for(email=email, limit=ORDER_BUTTONS) if email else []
+        if not orders:
+            return await super().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(
+            response="utter_ask_order_id_yours", buttons=order_buttons(orders, language(tracker))
+        )
+        return []
 
 
 class ActionAskOrderContact(AskForDetail):

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Dict, Optional, Protocol
+from typing import Dict, List, Optional, Protocol
 
 import yaml
 
@@ -49,7 +49,7 @@ class Order:
 class OrderStore(Protocol):
     async def get_order(self, order_id: str) -> Optional[Order]: ...
 
-    async def latest_order_for(self, email: str = "", phone: str = "") -> Optional[Order]: ...
+    async def recent_orders_for(self, email: str = "", phone: str = "", limit: int = 3) -> List[Order]: ...
 
     async def customer(
         self, email: str = "", phone: str = "", customer_id: str = ""
@@ -115,13 +115,15 @@ class RedisOrderStore:
             return await self.redis.get(keys.shop_customer_id(customer_id)) or ""
         return ""
 
-    async def latest_order_for(self, email: str = "", phone: str = "") -> Optional[Order]:
+    async def recent_orders_for(self, email: str = "", phone: str = "", limit: int = 3) -> List[Order]:
+        """The customer's most recent orders, newest first."""
         await self.ensure_loaded()
         owner = await self._email_for(email, phone)
-        if not owner:
-            return None
-        newest = await self.redis.zrevrange(keys.shop_orders_of(owner), 0, 0)
-        return await self.get_order(newest[0]) if newest else None
+        if not owner or limit < 1:
+            return []
+        newest = await self.redis.zrevrange(keys.shop_orders_of(owner), 0, limit - 1)
+        found = [await self.get_order(order_id) for order_id in newest]
+        return [order for order in found if order is not None]
 
     async def customer(self, email: str = "", phone: str = "", customer_id: str = "") -> Optional[Customer]:
         await self.ensure_loaded()

@@ -109,10 +109,36 @@ async def test_a_case_an_agent_dealt_with_says_so_with_their_note_in_vietnamese(
     assert case["ref"] in said and "đã gửi lại hàng mới" in said and said.startswith("Em đã tìm thấy hồ sơ")
 
 
-async def test_a_verified_customer_without_cases_is_asked_what_happened(redis_url, domain, sender):
-    thu = new_customer(redis_url)
+async def test_a_verified_customer_without_orders_or_cases_is_asked_what_happened(redis_url, domain, sender):
+    thu = new_customer(redis_url, orders=())
     dispatcher, events = await ask(sender, domain, metadata=signed(thu.customer.id))
     assert responses(dispatcher) == ["utter_case_status_none"] and slots_set(events) == {"status_check": None}
+
+
+async def test_a_verified_customer_without_cases_is_told_how_their_latest_order_stands(redis_url, domain, sender):
+    thu = new_customer(redis_url, orders=(("in_transit", 480_000), ("delivered", 300_000)))
+    dispatcher, events = await ask(sender, domain, "any update on my order?", metadata=signed(thu.customer.id))
+    assert responses(dispatcher) == ["utter_case_status_order"] and slots_set(events) == {"status_check": None}
+    said = told(domain, dispatcher)
+    assert thu.orders[0].order_id in said and "in transit" in said and thu.orders[0].items["en"] in said
+    assert thu.orders[1].order_id not in said
+
+
+async def test_an_order_named_that_no_case_is_about_gets_its_own_status(redis_url, domain, sender):
+    thu = new_customer(redis_url, orders=(("in_transit", 480_000), ("delivered", 300_000)))
+    case = await complained(domain, thu.customer, thu.orders[0])
+    asked = thu.orders[1].order_id
+    dispatcher, _ = await ask(sender, domain, f"don {asked} sao roi", [entity("order_id", asked)],
+                              metadata=signed(thu.customer.id), language="vi")
+    said = told(domain, dispatcher, "vi")
+    assert responses(dispatcher) == ["utter_case_status_order"]
+    assert asked in said and "đã giao" in said and case["ref"] not in said
+    # Someone else's order, named by a verified customer: nothing about it.
+    other = new_customer(redis_url)
+    dispatcher, _ = await ask(sender, domain, f"order {other.order.order_id}?", [entity("order_id", other.order.order_id)],
+                              metadata=signed(thu.customer.id))
+    assert responses(dispatcher) == ["utter_case_status_none"]
+    assert other.order.items["en"] not in told(domain, dispatcher)
 
 
 async def test_the_conversation_that_opened_a_case_is_told_without_proof(redis_url, domain, sender):

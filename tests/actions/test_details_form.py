@@ -98,3 +98,30 @@ async def test_an_invalid_email_is_explained(redis_url, domain, sender):
     result = await FORM.validate_email("lan at example", dispatcher, tracker(sender, "lan at example", "inform"), domain)
     assert dispatcher.messages[0]["response"] == "utter_email_invalid"
     assert result == {"email": None, "detail_attempts": 1}
+
+
+async def test_a_signed_in_customer_picks_the_order_from_their_latest_ones(redis_url, domain, sender):
+    from rasa_sdk.executor import CollectingDispatcher
+    from actions.details_form import ORDER_BUTTONS, ActionAskOrderId
+    hoa = new_customer(redis_url, orders=tuple(("delivered", 480_000 + n) for n in range(ORDER_BUTTONS + 1)))
+    signed = {"channel": "web", "identity": {"channel_id": "w", "shop_customer": hoa.customer.id}}
+    dispatcher = CollectingDispatcher()
+    await ActionAskOrderId().run(dispatcher, tracker(sender, "my order is late", "complain_delivery",
+                                                     metadata=signed, language="vi"), domain)
+    [asked] = dispatcher.messages
+    assert asked["response"] == "utter_ask_order_id_yours"
+    # The newest first, each sent back as its number, in the customer's language.
+    newest = hoa.orders[:ORDER_BUTTONS]
+    assert [b["payload"] for b in asked["buttons"]] == [f'/inform{{"order_id": "{o.order_id}"}}' for o in newest]
+    assert asked["buttons"][0]["title"] == f"{newest[0].order_id}: {newest[0].items['vi']}"
+
+
+async def test_anyone_not_verified_is_shown_no_orders_even_with_the_owners_email(redis_url, domain, sender):
+    from rasa_sdk.executor import CollectingDispatcher
+    from actions.details_form import ActionAskOrderId
+    hoa = new_customer(redis_url)
+    dispatcher = CollectingDispatcher()
+    await ActionAskOrderId().run(dispatcher, tracker(sender, f"I'm {hoa.customer.email}, my order is late",
+                                                     "complain_delivery", [entity("email", hoa.customer.email)]), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_order_id"]
+    assert hoa.order.order_id not in str(dispatcher.messages)

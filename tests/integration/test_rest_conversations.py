@@ -209,6 +209,31 @@ def test_two_strangers_citing_the_same_order_share_nothing(rasa):
     assert "Welcome back" not in later.all_text and "open case" not in later.all_text
 
 
+@pytest.mark.parametrize("lang, complaint, status", [
+    ("en", "my parcel still hasn't come", "delivered"),
+    ("vi", "hang giao toi bi vo het roi", "đã giao"),
+])
+def test_a_signed_in_customer_picks_the_order_from_buttons_never_looks_it_up(rasa, lang, complaint, status):
+    hoa = new_customer(rasa.redis_url, orders=(("in_transit", 900_000), ("delivered", 450_000)))
+    web = Customer(rasa, shop_customer=hoa.customer.id)
+    asked = web.say(complaint)
+    titles = [b["title"] for b in asked.buttons]
+    assert titles[:2] == [f"{o.order_id}: {o.items[lang]}" for o in hoa.orders]
+    picked = web.say(asked.buttons[1]["payload"])
+    assert hoa.orders[1].order_id in picked.all_text and status in picked.all_text
+    assert any(b["payload"].startswith("/choose_remedy") for b in picked.buttons)
+    # A stranger with the same words is shown none of it.
+    stranger = Customer(rasa).say(f"{complaint}, {hoa.customer.email}")
+    assert hoa.orders[0].order_id not in str(stranger) and hoa.orders[1].order_id not in str(stranger)
+
+
+def test_a_signed_in_customer_asking_about_an_order_with_no_complaint_is_told_how_it_stands(rasa):
+    hoa = new_customer(rasa.redis_url, orders=(("in_transit", 900_000),))
+    told = Customer(rasa, shop_customer=hoa.customer.id).say("any update on my complaint?")
+    assert hoa.order.order_id in told.all_text and "in transit" in told.all_text
+    assert "no complaint from you on record" in told.all_text
+
+
 def test_a_signed_in_customer_is_welcomed_back_and_recalled_masked(rasa):
     lan = new_customer(rasa.redis_url, name="Lan", tier="gold", orders=(("in_transit", 1_250_000),))
     order_id = lan.order.order_id
