@@ -27,6 +27,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu.details import mask_details
+
 # The wheel's engine is compiled with -mavx2 -mfma and has no portable fallback: on a
 # CPU without them it would die with SIGILL, so say so before loading it.
 REQUIRED_CPU_FLAGS = ("avx2", "fma")
@@ -89,7 +91,9 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**DenseFeaturizer.get_default_config(), "batch_size": 64}
+        # mask_details: embed "order order number arrived broken", not the digits
+        # (nlu.details.mask_details; LinearIntentClassifier reads the same text).
+        return {**DenseFeaturizer.get_default_config(), "batch_size": 64, "mask_details": True}
 
     @staticmethod
     def required_packages() -> List[Text]:
@@ -115,7 +119,8 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
 
     def _featurize(self, messages: List[Message]) -> None:
         todo = [m for m in messages if m.get(TEXT)]
-        vectors = embed([m.get(TEXT) for m in todo], int(self._config["batch_size"]))
+        read = mask_details if self._config["mask_details"] else str
+        vectors = embed([read(m.get(TEXT)) for m in todo], int(self._config["batch_size"]))
         for message, vector in zip(todo, vectors, strict=True):
             self.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)
 

@@ -36,6 +36,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from nlu.details import mask_details
 from nlu.embeddings import E5SentenceFeaturizer
 from nlu.text import fold
 
@@ -102,6 +103,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "word_ngrams": [1, 2],
             "ranking_length": 10,
             "random_seed": 42,
+            # Classify "order order number arrived broken", not the digits: what a detail
+            # is matters, not its value (nlu.details.mask_details; the featurizer too).
+            "mask_details": True,
         }
 
     @staticmethod
@@ -130,6 +134,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     ) -> LinearIntentClassifier:
         return cls(config, model_storage, resource)
 
+    def _read(self, text: str) -> str:
+        return mask_details(text) if self._config["mask_details"] else text
+
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(TEXT)]
         found = [sentence_embedding(e) for e in examples]
@@ -140,7 +147,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if len(set(labels)) < 2:
             raise RasaException("LinearIntentClassifier needs examples of at least two intents")
         model = _Model(self._config)
-        model.fit([e.get(TEXT) for e in examples], np.vstack(embeddings), labels)
+        model.fit([self._read(e.get(TEXT)) for e in examples], np.vstack(embeddings), labels)
         self._model = model
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(model, directory / MODEL_FILE)
@@ -171,7 +178,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 vectors.append(vector)
         if self._model is not None and todo:
             embeddings = np.vstack(vectors)
-            probabilities = self._model.probabilities([m.get(TEXT) for m in todo], embeddings)
+            probabilities = self._model.probabilities([self._read(m.get(TEXT)) for m in todo], embeddings)
             names = self._model.classifier.classes_
             length = int(self._config["ranking_length"])
             for message, row in zip(todo, probabilities, strict=True):

@@ -84,3 +84,13 @@ def test_without_the_e5_featurizer_training_stops_with_a_clear_error(tmp_path):
                                                ExecutionContext(None, "intents"))
     with pytest.raises(RasaException, match="E5SentenceFeaturizer"):
         classifier.train(TrainingData(messages))
+
+
+def test_the_value_of_a_detail_does_not_change_the_reading(tmp_path):
+    classifier = _trained(tmp_path)
+    messages = _featurised([Message({TEXT: "order 2207718 arrived smashed, email a.b@example.vn"}),
+                            Message({TEXT: "order 99817 arrived smashed, email zz@shop.test"})])
+    classifier.process(messages)
+    first, second = (m.get(INTENT_RANKING_KEY) for m in messages)
+    assert [r["name"] for r in first] == [r["name"] for r in second]
+    assert [r["confidence"] for r in first] == pytest.approx([r["confidence"] for r in second])

@@ -97,3 +97,15 @@ def test_a_short_number_is_still_offered_as_an_order_number_for_the_form_to_chec
 
 def test_the_remedy_words_name_exactly_the_families_the_playbook_may_use():
     assert sorted(REMEDY_PHRASES) == sorted(REMEDY_FAMILIES)
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("order #2207718 arrived broken, my email is Minh@Example.vn",
+     "order #order number arrived broken, my email is email"),
+    ("hàng đơn 2207718 bị vỡ, sđt 0987 654 321", "hàng đơn mã đơn bị vỡ, sđt số điện thoại"),
+    ("don 2207718 giao tre qua", "don mã đơn giao tre qua"),
+    ("I want a refund please", "I want a refund please"),  # remedy words and the rest stay
+])
+def test_details_are_named_by_their_kind_for_the_intent_classifier(text, masked):
+    from nlu.details import mask_details
+    assert mask_details(text) == masked
