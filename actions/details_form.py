@@ -308,9 +308,21 @@ class AskForDetail(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        if not int(tracker.get_slot("detail_attempts") or 0):
+        if not explained_a_miss(tracker):
             dispatcher.utter_message(response=f"utter_ask_{self.slot}")
         return []
+
+
+def explained_a_miss(tracker: Tracker) -> bool:
+    """Whether this turn's validation explained a detail that did not work (and so asked
+    again itself). A miss in an earlier turn does not count: after "what do you mean?"
+    the question is asked again."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == "detail_attempts":
+            return bool(int(event.get("value") or 0))
+    return False
 
 
 # A verified customer is asked for the order with their latest ones as buttons.
@@ -343,7 +355,7 @@ class ActionAskOrderId(AskForDetail):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        if int(tracker.get_slot("detail_attempts") or 0):
+        if explained_a_miss(tracker):
             return []  # this turn explained a miss, which asks again itself
         customer = await load_customer(tracker)
         email = customer.profile.get("email", "") if customer.verified else ""

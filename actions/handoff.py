@@ -252,7 +252,10 @@ class ActionOutOfScope(Action):
         types = which_to_ask(tracker.latest_message, PLAYBOOK.understanding)
         if types:
             return ask_which(dispatcher, types, language(tracker))
-        dispatcher.utter_message(response="utter_out_of_scope")
+        # While a form waits for a detail ("why do you need that?"), not "I can't help
+        # with that": the form's question, which says why it asks, comes straight after.
+        asking = tracker.active_loop_name and tracker.get_slot("requested_slot")
+        dispatcher.utter_message(response="utter_not_followed" if asking else "utter_out_of_scope")
         return [SlotSet("complaint_check", None)]  # the rules read it
 
 

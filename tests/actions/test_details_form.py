@@ -1,7 +1,7 @@
 import pytest
 
 from actions.details_form import ValidateComplaintDetailsForm
-from tests.actions.helpers import entity, tracker
+from tests.actions.helpers import entity, tracker, user_event
 from tests.shop import new_customer
 
 FORM = ValidateComplaintDetailsForm()
@@ -60,11 +60,20 @@ async def test_a_turn_that_explained_a_miss_does_not_ask_again(redis_url, domain
     from rasa_sdk.executor import CollectingDispatcher
     from actions.details_form import ActionAskOrderContact, ActionAskOrderId
     for action in (ActionAskOrderId(), ActionAskOrderContact()):
-        first, again = CollectingDispatcher(), CollectingDispatcher()
-        await action.run(first, tracker(sender, slots={"detail_attempts": 0, "order_id": "123456"}), domain)
-        await action.run(again, tracker(sender, slots={"detail_attempts": 1, "order_id": "123456"}), domain)
+        first, again, later = CollectingDispatcher(), CollectingDispatcher(), CollectingDispatcher()
+        slots = {"detail_attempts": 1, "order_id": "123456"}
+        await action.run(first, tracker(sender, slots={**slots, "detail_attempts": 0}), domain)
+        # This turn's validation explained a miss (its event follows the message): no second ask.
+        explained = tracker(sender, "12345", "inform", slots=slots)
+        explained.events.append({"event": "slot", "name": "detail_attempts", "value": 1})
+        await action.run(again, explained, domain)
+        # A miss explained in an earlier turn, then "what do you mean?": asked again.
+        earlier = tracker(sender, "what do you mean?", "out_of_scope", slots=slots, history=[
+            user_event("12345", "inform"), {"event": "slot", "name": "detail_attempts", "value": 1}])
+        await action.run(later, earlier, domain)
         assert [m["response"] for m in first.messages] == [f"utter_ask_{action.slot}"]
         assert again.messages == []
+        assert [m["response"] for m in later.messages] == [f"utter_ask_{action.slot}"]
 
 
 async def test_an_unknown_order_offers_to_continue_or_a_person(redis_url, domain, sender):

@@ -341,3 +341,14 @@ async def test_a_cancellation_is_never_asked_which_complaint_it_is(redis_url, do
     dispatcher, _ = await run(ActionAcknowledgeComplaint(), ranked_tracker(
         sender, "cancel it, it's probably broken anyway", "cancel_order", ranks), domain)
     assert responses(dispatcher) == ["utter_cancel_intro"]
+
+
+async def test_out_of_scope_while_a_detail_is_asked_for_is_no_i_cant_help(redis_url, domain, sender):
+    ranks = ranking(("out_of_scope", 0.9), ("affirm", 0.05), ("deny", 0.05))
+    trk = ranked_tracker(sender, "why do you need that?", "out_of_scope", ranks)
+    trk.active_loop = {"name": "complaint_details_form"}
+    trk.slots["requested_slot"] = "order_contact"
+    dispatcher, events = await run(ActionOutOfScope(), trk, domain)
+    # The form's own question, which says why it asks, follows at once.
+    assert responses(dispatcher) == ["utter_not_followed"]
+    assert slots_set(events) == {"complaint_check": None}
