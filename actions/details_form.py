@@ -37,14 +37,9 @@ from actions.orders import Order, order_store
 from actions.playbook import DETAILS
 from actions.store import get_redis
 from contract import keys
-from contract.identity import BY_ORDER_CONTACT, normalise_email, normalise_phone
+from contract.identity import BY_ORDER_CONTACT, MAX_PROOF_FAILURES, normalise_email, normalise_phone
 
 MAX_ATTEMPTS = 2
-# Wrong contacts per order per ORDER_PROOF_WINDOW, across conversations: a new chat gives
-# two more tries, so without this anyone holding an order number (a parcel label) could
-# test a list of phones or emails against it. Past the limit nothing is checked, not even
-# a right answer, so the lock says nothing about which was right.
-MAX_PROOF_FAILURES = 5
 ORDER_DIGITS = (6, 10)
 MIN_PHONE_DIGITS = 8  # the shortest number _matches compares as a phone
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

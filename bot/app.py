@@ -17,7 +17,20 @@ from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import agents, auth, canned, identity, limits, login_words, reports, rest, resume, search, transfer
+from bot import (
+    agents,
+    auth,
+    canned,
+    identity,
+    limits,
+    login_words,
+    proof_lock,
+    reports,
+    rest,
+    resume,
+    search,
+    transfer,
+)
 from bot.appkeys import (
     CALLBACKS,
     DEMO,
@@ -309,6 +322,7 @@ def create_app(settings: Settings) -> web.Application:
     transfer.setup(app)
     reports.setup(app)
     search.setup(app)
+    proof_lock.setup(app)
     login_words.setup(app)
     return app
 

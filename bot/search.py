@@ -1,7 +1,8 @@
 """Earlier cases, for agents: the customer panel of a conversation and a search.
 
     GET /api/agent/conversations/{id}/customer   the customer behind the conversation:
-        who (masked unless verified) and their cases with outcome and CSAT
+        who (masked unless verified), their cases with outcome and CSAT, and the proof
+        lock on the conversation's order if there is one
     GET /api/agent/search?q=                     cases by case reference (SR-...), order
         number, email or phone, and a conversation by its id
 
@@ -18,6 +19,7 @@ from typing import Any, Dict, List, Optional
 from aiohttp import web
 
 from actions import memory
+from bot import proof_lock
 from bot.appkeys import REDIS, STORE
 from bot.auth import current_agent
 from bot.http import json_error
@@ -82,6 +84,9 @@ async def panel(request: web.Request) -> web.Response:
         {
             "customer": await customer_view(redis, customer_id),
             "cases": [{**case_view(c), "current": c.get("conversation_id") == conv.id} for c in cases],
+            # Too many wrong emails or phones for the conversation's order: the assistant
+            # checks no more today; the agent may lift it (bot/proof_lock.py).
+            "proof_lock": await proof_lock.lock_on(redis, proof_lock.order_of(conv)),
         }
     )
 

@@ -45,6 +45,12 @@ BY_PSID = "messenger_psid"
 BY_ORDER_CONTACT = "order_and_contact"
 BY_EARLIER_VERIFICATION = "earlier_verification"
 
+# Wrong emails or phones for one order, across conversations, after which nothing more
+# is checked against that order for keys.ORDER_PROOF_WINDOW, not even a right one (so
+# the lock reveals nothing): actions/details_form.py counts, agents may lift it
+# (bot/proof_lock.py).
+MAX_PROOF_FAILURES = 5
+
 CUSTOMER_ID_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,128}$")
 MAX_VALIDITY = 30 * 24 * 3600  # a signature valid for longer than this is refused
 

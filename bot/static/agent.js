@@ -524,11 +524,24 @@ async function loadPanel(id) {
       return item;
     });
     $("panel-cases").replaceChildren(...(items.length ? items : [el("li", ui("no_cases"))]));
+    showLock(data.proof_lock);
   } catch (error) {
     $("panel-who").textContent = error.message;
     $("panel-cases").replaceChildren();
+    showLock(null);
   }
 }
+
+// Too many wrong emails or phones for the conversation's order (bot/proof_lock.py).
+function showLock(lock) {
+  $("panel-lock").hidden = !lock;
+  if (!lock) return;
+  const minutes = Math.ceil(lock.expires_in / 60);
+  const time = ui("hours_minutes", { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
+  $("panel-lock-text").textContent = ui("proof_locked", { order: lock.order_id, failures: lock.failures, time });
+}
+
+$("lift-lock").addEventListener("click", () => act("proof-lock/lift"));
 
 $("search").addEventListener("submit", async (event) => {
   event.preventDefault();
