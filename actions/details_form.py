@@ -304,8 +304,11 @@ class AskForDetail(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
         if not explained_a_miss(tracker):
-            dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+            await self.ask(dispatcher, tracker)
         return []
+
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        dispatcher.utter_message(response=f"utter_ask_{self.slot}")
 
 
 def explained_a_miss(tracker: Tracker) -> bool:
@@ -347,20 +350,15 @@ class ActionAskOrderId(AskForDetail):
 
     slot = "order_id"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        if explained_a_miss(tracker):
-            return []  # this turn explained a miss, which asks again itself
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         customer = await load_customer(tracker)
         email = customer.profile.get("email", "") if customer.verified else ""
         orders = await order_store().recent_orders_for(email=email, limit=ORDER_BUTTONS) if email else []
         if not orders:
-            return await super().run(dispatcher, tracker, domain)
+            return await super().ask(dispatcher, tracker)
         dispatcher.utter_message(
             response="utter_ask_order_id_yours", buttons=order_buttons(orders, language(tracker))
         )
-        return []
 
 
 class ActionAskOrderContact(AskForDetail):
