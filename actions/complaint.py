@@ -449,6 +449,8 @@ async def offer_alternatives(
         # What they asked for is beyond the bot's authority: say so plainly, note it.
         dispatcher.utter_message(response="utter_needs_colleague", wanted=text(wanted.label, lang))
         answers.append({"remedy": wanted.id, "answer": "requested; needs approval"})
+        # The owner's report counts these: a limit customers keep hitting may be too low.
+        await _report(tracker, "remedy", remedy=wanted.id, outcome="needs_approval")
     wanted_ok = [wanted] if wanted and wanted in grantable else []
     answered = {a["remedy"] for a in answers}
     still_open = [

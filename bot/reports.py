@@ -154,9 +154,7 @@ def summarise(found: Iterable[Dict[str, Any]], days: List[str], utc_offset_hours
             "by_channel": csat_by("channel"),
             "by_language": csat_by("language"),
         },
-        "remedies": {
-            rid: {o: c[o] for o in ("offered", "accepted", "declined")} for rid, c in sorted(remedies.items())
-        },
+        "remedies": {rid: {o: c[o] for o in events.REMEDY_OUTCOMES} for rid, c in sorted(remedies.items())},
         "repeat_contact_7d": {
             "count": len(repeats),
             "percent_of_complaints": _rate(len(repeats), len(complaints)),
@@ -358,8 +356,9 @@ def render_page(figures: Dict[str, Any], words, lang: str) -> str:
         (w("csat_distribution"), _bars([(f"{k} ★", v) for k, v in q["distribution"].items()])),
     ]
     remedy_rows = "".join(
-        f"<tr><td>{html.escape(named('remedies', rid))}</td><td>{v['offered']}</td>"
-        f"<td>{v['accepted']}</td><td>{v['declined']}</td></tr>"
+        f"<tr><td>{html.escape(named('remedies', rid))}</td>"
+        + "".join(f"<td>{v[outcome]}</td>" for outcome in events.REMEDY_OUTCOMES)
+        + "</tr>"
         for rid, v in figures["remedies"].items()
     )
     trend_rows = "".join(
@@ -388,7 +387,7 @@ def render_page(figures: Dict[str, Any], words, lang: str) -> str:
 <p class="legend"><span class="c1">■</span> {w("conversations")} <span class="c2">■</span> {w("handed_off")} <span class="c3">■</span> {w("resolved_by_bot")}</p>
 <table><thead><tr><th>{w("day")}</th><th>{w("conversations")}</th><th>{w("complaints")}</th><th>{w("handed_off")}</th><th>{w("resolved_by_bot")}</th><th>{w("resolved_by_agent")}</th><th>{w("csat_average")}</th></tr></thead><tbody>{trend_rows}</tbody></table></section>
 {"".join(f"<section><h2>{title}</h2>{chart or '<p>' + w('nothing_yet') + '</p>'}</section>" for title, chart in sections)}
-<section><h2>{w("remedies")}</h2><table><thead><tr><th></th><th>{w("offered")}</th><th>{w("accepted")}</th><th>{w("declined")}</th></tr></thead><tbody>{remedy_rows}</tbody></table></section>
+<section><h2>{w("remedies")}</h2><table><thead><tr><th></th>{"".join(f"<th>{w(outcome)}</th>" for outcome in events.REMEDY_OUTCOMES)}</tr></thead><tbody>{remedy_rows}</tbody></table></section>
 </main></body></html>"""
 
 

@@ -16,7 +16,8 @@ Kinds and their data:
   resolved     by ("bot"|"agent"), duration, complaint_type, channel, language
                duration: seconds from the conversation's start (hub for agents,
                actions for the bot)
-  remedy       remedy, outcome ("offered"|"accepted"|"declined"), complaint_type (actions)
+  remedy       remedy, outcome (REMEDY_OUTCOMES), complaint_type (actions); "needs_approval":
+               the customer asked for it and it is beyond the bot's approval limit
   csat         score (1-5), complaint_type, remedy, channel, language (actions)
 
 A report event must never break a conversation: Redis trouble here is logged and
@@ -35,6 +36,7 @@ PREFIX = "sr:report"
 RETENTION_DAYS = 400  # a year of trends, and the same weeks last year
 MAX_PER_DAY = 200_000
 KINDS = ("started", "complaint", "handoff", "first_reply", "resolved", "remedy", "csat")
+REMEDY_OUTCOMES = ("offered", "accepted", "declined", "needs_approval")
 
 
 def day_of(at: float) -> str:

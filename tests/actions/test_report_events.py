@@ -67,3 +67,15 @@ async def test_a_score_nobody_asked_for_is_no_csat(redis_url, domain, sender):
     dispatcher, _ = await run(ActionRecordCsat(), tracker(sender, "2", "rate", [entity("rating", "2")]), domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_rating_unasked"]  # not "sorry"
     assert events_set == [] and await recorded(sender, since) == []  # nothing in the owner's CSAT
+
+
+async def test_a_remedy_asked_for_beyond_the_bots_limit_is_counted_for_the_owner(redis_url, domain, sender):
+    since = time.time() - 1
+    # 1,250,000 VND: a full refund is above the bot's limit.
+    lan = new_customer(redis_url, tier="gold", orders=(("in_transit", 1_250_000),))
+    _, slots = await _resolved(sender, domain, lan, "complain_delivery", text="my order is late")
+    await run(ActionOfferAlternatives(), tracker(
+        sender, "neither, I just want my money back", "deny", [entity("remedy", "refund")],
+        slots=slots, metadata=signed_in(lan)), domain)
+    found = [(e["remedy"], e["outcome"]) for e in await recorded(sender, since) if e["kind"] == "remedy"]
+    assert ("refund", "needs_approval") in found

@@ -52,6 +52,7 @@ KNOWN = [
     ev("remedy", "c3", at(16, 5, 3), remedy="voucher", outcome="declined"),
     ev("remedy", "c3", at(16, 5, 3), remedy="refund", outcome="offered"),
     ev("remedy", "c3", at(16, 5, 4), remedy="refund", outcome="accepted"),
+    ev("remedy", "c2", at(16, 4, 1), remedy="refund", outcome="needs_approval"),
     ev("csat", "c1", at(16, 3, 4), score=5, complaint_type="complain_damaged", remedy="refund",
        channel="web", language="en"),
     ev("csat", "c2", at(16, 4, 17), score=2, complaint_type="complain_delivery", remedy="none",
@@ -84,8 +85,9 @@ def test_the_figures_on_a_known_week():
     assert csat["by_remedy"] == {"none": {"count": 1, "average": 2.0}, "refund": {"count": 2, "average": 4.5}}
     assert csat["by_channel"] == {"messenger": {"count": 1, "average": 2.0}, "web": {"count": 2, "average": 4.5}}
     assert csat["by_language"] == {"en": {"count": 1, "average": 5.0}, "vi": {"count": 2, "average": 3.0}}
-    assert figures["remedies"] == {"refund": {"offered": 2, "accepted": 2, "declined": 0},
-                                   "voucher": {"offered": 1, "accepted": 0, "declined": 1}}
+    # A refund c2 asked for was beyond the bot's limit: the owner sees the limit was hit.
+    assert figures["remedies"] == {"refund": {"offered": 2, "accepted": 2, "declined": 0, "needs_approval": 1},
+                                   "voucher": {"offered": 1, "accepted": 0, "declined": 1, "needs_approval": 0}}
     assert figures["repeat_contact_7d"] == {"count": 1, "percent_of_complaints": 25.0}  # c2, not c3
     assert figures["trend"] == [
         {"day": "2026-11-16", "conversations": 3, "complaints": 3, "handoffs": 1,
@@ -103,6 +105,7 @@ def test_the_page_names_things_in_words_and_escapes_what_it_shows():
                                ConsoleLabels().labels, "en")
     assert "Damaged item" in page and "Customer asked for a person" in page
     assert "no remedy applied (1)" in page and "<script>" not in page and "&lt;script&gt;" in page
+    assert "<th>asked for, beyond the bot&#x27;s limit</th>" in page
 
 
 def test_nothing_recorded_gives_empty_figures_not_errors():
