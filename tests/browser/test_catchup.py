@@ -96,7 +96,7 @@ async def test_a_page_closed_while_the_agent_replies_shows_the_reply_when_reopen
             shop = await open_shop(context, hub_server)
             bot = shop.locator(BOT)
             box = shop.locator(".rw-new-message")
-            await box.fill("my espresso machine stopped working, order 3391042")
+            await box.fill("the espresso machine from order 3391042 won't turn on anymore")
             await box.press("Enter")
             await shop.locator(".rw-reply", has_text="Talk to a person").last.click()
             await expect(bot.filter(has_text="passing your conversation to a colleague")).to_be_visible()
