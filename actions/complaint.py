@@ -184,6 +184,16 @@ def offer_awaits_answer(tracker: Tracker) -> bool:
     return False
 
 
+def same_problem(case: Dict, complaint_type: str, order_id: Any) -> bool:
+    """Whether an earlier case was about this problem: the same complaint type, or the
+    same order. Only then is this a repeat contact ("sorry you've had to come back to us
+    about it again", and the remedies kept for repeat contacts); a verified customer's
+    earlier case about something else is not."""
+    if case.get("complaint_type") == complaint_type:
+        return True
+    return known(order_id) and str(case.get("order_id") or "") == str(order_id)
+
+
 class ActionAcknowledgeComplaint(Action):
     def name(self) -> Text:
         return "action_acknowledge_complaint"
@@ -221,7 +231,7 @@ class ActionAcknowledgeComplaint(Action):
             rules.severity,
             complaint_words(tracker),
             tier=customer.tier,
-            repeat_on_record=bool(earlier),
+            repeat_on_record=any(same_problem(case, intent, order_id) for case in earlier),
             order_value=order.value if order else None,
         )
         if rules.apologise_for is None:

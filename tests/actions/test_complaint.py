@@ -343,3 +343,32 @@ async def test_a_new_complaint_while_an_offer_is_open_is_still_a_complaint(redis
                                slots, signed_in(minh), "vi", last_action="action_recognise_customer")
     dispatcher, events = await run(ActionAcknowledgeComplaint(), asked, domain)
     assert responses(dispatcher)[0].startswith("utter_apology_")
+
+
+async def test_an_earlier_case_about_something_else_is_no_repeat_contact(redis_url, domain, sender):
+    import uuid
+    from actions import memory
+
+    async def complaint(customer, text, complaint_type, order):
+        """A complaint acknowledged and resolved about `order` (the case keeps the order)."""
+        dispatcher, events = await acknowledge(f"c-{uuid.uuid4().hex[:8]}", domain, text, complaint_type,
+                                               slots={"order_id": order.order_id}, metadata=signed_in(customer))
+        case = await memory.load_case(get_redis(), slots_set(events)["case_ref"])
+        await memory.save_case(get_redis(), case["customer_id"], {**case, "order_id": order.order_id})
+        return dispatcher, slots_set(events)["severity_reasons"]
+
+    def two_orders():
+        return new_customer(redis_url, orders=(("in_transit", 400_000), ("delivered", 300_000)))
+
+    # Another problem about another order: apologised for once, not "again".
+    lan = two_orders()
+    await complaint(lan, "my parcel is late", "complain_delivery", lan.orders[0])
+    dispatcher, reasons = await complaint(lan, "the glasses arrived broken", "complain_damaged", lan.orders[1])
+    assert "repeat contact" not in reasons and "utter_repeat_contact" not in responses(dispatcher)
+    # The same order again (another type), or the same type again (another order): repeats.
+    minh = two_orders()
+    await complaint(minh, "my parcel is late", "complain_delivery", minh.orders[0])
+    assert "repeat contact" in (await complaint(minh, "it came broken", "complain_damaged", minh.orders[0]))[1]
+    thu = two_orders()
+    await complaint(thu, "my parcel is late", "complain_delivery", thu.orders[0])
+    assert "repeat contact" in (await complaint(thu, "the other one is late too", "complain_delivery", thu.orders[1]))[1]
