@@ -203,14 +203,16 @@ class ActionAcknowledgeComplaint(Action):
     ) -> List[EventType]:
         lang = language(tracker)
         intent = tracker.latest_message["intent"]["name"]
-        if (
-            intent.startswith("complain_")
-            and offer_awaits_answer(tracker)
-            and names_a_choice(tracker.latest_message)
-        ):
+        wish = names_a_choice(tracker.latest_message)
+        if intent.startswith("complain_") and wish and offer_awaits_answer(tracker):
             # "hoan tien" in answer to an offer is a wish, not a new complaint about a
             # refund: action_apply_remedy takes it (data/rules: complaint_check remedy).
             return [SlotSet("complaint_check", ANSWER_IS_A_REMEDY)]
+        choices = tracker.get_slot("complaint_choices") or []
+        if wish and tracker.get_slot("complaint_check") == ASKED and intent not in choices:
+            # "what about a refund?" instead of answering "which of these?": kept, to be
+            # offered first, and the same question again.
+            return await ActionNoteDetail().run(dispatcher, tracker, domain)
         rules = PLAYBOOK.complaints[intent]
         reading = read(tracker.latest_message)
         if (
@@ -632,7 +634,8 @@ class ActionRecordCsat(Action):
 
 class ActionNoteDetail(Action):
     """A detail (an order number, an email, a phone) given outside any question: taken
-    as part of the complaint in hand, never as the start of another conversation."""
+    as part of the complaint in hand, never as the start of another conversation. Also a
+    remedy asked for instead of answering "which of these?"."""
 
     def name(self) -> Text:
         return "action_note_detail"
@@ -642,8 +645,13 @@ class ActionNoteDetail(Action):
     ) -> List[EventType]:
         choices = tracker.get_slot("complaint_choices") or []
         if tracker.get_slot("complaint_check") == ASKED and choices:
-            # The detail came instead of the answer to "which of these?": noted (its slot
-            # is set), and the same question again, so the complaint is never asked twice.
+            # A detail or a wish came instead of the answer to "which of these?": noted (a
+            # detail's slot is set, a remedy is kept to offer first), and the same question
+            # again, so the complaint is never asked twice.
+            wanted = latest_entity(tracker, "remedy")
+            if wanted:
+                events = ask_which(dispatcher, choices, language(tracker), response="utter_wish_noted_which")
+                return events + [SlotSet("wanted_remedy", wanted)]
             return ask_which(dispatcher, choices, language(tracker), response="utter_detail_noted_which")
         in_hand = tracker.get_slot("case_ref") and tracker.get_slot("complaint_type")
         dispatcher.utter_message(response="utter_detail_noted" if in_hand else "utter_detail_what_happened")

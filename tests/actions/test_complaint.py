@@ -372,3 +372,27 @@ async def test_an_earlier_case_about_something_else_is_no_repeat_contact(redis_u
     thu = two_orders()
     await complaint(thu, "my parcel is late", "complain_delivery", thu.orders[0])
     assert "repeat contact" in (await complaint(thu, "the other one is late too", "complain_delivery", thu.orders[1]))[1]
+
+
+@pytest.mark.parametrize("text, intent, language", [
+    ("what about a refund?", "complain_refund", "en"),  # read as a refund complaint, a choice close
+    ("cho em tra tien lai di", "choose_remedy", "vi"),
+])
+async def test_a_remedy_asked_for_instead_of_answering_which_of_these_is_kept_and_the_question_comes_again(
+        redis_url, domain, sender, text, intent, language):
+    from actions.complaint import ActionNoteDetail
+    slots = {"complaint_check": "asked", "complaint_choices": ["complain_defect", "complain_delivery"]}
+    trk = answering_an_offer(sender, text, intent, [(intent, 0.6), ("choose_remedy" if intent != "choose_remedy"
+                             else "complain_refund", 0.35)], slots, None, language, last_action="action_acknowledge_complaint")
+    action = ActionAcknowledgeComplaint() if intent.startswith("complain_") else ActionNoteDetail()
+    dispatcher, events = await run(action, trk, domain)
+    assert responses(dispatcher) == ["utter_wish_noted_which"]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/complain_defect", "/complain_delivery", "/deny"]
+    assert slots_set(events) == {"complaint_check": "asked", "wanted_remedy": "refund",
+                                 "complaint_choices": ["complain_defect", "complain_delivery"]}
+    # One of the types offered, even with a remedy word in it, is the answer.
+    answer = answering_an_offer(sender, "it stopped working, I want a refund", "complain_defect",
+                                [("complain_defect", 0.6), ("choose_remedy", 0.35)], slots, None, language,
+                                last_action="action_acknowledge_complaint")
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), answer, domain)
+    assert responses(dispatcher)[0].startswith("utter_apology_") and slots_set(events)["complaint_check"] is None
