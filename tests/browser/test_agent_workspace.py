@@ -17,6 +17,7 @@ import yaml
 from contract import keys
 from bot.passwords import hash_password
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN
+from tests.browser.hubs import own_hub
 from tests.browser.test_widget_and_console import ARGS, CHROMIUM, ROOT, SHOTS, TIMEOUT
 from tests.shop import new_customer
 
@@ -32,12 +33,9 @@ def vietnamese(response):
 
 @pytest.fixture(scope="module")
 def workspace_hub(assistant):
-    assistant.stop_process("hub")  # another browser module may have left its hub running
     agents = f"{DEMO_AGENTS},{SECOND[0]}:{hash_password(SECOND[1])}"
-    assistant.start_hub(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test",
-                        HUB_AGENTS=agents)
-    yield assistant.hub_url
-    assistant.stop_process("hub")
+    yield from own_hub(assistant, STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test",
+                       HUB_AGENTS=agents)
 
 
 async def sign_in(page, hub, name, password):

@@ -13,6 +13,7 @@ import requests
 
 from contract import keys
 from contract.identity import MAX_PROOF_FAILURES
+from tests.browser.hubs import own_hub
 from tests.browser.test_agent_workspace import sign_in
 from tests.browser.test_widget_and_console import ARGS, CHROMIUM, SHOTS, TIMEOUT
 from bot.settings import DEMO_LOGIN
@@ -21,10 +22,7 @@ from tests.shop import new_customer
 
 @pytest.fixture(scope="module")
 def lock_hub(assistant):
-    assistant.stop_process("hub")  # another browser module may have left its hub running
-    assistant.start_hub(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test")
-    yield assistant.hub_url
-    assistant.stop_process("hub")
+    yield from own_hub(assistant, STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test")
 
 
 def say(hub, sender, message):

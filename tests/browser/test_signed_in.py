@@ -17,6 +17,7 @@ import yaml
 
 from contract import keys
 from contract.identity import mask_email
+from tests.browser.hubs import own_hub
 from tests.browser.test_widget_and_console import ARGS, CHROMIUM, SHOTS, TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,10 +28,7 @@ LATE_ORDER = next(o for o in SHOP["orders"] if o["email"] == LAN["email"] and o[
 
 @pytest.fixture(scope="module")
 def demo_hub(assistant):
-    assistant.stop_process("hub")  # another browser module may have left its hub running
-    assistant.start_hub(HUB_DEMO="1", STILL_HERE_AFTER="600", HUB_SECRET="browser-test")
-    yield assistant.hub_url
-    assistant.stop_process("hub")
+    yield from own_hub(assistant, HUB_DEMO="1", STILL_HERE_AFTER="600", HUB_SECRET="browser-test")
 
 
 async def conversation_identity(redis_url, page):
