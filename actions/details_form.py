@@ -177,7 +177,7 @@ class ValidateComplaintDetailsForm(FormValidationAction):
                 tracker,
                 "order_contact",
                 "utter_order_contact_not_seen",
-                "utter_order_contact_skipped",
+                "utter_order_contact_not_given",
                 order_id=order.order_id,
             )
         return await self._prove(dispatcher, tracker, str(value), order)

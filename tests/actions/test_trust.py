@@ -170,9 +170,10 @@ async def test_a_reply_with_no_contact_in_it_is_asked_for_again_and_counts_again
     assert result == {"order_contact": None, "detail_attempts": 1}
     assert await get_redis().get(keys.order_proof_failures(lan.order.order_id)) is None
     assert lan.customer.email not in render(domain, out.messages[0], {})
-    # The second such reply carries on without the order, as "I don't have it" does.
+    # The second such reply carries on without the order, as "I don't have it" does, but
+    # says why (not "no problem", which answered nothing the customer said).
     out, result = await prove(sender, domain, lan.order, reply, attempts=1)
-    assert responses(out) == ["utter_order_contact_skipped"]
+    assert responses(out) == ["utter_order_contact_not_given"]
     assert result == {"order_contact": "none", "detail_attempts": 0}
     assert await get_redis().get(keys.order_proof_failures(lan.order.order_id)) is None
 
