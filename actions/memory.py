@@ -220,7 +220,7 @@ async def _customer_for(redis, query: str) -> Optional[str]:
 
 async def find_customer(redis, query: str) -> Optional[str]:
     """The customer record an email, phone, order number or shop customer id names (the
-    agents' search, bot/search.py), or None."""
+    agents' search, bot/console/search.py), or None."""
     return await _customer_for(redis, query)
 
 

@@ -48,9 +48,9 @@ import socketio
 from benchmarks.customers import allow_websocket_transport
 from benchmarks.report import machine, table
 from contract import keys
-from bot.signing import unsign
+from bot.web.signing import unsign
 from bot.settings import DEMO_LOGIN
-from bot.texts import Texts
+from bot.core.texts import Texts
 from scripts.stack import Stack, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@
 | ACTION_URL | http://127.0.0.1:$ACTION_PORT (5055) | the action server, for /health only |
 | RASA_TIMEOUT | 8 | seconds to wait for Rasa before apologising and queueing |
 | HUB_SECRET | shared random value kept in Redis | signs widget session ids and agent cookies |
-| HUB_AGENTS | demo agent `agent` / `recovery-demo` (shown to customers as "Mai") | `name:scrypt-hash[:display name],...` (make an entry with `python -m bot.passwords NAME "Display name"`); customers see the display name, never the login |
+| HUB_AGENTS | demo agent `agent` / `recovery-demo` (shown to customers as "Mai") | `name:scrypt-hash[:display name],...` (make an entry with `python -m bot.console.passwords NAME "Display name"`); customers see the display name, never the login |
 | MAX_MESSAGE_CHARS | 2000 | longest customer message accepted |
 | STILL_HERE_AFTER | 90 | seconds in the queue before a "still here" message (repeated each interval) |
 | MINUTES_PER_CASE | 4 | queue ETA estimate per conversation ahead |
@@ -32,19 +32,20 @@
 
 import ipaddress
 import os
-from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import unquote
 
 from pydantic import BaseModel, ValidationError, validator
 
-# Demo agent "agent" with password "recovery-demo" (scrypt hash; see bot/passwords.py).
+from bot.paths import SHOP
+
+# Demo agent "agent" with password "recovery-demo" (scrypt hash; see bot/console/passwords.py).
 DEMO_AGENTS = (
     "agent:scrypt$16384$8$1$4f0e1c5a2b9d7e3f6a8c0d2e4f6a8b0c$"
     "f2ad971233a72c471b3728b56894d74df5ea675aa4e028ff5f9c0fff15f74a4a:Mai"
 )
 DEMO_LOGIN = ("agent", "recovery-demo")  # printed by `make run`; set HUB_AGENTS in production
-DEMO_ORDERS = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"
+DEMO_ORDERS = SHOP / "orders.yml"
 
 # Which variable sets which setting (the table above); the rest are derived in from_env.
 ENV = {
@@ -116,7 +117,7 @@ class Settings(BaseModel):
     mail_from: str = ""
     follow_up_after: float = 120.0
     shop_url: str = ""
-    # Per client address (bot/limits.py); behind a reverse proxy every client has the
+    # Per client address (bot/core/limits.py); behind a reverse proxy every client has the
     # proxy's address, so the proxy must limit per client itself (README).
     rest_per_ip_minute: int = 600
     messenger_per_ip_minute: int = 1200
@@ -192,7 +193,7 @@ def parse_agents(spec: str) -> Dict[str, str]:
         if not name or not hashed.startswith("scrypt$"):
             raise ValueError(
                 f"HUB_AGENTS entry for {name or '?'!r} must be name:scrypt$... "
-                "(make one with: python -m bot.passwords NAME)"
+                "(make one with: python -m bot.console.passwords NAME)"
             )
         agents[name] = hashed
     return agents

@@ -3,7 +3,7 @@
 
 - the assistant (actions/handoff.py) when it hands over, and sends it to the hub as the
   custom payload {"handoff": {...}};
-- the hub (bot/router.py) when the assistant is away, with what it knows.
+- the hub (bot/core/handoffs.py) when the assistant is away, with what it knows.
 
 Each field says which side owns it (`owner(name)`). The assistant never fills the hub's
 fields; the hub sets them when it queues the conversation (`HandoffPacket.attach`):

@@ -48,7 +48,7 @@ BY_EARLIER_VERIFICATION = "earlier_verification"
 # Wrong emails or phones for one order, across conversations, after which nothing more
 # is checked against that order for keys.ORDER_PROOF_WINDOW, not even a right one (so
 # the lock reveals nothing): actions/details_form.py counts, agents may lift it
-# (bot/proof_lock.py).
+# (bot/console/proof_lock.py).
 MAX_PROOF_FAILURES = 5
 
 CUSTOMER_ID_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,128}$")

@@ -139,7 +139,7 @@ FOLLOW_UP_DUE = (
 
 
 def follow_up_lock(cid: str) -> str:
-    """Held (LOCK_SECONDS in bot/followup.py) by the one hub process emailing cid."""
+    """Held (LOCK_SECONDS in bot/aftercare/followup.py) by the one hub process emailing cid."""
     return f"{PREFIX}:conv:{cid}:followup:lock"
 
 
@@ -172,5 +172,5 @@ PERSONA_REFUSED_TTL = 3600  # ask the Page again an hour after it refused
 
 
 def limit(name: str, subject_hash: str) -> str:
-    """Counter of one rate limit (bot/limits.py) for one hashed subject; expires with its window."""
+    """Counter of one rate limit (bot/core/limits.py) for one hashed subject; expires with its window."""
     return f"{PREFIX}:limit:{name}:{subject_hash}"

@@ -1,6 +1,6 @@
 """The one language decision, per message, for the hub and the assistant alike.
 
-Both sides call `decide(text, current)`: the hub (bot/router.py) for the conversation it
+Both sides call `decide(text, current)`: the hub (bot/core/turn.py) for the conversation it
 keeps, and the NLU pipeline (nlu/components.py LanguageDetector, then the `language`
 slot) for the assistant. Same function, same word lists, same answer.
 

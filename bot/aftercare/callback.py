@@ -3,7 +3,7 @@ masked) and a time window, then puts a task in the agents' queue; the agent mark
 done or "no answer" from the console.
 
 The short dialogue runs in the hub while the conversation waits for a person (the
-router hands it every message while a step is open). State per conversation in
+turn hands it every message: aftercare/choices.py). State per conversation in
 keys.callback(cid); open tasks in keys.CALLBACKS, scored by when the window starts.
 """
 
@@ -11,10 +11,11 @@ from datetime import datetime, timedelta, timezone
 import time
 from typing import Any, Dict, List, Optional
 
-from bot.contacts import phone_in, phone_on_record
-from bot.conversations import Conversation, ConversationStore
+from bot.core.contacts import phone_in, phone_on_record
+from bot.core.conversation import Conversation
+from bot.core.conversations import ConversationStore
+from bot.core.texts import Texts
 from bot.settings import Settings
-from bot.texts import Texts
 from contract import keys
 from contract.identity import mask_phone
 

@@ -1,11 +1,11 @@
 """Email follow-up: an agent's reply that the customer's widget has not shown within
 FOLLOW_UP_AFTER seconds is emailed to them, once, in their language, with the case
-reference and a link that reopens the conversation (bot/resume.py).
+reference and a link that reopens the conversation (aftercare/resume.py).
 
 The address is the one in the handoff packet (details.email), or else the last one the
 customer typed in this conversation (e.g. after choosing "Email me").
 
-Across hub processes: every process hears each transcribed agent reply (bot/events.py)
+Across hub processes: every process hears each transcribed agent reply (core/events.py)
 and schedules the conversation in keys.FOLLOW_UP_DUE; the process that wins the
 conversation's lock (keys.follow_up_lock) sends; keys.emailed(cid) holds the last
 reply emailed, so a reply is never sent twice. Every attempt and failure is written to
@@ -16,20 +16,21 @@ import logging
 import time
 from typing import Any, Dict, List, Optional
 
-from bot.catchup import acknowledged, id_key
-from bot.contacts import email_of
-from bot.conversations import Conversation, ConversationStore
-from bot.mail import Mailer, MailError
-from bot.resume import resume_link
+from bot.aftercare.mail import Mailer, MailError
+from bot.aftercare.resume import resume_link
+from bot.core.contacts import email_of
+from bot.core.conversation import Conversation
+from bot.core.conversations import ConversationStore
+from bot.core.outgoing import acknowledged, id_key
+from bot.core.texts import Texts
 from bot.settings import Settings
-from bot.texts import Texts
 from contract import keys
 from contract.identity import mask_email
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 RETRY_SECONDS = 30
-LOCK_SECONDS = 120  # longer than one SMTP attempt (bot/mail.py SEND_TIMEOUT)
+LOCK_SECONDS = 120  # longer than one SMTP attempt (aftercare/mail.py SEND_TIMEOUT)
 
 
 def entry_time(entry_id: str) -> float:

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.appkeys import SECRET
-from bot.http import json_error, read_json
-from bot.signing import sign, unsign
+from bot.web.appkeys import SECRET
+from bot.web.http import json_error, read_json
+from bot.web.signing import sign, unsign
 
 RESUME_DAYS = 14
 
@@ -49,7 +49,3 @@ async def resume(request: web.Request) -> web.Response:
     if cid is None:
         raise json_error(400, "this link is not valid any more; please start a new chat")
     return web.json_response({"session_id": sign(cid, secret)})
-
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_post("/api/widget/resume", resume)

@@ -1,6 +1,6 @@
 """Who is writing, as far as the hub can tell (contract/identity.py has the levels).
 
-Every channel hands the router an identity in the contract's shape, which the router
+Every channel hands the core an identity in the contract's shape, which the turn
 passes to the assistant as metadata["identity"] and keeps in the conversation hash:
 `{"channel_id", "psid" (Messenger only), "shop_customer" (only when verified)}`.
 
@@ -21,7 +21,6 @@ import yaml
 
 from bot.settings import Settings
 from contract import keys
-from contract.handoff import HandoffPacket
 from contract.identity import sign_identity, verify_identity
 
 log = logging.getLogger(__name__)
@@ -44,18 +43,6 @@ def signed_customer(carrier: Any, secret: str) -> Optional[str]:
     if not isinstance(carrier, dict):
         return None
     return verify_identity(carrier.get("shop_identity"), secret)
-
-
-def trust_label(identity: Dict[str, Any], packet: Optional[HandoffPacket] = None) -> str:
-    """How agents see who they are talking to (the handoff packet knows when the
-    customer proved an order with its email or phone)."""
-    if identity.get("shop_customer"):
-        return "verified (shop sign-in)"
-    if packet is not None and packet.customer.verified:
-        return "verified (order and contact)"
-    if identity.get("psid"):
-        return "Messenger PSID"
-    return "guest"
 
 
 async def shop_secret(redis, settings: Settings) -> str:

@@ -9,12 +9,12 @@ Webhook:
   payloads, postbacks (buttons, Get Started) and attachments (acknowledged: the bot
   says what it can take); echoes, deliveries and reads are ignored. The answer is 200
   at once; the work goes on in the background, so Meta never retries for our slowness.
-  A message id (mid) seen before is processed once (the router's de-duplication).
+  A message id (mid) seen before is processed once (the core's de-duplication).
 
-Send API: /me/messages with the page token, through an async client with timeouts and
-retries (aiohttp-retry) on 5xx and 429. Buttons become quick replies (at most 13, titles of at most 20
-characters); text over 640 characters is split at word boundaries, never cut. A typing
-indicator shows while Rasa works, and the message is marked seen on receipt.
+Sending: the Send API (channels/graph.py). A typing indicator shows while Rasa works,
+and the message is marked seen on receipt. An agent's reply goes out under a Page
+persona of their display name, made the first time the name writes and kept in Redis
+(shared by every hub process); a Page that refuses personas is asked again an hour later.
 
 The 24-hour rule: inside 24 h of the customer's last message a normal RESPONSE; after
 that only a human agent may write, with the HUMAN_AGENT tag, for up to 7 days; the bot
@@ -27,22 +27,18 @@ import hmac
 import logging
 import re
 import time
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-import aiohttp
 from aiohttp import web
-from aiohttp_retry import ExponentialRetry, RetryClient
 
-from bot.http import parse_json_object, same_secret
-from bot.identity import channel_identity
-from bot.router import Inbound, Router, Undeliverable
+from bot.channels.graph import GraphClient, to_messenger
+from bot.channels.identity import channel_identity
+from bot.core.channel import ChannelHost, Inbound, Message, Undeliverable
+from bot.web.http import parse_json_object, same_secret
 from contract import keys
 
 log = logging.getLogger(__name__)
 CHANNEL = "messenger"
-TEXT_LIMIT = 640
-QUICK_REPLY_LIMIT = 13
-TITLE_LIMIT = 20
 RESPONSE_WINDOW = 24 * 3600
 HUMAN_AGENT_WINDOW = 7 * 24 * 3600
 MAX_BODY = 1024 * 1024
@@ -67,54 +63,6 @@ def valid_signature(body: bytes, header: Optional[str], app_secret: str) -> bool
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
     return same_secret(header[len("sha256=") :], expected)
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
-    """Pieces of at most `limit` characters, broken at spaces, never inside a word
-    (a single word longer than the limit is the only thing ever broken)."""
-    pieces, current = [], ""
-    for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        while len(word) > limit:
-            pieces.append(word[:limit])
-            word = word[limit:]
-        current = word
-    if current:
-        pieces.append(current)
-    return pieces or [""]
-
-
-def short_title(title: str) -> str:
-    if len(title) <= TITLE_LIMIT:
-        return title
-    cut = title[: TITLE_LIMIT - 1].rsplit(" ", 1)[0].rstrip(" +,-")
-    return (cut or title[: TITLE_LIMIT - 1]) + "…"
-
-
-def to_messenger(message: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """A hub/Rasa message as Messenger message objects."""
-    out: List[Dict[str, Any]] = []
-    text = message.get("text") or ""
-    buttons = message.get("buttons") or []
-    if message.get("image"):
-        out.append(
-            {"attachment": {"type": "image", "payload": {"url": message["image"], "is_reusable": True}}}
-        )
-    if text:
-        out += [{"text": piece} for piece in split_text(text)]
-    if buttons:
-        if not out or "text" not in out[-1]:
-            out.append({"text": "…"})
-        out[-1]["quick_replies"] = [
-            {"content_type": "text", "title": short_title(b["title"]), "payload": b["payload"][:1000]}
-            for b in buttons[:QUICK_REPLY_LIMIT]
-        ]
-    return out
 
 
 def events_of(body: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -150,64 +98,48 @@ def message_key(value: Any) -> str:
     return "h" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-class GraphClient:
-    """The Send API, with timeouts, and retries (aiohttp-retry) on 5xx, 429 and lost
-    connections, waiting `backoff`, then twice as long, between attempts."""
+class Personas:
+    """The Page persona of each agent display name, made on first use and kept in Redis
+    (so every hub process uses the same one); "-" marks a name the Page refused."""
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        graph_url: str,
-        page_token: str,
-        attempts: int = 3,
-        backoff: float = 0.5,
-    ) -> None:
-        self.session = session
-        self.url = f"{graph_url.rstrip('/')}/me/messages"
-        self.personas_url = f"{graph_url.rstrip('/')}/me/personas"
-        self.page_token = page_token
-        self.timeout = aiohttp.ClientTimeout(total=10)
-        # The session is the app's (closed by bot/app.py http_ctx): this client is not closed.
-        self.client = RetryClient(
-            client_session=session,
-            retry_options=ExponentialRetry(
-                attempts=attempts,
-                start_timeout=backoff / 2,
-                statuses={429},
-                exceptions={aiohttp.ClientError, asyncio.TimeoutError},
-            ),
-        )
+    def __init__(self, redis, graph: GraphClient) -> None:
+        self.redis = redis
+        self.graph = graph
 
-    async def send(self, body: Dict[str, Any]) -> bool:
-        try:
-            async with self.client.post(
-                self.url, params={"access_token": self.page_token}, json=body, timeout=self.timeout
-            ) as response:
-                if response.status < 300:
-                    return True
-                detail = f"{response.status} {(await response.text())[:300]}"
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            detail = str(error) or type(error).__name__
-        log.error("Send API refused or failed: %s", detail)
-        return False
+    async def of(self, name: str) -> Optional[str]:
+        key = keys.messenger_persona(hashlib.sha256(name.encode()).hexdigest()[:24])
+        cached = await self.redis.get(key)
+        if cached:
+            return None if cached == "-" else cached
+        made = await self.graph.create_persona(name)
+        await self.redis.set(key, made or "-", ex=keys.PERSONA_TTL if made else keys.PERSONA_REFUSED_TTL)
+        return made
 
-    async def create_persona(self, name: str) -> Optional[str]:
-        """A Page persona (Personas API) for an agent's display name: its id, or None
-        when the Page does not allow it (replies then go out as the Page)."""
-        try:
-            async with self.session.post(
-                self.personas_url,
-                params={"access_token": self.page_token},
-                json={"name": name},
-                timeout=self.timeout,
-            ) as response:
-                body = await response.json(content_type=None)
-                if response.status < 300 and isinstance(body, dict) and body.get("id"):
-                    return str(body["id"])
-                log.warning("Personas API refused %r (%s): %s", name, response.status, str(body)[:200])
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            log.warning("Personas API failed for %r: %s", name, error)
+
+def read_event(event: Dict[str, Any]) -> Optional[Tuple[str, str, str, List[Any]]]:
+    """(psid, message id, text, attachments) of an event to answer, or None: standby
+    (another app has the thread), echoes, deliveries, reads, and shapes Meta never sends."""
+    if event["_kind"] == "standby":
         return None
+    sender, message, postback = (event.get(k) or {} for k in ("sender", "message", "postback"))
+    if not all(isinstance(part, dict) for part in (sender, message, postback)):
+        return None
+    psid = page_scoped_id(sender.get("id"))
+    if not psid or message.get("is_echo") or "delivery" in event or "read" in event:
+        return None
+    if message:
+        mid = message.get("mid") or ""
+        quick = message.get("quick_reply")
+        text = (quick.get("payload") if isinstance(quick, dict) else None) or message.get("text") or ""
+        attachments = as_list(message.get("attachments"))
+    elif postback:
+        mid = postback.get("mid") or f"postback-{event.get('timestamp', '')}"
+        payload = postback.get("payload") or postback.get("title") or ""
+        text = "/greet" if payload == GET_STARTED else payload
+        attachments = []
+    else:
+        return None
+    return (psid, message_key(mid), text, attachments) if isinstance(text, str) else None
 
 
 class MessengerChannel:
@@ -216,14 +148,16 @@ class MessengerChannel:
         verify_token: str,
         app_secret: str,
         graph: GraphClient,
-        router: Router,
+        host: ChannelHost,
+        personas: Personas,
         max_chars: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.verify_token = verify_token
         self.app_secret = app_secret
         self.graph = graph
-        self.router = router
+        self.host = host
+        self.personas = personas
         self.max_chars = max_chars  # longer text is cut (Messenger allows 2000)
         self.clock = clock
         self.tasks: Set[asyncio.Task] = set()
@@ -264,60 +198,32 @@ class MessengerChannel:
             log.exception("Messenger event could not be processed")
 
     async def _process(self, event: Dict[str, Any]) -> None:
-        if event["_kind"] == "standby":
-            return  # another app has the thread (handover protocol): not ours to answer
-        sender, message, postback = (event.get(k) or {} for k in ("sender", "message", "postback"))
-        if not all(isinstance(part, dict) for part in (sender, message, postback)):
-            return  # not the shape Meta sends: nothing to answer
-        psid = page_scoped_id(sender.get("id"))
-        if not psid or message.get("is_echo") or "delivery" in event or "read" in event:
+        found = read_event(event)
+        if found is None:
             return
-        if message:
-            mid = message.get("mid") or ""
-            quick = message.get("quick_reply")
-            text = (quick.get("payload") if isinstance(quick, dict) else None) or message.get("text") or ""
-            attachments = as_list(message.get("attachments"))
-        elif postback:
-            mid = postback.get("mid") or f"postback-{event.get('timestamp', '')}"
-            payload = postback.get("payload") or postback.get("title") or ""
-            text = "/greet" if payload == GET_STARTED else payload
-            attachments = []
-        else:
-            return
-        mid = message_key(mid)
-        if not isinstance(text, str):
-            return
-        cid = conversation_id(psid)
+        psid, mid, text, attachments = found
         await self._action(psid, "mark_seen")
         if not text.strip() and attachments:
             kinds = ", ".join(
                 sorted({str(a.get("type") or "file") for a in attachments if isinstance(a, dict)})
             )
-            replies = await self.router.attachment(
-                Inbound(
-                    channel=CHANNEL,
-                    conversation_id=cid,
-                    text=f"[{kinds or 'file'}]",
-                    identity=channel_identity(psid, psid=psid),
-                    message_id=mid,
-                ),
-                attachments,
+            inbound = self._inbound(psid, mid, f"[{kinds or 'file'}]")
+            await self.deliver(
+                psid, await self.host.attachment(inbound, attachments), messaging_type="RESPONSE"
             )
+        elif text.strip():
+            await self._action(psid, "typing_on")
+            replies = await self.host.handle(self._inbound(psid, mid, text.strip()[: self.max_chars]))
             await self.deliver(psid, replies, messaging_type="RESPONSE")
-            return
-        if not text.strip():
-            return
-        await self._action(psid, "typing_on")
-        replies = await self.router.handle(
-            Inbound(
-                channel=CHANNEL,
-                conversation_id=cid,
-                text=text.strip()[: self.max_chars],
-                identity=channel_identity(psid, psid=psid),
-                message_id=mid,
-            )
+
+    def _inbound(self, psid: str, mid: str, text: str) -> Inbound:
+        return Inbound(
+            channel=CHANNEL,
+            conversation_id=conversation_id(psid),
+            text=text,
+            identity=channel_identity(psid, psid=psid),
+            message_id=mid,
         )
-        await self.deliver(psid, replies, messaging_type="RESPONSE")
 
     async def _action(self, psid: str, action: str) -> None:
         await self.graph.send({"recipient": {"id": psid}, "sender_action": action})
@@ -325,7 +231,7 @@ class MessengerChannel:
     async def deliver(
         self,
         psid: str,
-        messages: List[Dict[str, Any]],
+        messages: List[Message],
         messaging_type: str,
         tag: Optional[str] = None,
         persona: Optional[str] = None,
@@ -339,23 +245,11 @@ class MessengerChannel:
                     body["persona_id"] = persona
                 await self.graph.send(body)
 
-    async def persona(self, name: str) -> Optional[str]:
-        """The persona of an agent's display name, made on first use and kept in Redis
-        (so every hub process uses the same one)."""
-        redis = self.router.store.redis
-        key = keys.messenger_persona(hashlib.sha256(name.encode()).hexdigest()[:24])
-        cached = await redis.get(key)
-        if cached:
-            return None if cached == "-" else cached
-        made = await self.graph.create_persona(name)
-        await redis.set(key, made or "-", ex=keys.PERSONA_TTL if made else keys.PERSONA_REFUSED_TTL)
-        return made
-
     # --- outside a customer's request: agents and reassurance --------------------------
 
     async def window(self, conversation_id: str) -> Dict[str, Any]:
         """Where this conversation stands in Messenger's 24-hour / 7-day rule."""
-        last = await self.router.last_customer_at(conversation_id)
+        last = await self.host.last_customer_at(conversation_id)
         age = self.clock() - last if last else None
         if age is not None and age < RESPONSE_WINDOW:
             state = "open"
@@ -374,12 +268,12 @@ class MessengerChannel:
         state = (await self.window(conversation_id))["state"]
         return state == "open" or (state == "human_agent_only" and sender == "agent")
 
-    async def push(self, conversation_id: str, messages: List[Dict[str, Any]], sender: str = "bot") -> None:
+    async def push(self, conversation_id: str, messages: List[Message], sender: str = "bot") -> None:
         window = await self.window(conversation_id)
         psid = conversation_id[len("fb-") :]
-        # An agent's reply goes out under their display name (router.public_name).
+        # An agent's reply goes out under their display name (core/outbox.py public_name).
         name = next((m.get("agent") for m in messages if m.get("agent")), "") if sender == "agent" else ""
-        persona = await self.persona(name) if name and window["state"] != "closed" else None
+        persona = await self.personas.of(name) if name and window["state"] != "closed" else None
         if window["state"] == "open":
             await self.deliver(psid, messages, messaging_type="RESPONSE", persona=persona)
         elif window["state"] == "human_agent_only" and sender == "agent":
@@ -398,13 +292,3 @@ class MessengerChannel:
             "delivery": "Graph API Send API",
             "time_rule": "bot within 24 h of the customer's last message; agents (HUMAN_AGENT tag) within 7 days",
         }
-
-
-async def channel_off(request: web.Request) -> web.Response:
-    return web.json_response(
-        {
-            "error": "the Messenger channel is off: set FB_VERIFY_TOKEN, "
-            "FB_APP_SECRET and FB_PAGE_ACCESS_TOKEN"
-        },
-        status=404,
-    )

@@ -21,11 +21,11 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
-from bot.appkeys import REDIS, ROUTER, SETTINGS, SHOP_SECRET
-from bot.catchup import outgoing_after, valid_id
-from bot.http import json_error, read_json, same_secret
-from bot.identity import channel_identity, signed_customer
-from bot.router import Inbound
+from bot.channels.identity import channel_identity, signed_customer
+from bot.core.channel import Inbound, Message
+from bot.core.outgoing import outgoing_after, valid_id
+from bot.web.appkeys import REDIS, SETTINGS, SHOP_SECRET, TURN
+from bot.web.http import json_error, read_json, same_secret
 
 CHANNEL = "rest"
 # Both go into Redis key names: a small alphabet without ':' (the keys' separator), so
@@ -69,7 +69,7 @@ async def webhook(request: web.Request) -> web.Response:
     message_id = metadata.get("message_id", "")
     if message_id != "" and not (isinstance(message_id, str) and MESSAGE_ID_RE.match(message_id)):
         raise json_error(400, "'metadata.message_id' must be 1-128 letters, digits or _.@+=-")
-    replies = await request.app[ROUTER].handle(
+    replies = await request.app[TURN].handle(
         Inbound(
             channel=CHANNEL,
             conversation_id=f"rest-{sender}",
@@ -99,7 +99,7 @@ class RestChannel:
     """Nothing to push to: the caller hears replies within its own request, and fetches
     the later ones (GET /webhooks/rest/messages) from the transcript."""
 
-    async def push(self, conversation_id: str, messages: List[Dict[str, Any]], sender: str = "bot") -> None:
+    async def push(self, conversation_id: str, messages: List[Message], sender: str = "bot") -> None:
         return None
 
     async def allows(self, conversation_id: str, sender: str) -> bool:
@@ -114,8 +114,3 @@ class RestChannel:
             "delivery": "in the response; later ones fetched from the transcript",
             "time_rule": None,
         }
-
-
-def add_routes(app: web.Application) -> None:
-    app.router.add_post("/webhooks/rest/webhook", webhook)
-    app.router.add_get("/webhooks/rest/messages", missed)

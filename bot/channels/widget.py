@@ -5,15 +5,19 @@ Protocol: the widget sends `session_request {session_id}` on connect and keeps t
 from `session_confirm`; it sends `user_uttered {message, customData, session_id}` and
 renders `bot_uttered` ({text}, {text, quick_replies}, {attachment}).
 
-Session ids are issued by the hub and signed (bot/signing.py): a client presenting
+Session ids are issued by the hub and signed (bot/web/signing.py): a client presenting
 an id it was not issued gets a new conversation, never someone else's. The shop page
 may put the shop's signed customer identity in customData ({"shop_identity": ...}),
 and tells the assistant its language there ({"lang": "vi"}: the first greeting's);
-only a valid signature makes the customer verified (bot/identity.py). Each
+only a valid signature makes the customer verified (channels/identity.py). Each
 conversation is a socket.io room, and the Redis client manager carries emits between
 hub processes, so an agent's reply reaches the customer whichever process they use.
 
-Outgoing messages are delivered from the transcript (bot/catchup.py), each carrying its
+The socket.io server is made and attached with the app (socketio_server: it must exist
+before the app starts); the channel is built once the app's services exist and takes
+over the server's events.
+
+Outgoing messages are delivered from the transcript (channels/widget_delivery.py), each carrying its
 id in `metadata.message_id` (rasa-webchat ignores unknown metadata keys, but renders a
 message with any other extra top-level key as a custom component). Two events of our
 own, sent by the shop page: `catch_up {after}` once the session is confirmed (replay
@@ -23,18 +27,16 @@ what the page has not rendered) and `seen {message_id}` after rendering.
 import asyncio
 import logging
 import secrets
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-from aiohttp import web
 from redis.exceptions import RedisError
 import socketio
 
-from bot.catchup import WidgetDelivery
-from bot.identity import channel_identity, signed_customer
-from bot.router import Inbound, Router
-from bot.settings import Settings
-from bot.signing import sign, unsign
-from bot.texts import Texts
+from bot.channels.identity import channel_identity, signed_customer
+from bot.channels.widget_delivery import WidgetDelivery
+from bot.core.channel import ChannelHost, Inbound, Message
+from bot.core.texts import Texts
+from bot.web.signing import sign, unsign
 from contract import keys
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ CHANNEL = "web"
 MAX_IN_FLIGHT = 3  # messages of one socket handled at once; more get "one moment"
 
 
-def to_widget(message: Dict[str, Any]) -> Dict[str, Any]:
+def to_widget(message: Message) -> Dict[str, Any]:
     """A hub/Rasa message in the shape rasa-webchat renders."""
     out: Dict[str, Any] = {}
     if message.get("text"):
@@ -58,66 +60,67 @@ def to_widget(message: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
+def socketio_server(redis_url: str) -> socketio.AsyncServer:
+    """The widget's socket.io server; emits go through Redis to every hub process."""
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL),
+        cors_allowed_origins=None,  # same origin only
+        logger=False,
+        engineio_logger=False,
+        max_http_buffer_size=64 * 1024,
+    )
+
+
 class WidgetChannel:
-    """Created with the app (socket.io must be attached before start-up); bound to the
-    router and signing secret once those exist (bot/app.py services_ctx)."""
-
-    def __init__(self, settings: Settings, manager: socketio.AsyncManager = None) -> None:
-        self.settings = settings
-        self.secret = ""
-        self.shop_secret = ""
-        self.in_flight: Dict[str, int] = {}  # socket id -> its messages being handled
-        # Set by bind() and start_delivery(), once the app's services exist.
-        self.router: Router = None  # type: ignore[assignment]
-        self.texts: Texts = None  # type: ignore[assignment]
-        self.delivery: WidgetDelivery = None  # type: ignore[assignment]
-        self._delivering: Optional[asyncio.Task] = None
-        self.sio = socketio.AsyncServer(
-            async_mode="aiohttp",
-            client_manager=manager,
-            cors_allowed_origins=None,  # same origin only
-            logger=False,
-            engineio_logger=False,
-            max_http_buffer_size=64 * 1024,
-        )
-        self.sio.on("session_request", self.session_request)
-        self.sio.on("user_uttered", self.user_uttered)
-        self.sio.on("catch_up", self.catch_up)
-        self.sio.on("seen", self.seen)
-        self.sio.on("disconnect", self.disconnect)
-
-    def bind(self, router: Router, secret: str, texts: Texts, shop_secret: str = "") -> None:
-        self.router, self.secret, self.texts = router, secret, texts
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        host: ChannelHost,
+        texts: Texts,
+        redis,
+        secret: str,
+        shop_secret: str,
+        max_chars: int,
+    ) -> None:
+        self.sio = sio
+        self.host = host
+        self.texts = texts
+        self.secret = secret
         self.shop_secret = shop_secret
-
-    def start_delivery(self, redis, events) -> None:
-        """Deliver outgoing messages as they are transcribed (events: bot.events.EventHub)."""
+        self.max_chars = max_chars
+        self.in_flight: Dict[str, int] = {}  # socket id -> its messages being handled
         self.delivery = WidgetDelivery(redis, self._emit)
-        self._delivering = asyncio.create_task(self.delivery.listen(events.connect()))
+        self._delivering: Optional[asyncio.Task] = None
+        for event in ("session_request", "user_uttered", "catch_up", "seen", "disconnect"):
+            sio.on(event, getattr(self, event))
 
-    async def stop_delivery(self) -> None:
+    def start(self, events: asyncio.Queue) -> None:
+        """Deliver outgoing messages as they are transcribed (events: core.events.EventHub)."""
+        self._delivering = asyncio.create_task(self.delivery.listen(events))
+
+    async def stop(self) -> None:
         if self._delivering is not None:
             self._delivering.cancel()
             await asyncio.wait([self._delivering], timeout=5)
-            await self.delivery.stop()
+        await self.delivery.stop()
 
-    async def _emit(self, sid: str, message) -> None:
+    async def _emit(self, sid: str, message: Message) -> None:
         await self.sio.emit("bot_uttered", to_widget(message), to=sid)
 
-    def attach(self, app) -> None:
-        self.sio.attach(app, socketio_path="socket.io")
+    def new_session(self) -> Tuple[str, str]:
+        """A new conversation: (the signed session id the widget keeps, its id)."""
+        cid = "w" + secrets.token_urlsafe(16)
+        return sign(cid, self.secret), cid
 
-    def new_session(self) -> str:
-        return sign("w" + secrets.token_urlsafe(16), self.secret)
-
-    def conversation_of(self, session_id: Any):
+    def conversation_of(self, session_id: Any) -> Optional[str]:
         return unsign(session_id, self.secret) if isinstance(session_id, str) else None
 
     async def session_request(self, sid: str, data: Any) -> None:
-        offered = data.get("session_id") if isinstance(data, dict) else None
-        cid = self.conversation_of(offered)
-        session_id = offered if cid else self.new_session()
-        cid = cid or self.conversation_of(session_id)
+        session_id = data.get("session_id") if isinstance(data, dict) else None
+        cid = self.conversation_of(session_id)
+        if not cid:  # none, or not one this hub issued: a new conversation
+            session_id, cid = self.new_session()
         await self.sio.save_session(sid, {"conversation_id": cid})
         await self.sio.enter_room(sid, cid)
         await self.delivery.open(sid, cid)
@@ -131,11 +134,10 @@ class WidgetChannel:
         session = await self.sio.get_session(sid)
         message_id = data.get("message_id") if isinstance(data, dict) else None
         if session.get("conversation_id"):
-            await self.router.seen(session["conversation_id"], message_id)
+            await self.host.seen(session["conversation_id"], message_id)
 
     async def disconnect(self, sid: str) -> None:
-        if self.delivery is not None:
-            self.delivery.close(sid)
+        self.delivery.close(sid)
 
     async def user_uttered(self, sid: str, data: Any) -> None:
         session = await self.sio.get_session(sid)
@@ -146,36 +148,30 @@ class WidgetChannel:
         text = data["message"].encode("utf-8", "replace").decode("utf-8").strip()
         if not text:
             return
-        if len(text) > self.settings.max_message_chars:
-            conv = await self.router.conversation(cid)
+        if len(text) > self.max_chars:
             warning = self.texts.message(
-                "message_too_long",
-                conv.language if conv else None,
-                length=len(text),
-                limit=self.settings.max_message_chars,
+                "message_too_long", await self.host.language_of(cid), length=len(text), limit=self.max_chars
             )
             await self.sio.emit("bot_uttered", warning, room=sid)
             return
-        identity = channel_identity(
-            cid, shop_customer=signed_customer(data.get("customData"), self.shop_secret)
-        )
         custom = data.get("customData")
-        if not isinstance(custom, dict):
-            custom = {}
         inbound = Inbound(
             channel=CHANNEL,
             conversation_id=cid,
             text=text,
-            identity=identity,
-            page_language=str(custom.get("lang") or ""),
+            identity=channel_identity(cid, shop_customer=signed_customer(custom, self.shop_secret)),
+            page_language=str(custom.get("lang") or "") if isinstance(custom, dict) else "",
         )
-        # The replies are transcribed by the router, and delivered from the transcript.
+        # The replies are transcribed by the core, and delivered from the transcript.
         if self.in_flight.get(sid, 0) >= MAX_IN_FLIGHT:
-            await self.router.hold(inbound)  # one socket may not start Rasa calls without end
+            await self.host.hold(inbound)  # one socket may not start Rasa calls without end
             return
+        await self._handle(sid, inbound)
+
+    async def _handle(self, sid: str, inbound: Inbound) -> None:
         self.in_flight[sid] = self.in_flight.get(sid, 0) + 1
         try:
-            await self.router.handle(inbound)
+            await self.host.handle(inbound)
         except RedisError as error:
             # Nothing can be stored while Redis is away: say so, so the customer sends it
             # again in a moment (the widget keeps what they typed on screen).
@@ -186,9 +182,9 @@ class WidgetChannel:
             if not self.in_flight[sid]:
                 del self.in_flight[sid]
 
-    async def push(self, conversation_id: str, messages: List[Dict[str, Any]], sender: str = "bot") -> None:
-        """Nothing to do here: the router transcribes the messages, and every message
-        transcribed is delivered to the conversation's sockets (bot/catchup.py)."""
+    async def push(self, conversation_id: str, messages: List[Message], sender: str = "bot") -> None:
+        """Nothing to do here: the outbox transcribes the messages, and every message
+        transcribed is delivered to the conversation's sockets (widget_delivery.py)."""
 
     async def allows(self, conversation_id: str, sender: str) -> bool:
         return True  # whenever the page is open, or later through catch-up
@@ -202,20 +198,3 @@ class WidgetChannel:
             "delivery": "socket.io, from the transcript (catch-up on reconnect)",
             "time_rule": None,
         }
-
-
-@web.middleware
-async def engineio_errors(request: web.Request, handler):
-    """python-engineio answers a POST to a socket closed a moment before with a bare
-    KeyError ("Session is disconnected"), which aiohttp would make a 500: it is the
-    client's stale session, so a 400."""
-    if not request.path.startswith("/socket.io/"):
-        return await handler(request)
-    try:
-        return await handler(request)
-    except KeyError:
-        return web.json_response({"error": "this socket.io session is closed"}, status=400)
-
-
-def redis_manager(redis_url: str) -> socketio.AsyncRedisManager:
-    return socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL)

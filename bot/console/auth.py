@@ -2,34 +2,34 @@
 may be called from. Sessions live in Redis (keys.agent_session), so every hub process
 knows them; the cookie holds only the signed session token.
 
-  POST /api/agent/login    {name, password} -> sets the cookie
-  POST /api/agent/logout
-  GET  /agent/login        the sign-in page
+Login, logout and the sign-in page are the console's only public routes; every other
+one is behind require_agent (web/middlewares.py), which asks `current_agent`.
 """
 
 import asyncio
 import hashlib
-from pathlib import Path
 import secrets
 from typing import Optional
 from urllib.parse import urlparse
 
 from aiohttp import web
 
-from bot import limits
-from bot.appkeys import REDIS, SCRYPT_SLOTS, SECRET, SETTINGS, STORE
-from bot.http import json_error, read_json
-from bot.passwords import check_password
-from bot.signing import sign, unsign
+from bot.console.passwords import check_password
+from bot.core import limits
+from bot.paths import STATIC
+from bot.web.appkeys import REDIS, SECRET, SETTINGS, STORE
+from bot.web.http import json_error, read_json
+from bot.web.middlewares import public
+from bot.web.signing import sign, unsign
 from contract import keys
 
 COOKIE = "sr_agent"
-STATIC = Path(__file__).resolve().parent / "static"
 SCRYPT_AT_ONCE = 2  # password checks at once, per hub process
+SCRYPT_SLOTS = web.AppKey("scrypt_slots", asyncio.Semaphore)
 
 
 def session_token(request: web.Request) -> Optional[str]:
-    return unsign(request.cookies.get(COOKIE, ""), request.app[SECRET])
+    return unsign(request.cookies.get(COOKIE, ""), request.config_dict[SECRET])
 
 
 def session_ref(token: str) -> str:
@@ -39,9 +39,9 @@ def session_ref(token: str) -> str:
 
 async def current_agent(request: web.Request) -> str:
     token = session_token(request)
-    name = await request.app[REDIS].get(keys.agent_session(token)) if token else None
+    name = await request.config_dict[REDIS].get(keys.agent_session(token)) if token else None
     # Re-checked on every request: an agent removed from HUB_AGENTS is out at once.
-    if not name or name not in request.app[SETTINGS].agents:
+    if not name or name not in request.config_dict[SETTINGS].agents:
         raise json_error(401, "log in as an agent first")
     return name
 
@@ -52,10 +52,11 @@ def too_many(retry_after: int) -> web.HTTPException:
     return error
 
 
+@public
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request)
     name, password = body.get("name"), body.get("password")
-    redis = request.app[REDIS]
+    redis = request.config_dict[REDIS]
     # Failed attempts are throttled per address and per name, in Redis so the limits
     # hold across hub processes.
     address = request.remote or "?"
@@ -64,15 +65,15 @@ async def login(request: web.Request) -> web.Response:
         wait = await limits.over(redis, limits.LOGIN_FAILURES_PER_NAME, name)
     if wait is not None:
         raise too_many(wait)
-    hashed = request.app[SETTINGS].agents.get(name) if isinstance(name, str) else None
+    hashed = request.config_dict[SETTINGS].agents.get(name) if isinstance(name, str) else None
     # Check a password even for unknown names, so timing does not reveal which exist.
     # scrypt is deliberately slow and memory-hungry: off the event loop, a few at a time.
-    async with request.app[SCRYPT_SLOTS]:
+    async with request.config_dict[SCRYPT_SLOTS]:
         valid = await asyncio.get_running_loop().run_in_executor(
             None,
             check_password,
             password if isinstance(password, str) else "",
-            hashed or next(iter(request.app[SETTINGS].agents.values()), "x$"),
+            hashed or next(iter(request.config_dict[SETTINGS].agents.values()), "x$"),
         )
     if not hashed or not valid:
         await limits.hit(redis, limits.LOGIN_FAILURES_PER_IP, address)
@@ -80,12 +81,12 @@ async def login(request: web.Request) -> web.Response:
             await limits.hit(redis, limits.LOGIN_FAILURES_PER_NAME, name)
         raise json_error(401, "wrong name or password")
     token = secrets.token_urlsafe(24)
-    await request.app[REDIS].set(keys.agent_session(token), name, ex=keys.AGENT_SESSION_TTL)
+    await request.config_dict[REDIS].set(keys.agent_session(token), name, ex=keys.AGENT_SESSION_TTL)
     response = web.json_response({"agent": name})
-    secure = (request.app[SETTINGS].public_origin or "").startswith("https://")
+    secure = (request.config_dict[SETTINGS].public_origin or "").startswith("https://")
     response.set_cookie(
         COOKIE,
-        sign(token, request.app[SECRET]),
+        sign(token, request.config_dict[SECRET]),
         httponly=True,
         secure=secure,
         samesite="Strict",
@@ -95,12 +96,13 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
+@public
 async def logout(request: web.Request) -> web.Response:
     token = session_token(request)
     if token:
-        await request.app[REDIS].delete(keys.agent_session(token))
+        await request.config_dict[REDIS].delete(keys.agent_session(token))
         # That session's console sockets close, on whichever hub process they are.
-        await request.app[STORE].publish({"type": "logout", "session": session_ref(token)})
+        await request.config_dict[STORE].publish({"type": "logout", "session": session_ref(token)})
     response = web.json_response({"ok": True})
     response.del_cookie(COOKIE, path="/")
     return response
@@ -110,33 +112,12 @@ def origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if not origin:
         return False
-    allowed = request.app[SETTINGS].public_origin
+    allowed = request.config_dict[SETTINGS].public_origin
     if allowed:
         return origin == allowed
     return urlparse(origin).netloc == request.host
 
 
-@web.middleware
-async def same_origin_posts(request: web.Request, handler):
-    """A browser's POST to the agent API must come from the hub's own pages: a cross-site
-    form or text/plain POST is refused whatever the cookie (an Origin-less request is
-    not a browser's cross-site one)."""
-    if (
-        request.method == "POST"
-        and request.path.startswith("/api/agent/")
-        and "Origin" in request.headers
-        and not origin_allowed(request)
-    ):
-        raise json_error(403, "this origin may not use the agent API")
-    return await handler(request)
-
-
+@public
 async def login_page(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "login.html")
-
-
-def add_routes(app: web.Application) -> None:
-    app[SCRYPT_SLOTS] = asyncio.Semaphore(SCRYPT_AT_ONCE)
-    app.router.add_get("/agent/login", login_page)
-    app.router.add_post("/api/agent/login", login)
-    app.router.add_post("/api/agent/logout", logout)

@@ -18,12 +18,13 @@ from typing import Any, Dict, List, NoReturn, Optional, Tuple
 from aiohttp import web
 import yaml
 
-from bot.appkeys import ROUTER, STORE
-from bot.auth import current_agent
-from bot.http import json_error
-from bot.texts import LANGUAGES
+from bot.console.appkeys import CANNED
+from bot.console.conversations import conversation_of
+from bot.paths import HUB_WORDS
+from bot.web.appkeys import OUTBOX
+from contract.language import LANGUAGES
 
-CANNED_FILE = Path(__file__).resolve().parent.parent / "data" / "hub" / "canned.yml"
+CANNED_FILE = HUB_WORDS / "canned.yml"
 PLACEHOLDERS = ("name", "order_id", "case", "agent")
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
@@ -146,20 +147,8 @@ def for_conversation(replies: List[Dict[str, Any]], conv, agent_name: str) -> Di
     return {"language": language, "replies": out}
 
 
-CANNED = web.AppKey("canned", list)
-
-
 async def canned_for(request: web.Request) -> web.Response:
-    agent = await current_agent(request)
-    conv = await request.app[STORE].get(request.match_info["cid"])
-    if conv is None:
-        raise json_error(404, "no such conversation")
+    conv = await conversation_of(request)
     # {agent} is what customers see of the agent (their display name), never the login.
-    name = request.app[ROUTER].public_name(agent, conv.language)
-    return web.json_response(for_conversation(request.app[CANNED], conv, name))
-
-
-def setup(app: web.Application, path: Optional[Path] = None) -> None:
-    """Load and check the file (a bad one stops the hub here) and add the route."""
-    app[CANNED] = load(path)
-    app.router.add_get("/api/agent/conversations/{cid}/canned", canned_for)
+    name = request.config_dict[OUTBOX].public_name(request["agent"], conv.language)
+    return web.json_response(for_conversation(request.config_dict[CANNED], conv, name))

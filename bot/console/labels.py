@@ -13,12 +13,12 @@ from typing import Any, Dict, Optional
 
 import yaml
 
+from bot.paths import HUB_WORDS, SHOP
 from contract.handoff import REASONS, SEVERITY_REASONS
 from contract.language import LANGUAGES
 
-ROOT = Path(__file__).resolve().parent.parent
-CONSOLE_FILE = ROOT / "data" / "hub" / "console.yml"
-PLAYBOOK_FILE = ROOT / "data" / "shop" / "playbook.yml"
+CONSOLE_FILE = HUB_WORDS / "console.yml"
+PLAYBOOK_FILE = SHOP / "playbook.yml"
 SEVERITIES = ("critical", "high", "medium", "low", "unknown")
 
 

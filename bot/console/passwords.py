@@ -1,7 +1,7 @@
 """Agent passwords, hashed with scrypt (from the standard library). Signed tokens are
 in bot/signing.py.
 
-    python -m bot.passwords NAME ["DISPLAY NAME"]
+    python -m bot.console.passwords NAME ["DISPLAY NAME"]
         asks for a password, prints NAME:scrypt$...[:DISPLAY NAME] for HUB_AGENTS
 
 NAME is the login, which customers never see; DISPLAY NAME is what they see ("Lan from
@@ -50,7 +50,7 @@ def agent_entry(name: str, hashed: str, display: str = "") -> str:
 def main(argv) -> int:
     if len(argv) not in (1, 2) or not argv[0] or any(c in argv[0] for c in ",:"):
         print(
-            "usage: python -m bot.passwords NAME [\"DISPLAY NAME\"]  (NAME without ',' or ':')",
+            "usage: python -m bot.console.passwords NAME [\"DISPLAY NAME\"]  (NAME without ',' or ':')",
             file=sys.stderr,
         )
         return 2

@@ -15,10 +15,10 @@ from typing import Any, Dict, Optional
 
 from aiohttp import web
 
-from bot.appkeys import REDIS, STORE
-from bot.auth import current_agent
-from bot.conversations import Conversation
-from bot.http import json_error
+from bot.console.conversations import conversation_of
+from bot.core.conversation import Conversation
+from bot.web.appkeys import REDIS, STORE
+from bot.web.http import json_error
 from contract import keys
 from contract.identity import MAX_PROOF_FAILURES
 
@@ -45,11 +45,9 @@ async def lock_on(redis, order_id: Optional[str]) -> Optional[Dict[str, Any]]:
 
 
 async def lift(request: web.Request) -> web.Response:
-    agent = await current_agent(request)
-    store, redis = request.app[STORE], request.app[REDIS]
-    conv = await store.get(request.match_info["cid"])
-    if conv is None:
-        raise json_error(404, "no such conversation")
+    agent = request["agent"]
+    store, redis = request.config_dict[STORE], request.config_dict[REDIS]
+    conv = await conversation_of(request)
     lock = await lock_on(redis, order_of(conv))
     if lock is None:
         raise json_error(404, "the order of this conversation is not locked")
@@ -60,7 +58,3 @@ async def lift(request: web.Request) -> web.Response:
         f"proof lock on order {lock['order_id']} lifted by {agent} ({lock['failures']} wrong answers)",
     )
     return web.json_response({"ok": True, "lifted": lock})
-
-
-def setup(app: web.Application) -> None:
-    app.router.add_post("/api/agent/conversations/{cid}/proof-lock/lift", lift)

@@ -2,28 +2,29 @@
 
     GET /api/agent/reports?days=N        the figures as JSON (N: 1-90, default 7)
     GET /api/agent/reports.csv?days=N    the same, one figure a row
-    GET /agent/reports?days=N&lang=vi    the page: tables and server-drawn SVG charts
+    GET /agent/reports?days=N&lang=vi    the page (bot/templates/reports.html): tables and
+                                         server-drawn SVG charts
 
 Days are the team's local days (SUPPORT_UTC_OFFSET): "7 days" is today and the six
-before. The hub records "started" and "handoff" in bot/conversations.py, an agent's first reply
-and resolution in bot/recording.py; the action server records the rest
-(actions/complaint.py).
+before. The hub records its events where a conversation's state changes
+(core/reporting.py); the action server records the rest.
 """
 
 from collections import Counter, defaultdict
 import csv
 from datetime import datetime, timedelta, timezone
-import html
 import io
 import math
 import time
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from aiohttp import web
+import jinja2
 
-from bot.appkeys import LABELS, REDIS, SETTINGS
-from bot.auth import current_agent
-from bot.http import json_error
+from bot.console.appkeys import LABELS
+from bot.paths import TEMPLATES
+from bot.web.appkeys import REDIS, SETTINGS
+from bot.web.http import json_error
 from contract import events
 
 MAX_DAYS = 90
@@ -179,10 +180,11 @@ def summarise(found: Iterable[Dict[str, Any]], days: List[str], utc_offset_hours
     }
 
 
-async def report(app: web.Application, days: int, now: Optional[float] = None) -> Dict[str, Any]:
-    offset = app[SETTINGS].support_utc_offset
+async def report(config: Mapping, days: int, now: Optional[float] = None) -> Dict[str, Any]:
+    """The figures of the last `days` local days; `config` is the app's (config_dict)."""
+    offset = config[SETTINGS].support_utc_offset
     span = window(days, time.time() if now is None else now, offset)
-    found = await events.read(app[REDIS], span["since"], span["until"])
+    found = await events.read(config[REDIS], span["since"], span["until"])
     return {
         "days": days,
         "from": span["days"][0],
@@ -203,8 +205,7 @@ def _days(request: web.Request) -> int:
 
 
 async def reports_json(request: web.Request) -> web.Response:
-    await current_agent(request)
-    return web.json_response(await report(request.app, _days(request)))
+    return web.json_response(await report(request.config_dict, _days(request)))
 
 
 def rows(figures: Dict[str, Any], prefix: str = "") -> Iterable[List[str]]:
@@ -223,9 +224,8 @@ def rows(figures: Dict[str, Any], prefix: str = "") -> Iterable[List[str]]:
 
 
 async def reports_csv(request: web.Request) -> web.Response:
-    await current_agent(request)
     days = _days(request)
-    figures = await report(request.app, days)
+    figures = await report(request.config_dict, days)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["figure", "value"])
@@ -240,57 +240,67 @@ async def reports_csv(request: web.Request) -> web.Response:
     )
 
 
-# --- the page: every text escaped, charts as inline SVG (no script) ------------------------------
+# --- the page: a Jinja2 template (autoescaped), charts laid out here as numbers ---------------
+
+PAGES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
 
 
-def _bars(items: List[tuple], unit: str = "") -> str:
-    """A horizontal bar chart: (label, value) pairs."""
+def bar_chart(items: List[Tuple[str, Optional[float]]], unit: str = "") -> Optional[Dict[str, Any]]:
+    """A horizontal bar chart of (label, value) pairs, or None when there is nothing."""
     items = [(label, value) for label, value in items if value is not None]
     if not items:
-        return ""
-    top = max(value for _, value in items) or 1
-    height = 22 * len(items)
-    parts = [f'<svg class="chart" viewBox="0 0 600 {height}" role="img" width="100%">']
-    for i, (label, value) in enumerate(items):
-        y = 22 * i
-        width = 330 * value / top
-        parts.append(
-            f'<text x="0" y="{y + 15}">{html.escape(str(label))}</text>'
-            f'<rect x="220" y="{y + 3}" width="{width:.1f}" height="16" rx="2"></rect>'
-            f'<text x="{226 + width:.1f}" y="{y + 15}">{html.escape(f"{value:g}{unit}")}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+        return None
+    top = max(value for _, value in items if value is not None) or 1
+    bars = [
+        {"y": 22 * i, "label": str(label), "width": 330 * value / top, "value": f"{value:g}{unit}"}
+        for i, (label, value) in enumerate(items)
+        if value is not None
+    ]
+    return {"height": 22 * len(bars), "bars": bars}
 
 
-def _columns(trend: List[Dict[str, Any]], fields: List[tuple]) -> str:
+def column_chart(trend: List[Dict[str, Any]], fields: List[Tuple[str, str]]) -> List[Dict[str, Any]]:
     """Columns per day: one bar per field (name, css class) side by side."""
     top = max([d[f] for d in trend for f, _ in fields] + [1])
     slot = 600 / max(len(trend), 1)
-    bar = slot * 0.8 / len(fields)
-    parts = ['<svg class="chart trend" viewBox="0 0 600 180" role="img" width="100%">']
+    width = slot * 0.8 / len(fields)
+    days = []
     for i, day in enumerate(trend):
         x = i * slot + slot * 0.1
-        for j, (field, css) in enumerate(fields):
-            h = 140 * day[field] / top
-            parts.append(
-                f'<rect class="{css}" x="{x + j * bar:.1f}" y="{150 - h:.1f}" '
-                f'width="{bar - 1:.1f}" height="{h:.1f}"><title>{html.escape(field)}: '
-                f"{day[field]}</title></rect>"
-            )
-        parts.append(f'<text x="{x:.1f}" y="170">{html.escape(day["day"][5:])}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        bars = [
+            {
+                "css": css,
+                "field": field,
+                "value": day[field],
+                "x": x + j * width,
+                "width": width - 1,
+                "height": 140 * day[field] / top,
+            }
+            for j, (field, css) in enumerate(fields)
+        ]
+        days.append({"x": x, "label": day["day"][5:], "bars": bars})
+    return days
 
 
 def _minutes(seconds: Optional[float]) -> Optional[float]:
     return None if seconds is None else round(seconds / 60, 1)
 
 
-def render_page(figures: Dict[str, Any], words, lang: str) -> str:
-    def w(key: str, **values) -> str:
+def _fmt(value: Optional[float], unit: str = "") -> str:
+    return "–" if value is None else f"{value:g}{unit}"
+
+
+def _words(words: Mapping[str, Any], lang: str) -> Tuple[Callable[..., str], Callable[[str, str], str]]:
+    """w(key): the page's own words; named(group, key): a code in words (a complaint
+    type, a reason, a remedy...), in `lang`, else English, else the code itself."""
+
+    def w(key: str, **values: Any) -> str:
         entry = words.get("reports", {}).get(key) or {}
-        return html.escape((entry.get(lang) or entry.get("en") or key).format(**values))
+        return (entry.get(lang) or entry.get("en") or key).format(**values)
 
     def named(group: str, key: str) -> str:
         if group == "remedies" and key == "none":  # rated without a remedy applied
@@ -298,110 +308,64 @@ def render_page(figures: Dict[str, Any], words, lang: str) -> str:
         entry = words.get(group, {}).get(key) or {}
         return entry.get(lang) or entry.get("en") or key
 
-    def fmt(value, unit=""):
-        return "–" if value is None else html.escape(f"{value:g}{unit}")
+    return w, named
 
+
+def render_page(figures: Dict[str, Any], words: Mapping[str, Any], lang: str) -> str:
+    w, named = _words(words, lang)
     c, t, s = figures["containment"], figures["time_to_person_seconds"], figures["first_response_sla"]
     r, q = figures["resolution_seconds"], figures["csat"]
     tiles = [
-        (w("conversations"), fmt(figures["conversations"])),
-        (w("containment"), fmt(c["rate"], "%")),
-        (w("handed_off"), fmt(c["handed_off"])),
-        (w("time_to_person"), f"{fmt(_minutes(t['p50']))} / {fmt(_minutes(t['p90']))} min"),
-        (w("sla_met"), fmt(s["met_percent"], "%")),
-        (w("resolution"), f"{fmt(_minutes(r['p50']))} / {fmt(_minutes(r['p90']))} min"),
-        (w("csat_average"), fmt(q["average"])),
-        (w("csat_response_rate"), fmt(q["response_rate_percent"], "%")),
-        (w("repeat"), fmt(figures["repeat_contact_7d"]["count"])),
+        (w("conversations"), _fmt(figures["conversations"])),
+        (w("containment"), _fmt(c["rate"], "%")),
+        (w("handed_off"), _fmt(c["handed_off"])),
+        (w("time_to_person"), f"{_fmt(_minutes(t['p50']))} / {_fmt(_minutes(t['p90']))} min"),
+        (w("sla_met"), _fmt(s["met_percent"], "%")),
+        (w("resolution"), f"{_fmt(_minutes(r['p50']))} / {_fmt(_minutes(r['p90']))} min"),
+        (w("csat_average"), _fmt(q["average"])),
+        (w("csat_response_rate"), _fmt(q["response_rate_percent"], "%")),
+        (w("repeat"), _fmt(figures["repeat_contact_7d"]["count"])),
     ]
+
+    def csat_by(group: str, field: str) -> Optional[Dict[str, Any]]:
+        return bar_chart([(f"{named(group, k)} ({v['count']})", v["average"]) for k, v in q[field].items()])
+
     sections = [
         (
             w("complaints_by_type"),
-            _bars([(named("complaint_types", k), v) for k, v in figures["complaints"]["by_type"].items()]),
+            bar_chart(
+                [(named("complaint_types", k), v) for k, v in figures["complaints"]["by_type"].items()]
+            ),
         ),
         (
             w("handoff_reasons"),
-            _bars([(named("reasons", k), v) for k, v in figures["handoffs"]["by_reason"].items()]),
+            bar_chart([(named("reasons", k), v) for k, v in figures["handoffs"]["by_reason"].items()]),
         ),
-        (
-            w("csat_by_type"),
-            _bars(
-                [
-                    (f"{named('complaint_types', k)} ({v['count']})", v["average"])
-                    for k, v in q["by_complaint_type"].items()
-                ]
-            ),
-        ),
-        (
-            w("csat_by_remedy"),
-            _bars(
-                [(f"{named('remedies', k)} ({v['count']})", v["average"]) for k, v in q["by_remedy"].items()]
-            ),
-        ),
-        (
-            w("csat_by_channel"),
-            _bars(
-                [(f"{named('channels', k)} ({v['count']})", v["average"]) for k, v in q["by_channel"].items()]
-            ),
-        ),
-        (
-            w("csat_by_language"),
-            _bars(
-                [
-                    (f"{named('languages', k)} ({v['count']})", v["average"])
-                    for k, v in q["by_language"].items()
-                ]
-            ),
-        ),
-        (w("csat_distribution"), _bars([(f"{k} ★", v) for k, v in q["distribution"].items()])),
+        (w("csat_by_type"), csat_by("complaint_types", "by_complaint_type")),
+        (w("csat_by_remedy"), csat_by("remedies", "by_remedy")),
+        (w("csat_by_channel"), csat_by("channels", "by_channel")),
+        (w("csat_by_language"), csat_by("languages", "by_language")),
+        (w("csat_distribution"), bar_chart([(f"{k} ★", v) for k, v in q["distribution"].items()])),
     ]
-    remedy_rows = "".join(
-        f"<tr><td>{html.escape(named('remedies', rid))}</td>"
-        + "".join(f"<td>{v[outcome]}</td>" for outcome in events.REMEDY_OUTCOMES)
-        + "</tr>"
-        for rid, v in figures["remedies"].items()
+    trend = column_chart(
+        figures["trend"], [("conversations", "c1"), ("handoffs", "c2"), ("resolved_by_bot", "c3")]
     )
-    trend_rows = "".join(
-        f"<tr><td>{d['day']}</td><td>{d['conversations']}</td><td>{d['complaints']}</td>"
-        f"<td>{d['handoffs']}</td><td>{d['resolved_by_bot']}</td><td>{d['resolved_by_agent']}</td>"
-        f"<td>{fmt(d['csat_average'])}</td></tr>"
-        for d in figures["trend"]
+    return PAGES.get_template("reports.html").render(
+        figures=figures,
+        lang=lang,
+        other="vi" if lang == "en" else "en",
+        w=w,
+        named=named,
+        fmt=_fmt,
+        tiles=tiles,
+        sections=sections,
+        trend_chart=trend,
+        outcomes=events.REMEDY_OUTCOMES,
     )
-    days = figures["days"]
-    choices = "".join(
-        f'<a href="?days={n}&amp;lang={lang}"{" aria-current=page" if n == days else ""}>'
-        f"{w('last_days', days=n)}</a> "
-        for n in (1, 7, 30, 90)
-    )
-    other = "vi" if lang == "en" else "en"
-    return f"""<!doctype html>
-<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{w("title")}</title><link rel="stylesheet" href="/static/agent.css"><link rel="stylesheet" href="/static/reports.css"></head>
-<body class="reports"><header><h1>{w("title")}</h1><span>{figures["from"]} – {figures["to"]}</span>
-<nav class="periods">{choices}</nav>
-<a href="?days={days}&amp;lang={other}">{html.escape(named("languages", other))}</a>
-<a href="/api/agent/reports.csv?days={days}" download>{w("csv")}</a><a href="/agent">{w("console")}</a></header>
-<main>
-<section class="tiles">{"".join(f'<div class="tile"><span>{k}</span><strong>{v}</strong></div>' for k, v in tiles)}</section>
-<section><h2>{w("trend")}</h2>{_columns(figures["trend"], [("conversations", "c1"), ("handoffs", "c2"), ("resolved_by_bot", "c3")])}
-<p class="legend"><span class="c1">■</span> {w("conversations")} <span class="c2">■</span> {w("handed_off")} <span class="c3">■</span> {w("resolved_by_bot")}</p>
-<table><thead><tr><th>{w("day")}</th><th>{w("conversations")}</th><th>{w("complaints")}</th><th>{w("handed_off")}</th><th>{w("resolved_by_bot")}</th><th>{w("resolved_by_agent")}</th><th>{w("csat_average")}</th></tr></thead><tbody>{trend_rows}</tbody></table></section>
-{"".join(f"<section><h2>{title}</h2>{chart or '<p>' + w('nothing_yet') + '</p>'}</section>" for title, chart in sections)}
-<section><h2>{w("remedies")}</h2><table><thead><tr><th></th>{"".join(f"<th>{w(outcome)}</th>" for outcome in events.REMEDY_OUTCOMES)}</tr></thead><tbody>{remedy_rows}</tbody></table></section>
-</main></body></html>"""
 
 
 async def reports_page(request: web.Request) -> web.Response:
-    try:
-        await current_agent(request)
-    except web.HTTPUnauthorized:
-        raise web.HTTPFound("/agent/login") from None
     lang = "vi" if request.query.get("lang") == "vi" else "en"
-    figures = await report(request.app, _days(request))
-    return web.Response(text=render_page(figures, request.app[LABELS].labels, lang), content_type="text/html")
-
-
-def setup(app: web.Application) -> None:
-    app.router.add_get("/agent/reports", reports_page)
-    app.router.add_get("/api/agent/reports", reports_json)
-    app.router.add_get("/api/agent/reports.csv", reports_csv)
+    figures = await report(request.config_dict, _days(request))
+    page = render_page(figures, request.config_dict[LABELS].labels, lang)
+    return web.Response(text=page, content_type="text/html")

@@ -18,11 +18,11 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
-from actions import memory
-from bot import proof_lock
-from bot.appkeys import REDIS, STORE
-from bot.auth import current_agent
-from bot.http import json_error
+from actions import memory  # TODO(merge): contract.memory
+from bot.console import proof_lock
+from bot.console.conversations import conversation_of
+from bot.web.appkeys import REDIS, STORE
+from bot.web.http import json_error
 from contract import keys
 from contract.identity import mask_email, mask_phone
 
@@ -73,11 +73,8 @@ async def customer_of(redis, conv) -> Optional[str]:
 
 
 async def panel(request: web.Request) -> web.Response:
-    await current_agent(request)
-    redis = request.app[REDIS]
-    conv = await request.app[STORE].get(request.match_info["cid"])
-    if conv is None:
-        raise json_error(404, "no such conversation")
+    redis = request.config_dict[REDIS]
+    conv = await conversation_of(request)
     customer_id = await customer_of(redis, conv)
     cases = await memory.cases_of(redis, customer_id) if customer_id else []
     return web.json_response(
@@ -85,14 +82,13 @@ async def panel(request: web.Request) -> web.Response:
             "customer": await customer_view(redis, customer_id),
             "cases": [{**case_view(c), "current": c.get("conversation_id") == conv.id} for c in cases],
             # Too many wrong emails or phones for the conversation's order: the assistant
-            # checks no more today; the agent may lift it (bot/proof_lock.py).
+            # checks no more today; the agent may lift it (console/proof_lock.py).
             "proof_lock": await proof_lock.lock_on(redis, proof_lock.order_of(conv)),
         }
     )
 
 
 async def search(request: web.Request) -> web.Response:
-    await current_agent(request)
     query = request.query.get("q", "").strip()
     if not query or len(query) > MAX_QUERY:
         raise json_error(
@@ -100,7 +96,7 @@ async def search(request: web.Request) -> web.Response:
             f"'q' must be 1 to {MAX_QUERY} characters: a case reference, "
             "an order number, an email or a phone number",
         )
-    redis = request.app[REDIS]
+    redis = request.config_dict[REDIS]
     results: List[Dict[str, Any]] = []
     if CASE_REF.match(query):
         case = await memory.load_case(redis, query.upper())
@@ -123,7 +119,7 @@ async def search(request: web.Request) -> web.Response:
             if matched == "order_id" and any(c.get("order_id") == query for c in cases):
                 cases = [c for c in cases if c.get("order_id") == query]  # that order's cases first
             results += [{**case_view(c), "customer": who, "matched": matched} for c in cases]
-    conversation = await request.app[STORE].get(query) if len(query) <= 128 else None
+    conversation = await request.config_dict[STORE].get(query) if len(query) <= 128 else None
     return web.json_response(
         {
             "query": query,
@@ -131,8 +127,3 @@ async def search(request: web.Request) -> web.Response:
             "conversation": conversation.summary() if conversation else None,
         }
     )
-
-
-def setup(app: web.Application) -> None:
-    app.router.add_get("/api/agent/conversations/{cid}/customer", panel)
-    app.router.add_get("/api/agent/search", search)

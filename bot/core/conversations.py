@@ -1,116 +1,35 @@
-"""Conversations in Redis: state, identity, handoff packet, transcript, queue, presence.
+"""Conversations in Redis, and the one owner of their state (core/conversation.py is
+what one conversation holds).
 
-States: "bot" (the assistant answers), "queued" (waiting for a person), "agent" (owned
-by an agent), "closed". Every change publishes an event on keys.EVENTS so every hub
-process's consoles see it.
+Every change of a conversation's state happens in ConversationStore, atomically, and
+only from the states the machine allows:
+
+    (new)          -> BOT      get_or_create
+    CLOSED         -> BOT      reopen: a new message after a resolved case
+    BOT            -> QUEUED   enqueue: a handoff (once: queued or with an agent, it stays)
+    QUEUED         -> AGENT    claim
+    AGENT          -> AGENT    transfer, to an online colleague
+    AGENT          -> QUEUED   release, back to its first place in the queue
+    AGENT          -> CLOSED   resolve
+    AGENT          -> BOT      hand_back
+
+Report events are recorded where the state changes (core/reporting.py), and every change
+is published on keys.EVENTS so that every hub process's consoles see it. The transcript
+of a conversation is written here too (the atomic steps' Lua is in core/scripts.py).
 """
 
-from dataclasses import dataclass, field
 import json
 import time
 from typing import Any, Dict, List, Optional
 
 from redis.exceptions import WatchError
 
-from bot.identity import trust_label
-from contract import events, keys
-from contract.handoff import HandoffPacket, read_packet
+from bot.core.conversation import Conversation, State
+from bot.core.reporting import Reporting
+from bot.core.scripts import ENQUEUE, LOG_INBOUND
+from contract import keys
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-
-
-@dataclass
-class Conversation:
-    id: str
-    state: str = "bot"
-    channel: str = ""
-    identity: Dict[str, Any] = field(default_factory=dict)
-    language: str = "en"
-    agent: str = ""
-    severity: str = ""
-    packet: Optional[Dict[str, Any]] = None
-    queued_at: float = 0.0
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    followup: str = ""
-    note: str = ""
-
-    @classmethod
-    def from_hash(cls, cid: str, data: Dict[str, str]) -> "Conversation":
-        return cls(
-            id=cid,
-            state=data.get("state", "bot"),
-            channel=data.get("channel", ""),
-            identity=json.loads(data.get("identity") or "{}"),
-            language=data.get("language") or "en",
-            agent=data.get("agent", ""),
-            severity=data.get("severity", ""),
-            packet=json.loads(data["packet"]) if data.get("packet") else None,
-            queued_at=float(data.get("queued_at") or 0),
-            created_at=float(data.get("created_at") or 0),
-            updated_at=float(data.get("updated_at") or 0),
-            followup=data.get("followup", ""),
-            note=data.get("note", ""),
-        )
-
-    def handoff(self) -> Optional[HandoffPacket]:
-        """The packet, typed; None without one or for one this hub cannot read."""
-        return read_packet(self.packet)
-
-    def summary(self) -> Dict[str, Any]:
-        """What the queue view shows (from a packet this hub reads; else only the hash)."""
-        packet = self.handoff()
-        order_id = ""
-        if packet is not None:
-            order_id = str((packet.order or {}).get("order_id") or packet.details.get("order_id") or "")
-        return {
-            "id": self.id,
-            "state": self.state,
-            "channel": self.channel,
-            "trust": trust_label(self.identity, packet),
-            "shop_customer": self.identity.get("shop_customer"),
-            "language": self.language,
-            "agent": self.agent,
-            "severity": self.severity or "unknown",
-            "queued_at": self.queued_at,
-            "updated_at": self.updated_at,
-            "reason": packet.reason if packet else "",
-            "summary": packet.summary.en if packet else "",
-            "complaint_type": packet.complaint_type if packet else None,
-            "followup": self.followup,
-            # For the console's queue card: a name only when the customer is verified.
-            "customer_name": packet.customer.name if packet and packet.customer.verified else "",
-            "severity_reasons": packet.severity.reasons if packet else [],
-            "repeat_contact": packet.repeat_contact if packet else False,
-            "order_id": order_id,
-        }
-
-
-# Queue a conversation unless it is already queued or with an agent (one round trip, so
-# concurrent handoffs of one conversation cannot both add it).
-_ENQUEUE = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'queued' or state == 'agent' then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'queued', 'severity', ARGV[3], 'packet', ARGV[4],
-           'queued_at', ARGV[5], 'language', ARGV[6], 'updated_at', ARGV[5], 'agent', '')
-redis.call('HDEL', KEYS[1], 'first_reply_at')  -- the next agent reply is a first one
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-return 1
-"""
-
-
-# A customer's message: the transcript entry, then its dedupe marker, in one step (a
-# script stops at an error without undoing what it did: the marker comes last).
-_LOG_INBOUND = """
-local seen = redis.call('GET', KEYS[1])
-if seen then return seen end
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'from', 'customer',
-                      'text', ARGV[3], 'data', '{}', 'message_id', ARGV[4], 'at', ARGV[5])
-redis.call('EXPIRE', KEYS[2], ARGV[6])
-redis.call('HSET', KEYS[3], 'updated_at', ARGV[7], 'last_customer_at', ARGV[7])
-redis.call('SET', KEYS[1], 'taken', 'EX', ARGV[1])
-return 'new'
-"""
 
 
 def queue_score(severity: str, queued_at: float) -> float:
@@ -119,18 +38,44 @@ def queue_score(severity: str, queued_at: float) -> float:
 
 
 class ConversationStore:
-    def __init__(self, redis) -> None:
+    def __init__(self, redis, reporting: Reporting) -> None:
         self.redis = redis
+        self.reporting = reporting
+
+    # --- reading ---------------------------------------------------------------------
 
     async def get(self, cid: str) -> Optional[Conversation]:
         data = await self.redis.hgetall(keys.conversation(cid))
         return Conversation.from_hash(cid, data) if data else None
 
+    async def position(self, cid: str) -> int:
+        rank = await self.redis.zrank(keys.QUEUE, cid)
+        return 0 if rank is None else rank + 1
+
+    async def queue(self) -> List[Conversation]:
+        """The queue in order; a conversation that expired meanwhile leaves it (the
+        queue is one key without expiry: its entries must not outlive what they name)."""
+        ids = await self.redis.zrange(keys.QUEUE, 0, 199)
+        found = [await self.get(cid) for cid in ids]
+        gone = [cid for cid, conv in zip(ids, found, strict=True) if conv is None]
+        if gone:
+            await self.redis.zrem(keys.QUEUE, *gone)
+        return [c for c in found if c is not None]
+
+    async def owned_by(self, agent: str) -> List[Conversation]:
+        ids = sorted(await self.redis.smembers(keys.agent_conversations(agent)))
+        found = [await self.get(cid) for cid in ids]
+        return [c for c in found if c is not None and c.owned_by(agent)]
+
+    # --- the state machine -----------------------------------------------------------
+
     async def get_or_create(self, cid: str, channel: str, identity: Dict[str, Any]) -> Conversation:
+        """(new) -> BOT; an existing conversation keeps its state (its identity is the
+        latest the channel vouched for)."""
         now = time.time()
         key = keys.conversation(cid)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hsetnx(key, "state", "bot")
+        pipe.hsetnx(key, "state", State.BOT.value)
         pipe.hsetnx(key, "channel", channel)
         pipe.hsetnx(key, "created_at", now)
         if identity:
@@ -140,9 +85,150 @@ class ConversationStore:
         created = (await pipe.execute())[0]
         conv = await self.get(cid)
         assert conv is not None  # written just above
-        if created:  # for the recovery reports (contract/events.py)
-            await events.record(self.redis, "started", cid, at=now, channel=channel, language=conv.language)
+        if created:
+            await self.reporting.started(conv, now)
         return conv
+
+    async def reopen(self, conv: Conversation) -> None:
+        """CLOSED -> BOT: a new contact after a resolved case starts with the bot."""
+        conv.state = State.BOT
+        await self.update(conv.id, state=State.BOT.value)
+
+    async def enqueue(self, cid: str, severity: str, packet: Dict[str, Any], language: str) -> bool:
+        """-> QUEUED, atomically and once: a conversation already queued or with an agent
+        keeps its place, packet and agent (a repeated or concurrent handoff adds no entry
+        and alerts no one). True if it was queued now."""
+        now = time.time()
+        added = await self.redis.eval(
+            ENQUEUE,
+            2,
+            keys.conversation(cid),
+            keys.QUEUE,
+            cid,
+            queue_score(severity, now),
+            severity,
+            json.dumps(packet),
+            now,
+            language,
+            State.QUEUED.value,
+            State.AGENT.value,
+        )
+        if not added:
+            return False
+        conv = await self.get(cid)
+        if conv is not None:
+            await self.reporting.handed_off(conv, now)
+        await self.publish({"type": "queue", "conversation_id": cid})
+        return True
+
+    async def claim(self, cid: str, agent: str) -> bool:
+        """QUEUED -> AGENT: two agents cannot both own it."""
+        return await self._move(cid, State.QUEUED, {"state": State.AGENT.value, "agent": agent}, take=agent)
+
+    async def transfer(self, conv: Conversation, agent: str, to: str) -> bool:
+        """AGENT -> AGENT: from `agent` (only if it still has it) to a colleague."""
+        return await self._move(conv.id, State.AGENT, {"agent": to}, owner=agent, take=to)
+
+    async def release(self, conv: Conversation, agent: str) -> bool:
+        """AGENT -> QUEUED at its first place (its first queueing time keeps its rank
+        among the same severity)."""
+        queued_at = conv.queued_at or time.time()
+        return await self._move(
+            conv.id,
+            State.AGENT,
+            {"state": State.QUEUED.value, "agent": ""},
+            owner=agent,
+            requeue=queue_score(conv.severity, queued_at),
+        )
+
+    async def resolve(self, conv: Conversation, agent: str, note: str) -> bool:
+        """AGENT -> CLOSED."""
+        return await self._finish(conv, agent, State.CLOSED, note)
+
+    async def hand_back(self, conv: Conversation, agent: str, note: str) -> bool:
+        """AGENT -> BOT: the assistant takes it again."""
+        return await self._finish(conv, agent, State.BOT, note)
+
+    async def _finish(self, conv: Conversation, agent: str, state: State, note: str) -> bool:
+        done = await self._move(
+            conv.id, State.AGENT, {"state": state.value, "agent": "", "note": note}, owner=agent
+        )
+        if done:
+            await self.reporting.resolved(conv)
+        return done
+
+    async def _move(
+        self,
+        cid: str,
+        source: State,
+        mapping: Dict[str, Any],
+        owner: str = "",
+        take: str = "",
+        requeue: Optional[float] = None,
+    ) -> bool:
+        """Change the hash atomically, only if the conversation is still in `source`
+        (and still `owner`'s): the agent who gives it up leaves, `take` gets it, and the
+        queue holds it exactly while it is queued."""
+        key = keys.conversation(cid)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(key)
+            state, current = await pipe.hmget(key, "state", "agent")
+            if state != source.value or (owner and current != owner):
+                await pipe.unwatch()
+                return False
+            pipe.multi()
+            pipe.hset(key, mapping={**mapping, "updated_at": time.time()})
+            if current:
+                pipe.srem(keys.agent_conversations(current), cid)
+            if take:
+                pipe.sadd(keys.agent_conversations(take), cid)
+            if requeue is None:
+                pipe.zrem(keys.QUEUE, cid)
+            else:
+                pipe.zadd(keys.QUEUE, {cid: requeue})
+            try:
+                await pipe.execute()
+            except WatchError:  # someone else changed it first (Redis being away is a 503)
+                return False
+        await self.publish({"type": "queue", "conversation_id": cid})
+        return True
+
+    async def update(self, cid: str, **fields) -> None:
+        """Fields that are not the state (language, follow-up choice)."""
+        values = {
+            k: (json.dumps(v) if isinstance(v, (dict, list)) else v)
+            for k, v in fields.items()
+            if v is not None
+        }
+        values["updated_at"] = time.time()
+        await self.redis.hset(keys.conversation(cid), mapping=values)
+
+    async def forget(self, cid: str) -> None:
+        """Delete the conversation: its transcript, its place in the queue, its follow-up
+        and call-back state (a phone number), and Rasa's tracker of it (README "Privacy
+        and identity")."""
+        conv = await self.get(cid)
+        pipe = self.redis.pipeline(transaction=True)
+        # Rasa's tracker of it too: it holds every detail the customer typed.
+        pipe.delete(
+            keys.conversation(cid),
+            keys.transcript(cid),
+            keys.still_here(cid),
+            keys.acknowledged(cid),
+            keys.emailed(cid),
+            keys.follow_up_attempts(cid),
+            keys.callback(cid),
+            keys.rasa_tracker(cid),
+        )
+        pipe.zrem(keys.QUEUE, cid)
+        pipe.zrem(keys.FOLLOW_UP_DUE, cid)
+        pipe.zrem(keys.CALLBACKS, cid)
+        if conv is not None and conv.agent:
+            pipe.srem(keys.agent_conversations(conv.agent), cid)
+        await pipe.execute()
+        await self.publish({"type": "queue", "conversation_id": cid})
+
+    # --- the transcript ----------------------------------------------------------------
 
     async def log_inbound(self, cid: str, text: str, message_id: str) -> str:
         """Transcribe a customer's message unless its id was seen before. "new": written
@@ -152,7 +238,7 @@ class ConversationStore:
         message missing from the transcript."""
         now = time.time()
         state = await self.redis.eval(
-            _LOG_INBOUND,
+            LOG_INBOUND,
             3,
             keys.seen(cid, message_id),
             keys.transcript(cid),
@@ -208,6 +294,18 @@ class ConversationStore:
         )
         return entry
 
+    async def log_message(self, cid: str, sender: str, message: Dict[str, Any]) -> Dict[str, Any]:
+        """A message as the channels carry it: its text, and the rest (buttons, image,
+        the agent's name) as the entry's data."""
+        data = {k: v for k, v in message.items() if k != "text"}
+        return await self.log(cid, sender, message.get("text", ""), data)
+
+    async def agent_replied(self, conv: Conversation) -> None:
+        """An agent's reply was delivered: the first since the (last) handoff is reported."""
+        now = time.time()
+        if conv.queued_at and await self.redis.hsetnx(keys.conversation(conv.id), "first_reply_at", now):
+            await self.reporting.first_reply(conv, now)
+
     async def last_customer_at(self, cid: str) -> float:
         return float(await self.redis.hget(keys.conversation(cid), "last_customer_at") or 0)
 
@@ -218,123 +316,7 @@ class ConversationStore:
             for entry_id, fields in rows
         ]
 
-    async def update(self, cid: str, **fields) -> None:
-        values = {
-            k: (json.dumps(v) if isinstance(v, (dict, list)) else v)
-            for k, v in fields.items()
-            if v is not None
-        }
-        values["updated_at"] = time.time()
-        await self.redis.hset(keys.conversation(cid), mapping=values)
-
-    async def enqueue(self, cid: str, severity: str, packet: Dict[str, Any], language: str) -> bool:
-        """Queue for a person, atomically and once: a conversation already queued or with
-        an agent keeps its place, packet and agent (a repeated or concurrent handoff adds
-        no entry and alerts no one). True if it was queued now."""
-        now = time.time()
-        added = await self.redis.eval(
-            _ENQUEUE,
-            2,
-            keys.conversation(cid),
-            keys.QUEUE,
-            cid,
-            queue_score(severity, now),
-            severity,
-            json.dumps(packet),
-            now,
-            language,
-        )
-        if not added:
-            return False
-        channel = await self.redis.hget(keys.conversation(cid), "channel") or ""
-        await events.record(
-            self.redis,
-            "handoff",
-            cid,
-            at=now,
-            reason=packet.get("reason") or "unknown",
-            severity=severity,
-            complaint_type=packet.get("complaint_type") or "unknown",
-            channel=channel,
-            language=language,
-        )
-        await self.publish({"type": "queue", "conversation_id": cid})
-        return True
-
-    async def position(self, cid: str) -> int:
-        rank = await self.redis.zrank(keys.QUEUE, cid)
-        return 0 if rank is None else rank + 1
-
-    async def queue(self) -> List[Conversation]:
-        """The queue in order; a conversation that expired meanwhile leaves it (the
-        queue is one key without expiry: its entries must not outlive what they name)."""
-        ids = await self.redis.zrange(keys.QUEUE, 0, 199)
-        found = [await self.get(cid) for cid in ids]
-        gone = [cid for cid, conv in zip(ids, found, strict=True) if conv is None]
-        if gone:
-            await self.redis.zrem(keys.QUEUE, *gone)
-        return [c for c in found if c is not None]
-
-    async def claim(self, cid: str, agent: str) -> bool:
-        """Queued -> agent, atomically: two agents cannot both own it."""
-        key = keys.conversation(cid)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            await pipe.watch(key)
-            state = await pipe.hget(key, "state")
-            if state != "queued":
-                await pipe.unwatch()
-                return False
-            pipe.multi()
-            pipe.hset(key, mapping={"state": "agent", "agent": agent, "updated_at": time.time()})
-            pipe.zrem(keys.QUEUE, cid)
-            pipe.sadd(keys.agent_conversations(agent), cid)
-            try:
-                await pipe.execute()
-            except WatchError:  # someone else changed it first (Redis being away is a 503)
-                return False
-        await self.publish({"type": "queue", "conversation_id": cid})
-        return True
-
-    async def release(self, cid: str, agent: str, state: str, note: str = "") -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(
-            keys.conversation(cid),
-            mapping={"state": state, "agent": "", "note": note, "updated_at": time.time()},
-        )
-        pipe.zrem(keys.QUEUE, cid)
-        pipe.srem(keys.agent_conversations(agent), cid)
-        await pipe.execute()
-        await self.publish({"type": "queue", "conversation_id": cid})
-
-    async def owned_by(self, agent: str) -> List[Conversation]:
-        ids = sorted(await self.redis.smembers(keys.agent_conversations(agent)))
-        found = [await self.get(cid) for cid in ids]
-        return [c for c in found if c is not None and c.state == "agent" and c.agent == agent]
-
-    async def forget(self, cid: str) -> None:
-        """Delete the conversation: its transcript, its place in the queue, its follow-up
-        and call-back state (a phone number), and Rasa's tracker of it (README "Privacy
-        and identity")."""
-        conv = await self.get(cid)
-        pipe = self.redis.pipeline(transaction=True)
-        # Rasa's tracker of it too: it holds every detail the customer typed.
-        pipe.delete(
-            keys.conversation(cid),
-            keys.transcript(cid),
-            keys.still_here(cid),
-            keys.acknowledged(cid),
-            keys.emailed(cid),
-            keys.follow_up_attempts(cid),
-            keys.callback(cid),
-            keys.rasa_tracker(cid),
-        )
-        pipe.zrem(keys.QUEUE, cid)
-        pipe.zrem(keys.FOLLOW_UP_DUE, cid)
-        pipe.zrem(keys.CALLBACKS, cid)
-        if conv is not None and conv.agent:
-            pipe.srem(keys.agent_conversations(conv.agent), cid)
-        await pipe.execute()
-        await self.publish({"type": "queue", "conversation_id": cid})
+    # --- presence and events -------------------------------------------------------------
 
     async def mark_reassured(self, cid: str, interval: float) -> bool:
         """True for the one hub process that should send the next "still here"."""

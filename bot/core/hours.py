@@ -3,7 +3,7 @@
 from datetime import datetime, time, timedelta, timezone
 from typing import Tuple
 
-from bot.texts import Texts
+from bot.core.texts import Texts
 
 
 def parse_hours(spec: str) -> Tuple[time, time]:

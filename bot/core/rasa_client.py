@@ -1,5 +1,11 @@
 """Talks to Rasa over HTTP only (its REST channel): no Rasa import in the hub.
 
+What goes to Rasa: the customer's text as Rasa may see it (`for_rasa`: Rasa reads any
+text starting with "/" as an intent; customers may send only the payloads of the bot's
+own buttons that way, anything else, e.g. "/agent_handback", reaches Rasa as plain text
+without its slashes). What comes back: messages a customer may get, and the handoff
+packet when the assistant hands over (`relayable`).
+
 Several Rasa servers may stand behind one hub (RASA_URL=url1,url2): messages go to them
 in turn. They must share the Redis tracker and lock stores (endpoints.yml), so any of
 them can continue any conversation and two messages of one conversation never
@@ -9,9 +15,45 @@ message was not sent, so trying the next one cannot process it twice.
 
 import asyncio
 import itertools
-from typing import Any, Dict, List, Sequence
+import re
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import aiohttp
+
+from contract.intents import COMPLAINT_TYPES
+
+HANDBACK_MESSAGE = "/agent_handback"  # the hub's own: only the hub hands a conversation back
+CUSTOMER_INTENTS = frozenset(
+    {"greet", "affirm", "deny", "request_human", "choose_remedy", "rate", "inform"}
+    # the "which of these?" buttons (actions/triage.py)
+    | set(COMPLAINT_TYPES)
+)
+INTENT_NAME_RE = re.compile(r"/([^{@]+)")  # how Rasa reads the intent name after the "/"
+LEADING_SLASHES_RE = re.compile(r"^[\s/]+")
+
+
+def for_rasa(text: str) -> str:
+    """The customer's text as Rasa may see it: a button payload, or plain text."""
+    text = text.strip()
+    match = INTENT_NAME_RE.match(text)
+    if match is None or match.group(1).strip() in CUSTOMER_INTENTS:
+        return text
+    return LEADING_SLASHES_RE.sub("", text) or "?"  # only slashes: Rasa still needs some text
+
+
+def relayable(replies: List[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Optional[Any]]:
+    """Rasa's replies as the messages a customer may get (text, buttons, image) and the
+    handoff packet, if one came (the custom payload {"handoff": ...}, for agents only)."""
+    messages, packet = [], None
+    for reply in replies:
+        custom = reply.get("custom") or {}
+        if isinstance(custom, dict) and "handoff" in custom:
+            packet = custom["handoff"]
+            continue
+        message = {k: reply[k] for k in ("text", "buttons", "image") if reply.get(k)}
+        if message:
+            messages.append(message)
+    return messages, packet
 
 
 class RasaUnavailable(Exception):

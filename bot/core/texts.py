@@ -5,9 +5,10 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from bot.paths import HUB_WORDS
 from contract.language import LANGUAGES
 
-MESSAGES_FILE = Path(__file__).resolve().parent.parent / "data" / "hub" / "messages.yml"
+MESSAGES_FILE = HUB_WORDS / "messages.yml"
 
 
 class Texts:

@@ -532,7 +532,7 @@ async function loadPanel(id) {
   }
 }
 
-// Too many wrong emails or phones for the conversation's order (bot/proof_lock.py).
+// Too many wrong emails or phones for the conversation's order (bot/console/proof_lock.py).
 function showLock(lock) {
   $("panel-lock").hidden = !lock;
   if (!lock) return;

@@ -1,35 +1,32 @@
-"""Typed keys for what the app holds (aiohttp's web.AppKey)."""
+"""Typed keys for what the app holds (aiohttp's web.AppKey), for the parts every wing
+shares. A wing's own objects have their keys in that wing (console/routes.py,
+channels/routes.py). Handlers of a sub-application read them with
+`request.config_dict[KEY]`, which looks through the parent app too."""
 
-import asyncio
-from typing import Optional
+from typing import Dict
 
 import aiohttp
 from aiohttp import web
 from redis import asyncio as aioredis
 
-from bot.callback import CallBacks
-from bot.console_labels import ConsoleLabels
-from bot.conversations import ConversationStore
-from bot.events import EventHub
-from bot.identity import DemoSignIn
-from bot.messenger import MessengerChannel
-from bot.router import Router
+from bot.core.channel import Channel
+from bot.core.conversations import ConversationStore
+from bot.core.events import EventHub
+from bot.core.outbox import Outbox
+from bot.core.rasa_client import RasaClient
+from bot.core.texts import Texts
+from bot.core.turn import Turn
 from bot.settings import Settings
-from bot.texts import Texts
-from bot.widget import WidgetChannel
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", aioredis.Redis)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
-STORE = web.AppKey("store", ConversationStore)
-ROUTER = web.AppKey("router", Router)
-TEXTS = web.AppKey("texts", Texts)
-LABELS = web.AppKey("labels", ConsoleLabels)  # the console's words (data/hub/console.yml)
-EVENTS = web.AppKey("events", EventHub)
-SECRET = web.AppKey("secret", str)
+SECRET = web.AppKey("secret", str)  # signs widget sessions, agent cookies, resume links
 SHOP_SECRET = web.AppKey("shop_secret", str)  # verifies shop-signed identities ("" = none)
-DEMO: web.AppKey[Optional[DemoSignIn]] = web.AppKey("demo")  # when HUB_DEMO is on
-WIDGET = web.AppKey("widget", WidgetChannel)
-MESSENGER: web.AppKey[Optional[MessengerChannel]] = web.AppKey("messenger")  # None when off
-CALLBACKS = web.AppKey("callbacks", CallBacks)
-SCRYPT_SLOTS = web.AppKey("scrypt_slots", asyncio.Semaphore)  # concurrent password checks
+STORE = web.AppKey("store", ConversationStore)
+RASA = web.AppKey("rasa", RasaClient)
+TEXTS = web.AppKey("texts", Texts)
+EVENTS = web.AppKey("events", EventHub)
+TURN = web.AppKey("turn", Turn)
+OUTBOX = web.AppKey("outbox", Outbox)
+CHANNELS: web.AppKey[Dict[str, Channel]] = web.AppKey("channels")  # by name, for the outbox and /health

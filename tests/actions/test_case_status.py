@@ -154,7 +154,7 @@ async def test_the_conversation_that_opened_a_case_is_told_without_proof(redis_u
 
 def test_the_agent_sees_that_the_customer_asked_how_their_case_stands(domain):
     from actions.handoff import intents_seen
-    from bot.console_labels import ConsoleLabels
+    from bot.console.labels import ConsoleLabels
     trk = tracker("s", "a person please", "request_human",
                   history=[user_event("any update on my complaint?", "ask_case_status")])
     assert intents_seen(trk) == ["ask_case_status", "request_human"]

@@ -15,7 +15,7 @@ from redis import asyncio as aioredis
 import yaml
 
 from contract import keys
-from bot.passwords import hash_password
+from bot.console.passwords import hash_password
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN
 from tests.browser.hubs import own_hub
 from tests.browser.test_widget_and_console import ARGS, CHROMIUM, ROOT, SHOTS, TIMEOUT

@@ -8,7 +8,7 @@ from playwright.async_api import async_playwright, expect
 from redis import asyncio as aioredis
 
 from contract import keys
-from bot.resume import resume_token
+from bot.aftercare.resume import resume_token
 from bot.settings import DEMO_LOGIN
 from tests.browser.test_widget_and_console import ARGS, CHROMIUM, TIMEOUT
 

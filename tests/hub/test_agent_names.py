@@ -1,4 +1,4 @@
-"""Agents' display names: set with `python -m bot.passwords`, shown to customers ("Lan
+"""Agents' display names: set with `python -m bot.console.passwords`, shown to customers ("Lan
 from our team has joined", on an agent's reply, in the hand-back recap), never the login;
 on Messenger an agent's reply goes out under a persona of that name, made through the
 Personas API on first use and kept in Redis (a local fake Graph API)."""
@@ -8,11 +8,11 @@ import hashlib
 import pytest
 from aiohttp import web
 
-from bot import passwords
+from bot.console import passwords
 from contract import keys
-from bot.passwords import agent_entry, hash_password
+from bot.console.passwords import agent_entry, hash_password
 from bot.settings import DEMO_AGENTS, parse_agents, parse_display_names
-from bot.texts import Texts
+from bot.core.texts import Texts
 from tests.hub.conftest import login, rest_sender
 from tests.hub.test_messenger import SECRET, VERIFY, FakeGraph, batch, deliver, psid, text_event
 

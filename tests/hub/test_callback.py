@@ -9,9 +9,9 @@ from types import SimpleNamespace
 from redis import asyncio as aioredis
 
 from contract import keys
-from bot.callback import CallBacks
+from bot.aftercare.callback import CallBacks
 from bot.settings import Settings
-from bot.texts import Texts
+from bot.core.texts import Texts
 from tests.hub.conftest import WidgetCustomer, login
 
 

@@ -4,9 +4,9 @@ customer's language."""
 
 import pytest
 
-from bot import canned
+from bot.console import canned
 from bot.app import create_app
-from bot.conversations import Conversation
+from bot.core.conversation import Conversation
 from contract.handoff import Customer
 from tests.hub.conftest import a_packet, hub_settings, login, rest_sender
 

@@ -6,10 +6,10 @@ Rasa (tests/hub/conftest.py)."""
 import pytest
 from redis import asyncio as aioredis
 
-from bot import console_labels
+from bot.console import labels as console_labels
 from contract import keys
 from bot.app import create_app
-from bot.conversations import Conversation
+from bot.core.conversation import Conversation
 from contract.handoff import Customer, Severity, assistant_away
 from tests.hub.conftest import WidgetCustomer, a_packet, hub_settings, login, rest_sender
 

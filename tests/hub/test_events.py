@@ -1,4 +1,4 @@
-"""The console event listener (bot/events.py) against a real Redis server that goes away
+"""The console event listener (bot/core/events.py) against a real Redis server that goes away
 and comes back: it subscribes again by itself, and events flow once more."""
 
 import asyncio
@@ -8,7 +8,7 @@ import subprocess
 from redis import asyncio as aioredis
 
 from contract import keys
-from bot.events import EventHub
+from bot.core.events import EventHub
 from scripts.stack import free_port, redis_server_binary, wait_for_port
 
 

@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 import pytest
 from redis import asyncio as aioredis
 
-from bot import followup
+from bot.aftercare import followup
 from contract import keys
 from scripts.stack import free_port
 from tests.hub.conftest import WidgetCustomer, login

@@ -13,8 +13,8 @@ from aiohttp import web
 from redis import asyncio as aioredis
 
 from contract import keys
-from bot.appkeys import MESSENGER
-from bot.messenger import split_text, to_messenger
+from bot.channels.routes import MESSENGER
+from bot.channels.graph import split_text, to_messenger
 from tests.hub.conftest import WidgetCustomer, login
 from tests.shop import new_customer
 

@@ -4,13 +4,13 @@ from datetime import datetime
 
 import pytest
 
-from bot.hours import parse_hours, reply_by
-from bot.passwords import check_password, hash_password
-from bot.signing import sign, unsign
-from bot.router import for_rasa
+from bot.core.hours import parse_hours, reply_by
+from bot.console.passwords import check_password, hash_password
+from bot.web.signing import sign, unsign
+from bot.core.rasa_client import for_rasa
 from bot.settings import Settings, parse_agents
-from bot.texts import Texts
-from bot.widget import to_widget
+from bot.core.texts import Texts
+from bot.channels.widget import to_widget
 
 HOURS = parse_hours("08:00-22:00")
 TEXTS = Texts()

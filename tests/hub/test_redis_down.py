@@ -12,7 +12,7 @@ from redis import asyncio as aioredis
 
 from contract import keys
 from bot.app import create_app
-from bot.texts import Texts
+from bot.core.texts import Texts
 from scripts.stack import Stack, free_port
 from tests.hub.conftest import WidgetCustomer, hub_settings, rest_sender
 

@@ -6,9 +6,9 @@ Rasa (only the handoff matters here)."""
 import asyncio
 
 from contract import keys
-from bot.passwords import hash_password
+from bot.console.passwords import hash_password
 from bot.settings import DEMO_AGENTS, parse_agents
-from bot.texts import Texts
+from bot.core.texts import Texts
 from tests.hub.conftest import login, rest_sender
 
 PASSWORD = "colleague-pass"
