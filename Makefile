@@ -52,9 +52,10 @@ shell: train ## chat in the terminal (needs `make run` in another terminal for t
 
 test: setup browser check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser), external NLU report
 
-check: setup lint ## lint (ruff, mypy), playbook and training-data validation, dependency audit
+check: setup lint ## lint (ruff, mypy), playbook and training-data validation, docs/configuration.md up to date, dependency audit
 	$(PY) -m actions.playbook
 	$(PY) scripts/validate_data.py
+	$(PY) scripts/config_docs.py --check
 	scripts/audit.sh
 
 audit: ## pip-audit of constraints.txt (own venv; says so plainly when the advisory database is unreachable; AUDIT_STRICT=1 fails on findings)
