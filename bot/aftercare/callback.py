@@ -43,10 +43,7 @@ class CallBacks:
         await pipe.execute()
 
     def window_buttons(self, language: str) -> List[Dict[str, str]]:
-        return [
-            {"title": b.get(language, b["en"]), "payload": b["payload"]}
-            for b in self.texts.messages["callback_windows"]
-        ]
+        return self.texts.buttons("callback_windows", language)
 
     async def handle(self, conv: Conversation, text: str) -> Optional[Dict[str, Any]]:
         """The reply when this message belongs to the call-back dialogue, else None."""

@@ -1,76 +1,103 @@
-"""The agent console's words (data/hub/console.yml) and first-response targets,
-validated at start-up: every label needs every language, every severity a target.
+"""The agent console's words (data/hub/console.yml) and first-response targets, checked
+at start-up (contract/words.py): every label in every language, every severity a target,
+words for every code the handoff packet may carry.
 
-Remedy names and order statuses are the playbook's own words (data/shop/playbook.yml, or PLAYBOOK_PATH
-as for the assistant), so the console
-names a remedy exactly as the owner wrote it. `as_json()` is what GET /api/agent/labels
-serves: {"languages", "labels": {group: {key: {lang: text}}}, "first_response_minutes"}.
+Remedy names and order statuses are the playbook's own words (data/shop/playbook.yml, or
+PLAYBOOK_PATH as for the assistant), so the console names a remedy exactly as the owner
+wrote it. `as_json()` is what GET /api/agent/labels serves.
 """
 
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Union
 
-import yaml
+from pydantic import BaseModel, Extra, StrictFloat, StrictInt, validator
 
 from bot.paths import HUB_WORDS, SHOP
+from contract import words
 from contract.handoff import REASONS, SEVERITY_REASONS
 from contract.language import LANGUAGES
 
 CONSOLE_FILE = HUB_WORDS / "console.yml"
 PLAYBOOK_FILE = SHOP / "playbook.yml"
-SEVERITIES = ("critical", "high", "medium", "low", "unknown")
+Group = Dict[str, words.Texts]
+
+
+class Targets(BaseModel):
+    """Minutes to a first reply, per severity."""
+
+    critical: Union[StrictInt, StrictFloat]
+    high: Union[StrictInt, StrictFloat]
+    medium: Union[StrictInt, StrictFloat]
+    low: Union[StrictInt, StrictFloat]
+    unknown: Union[StrictInt, StrictFloat]
+
+    @validator("*", pre=True)
+    def _minutes(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError("must be a positive number of minutes")
+        return value
+
+
+class ConsoleWords(BaseModel):
+    first_response_minutes: Targets
+    labels: Dict[str, Group]
+
+    @validator("labels")
+    def _groups_not_empty(cls, value: Dict[str, Group]) -> Dict[str, Group]:
+        empty = [group for group, entries in value.items() if not entries]
+        if empty:
+            raise ValueError(f"label group {empty[0]!r} must map keys to texts")
+        return value
+
+
+class ConsoleFile(BaseModel):
+    console: ConsoleWords
+
+
+def packet_codes(book: ConsoleFile) -> List[words.Problem]:
+    """Words for every code the handoff packet may carry (contract/handoff.py)."""
+    problems: List[words.Problem] = []
+    for group, codes in (("reasons", REASONS), ("severity_reasons", SEVERITY_REASONS)):
+        missing = [
+            code for code in codes if code != "base" and code not in book.console.labels.get(group, {})
+        ]
+        if missing:
+            problems.append((("console", "labels", group), f"lacks the packet's codes {missing}"))
+    return problems
+
+
+class _Remedy(BaseModel, extra=Extra.ignore):
+    label: words.Texts
+
+
+class _Playbook(BaseModel, extra=Extra.ignore):
+    remedies: Dict[str, _Remedy]
+    order_status: Group
+
+
+class PlaybookWords(BaseModel, extra=Extra.ignore):
+    """The part of the playbook the console shows (the assistant checks the rest)."""
+
+    playbook: _Playbook
 
 
 class ConsoleLabels:
     def __init__(self, path: Optional[Path] = None, playbook: Optional[Path] = None) -> None:
-        path = path or CONSOLE_FILE
-        playbook = playbook or Path(os.environ.get("PLAYBOOK_PATH") or PLAYBOOK_FILE)  # as actions/
-        data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("console")
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: needs a top-level 'console' mapping")
-        groups = data.get("labels")
-        if not isinstance(groups, dict) or not groups:
-            raise ValueError(f"{path}: needs 'console.labels', groups of labels")
-        for group, entries in groups.items():
-            if not isinstance(entries, dict) or not entries:
-                raise ValueError(f"{path}: label group {group!r} must map keys to texts")
-            for key, entry in entries.items():
-                self._check(path, f"{group}.{key}", entry)
-        # Words for every code the handoff packet may carry (contract/handoff.py).
-        for group, codes in (("reasons", REASONS), ("severity_reasons", SEVERITY_REASONS)):
-            missing = [code for code in codes if code != "base" and code not in groups.get(group, {})]
-            if missing:
-                raise ValueError(f"{path}: label group {group!r} lacks the packet's codes {missing}")
-        targets = data.get("first_response_minutes")
-        if not isinstance(targets, dict):
-            raise ValueError(f"{path}: needs 'console.first_response_minutes'")
-        for severity in SEVERITIES:
-            minutes = targets.get(severity)
-            if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0:
-                raise ValueError(
-                    f"{path}: first_response_minutes.{severity} must be a positive number of minutes"
-                )
-        book = yaml.safe_load(playbook.read_text(encoding="utf-8"))["playbook"]
+        console = words.load(path or CONSOLE_FILE, ConsoleFile, packet_codes).console
+        book = words.load(
+            playbook or Path(os.environ.get("PLAYBOOK_PATH") or PLAYBOOK_FILE),
+            PlaybookWords,  # as actions/
+        ).playbook
         self.labels: Dict[str, Dict[str, Dict[str, str]]] = {
-            **groups,
-            "remedies": {rid: dict(r["label"]) for rid, r in book["remedies"].items()},
-            "order_status": {status: dict(words) for status, words in book["order_status"].items()},
+            **{
+                group: {key: entry.dict() for key, entry in entries.items()}
+                for group, entries in console.labels.items()
+            },
+            "remedies": {rid: remedy.label.dict() for rid, remedy in book.remedies.items()},
+            "order_status": {status: entry.dict() for status, entry in book.order_status.items()},
         }
-        for group in ("remedies", "order_status"):
-            for key, entry in self.labels[group].items():
-                self._check(playbook, f"{group}.{key}", entry)
-        self.first_response_minutes = {s: targets[s] for s in SEVERITIES}
-
-    @staticmethod
-    def _check(path: Path, name: str, entry: Any) -> None:
-        if not isinstance(entry, dict):
-            raise ValueError(f"{path}: label {name!r} must give a text per language {list(LANGUAGES)}")
-        missing = [
-            lang for lang in LANGUAGES if not isinstance(entry.get(lang), str) or not entry[lang].strip()
-        ]
-        if missing:
-            raise ValueError(f"{path}: label {name!r} lacks {missing}")
+        self.first_response_minutes = console.first_response_minutes.dict()
 
     def as_json(self) -> Dict[str, Any]:
         return {

@@ -26,6 +26,7 @@ from bot.paths import TEMPLATES
 from bot.web.appkeys import REDIS, SETTINGS
 from bot.web.http import json_error
 from contract import events
+from contract.words import pick
 
 MAX_DAYS = 90
 REPEAT_WINDOW = 7 * 86400
@@ -294,25 +295,25 @@ def _fmt(value: Optional[float], unit: str = "") -> str:
     return "–" if value is None else f"{value:g}{unit}"
 
 
-def _words(words: Mapping[str, Any], lang: str) -> Tuple[Callable[..., str], Callable[[str, str], str]]:
+def _words(labels: Mapping[str, Any], lang: str) -> Tuple[Callable[..., str], Callable[[str, str], str]]:
     """w(key): the page's own words; named(group, key): a code in words (a complaint
     type, a reason, a remedy...), in `lang`, else English, else the code itself."""
 
     def w(key: str, **values: Any) -> str:
-        entry = words.get("reports", {}).get(key) or {}
-        return (entry.get(lang) or entry.get("en") or key).format(**values)
+        entry = labels.get("reports", {}).get(key)
+        return (pick(entry, lang) if entry else key).format(**values)
 
     def named(group: str, key: str) -> str:
         if group == "remedies" and key == "none":  # rated without a remedy applied
             group = "reports"
-        entry = words.get(group, {}).get(key) or {}
-        return entry.get(lang) or entry.get("en") or key
+        entry = labels.get(group, {}).get(key)
+        return pick(entry, lang) if entry else key
 
     return w, named
 
 
-def render_page(figures: Dict[str, Any], words: Mapping[str, Any], lang: str) -> str:
-    w, named = _words(words, lang)
+def render_page(figures: Dict[str, Any], labels: Mapping[str, Any], lang: str) -> str:
+    w, named = _words(labels, lang)
     c, t, s = figures["containment"], figures["time_to_person_seconds"], figures["first_response_sla"]
     r, q = figures["resolution_seconds"], figures["csat"]
     tiles = [

@@ -77,7 +77,7 @@ class Handoffs:
         when = self.reply_by(conv.language, position)
         return {
             **self.texts.message(key, conv.language, reply_by=when, email=mask_email(email)),
-            "buttons": self.texts.followup_buttons(conv.language),
+            "buttons": self.texts.buttons("followup_buttons", conv.language),
         }
 
     async def _already_handed_off(self, conv: Conversation, lead: Optional[Message] = None) -> List[Message]:

@@ -1,35 +1,40 @@
-"""The hub's own words to customers, from data/hub/messages.yml, in their language."""
+"""The hub's own words to customers (data/hub/messages.yml), in their language, checked
+at start-up (contract/words.py): every message and button in every language."""
 
 from pathlib import Path
 from typing import Dict, List, Optional
 
-import yaml
+from pydantic import BaseModel, StrictStr
 
 from bot.paths import HUB_WORDS
-from contract.language import LANGUAGES
+from contract import words
 
 MESSAGES_FILE = HUB_WORDS / "messages.yml"
 
 
+class Button(words.Texts):
+    """A title per language, and what the button sends."""
+
+    payload: StrictStr
+
+
+class HubWords(BaseModel):
+    hub_messages: Dict[str, words.Texts]
+    hub_buttons: Dict[str, List[Button]]
+
+
 class Texts:
     def __init__(self, path: Path = MESSAGES_FILE) -> None:
-        self.messages = yaml.safe_load(path.read_text(encoding="utf-8"))["hub_messages"]
-        for key, value in self.messages.items():
-            entries = value if isinstance(value, list) else [value]
-            for entry in entries:
-                missing = [lang for lang in LANGUAGES if not entry.get(lang)]
-                if missing:
-                    raise ValueError(f"{path}: message {key!r} lacks {missing}")
+        loaded = words.load(path, HubWords)
+        self.messages = {key: entry.dict() for key, entry in loaded.hub_messages.items()}
+        self.button_sets = {key: [b.dict() for b in entries] for key, entries in loaded.hub_buttons.items()}
 
     def text(self, key: str, language: Optional[str], **values) -> str:
-        entry = self.messages[key]
-        return entry.get(language or "en", entry["en"]).format(**values)
+        return words.pick(self.messages[key], language).format(**values)
 
     def message(self, key: str, language: Optional[str], **values) -> Dict:
         return {"text": self.text(key, language, **values)}
 
-    def followup_buttons(self, language: Optional[str]) -> List[Dict[str, str]]:
-        return [
-            {"title": b.get(language or "en", b["en"]), "payload": b["payload"]}
-            for b in self.messages["followup_buttons"]
-        ]
+    def buttons(self, key: str, language: Optional[str]) -> List[Dict[str, str]]:
+        """A set of buttons (hub_buttons), titled in `language`."""
+        return [{"title": words.pick(b, language), "payload": b["payload"]} for b in self.button_sets[key]]
