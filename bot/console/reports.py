@@ -77,54 +77,85 @@ def window(days: int, now: float, utc_offset_hours: float) -> Dict[str, Any]:
     }
 
 
-def summarise(found: Iterable[Dict[str, Any]], days: List[str], utc_offset_hours: float) -> Dict[str, Any]:
-    """Every figure of the report from a list of events (contract/events.py)."""
-    by_kind: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
-    for event in found:
-        by_kind[event["kind"]].append(event)
-    complaints = by_kind["complaint"]
-    complaint_cids = {e["cid"] for e in complaints}
-    handoff_cids = {e["cid"] for e in by_kind["handoff"]}
-    handed_off_complaints = complaint_cids & handoff_cids
-    resolved = by_kind["resolved"]
-    first = by_kind["first_reply"]
-    scores = [e for e in by_kind["csat"] if isinstance(e.get("score"), int) and 1 <= e["score"] <= 5]
+Events = Dict[str, List[Dict[str, Any]]]  # by kind
+TREND_FIELDS = ("conversations", "complaints", "handoffs", "resolved_by_bot", "resolved_by_agent")
 
-    def csat_by(field: str) -> Dict[str, Dict[str, Any]]:
+
+def _scores(by_kind: Events) -> List[Dict[str, Any]]:
+    """The CSAT answers that count: a 1-5 score."""
+    return [e for e in by_kind["csat"] if isinstance(e.get("score"), int) and 1 <= e["score"] <= 5]
+
+
+def _counted(values: Iterable[Any]) -> Dict[str, int]:
+    return dict(sorted(Counter(str(v or "unknown") for v in values).items()))
+
+
+def _csat(by_kind: Events) -> Dict[str, Any]:
+    scores = _scores(by_kind)
+
+    def by(field: str) -> Dict[str, Dict[str, Any]]:
         groups: Dict[str, List[int]] = defaultdict(list)
         for e in scores:
             groups[str(e.get(field) or "none")].append(e["score"])
         return {k: {"count": len(v), "average": _average(v)} for k, v in sorted(groups.items())}
 
+    return {
+        "responses": len(scores),
+        "average": _average([e["score"] for e in scores]),
+        "response_rate_percent": _rate(
+            len({e["cid"] for e in scores}), len({e["cid"] for e in by_kind["resolved"]})
+        ),
+        "distribution": {str(n): sum(1 for e in scores if e["score"] == n) for n in range(1, 6)},
+        "by_complaint_type": by("complaint_type"),
+        "by_remedy": by("remedy"),
+        "by_channel": by("channel"),
+        "by_language": by("language"),
+    }
+
+
+def _trend(by_kind: Events, days: List[str], utc_offset_hours: float) -> List[Dict[str, Any]]:
+    """One entry a local day: what started, was complained of, handed off, resolved."""
+    counts: Dict[str, Counter] = {day: Counter() for day in days}
+    scores: Dict[str, List[int]] = defaultdict(list)
+    names = {"started": "conversations", "complaint": "complaints", "handoff": "handoffs"}
+    for event in (e for kind in by_kind.values() for e in kind):
+        day = local_day(event["at"], utc_offset_hours)
+        if day not in counts:
+            continue
+        if event["kind"] in names:
+            counts[day][names[event["kind"]]] += 1
+        elif event["kind"] == "resolved":
+            counts[day][f"resolved_by_{event.get('by')}"] += 1
+    for event in _scores(by_kind):
+        day = local_day(event["at"], utc_offset_hours)
+        if day in counts:
+            scores[day].append(event["score"])
+    return [
+        {"day": day, **{k: counts[day][k] for k in TREND_FIELDS}, "csat_average": _average(scores[day])}
+        for day in days
+    ]
+
+
+def summarise(found: Iterable[Dict[str, Any]], days: List[str], utc_offset_hours: float) -> Dict[str, Any]:
+    """Every figure of the report from a list of events (contract/events.py)."""
+    by_kind: Events = defaultdict(list)
+    for event in found:
+        by_kind[event["kind"]].append(event)
+    complaints, resolved, first = by_kind["complaint"], by_kind["resolved"], by_kind["first_reply"]
+    complaint_cids = {e["cid"] for e in complaints}
+    handoff_cids = {e["cid"] for e in by_kind["handoff"]}
     remedies: Dict[str, Counter] = defaultdict(Counter)
     for e in by_kind["remedy"]:
         remedies[e["remedy"]][e["outcome"]] += 1
     repeats = [e for e in complaints if e.get("since_last") is not None and e["since_last"] <= REPEAT_WINDOW]
-
-    trend: Dict[str, Counter] = {day: Counter() for day in days}
-    trend_scores: Dict[str, List[int]] = defaultdict(list)
-    names = {"started": "conversations", "complaint": "complaints", "handoff": "handoffs"}
-    for event in (e for kind in by_kind.values() for e in kind):
-        day = local_day(event["at"], utc_offset_hours)
-        if day not in trend:
-            continue
-        if event["kind"] in names:
-            trend[day][names[event["kind"]]] += 1
-        elif event["kind"] == "resolved":
-            trend[day][f"resolved_by_{event.get('by')}"] += 1
-        elif event["kind"] == "csat" and event in scores:
-            trend_scores[day].append(event["score"])
-
+    met = sum(1 for e in first if e.get("met"))
     return {
         "conversations": len({e["cid"] for e in by_kind["started"]}),
-        "complaints": {
-            "total": len(complaints),
-            "by_type": dict(sorted(Counter(e.get("type") or "unknown" for e in complaints).items())),
-        },
+        "complaints": {"total": len(complaints), "by_type": _counted(e.get("type") for e in complaints)},
         "containment": {
             "complaint_conversations": len(complaint_cids),
             "bot_only": len(complaint_cids - handoff_cids),
-            "handed_off": len(handed_off_complaints),
+            "handed_off": len(complaint_cids & handoff_cids),
             "rate": _rate(len(complaint_cids - handoff_cids), len(complaint_cids)),
         },
         "resolved": {
@@ -133,51 +164,18 @@ def summarise(found: Iterable[Dict[str, Any]], days: List[str], utc_offset_hours
         },
         "handoffs": {
             "total": len(by_kind["handoff"]),
-            "by_reason": dict(
-                sorted(Counter(e.get("reason") or "unknown" for e in by_kind["handoff"]).items())
-            ),
+            "by_reason": _counted(e.get("reason") for e in by_kind["handoff"]),
         },
         "time_to_person_seconds": _durations([e["wait"] for e in first]),
-        "first_response_sla": {
-            "replies": len(first),
-            "met": sum(1 for e in first if e.get("met")),
-            "met_percent": _rate(sum(1 for e in first if e.get("met")), len(first)),
-        },
+        "first_response_sla": {"replies": len(first), "met": met, "met_percent": _rate(met, len(first))},
         "resolution_seconds": _durations([e["duration"] for e in resolved]),
-        "csat": {
-            "responses": len(scores),
-            "average": _average([e["score"] for e in scores]),
-            "response_rate_percent": _rate(
-                len({e["cid"] for e in scores}), len({e["cid"] for e in resolved})
-            ),
-            "distribution": {str(n): sum(1 for e in scores if e["score"] == n) for n in range(1, 6)},
-            "by_complaint_type": csat_by("complaint_type"),
-            "by_remedy": csat_by("remedy"),
-            "by_channel": csat_by("channel"),
-            "by_language": csat_by("language"),
-        },
+        "csat": _csat(by_kind),
         "remedies": {rid: {o: c[o] for o in events.REMEDY_OUTCOMES} for rid, c in sorted(remedies.items())},
         "repeat_contact_7d": {
             "count": len(repeats),
             "percent_of_complaints": _rate(len(repeats), len(complaints)),
         },
-        "trend": [
-            {
-                "day": day,
-                **{
-                    k: trend[day][k]
-                    for k in (
-                        "conversations",
-                        "complaints",
-                        "handoffs",
-                        "resolved_by_bot",
-                        "resolved_by_agent",
-                    )
-                },
-                "csat_average": _average(trend_scores[day]),
-            }
-            for day in days
-        ],
+        "trend": _trend(by_kind, days, utc_offset_hours),
     }
 
 
