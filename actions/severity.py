@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import re
 from typing import List, Optional
 
-from nlu.text import fold
+from contract.text import fold
 
 HIGH_VALUE = 3_000_000  # VND
 

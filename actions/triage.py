@@ -131,7 +131,7 @@ def ask_which(
 
 def named_items(texts: List[str], words: Dict[str, List[str]]) -> List[str]:
     """The shop's item words the customer used, as they typed them (marks or not)."""
-    from nlu.text import fold
+    from contract.text import fold
 
     found: List[str] = []
     for said in texts:
@@ -148,7 +148,7 @@ def named_items(texts: List[str], words: Dict[str, List[str]]) -> List[str]:
 def on_the_order(named: str, items: Dict[str, str]) -> bool:
     """Whether an item word the customer used is on the order (either language; a plural
     matches its singular: "glasses" is on "glass tumbler set")."""
-    from nlu.text import fold
+    from contract.text import fold
 
     word = fold(named)
     stems = {word, re.sub(r"(es|s)$", "", word) if len(word) > 4 else word}

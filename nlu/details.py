@@ -19,7 +19,7 @@ import re
 from typing import Dict, List, Set
 
 from contract.language import detect_language
-from nlu.text import fold
+from contract.text import fold
 
 # A Vietnamese mobile (03/05/07/08/09 + 8 digits), the same with +84, or any
 # international number with a leading "+" and 8-15 digits.

@@ -233,7 +233,7 @@ def test_the_heldout_intent_set_shares_no_sentence_with_the_training_data(heldou
 
 
 def test_the_heldout_intent_set_is_vietnamese_by_file_a_third_without_marks_and_tags_only_known_entities(heldout):
-    from nlu.text import has_vietnamese_marks
+    from contract.text import has_vietnamese_marks
 
     assert not [m.get("text") for m in heldout["en"] if has_vietnamese_marks(m.get("text"))]
     plain = sum(not has_vietnamese_marks(m.get("text")) for m in heldout["vi"])
