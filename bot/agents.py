@@ -24,12 +24,12 @@ import contextlib
 
 from aiohttp import WSMsgType, web
 
-from actions import memory
 from bot import recording
 from bot.appkeys import CALLBACKS, EVENTS, LABELS, REDIS, ROUTER, SETTINGS, STORE
 from bot.auth import STATIC, current_agent, origin_allowed, session_ref, session_token
 from bot.conversations import Conversation
 from bot.http import json_error, read_json
+from contract import memory
 
 MAX_NOTE_CHARS = 2000
 HEARTBEAT_SECONDS = 20
@@ -131,7 +131,7 @@ async def forget(request: web.Request) -> web.Response:
     of theirs: state and transcript."""
     await current_agent(request)
     conv = await _conversation(request)
-    forgotten = await memory.forget_conversation(request.app[REDIS], conv.id)
+    forgotten = await memory.forget_customer_of(request.app[REDIS], conv.id)
     others = forgotten.get("conversations")
     for cid in {conv.id, *(others if isinstance(others, list) else [])}:
         await request.app[STORE].forget(cid)

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 from redis.exceptions import WatchError
 
 from bot.identity import trust_label
-from contract import events, keys
+from contract import events, keys, memory
 from contract.handoff import HandoffPacket, read_packet
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -315,25 +315,7 @@ class ConversationStore:
         """Delete the conversation: its transcript, its place in the queue, its follow-up
         and call-back state (a phone number), and Rasa's tracker of it (README "Privacy
         and identity")."""
-        conv = await self.get(cid)
-        pipe = self.redis.pipeline(transaction=True)
-        # Rasa's tracker of it too: it holds every detail the customer typed.
-        pipe.delete(
-            keys.conversation(cid),
-            keys.transcript(cid),
-            keys.still_here(cid),
-            keys.acknowledged(cid),
-            keys.emailed(cid),
-            keys.follow_up_attempts(cid),
-            keys.callback(cid),
-            keys.rasa_tracker(cid),
-        )
-        pipe.zrem(keys.QUEUE, cid)
-        pipe.zrem(keys.FOLLOW_UP_DUE, cid)
-        pipe.zrem(keys.CALLBACKS, cid)
-        if conv is not None and conv.agent:
-            pipe.srem(keys.agent_conversations(conv.agent), cid)
-        await pipe.execute()
+        await memory.forget_conversations(self.redis, [cid])
         await self.publish({"type": "queue", "conversation_id": cid})
 
     async def mark_reassured(self, cid: str, interval: float) -> bool:

@@ -16,7 +16,6 @@ import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Protocol, Set, Tuple
 import uuid
 
-from actions.memory import new_case_ref
 from bot import limits
 from bot.catchup import acknowledge
 from bot.contacts import email_of
@@ -26,6 +25,7 @@ from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
 from bot.texts import Texts
 from contract import handoff
+from contract.case import new_case_ref
 from contract.identity import mask_email
 from contract.intents import COMPLAINT_TYPES
 from contract.language import LANGUAGES, decide

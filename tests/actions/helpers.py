@@ -38,7 +38,7 @@ def tracker(sender: str, text: str = "", intent: str = "greet",
 
 async def run(action, trk: Tracker, domain: Dict) -> (CollectingDispatcher, List[Dict]):
     """Run `action`, and the action it hands the turn to (FollowupAction), as Rasa does."""
-    from actions.complaint import ActionOfferAlternatives
+    from actions.remedies import ActionOfferAlternatives
 
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, trk, domain)

@@ -8,10 +8,9 @@ import json
 import pytest
 
 from contract import keys
-from actions.complaint import (
-    ActionAcknowledgeComplaint, ActionApplyRemedy, ActionAskWhatHappened, ActionOfferAlternatives,
-    ActionRecordCsat, ActionResolveComplaint,
-)
+from actions.complaint import ActionAcknowledgeComplaint, ActionAskWhatHappened, ActionResolveComplaint
+from actions.csat import ActionRecordCsat
+from actions.remedies import ActionApplyRemedy, ActionOfferAlternatives
 from nlu.details import extract_details
 from actions.orders import order_store
 from actions.store import get_redis
@@ -38,7 +37,7 @@ async def test_acknowledge_apologises_in_proportion_and_opens_a_case(redis_url, 
     slots = slots_set(events)
     # late delivery (1) + repeat contact (1) + gold customer (1) = medium
     assert slots["severity"] == "medium"
-    assert "repeat contact" in slots["severity_reasons"] and "gold customer" in slots["severity_reasons"]
+    assert "repeat_contact" in slots["severity_reasons"] and "gold_customer" in slots["severity_reasons"]
     assert responses(dispatcher) == ["utter_apology_medium", "utter_repeat_contact", "utter_known_details"]
     assert "I'm really sorry your order hasn't reached you." in render(domain, dispatcher.messages[0], slots)
     case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
@@ -347,14 +346,14 @@ async def test_a_new_complaint_while_an_offer_is_open_is_still_a_complaint(redis
 
 async def test_an_earlier_case_about_something_else_is_no_repeat_contact(redis_url, domain, sender):
     import uuid
-    from actions import memory
+    from contract import memory
 
     async def complaint(customer, text, complaint_type, order):
         """A complaint acknowledged and resolved about `order` (the case keeps the order)."""
         dispatcher, events = await acknowledge(f"c-{uuid.uuid4().hex[:8]}", domain, text, complaint_type,
                                                slots={"order_id": order.order_id}, metadata=signed_in(customer))
         case = await memory.load_case(get_redis(), slots_set(events)["case_ref"])
-        await memory.save_case(get_redis(), case["customer_id"], {**case, "order_id": order.order_id})
+        await memory.save_case(get_redis(), case.customer_id, case.changed(order_id=order.order_id))
         return dispatcher, slots_set(events)["severity_reasons"]
 
     def two_orders():
@@ -364,14 +363,14 @@ async def test_an_earlier_case_about_something_else_is_no_repeat_contact(redis_u
     lan = two_orders()
     await complaint(lan, "my parcel is late", "complain_delivery", lan.orders[0])
     dispatcher, reasons = await complaint(lan, "the glasses arrived broken", "complain_damaged", lan.orders[1])
-    assert "repeat contact" not in reasons and "utter_repeat_contact" not in responses(dispatcher)
+    assert "repeat_contact" not in reasons and "utter_repeat_contact" not in responses(dispatcher)
     # The same order again (another type), or the same type again (another order): repeats.
     minh = two_orders()
     await complaint(minh, "my parcel is late", "complain_delivery", minh.orders[0])
-    assert "repeat contact" in (await complaint(minh, "it came broken", "complain_damaged", minh.orders[0]))[1]
+    assert "repeat_contact" in (await complaint(minh, "it came broken", "complain_damaged", minh.orders[0]))[1]
     thu = two_orders()
     await complaint(thu, "my parcel is late", "complain_delivery", thu.orders[0])
-    assert "repeat contact" in (await complaint(thu, "the other one is late too", "complain_delivery", thu.orders[1]))[1]
+    assert "repeat_contact" in (await complaint(thu, "the other one is late too", "complain_delivery", thu.orders[1]))[1]
 
 
 @pytest.mark.parametrize("text, intent, language", [

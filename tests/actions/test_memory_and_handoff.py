@@ -2,11 +2,13 @@
 
 import json
 
-from actions import memory
 from contract import keys
 from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
-from actions.customer import ActionRecogniseCustomer, ActionResumeCase
-from actions.handoff import ActionHandoff, ActionNluFallback
+from actions.cases import ActionRecogniseCustomer, ActionResumeCase
+from actions.fallbacks import ActionNluFallback
+from actions.handoff import ActionHandoff
+from contract import memory
+from contract.case import Case
 from contract.handoff import read_packet
 from actions.store import get_redis
 from actions.details_form import ValidateComplaintDetailsForm
@@ -21,10 +23,10 @@ async def test_verifying_merges_the_guest_record_and_keeps_every_ttl(redis_url, 
     redis = get_redis()
     guest = await memory.guest(redis, sender)
     assert await memory.guest(redis, sender) == guest  # one record per conversation
-    await memory.save_case(redis, guest, {"conversation_id": sender, "status": "open"})
+    await memory.save_case(redis, guest, Case(conversation_id=sender, status="open"))
     shop_id = f"T-{sender}"
     known = await memory.link_verified(redis, [("shop", shop_id)], {"email": f"{sender}@example.test"})
-    await memory.save_case(redis, known, {"conversation_id": "earlier", "status": "open"})
+    await memory.save_case(redis, known, Case(conversation_id="earlier", status="open"))
     # The conversation proves who it is: its guest case joins the customer's record.
     joined = await memory.link_verified(redis, [("shop", shop_id), ("email", f"{sender}@EXAMPLE.test")],
                                         {"email": f"{sender}@example.test"}, sender_id=sender)
@@ -89,7 +91,7 @@ async def test_a_returning_verified_customer_is_greeted_with_their_open_case_and
                   metadata=signed(lan))
     dispatcher, events = await run(ActionAcknowledgeComplaint(), trk, domain)
     slots = slots_set(events)
-    assert slots["email"] == lan.customer.email and "repeat contact" in slots["severity_reasons"]
+    assert slots["email"] == lan.customer.email and "repeat_contact" in slots["severity_reasons"]
     assert "utter_known_details" in responses(dispatcher)
 
 

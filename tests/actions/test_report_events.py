@@ -4,7 +4,8 @@ the CSAT answer. Real Redis, the real domain and the tests' playbook."""
 
 import time
 
-from actions.complaint import ActionApplyRemedy, ActionOfferAlternatives, ActionRecordCsat
+from actions.csat import ActionRecordCsat
+from actions.remedies import ActionApplyRemedy, ActionOfferAlternatives
 from actions.store import get_redis
 from contract import events
 from tests.actions.helpers import entity, run, slots_set, tracker

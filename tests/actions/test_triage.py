@@ -8,15 +8,17 @@ tests' playbook's (`understanding`), never numbers of the shop owner's file."""
 import json
 
 from contract import keys
-from actions.common import PLAYBOOK
 from actions.complaint import ActionAcknowledgeComplaint, ActionNoteDetail, ActionResolveComplaint
-from actions.handoff import ActionAgentHandback, ActionNluFallback, ActionOutOfScope
+from actions.fallbacks import ActionNluFallback, ActionOutOfScope
+from actions.handoff import ActionAgentHandback
 from actions.language import ValidateSlotMappings
 from actions.store import get_redis
+from actions.playbook import shop_playbook
 from actions.triage import read
 from tests.actions.helpers import entity, payloads, render, responses, run, slots_set, tracker, user_event
 from tests.shop import new_customer
 
+PLAYBOOK = shop_playbook()  # the tests' own (tests/conftest.py PLAYBOOK_PATH)
 KNOBS = PLAYBOOK.understanding
 
 

@@ -7,13 +7,14 @@ import uuid
 
 import pytest
 
-from actions import memory
+from actions import memory as actions_memory
 from contract import keys
 from actions.complaint import ActionAcknowledgeComplaint, ActionNoteDetail, ActionResolveComplaint
-from actions.customer import ActionRecogniseCustomer
+from actions.cases import ActionRecogniseCustomer
 from actions.details_form import ValidateComplaintDetailsForm
 from actions.handoff import ActionHandoff
 from actions.store import get_redis
+from contract import memory
 from contract.identity import mask_email, mask_phone
 from tests.actions.helpers import (
     entity, payloads, render, responses, run, slots_set, tracker, user_event,
@@ -54,8 +55,8 @@ async def test_a_stranger_citing_an_order_is_told_nothing_stored_and_linked_to_n
     # No recall, no "again", no gold-customer treatment: the stranger is nobody we know.
     assert responses(dispatcher) == ["utter_apology_low"]
     assert lan.customer.phone not in text and lan.customer.email not in text and "again" not in text
-    assert "gold customer" not in slots["severity_reasons"]
-    assert "repeat contact" not in slots["severity_reasons"]
+    assert "gold_customer" not in slots["severity_reasons"]
+    assert "repeat_contact" not in slots["severity_reasons"]
     # Linked to a guest record of its own, never to the order's customer.
     guest = await redis.get(keys.identity("sender", sender))
     assert guest and guest != before
@@ -269,7 +270,7 @@ async def test_a_shop_signed_customer_is_recalled_masked_and_never_asked_again(r
     text = said(domain, dispatcher, slots)
     assert mask_email(lan.customer.email) in text and mask_phone(lan.customer.phone) in text
     assert lan.customer.email not in text and lan.customer.phone not in text
-    assert slots["email"] == lan.customer.email and "gold customer" in slots["severity_reasons"]
+    assert slots["email"] == lan.customer.email and "gold_customer" in slots["severity_reasons"]
     # Their own order needs no proof.
     from rasa_sdk.executor import CollectingDispatcher
     needed = await FORM.required_slots([], CollectingDispatcher(), tracker(
@@ -315,12 +316,12 @@ async def test_a_messenger_psid_keeps_its_own_history_and_shows_nothing_stored(r
                     history=[user_event("my parcel is late", "complain_delivery"),
                              {"event": "session_started", "timestamp": time.time()}])
     dispatcher, events = await run(ActionAcknowledgeComplaint(), again, domain)
-    assert "repeat contact" in slots_set(events)["severity_reasons"]
+    assert "repeat_contact" in slots_set(events)["severity_reasons"]
     assert "utter_known_details" not in responses(dispatcher)
     # Another PSID is somebody else.
     other = tracker(f"fb-{uuid.uuid4().hex[:10]}", "my parcel is late", "complain_delivery", metadata=meta)
     _, events = await run(ActionAcknowledgeComplaint(), other, domain)
-    assert "repeat contact" not in slots_set(events)["severity_reasons"]
+    assert "repeat_contact" not in slots_set(events)["severity_reasons"]
 
 
 async def test_two_strangers_citing_the_same_order_share_nothing(redis_url, domain):
@@ -337,7 +338,7 @@ async def test_two_strangers_citing_the_same_order_share_nothing(redis_url, doma
     slots = slots_set(events)
     text = said(domain, dispatcher, slots)
     assert wrong not in text and "again" not in text and "email" not in slots
-    assert "repeat contact" not in slots["severity_reasons"]
+    assert "repeat_contact" not in slots["severity_reasons"]
     redis = get_redis()
     assert await redis.get(keys.identity("email", wrong)) is None
     assert await redis.get(keys.identity("sender", first)) != await redis.get(keys.identity("sender", second))
@@ -369,14 +370,14 @@ async def test_forgetting_a_customer_deletes_memory_identities_and_cases(redis_u
     await prove(sender, domain, lan.order, lan.customer.email, entities=[entity("email", lan.customer.email)])
     redis = get_redis()
     customer_id = await redis.get(keys.identity("shop", lan.customer.id))
-    erased = await memory.forget(redis, lan.customer.phone)
+    erased = await actions_memory.forget(redis, lan.customer.phone)
     assert erased["customer_id"] == customer_id and erased["cases"] == 1
     assert sender in erased["conversations"]
     for key in (keys.identity("shop", lan.customer.id), keys.identity("email", lan.customer.email),
                 keys.identity("sender", sender), keys.case(ref), keys.customer(customer_id),
                 keys.customer_cases(customer_id), keys.customer_identities(customer_id)):
         assert not await redis.exists(key), key
-    assert (await memory.forget(redis, lan.order.order_id))["customer_id"] is None
+    assert (await actions_memory.forget(redis, lan.order.order_id))["customer_id"] is None
 
 
 @pytest.mark.parametrize("query", ["email", "order", "id"])
@@ -384,4 +385,4 @@ async def test_a_customer_can_be_forgotten_by_any_of_their_identities(redis_url,
     lan = new_customer(redis_url)
     await earlier_case(redis_url, domain, lan.customer, lan.order)
     value = {"email": lan.customer.email, "order": lan.order.order_id, "id": lan.customer.id}[query]
-    assert (await memory.forget(get_redis(), value))["cases"] == 1
+    assert (await actions_memory.forget(get_redis(), value))["cases"] == 1
