@@ -25,7 +25,7 @@ from contract.text import fold
 # international number with a leading "+" and 8-15 digits.
 _PHONE_RE = re.compile(r"^(0[35789]\d{8}|\+84[35789]\d{8}|\+\d{8,15})$")
 _DIGITS_RE = re.compile(r"^\d+$")
-# The case reference the bot gives ("SR-7KQ2MD", actions/memory.py new_case_ref).
+# The case reference the bot gives ("SR-7KQ2MD", contract/case.py new_case_ref).
 _CASE_REF_RE = re.compile(r"\bSR-?([A-Z0-9]{6})\b", re.IGNORECASE)
 
 # Words that name a remedy, by family (contract/intents.py REMEDY_FAMILIES, which the

@@ -96,3 +96,22 @@ async def test_forgetting_conversations_leaves_none_of_their_keys(redis):
         assert [await redis.zscore(members, cid) for members in keys.CONVERSATION_SETS] == [None] * 3
     assert await redis.smembers(keys.agent_conversations(agent)) == {kept}
     await memory.forget_conversations(redis, [])  # nothing to do
+
+
+async def test_verifying_merges_the_guest_record_and_keeps_every_ttl(redis, sender):
+    guest = await memory.guest(redis, sender)
+    assert await memory.guest(redis, sender) == guest  # one record per conversation
+    await memory.save_case(redis, guest, Case(conversation_id=sender, status="open"))
+    shop_id = f"T-{sender}"
+    known = await memory.link_verified(redis, [("shop", shop_id)], {"email": f"{sender}@example.test"})
+    await memory.save_case(redis, known, Case(conversation_id="earlier", status="open"))
+    # The conversation proves who it is: its guest case joins the customer's record.
+    joined = await memory.link_verified(redis, [("shop", shop_id), ("email", f"{sender}@EXAMPLE.test")],
+                                        {"email": f"{sender}@example.test"}, sender_id=sender)
+    assert joined == known != guest
+    assert len(await memory.cases_of(redis, joined)) == 2
+    assert await redis.get(keys.identity("sender", sender)) == joined
+    assert not await redis.exists(keys.customer(guest), keys.customer_cases(guest))
+    for key in (keys.identity("sender", sender), keys.identity("email", f"{sender}@example.test"),
+                keys.customer(joined), keys.customer_cases(joined), keys.customer_identities(joined)):
+        assert 0 < await redis.ttl(key) <= memory.retention(), key

@@ -8,9 +8,13 @@ import subprocess
 import sys
 import uuid
 
+import pytest
+
+from actions.memory import forget
 from actions.store import get_redis
 from contract import keys, memory
 from contract.case import Case
+from tests.actions.helpers import earlier_case, entity, prove
 from tests.shop import new_customer
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -58,3 +62,27 @@ async def test_the_forget_command_leaves_nothing_of_the_customers_conversations(
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
                            env={**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url})
     assert again.returncode == 1 and "nothing is remembered" in again.stdout
+
+
+async def test_forgetting_a_customer_deletes_memory_identities_and_cases(redis_url, domain, sender):
+    lan = new_customer(redis_url)
+    ref = await earlier_case(redis_url, domain, lan.customer, lan.order)
+    await prove(sender, domain, lan.order, lan.customer.email, entities=[entity("email", lan.customer.email)])
+    redis = get_redis()
+    customer_id = await redis.get(keys.identity("shop", lan.customer.id))
+    erased = await forget(redis, lan.customer.phone)
+    assert erased["customer_id"] == customer_id and erased["cases"] == 1
+    assert sender in erased["conversations"]
+    for key in (keys.identity("shop", lan.customer.id), keys.identity("email", lan.customer.email),
+                keys.identity("sender", sender), keys.case(ref), keys.customer(customer_id),
+                keys.customer_cases(customer_id), keys.customer_identities(customer_id)):
+        assert not await redis.exists(key), key
+    assert (await forget(redis, lan.order.order_id))["customer_id"] is None
+
+
+@pytest.mark.parametrize("query", ["email", "order", "id"])
+async def test_a_customer_can_be_forgotten_by_any_of_their_identities(redis_url, domain, query):
+    lan = new_customer(redis_url)
+    await earlier_case(redis_url, domain, lan.customer, lan.order)
+    value = {"email": lan.customer.email, "order": lan.order.order_id, "id": lan.customer.id}[query]
+    assert (await forget(get_redis(), value))["cases"] == 1

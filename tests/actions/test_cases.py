@@ -1,4 +1,7 @@
-"""How is my complaint going? (actions/cases.py ActionCaseStatus, and the proof first
+"""A returning customer's open case picked back up, and how a case stands
+(actions/cases.py).
+
+How is my complaint going? (actions/cases.py ActionCaseStatus, and the proof first
 asked by case_status_form), against a real Redis: a case's status is told to its verified
 customer, or in the conversation that opened it, and to nobody else."""
 
@@ -6,19 +9,28 @@ import uuid
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaint import ActionAcknowledgeComplaint
-from actions.cases import ActionCaseStatus
-from actions.details_form import ValidateCaseStatusForm
+from actions.cases import ActionCaseStatus, ActionRecogniseCustomer, ActionResumeCase
+from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
+from actions.details_form import ValidateCaseStatusForm, ValidateComplaintDetailsForm
 from actions.store import get_redis
-from tests.actions.helpers import entity, render, responses, run, slots_set, tracker, user_event
 from contract import memory
+from contract.identity import mask_email
+from tests.actions.helpers import (
+    earlier_case,
+    entity,
+    render,
+    responses,
+    run,
+    signed,
+    signed_in,
+    slots_set,
+    told,
+    tracker,
+    user_event,
+)
 from tests.shop import new_customer
 
 FORM = ValidateCaseStatusForm()
-
-
-def signed(customer_id: str) -> dict:
-    return {"channel": "web", "identity": {"channel_id": "w-session", "shop_customer": customer_id}}
 
 
 async def complained(domain, owner, order, complaint="complain_damaged", **changes) -> dict:
@@ -30,10 +42,6 @@ async def complained(domain, owner, order, complaint="complain_damaged", **chang
     case = await memory.load_case(get_redis(), slots_set(events)["case_ref"])
     case = case.changed(order_id=order.order_id, **changes)  # resolving the complaint adds the order
     return await memory.save_case(get_redis(), case.customer_id, case)
-
-
-def told(domain, dispatcher, language="en") -> str:
-    return " ".join(render(domain, m, {"language": language}) for m in dispatcher.messages if m.get("response"))
 
 
 async def ask(sender, domain, text="any update on my complaint?", entities=(), slots=None,
@@ -152,11 +160,61 @@ async def test_the_conversation_that_opened_a_case_is_told_without_proof(redis_u
     assert responses(dispatcher) == ["utter_case_status_open"] and ref in told(domain, dispatcher)
 
 
-def test_the_agent_sees_that_the_customer_asked_how_their_case_stands(domain):
-    from actions.tracker import intents_seen
-    from bot.console_labels import ConsoleLabels
-    trk = tracker("s", "a person please", "request_human",
-                  history=[user_event("any update on my complaint?", "ask_case_status")])
-    assert intents_seen(trk) == ["ask_case_status", "request_human"]
-    labels = ConsoleLabels().as_json()["labels"]["complaint_types"]
-    assert all(labels["ask_case_status"].get(lang) for lang in ("en", "vi"))  # named in the console
+async def test_a_returning_verified_customer_is_greeted_with_their_open_case_and_not_asked_again(
+        redis_url, domain, sender):
+    lan = new_customer(redis_url, name="Lan", orders=(("in_transit", 1_250_000),))
+    order_id = lan.order.order_id
+    # First contact: a guest who proves the order is theirs with its email.
+    trk = tracker(sender, f"my order {order_id} is late", "complain_delivery",
+                  [entity("order_id", order_id)], slots={"order_id": order_id})
+    _, ack = await run(ActionAcknowledgeComplaint(), trk, domain)
+    slots = {**slots_set(ack), "order_id": order_id}
+    from rasa_sdk.executor import CollectingDispatcher
+    proved = await ValidateComplaintDetailsForm().validate_order_contact(
+        lan.customer.email, CollectingDispatcher(), tracker(
+            sender, lan.customer.email, "inform", [entity("email", lan.customer.email)], slots=slots), domain)
+    await run(ActionResolveComplaint(), tracker(sender, "", "inform", slots={**slots, **proved}), domain)
+
+    # Next day, signed in on the shop's site.
+    later = "w-" + sender
+    trk = tracker(later, "/greet", "greet", metadata=signed_in(lan))
+    dispatcher, events = await run(ActionRecogniseCustomer(), trk, domain)
+    assert responses(dispatcher) == ["utter_welcome_back"]
+    text = render(domain, dispatcher.messages[0], {"language": "en"})
+    assert f"order {order_id}" in text and "open case SR-" in text and "Lan" in text
+    open_case = slots_set(events)["open_case"]
+
+    dispatcher, events = await run(ActionResumeCase(), tracker(
+        later, "yes", "affirm", slots={"open_case": open_case}, metadata=signed_in(lan)), domain)
+    restored = slots_set(events)
+    assert restored["order_id"] == order_id and restored["complaint_type"] == "complain_delivery"
+    resumed = render(domain, dispatcher.messages[0], {"language": "en"})
+    assert f"order {order_id}" in resumed and mask_email(lan.customer.email) in resumed
+    assert lan.customer.email not in resumed
+
+    # Complaining again: nothing is asked again, and it counts as a repeat contact.
+    trk = tracker(later, "still not here", "complain_delivery", slots={"order_id": order_id},
+                  metadata=signed_in(lan))
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), trk, domain)
+    slots = slots_set(events)
+    assert slots["email"] == lan.customer.email and "repeat_contact" in slots["severity_reasons"]
+    assert "utter_known_details" in responses(dispatcher)
+
+
+async def test_a_new_customer_is_simply_greeted(redis_url, domain, sender):
+    dispatcher, events = await run(ActionRecogniseCustomer(), tracker(sender, "hello", "greet"), domain)
+    assert responses(dispatcher) == ["utter_greet"] and events == []
+
+
+async def test_a_verified_customer_is_welcomed_back_once_at_the_start(redis_url, domain, sender):
+    lan = new_customer(redis_url, name="Lan")
+    ref = await earlier_case(redis_url, domain, lan.customer, lan.order)
+    trk = tracker(sender, "/greet", "greet", metadata=signed(lan.customer.id))
+    dispatcher, events = await run(ActionRecogniseCustomer(), trk, domain)
+    assert responses(dispatcher) == ["utter_welcome_back"] and slots_set(events)["open_case"] == ref
+    assert "Welcome back, Lan" in render(domain, dispatcher.messages[0], {})
+    # Later in the same conversation, a greeting is only a greeting.
+    history = [user_event("/greet", "greet"), {"event": "bot", "text": "Welcome back"}]
+    dispatcher, _ = await run(ActionRecogniseCustomer(), tracker(
+        sender, "hi again", "greet", history=history, metadata=signed(lan.customer.id)), domain)
+    assert responses(dispatcher) == ["utter_greet"]
