@@ -6,7 +6,7 @@ import json
 from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
 from actions.handoff import ActionAgentHandback, ActionHandoff
 from actions.store import get_redis
-from contract import keys
+from contract import keys, memory
 from contract.handoff import read_packet
 from tests.actions.helpers import (
     entity,
@@ -117,3 +117,18 @@ async def test_handback_without_an_agent_name_never_says_my_colleague_a_colleagu
         sender + "n", "/agent_handback", "agent_handback", metadata={"handback": {"agent": "Linh", "note": ""}}),
         domain)
     assert "while Linh from our team helped you" in render(domain, named.messages[0], {"language": "en"})
+
+
+async def test_the_packet_says_why_the_severity_is_what_it_is_as_the_case_keeps_it(redis_url, domain, sender):
+    lan = new_customer(redis_url, tier="gold")
+    _, ack = await run(ActionAcknowledgeComplaint(), tracker(
+        sender, "the glass set arrived broken, this is ridiculous!!!", "complain_damaged",
+        metadata=signed_in(lan)), domain)
+    slots = slots_set(ack)
+    assert slots["severity_reasons"] == ["base", "angry_tone", "gold_customer"]
+    dispatcher, _ = await run(ActionHandoff(), tracker(
+        sender, "a person please", "request_human", slots=slots, metadata=signed_in(lan)), domain)
+    severity = payloads(dispatcher)[0]["handoff"]["severity"]
+    assert severity == {"level": "critical", "reasons": ["base", "angry_tone", "gold_customer"],
+                        "notes": ["base: complain_damaged (2)", "angry_tone: ridiculous, '!!!'"]}
+    assert (await memory.load_case(get_redis(), slots["case_ref"])).severity.dict() == severity
