@@ -3,10 +3,12 @@ itself, shared with the hub): finding a customer by an order number needs the sh
 order store, and so does the command that forgets a customer by one.
 
     python -m actions.memory forget <email|phone|order number|customer id>
+    python -m actions.memory reindex
 
-It deletes the customer's memory (record, identities, cases) and every conversation of
-theirs, exactly as the agent console's "forget" does (contract/memory.py
-forget_conversations).
+`forget` deletes the customer's memory (record, identities, cases) and every
+conversation of theirs, exactly as the agent console's "forget" does (contract/memory.py
+forget_conversations). `reindex` lists the cases stored before cases were listed by
+order number (the agents' search by order number finds them then); run it once.
 """
 
 import asyncio
@@ -56,11 +58,19 @@ async def forget_command(query: str) -> int:
     return 0
 
 
+async def reindex_command() -> int:
+    print(f"{await memory.index_by_order(get_redis())} cases listed by order number")
+    return 0
+
+
+USAGE = "usage: python -m actions.memory forget <email|phone|order number|customer id> | reindex"
+
+
 def main(argv: List[str]) -> int:
+    if argv == ["reindex"]:
+        return asyncio.run(reindex_command())
     if len(argv) != 2 or argv[0] != "forget":
-        print(
-            "usage: python -m actions.memory forget <email|phone|order number|customer id>", file=sys.stderr
-        )
+        print(USAGE, file=sys.stderr)
         return 2
     return asyncio.run(forget_command(argv[1]))
 

@@ -219,6 +219,21 @@ async def cases_about_order(redis, order_id: str) -> List[Case]:
     return await _listed(redis, keys.order_cases(order_id), lambda case: case.order_id == order_id)
 
 
+async def index_by_order(redis) -> int:
+    """List every stored case that has an order under that order (keys.order_cases), as
+    save_case does: for cases saved before those lists existed. Returns how many."""
+    listed = 0
+    async for key in redis.scan_iter(match=keys.case("*"), count=500):
+        case = read_case(await redis.get(key))
+        if case is not None and case.order_id:
+            pipe = redis.pipeline(transaction=True)
+            pipe.zadd(keys.order_cases(case.order_id), {case.ref: case.created_at})
+            pipe.expire(keys.order_cases(case.order_id), retention())
+            await pipe.execute()
+            listed += 1
+    return listed
+
+
 def open_cases(cases: List[Case], except_conversation: str = "") -> List[Case]:
     return [c for c in cases if c.status != CLOSED and c.conversation_id != except_conversation]
 

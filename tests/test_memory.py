@@ -115,3 +115,15 @@ async def test_verifying_merges_the_guest_record_and_keeps_every_ttl(redis, send
     for key in (keys.identity("sender", sender), keys.identity("email", f"{sender}@example.test"),
                 keys.customer(joined), keys.customer_cases(joined), keys.customer_identities(joined)):
         assert 0 < await redis.ttl(key) <= memory.retention(), key
+
+
+async def test_cases_stored_before_the_order_lists_are_listed_by_reindexing(redis):
+    thu, _, _ = await a_verified_customer(redis)
+    order = an_order()
+    before = Case.new("rest-old", "complain_delivery", order_id=order, customer_id=thu)
+    await redis.set(keys.case(before.ref), before.stored())  # as save_case stored it before
+    await redis.zadd(keys.customer_cases(thu), {before.ref: before.created_at})
+    assert await memory.find_cases(redis, order) == ("", [])  # not listed yet
+    assert await memory.index_by_order(redis) >= 1
+    assert [c.ref for c in (await memory.find_cases(redis, order))[1]] == [before.ref]
+    assert 0 < await redis.ttl(keys.order_cases(order)) <= memory.retention()

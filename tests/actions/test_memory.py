@@ -86,3 +86,15 @@ async def test_a_customer_can_be_forgotten_by_any_of_their_identities(redis_url,
     await earlier_case(redis_url, domain, lan.customer, lan.order)
     value = {"email": lan.customer.email, "order": lan.order.order_id, "id": lan.customer.id}[query]
     assert (await forget(get_redis(), value))["cases"] == 1
+
+
+async def test_the_reindex_command_lists_cases_stored_before_by_their_order(redis_url):
+    redis = get_redis()
+    order = "9" + str(uuid.uuid4().int)[:8]
+    before = Case.new(f"rest-{uuid.uuid4().hex[:8]}", "complain_delivery", order_id=order, customer_id="c0ffee")
+    await redis.set(keys.case(before.ref), before.stored())  # as save_case stored it before the lists
+    done = subprocess.run([sys.executable, "-m", "actions.memory", "reindex"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(" cases listed by order number\n") and int(done.stdout.split()[0]) >= 1
+    assert [c.ref for c in await memory.cases_about_order(redis, order)] == [before.ref]
