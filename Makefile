@@ -8,7 +8,8 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/service-recovery.tar.gz
 WEBCHAT := bot/static/vendor/webchat.js
 # data/shop is the owner's and data/hub the hub's words: neither is training data.
-TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/shop/*' -not -path 'data/hub/*') $(wildcard nlu/*.py)
+# contract/text.py: the text folding the NLU components use.
+TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/shop/*' -not -path 'data/hub/*') $(wildcard nlu/*.py) contract/text.py
 
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false

@@ -22,20 +22,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import (
-    NO_VALUE,
-    PLAYBOOK,
-    known,
-    language,
-    latest_entity,
-    load_customer,
-    text,
-    usable_order,
-    verify_order_owner,
-)
+from actions.customer import load_customer, order_named, usable_order, verify_order_owner
 from actions.orders import Order, order_store
-from actions.playbook import DETAILS
+from actions.playbook import DETAILS, shop_playbook
+from actions.replies import text
 from actions.store import get_redis
+from actions.tracker import NO_VALUE, language, latest_entity
 from contract import keys
 from contract.identity import BY_ORDER_CONTACT, MAX_PROOF_FAILURES, normalise_email, normalise_phone
 
@@ -58,7 +50,7 @@ class ValidateComplaintDetailsForm(FormValidationAction):
     ) -> List[Text]:
         if tracker.get_slot("severity") == "critical":
             return []  # a person takes over at once; nothing more to ask
-        rules = PLAYBOOK.complaints.get(tracker.get_slot("complaint_type") or "")
+        rules = shop_playbook().complaints.get(tracker.get_slot("complaint_type") or "")
         needed = rules.details if rules else ["order_id"]
         slots = [slot for slot in DETAILS if slot in needed]
         if "order_id" in slots and await self._order_to_prove(tracker) is not None:
@@ -67,10 +59,9 @@ class ValidateComplaintDetailsForm(FormValidationAction):
 
     async def _order_to_prove(self, tracker: Tracker) -> Optional[Order]:
         """The order this customer named but has not proved theirs yet, if any."""
-        order_id = tracker.get_slot("order_id")
-        if not known(order_id) or tracker.get_slot("order_contact") == NO_VALUE:
+        if tracker.get_slot("order_contact") == NO_VALUE:
             return None
-        order = await order_store().get_order(str(order_id))
+        order = await order_named(tracker.get_slot("order_id"))
         if order is None:
             return None
         customer = await load_customer(tracker)
@@ -107,27 +98,8 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             digits = latest_entity(tracker, "order_id") or (None if contact else self._digits(given))
         else:
             digits = self._digits(given)  # given earlier, before the form started
-        store = order_store()
-
         if digits is None:
-            customer = await load_customer(tracker)
-            if customer.verified:
-                # A verified customer without the number: their most recent order.
-                latest = await store.recent_orders_for(email=customer.profile.get("email", ""), limit=1)
-                if latest:
-                    dispatcher.utter_message(
-                        response="utter_found_order_by_contact", order_id=latest[0].order_id
-                    )
-                    return {"order_id": latest[0].order_id, "detail_attempts": 0}
-            if contact:
-                # Orders are never looked up by a contact detail alone: anyone can type one.
-                return self._miss(
-                    dispatcher, tracker, "order_id", "utter_order_id_number_needed", "utter_order_id_given_up"
-                )
-            # No number at all ("I don't know it", "any update?"): say what is needed, not
-            # that "..." has 0 digits; the second time, carry on without it.
-            return self._miss(dispatcher, tracker, "order_id", "utter_order_id_not_seen")
-
+            return await self._no_number(dispatcher, tracker, contact)
         low, high = ORDER_DIGITS
         if not low <= len(digits) <= high:
             return self._miss(
@@ -139,7 +111,7 @@ class ValidateComplaintDetailsForm(FormValidationAction):
                 given=given[:40],
                 digits=len(digits),
             )
-        order = await store.get_order(digits)
+        order = await order_store().get_order(digits)
         if order is None:
             return self._miss(
                 dispatcher,
@@ -158,6 +130,28 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             # in this complaint: it is checked now, never asked for again.
             return {**accepted, **await self._prove(dispatcher, tracker, given_contact, order)}
         return accepted
+
+    async def _no_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, contact: Optional[str]
+    ) -> Dict[Text, Any]:
+        """No order number in what was given: a verified customer's latest order, else
+        say what is needed (the second time, carry on without it)."""
+        customer = await load_customer(tracker)
+        if customer.verified:
+            # A verified customer without the number: their most recent order.
+            email = customer.profile.get("email", "")
+            latest = await order_store().recent_orders_for(email=email, limit=1)
+            if latest:
+                dispatcher.utter_message(response="utter_found_order_by_contact", order_id=latest[0].order_id)
+                return {"order_id": latest[0].order_id, "detail_attempts": 0}
+        if contact:
+            # Orders are never looked up by a contact detail alone: anyone can type one.
+            return self._miss(
+                dispatcher, tracker, "order_id", "utter_order_id_number_needed", "utter_order_id_given_up"
+            )
+        # No number at all ("I don't know it", "any update?"): say what is needed, not
+        # that "..." has 0 digits; the second time, carry on without it.
+        return self._miss(dispatcher, tracker, "order_id", "utter_order_id_not_seen")
 
     async def validate_order_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -2,10 +2,17 @@
 
 A bad playbook is refused with `PlaybookError`, whose message names the file, the line
 and the entry. `python -m actions.playbook [PATH]` checks a file and exits non-zero on
-a bad one; the action server loads it at start-up (actions/complaint.py imports
-`PLAYBOOK`), so a broken edit never reaches customers.
+a bad one.
+
+The actions read the playbook through `shop_playbook()`: loaded on first use (from
+PLAYBOOK_PATH, else the shop's file), never at import. The action server's first use is
+at start-up: rasa_sdk makes one of each action as it starts, and a PlaybookAction
+(actions/base.py) loads the playbook when it is made, so the server refuses to start
+with a bad playbook, naming the file and the line, and a broken edit never reaches
+customers.
 """
 
+from functools import lru_cache
 import os
 from pathlib import Path
 import sys
@@ -368,6 +375,12 @@ def parse_playbook(text: str, source: str = "playbook") -> Playbook:
 def load_playbook(path: Optional[Path] = None) -> Playbook:
     path = Path(path or os.environ.get("PLAYBOOK_PATH") or DEFAULT_PATH)
     return parse_playbook(path.read_text(encoding="utf-8"), str(path))
+
+
+@lru_cache(maxsize=1)
+def shop_playbook() -> Playbook:
+    """The playbook the actions follow, loaded and checked once, on first use."""
+    return load_playbook()
 
 
 def main(argv: List[str]) -> int:

@@ -343,7 +343,7 @@ ELSEWHERE: Tuple[Variable, ...] = (
     ),
     Variable(
         ("MEMORY_RETENTION_DAYS",),
-        "action server (`actions/memory.py`)",
+        "action server (`contract/memory.py`)",
         str(keys.MEMORY_RETENTION_DAYS),
         "days customer memory and cases live after their last write (merged records included); the "
         "console's customer panel and search reach back as far",

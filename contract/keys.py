@@ -4,10 +4,13 @@ All start with PREFIX, clear of Rasa's own tracker and lock keys (endpoints.yml 
 those the prefixes "rasatracker" and "rasalock"). Lifetimes:
 - conversations and their transcripts expire CONVERSATION_TTL after the last activity;
   transcripts are capped at TRANSCRIPT_MAX entries; dedupe markers live DEDUPE_TTL;
-- customer memory and cases expire MEMORY_RETENTION_DAYS after their last write;
+- customer memory, cases and the index of cases by order expire MEMORY_RETENTION_DAYS
+  after their last write;
 - an order's count of wrong proofs expires ORDER_PROOF_WINDOW after the first;
 - the demo shop's data does not expire.
 """
+
+from typing import Tuple
 
 PREFIX = "sr"
 
@@ -45,8 +48,14 @@ def customer_cases(customer_id: str) -> str:
 
 
 def case(ref: str) -> str:
-    """JSON document of one case (complaint, details, remedies, handoff packet)."""
+    """JSON document of one case (contract/case.py: complaint, details, remedies, handoff packet)."""
     return f"{PREFIX}:case:{ref}"
+
+
+def order_cases(order_id: str) -> str:
+    """Sorted set of the references of the cases about one order, scored by creation
+    time (the agents' search by order number)."""
+    return f"{PREFIX}:order:{order_id}:cases"
 
 
 SHOP_LOADED = f"{PREFIX}:shop:loaded"  # fingerprint of the demo data last loaded
@@ -174,3 +183,25 @@ PERSONA_REFUSED_TTL = 3600  # ask the Page again an hour after it refused
 def limit(name: str, subject_hash: str) -> str:
     """Counter of one rate limit (bot/core/limits.py) for one hashed subject; expires with its window."""
     return f"{PREFIX}:limit:{name}:{subject_hash}"
+
+
+# --- one conversation, all of it (forgetting it deletes these: contract/memory.py) -------
+
+CONVERSATION_SETS = (QUEUE, FOLLOW_UP_DUE, CALLBACKS)  # sorted sets a conversation id may be in
+
+
+def conversation_keys(cid: str) -> Tuple[str, ...]:
+    """Every key that holds something of one conversation: the hub's state and
+    transcript, its markers, its follow-up and call-back (a phone number), and Rasa's
+    tracker (every detail the customer typed). Its agent's set and CONVERSATION_SETS
+    hold its id."""
+    return (
+        conversation(cid),
+        transcript(cid),
+        still_here(cid),
+        acknowledged(cid),
+        emailed(cid),
+        follow_up_attempts(cid),
+        callback(cid),
+        rasa_tracker(cid),
+    )

@@ -22,7 +22,7 @@ from pathlib import Path
 import re
 from typing import FrozenSet, Optional, Tuple
 
-from nlu.text import fold, has_vietnamese_marks, words
+from contract.text import fold, has_vietnamese_marks, words
 
 LANGUAGES = ("en", "vi")
 DEFAULT = "en"

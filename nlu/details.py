@@ -19,13 +19,13 @@ import re
 from typing import Dict, List, Set
 
 from contract.language import detect_language
-from nlu.text import fold
+from contract.text import fold
 
 # A Vietnamese mobile (03/05/07/08/09 + 8 digits), the same with +84, or any
 # international number with a leading "+" and 8-15 digits.
 _PHONE_RE = re.compile(r"^(0[35789]\d{8}|\+84[35789]\d{8}|\+\d{8,15})$")
 _DIGITS_RE = re.compile(r"^\d+$")
-# The case reference the bot gives ("SR-7KQ2MD", actions/memory.py new_case_ref).
+# The case reference the bot gives ("SR-7KQ2MD", contract/case.py new_case_ref).
 _CASE_REF_RE = re.compile(r"\bSR-?([A-Z0-9]{6})\b", re.IGNORECASE)
 
 # Words that name a remedy, by family (contract/intents.py REMEDY_FAMILIES, which the

@@ -11,10 +11,10 @@ from typing import Tuple
 
 from aiohttp import web
 
-from actions import memory  # TODO(merge): contract.memory
 from bot.core.conversation import Conversation
 from bot.web.appkeys import OUTBOX, REDIS, SETTINGS, STORE
 from bot.web.http import json_error, read_json
+from contract import memory
 
 MAX_NOTE_CHARS = 2000
 
@@ -118,7 +118,7 @@ async def forget(request: web.Request) -> web.Response:
     only this conversation's guest record), then the hub's copy of every conversation
     of theirs: state and transcript."""
     conv = await conversation_of(request)
-    forgotten = await memory.forget_conversation(request.config_dict[REDIS], conv.id)
+    forgotten = await memory.forget_customer_of(request.config_dict[REDIS], conv.id)
     others = forgotten.get("conversations")
     for cid in {conv.id, *(others if isinstance(others, list) else [])}:
         await request.config_dict[STORE].forget(cid)

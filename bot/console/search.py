@@ -6,11 +6,12 @@
     GET /api/agent/search?q=                     cases by case reference (SR-...), order
         number, email or phone, and a conversation by its id
 
-Both read the assistant's memory (actions/memory.py: identities point at a customer
+Both read the assistant's memory (contract/memory.py: identities point at a customer
 record, which lists its cases), so they reach as far back as it keeps customers
-(MEMORY_RETENTION_DAYS), through its indexes, never by scanning. An order number, email
-or phone finds a customer once the assistant has linked it to them (a verified
-customer's, or details a guest gave that were remembered); a case reference always.
+(MEMORY_RETENTION_DAYS), through its indexes, never by scanning. An order number finds
+the cases about that order; an email or phone finds a customer once the assistant has
+linked it to them (a verified customer's, or details a guest gave that were
+remembered); a case reference always.
 """
 
 import re
@@ -18,12 +19,11 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
-from actions import memory  # TODO(merge): contract.memory
 from bot.console import proof_lock
 from bot.console.conversations import conversation_of
 from bot.web.appkeys import REDIS, STORE
 from bot.web.http import json_error
-from contract import keys
+from contract import keys, memory
 from contract.identity import mask_email, mask_phone
 
 CASE_REF = re.compile(r"^SR-[A-Z0-9]{6}$", re.IGNORECASE)
@@ -76,7 +76,7 @@ async def panel(request: web.Request) -> web.Response:
     redis = request.config_dict[REDIS]
     conv = await conversation_of(request)
     customer_id = await customer_of(redis, conv)
-    cases = await memory.cases_of(redis, customer_id) if customer_id else []
+    cases = [c.dict() for c in await memory.cases_of(redis, customer_id)] if customer_id else []
     return web.json_response(
         {
             "customer": await customer_view(redis, customer_id),
@@ -99,7 +99,8 @@ async def search(request: web.Request) -> web.Response:
     redis = request.config_dict[REDIS]
     results: List[Dict[str, Any]] = []
     if CASE_REF.match(query):
-        case = await memory.load_case(redis, query.upper())
+        found = await memory.load_case(redis, query.upper())
+        case = found.dict() if found else None
         if case:
             results.append(
                 {
@@ -109,16 +110,11 @@ async def search(request: web.Request) -> web.Response:
                 }
             )
     else:
-        customer_id = await memory.find_customer(redis, query)
-        if customer_id:
-            who = await customer_view(redis, customer_id)
-            matched = (
-                "order_id" if query.isdigit() and len(query) >= 6 else "email" if "@" in query else "phone"
-            )
-            cases = await memory.cases_of(redis, customer_id)
-            if matched == "order_id" and any(c.get("order_id") == query for c in cases):
-                cases = [c for c in cases if c.get("order_id") == query]  # that order's cases first
-            results += [{**case_view(c), "customer": who, "matched": matched} for c in cases]
+        matched, cases = await memory.find_cases(redis, query)
+        who = {cid: await customer_view(redis, cid) for cid in {c.customer_id for c in cases}}
+        results += [
+            {**case_view(c.dict()), "customer": who[c.customer_id], "matched": matched} for c in cases
+        ]
     conversation = await request.config_dict[STORE].get(query) if len(query) <= 128 else None
     return web.json_response(
         {

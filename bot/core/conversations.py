@@ -27,7 +27,7 @@ from redis.exceptions import WatchError
 from bot.core.conversation import Conversation, State
 from bot.core.reporting import Reporting
 from bot.core.scripts import ENQUEUE, LOG_INBOUND
-from contract import keys
+from contract import keys, memory
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
@@ -204,28 +204,10 @@ class ConversationStore:
         await self.redis.hset(keys.conversation(cid), mapping=values)
 
     async def forget(self, cid: str) -> None:
-        """Delete the conversation: its transcript, its place in the queue, its follow-up
-        and call-back state (a phone number), and Rasa's tracker of it (README "Privacy
-        and identity")."""
-        conv = await self.get(cid)
-        pipe = self.redis.pipeline(transaction=True)
-        # Rasa's tracker of it too: it holds every detail the customer typed.
-        pipe.delete(
-            keys.conversation(cid),
-            keys.transcript(cid),
-            keys.still_here(cid),
-            keys.acknowledged(cid),
-            keys.emailed(cid),
-            keys.follow_up_attempts(cid),
-            keys.callback(cid),
-            keys.rasa_tracker(cid),
-        )
-        pipe.zrem(keys.QUEUE, cid)
-        pipe.zrem(keys.FOLLOW_UP_DUE, cid)
-        pipe.zrem(keys.CALLBACKS, cid)
-        if conv is not None and conv.agent:
-            pipe.srem(keys.agent_conversations(conv.agent), cid)
-        await pipe.execute()
+        """Delete the conversation and everything kept about it, Rasa's tracker included
+        (contract/memory.py forget_conversations: the one list, shared with the command
+        line), then tell the consoles."""
+        await memory.forget_conversations(self.redis, [cid])
         await self.publish({"type": "queue", "conversation_id": cid})
 
     # --- the transcript ----------------------------------------------------------------

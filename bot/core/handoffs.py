@@ -10,7 +10,6 @@ conversation is already queued or with an agent keeps its place and agent.
 import logging
 from typing import Any, List, Optional
 
-from actions.memory import new_case_ref
 from bot.core.channel import Message
 from bot.core.contacts import email_of
 from bot.core.conversation import Conversation, State
@@ -19,6 +18,7 @@ from bot.core.hours import local_now, parse_hours, reply_by
 from bot.core.texts import Texts
 from bot.settings import Settings
 from contract import handoff
+from contract.case import new_case_ref
 from contract.identity import mask_email
 
 log = logging.getLogger(__name__)

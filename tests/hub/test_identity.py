@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from actions import memory
+from contract import memory
 from contract import keys
 from bot.app import create_app
 from contract.identity import sign_identity, verify_identity

@@ -11,7 +11,7 @@ import requests
 
 from contract.handoff import read_packet
 from contract.identity import mask_email
-from nlu.text import has_vietnamese_marks
+from contract.text import has_vietnamese_marks
 from scripts.stack import Stack
 from tests.shop import new_customer
 

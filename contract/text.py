@@ -1,4 +1,5 @@
-"""Pure text helpers shared by the NLU components and the actions (no Rasa, no spaCy)."""
+"""Pure text helpers shared by the NLU components, the language decision and the actions
+(no Rasa, no spaCy): the lowest layer, so that contract/language.py may use them."""
 
 import re
 import unicodedata

@@ -1,19 +1,13 @@
-"""The action server's report events (contract/events.py), written as the recovery flow
+"""The action server's report events (actions/reporting.py, contract/events.py), written as the recovery flow
 happens: the complaint, remedies offered / declined / accepted, the bot's resolution and
 the CSAT answer. Real Redis, the real domain and the tests' playbook."""
 
 import time
 
-from actions.complaint import ActionApplyRemedy, ActionOfferAlternatives, ActionRecordCsat
-from actions.store import get_redis
-from contract import events
-from tests.actions.helpers import entity, run, slots_set, tracker
-from tests.actions.test_complaint import _resolved, glasses, signed_in
+from actions.csat import ActionRecordCsat
+from actions.remedies import ActionApplyRemedy, ActionOfferAlternatives
+from tests.actions.helpers import _resolved, entity, glasses, recorded, run, signed_in, slots_set, tracker
 from tests.shop import new_customer
-
-
-async def recorded(sender, since):
-    return [e for e in await events.read(get_redis(), since, time.time() + 1) if e["cid"] == sender]
 
 
 def kinds(found):
@@ -54,19 +48,6 @@ async def test_declined_remedies_are_counted_once(redis_url, domain, sender):
     assert declined == sorted(slots["offered_remedies"][:2])
     offered = [e["remedy"] for e in found if e["outcome"] == "offered"]
     assert len(offered) == len(set(offered)) == len(slots["offered_remedies"])
-
-
-async def test_a_score_nobody_asked_for_is_no_csat(redis_url, domain, sender):
-    since = time.time() - 1
-    # "great service" or a bare "2" as a first message: thanked, asked what they need.
-    dispatcher, events_set = await run(ActionRecordCsat(), tracker(
-        sender, "great service", "rate"), domain)
-    assert [m["response"] for m in dispatcher.messages] == ["utter_rating_unasked"]
-    variants = domain["responses"]["utter_rating_unasked"]
-    assert all([b["payload"] for b in v["buttons"]] == ["/request_human"] for v in variants)
-    dispatcher, _ = await run(ActionRecordCsat(), tracker(sender, "2", "rate", [entity("rating", "2")]), domain)
-    assert [m["response"] for m in dispatcher.messages] == ["utter_rating_unasked"]  # not "sorry"
-    assert events_set == [] and await recorded(sender, since) == []  # nothing in the owner's CSAT
 
 
 async def test_a_remedy_asked_for_beyond_the_bots_limit_is_counted_for_the_owner(redis_url, domain, sender):

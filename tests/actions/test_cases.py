@@ -1,4 +1,7 @@
-"""How is my complaint going? (actions/customer.py ActionCaseStatus, and the proof first
+"""A returning customer's open case picked back up, and how a case stands
+(actions/cases.py).
+
+How is my complaint going? (actions/cases.py ActionCaseStatus, and the proof first
 asked by case_status_form), against a real Redis: a case's status is told to its verified
 customer, or in the conversation that opened it, and to nobody else."""
 
@@ -6,19 +9,28 @@ import uuid
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import memory
-from actions.complaint import ActionAcknowledgeComplaint
-from actions.customer import ActionCaseStatus
-from actions.details_form import ValidateCaseStatusForm
+from actions.cases import ActionCaseStatus, ActionRecogniseCustomer, ActionResumeCase
+from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
+from actions.details_form import ValidateCaseStatusForm, ValidateComplaintDetailsForm
 from actions.store import get_redis
-from tests.actions.helpers import entity, render, responses, run, slots_set, tracker, user_event
+from contract import memory
+from contract.identity import mask_email
+from tests.actions.helpers import (
+    earlier_case,
+    entity,
+    render,
+    responses,
+    run,
+    signed,
+    signed_in,
+    slots_set,
+    told,
+    tracker,
+    user_event,
+)
 from tests.shop import new_customer
 
 FORM = ValidateCaseStatusForm()
-
-
-def signed(customer_id: str) -> dict:
-    return {"channel": "web", "identity": {"channel_id": "w-session", "shop_customer": customer_id}}
 
 
 async def complained(domain, owner, order, complaint="complain_damaged", **changes) -> dict:
@@ -28,12 +40,8 @@ async def complained(domain, owner, order, complaint="complain_damaged", **chang
                   metadata=signed(owner.id))
     _, events = await run(ActionAcknowledgeComplaint(), trk, domain)
     case = await memory.load_case(get_redis(), slots_set(events)["case_ref"])
-    case.update({"order_id": order.order_id, **changes})  # resolving the complaint adds the order
-    return await memory.save_case(get_redis(), case["customer_id"], case)
-
-
-def told(domain, dispatcher, language="en") -> str:
-    return " ".join(render(domain, m, {"language": language}) for m in dispatcher.messages if m.get("response"))
+    case = case.changed(order_id=order.order_id, **changes)  # resolving the complaint adds the order
+    return await memory.save_case(get_redis(), case.customer_id, case)
 
 
 async def ask(sender, domain, text="any update on my complaint?", entities=(), slots=None,
@@ -50,7 +58,7 @@ async def test_a_stranger_is_told_nothing_about_any_case_and_asked_for_proof(red
                                    [entity("order_id", minh.order.order_id)])
     assert responses(dispatcher) == ["utter_case_status_check"]
     assert slots_set(events) == {"status_check": "asked"}
-    assert case["ref"] not in told(domain, dispatcher)
+    assert case.ref not in told(domain, dispatcher)
     # The form then wants the order and, once found, its email or phone.
     form_slots = {"order_id": minh.order.order_id, "status_check": "asked"}
     assert await FORM.required_slots([], CollectingDispatcher(), tracker(sender, slots=form_slots),
@@ -60,7 +68,7 @@ async def test_a_stranger_is_told_nothing_about_any_case_and_asked_for_proof(red
         **form_slots, "order_contact": "none"})
     assert responses(dispatcher) == ["utter_case_status_unproved"]
     assert dispatcher.messages[0]["buttons"][0]["payload"] == "/request_human"
-    assert case["ref"] not in told(domain, dispatcher) and slots_set(events) == {"status_check": None}
+    assert case.ref not in told(domain, dispatcher) and slots_set(events) == {"status_check": None}
 
 
 async def test_the_email_on_the_order_proves_it_and_the_status_follows(redis_url, domain, sender):
@@ -76,7 +84,7 @@ async def test_the_email_on_the_order_proves_it_and_the_status_follows(redis_url
     dispatcher, events = await ask(sender, domain, minh.customer.email, slots={**slots, **proved})
     assert responses(dispatcher) == ["utter_case_status_remedy"]
     said = told(domain, dispatcher)
-    assert case["ref"] in said and minh.order.order_id in said and "refund is on its way" in said
+    assert case.ref in said and minh.order.order_id in said and "refund is on its way" in said
     assert minh.customer.email not in said and minh.customer.phone not in said
 
 
@@ -86,16 +94,16 @@ async def test_a_signed_in_customer_is_told_at_once_about_the_case_they_name(red
     newer = await complained(domain, lan.customer, lan.orders[1], "complain_delivery")
     me = signed(lan.customer.id)
     # By its reference, even when it is not the newest.
-    dispatcher, _ = await ask(sender, domain, f"status of {older['ref']}?",
-                              [entity("case_ref", older["ref"])], metadata=me)
-    assert responses(dispatcher) == ["utter_case_status_handed_off"] and older["ref"] in told(domain, dispatcher)
+    dispatcher, _ = await ask(sender, domain, f"status of {older.ref}?",
+                              [entity("case_ref", older.ref)], metadata=me)
+    assert responses(dispatcher) == ["utter_case_status_handed_off"] and older.ref in told(domain, dispatcher)
     # By the order it is about, named while the form was not even needed.
     dispatcher, _ = await ask(sender + "b", domain, f"any news about order {lan.orders[0].order_id}",
                               [entity("order_id", lan.orders[0].order_id)], metadata=me)
-    assert older["ref"] in told(domain, dispatcher)
+    assert older.ref in told(domain, dispatcher)
     # Nothing named: the newest case still open.
     dispatcher, _ = await ask(sender + "c", domain, metadata=me)
-    assert responses(dispatcher) == ["utter_case_status_open"] and newer["ref"] in told(domain, dispatcher)
+    assert responses(dispatcher) == ["utter_case_status_open"] and newer.ref in told(domain, dispatcher)
 
 
 async def test_a_case_an_agent_dealt_with_says_so_with_their_note_in_vietnamese(redis_url, domain, sender):
@@ -106,7 +114,7 @@ async def test_a_case_an_agent_dealt_with_says_so_with_their_note_in_vietnamese(
                               language="vi")
     assert responses(dispatcher) == ["utter_case_status_done"]
     said = told(domain, dispatcher, "vi")
-    assert case["ref"] in said and "đã gửi lại hàng mới" in said and said.startswith("Em đã tìm thấy hồ sơ")
+    assert case.ref in said and "đã gửi lại hàng mới" in said and said.startswith("Em đã tìm thấy hồ sơ")
 
 
 async def test_a_verified_customer_without_orders_or_cases_is_asked_what_happened(redis_url, domain, sender):
@@ -132,7 +140,7 @@ async def test_an_order_named_that_no_case_is_about_gets_its_own_status(redis_ur
                               metadata=signed(thu.customer.id), language="vi")
     said = told(domain, dispatcher, "vi")
     assert responses(dispatcher) == ["utter_case_status_order"]
-    assert asked in said and "đã giao" in said and case["ref"] not in said
+    assert asked in said and "đã giao" in said and case.ref not in said
     # Someone else's order, named by a verified customer: nothing about it.
     other = new_customer(redis_url)
     dispatcher, _ = await ask(sender, domain, f"order {other.order.order_id}?", [entity("order_id", other.order.order_id)],
@@ -152,11 +160,61 @@ async def test_the_conversation_that_opened_a_case_is_told_without_proof(redis_u
     assert responses(dispatcher) == ["utter_case_status_open"] and ref in told(domain, dispatcher)
 
 
-def test_the_agent_sees_that_the_customer_asked_how_their_case_stands(domain):
-    from actions.handoff import intents_seen
-    from bot.console.labels import ConsoleLabels
-    trk = tracker("s", "a person please", "request_human",
-                  history=[user_event("any update on my complaint?", "ask_case_status")])
-    assert intents_seen(trk) == ["ask_case_status", "request_human"]
-    labels = ConsoleLabels().as_json()["labels"]["complaint_types"]
-    assert all(labels["ask_case_status"].get(lang) for lang in ("en", "vi"))  # named in the console
+async def test_a_returning_verified_customer_is_greeted_with_their_open_case_and_not_asked_again(
+        redis_url, domain, sender):
+    lan = new_customer(redis_url, name="Lan", orders=(("in_transit", 1_250_000),))
+    order_id = lan.order.order_id
+    # First contact: a guest who proves the order is theirs with its email.
+    trk = tracker(sender, f"my order {order_id} is late", "complain_delivery",
+                  [entity("order_id", order_id)], slots={"order_id": order_id})
+    _, ack = await run(ActionAcknowledgeComplaint(), trk, domain)
+    slots = {**slots_set(ack), "order_id": order_id}
+    from rasa_sdk.executor import CollectingDispatcher
+    proved = await ValidateComplaintDetailsForm().validate_order_contact(
+        lan.customer.email, CollectingDispatcher(), tracker(
+            sender, lan.customer.email, "inform", [entity("email", lan.customer.email)], slots=slots), domain)
+    await run(ActionResolveComplaint(), tracker(sender, "", "inform", slots={**slots, **proved}), domain)
+
+    # Next day, signed in on the shop's site.
+    later = "w-" + sender
+    trk = tracker(later, "/greet", "greet", metadata=signed_in(lan))
+    dispatcher, events = await run(ActionRecogniseCustomer(), trk, domain)
+    assert responses(dispatcher) == ["utter_welcome_back"]
+    text = render(domain, dispatcher.messages[0], {"language": "en"})
+    assert f"order {order_id}" in text and "open case SR-" in text and "Lan" in text
+    open_case = slots_set(events)["open_case"]
+
+    dispatcher, events = await run(ActionResumeCase(), tracker(
+        later, "yes", "affirm", slots={"open_case": open_case}, metadata=signed_in(lan)), domain)
+    restored = slots_set(events)
+    assert restored["order_id"] == order_id and restored["complaint_type"] == "complain_delivery"
+    resumed = render(domain, dispatcher.messages[0], {"language": "en"})
+    assert f"order {order_id}" in resumed and mask_email(lan.customer.email) in resumed
+    assert lan.customer.email not in resumed
+
+    # Complaining again: nothing is asked again, and it counts as a repeat contact.
+    trk = tracker(later, "still not here", "complain_delivery", slots={"order_id": order_id},
+                  metadata=signed_in(lan))
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), trk, domain)
+    slots = slots_set(events)
+    assert slots["email"] == lan.customer.email and "repeat_contact" in slots["severity_reasons"]
+    assert "utter_known_details" in responses(dispatcher)
+
+
+async def test_a_new_customer_is_simply_greeted(redis_url, domain, sender):
+    dispatcher, events = await run(ActionRecogniseCustomer(), tracker(sender, "hello", "greet"), domain)
+    assert responses(dispatcher) == ["utter_greet"] and events == []
+
+
+async def test_a_verified_customer_is_welcomed_back_once_at_the_start(redis_url, domain, sender):
+    lan = new_customer(redis_url, name="Lan")
+    ref = await earlier_case(redis_url, domain, lan.customer, lan.order)
+    trk = tracker(sender, "/greet", "greet", metadata=signed(lan.customer.id))
+    dispatcher, events = await run(ActionRecogniseCustomer(), trk, domain)
+    assert responses(dispatcher) == ["utter_welcome_back"] and slots_set(events)["open_case"] == ref
+    assert "Welcome back, Lan" in render(domain, dispatcher.messages[0], {})
+    # Later in the same conversation, a greeting is only a greeting.
+    history = [user_event("/greet", "greet"), {"event": "bot", "text": "Welcome back"}]
+    dispatcher, _ = await run(ActionRecogniseCustomer(), tracker(
+        sender, "hi again", "greet", history=history, metadata=signed(lan.customer.id)), domain)
+    assert responses(dispatcher) == ["utter_greet"]
