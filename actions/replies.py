@@ -1,18 +1,17 @@
 """How the actions put the playbook's words to the customer: a text in their language,
 lists ("a, b or c"), stored details masked, and buttons."""
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Mapping, Optional, Union
 
 from actions.playbook import Remedy, shop_playbook
 from actions.tracker import known
 from contract.identity import mask_email, mask_phone
+from contract.words import Texts, pick
 
 
-def text(mapping: Optional[Dict[str, str]], lang: str) -> str:
+def text(entry: Optional[Union[Texts, Mapping[str, str]]], lang: str) -> str:
     """The text in `lang`, else in English ("" for none)."""
-    if not mapping:
-        return ""
-    return mapping.get(lang) or mapping.get("en", "")
+    return pick(entry, lang) if entry else ""
 
 
 def join_options(options: List[str], lang: str, phrase: str = "one_of") -> str:

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 
 from actions.orders import Order
-from contract.language import LANGUAGES
+from contract.language import spoken
 
 NO_VALUE = "none"  # the customer said they do not have this detail
 ASKED = "asked"  # complaint_check, item_check, status_check: the question is out (the rules read it)
@@ -24,8 +24,7 @@ def known(value: Any) -> bool:
 
 
 def language(tracker: Tracker) -> str:
-    value = tracker.get_slot("language")
-    return value if value in LANGUAGES else "en"
+    return spoken(tracker.get_slot("language"))
 
 
 def intent_of(parse_data: Optional[Dict[str, Any]]) -> Optional[str]:

@@ -215,7 +215,12 @@ def detect_language(text: str) -> Optional[str]:
     return "vi" if vi_hits > en_hits else "en"
 
 
+def spoken(language: Optional[str]) -> str:
+    """`language` if the assistant speaks it, else DEFAULT."""
+    return language if language in LANGUAGES else DEFAULT
+
+
 def decide(text: str, current: Optional[str]) -> str:
     """The conversation's language after this message: what the message shows, else the
     language it had (else DEFAULT)."""
-    return detect_language(text) or (current if current in LANGUAGES else DEFAULT)
+    return detect_language(text) or spoken(current)

@@ -11,7 +11,7 @@ said once here for every caller.
 
 from pathlib import Path
 import string
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
 
 from pydantic import BaseModel, Extra, StrictStr, ValidationError, validator
 import yaml
@@ -27,7 +27,7 @@ class WordFileError(ValueError):
     """A file refused; the message names the file, the line and the entry."""
 
 
-def pick(entry: Mapping[str, str], language: Optional[str]) -> str:
+def pick(entry: Union[Mapping[str, str], "Texts"], language: Optional[str]) -> str:
     """The entry's text in `language`, else in English."""
     return entry.get(language or DEFAULT) or entry[DEFAULT]
 
@@ -65,6 +65,18 @@ class Texts(BaseModel):
         if not value.strip():
             raise ValueError("must be a non-empty text")
         return value
+
+    # Read like the mapping it is in the file: language -> text.
+    def __getitem__(self, language: str) -> str:
+        if language not in LANGUAGES:
+            raise KeyError(language)
+        return getattr(self, language)
+
+    def get(self, language: Optional[str], default: Optional[str] = None) -> Optional[str]:
+        return getattr(self, language) if language in LANGUAGES else default
+
+    def values(self) -> List[str]:
+        return [getattr(self, language) for language in LANGUAGES]
 
 
 assert tuple(Texts.__fields__) == LANGUAGES, "Texts needs a field per language of contract/language.py"

@@ -26,6 +26,7 @@ from bot.core.texts import Texts
 from bot.settings import Settings
 from contract import keys
 from contract.identity import mask_email
+from contract.language import spoken
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -158,7 +159,7 @@ class EmailFollowUp:
         return 1
 
     def compose(self, conv: Conversation, address: str, replies: List[Dict[str, Any]]):
-        language = conv.language if conv.language in ("en", "vi") else "en"
+        language = spoken(conv.language)
         packet = conv.handoff()
         case_ref = packet.case_ref if packet else conv.id
         quoted = "\n\n".join(

@@ -18,7 +18,7 @@ from bot.console.conversations import conversation_of
 from bot.paths import HUB_WORDS
 from bot.web.appkeys import OUTBOX
 from contract import words
-from contract.language import LANGUAGES
+from contract.language import spoken
 
 CANNED_FILE = HUB_WORDS / "canned.yml"
 PLACEHOLDERS = ("name", "order_id", "case", "agent")
@@ -85,7 +85,7 @@ def values_for(conv, agent_name: str) -> Dict[str, str]:
 
 
 def for_conversation(replies: List[Dict[str, Any]], conv, agent_name: str) -> Dict[str, Any]:
-    language = conv.language if conv.language in LANGUAGES else "en"
+    language = spoken(conv.language)
     values = values_for(conv, agent_name)
     out = []
     for reply in replies:

@@ -45,7 +45,7 @@ def test_an_unknown_remedy_is_refused_naming_its_line():
 
 def test_a_missing_vietnamese_text_is_refused():
     text = _broken('label: {en: "Full refund", vi: "Hoàn tiền toàn bộ"}', 'label: {en: "Full refund"}')
-    with pytest.raises(PlaybookError, match=r"line \d+ \(playbook.remedies.refund.label\): needs a non-empty 'vi' text"):
+    with pytest.raises(PlaybookError, match=r"line \d+ \(playbook.remedies.refund.label.vi\): is missing"):
         parse_playbook(text, "playbook.yml")
 
 
