@@ -11,7 +11,7 @@ from typing import Tuple
 
 from aiohttp import web
 
-from bot.core.conversation import Conversation
+from bot.core.conversation import Conversation, State
 from bot.web.appkeys import OUTBOX, REDIS, SETTINGS, STORE
 from bot.web.http import json_error, read_json
 from contract import memory
@@ -101,7 +101,7 @@ async def resolve(request: web.Request) -> web.Response:
     note = await text_field(request, "note", required=False)
     if not await request.config_dict[OUTBOX].resolve(conv, agent, note):
         raise json_error(409, "the conversation changed meanwhile; reload it")
-    return web.json_response({"ok": True, "state": "closed"})
+    return web.json_response({"ok": True, "state": State.CLOSED.value})
 
 
 async def hand_back(request: web.Request) -> web.Response:
@@ -110,7 +110,7 @@ async def hand_back(request: web.Request) -> web.Response:
     # Rasa away: 502, the agent keeps it (web/middlewares.py).
     if not await request.config_dict[OUTBOX].hand_back(conv, agent, note):
         raise json_error(409, "the conversation changed meanwhile; reload it")
-    return web.json_response({"ok": True, "state": "bot"})
+    return web.json_response({"ok": True, "state": State.BOT.value})
 
 
 async def forget(request: web.Request) -> web.Response:

@@ -10,6 +10,7 @@ change itself is the conversation store's (core/conversations.py transfer, relea
 from aiohttp import web
 
 from bot.console.conversations import owned
+from bot.core.conversation import State
 from bot.web.appkeys import OUTBOX, SETTINGS, STORE
 from bot.web.http import json_error, read_json
 
@@ -49,7 +50,7 @@ async def transfer(request: web.Request) -> web.Response:
     )
     await store.publish({"type": "transfer", "conversation_id": conv.id, "from": agent, "to": to})
     await request.config_dict[OUTBOX].notice(conv, "agent_transferred")
-    return web.json_response({"ok": True, "state": "agent", "agent": to})
+    return web.json_response({"ok": True, "state": State.AGENT.value, "agent": to})
 
 
 async def release(request: web.Request) -> web.Response:
@@ -59,4 +60,6 @@ async def release(request: web.Request) -> web.Response:
         raise json_error(409, CHANGED)
     await store.log(conv.id, "system", f"released to the queue by {agent}", {"release": {"from": agent}})
     await request.config_dict[OUTBOX].notice(conv, "agent_released")
-    return web.json_response({"ok": True, "state": "queued", "position": await store.position(conv.id)})
+    return web.json_response(
+        {"ok": True, "state": State.QUEUED.value, "position": await store.position(conv.id)}
+    )
