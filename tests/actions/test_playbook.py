@@ -14,12 +14,17 @@ SHIPPED = ROOT / "data" / "shop" / "playbook.yml"  # the shop owner's: only vali
 PLAYBOOK_FILE = ROOT / "tests" / "data" / "playbook.yml"  # the tests' own: exact values
 
 
-def test_the_shipped_playbook_is_valid_and_covers_every_complaint_intent(domain):
-    book = load_playbook(SHIPPED)
+def test_the_shipped_playbook_is_valid():
+    # Validity includes an entry for every complaint type (refused otherwise: see
+    # test_a_missing_complaint_type_is_refused below), so nothing more to compare here.
+    assert load_playbook(SHIPPED).remedies
+
+
+def test_the_domain_names_exactly_the_contracts_complaint_types(domain):
     # A general complaint names no type: it has no playbook entry.
     complaint_intents = [i for i in domain["intents"]
                          if i.startswith("complain_") and i != GENERAL_COMPLAINT] + ["cancel_order"]
-    assert sorted(complaint_intents) == sorted(COMPLAINTS) == sorted(book.complaints)
+    assert sorted(complaint_intents) == sorted(COMPLAINTS)
 
 
 def _broken(old: str, new: str) -> str:
