@@ -174,3 +174,25 @@ PERSONA_REFUSED_TTL = 3600  # ask the Page again an hour after it refused
 def limit(name: str, subject_hash: str) -> str:
     """Counter of one rate limit (bot/core/limits.py) for one hashed subject; expires with its window."""
     return f"{PREFIX}:limit:{name}:{subject_hash}"
+
+
+# --- Zalo Official Account (bot/channels/zalo.py, bot/channels/zalo_api.py) --------------
+
+# Hash shared by every hub process: access_token, expires_at, refresh_token (it rotates on
+# every use: only the newest works), seed (the ZALO_REFRESH_TOKEN it started from).
+ZALO_TOKENS = f"{PREFIX}:zalo:tokens"
+ZALO_TOKEN_LOCK = f"{PREFIX}:zalo:tokens:lock"  # held by the one process refreshing the tokens
+
+
+def zalo_reply(cid: str) -> str:
+    """Hash: the customer's last Zalo message id (replies cite it) and how many messages
+    the OA has sent since (Zalo's reply quota); expires with Zalo's 48-hour window."""
+    return f"{PREFIX}:conv:{cid}:zalo:reply"
+
+
+def zalo_choices(cid: str) -> str:
+    """JSON list of the payloads last offered as numbered choices (a number answers one)."""
+    return f"{PREFIX}:conv:{cid}:zalo:choices"
+
+
+ZALO_REPLY_TTL = 48 * 3600
