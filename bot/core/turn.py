@@ -144,9 +144,10 @@ class Turn:
         await self.store.log(
             conv.id, "customer", inbound.text, {"attachments": attachments}, message_id=inbound.message_id
         )
+        intro = await self._introduce(conv)
         reply = self.texts.message("attachment_received", conv.language)
         await self.store.log_message(conv.id, "bot", reply)
-        return [reply]
+        return [*intro, reply]
 
     # --- the rest of what a channel may ask (core/channel.py ChannelHost) -------------
 

@@ -40,7 +40,7 @@ class Window:
     state: str  # OPEN, HUMAN_AGENT_ONLY or CLOSED
     last_customer_at: float
     closes_at: Optional[float]  # when the current state ends (None: closed already)
-    reason: str = ""  # why it is closed: "time", "quota" (Zalo), "never_written" (no message yet)
+    reason: str = ""  # why it is closed: "time", "quota" or "refused_by_zalo" (Zalo), "never_written"
     response_until: Optional[float] = None  # the bot's window (Messenger: 24 h; Zalo: 48 h)
     human_agent_until: Optional[float] = None  # a person's window (Messenger: 7 days)
     replies_left: Optional[int] = None  # Zalo's reply quota left in this window
@@ -66,7 +66,14 @@ def messenger(last_customer_at: float, now: float) -> Window:
     return Window("messenger", state, last_customer_at, closes_at, reason, response_until, human_until)
 
 
-def zalo(last_customer_at: float, now: float, replies_used: int, quota: int = ZALO_REPLY_QUOTA) -> Window:
+def zalo(
+    last_customer_at: float,
+    now: float,
+    replies_used: int,
+    quota: int = ZALO_REPLY_QUOTA,
+    refused: bool = False,
+) -> Window:
+    """`refused`: Zalo itself refused a message since the customer last wrote."""
     until = last_customer_at + ZALO_REPLY if last_customer_at else None
     left = max(quota - replies_used, 0)
     if not last_customer_at:
@@ -75,6 +82,8 @@ def zalo(last_customer_at: float, now: float, replies_used: int, quota: int = ZA
         state, reason = CLOSED, "time"
     elif left <= 0:
         state, reason = CLOSED, "quota"
+    elif refused:
+        state, reason = CLOSED, "refused_by_zalo"
     else:
         state, reason = OPEN, ""
     return Window(

@@ -193,9 +193,13 @@ async def test_off_without_settings_and_says_so(make_hub_fake, caplog):
     assert any("Zalo channel off" in r.getMessage() for r in caplog.records)
 
 
-async def test_signed_but_malformed_events_do_nothing(zl_fake, zalo_api, redis):
+async def test_signed_but_malformed_events_do_nothing(zl_fake, zalo_api, redis, caplog):
+    """Shapes Zalo never sends, correctly signed (the fuzz phase found an event_name list)."""
     user = user_id()
     odd = [
+        {"event_name": ["user_send_text"], "sender": {"id": user}, "message": {"msg_id": "m0", "text": "hi"}},
+        {"event_name": "user_send_location", "sender": {"id": user},
+         "message": {"msg_id": uuid.uuid4().hex, "attachments": [{"type": "location", "payload": [1, 2]}, 5]}},
         {"event_name": "user_send_text", "sender": {"id": "a:b"}, "message": {"msg_id": "m1", "text": "hi"}},
         {"event_name": "user_send_text", "sender": {"id": user}, "message": {"msg_id": 7, "text": "hi"}},
         {"event_name": "user_send_text", "sender": 5, "message": "hi"},
@@ -205,7 +209,10 @@ async def test_signed_but_malformed_events_do_nothing(zl_fake, zalo_api, redis):
     for body in odd:
         body["timestamp"] = str(now_ms())
         assert (await deliver(zl_fake, body)).status == 200
-    assert await redis.exists("sr:conv:zalo-a:b") == 0 and zalo_api.to(user) == []
+    assert await redis.exists("sr:conv:zalo-a:b") == 0
+    said = zalo_api.texts(user)  # only the odd location: the assistant says what it is, and thanks
+    assert len(said) == 2 and "automated assistant" in said[0] and "I can only read text here" in said[1]
+    assert not any("could not be processed" in r.getMessage() for r in caplog.records)
     stamp = str(now_ms())
     raw = b'{"timestamp": "' + stamp.encode() + b'", "event_name": '  # signed, but not JSON
     assert (await post(zl_fake, {"timestamp": stamp}, raw=raw)).status == 400
@@ -406,13 +413,23 @@ async def test_past_the_reply_quota_without_email_a_reply_becomes_a_task(zl_fake
     await zl_fake.post(f"/api/agent/callbacks/{cid}", json={"outcome": "done"})
 
 
-async def test_zalo_refusing_a_closed_window_is_never_retried_there(zl_fake, zalo_api):
+async def test_once_zalo_refuses_nothing_more_is_tried_there_until_the_customer_writes(zl_fake, zalo_api):
     user = user_id()
+    cid = cid_of(user)
     await queued_with_an_agent(zl_fake, user, "toi muon gap nguoi that")
     zalo_api.closed_for.add(user)  # Zalo says the user has not written recently (-230)
-    response = await zl_fake.post(f"/api/agent/conversations/{cid_of(user)}/messages", json={"text": "Chào chị."})
+    attempts = zalo_api.sent.copy()
+    response = await zl_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Chào chị."})
     assert response.status == 200 and (await response.json())["delivered"] == "task"
-    await zl_fake.post(f"/api/agent/callbacks/{cid_of(user)}", json={"outcome": "done"})
+    window = (await (await zl_fake.get(f"/api/agent/conversations/{cid}")).json())["window"]
+    assert window["state"] == "closed" and window["reason"] == "refused_by_zalo"
+    zalo_api.closed_for.discard(user)  # a second reply is not even tried on Zalo
+    response = await zl_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Chị ơi?"})
+    assert (await response.json())["delivered"] == "task" and zalo_api.sent == attempts
+    await deliver(zl_fake, text_event(user, "alo"))  # the customer writes: Zalo's window again
+    response = await zl_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Dạ em đây."})
+    assert (await response.json())["delivered"] == "channel"
+    await zl_fake.post(f"/api/agent/callbacks/{cid}", json={"outcome": "done"})
 
 
 # --- a whole conversation with the trained assistant ---------------------------------------
@@ -457,3 +474,30 @@ async def test_a_whole_conversation_in_vietnamese_without_diacritics(zl, zalo_ap
     assert any("Tóm tắt lại: gửi lại bộ ly mới" in t for t in back), back
     detail = await (await zl.get(f"/api/agent/conversations/{cid}")).json()
     assert detail["state"] == "bot"
+
+
+# --- identity in the assistant: a Zalo user id keeps its own history, like a PSID ---------
+
+
+async def test_a_zalo_user_keeps_their_own_history_and_nobody_else_shares_it(redis_url, domain):
+    # The assistant's own action, as Rasa runs it with the hub's metadata (no hub needed).
+    from actions.complaint import ActionAcknowledgeComplaint
+    from tests.actions.helpers import responses, run, slots_set, tracker, user_event
+
+    user = user_id()
+    meta = {"channel": "zalo", "identity": {"channel_id": user, "zalo_user": user}}
+    first = tracker(cid_of(user), "don hang cua toi bi tre", "complain_delivery", metadata=meta)
+    await run(ActionAcknowledgeComplaint(), first, domain)
+    # The same Zalo user writes again another day: a repeat contact, yet nothing is recalled.
+    again = tracker(cid_of(user), "don hang van chua toi", "complain_delivery", metadata=meta,
+                    history=[user_event("don hang cua toi bi tre", "complain_delivery"),
+                             {"event": "session_started", "timestamp": time.time()}])
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), again, domain)
+    assert "repeat contact" in slots_set(events)["severity_reasons"]
+    assert "utter_known_details" not in responses(dispatcher)
+    # Another Zalo user is somebody else.
+    other = user_id()
+    meta_other = {"channel": "zalo", "identity": {"channel_id": other, "zalo_user": other}}
+    _, events = await run(ActionAcknowledgeComplaint(), tracker(
+        cid_of(other), "don hang cua toi bi tre", "complain_delivery", metadata=meta_other), domain)
+    assert "repeat contact" not in slots_set(events)["severity_reasons"]
