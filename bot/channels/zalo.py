@@ -21,7 +21,8 @@ their display name in the text (Zalo has no per-message sender name).
 
 The window (bot/core/windows.py): 48 h after the customer's last message, within Zalo's
 reply quota (8 messages, renewed whenever the customer writes). The hub counts what it
-sends since the customer's last message (keys.zalo_reply).
+sends since the customer's last message (keys.zalo_reply), and a refusal from Zalo
+(the user has not written recently enough, a quota) shuts it until the customer writes.
 """
 
 import asyncio
@@ -180,7 +181,7 @@ class ZaloChannel:
 
     async def _process(self, event: Dict[str, Any]) -> None:
         name = event.get("event_name")
-        if name != "user_send_text" and name not in ATTACHMENT_EVENTS:
+        if not isinstance(name, str) or (name != "user_send_text" and name not in ATTACHMENT_EVENTS):
             return  # follow, unfollow, seen and received receipts, the OA's own messages
         user = user_id_of(as_dict(event.get("sender")).get("id"))
         message = as_dict(event.get("message"))
@@ -219,6 +220,7 @@ class ZaloChannel:
             return  # a redelivery
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key, mapping={"message_id": msg_id, "sent": 0})
+        pipe.hdel(key, "refused")
         pipe.expire(key, keys.ZALO_REPLY_TTL)
         await pipe.execute()
 
@@ -275,8 +277,8 @@ class ZaloChannel:
 
     async def window(self, conversation_id: str) -> Window:
         last = await self.host.last_customer_at(conversation_id)
-        used = int(await self.redis.hget(keys.zalo_reply(conversation_id), "sent") or 0)
-        return windows.zalo(last, self.clock(), used, self.reply_quota)
+        sent, refused = await self.redis.hmget(keys.zalo_reply(conversation_id), "sent", "refused")
+        return windows.zalo(last, self.clock(), int(sent or 0), self.reply_quota, refused=bool(refused))
 
     async def allows(self, conversation_id: str, sender: str) -> bool:
         return (await self.window(conversation_id)).allows(sender)
@@ -289,6 +291,8 @@ class ZaloChannel:
         try:
             await self.deliver(user, conversation_id, messages, sender, strict=True)
         except ZaloWindowClosed:
+            # Zalo says the window is shut: nothing more is tried until the customer writes.
+            await self.redis.hset(keys.zalo_reply(conversation_id), "refused", 1)
             raise
         except ZaloError as error:
             raise Undeliverable(f"Zalo did not take it: {error}") from error
