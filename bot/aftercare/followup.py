@@ -60,11 +60,13 @@ class FollowUpElsewhere:
         self.callbacks = callbacks
         self.clock = clock
 
-    async def take(self, conv: Conversation, messages: List[Message], sender: str, why: str) -> str:
+    async def take(
+        self, conv: Conversation, messages: List[Message], sender: str, why: str, task: bool = True
+    ) -> str:
         address = ""
         if self.settings.email_enabled:
             address = email_of(conv.handoff(), await self.store.transcript(conv.id))
-        by = "email" if address else "task"
+        by = "email" if address else "task" if task else "note"
         for message in messages:
             await self.store.log_message(conv.id, sender, {**message, "held": conv.channel, HELD_BY: by})
         if by == "email":
@@ -72,8 +74,12 @@ class FollowUpElsewhere:
                 conv.id, "system", f"not sent on {conv.channel} ({why}): emailing {mask_email(address)}"
             )
             await self.store.redis.zadd(keys.FOLLOW_UP_DUE, {conv.id: self.clock()})
-        else:
+        elif by == "task":
             await self.callbacks.reach(conv, why)
+        else:
+            await self.store.log(
+                conv.id, "system", f"not sent on {conv.channel} ({why}) and no email to send it to"
+            )
         return by
 
 

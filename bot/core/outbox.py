@@ -24,16 +24,19 @@ from bot.core.texts import Texts
 from bot.core.windows import Window
 from bot.settings import Settings
 
-IN_CHANNEL = "channel"  # where a follow-up went: the channel, "email" or "task" (Elsewhere)
+IN_CHANNEL = "channel"  # where a follow-up went: the channel, "email", "task" or "note" (Elsewhere)
 NOT_DELIVERED = "not_delivered"
 
 
 class Elsewhere(Protocol):
     """Where a follow-up goes when the customer's channel may not carry it."""
 
-    async def take(self, conv: Conversation, messages: List[Message], sender: str, why: str) -> str:
+    async def take(
+        self, conv: Conversation, messages: List[Message], sender: str, why: str, task: bool = True
+    ) -> str:
         """Keep the messages for the customer (transcribed, marked as held) and arrange
-        another way to reach them: "email" or "task"."""
+        another way to reach them: "email", else "task" (a call-back task for the team)
+        or, when `task` is False (a notice nobody must act on), "note"."""
 
 
 class Outbox:
@@ -77,8 +80,8 @@ class Outbox:
     async def _not_now(
         self, conv: Conversation, messages: List[Message], sender: str, why: str, follow_up: bool
     ) -> str:
-        if follow_up and self.elsewhere is not None:
-            return await self.elsewhere.take(conv, messages, sender, why)
+        if follow_up and self.elsewhere is not None:  # a person's words need a person to act
+            return await self.elsewhere.take(conv, messages, sender, why, task=sender == "agent")
         if follow_up:
             raise Undeliverable(why)
         for message in messages:

@@ -501,3 +501,18 @@ async def test_a_zalo_user_keeps_their_own_history_and_nobody_else_shares_it(red
     _, events = await run(ActionAcknowledgeComplaint(), tracker(
         cid_of(other), "don hang cua toi bi tre", "complain_delivery", metadata=meta_other), domain)
     assert "repeat contact" not in slots_set(events)["severity_reasons"]
+
+
+async def test_resolved_after_the_window_is_only_noted_without_email(zl_fake, zalo_api, redis):
+    user = user_id()
+    cid = cid_of(user)
+    await queued_with_an_agent(zl_fake, user, "toi muon gap nguoi that")
+    later = time.time() + 49 * 3600
+    zl_fake.server.app[ZALO].clock = lambda: later
+    before = len(zalo_api.sent)
+    assert (await zl_fake.post(f"/api/agent/conversations/{cid}/resolve", json={"note": "xong"})).status == 200
+    assert len(zalo_api.sent) == before  # not tried on Zalo
+    notice = [e for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "bot"][-1]
+    assert json.loads(notice["data"])["held_by"] == "note"  # nobody must act on it: no task
+    tasks = (await (await zl_fake.get("/api/agent/callbacks")).json())["callbacks"]
+    assert not any(t["conversation_id"] == cid for t in tasks)
