@@ -3,7 +3,7 @@ built once, in order, when the app starts.
 
 Resources are opened and closed in cleanup_ctx, one context each, never at import: the
 Redis client, the HTTP client session, the core (store, turn, outbox, live events), the
-channels (the widget's delivery, Messenger's events in flight), and the background
+channels (the widget's delivery, Messenger's and Zalo's events in flight), and the background
 loops (reassurance, email follow-up).
 """
 
@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from bot.aftercare import routes as aftercare_routes
 from bot.aftercare.callback import CallBacks
 from bot.aftercare.choices import FollowUpChoices
-from bot.aftercare.followup import EmailFollowUp
+from bot.aftercare.followup import EmailFollowUp, FollowUpElsewhere
 from bot.aftercare.followup import describe as follow_up_status
 from bot.aftercare.mail import Mailer
 from bot.channels import identity
@@ -29,8 +29,10 @@ from bot.channels import routes as channel_routes
 from bot.channels.graph import GraphClient
 from bot.channels.messenger import MessengerChannel, Personas
 from bot.channels.rest import RestChannel
-from bot.channels.routes import DEMO, MESSENGER
+from bot.channels.routes import DEMO, MESSENGER, ZALO
 from bot.channels.widget import WidgetChannel, socketio_server
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo_api import ZaloClient, ZaloTokens
 from bot.console import canned
 from bot.console import routes as console_routes
 from bot.console.appkeys import CALLBACKS, CANNED, LABELS
@@ -123,9 +125,12 @@ async def core_ctx(app: web.Application):
     rasa = app[RASA] = RasaClient(app[HTTP], settings.rasa_urls, settings.rasa_timeout)
     handoffs = Handoffs(store, texts, settings)
     app[CALLBACKS] = CallBacks(store, texts, settings)
-    app[TURN] = Turn(store, rasa, texts, handoffs, FollowUpChoices(store, texts, app[CALLBACKS]))
-    app[CHANNELS] = {}
-    app[OUTBOX] = Outbox(store, rasa, texts, handoffs, settings, app[CHANNELS])
+    app[CHANNELS] = {}  # filled by channels_ctx
+    app[TURN] = Turn(
+        store, rasa, texts, handoffs, FollowUpChoices(store, texts, app[CALLBACKS]), app[CHANNELS]
+    )
+    elsewhere = FollowUpElsewhere(store, settings, app[CALLBACKS])
+    app[OUTBOX] = Outbox(store, rasa, texts, handoffs, settings, app[CHANNELS], elsewhere)
     yield
     await app[EVENTS].stop()
 
@@ -158,10 +163,45 @@ async def channels_ctx(app: web.Application):
             "FB_PAGE_ACCESS_TOKEN to connect a Facebook Page"
         )
     app[MESSENGER] = messenger
+    app[ZALO] = zalo = await zalo_channel(app)
+    if zalo is not None:
+        app[CHANNELS]["zalo"] = zalo
     yield
-    if messenger is not None:
-        await messenger.drain()
+    for channel in (messenger, zalo):
+        if channel is not None:
+            await channel.drain()
     await widget.stop()
+
+
+async def zalo_channel(app: web.Application):
+    """The Zalo OA channel, or None (and a warning) while its settings are unset."""
+    settings = app[SETTINGS]
+    if not settings.zalo_enabled:
+        log.warning(
+            "Zalo channel off: set ZALO_APP_ID, ZALO_OA_SECRET, ZALO_APP_SECRET and ZALO_REFRESH_TOKEN "
+            "to connect a Zalo Official Account"
+        )
+        return None
+    tokens = ZaloTokens(
+        app[REDIS],
+        app[HTTP],
+        settings.zalo_oauth_url,
+        settings.zalo_app_id,
+        settings.zalo_app_secret,
+        settings.zalo_refresh_token,
+    )
+    await tokens.start()
+    log.info("Zalo channel on (OpenAPI at %s)", settings.zalo_api_url)
+    return ZaloChannel(
+        settings.zalo_app_id,
+        settings.zalo_oa_secret,
+        ZaloClient(app[HTTP], settings.zalo_api_url, tokens),
+        app[TURN],
+        app[REDIS],
+        settings.max_message_chars,
+        settings.zalo_event_max_age,
+        settings.zalo_reply_quota,
+    )
 
 
 async def loops_ctx(app: web.Application):

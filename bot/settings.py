@@ -147,6 +147,55 @@ class Settings(BaseModel):
         "FB_GRAPH_URL",
         "Graph API base URL (tests point it at a local fake)",
     )
+    zalo_app_id: str = setting(
+        "",
+        "ZALO_APP_ID",
+        "the Zalo app's id (developers.zalo.me); with `ZALO_OA_SECRET`, `ZALO_APP_SECRET` and "
+        "`ZALO_REFRESH_TOKEN` it turns the Zalo Official Account channel on",
+        shown="unset: Zalo is off (the hub says so at start-up)",
+    )
+    zalo_oa_secret: str = setting(
+        "",
+        "ZALO_OA_SECRET",
+        "the OA secret key of the app's link to the Official Account, which checks the webhook's "
+        "`X-ZEvent-Signature` (not the app's secret key)",
+        shown="unset",
+    )
+    zalo_app_secret: str = setting(
+        "",
+        "ZALO_APP_SECRET",
+        "the Zalo app's secret key, sent (header `secret_key`) when the hub refreshes the OA's tokens",
+        shown="unset",
+    )
+    zalo_refresh_token: str = setting(
+        "",
+        "ZALO_REFRESH_TOKEN",
+        "the OA's first refresh token, from authorising the app; it rotates on every refresh, so the "
+        "hub keeps the current one in Redis and reads this variable again only when its value changes "
+        "(a new authorisation)",
+        shown="unset",
+    )
+    zalo_api_url: str = setting(
+        "https://openapi.zalo.me",
+        "ZALO_API_URL",
+        "Zalo's OpenAPI base URL, for sending (tests point it at a local fake)",
+    )
+    zalo_oauth_url: str = setting(
+        "https://oauth.zaloapp.com",
+        "ZALO_OAUTH_URL",
+        "Zalo's OAuth base URL, for refreshing the OA's tokens (tests point it at a local fake)",
+    )
+    zalo_event_max_age: float = setting(
+        7200.0,
+        "ZALO_EVENT_MAX_AGE",
+        "seconds a Zalo event's timestamp may be old: older is refused (401) as stale or replayed. Longer "
+        "than Zalo's retries, shorter than the day message ids are remembered for",
+    )
+    zalo_reply_quota: int = setting(
+        8,
+        "ZALO_REPLY_QUOTA",
+        "Zalo's free replies after each customer message (within 48 h); past them the window is closed",
+    )
     background_interval: float = setting(
         5.0,
         None,
@@ -222,6 +271,11 @@ class Settings(BaseModel):
         "MESSENGER_PER_IP_MINUTE",
         "Messenger webhook deliveries per address per minute (they come from Meta's servers); 0 turns it off",
     )
+    zalo_per_ip_minute: int = setting(
+        1200,
+        "ZALO_PER_IP_MINUTE",
+        "Zalo webhook deliveries per address per minute (they come from Zalo's servers); 0 turns it off",
+    )
     widget_connects_per_ip_minute: int = setting(
         120,
         "WIDGET_CONNECTS_PER_IP_MINUTE",
@@ -237,7 +291,16 @@ class Settings(BaseModel):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    @validator("port", "max_message_chars", "minutes_per_case")
+    @validator("zalo_event_max_age")
+    def _remembered(cls, value: float) -> float:
+        # A replay must be either refused as stale or dropped as a message id already seen.
+        if not 0 < value < keys.DEDUPE_TTL:
+            raise ValueError(
+                f"must be between 0 and {keys.DEDUPE_TTL} seconds (how long message ids are kept)"
+            )
+        return value
+
+    @validator("port", "max_message_chars", "minutes_per_case", "zalo_reply_quota")
     def _positive(cls, value: int) -> int:
         if value <= 0:
             raise ValueError("must be a positive number")
@@ -250,6 +313,12 @@ class Settings(BaseModel):
     @property
     def messenger_enabled(self) -> bool:
         return bool(self.fb_verify_token and self.fb_app_secret and self.fb_page_token)
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return bool(
+            self.zalo_app_id and self.zalo_oa_secret and self.zalo_app_secret and self.zalo_refresh_token
+        )
 
     @property
     def email_enabled(self) -> bool:

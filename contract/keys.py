@@ -203,5 +203,29 @@ def conversation_keys(cid: str) -> Tuple[str, ...]:
         emailed(cid),
         follow_up_attempts(cid),
         callback(cid),
+        zalo_reply(cid),
+        zalo_choices(cid),
         rasa_tracker(cid),
     )
+
+
+# --- Zalo Official Account (bot/channels/zalo.py, bot/channels/zalo_api.py) --------------
+
+# Hash shared by every hub process: access_token, expires_at, refresh_token (it rotates on
+# every use: only the newest works), seed (the ZALO_REFRESH_TOKEN it started from).
+ZALO_TOKENS = f"{PREFIX}:zalo:tokens"
+ZALO_TOKEN_LOCK = f"{PREFIX}:zalo:tokens:lock"  # held by the one process refreshing the tokens
+
+
+def zalo_reply(cid: str) -> str:
+    """Hash: the customer's last Zalo message id (replies cite it) and how many messages
+    the OA has sent since (Zalo's reply quota); expires with Zalo's 48-hour window."""
+    return f"{PREFIX}:conv:{cid}:zalo:reply"
+
+
+def zalo_choices(cid: str) -> str:
+    """JSON list of the payloads last offered as numbered choices (a number answers one)."""
+    return f"{PREFIX}:conv:{cid}:zalo:choices"
+
+
+ZALO_REPLY_TTL = 48 * 3600

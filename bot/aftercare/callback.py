@@ -5,6 +5,9 @@ done or "no answer" from the console.
 The short dialogue runs in the hub while the conversation waits for a person (the
 turn hands it every message: aftercare/choices.py). State per conversation in
 keys.callback(cid); open tasks in keys.CALLBACKS, scored by when the window starts.
+
+A follow-up the customer's channel may no longer carry, with no email to send it to,
+becomes the same kind of task (`reach`): the team reaches the customer another way.
 """
 
 from datetime import datetime, timedelta, timezone
@@ -131,6 +134,25 @@ class CallBacks:
             end=slot["to"],
         )
 
+    async def reach(self, conv: Conversation, why: str) -> None:
+        """A task for the team: a follow-up could not go to the customer's channel and
+        there is no email to send it to. A call-back already booked stays as it is."""
+        if await self.redis.zscore(keys.CALLBACKS, conv.id) is None:
+            state = await self.state(conv.id)
+            await self._save(
+                conv.id,
+                step="reach",
+                phone=phone_on_record(conv.handoff()),
+                day="today",
+                window_from="",
+                window_to="",
+                reason=why,
+                attempts=state.get("attempts", 0),
+            )
+            await self.redis.zadd(keys.CALLBACKS, {conv.id: self.clock()})
+        await self.store.log(conv.id, "system", f"task for the team: reach the customer another way ({why})")
+        await self.store.publish({"type": "queue", "conversation_id": conv.id})
+
     async def tasks(self) -> List[Dict[str, Any]]:
         """Open call-back tasks, soonest first, with the full number (agents only)."""
         out = []
@@ -149,6 +171,7 @@ class CallBacks:
                     "to": state.get("window_to", ""),
                     "starts_at": starts_at,
                     "attempts": int(state.get("attempts") or 0),
+                    "reason": state.get("reason", "") if state.get("step") == "reach" else "",
                     "language": conv.language,
                     "severity": conv.severity or "unknown",
                     "case_ref": packet.case_ref if packet else "",

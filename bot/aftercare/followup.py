@@ -5,6 +5,12 @@ reference and a link that reopens the conversation (aftercare/resume.py).
 The address is the one in the handoff packet (details.email), or else the last one the
 customer typed in this conversation (e.g. after choosing "Email me").
 
+On a channel with a reply window (Messenger, Zalo: bot/core/windows.py), a follow-up the
+window no longer allows (an agent's late reply, "resolved", a missed call-back) is kept
+in the transcript marked as held (`FollowUpElsewhere`, the outbox's Elsewhere) and
+emailed at once to the address the case holds; without an address, or without email, it
+becomes a task for the team (aftercare/callback.py `reach`).
+
 Across hub processes: every process hears each transcribed agent reply (core/events.py)
 and schedules the conversation in keys.FOLLOW_UP_DUE; the process that wins the
 conversation's lock (keys.follow_up_lock) sends; keys.emailed(cid) holds the last
@@ -16,8 +22,10 @@ import logging
 import time
 from typing import Any, Dict, List, Optional
 
+from bot.aftercare.callback import CallBacks
 from bot.aftercare.mail import Mailer, MailError
 from bot.aftercare.resume import resume_link
+from bot.core.channel import Message
 from bot.core.contacts import email_of
 from bot.core.conversation import Conversation
 from bot.core.conversations import ConversationStore
@@ -34,8 +42,46 @@ RETRY_SECONDS = 30
 LOCK_SECONDS = 120  # longer than one SMTP attempt (aftercare/mail.py SEND_TIMEOUT)
 
 
+WIDGET = "web"
+HELD_BY = "held_by"  # on a transcript entry the channel could not carry: "email" or "task"
+
+
 def entry_time(entry_id: str) -> float:
     return id_key(entry_id)[0] / 1000
+
+
+class FollowUpElsewhere:
+    """Where a follow-up goes when the customer's channel may not carry it (the outbox's
+    Elsewhere): by email when the hub can send email and the case has an address, else
+    a task for the team. Either way it is in the transcript, marked as held."""
+
+    def __init__(self, store: ConversationStore, settings: Settings, callbacks: CallBacks, clock=time.time):
+        self.store = store
+        self.settings = settings
+        self.callbacks = callbacks
+        self.clock = clock
+
+    async def take(
+        self, conv: Conversation, messages: List[Message], sender: str, why: str, task: bool = True
+    ) -> str:
+        address = ""
+        if self.settings.email_enabled:
+            address = email_of(conv.handoff(), await self.store.transcript(conv.id))
+        by = "email" if address else "task" if task else "note"
+        for message in messages:
+            await self.store.log_message(conv.id, sender, {**message, "held": conv.channel, HELD_BY: by})
+        if by == "email":
+            await self.store.log(
+                conv.id, "system", f"not sent on {conv.channel} ({why}): emailing {mask_email(address)}"
+            )
+            await self.store.redis.zadd(keys.FOLLOW_UP_DUE, {conv.id: self.clock()})
+        elif by == "task":
+            await self.callbacks.reach(conv, why)
+        else:
+            await self.store.log(
+                conv.id, "system", f"not sent on {conv.channel} ({why}) and no email to send it to"
+            )
+        return by
 
 
 class EmailFollowUp:
@@ -83,20 +129,28 @@ class EmailFollowUp:
 
     async def _follow_up(self, cid: str) -> int:
         conv = await self.store.get(cid)
-        if conv is None or conv.channel != "web":
+        if conv is None:
             await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
             return 0
-        seen = await acknowledged(self.redis, cid) or "0-0"
         emailed = await self.redis.get(keys.emailed(cid)) or "0-0"
-        after = max(seen, emailed, key=id_key)
         transcript = await self.store.transcript(cid)
-        unseen = [
-            e
-            for e in transcript
-            if e["from"] == "agent" and e.get("text") and id_key(e["id"]) > id_key(after)
-        ]
         now = self.clock()
-        ripe = [e for e in unseen if now - entry_time(e["id"]) >= self.settings.follow_up_after]
+        if conv.channel == WIDGET:  # agent replies the widget has not shown in time
+            seen = await acknowledged(self.redis, cid) or "0-0"
+            after = max(seen, emailed, key=id_key)
+            unseen = [
+                e
+                for e in transcript
+                if e["from"] == "agent" and e.get("text") and id_key(e["id"]) > id_key(after)
+            ]
+            ripe = [e for e in unseen if now - entry_time(e["id"]) >= self.settings.follow_up_after]
+        else:  # what the channel's window held back for email: at once
+            unseen = [
+                e
+                for e in transcript
+                if e["data"].get(HELD_BY) == "email" and e.get("text") and id_key(e["id"]) > id_key(emailed)
+            ]
+            ripe = unseen
         if not ripe:
             if unseen:  # come back when the oldest unseen reply is old enough
                 await self.schedule(
@@ -167,13 +221,22 @@ class EmailFollowUp:
             for e in replies
         )
         shop_url = self.settings.shop_url or f"http://{self.settings.host}:{self.settings.port}/"
-        body = self.texts.text(
-            "email_body",
-            language,
-            case_ref=case_ref,
-            replies=quoted,
-            link=resume_link(shop_url, conv.id, self.secret),
-        )
+        if conv.channel == WIDGET:  # the link reopens the widget conversation
+            body = self.texts.text(
+                "email_body",
+                language,
+                case_ref=case_ref,
+                replies=quoted,
+                link=resume_link(shop_url, conv.id, self.secret),
+            )
+        else:  # the customer carries on where they wrote: their channel reopens the window
+            body = self.texts.text(
+                "email_body_channel",
+                language,
+                case_ref=case_ref,
+                replies=quoted,
+                channel=conv.channel.title(),
+            )
         subject = self.texts.text("email_subject", language, case_ref=case_ref)
         return self.mailer.compose(
             address, subject, body, language, key=f"followup.{conv.id}.{replies[-1]['id']}"

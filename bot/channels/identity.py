@@ -2,7 +2,8 @@
 
 Every channel hands the core an identity in the contract's shape, which the turn
 passes to the assistant as metadata["identity"] and keeps in the conversation hash:
-`{"channel_id", "psid" (Messenger only), "shop_customer" (only when verified)}`.
+`{"channel_id", "psid" (Messenger only), "zalo_user" (Zalo only), "shop_customer" (only
+when verified)}`.
 
 A shop customer is verified only from the shop's signature (`{"shop_identity": ...}`
 in the widget's customData or in REST metadata) under SHOP_IDENTITY_SECRET; anything
@@ -28,11 +29,16 @@ DEMO_SIGN_IN_SECONDS = 3600
 
 
 def channel_identity(
-    channel_id: str, psid: Optional[str] = None, shop_customer: Optional[str] = None
+    channel_id: str,
+    psid: Optional[str] = None,
+    shop_customer: Optional[str] = None,
+    zalo_user: Optional[str] = None,
 ) -> Dict[str, str]:
     identity = {"channel_id": channel_id}
     if psid:
         identity["psid"] = psid
+    if zalo_user:
+        identity["zalo_user"] = zalo_user
     if shop_customer:
         identity["shop_customer"] = shop_customer
     return identity

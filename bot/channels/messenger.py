@@ -16,9 +16,9 @@ and the message is marked seen on receipt. An agent's reply goes out under a Pag
 persona of their display name, made the first time the name writes and kept in Redis
 (shared by every hub process); a Page that refuses personas is asked again an hour later.
 
-The 24-hour rule: inside 24 h of the customer's last message a normal RESPONSE; after
-that only a human agent may write, with the HUMAN_AGENT tag, for up to 7 days; the bot
-never writes outside the 24 h window.
+The 24-hour rule (bot/core/windows.py, where every channel's window is): inside 24 h of
+the customer's last message a normal RESPONSE; after that only a human agent may write,
+with the HUMAN_AGENT tag, for up to 7 days; the bot never writes outside the 24 h window.
 """
 
 import asyncio
@@ -33,14 +33,14 @@ from aiohttp import web
 
 from bot.channels.graph import GraphClient, to_messenger
 from bot.channels.identity import channel_identity
+from bot.core import windows
 from bot.core.channel import ChannelHost, Inbound, Message, Undeliverable
+from bot.core.windows import Window
 from bot.web.http import parse_json_object, same_secret
 from contract import keys
 
 log = logging.getLogger(__name__)
 CHANNEL = "messenger"
-RESPONSE_WINDOW = 24 * 3600
-HUMAN_AGENT_WINDOW = 7 * 24 * 3600
 MAX_BODY = 1024 * 1024
 GET_STARTED = "GET_STARTED"
 
@@ -143,6 +143,8 @@ def read_event(event: Dict[str, Any]) -> Optional[Tuple[str, str, str, List[Any]
 
 
 class MessengerChannel:
+    discloses_automation = False
+
     def __init__(
         self,
         verify_token: str,
@@ -247,43 +249,29 @@ class MessengerChannel:
 
     # --- outside a customer's request: agents and reassurance --------------------------
 
-    async def window(self, conversation_id: str) -> Dict[str, Any]:
+    async def window(self, conversation_id: str) -> Window:
         """Where this conversation stands in Messenger's 24-hour / 7-day rule."""
-        last = await self.host.last_customer_at(conversation_id)
-        age = self.clock() - last if last else None
-        if age is not None and age < RESPONSE_WINDOW:
-            state = "open"
-        elif age is not None and age < HUMAN_AGENT_WINDOW:
-            state = "human_agent_only"
-        else:
-            state = "closed"
-        return {
-            "state": state,
-            "last_customer_at": last,
-            "response_until": last + RESPONSE_WINDOW if last else None,
-            "human_agent_until": last + HUMAN_AGENT_WINDOW if last else None,
-        }
+        return windows.messenger(await self.host.last_customer_at(conversation_id), self.clock())
 
     async def allows(self, conversation_id: str, sender: str) -> bool:
-        state = (await self.window(conversation_id))["state"]
-        return state == "open" or (state == "human_agent_only" and sender == "agent")
+        return (await self.window(conversation_id)).allows(sender)
 
     async def push(self, conversation_id: str, messages: List[Message], sender: str = "bot") -> None:
         window = await self.window(conversation_id)
         psid = conversation_id[len("fb-") :]
         # An agent's reply goes out under their display name (core/outbox.py public_name).
         name = next((m.get("agent") for m in messages if m.get("agent")), "") if sender == "agent" else ""
-        persona = await self.personas.of(name) if name and window["state"] != "closed" else None
-        if window["state"] == "open":
+        persona = await self.personas.of(name) if name and window.allows(sender) else None
+        if window.state == windows.OPEN:
             await self.deliver(psid, messages, messaging_type="RESPONSE", persona=persona)
-        elif window["state"] == "human_agent_only" and sender == "agent":
+        elif window.state == windows.HUMAN_AGENT_ONLY and sender == "agent":
             await self.deliver(
                 psid, messages, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT", persona=persona
             )
         else:
             raise WindowClosed(
-                f"Messenger window is {window['state']}: "
-                f"{'only a human agent may write' if window['state'] != 'closed' else 'nobody may write'}"
+                f"Messenger window is {window.state}: "
+                f"{'only a human agent may write' if window.state != windows.CLOSED else 'nobody may write'}"
             )
 
     def describe(self) -> Dict[str, Any]:

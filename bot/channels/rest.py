@@ -24,6 +24,7 @@ from aiohttp import web
 from bot.channels.identity import channel_identity, signed_customer
 from bot.core.channel import Inbound, Message
 from bot.core.outgoing import outgoing_after, valid_id
+from bot.core.windows import Window
 from bot.web.appkeys import REDIS, SETTINGS, SHOP_SECRET, TURN
 from bot.web.http import json_error, read_json, same_secret
 
@@ -99,13 +100,15 @@ class RestChannel:
     """Nothing to push to: the caller hears replies within its own request, and fetches
     the later ones (GET /webhooks/rest/messages) from the transcript."""
 
+    discloses_automation = False
+
     async def push(self, conversation_id: str, messages: List[Message], sender: str = "bot") -> None:
         return None
 
     async def allows(self, conversation_id: str, sender: str) -> bool:
         return True  # kept in the transcript for the caller to fetch
 
-    async def window(self, conversation_id: str) -> Optional[Dict[str, Any]]:
+    async def window(self, conversation_id: str) -> Optional[Window]:
         return None
 
     def describe(self) -> Dict[str, Any]:

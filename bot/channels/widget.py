@@ -36,6 +36,7 @@ from bot.channels.identity import channel_identity, signed_customer
 from bot.channels.widget_delivery import WidgetDelivery
 from bot.core.channel import ChannelHost, Inbound, Message
 from bot.core.texts import Texts
+from bot.core.windows import Window
 from bot.web.signing import sign, unsign
 from contract import keys
 
@@ -73,6 +74,8 @@ def socketio_server(redis_url: str) -> socketio.AsyncServer:
 
 
 class WidgetChannel:
+    discloses_automation = False
+
     def __init__(
         self,
         sio: socketio.AsyncServer,
@@ -189,7 +192,7 @@ class WidgetChannel:
     async def allows(self, conversation_id: str, sender: str) -> bool:
         return True  # whenever the page is open, or later through catch-up
 
-    async def window(self, conversation_id: str) -> Optional[Dict[str, Any]]:
+    async def window(self, conversation_id: str) -> Optional[Window]:
         return None
 
     def describe(self) -> Dict[str, Any]:

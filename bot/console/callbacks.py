@@ -30,5 +30,5 @@ async def callback_outcome(request: web.Request) -> web.Response:
         raise json_error(404, str(error)) from None
     conv = await request.config_dict[STORE].get(cid)
     if message and conv is not None:
-        await request.config_dict[OUTBOX].notify(conv, message)
+        await request.config_dict[OUTBOX].notify(conv, message, follow_up=True)
     return web.json_response({"ok": True, "outcome": outcome})

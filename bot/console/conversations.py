@@ -74,7 +74,7 @@ async def conversation(request: web.Request) -> web.Response:
             "packet_readable": conv.handoff() is not None,
             "note": conv.note,
             "transcript": transcript,
-            "window": window,
+            "window": window.as_dict() if window is not None else None,
         }
     )
 
@@ -92,8 +92,10 @@ async def claim(request: web.Request) -> web.Response:
 async def send_message(request: web.Request) -> web.Response:
     agent, conv = await owned(request)
     text = await text_field(request, "text", required=True)
-    await request.config_dict[OUTBOX].agent_reply(conv, agent, text)  # refused: 409 (web/middlewares.py)
-    return web.json_response({"ok": True})
+    # Outside the channel's window it goes by email or becomes a task ("delivered" says
+    # which); a channel refusing with nowhere else to go is a 409 (web/middlewares.py).
+    went = await request.config_dict[OUTBOX].agent_reply(conv, agent, text)
+    return web.json_response({"ok": True, "delivered": went})
 
 
 async def resolve(request: web.Request) -> web.Response:

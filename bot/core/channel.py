@@ -1,4 +1,4 @@
-"""The port between the core and its channels (the widget, REST, Messenger), as Rasa
+"""The port between the core and its channels (the widget, REST, Messenger, Zalo), as Rasa
 gives each input channel one `on_new_message`: a channel gets a ChannelHost, the few
 calls it needs, and offers the core a Channel, the few it needs back. A channel never
 holds the core itself, nor reaches the conversation store past its host.
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Protocol
 import uuid
 
+from bot.core.windows import Window
 from contract.language import LANGUAGES
 
 Message = Dict[str, Any]  # {"text"?, "buttons"?, "image"?, "agent"?, "id"?}
@@ -31,7 +32,8 @@ class Inbound:
 
 
 class Undeliverable(Exception):
-    """The channel may not carry this message now (e.g. Messenger's 24-hour rule)."""
+    """The channel may not carry this message now (e.g. Messenger's 24-hour rule, or Zalo
+    refusing it): the outbox then takes it elsewhere (core/outbox.py)."""
 
 
 class ChannelHost(Protocol):
@@ -59,14 +61,19 @@ class ChannelHost(Protocol):
 class Channel(Protocol):
     """What every channel offers the core."""
 
+    # The assistant says it is automated at the start of a conversation, and when the
+    # conversation comes back to it from a person (core/turn.py, core/outbox.py).
+    discloses_automation: bool
+
     async def push(self, conversation_id: str, messages: List[Message], sender: str = "bot") -> None:
         """Deliver outside a customer's request, or raise Undeliverable."""
 
     async def allows(self, conversation_id: str, sender: str) -> bool:
         """Whether `sender` ("bot" or "agent") may write to this customer now."""
 
-    async def window(self, conversation_id: str) -> Optional[Dict[str, Any]]:
-        """Where the conversation stands in the channel's time rules (None: no rule)."""
+    async def window(self, conversation_id: str) -> Optional[Window]:
+        """Where the conversation stands in the channel's reply window (core/windows.py;
+        None: the channel has no window)."""
 
     def describe(self) -> Dict[str, Any]:
         """What the channel is, for /health: {"name", "delivery", "time_rule"}."""

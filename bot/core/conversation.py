@@ -33,6 +33,8 @@ def trust_label(identity: Mapping[str, Any], packet: Optional[HandoffPacket] = N
         return "verified (order and contact)"
     if identity.get("psid"):
         return "Messenger PSID"
+    if identity.get("zalo_user"):
+        return "Zalo user id"
     return "guest"
 
 
@@ -69,6 +71,11 @@ class Conversation:
             followup=data.get("followup", ""),
             note=data.get("note", ""),
         )
+
+    @property
+    def just_created(self) -> bool:
+        """Read right after get_or_create made it (which stamps both times at once)."""
+        return bool(self.created_at) and self.created_at == self.updated_at
 
     def handoff(self) -> Optional[HandoffPacket]:
         """The packet, typed; None without one or for one this hub cannot read."""

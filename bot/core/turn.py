@@ -5,12 +5,15 @@ lost when Rasa is away. Turn is the ChannelHost every channel is given.
 A message is transcribed first (with its dedupe marker, in one step), then routed; the
 marker says "handled" only once the turn has finished, so a retry of a message whose
 turn failed midway is routed again, never dropped as a redelivery.
+
+On a channel that asks for it (`Channel.discloses_automation`: Zalo), the assistant's
+first reply of a new conversation starts by saying that it is an automated assistant.
 """
 
-from typing import Any, Dict, List, Optional, Protocol, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Protocol, Set, Tuple
 
 from bot.core import limits
-from bot.core.channel import Inbound, Message
+from bot.core.channel import Channel, Inbound, Message
 from bot.core.conversation import Conversation, State
 from bot.core.conversations import ConversationStore
 from bot.core.handoffs import Handoffs
@@ -36,12 +39,14 @@ class Turn:
         texts: Texts,
         handoffs: Handoffs,
         while_queued: Optional[QueuedDialog] = None,
+        channels: Optional[Mapping[str, Channel]] = None,
     ) -> None:
         self.store = store
         self.rasa = rasa
         self.texts = texts
         self.handoffs = handoffs
         self.while_queued = while_queued
+        self.channels = channels if channels is not None else {}
         self._routing: Set[Tuple[str, str]] = set()  # (conversation, message id) being routed here
 
     async def handle(self, inbound: Inbound) -> List[Message]:
@@ -73,7 +78,7 @@ class Turn:
         if conv.state is State.CLOSED:
             await self.store.reopen(conv)
         if conv.state is State.BOT:
-            return await self._to_rasa(conv, inbound)
+            return await self._introduce(conv) + await self._to_rasa(conv, inbound)
         if conv.state is State.QUEUED:
             return await self._while_queued(conv, inbound)
         return []  # owned by an agent: the console shows it live
@@ -92,6 +97,16 @@ class Turn:
         reply = self.texts.message("one_moment", conv.language)
         await self.store.log(conv.id, "bot", reply["text"])
         return [reply]
+
+    async def _introduce(self, conv: Conversation) -> List[Message]:
+        """ "You're chatting with the shop's automated assistant", first thing in a new
+        conversation on a channel that asks for it."""
+        channel = self.channels.get(conv.channel)
+        if channel is None or not channel.discloses_automation or not conv.just_created:
+            return []
+        intro = self.texts.message("automated_intro", conv.language)
+        await self.store.log_message(conv.id, "bot", intro)
+        return [intro]
 
     async def _to_rasa(self, conv: Conversation, inbound: Inbound) -> List[Message]:
         metadata = {"channel": conv.channel, "identity": inbound.identity, "message_id": inbound.message_id}
@@ -129,9 +144,10 @@ class Turn:
         await self.store.log(
             conv.id, "customer", inbound.text, {"attachments": attachments}, message_id=inbound.message_id
         )
+        intro = await self._introduce(conv)
         reply = self.texts.message("attachment_received", conv.language)
         await self.store.log_message(conv.id, "bot", reply)
-        return [reply]
+        return [*intro, reply]
 
     # --- the rest of what a channel may ask (core/channel.py ChannelHost) -------------
 

@@ -66,13 +66,15 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
 
 def per_address(request: web.Request):
     """The per-address limit a public request counts against, if any: REST calls,
-    Messenger deliveries, and new widget connections (a socket.io handshake is the
+    Messenger and Zalo deliveries, and new widget connections (a socket.io handshake is the
     request without a `sid`; the polls and posts of an open socket are not counted)."""
     settings, path = request.config_dict[SETTINGS], request.path
     if path.startswith("/webhooks/rest/"):
         most, name = settings.rest_per_ip_minute, "rest-ip"
     elif path == "/webhooks/facebook/webhook" and request.method == "POST":
         most, name = settings.messenger_per_ip_minute, "messenger-ip"
+    elif path == "/webhooks/zalo/webhook" and request.method == "POST":
+        most, name = settings.zalo_per_ip_minute, "zalo-ip"
     elif path.startswith("/socket.io/") and "sid" not in request.query:
         most, name = settings.widget_connects_per_ip_minute, "widget-connect-ip"
     else:
