@@ -493,14 +493,14 @@ async def test_a_zalo_user_keeps_their_own_history_and_nobody_else_shares_it(red
                     history=[user_event("don hang cua toi bi tre", "complain_delivery"),
                              {"event": "session_started", "timestamp": time.time()}])
     dispatcher, events = await run(ActionAcknowledgeComplaint(), again, domain)
-    assert "repeat contact" in slots_set(events)["severity_reasons"]
+    assert "repeat_contact" in slots_set(events)["severity_reasons"]
     assert "utter_known_details" not in responses(dispatcher)
     # Another Zalo user is somebody else.
     other = user_id()
     meta_other = {"channel": "zalo", "identity": {"channel_id": other, "zalo_user": other}}
     _, events = await run(ActionAcknowledgeComplaint(), tracker(
         cid_of(other), "don hang cua toi bi tre", "complain_delivery", metadata=meta_other), domain)
-    assert "repeat contact" not in slots_set(events)["severity_reasons"]
+    assert "repeat_contact" not in slots_set(events)["severity_reasons"]
 
 
 async def test_resolved_after_the_window_is_only_noted_without_email(zl_fake, zalo_api, redis):
