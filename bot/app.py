@@ -253,10 +253,10 @@ def create_app(settings: Settings) -> web.Application:
     app[SIO] = sio
     # One context per resource, opened in this order and closed in reverse.
     app.cleanup_ctx.extend([redis_ctx, http_ctx, core_ctx, channels_ctx, loops_ctx])
-    app.router.add_get("/health", health.health)
     channel_routes.add_routes(app)
     aftercare_routes.add_routes(app)
     console_routes.mount(app)
+    health.add_routes(app)  # last: ready once everything above has started
     return app
 
 
