@@ -23,7 +23,7 @@ help: ## this list
 
 setup: $(VENV)/.installed $(WEBCHAT) ## create .venv (Python 3.10), install pinned dependencies and the chat widget
 
-$(VENV)/.installed: requirements.txt requirements-hashed.txt constraints.txt scripts/setup_venv.sh
+$(VENV)/.installed: requirements.txt requirements-runtime.txt requirements-hashed.txt constraints.txt scripts/setup_venv.sh
 	scripts/setup_venv.sh
 
 $(WEBCHAT): scripts/install_webchat.sh
