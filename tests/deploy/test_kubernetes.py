@@ -22,7 +22,8 @@ OVERLAYS = ("demo", "production")
 ROLES = ("hub", "rasa", "actions")
 # What goes in the Secret and nowhere else (docs/deploy.md#secrets).
 SECRETS = ("REDIS_PASSWORD", "HUB_SECRET", "SHOP_IDENTITY_SECRET", "HUB_AGENTS", "HUB_REST_TOKEN",
-           "FB_VERIFY_TOKEN", "FB_APP_SECRET", "FB_PAGE_ACCESS_TOKEN", "SMTP_URL")
+           "FB_VERIFY_TOKEN", "FB_APP_SECRET", "FB_PAGE_ACCESS_TOKEN", "SMTP_URL", "ZALO_OA_SECRET",
+           "ZALO_APP_SECRET", "ZALO_REFRESH_TOKEN")
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 
 
