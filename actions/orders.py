@@ -22,6 +22,7 @@ from the cache): what the operator runs to check the set-up.
 import argparse
 import asyncio
 from dataclasses import asdict, dataclass, field
+import logging
 from pathlib import Path
 import sys
 from typing import Dict, List, Optional, Protocol, Tuple, Union, runtime_checkable
@@ -191,6 +192,8 @@ async def lookup(order_id: str, contact: str = "") -> Tuple[int, str]:
 
 
 def main(argv: List[str]) -> int:
+    # One line for the operator: the backends' own warnings (each retry) stay out of it.
+    logging.basicConfig(level=logging.ERROR)
     parser = argparse.ArgumentParser(prog="python -m actions.orders", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     look = commands.add_parser("lookup", help="print an order as the bot would see it")
@@ -203,7 +206,10 @@ def main(argv: List[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    # The module's own classes (OrdersUnavailable...), not copies made for __main__.
+    from actions.orders import main as run
+
+    sys.exit(run(sys.argv[1:]))
 
 
 __all__ = [

@@ -69,7 +69,7 @@ def serve(aiohttp_server):
 
 
 @pytest.fixture
-def order_env(monkeypatch, redis_url):
+async def order_env(monkeypatch, redis_url):
     """Point the actions' order store at a backend through the environment, as an
     operator would; the settings and stores are forgotten again after the test."""
 
@@ -81,6 +81,8 @@ def order_env(monkeypatch, redis_url):
     yield configure
     monkeypatch.undo()
     order_settings.cache_clear()
+    for store in list(_stores.values()):
+        await store.close()
     _stores.clear()
 
 
