@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 import shutil
 import subprocess
+import tempfile
 from typing import Any, Callable, Dict, List
 
 from aiohttp import web
@@ -101,11 +102,12 @@ def postgres_bin() -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_dsn(tmp_path_factory):
+def postgres_dsn():
     """A real PostgreSQL server for the session, owned by this process's user (as root,
-    by the `postgres` system user the package creates): trust auth on 127.0.0.1 only."""
+    by the `postgres` system user the package creates): trust auth on 127.0.0.1 only.
+    Its folder is its own under the system's temp dir (pytest's are closed to others)."""
     binaries = postgres_bin()
-    root = tmp_path_factory.mktemp("postgres")
+    root = Path(tempfile.mkdtemp(prefix="orders-postgres-"))
     data, sockets = root / "data", root / "sockets"
     sockets.mkdir()
     as_root = os.geteuid() == 0
@@ -134,3 +136,4 @@ def postgres_dsn(tmp_path_factory):
             server.wait(timeout=10)
         if server.poll() is None:
             server.kill()
+        shutil.rmtree(root, ignore_errors=True)
