@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser train run hub shell test check lint audit validate pytest rasa-test eval-external eval bench chaos demo-data deploy-check clean
+.PHONY: help setup browser postgres train run hub shell test check lint audit validate pytest rasa-test eval-external eval bench chaos demo-data deploy-check clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ $(WEBCHAT): scripts/install_webchat.sh
 
 browser: ## Debian's chromium for the browser test (installed with apt-get when missing)
 	@command -v chromium >/dev/null || scripts/install_chromium.sh
+
+postgres: ## Debian's PostgreSQL for the order backend's tests (installed with apt-get when missing; never started here)
+	@scripts/install_postgres.sh
 
 train: setup $(MODEL) ## train the model, only if data, domain, config or NLU code changed
 
@@ -51,10 +54,11 @@ hub: setup ## run only the hub (python -m bot), against RASA_URL and REDIS_URL
 shell: train ## chat in the terminal (needs `make run` in another terminal for the actions)
 	ACTION_PORT=5055 $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
-test: setup browser check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser), external NLU report
+test: setup browser postgres check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser), external NLU report
 
 check: setup lint ## lint (ruff, mypy), playbook and training-data validation, docs/configuration.md up to date, dependency audit
 	$(PY) -m actions.playbook
+	$(PY) -m actions.backends.mapping
 	$(PY) scripts/validate_data.py
 	$(PY) scripts/config_docs.py --check
 	scripts/audit.sh
@@ -73,7 +77,7 @@ lint: setup ## the fast loop: ruff check, ruff format --check, mypy on bot/ acti
 rasa-test: train ## conversation tests (tests/test_*.yml), failing on any wrong prediction
 	$(RASA) test core --model $(MODEL) --stories tests/ --e2e --fail-on-prediction-errors --out results/core
 
-pytest: train browser ## actions against real Redis; REST, hub and browser tests against real Rasa
+pytest: train browser postgres ## actions against real Redis; REST, hub and browser tests against real Rasa
 	$(PY) -m pytest
 
 eval-external: train ## report (not gate) NLU figures on ../shared/eval/external.jsonl

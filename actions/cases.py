@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import PlaybookAction
 from actions.customer import CustomerMemory, load_customer, recalled_details
-from actions.orders import Order, order_store
+from actions.orders import Order, OrdersUnavailable, order_store
 from actions.playbook import shop_playbook
 from actions.replies import describe_details, person_button, text, yes_no_buttons
 from actions.store import get_redis
@@ -230,7 +230,11 @@ class ActionCaseStatus(PlaybookAction):
         if case is not None:
             tell_case(dispatcher, case, lang)
         else:
-            await self._tell_order(dispatcher, customer, order_id, lang)
+            try:
+                await self._tell_order(dispatcher, customer, order_id, lang)
+            except OrdersUnavailable:
+                # The answer to their question: said each time it is asked.
+                dispatcher.utter_message(response="utter_orders_unavailable")
         return done
 
     @staticmethod

@@ -8,6 +8,8 @@
    otherwise offer the playbook's best one or two remedies (actions/remedies.py). A
    delivery complaint about an order marked delivered is a lost parcel: the bot says it
    can see the delivered status and opens a trace with the carrier before offering.
+   With the order backend unavailable, the customer hears so once, the bot offers what
+   needs no order, and with nothing to offer a person takes over (orders_unavailable).
 4. action_ask_what_happened: a complaint that does not say what went wrong yet.
 5. action_note_detail: a detail given outside any question.
 The customer's answer to an offer, and closing the case, are actions/remedies.py's.
@@ -24,18 +26,20 @@ from rasa_sdk.types import DomainDict
 from actions.base import PlaybookAction
 from actions.cases import case_in_hand, update_case
 from actions.customer import (
+    ORDERS_UNAVAILABLE,
     CustomerMemory,
     earlier_contacts,
     load_customer,
     order_named,
     recalled_details,
     same_problem,
+    say_orders_unavailable,
     usable_order,
 )
 from actions.handoff import hand_off
-from actions.orders import Order
+from actions.orders import Order, OrdersUnavailable
 from actions.playbook import shop_playbook
-from actions.remedies import offer_first
+from actions.remedies import grantable_remedies, offer_first
 from actions.replies import describe_details, join_options, person_button, text, yes_no_buttons
 from actions.reporting import report_complaint
 from actions.severity import Assessment, assess
@@ -86,7 +90,10 @@ class ActionAcknowledgeComplaint(PlaybookAction):
         earlier = earlier_contacts(tracker, customer)
         recalled = recalled_details(tracker, customer, open_cases=customer.open_cases(tracker.sender_id))
         order_id = recalled.get("order_id") or tracker.get_slot("order_id")
-        order = usable_order(tracker, customer, await order_named(order_id))
+        try:
+            order = usable_order(tracker, customer, await order_named(order_id))
+        except OrdersUnavailable:
+            order = None  # assessed without its value; the form or the resolution says so
         severity = assess(
             intent,
             shop_playbook().complaints[intent].severity,
@@ -169,6 +176,7 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             SlotSet("order_contact", None),  # a new complaint: its order is checked afresh
             SlotSet("complaint_check", None),  # answered (or never needed)
             SlotSet("item_check", None),
+            SlotSet(ORDERS_UNAVAILABLE, None),  # a new complaint: told again if still so
         ]
 
 
@@ -192,13 +200,23 @@ class ActionResolveComplaint(PlaybookAction):
             forgotten = [SlotSet(name, None) for name in ("order_id", "order", "order_contact")]
             return checked + forgotten + [SlotSet("detail_attempts", 0)]
         # Only an order this customer may see drives what is said and offered.
-        order = usable_order(tracker, customer, await order_named(tracker.get_slot("order_id")))
-        events: List[EventType] = checked + [SlotSet("order", order.as_dict() if order else None)]
+        unavailable: List[EventType] = []
+        try:
+            order = usable_order(tracker, customer, await order_named(tracker.get_slot("order_id")))
+        except OrdersUnavailable:
+            order = None
+            unavailable = say_orders_unavailable(dispatcher, tracker) or [SlotSet(ORDERS_UNAVAILABLE, True)]
+        events: List[EventType] = (
+            checked + unavailable + [SlotSet("order", order.as_dict() if order else None)]
+        )
         # hand_off and the remedies read the order from the tracker: let them see this look-up.
         tracker.slots["order"] = order.as_dict() if order else None
 
         if tracker.get_slot("severity") == "critical":
             return events + await hand_off(dispatcher, tracker, "critical_severity", customer)
+        if unavailable and not grantable_remedies(tracker, customer):
+            # Nothing the bot may grant without the order: a person looks it up.
+            return events + await hand_off(dispatcher, tracker, "orders_unavailable", customer)
         if order and not answering and await self._check_items(dispatcher, tracker, customer, order):
             return events + [SlotSet("item_check", ASKED)]
         lost_parcel = bool(

@@ -1,12 +1,19 @@
 """Who the customer is (and how sure we are: contract/identity.py), what we may use of
-what they told us before, and which orders they may see."""
+what they told us before, and which orders they may see.
+
+The order backend may be unavailable (actions/orders.py OrdersUnavailable): who the
+customer is then rests on what we remember (their shop record is not looked up, their
+tier is standard), and the actions that needed an order tell the customer once, with
+`say_orders_unavailable`, and carry on without it."""
 
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
-from actions.orders import Customer, Order, order_store
+from actions.orders import Customer, Order, OrdersUnavailable, order_store
 from actions.store import get_redis
 from actions.tracker import known, session_started_at, signed_customer
 from contract import memory
@@ -59,14 +66,36 @@ def shop_profile(shop: Optional[Customer], email: str = "") -> Dict[str, str]:
     return {"email": shop.email, "phone": shop.phone, "name": shop.name}
 
 
+ORDERS_UNAVAILABLE = "orders_unavailable"  # slot: the customer was told (once per complaint)
+
+
+def say_orders_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """Tell the customer that orders can't be seen right now, that the bot carries on
+    without them, and that a person can look (a button): once per complaint, however
+    many steps of it miss the order."""
+    if tracker.get_slot(ORDERS_UNAVAILABLE):
+        return []
+    dispatcher.utter_message(response="utter_orders_unavailable")
+    tracker.slots[ORDERS_UNAVAILABLE] = True  # the next steps of this turn see it said
+    return [SlotSet(ORDERS_UNAVAILABLE, True)]
+
+
+async def shop_customer(**lookup: str) -> Optional[Customer]:
+    """The shop's record of a customer, or None, also when the backend is unavailable:
+    who they are then rests on what we remember."""
+    try:
+        return await order_store().customer(**lookup)
+    except OrdersUnavailable:
+        return None
+
+
 async def load_customer(tracker: Tracker) -> CustomerMemory:
     """This conversation's customer: verified (by the shop's signature, or earlier in
     this conversation by order and contact) or a guest of this channel identity."""
     redis = get_redis()
-    store = order_store()
     signed = signed_customer(tracker)
     if signed:
-        shop = await store.customer(customer_id=signed)
+        shop = await shop_customer(customer_id=signed)
         customer_id = await memory.link_verified(redis, shop_identities(shop, signed), shop_profile(shop))
         verified_by: Optional[str] = BY_SHOP_SIGNATURE
     else:
@@ -79,14 +108,14 @@ async def load_customer(tracker: Tracker) -> CustomerMemory:
         return CustomerMemory(customer_id, cases=cases)
     await memory.remember(redis, customer_id, {"language": tracker.get_slot("language")})
     profile = await memory.recall(redis, customer_id)
-    shop = await store.customer(email=profile.get("email", ""))
+    shop = await shop_customer(email=profile.get("email", "")) if profile.get("email") else None
     return CustomerMemory(customer_id, verified_by, profile, cases, tier=shop.tier if shop else "standard")
 
 
 async def verify_order_owner(tracker: Tracker, order: Order) -> str:
     """The customer proved they own `order` (its email or phone): this conversation is
     now theirs, and what it had as a guest joins their record."""
-    owner = await order_store().customer(email=order.email)
+    owner = await shop_customer(email=order.email)
     return await memory.link_verified(
         get_redis(),
         shop_identities(owner, email=order.email),
@@ -106,7 +135,8 @@ def usable_order(tracker: Tracker, customer: CustomerMemory, order: Optional[Ord
 
 
 async def order_named(order_id: Any) -> Optional[Order]:
-    """The order with the number the customer gave, if there is one, theirs or not."""
+    """The order with the number the customer gave, if there is one, theirs or not
+    (OrdersUnavailable when the backend can't say)."""
     return await order_store().get_order(str(order_id)) if known(order_id) else None
 
 

@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import PlaybookAction
 from actions.cases import case_in_hand, update_case
 from actions.customer import CustomerMemory, load_customer, order_named, usable_order
-from actions.orders import Order
+from actions.orders import Order, OrdersUnavailable
 from actions.playbook import shop_playbook
 from actions.store import get_redis
 from actions.tracker import details_from_slots, intents_seen, known, language
@@ -33,6 +33,7 @@ REPLIES = {
     "alternatives_declined": "utter_handoff_no_options",
     "no_remedy": "utter_handoff_no_options",
     "order_not_proved": "utter_handoff_not_proved",
+    "orders_unavailable": "utter_handoff_orders_unavailable",
     "not_understood": "utter_handoff_not_understood",
 }
 
@@ -151,7 +152,10 @@ async def hand_off(
 ) -> List[EventType]:
     customer = customer or await load_customer(tracker)
     case = await case_in_hand(tracker)
-    named = await order_named(tracker.get_slot("order_id"))
+    try:
+        named = await order_named(tracker.get_slot("order_id"))
+    except OrdersUnavailable:
+        named = None  # the number stays in the details, marked claimed, for the agent
     packet = build_packet(tracker, customer, reason, case, named)
     payload = packet.payload()
     handed = case.changed(

@@ -16,7 +16,7 @@ import json
 import sys
 from typing import List, Optional, Tuple
 
-from actions.orders import order_store
+from actions.orders import OrdersUnavailable, order_store
 from actions.store import get_redis
 from contract import memory
 
@@ -48,7 +48,14 @@ async def forget(redis, query: str) -> memory.Erased:
 
 async def forget_command(query: str) -> int:
     redis = get_redis()
-    erased = await forget(redis, query)
+    try:
+        erased = await forget(redis, query)
+    except OrdersUnavailable as unavailable:
+        print(
+            f"the order backend is unavailable ({unavailable.reason}): forget by email or phone",
+            file=sys.stderr,
+        )
+        return 1
     if erased["customer_id"] is None:
         print(f"nothing is remembered for {query!r}")
         return 1

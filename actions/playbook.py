@@ -38,7 +38,7 @@ class PlaybookError(words.WordFileError):
 
 # --- the playbook's shape, checked by pydantic ------------------------------------------
 # A new section is a new field on Playbook (and a model of its own); sections nobody
-# reads yet (e.g. "currency") are ignored. Remedies and rules refuse unknown keys: a
+# reads yet are ignored. Remedies and rules refuse unknown keys: a
 # typo there would silently change what customers are offered.
 
 
@@ -218,6 +218,7 @@ class Understanding(BaseModel):
 
 
 class Playbook(BaseModel):
+    currency: str = "VND"  # what order values and approval limits are counted in (ISO 4217)
     remedies: Dict[str, Remedy]
     complaints: Dict[str, ComplaintRules]
     order_status: Dict[str, Texts]

@@ -370,6 +370,7 @@ class Variable(NamedTuple):
 
 
 LAUNCHER = "launcher (`scripts/stack.py`)"
+ORDERS = "action server (`actions/backends/settings.py`); `python -m actions.orders`"
 ELSEWHERE: Tuple[Variable, ...] = (
     Variable(
         ("REDIS_PORT",),
@@ -409,6 +410,75 @@ ELSEWHERE: Tuple[Variable, ...] = (
         "action server (`actions/playbook.py`); the hub's console labels (`bot/console/labels.py`)",
         "`data/shop/playbook.yml`",
         "the shop's recovery playbook",
+    ),
+    Variable(
+        ("ORDERS_BACKEND",),
+        ORDERS,
+        "demo",
+        "where orders are read: `demo` (`ORDERS_DATA` in Redis), `shopify`, `woocommerce`, `haravan`, "
+        "`http` or `postgres`, each with the settings below (docs/orders.md); a missing one stops the "
+        "action server at start-up, naming it",
+    ),
+    Variable(("SHOPIFY_SHOP",), ORDERS, "unset", "`shopify`: the shop's myshopify.com name, e.g. `moc-home`"),
+    Variable(
+        ("SHOPIFY_TOKEN",),
+        ORDERS,
+        "unset",
+        "`shopify`: the custom app's Admin API access token (scopes in docs/orders.md)",
+    ),
+    Variable(
+        ("SHOPIFY_API_VERSION",),
+        ORDERS,
+        "2026-04",
+        "`shopify`: the Admin GraphQL API version the bot speaks",
+    ),
+    Variable(
+        ("SHOPIFY_URL",),
+        ORDERS,
+        "`https://$SHOPIFY_SHOP.myshopify.com`",
+        "`shopify`: the Admin API's base URL (tests point it at a local fake)",
+    ),
+    Variable(
+        ("WOO_URL",),
+        ORDERS,
+        "unset",
+        "`woocommerce`: the shop's site, e.g. `https://shop.example` (the REST API is under "
+        "`/wp-json/wc/v3`; HTTPS, since the key travels in Basic auth)",
+    ),
+    Variable(
+        ("WOO_KEY", "WOO_SECRET"), ORDERS, "unset", "`woocommerce`: a REST API key's consumer key and secret"
+    ),
+    Variable(("HARAVAN_TOKEN",), ORDERS, "unset", "`haravan`: the private app's access token"),
+    Variable(
+        ("HARAVAN_URL",),
+        ORDERS,
+        "https://apis.haravan.com",
+        "`haravan`: the API's base URL (tests point it at a local fake)",
+    ),
+    Variable(
+        ("ORDERS_HTTP_URL",),
+        ORDERS,
+        "unset",
+        "`http`: the base URL of the shop's own service speaking the contract in docs/orders.md",
+    ),
+    Variable(
+        ("ORDERS_HTTP_TOKEN",),
+        ORDERS,
+        "unset",
+        "`http`: sent as `Authorization: Bearer <token>` (unset: no header)",
+    ),
+    Variable(
+        ("ORDERS_POSTGRES_DSN",),
+        ORDERS,
+        "unset",
+        "`postgres`: e.g. `postgresql://bot:secret@db:5432/shop` (a role that may only SELECT)",
+    ),
+    Variable(
+        ("ORDERS_POSTGRES_QUERIES",),
+        ORDERS,
+        "unset",
+        "`postgres`: the YAML file of the owner's queries (`order`, `recent_orders`, `customer`; "
+        "optional `cancel`, `refund`), docs/orders.md",
     ),
     Variable(
         ("MEMORY_RETENTION_DAYS",),

@@ -42,6 +42,7 @@ Reason = Literal[
     "alternatives_declined",
     "no_remedy",
     "order_not_proved",
+    "orders_unavailable",
     "not_understood",
     "assistant_unavailable",
 ]

@@ -7,7 +7,9 @@ those the prefixes "rasatracker" and "rasalock"). Lifetimes:
 - customer memory, cases and the index of cases by order expire MEMORY_RETENTION_DAYS
   after their last write;
 - an order's count of wrong proofs expires ORDER_PROOF_WINDOW after the first;
-- the demo shop's data does not expire.
+- the demo shop's data does not expire;
+- a real order backend's look-ups are cached ORDER_CACHE_TTL (an order not found:
+  ORDER_MISS_TTL), and a backend that failed is left alone for ORDERS_DOWN_TTL.
 """
 
 from typing import Tuple
@@ -91,6 +93,31 @@ def shop_phone(phone: str) -> str:
 def shop_orders_of(email: str) -> str:
     """Sorted set of a shop customer's order ids, most recent highest."""
     return f"{PREFIX}:shop:orders:{email.lower()}"
+
+
+# --- a real order backend (actions/backends/): short-lived copies of its answers ---------
+
+ORDER_CACHE_TTL = 60  # seconds an order, a customer or a list of recent orders is reused
+ORDER_MISS_TTL = 20  # seconds "no such order" is believed (a new order shows up soon)
+ORDERS_DOWN_TTL = 15  # seconds every look-up fails at once after the backend failed
+
+
+def order_lookup(backend: str, what: str) -> str:
+    """One cached answer of one backend (`backend`: its name and a hash of where it is,
+    so two configurations never share answers; `what`: e.g. "order:1001")."""
+    return f"{PREFIX}:orders:{backend}:{what.lower()}"
+
+
+def orders_down(backend: str) -> str:
+    """Set (ORDERS_DOWN_TTL) when the backend timed out, failed or refused: the next
+    look-ups say "unavailable" at once instead of each waiting for it."""
+    return f"{PREFIX}:orders:{backend}:down"
+
+
+def haravan_order_ids(backend: str) -> str:
+    """Hash: a Haravan order number (what customers see) -> its API id, learnt from the
+    order list (Haravan's API finds an order by its id only)."""
+    return f"{PREFIX}:orders:{backend}:haravan-ids"
 
 
 # --- the hub: conversations, queue, agents, follow-ups ------------------------------------
