@@ -40,17 +40,19 @@ from bot.console.labels import ConsoleLabels
 from bot.core.conversations import ConversationStore
 from bot.core.events import EventHub
 from bot.core.handoffs import Handoffs
+from bot.core.limits import Limits
 from bot.core.outbox import Outbox
 from bot.core.rasa_client import RasaClient
 from bot.core.reporting import Reporting
 from bot.core.texts import Texts
 from bot.core.turn import Turn
-from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, is_loopback, parse_agents
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents, redact
 from bot.web import health
 from bot.web.appkeys import (
     CHANNELS,
     EVENTS,
     HTTP,
+    LIMITS,
     OUTBOX,
     RASA,
     REDIS,
@@ -61,7 +63,13 @@ from bot.web.appkeys import (
     TEXTS,
     TURN,
 )
-from bot.web.middlewares import engineio_errors, errors_as_json, per_address_limits, security_headers
+from bot.web.middlewares import (
+    engineio_errors,
+    errors_as_json,
+    known_host,
+    per_address_limits,
+    security_headers,
+)
 from contract import keys
 
 log = logging.getLogger(__name__)
@@ -92,9 +100,12 @@ async def redis_ctx(app: web.Application):
     )
     try:
         await redis.ping()
-    except RedisError as error:
-        raise RuntimeError(f"cannot reach Redis at {settings.redis_url}: {error}") from error
+    except RedisError as error:  # never the URL's password (bot/settings.py redact)
+        raise RuntimeError(
+            f"cannot reach Redis at {redact(settings.redis_url)}: {redact(str(error))}"
+        ) from None
     app[REDIS] = redis
+    app[health.MEMORY] = health.MemoryWatch(redis)
     await warn_if_unbounded(redis)
     # One secret for every hub process: from HUB_SECRET, or created once in Redis.
     if settings.secret:
@@ -126,8 +137,15 @@ async def core_ctx(app: web.Application):
     handoffs = Handoffs(store, texts, settings)
     app[CALLBACKS] = CallBacks(store, texts, settings)
     app[CHANNELS] = {}  # filled by channels_ctx
+    app[LIMITS] = Limits(redis, settings)
     app[TURN] = Turn(
-        store, rasa, texts, handoffs, FollowUpChoices(store, texts, app[CALLBACKS]), app[CHANNELS]
+        store,
+        rasa,
+        texts,
+        handoffs,
+        app[LIMITS],
+        FollowUpChoices(store, texts, app[CALLBACKS]),
+        app[CHANNELS],
     )
     elsewhere = FollowUpElsewhere(store, settings, app[CALLBACKS])
     app[OUTBOX] = Outbox(store, rasa, texts, handoffs, settings, app[CHANNELS], elsewhere)
@@ -140,7 +158,14 @@ async def channels_ctx(app: web.Application):
     delivery stops and Messenger events still being handled finish first."""
     settings, redis = app[SETTINGS], app[REDIS]
     widget = WidgetChannel(
-        app[SIO], app[TURN], app[TEXTS], redis, app[SECRET], app[SHOP_SECRET], settings.max_message_chars
+        app[SIO],
+        app[TURN],
+        app[TEXTS],
+        redis,
+        app[SECRET],
+        app[SHOP_SECRET],
+        settings.max_message_chars,
+        app[LIMITS],
     )
     widget.start(app[EVENTS].connect())
     app[CHANNELS].update({"web": widget, "rest": RestChannel()})
@@ -208,7 +233,10 @@ async def loops_ctx(app: web.Application):
     """Background rounds: "still here" reassurance, and the email follow-up when on."""
     settings = app[SETTINGS]
     stopping = asyncio.Event()
-    tasks = [asyncio.create_task(every(settings.background_interval, app[OUTBOX].reassure_waiting, stopping))]
+    tasks = [
+        asyncio.create_task(every(settings.background_interval, app[OUTBOX].reassure_waiting, stopping)),
+        asyncio.create_task(every(settings.background_interval, app[health.MEMORY].check, stopping)),
+    ]
     if settings.email_enabled:
         mailer = Mailer(settings.smtp_url, settings.mail_from)
         emails = EmailFollowUp(app[STORE], app[TEXTS], settings, app[SECRET], mailer)
@@ -235,12 +263,14 @@ async def every(interval: float, round_: Callable[[], Awaitable[Any]], stopping:
         try:
             await round_()
         except Exception as error:  # keep the loop alive through Redis hiccups
-            log.warning("%s round failed: %s", getattr(round_, "__qualname__", "background"), error)
+            log.warning(
+                "%s round failed: %s", getattr(round_, "__qualname__", "background"), redact(str(error))
+            )
 
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[errors_as_json, per_address_limits, engineio_errors],
+        middlewares=[known_host, errors_as_json, per_address_limits, engineio_errors],
         client_max_size=256 * 1024,
     )
     app[SETTINGS] = settings
@@ -263,18 +293,20 @@ def create_app(settings: Settings) -> web.Application:
 def warn_about_agents(settings: Settings) -> None:
     if not settings.agents:
         log.warning(
-            "no agents: the demo agent is refused on %s (not loopback); set HUB_AGENTS "
-            "(python -m bot.console.passwords NAME), or HUB_DEMO=1 for a demo",
-            settings.host,
+            "no agents: set HUB_AGENTS (python -m bot.console.passwords NAME), or HUB_DEMO=1 for "
+            "the demo agent on a hub nobody else can reach"
         )
-    elif settings.agents.get(DEMO_LOGIN[0]) == parse_agents(DEMO_AGENTS)[DEMO_LOGIN[0]] and not is_loopback(
-        settings.host
-    ):
+    elif settings.agents.get(DEMO_LOGIN[0]) == parse_agents(DEMO_AGENTS)[DEMO_LOGIN[0]]:
         log.warning(
-            "THE DEMO AGENT (%s / %s) IS ACTIVE ON %s: anyone who can reach the hub can "
-            "log in. Set HUB_AGENTS for real accounts.",
+            "THE DEMO AGENT (%s / %s) IS ACTIVE: anyone who can reach the hub (%s, and any proxy in "
+            "front of it) can sign in. Set HUB_AGENTS for real accounts.",
             *DEMO_LOGIN,
             settings.host,
+        )
+    if settings.rest_closed:
+        log.warning(
+            "REST channel closed: HUB_PUBLIC_ORIGIN is set and HUB_REST_TOKEN is not (every REST call "
+            "gets 401); set HUB_REST_TOKEN to open it to your callers"
         )
     unnamed = sorted(set(settings.agents) - set(settings.display_names))
     if unnamed:

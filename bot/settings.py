@@ -8,9 +8,11 @@ docs/configuration.md is generated from both: `python scripts/config_docs.py`.
 """
 
 import ipaddress
+import logging
 import os
-from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
-from urllib.parse import unquote
+import re
+from typing import Any, Dict, FrozenSet, Mapping, NamedTuple, Optional, Tuple
+from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel, Field, ValidationError, validator
 
@@ -24,6 +26,9 @@ DEMO_AGENTS = (
 )
 DEMO_LOGIN = ("agent", "recovery-demo")  # printed by `make run`; set HUB_AGENTS in production
 DEMO_ORDERS = SHOP / "orders.yml"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+log = logging.getLogger(__name__)
 
 
 def setting(
@@ -48,8 +53,7 @@ class Settings(BaseModel):
     host: str = setting(
         "127.0.0.1",
         "HUB_HOST",
-        "the address the hub listens on; anywhere but loopback the demo agent is refused unless "
-        "`HUB_DEMO` is on",
+        "the address the hub listens on (behind a reverse proxy: loopback, with `HUB_PUBLIC_ORIGIN` set)",
     )
     port: int = setting(8080, "HUB_PORT", "the port the hub listens on")
     redis_url: str = setting(
@@ -90,8 +94,8 @@ class Settings(BaseModel):
         "`name:scrypt$...[:display name]` entries, comma-separated; make one with `python -m "
         'bot.console.passwords NAME "Display name"`. Customers see only the display name, never the login '
         '(without one: "A colleague"); an agent removed from it is logged out at once',
-        shown='the demo agent `agent` / `recovery-demo` (customers see "Mai"), only when the hub '
-        "listens on loopback or `HUB_DEMO` is on (with a loud warning off loopback)",
+        shown="none; with `HUB_DEMO` (which `make run` sets), the demo agent `agent` / `recovery-demo` "
+        '(customers see "Mai"), never with `HUB_PUBLIC_ORIGIN`',
         parsed=True,
     )
     display_names: Dict[str, str] = setting({}, "HUB_AGENTS", "", parsed=True)  # name -> what customers see
@@ -115,10 +119,20 @@ class Settings(BaseModel):
     public_origin: Optional[str] = setting(
         None,
         "HUB_PUBLIC_ORIGIN",
-        "the hub's public origin, e.g. `https://shop.example`: the Origin allowed to open the console "
-        "WebSocket and to POST to the agent API; with https the agent cookie is also `Secure`",
-        shown="the request's own host",
+        "the hub's public origin, e.g. `https://shop.example`, behind a reverse proxy: the Origin allowed "
+        "to open the console WebSocket and to POST to the agent API, and a `Host` the hub answers to; "
+        "with https the agent cookie is also `Secure`. Set, the demo is off and REST needs "
+        "`HUB_REST_TOKEN` (docs/operations.md)",
+        shown="unset: the request's own host (the hub answers only to localhost and loopback addresses)",
         empty_is_unset=True,
+    )
+    allowed_hosts: str = setting(
+        "",
+        "HUB_ALLOWED_HOSTS",
+        "more host names the hub answers to, comma-separated (e.g. an internal name a proxy sends as "
+        "`Host`); any other `Host` but localhost, the loopback addresses and `HUB_PUBLIC_ORIGIN`'s gets "
+        "421 (DNS rebinding), except `/health`",
+        shown="none",
     )
     support_hours: str = setting(
         "08:00-22:00",
@@ -212,14 +226,15 @@ class Settings(BaseModel):
         "",
         "HUB_REST_TOKEN",
         "REST callers (webhook and messages) must send `Authorization: Bearer <token>` (401 otherwise)",
-        shown="unset: the REST channel is open",
+        shown="unset: the REST channel is open, except with `HUB_PUBLIC_ORIGIN` (then closed: 401)",
     )
     demo: bool = setting(
         False,
         "HUB_DEMO",
-        'the demo shop page offers "Signed in as Lan (demo)": `GET /demo/identity` signs the demo '
-        "customer (404 when off); the demo agent is allowed off loopback too. The hub says so at "
-        "start-up. Never on a hub reachable from outside",
+        "the demo: the demo agent (unless `HUB_AGENTS` is set), and the demo shop page's "
+        '"Signed in as Lan (demo)" (`GET /demo/identity` signs the demo customer; 404 when off). The '
+        "hub says so at start-up. Never on a hub reachable from outside: ignored (with a warning) "
+        "when `HUB_PUBLIC_ORIGIN` is set",
         shown="off; `make run` turns it on when the hub listens on loopback",
         empty_is_unset=True,
     )
@@ -240,8 +255,9 @@ class Settings(BaseModel):
     smtp_url: str = setting(
         "",
         "SMTP_URL",
-        "`smtp://user:password@host:587` (STARTTLS when offered) or `smtps://host:465` (TLS from the "
-        "start); with `MAIL_FROM` it turns email follow-up on",
+        "`smtp://user:password@host:587` (STARTTLS required: a server that does not offer it is "
+        "refused), `smtps://host:465` (TLS from the start), or `smtp+insecure://host:25` (plain, for a "
+        "local test server only); with `MAIL_FROM` it turns email follow-up on",
         shown="unset: email follow-up is off (the hub says so at start-up)",
     )
     mail_from: str = setting(
@@ -282,6 +298,39 @@ class Settings(BaseModel):
         "new widget (socket.io) connections per address per minute (an open socket's traffic is not "
         "counted); 0 turns it off",
     )
+    # Token buckets checked before a customer message is stored (bot/core/limits.py): a
+    # bucket holds this many and fills again in a minute; over it the customer is told
+    # "one moment" and nothing is stored. 0 turns one off.
+    messages_per_conversation_minute: int = setting(
+        20,
+        "MESSAGES_PER_CONVERSATION_MINUTE",
+        'customer messages per conversation per minute, any channel (a burst of as many); past it "one '
+        'moment" and the message is not stored; 0 turns it off',
+    )
+    widget_messages_per_socket_minute: int = setting(
+        20,
+        "WIDGET_MESSAGES_PER_SOCKET_MINUTE",
+        "widget messages and session requests per socket per minute; 0 turns it off",
+    )
+    widget_messages_per_ip_minute: int = setting(
+        120,
+        "WIDGET_MESSAGES_PER_IP_MINUTE",
+        "widget messages per client address per minute, all its sockets together (behind a reverse proxy "
+        "every client has the proxy's address: set 0 and limit there); 0 turns it off",
+    )
+    widget_conversations_per_ip_minute: int = setting(
+        20,
+        "WIDGET_CONVERSATIONS_PER_IP_MINUTE",
+        "new widget conversations per client address per minute (a socket holds at most 3); 0 turns it off",
+    )
+    conversation_bytes: int = setting(
+        262144,
+        "CONVERSATION_BYTES",
+        "a conversation's byte budget: each customer message costs its UTF-8 size, at least 1 KiB; "
+        "once spent, the conversation takes no more messages (the customer is asked to start a new "
+        "chat); 0 turns it off",
+        shown="262144 (256 KiB: at least 256 messages)",
+    )
 
     class Config:
         allow_mutation = False
@@ -306,6 +355,39 @@ class Settings(BaseModel):
             raise ValueError("must be a positive number")
         return value
 
+    @validator(
+        "rest_per_ip_minute",
+        "messenger_per_ip_minute",
+        "widget_connects_per_ip_minute",
+        "messages_per_conversation_minute",
+        "widget_messages_per_socket_minute",
+        "widget_messages_per_ip_minute",
+        "widget_conversations_per_ip_minute",
+        "conversation_bytes",
+    )
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 (off) or more")
+        return value
+
+    @validator("public_origin")
+    def _an_origin(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None:
+            parsed = urlparse(value)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.path not in ("", "/"):
+                raise ValueError("must be an origin such as https://shop.example")
+            value = value.rstrip("/")
+        return value
+
+    @validator("demo")
+    def _never_public(cls, value: bool, values: Dict[str, Any]) -> bool:
+        """The demo (a published agent password, a sign-in anyone can use) never runs on
+        a hub with a public origin."""
+        if value and values.get("public_origin"):
+            log.warning("HUB_DEMO is ignored: the demo is never on when HUB_PUBLIC_ORIGIN is set")
+            return False
+        return value
+
     @property
     def rasa_urls(self) -> Tuple[str, ...]:
         return tuple(url.strip().rstrip("/") for url in self.rasa_url.split(",") if url.strip())
@@ -324,6 +406,18 @@ class Settings(BaseModel):
     def email_enabled(self) -> bool:
         return bool(self.smtp_url and self.mail_from)
 
+    @property
+    def rest_closed(self) -> bool:
+        """REST without a token on a hub that faces the internet: closed (401), never open."""
+        return bool(self.public_origin and not self.rest_token)
+
+    @property
+    def hosts(self) -> FrozenSet[str]:
+        """The `Host` names the hub answers to (bot/web/middlewares.py known_host)."""
+        extra = {h.strip().lower().strip("[]") for h in self.allowed_hosts.split(",") if h.strip()}
+        public = urlparse(self.public_origin).hostname if self.public_origin else None
+        return LOOPBACK_HOSTS | extra | ({public.lower()} if public else set())
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
         values: Dict[str, Any] = {}
@@ -332,13 +426,9 @@ class Settings(BaseModel):
                 values[name] = env[variable]
         if "action_url" not in values:
             values["action_url"] = f"http://127.0.0.1:{env.get('ACTION_PORT', '5055')}"
-        host = values.get("host", cls.__fields__["host"].default)
-        values["agents"] = parse_agents(
-            env.get("HUB_AGENTS") or (DEMO_AGENTS if demo_agent_allowed(host, env) else "")
-        )
-        values["display_names"] = parse_display_names(
-            env.get("HUB_AGENTS") or (DEMO_AGENTS if demo_agent_allowed(host, env) else "")
-        )
+        agents = env.get("HUB_AGENTS") or (DEMO_AGENTS if demo_agent_allowed(env) else "")
+        values["agents"] = parse_agents(agents)
+        values["display_names"] = parse_display_names(agents)
         try:
             return cls(**values)
         except ValidationError as error:
@@ -526,9 +616,28 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def demo_agent_allowed(host: str, env: Mapping[str, str]) -> bool:
-    """The demo agent (a published password) only on loopback, or when HUB_DEMO says so."""
-    return is_loopback(host) or env.get("HUB_DEMO", "").strip().lower() in ("1", "true", "yes", "on")
+def switched_on(value: Optional[str]) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def demo_agent_allowed(env: Mapping[str, str]) -> bool:
+    """The demo agent (a published password) only when HUB_DEMO says so, and never on a
+    hub with a public origin: listening on loopback says nothing (a reverse proxy in
+    front makes a loopback hub public)."""
+    return switched_on(env.get("HUB_DEMO")) and not (env.get("HUB_PUBLIC_ORIGIN") or "").strip()
+
+
+SECRET_IN_URL = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@/\s]+)@", re.I
+)
+SECRET_PARAMETER = re.compile(r"(?P<name>(?:access_token|token|password|secret)=)[^&\s'\"]+", re.I)
+
+
+def redact(text: str) -> str:
+    """`text` (a URL, an error message) without the secrets URLs carry: the password of
+    `scheme://user:password@host` and token or password query parameters."""
+    text = SECRET_IN_URL.sub(lambda m: f"{m['scheme']}{m['user']}:***@", str(text))
+    return SECRET_PARAMETER.sub(lambda m: f"{m['name']}***", text)
 
 
 def parse_agents(spec: str) -> Dict[str, str]:

@@ -7,6 +7,8 @@ those the prefixes "rasatracker" and "rasalock"). Lifetimes:
 - customer memory, cases and the index of cases by order expire MEMORY_RETENTION_DAYS
   after their last write;
 - an order's count of wrong proofs expires ORDER_PROOF_WINDOW after the first;
+- a rate limit's counter expires with its window, a token bucket once it would be full
+  again (bot/core/limits.py); a conversation's byte count lives as long as it does;
 - the demo shop's data does not expire;
 - a real order backend's look-ups are cached ORDER_CACHE_TTL (an order not found:
   ORDER_MISS_TTL), and a backend that failed is left alone for ORDERS_DOWN_TTL.
@@ -212,6 +214,18 @@ def limit(name: str, subject_hash: str) -> str:
     return f"{PREFIX}:limit:{name}:{subject_hash}"
 
 
+def bucket(name: str, subject_hash: str) -> str:
+    """Hash (tokens, at) of one token bucket (bot/core/limits.py) for one hashed subject;
+    expires once it would be full again."""
+    return f"{PREFIX}:bucket:{name}:{subject_hash}"
+
+
+def conversation_bytes(cid: str) -> str:
+    """Bytes of the conversation's byte budget spent so far (bot/core/limits.py); lives
+    CONVERSATION_TTL after its last message."""
+    return f"{PREFIX}:conv:{cid}:bytes"
+
+
 # --- one conversation, all of it (forgetting it deletes these: contract/memory.py) -------
 
 CONVERSATION_SETS = (QUEUE, FOLLOW_UP_DUE, CALLBACKS)  # sorted sets a conversation id may be in
@@ -219,7 +233,8 @@ CONVERSATION_SETS = (QUEUE, FOLLOW_UP_DUE, CALLBACKS)  # sorted sets a conversat
 
 def conversation_keys(cid: str) -> Tuple[str, ...]:
     """Every key that holds something of one conversation: the hub's state and
-    transcript, its markers, its follow-up and call-back (a phone number), and Rasa's
+    transcript, its markers, its follow-up and call-back (a phone number), its byte
+    count, and Rasa's
     tracker (every detail the customer typed). Its agent's set and CONVERSATION_SETS
     hold its id."""
     return (
@@ -232,6 +247,7 @@ def conversation_keys(cid: str) -> Tuple[str, ...]:
         callback(cid),
         zalo_reply(cid),
         zalo_choices(cid),
+        conversation_bytes(cid),
         rasa_tracker(cid),
     )
 

@@ -9,7 +9,9 @@ Webhook:
   payloads, postbacks (buttons, Get Started) and attachments (acknowledged: the bot
   says what it can take); echoes, deliveries and reads are ignored. The answer is 200
   at once; the work goes on in the background, so Meta never retries for our slowness.
-  A message id (mid) seen before is processed once (the core's de-duplication).
+  A message id (mid) seen before is processed once (the core's de-duplication). Past a
+  limit (bot/core/limits.py: the conversation's bucket and byte budget, checked before
+  anything is stored) the customer is told "one moment" and nothing is kept.
 
 Sending: the Send API (channels/graph.py). A typing indicator shows while Rasa works,
 and the message is marked seen on receipt. An agent's reply goes out under a Page
@@ -34,7 +36,7 @@ from aiohttp import web
 from bot.channels.graph import GraphClient, to_messenger
 from bot.channels.identity import channel_identity
 from bot.core import windows
-from bot.core.channel import ChannelHost, Inbound, Message, Undeliverable
+from bot.core.channel import ChannelHost, Inbound, Message, Refused, Undeliverable
 from bot.core.windows import Window
 from bot.web.http import parse_json_object, same_secret
 from contract import keys
@@ -205,18 +207,21 @@ class MessengerChannel:
             return
         psid, mid, text, attachments = found
         await self._action(psid, "mark_seen")
-        if not text.strip() and attachments:
-            kinds = ", ".join(
-                sorted({str(a.get("type") or "file") for a in attachments if isinstance(a, dict)})
-            )
-            inbound = self._inbound(psid, mid, f"[{kinds or 'file'}]")
-            await self.deliver(
-                psid, await self.host.attachment(inbound, attachments), messaging_type="RESPONSE"
-            )
-        elif text.strip():
-            await self._action(psid, "typing_on")
-            replies = await self.host.handle(self._inbound(psid, mid, text.strip()[: self.max_chars]))
-            await self.deliver(psid, replies, messaging_type="RESPONSE")
+        try:
+            if not text.strip() and attachments:
+                kinds = ", ".join(
+                    sorted({str(a.get("type") or "file") for a in attachments if isinstance(a, dict)})
+                )
+                inbound = self._inbound(psid, mid, f"[{kinds or 'file'}]")
+                replies = await self.host.attachment(inbound, attachments)
+            elif text.strip():
+                await self._action(psid, "typing_on")
+                replies = await self.host.handle(self._inbound(psid, mid, text.strip()[: self.max_chars]))
+            else:
+                return
+        except Refused as refused:  # nothing was stored
+            replies = [refused.reply]
+        await self.deliver(psid, replies, messaging_type="RESPONSE")
 
     def _inbound(self, psid: str, mid: str, text: str) -> Inbound:
         return Inbound(

@@ -12,7 +12,9 @@ id `after` (all of them without it), oldest first. Pass the last id received as 
 next time.
 
 With HUB_REST_TOKEN set, callers of both must send `Authorization: Bearer <token>` (401
-otherwise). A sender is a guest unless the metadata carries the shop's signed identity
+otherwise); with HUB_PUBLIC_ORIGIN set and no token, the channel is closed (401). Past a
+limit (bot/core/limits.py) the answer is the polite "one moment" (with `Retry-After`) and
+nothing is stored: the caller sends the message again later. A sender is a guest unless the metadata carries the shop's signed identity
 (`{"shop_identity": {...}}`, as in the widget's customData).
 """
 
@@ -22,7 +24,7 @@ from typing import Any, Dict, List, Optional
 from aiohttp import web
 
 from bot.channels.identity import channel_identity, signed_customer
-from bot.core.channel import Inbound, Message
+from bot.core.channel import Inbound, Message, Refused
 from bot.core.outgoing import outgoing_after, valid_id
 from bot.core.windows import Window
 from bot.web.appkeys import REDIS, SETTINGS, SHOP_SECRET, TURN
@@ -37,7 +39,10 @@ SENDER_RULE = "'sender' must be 1-128 letters, digits or _.@+-"
 
 
 def authorised(request: web.Request) -> bool:
-    token = request.app[SETTINGS].rest_token
+    settings = request.app[SETTINGS]
+    token = settings.rest_token
+    if settings.rest_closed:  # a public hub never has an open REST channel
+        return False
     if not token:
         return True
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
@@ -46,8 +51,11 @@ def authorised(request: web.Request) -> bool:
 
 def require_token(request: web.Request) -> None:
     if not authorised(request):
+        closed = request.app[SETTINGS].rest_closed
         raise web.HTTPUnauthorized(
-            text='{"error": "send the REST token as Authorization: Bearer <token>"}',
+            text='{"error": "the REST channel is closed: this hub has a public origin and no HUB_REST_TOKEN"}'
+            if closed
+            else '{"error": "send the REST token as Authorization: Bearer <token>"}',
             content_type="application/json",
             headers={"WWW-Authenticate": "Bearer"},
         )
@@ -70,18 +78,19 @@ async def webhook(request: web.Request) -> web.Response:
     message_id = metadata.get("message_id", "")
     if message_id != "" and not (isinstance(message_id, str) and MESSAGE_ID_RE.match(message_id)):
         raise json_error(400, "'metadata.message_id' must be 1-128 letters, digits or _.@+=-")
-    replies = await request.app[TURN].handle(
-        Inbound(
-            channel=CHANNEL,
-            conversation_id=f"rest-{sender}",
-            text=message.strip(),
-            identity=channel_identity(
-                sender, shop_customer=signed_customer(metadata, request.app[SHOP_SECRET])
-            ),
-            message_id=message_id,
-            page_language=str(metadata.get("page_language") or ""),
-        )
+    inbound = Inbound(
+        channel=CHANNEL,
+        conversation_id=f"rest-{sender}",
+        text=message.strip(),
+        identity=channel_identity(sender, shop_customer=signed_customer(metadata, request.app[SHOP_SECRET])),
+        message_id=message_id,
+        page_language=str(metadata.get("page_language") or ""),
     )
+    try:
+        replies = await request.app[TURN].handle(inbound)
+    except Refused as refused:  # nothing stored: the caller sends it again later
+        headers = {"Retry-After": str(max(1, round(refused.wait)))} if refused.wait else {}
+        return web.json_response([{"recipient_id": sender, **refused.reply}], headers=headers)
     return web.json_response([{"recipient_id": sender, **reply} for reply in replies])
 
 

@@ -17,6 +17,12 @@ The socket.io server is made and attached with the app (socketio_server: it must
 before the app starts); the channel is built once the app's services exist and takes
 over the server's events.
 
+Limits (bot/core/limits.py), checked before anything is stored: a socket holds at most
+MAX_CONVERSATIONS_PER_SOCKET conversations; its session requests and messages count
+against its own bucket, its messages against its address's too, and a new conversation
+against its address's new-conversation bucket. Over a limit the customer is told "one
+moment" and nothing is stored.
+
 Outgoing messages are delivered from the transcript (channels/widget_delivery.py), each carrying its
 id in `metadata.message_id` (rasa-webchat ignores unknown metadata keys, but renders a
 message with any other extra top-level key as a custom component). Two events of our
@@ -27,14 +33,15 @@ what the page has not rendered) and `seen {message_id}` after rendering.
 import asyncio
 import logging
 import secrets
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from redis.exceptions import RedisError
 import socketio
 
 from bot.channels.identity import channel_identity, signed_customer
 from bot.channels.widget_delivery import WidgetDelivery
-from bot.core.channel import ChannelHost, Inbound, Message
+from bot.core.channel import ChannelHost, Inbound, Message, Refused
+from bot.core.limits import MAX_CONVERSATIONS_PER_SOCKET, Limits
 from bot.core.texts import Texts
 from bot.core.windows import Window
 from bot.web.signing import sign, unsign
@@ -85,6 +92,7 @@ class WidgetChannel:
         secret: str,
         shop_secret: str,
         max_chars: int,
+        limits: Limits,
     ) -> None:
         self.sio = sio
         self.host = host
@@ -92,10 +100,13 @@ class WidgetChannel:
         self.secret = secret
         self.shop_secret = shop_secret
         self.max_chars = max_chars
+        self.limits = limits
         self.in_flight: Dict[str, int] = {}  # socket id -> its messages being handled
+        self.addresses: Dict[str, str] = {}  # socket id -> its client's address
+        self.held: Dict[str, Set[str]] = {}  # socket id -> the conversations it has held
         self.delivery = WidgetDelivery(redis, self._emit)
         self._delivering: Optional[asyncio.Task] = None
-        for event in ("session_request", "user_uttered", "catch_up", "seen", "disconnect"):
+        for event in ("connect", "session_request", "user_uttered", "catch_up", "seen", "disconnect"):
             sio.on(event, getattr(self, event))
 
     def start(self, events: asyncio.Queue) -> None:
@@ -119,11 +130,18 @@ class WidgetChannel:
     def conversation_of(self, session_id: Any) -> Optional[str]:
         return unsign(session_id, self.secret) if isinstance(session_id, str) else None
 
+    async def connect(self, sid: str, environ: Dict[str, Any], auth: Any = None) -> None:
+        request = environ.get("aiohttp.request")
+        self.addresses[sid] = (request.remote if request is not None else None) or "?"
+
     async def session_request(self, sid: str, data: Any) -> None:
         session_id = data.get("session_id") if isinstance(data, dict) else None
         cid = self.conversation_of(session_id)
+        new = not cid
         if not cid:  # none, or not one this hub issued: a new conversation
             session_id, cid = self.new_session()
+        if not await self._session_allowed(sid, cid, new):
+            return
         await self.sio.save_session(sid, {"conversation_id": cid})
         await self.sio.enter_room(sid, cid)
         await self.delivery.open(sid, cid)
@@ -141,6 +159,25 @@ class WidgetChannel:
 
     async def disconnect(self, sid: str) -> None:
         self.delivery.close(sid)
+        self.addresses.pop(sid, None)
+        self.held.pop(sid, None)
+
+    async def _session_allowed(self, sid: str, cid: str, new: bool) -> bool:
+        """The limits on a session request, before anything is kept: at most
+        MAX_CONVERSATIONS_PER_SOCKET conversations a socket, one token of the socket's
+        bucket, and for a new conversation one of its address's. Refused: "one moment",
+        and no session."""
+        held = self.held.setdefault(sid, set())
+        refused = cid not in held and len(held) >= MAX_CONVERSATIONS_PER_SOCKET
+        if not refused:
+            subjects = {"socket": sid, **({"new-conversation": self.addresses.get(sid, "?")} if new else {})}
+            refused = await self.limits.take(subjects) is not None
+        if refused:
+            language = None if new else await self.host.language_of(cid)
+            await self.sio.emit("bot_uttered", self.texts.message("one_moment", language), to=sid)
+            return False
+        held.add(cid)
+        return True
 
     async def user_uttered(self, sid: str, data: Any) -> None:
         session = await self.sio.get_session(sid)
@@ -164,10 +201,12 @@ class WidgetChannel:
             text=text,
             identity=channel_identity(cid, shop_customer=signed_customer(custom, self.shop_secret)),
             page_language=str(custom.get("lang") or "") if isinstance(custom, dict) else "",
+            limits={"socket": sid, "address": self.addresses.get(sid, "?")},
         )
         # The replies are transcribed by the core, and delivered from the transcript.
         if self.in_flight.get(sid, 0) >= MAX_IN_FLIGHT:
-            await self.host.hold(inbound)  # one socket may not start Rasa calls without end
+            # One socket may not start Rasa calls without end: not stored, sent again later.
+            await self.sio.emit("bot_uttered", await self.host.busy(inbound), to=sid)
             return
         await self._handle(sid, inbound)
 
@@ -175,6 +214,8 @@ class WidgetChannel:
         self.in_flight[sid] = self.in_flight.get(sid, 0) + 1
         try:
             await self.host.handle(inbound)
+        except Refused as refused:  # a limit: nothing was stored, so it is not in the transcript
+            await self.sio.emit("bot_uttered", refused.reply, to=sid)
         except RedisError as error:
             # Nothing can be stored while Redis is away: say so, so the customer sends it
             # again in a moment (the widget keeps what they typed on screen).

@@ -39,7 +39,7 @@ from bot.channels.identity import channel_identity
 from bot.channels.messenger import message_key
 from bot.channels.zalo_api import BAD_PARAMETER, ZaloClient, ZaloError, ZaloWindowClosed, chosen, to_zalo
 from bot.core import windows
-from bot.core.channel import ChannelHost, Inbound, Message, Undeliverable
+from bot.core.channel import ChannelHost, Inbound, Message, Refused, Undeliverable
 from bot.core.windows import Window
 from bot.web.http import parse_json_object, same_secret
 from contract import keys
@@ -189,20 +189,24 @@ class ZaloChannel:
         if not user or not isinstance(raw_id, str) or not raw_id:
             return
         cid = conversation_id(user)
-        await self._customer_wrote(cid, raw_id)
+        await self._customer_wrote(cid, raw_id)  # Zalo's reply window: one hash a conversation
         mid = message_key(raw_id)
-        if name == "user_send_text":
-            text = message.get("text")
-            if not isinstance(text, str) or not text.strip():
-                return
-            picked = chosen(text, await self._choices(cid))
-            inbound = self._inbound(user, mid, picked or text.strip()[: self.max_chars])
-            await self.deliver(user, cid, await self.host.handle(inbound))
-        else:
-            kind = ATTACHMENT_EVENTS[name]
-            attachments = attachments_of(kind, message)
-            inbound = self._inbound(user, mid, described(kind, attachments))
-            await self.deliver(user, cid, await self.host.attachment(inbound, attachments))
+        try:
+            if name == "user_send_text":
+                text = message.get("text")
+                if not isinstance(text, str) or not text.strip():
+                    return
+                picked = chosen(text, await self._choices(cid))
+                inbound = self._inbound(user, mid, picked or text.strip()[: self.max_chars])
+                replies = await self.host.handle(inbound)
+            else:
+                kind = ATTACHMENT_EVENTS[name]
+                attachments = attachments_of(kind, message)
+                inbound = self._inbound(user, mid, described(kind, attachments))
+                replies = await self.host.attachment(inbound, attachments)
+        except Refused as refused:  # a limit (bot/core/limits.py): nothing of it was stored
+            replies = [refused.reply]
+        await self.deliver(user, cid, replies)
 
     def _inbound(self, user: str, mid: str, text: str) -> Inbound:
         return Inbound(

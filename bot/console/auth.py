@@ -4,12 +4,22 @@ knows them; the cookie holds only the signed session token.
 
 Login, logout and the sign-in page are the console's only public routes; every other
 one is behind require_agent (web/middlewares.py), which asks `current_agent`.
+
+Sign-in attempts are counted before the password is checked (reserve, then check:
+core/limits.py reserve), per name and address and per address, so a burst of guesses
+gets no more password checks than the limit, and failures from one address never lock
+the agent out at another; a sign-in that succeeds gives its count back. Password checks
+(scrypt, slow on purpose) run a few at a time per process, and at most SCRYPT_QUEUE wait:
+past that, 429 at once. Sign-ins, failures and lock-outs are logged with the agent's
+name (a name that is no agent's is logged as unknown: it may be a mistyped password)
+and the address; never a password or token.
 """
 
 import asyncio
 import hashlib
+import logging
 import secrets
-from typing import Optional
+from typing import Any, Optional
 from urllib.parse import urlparse
 
 from aiohttp import web
@@ -23,9 +33,35 @@ from bot.web.middlewares import public
 from bot.web.signing import sign, unsign
 from contract import keys
 
+log = logging.getLogger(__name__)
 COOKIE = "sr_agent"
 SCRYPT_AT_ONCE = 2  # password checks at once, per hub process
-SCRYPT_SLOTS = web.AppKey("scrypt_slots", asyncio.Semaphore)
+SCRYPT_QUEUE = 8  # password checks waiting, per hub process; past it 429 at once
+
+
+class PasswordChecks:
+    """scrypt off the event loop, SCRYPT_AT_ONCE at a time, with a bounded queue."""
+
+    def __init__(self, at_once: int = SCRYPT_AT_ONCE, queue: int = SCRYPT_QUEUE) -> None:
+        self.slots = asyncio.Semaphore(at_once)
+        self.most = at_once + queue
+        self.pending = 0  # running or waiting
+
+    def full(self) -> bool:
+        return self.pending >= self.most
+
+    async def check(self, password: str, hashed: str) -> bool:
+        self.pending += 1
+        try:
+            async with self.slots:
+                return await asyncio.get_running_loop().run_in_executor(
+                    None, check_password, password, hashed
+                )
+        finally:
+            self.pending -= 1
+
+
+PASSWORD_CHECKS = web.AppKey("password_checks", PasswordChecks)
 
 
 def session_token(request: web.Request) -> Optional[str]:
@@ -52,34 +88,51 @@ def too_many(retry_after: int) -> web.HTTPException:
     return error
 
 
+def logged_name(name: Any, agents: dict) -> str:
+    """An agent's name as the log may show it: a name that is nobody's may be a
+    password typed in the wrong field, so it is never written."""
+    return repr(name) if isinstance(name, str) and name in agents else "(a name that is no agent's)"
+
+
 @public
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request)
     name, password = body.get("name"), body.get("password")
     redis = request.config_dict[REDIS]
-    # Failed attempts are throttled per address and per name, in Redis so the limits
-    # hold across hub processes.
+    agents = request.config_dict[SETTINGS].agents
     address = request.remote or "?"
-    wait = await limits.over(redis, limits.LOGIN_FAILURES_PER_IP, address)
-    if wait is None and isinstance(name, str):
-        wait = await limits.over(redis, limits.LOGIN_FAILURES_PER_NAME, name)
-    if wait is not None:
-        raise too_many(wait)
-    hashed = request.config_dict[SETTINGS].agents.get(name) if isinstance(name, str) else None
+    who = logged_name(name, agents)
+    # Reserve, then check: the attempt is counted before any password check, per name
+    # and address and per address (in Redis: every hub process sees the same counts).
+    reserved = await limits.reserve(
+        redis,
+        [
+            (
+                limits.LOGIN_FAILURES_PER_NAME_AND_ADDRESS,
+                f"{name if isinstance(name, str) else ''}\n{address}",
+            ),
+            (limits.LOGIN_FAILURES_PER_IP, address),
+        ],
+    )
+    if reserved.wait is not None:
+        for limit in reserved.newly_over:
+            log.warning("sign-in locked for %s from %s for %d s (%s)", who, address, reserved.wait, limit)
+        raise too_many(reserved.wait)
+    checks = request.config_dict[PASSWORD_CHECKS]
+    if checks.full():
+        await limits.release(redis, reserved)  # not this attempt's fault: not counted
+        log.warning("sign-in refused for %s from %s: too many password checks waiting", who, address)
+        raise too_many(1)
+    hashed = agents.get(name) if isinstance(name, str) else None
     # Check a password even for unknown names, so timing does not reveal which exist.
-    # scrypt is deliberately slow and memory-hungry: off the event loop, a few at a time.
-    async with request.config_dict[SCRYPT_SLOTS]:
-        valid = await asyncio.get_running_loop().run_in_executor(
-            None,
-            check_password,
-            password if isinstance(password, str) else "",
-            hashed or next(iter(request.config_dict[SETTINGS].agents.values()), "x$"),
-        )
+    valid = await checks.check(
+        password if isinstance(password, str) else "", hashed or next(iter(agents.values()), "x$")
+    )
     if not hashed or not valid:
-        await limits.hit(redis, limits.LOGIN_FAILURES_PER_IP, address)
-        if isinstance(name, str):
-            await limits.hit(redis, limits.LOGIN_FAILURES_PER_NAME, name)
+        log.warning("failed sign-in for %s from %s", who, address)
         raise json_error(401, "wrong name or password")
+    await limits.release(redis, reserved)  # only failures count
+    log.info("agent %s signed in from %s", who, address)
     token = secrets.token_urlsafe(24)
     await request.config_dict[REDIS].set(keys.agent_session(token), name, ex=keys.AGENT_SESSION_TTL)
     response = web.json_response({"agent": name})
@@ -100,7 +153,12 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     token = session_token(request)
     if token:
-        await request.config_dict[REDIS].delete(keys.agent_session(token))
+        pipe = request.config_dict[REDIS].pipeline(transaction=True)
+        pipe.get(keys.agent_session(token))
+        pipe.delete(keys.agent_session(token))
+        name, _ = await pipe.execute()
+        if name:
+            log.info("agent %r signed out", name)
         # That session's console sockets close, on whichever hub process they are.
         await request.config_dict[STORE].publish({"type": "logout", "session": session_ref(token)})
     response = web.json_response({"ok": True})

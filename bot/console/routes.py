@@ -8,14 +8,12 @@ the sign-in ones, marked `public`, needs a signed-in agent):
 docs/api.md lists every route with its body and answers.
 """
 
-import asyncio
-
 from aiohttp import web
 
 from bot.console import callbacks, canned, conversations, pages, proof_lock, reports, search, transfer
 from bot.console.auth import (
-    SCRYPT_AT_ONCE,
-    SCRYPT_SLOTS,
+    PASSWORD_CHECKS,
+    PasswordChecks,
     current_agent,
     login,
     login_page,
@@ -31,7 +29,6 @@ PAGES = "/agent"
 
 def api() -> web.Application:
     app = web.Application(middlewares=[same_origin_posts(origin_allowed), require_agent(current_agent)])
-    app[SCRYPT_SLOTS] = asyncio.Semaphore(SCRYPT_AT_ONCE)
     add = app.router
     add.add_post("/login", login)
     add.add_post("/logout", logout)
@@ -69,5 +66,6 @@ def pages_app() -> web.Application:
 
 
 def mount(app: web.Application) -> None:
+    app[PASSWORD_CHECKS] = PasswordChecks()  # the API's handlers find it through config_dict
     app.add_subapp(API, api())
     app.add_subapp(PAGES, pages_app())

@@ -24,6 +24,10 @@ class Inbound:
     identity: Dict[str, Any] = field(default_factory=dict)
     message_id: str = ""
     page_language: str = ""  # the shop page's language, when the channel knows it
+    # The channel's own limits this message counts against, bucket name -> subject
+    # (bot/core/limits.py Limits: {"socket": sid, "address": ip}); the core adds the
+    # conversation's bucket and byte budget.
+    limits: Dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.message_id = self.message_id or uuid.uuid4().hex
@@ -36,17 +40,31 @@ class Undeliverable(Exception):
     refusing it): the outbox then takes it elsewhere (core/outbox.py)."""
 
 
+class Refused(Exception):
+    """A limit refused the customer's message before anything was stored (nothing is
+    transcribed, nothing reaches the assistant or the agents): `reply` is what to tell
+    the customer, in their language, and `wait` when to try again (0: no use trying,
+    the conversation's byte budget is spent)."""
+
+    def __init__(self, reply: Message, wait: float = 0.0) -> None:
+        super().__init__(reply.get("text", ""))
+        self.reply = reply
+        self.wait = wait
+
+
 class ChannelHost(Protocol):
     """What a channel may ask of the core (bot/core/turn.py Turn implements it)."""
 
     async def handle(self, inbound: Inbound) -> List[Message]:
-        """Route one customer message; the replies of this turn (also transcribed)."""
+        """Route one customer message; the replies of this turn (also transcribed).
+        Raises Refused, having stored nothing, when a limit refuses it."""
 
-    async def hold(self, inbound: Inbound) -> List[Message]:
-        """Keep a message without acting on it yet (too many in flight): "one moment"."""
+    async def busy(self, inbound: Inbound) -> Message:
+        """The polite "one moment" for a message the channel will not pass on (too many
+        of its own in flight): nothing is stored."""
 
     async def attachment(self, inbound: Inbound, attachments: List[Dict[str, Any]]) -> List[Message]:
-        """A file or image the customer sent: transcribed and acknowledged."""
+        """A file or image the customer sent: transcribed and acknowledged (or Refused)."""
 
     async def language_of(self, conversation_id: str) -> Optional[str]:
         """The conversation's language, or None for one not started yet."""

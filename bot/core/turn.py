@@ -2,9 +2,12 @@
 the bot has the conversation, to the agents once it is queued or owned, and is never
 lost when Rasa is away. Turn is the ChannelHost every channel is given.
 
-A message is transcribed first (with its dedupe marker, in one step), then routed; the
-marker says "handled" only once the turn has finished, so a retry of a message whose
-turn failed midway is routed again, never dropped as a redelivery.
+Before anything is stored, the message passes the limits (bot/core/limits.py): its
+conversation's bucket and byte budget, and the channel's own (the widget's socket and
+address), in one check; refused, it is not stored anywhere and the customer is told
+"one moment" (Refused). Then it is transcribed (with its dedupe marker, in one step)
+and routed; the marker says "handled" only once the turn has finished, so a retry of
+a message whose turn failed midway is routed again, never dropped as a redelivery.
 
 On a channel that asks for it (`Channel.discloses_automation`: Zalo), the assistant's
 first reply of a new conversation starts by saying that it is an automated assistant.
@@ -12,11 +15,11 @@ first reply of a new conversation starts by saying that it is an automated assis
 
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Set, Tuple
 
-from bot.core import limits
-from bot.core.channel import Channel, Inbound, Message
+from bot.core.channel import Channel, Inbound, Message, Refused
 from bot.core.conversation import Conversation, State
 from bot.core.conversations import ConversationStore
 from bot.core.handoffs import Handoffs
+from bot.core.limits import Limits
 from bot.core.outgoing import acknowledge
 from bot.core.rasa_client import RasaClient, RasaUnavailable, for_rasa, relayable
 from bot.core.texts import Texts
@@ -38,10 +41,12 @@ class Turn:
         rasa: RasaClient,
         texts: Texts,
         handoffs: Handoffs,
+        limits: Limits,
         while_queued: Optional[QueuedDialog] = None,
         channels: Optional[Mapping[str, Channel]] = None,
     ) -> None:
         self.store = store
+        self.limits = limits
         self.rasa = rasa
         self.texts = texts
         self.handoffs = handoffs
@@ -50,7 +55,9 @@ class Turn:
         self._routing: Set[Tuple[str, str]] = set()  # (conversation, message id) being routed here
 
     async def handle(self, inbound: Inbound) -> List[Message]:
-        """Process one customer message; returns the replies for this turn."""
+        """Process one customer message; returns the replies for this turn. Raises
+        Refused, having stored nothing, when a limit refuses it."""
+        await self.admit(inbound)
         cid = inbound.conversation_id
         conv = await self.store.get_or_create(cid, inbound.channel, inbound.identity)
         seen = await self.store.log_inbound(cid, inbound.text, inbound.message_id)
@@ -73,8 +80,6 @@ class Turn:
         if language != conv.language:
             conv.language = language
             await self.store.update(conv.id, language=language)
-        if await limits.hit(self.store.redis, limits.MESSAGES_PER_CONVERSATION, conv.id) is not None:
-            return await self._one_moment(conv)  # transcribed above: nothing is lost
         if conv.state is State.CLOSED:
             await self.store.reopen(conv)
         if conv.state is State.BOT:
@@ -83,20 +88,31 @@ class Turn:
             return await self._while_queued(conv, inbound)
         return []  # owned by an agent: the console shows it live
 
-    async def hold(self, inbound: Inbound) -> List[Message]:
-        """Keep a message without acting on it yet (the customer's channel has too many
-        messages in flight): transcribed for the agents, and a polite "one moment"."""
-        conv = await self.store.get_or_create(inbound.conversation_id, inbound.channel, inbound.identity)
-        if await self.store.log_inbound(conv.id, inbound.text, inbound.message_id) != "new":
-            return []
-        replies = await self._one_moment(conv)
-        await self.store.handled(conv.id, inbound.message_id)
-        return replies
+    async def admit(self, inbound: Inbound) -> None:
+        """The limits, before anything of the message is stored: one token from the
+        conversation's bucket and the channel's, and its size from the conversation's
+        byte budget, or Refused with the polite reply (nothing taken, nothing stored)."""
+        cid = inbound.conversation_id
+        refusal = await self.limits.take(
+            {"conversation": cid, **inbound.limits},
+            conversation=cid,
+            size=len(inbound.text.encode("utf-8", "surrogatepass")),
+        )
+        if refusal is None:
+            return
+        key = "conversation_full" if refusal.reason == "budget" else "one_moment"
+        raise Refused(self.texts.message(key, await self._language(inbound)), refusal.wait)
 
-    async def _one_moment(self, conv: Conversation) -> List[Message]:
-        reply = self.texts.message("one_moment", conv.language)
-        await self.store.log(conv.id, "bot", reply["text"])
-        return [reply]
+    async def busy(self, inbound: Inbound) -> Message:
+        """ "One moment" for a message the channel does not pass on (too many of its
+        own in flight): nothing is stored; the customer sends it again."""
+        return self.texts.message("one_moment", await self._language(inbound))
+
+    async def _language(self, inbound: Inbound) -> str:
+        """The language to answer a message in, reading only: what it shows, else the
+        conversation's, else the page's."""
+        conv = await self.store.get(inbound.conversation_id)
+        return decide(inbound.text, conv.language if conv else inbound.page_language or None)
 
     async def _introduce(self, conv: Conversation) -> List[Message]:
         """ "You're chatting with the shop's automated assistant", first thing in a new
@@ -137,7 +153,9 @@ class Turn:
 
     async def attachment(self, inbound: Inbound, attachments: List[Dict[str, Any]]) -> List[Message]:
         """A file or image the customer sent (Messenger): transcribed with what it was,
-        and acknowledged (the bot says what it can take); a redelivery is ignored."""
+        and acknowledged (the bot says what it can take); a redelivery is ignored.
+        Raises Refused, having stored nothing, when a limit refuses it."""
+        await self.admit(inbound)
         if not await self.store.first_time(inbound.conversation_id, inbound.message_id):
             return []
         conv = await self.store.get_or_create(inbound.conversation_id, inbound.channel, inbound.identity)

@@ -12,6 +12,7 @@ from redis import asyncio as aioredis
 from bot.core.channel import Channel
 from bot.core.conversations import ConversationStore
 from bot.core.events import EventHub
+from bot.core.limits import Limits
 from bot.core.outbox import Outbox
 from bot.core.rasa_client import RasaClient
 from bot.core.texts import Texts
@@ -29,4 +30,5 @@ TEXTS = web.AppKey("texts", Texts)
 EVENTS = web.AppKey("events", EventHub)
 TURN = web.AppKey("turn", Turn)
 OUTBOX = web.AppKey("outbox", Outbox)
+LIMITS = web.AppKey("limits", Limits)  # the token buckets and byte budget (core/limits.py)
 CHANNELS: web.AppKey[Dict[str, Channel]] = web.AppKey("channels")  # by name, for the outbox and /health

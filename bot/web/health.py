@@ -8,11 +8,18 @@
 - GET /health/ready: this hub should be sent customers: its start-up work is done and it
   is not stopping, Redis answers and at least one Rasa server answers; 503 otherwise,
   with what is missing, so a load balancer sends customers to another hub.
+
+Redis's memory is watched too (MemoryWatch): past MEMORY_WARNING of its `maxmemory`,
+/health says so (`redis_memory.warning`) and the log warns (on crossing, then every
+WARN_EVERY seconds while it stays above): with `noeviction`, a full Redis refuses every
+write, for every customer and agent.
 """
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, Dict
+import logging
+import time
+from typing import Any, Dict, Optional
 
 import aiohttp
 from aiohttp import web
@@ -38,6 +45,53 @@ class Lifecycle:
 
 
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+
+log = logging.getLogger(__name__)
+MEMORY_WARNING = 0.70  # of maxmemory
+WARN_EVERY = 600.0  # seconds between warnings while above it
+
+
+class MemoryWatch:
+    """Redis's used memory against its maxmemory, checked by /health and a background
+    round (bot/app.py)."""
+
+    def __init__(self, redis, clock=time.monotonic) -> None:
+        self.redis = redis
+        self.clock = clock
+        self.warned_at: Optional[float] = None  # None: below the threshold
+
+    async def check(self) -> Optional[Dict[str, Any]]:
+        """{"used_bytes", "max_bytes", "percent", "warning"?}, or None when Redis will
+        not say (INFO refused or Redis away)."""
+        try:
+            info = await asyncio.wait_for(self.redis.info("memory"), CHECK_SECONDS)
+        except (RedisError, OSError, asyncio.TimeoutError):
+            return None
+        used, most = int(info.get("used_memory", 0)), int(info.get("maxmemory", 0))
+        figures: Dict[str, Any] = {"used_bytes": used, "max_bytes": most}
+        if most <= 0:
+            return figures  # unbounded: the hub warned at start-up
+        share = used / most
+        figures["percent"] = round(100 * share, 1)
+        if share < MEMORY_WARNING:
+            if self.warned_at is not None:
+                log.info(
+                    "Redis memory back under %d%% of maxmemory (%.1f%%)", 100 * MEMORY_WARNING, 100 * share
+                )
+            self.warned_at = None
+            return figures
+        figures["warning"] = (
+            f"Redis uses {100 * share:.0f}% of its maxmemory ({used} of {most} bytes): past 100% every "
+            "write fails; raise maxmemory or find what is filling it"
+        )
+        now = self.clock()
+        if self.warned_at is None or now - self.warned_at >= WARN_EVERY:
+            log.warning(figures["warning"])
+            self.warned_at = now
+        return figures
+
+
+MEMORY = web.AppKey("memory", MemoryWatch)
 
 
 async def actions_up(app: web.Application) -> bool:
@@ -67,6 +121,9 @@ async def health(request: web.Request) -> web.Response:
         "actions": "ok" if await actions_up(request.app) else "down",
         "channels": [channel.describe() for channel in request.app[CHANNELS].values()],
     }
+    memory = await request.app[MEMORY].check() if redis_ok else None
+    if memory is not None:
+        body["redis_memory"] = memory
     if len(servers) > 1:
         body["rasa_servers"] = {url: "ok" if ok else "down" for url, ok in servers.items()}
     return web.json_response(body, status=200 if redis_ok else 503)

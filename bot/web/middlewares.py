@@ -1,7 +1,7 @@
 """Every middleware of the hub, in one place, and the response headers every page gets.
 
-The app's own (bot/app.py): errors of the parts behind the hub as JSON, per-address
-limits, socket.io's stale sessions. The console's sub-applications (console/routes.py):
+The app's own (bot/app.py): the hosts the hub answers to, errors of the parts behind the
+hub as JSON, per-address limits, socket.io's stale sessions. The console's sub-applications (console/routes.py):
 same-origin POSTs and `require_agent`.
 """
 
@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from bot.core import limits
 from bot.core.channel import Undeliverable
 from bot.core.rasa_client import RasaUnavailable
+from bot.settings import redact
 from bot.web.appkeys import REDIS, SETTINGS
 from bot.web.http import json_error
 
@@ -39,6 +40,30 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     response.headers.setdefault("Referrer-Policy", "same-origin")
 
 
+def host_name(host: str) -> str:
+    """The name in a `Host` header, without its port: "[::1]:8080" -> "::1"."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    name, colon, port = host.rpartition(":")
+    return (name if colon and port.isdigit() else host).rstrip(".")
+
+
+@web.middleware
+async def known_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """421 for a `Host` the hub does not serve: only localhost, the loopback addresses,
+    HUB_PUBLIC_ORIGIN's host and HUB_ALLOWED_HOSTS. A DNS-rebinding page (evil.test,
+    re-pointed at 127.0.0.1) then reaches nothing from a developer's browser. /health
+    answers any host: probes call it by address, and it holds nothing of anyone's."""
+    if request.path.startswith("/health"):
+        return await handler(request)
+    if host_name(request.host) not in request.config_dict[SETTINGS].hosts:
+        raise web.HTTPMisdirectedRequest(
+            text='{"error": "this hub does not serve that host name"}', content_type="application/json"
+        )
+    return await handler(request)
+
+
 @web.middleware
 async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Errors of the parts behind the hub, mapped in one place: Redis trouble is a 503,
@@ -49,7 +74,7 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     except web.HTTPException:
         raise
     except RedisError as error:
-        log.error("Redis unavailable while handling %s: %s", request.path, error)
+        log.error("Redis unavailable while handling %s: %s", request.path, redact(str(error)))
         return web.json_response(
             {"error": "the service is briefly unavailable; please retry"},
             status=503,

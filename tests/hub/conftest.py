@@ -3,8 +3,10 @@ Redis and the really trained Rasa with its live action server."""
 
 import asyncio
 import contextlib
+import random
 import uuid
 
+import aiohttp
 from aiohttp import web
 import pytest
 from redis import asyncio as aioredis
@@ -24,7 +26,8 @@ def hub_settings(redis_url: str, rasa_url: str, **overrides) -> Settings:
                   still_here_after=3600.0, background_interval=0.3, agent_online_seconds=60.0,
                   # Every test's traffic comes from 127.0.0.1 and shares one count per
                   # address: off here, on in the tests of those limits (test_limits.py).
-                  rest_per_ip_minute=0, messenger_per_ip_minute=0, widget_connects_per_ip_minute=0)
+                  rest_per_ip_minute=0, messenger_per_ip_minute=0, widget_connects_per_ip_minute=0,
+                  widget_messages_per_ip_minute=0, widget_conversations_per_ip_minute=0)
     values.update(overrides)
     return Settings(**values)
 
@@ -58,13 +61,17 @@ class WidgetCustomer:
     """A socket.io client speaking the rasa-webchat protocol (polling transport: the
     websocket transport of python-socketio's client needs a newer aiohttp), plus what
     the shop page adds (bot/static/shop.js): `catch_up {after}` once the session is
-    confirmed, and `seen {message_id}` for each message it renders (here: receives)."""
+    confirmed, and `seen {message_id}` for each message it renders (here: receives).
+    `address`: the loopback address it connects from (another client address to the hub
+    than 127.0.0.1, e.g. loopback_address())."""
 
-    def __init__(self, url: str, acknowledge: bool = True):
+    def __init__(self, url: str, acknowledge: bool = True, address: str = ""):
         self.url = url
         self.acknowledge = acknowledge
         self.last_id = None
-        self.sio = socketio.AsyncClient(reconnection=False)
+        self.http = (aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)))
+                     if address else None)
+        self.sio = socketio.AsyncClient(reconnection=False, **({"http_session": self.http} if self.http else {}))
         self.received: asyncio.Queue = asyncio.Queue()
         self.session_id = None
         self.confirmed = asyncio.Event()
@@ -121,7 +128,19 @@ class WidgetCustomer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.http is not None:
+            await self.http.close()
 
+
+def loopback_address() -> str:
+    """A loopback address of its own (127.x.y.z, never 127.0.0.1), for a test whose
+    limits count per client address: its counts start from nothing."""
+    return f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(2, 254)}"
+
+
+def client_from(address: str) -> aiohttp.ClientSession:
+    """An HTTP client whose requests come from `address` (a loopback address)."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)))
 
 SHOP_SECRET = "shop-secret-for-tests"
 

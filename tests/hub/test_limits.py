@@ -1,9 +1,13 @@
-"""Limits that hold across hub processes (Redis): sign-in throttling, a polite "one
-moment" when a conversation or a socket sends too much, nothing lost either way."""
+"""Limits that hold across hub processes (Redis), checked before anything is stored:
+sign-in throttling, and token buckets per socket, conversation and address with a
+conversation's byte budget, past which the customer hears a polite "one moment" and
+nothing of the message is kept. Each limit's test turns the others off, so it fails
+when its own limit is gone."""
 
 import asyncio
 import contextlib
 import json
+import logging
 import uuid
 
 import pytest
@@ -16,35 +20,248 @@ from bot.core.conversations import ConversationStore
 from bot.core.reporting import Reporting
 from bot.settings import DEMO_LOGIN
 from contract import keys
-from tests.hub.conftest import WidgetCustomer, login, rest_sender
+from tests.hub.conftest import WidgetCustomer, client_from, login, loopback_address, rest_sender
+
+# Every bucket off but the one a test is about.
+NO_BUCKETS = dict(messages_per_conversation_minute=0, widget_messages_per_socket_minute=0,
+                  widget_messages_per_ip_minute=0, widget_conversations_per_ip_minute=0,
+                  conversation_bytes=0)
+
+
+def only(**limits_on):
+    return {**NO_BUCKETS, **limits_on}
+
+
+async def customer_lines(redis, cid):
+    return [e["text"] for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "customer"]
+
+
+async def conversation_keys_in_redis(redis, cid):
+    return sorted([key async for key in redis.scan_iter(match=f"sr:conv:{cid}:*")]
+                  + [key async for key in redis.scan_iter(match=keys.conversation(cid))])
+
+
+async def say_and_hear(customer, text):
+    """One message, and the one reply it gets (the assistant's or "one moment")."""
+    await customer.say(text)
+    return (await customer.next())["text"]
 
 
 async def test_repeated_wrong_passwords_for_a_name_get_a_429_with_retry_after(make_hub_fake):
     hub = await make_hub_fake()
     name = f"nobody-{uuid.uuid4().hex[:8]}"
-    for _ in range(limits.LOGIN_FAILURES_PER_NAME.most):
+    for _ in range(limits.LOGIN_FAILURES_PER_NAME_AND_ADDRESS.most):
         response = await hub.post("/api/agent/login", json={"name": name, "password": "guess"})
         assert response.status == 401
     throttled = await hub.post("/api/agent/login", json={"name": name, "password": "guess"})
     assert throttled.status == 429 and "error" in await throttled.json()
-    assert 0 < int(throttled.headers["Retry-After"]) <= limits.LOGIN_FAILURES_PER_NAME.window
-    # Another hub process sharing Redis throttles the same name.
+    assert 0 < int(throttled.headers["Retry-After"]) <= limits.LOGIN_FAILURES_PER_NAME_AND_ADDRESS.window
+    # Another hub process sharing Redis throttles the same name from the same address.
     other = await make_hub_fake()
     assert (await other.post("/api/agent/login", json={"name": name, "password": "x"})).status == 429
 
 
-async def test_a_flood_in_one_conversation_gets_one_moment_and_loses_nothing(make_hub_fake, fake_rasa, redis):
+def counting_password_checks(monkeypatch):
+    """Counts the real scrypt checks the hub makes: [made, most at once]."""
+    counts = [0, 0]
+    running = 0
+    real_check = auth.check_password
+
+    def counting_check(password, hashed):
+        nonlocal running
+        counts[0] += 1
+        running += 1
+        counts[1] = max(counts[1], running)
+        try:
+            return real_check(password, hashed)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(auth, "check_password", counting_check)
+    return counts
+
+
+async def test_a_burst_of_wrong_passwords_gets_no_more_checks_than_the_limit(make_hub_fake, monkeypatch, caplog):
     hub = await make_hub_fake()
+    checks = counting_password_checks(monkeypatch)
+    caplog.set_level(logging.INFO, logger="bot.console.auth")
+    async with client_from(loopback_address()) as attacker:
+        url = str(hub.make_url("/api/agent/login"))
+        burst = [attacker.post(url, json={"name": DEMO_LOGIN[0], "password": f"guess {n}"}) for n in range(60)]
+        responses = await asyncio.gather(*burst)
+        statuses = sorted(response.status for response in responses)
+        for response in responses:
+            response.release()
+    assert checks[0] <= limits.LOGIN_FAILURES_PER_NAME_AND_ADDRESS.most
+    assert statuses.count(401) == checks[0] and statuses.count(429) == 60 - checks[0]
+    assert checks[1] <= auth.SCRYPT_AT_ONCE
+    lines = [record.getMessage() for record in caplog.records]
+    assert sum(line.startswith(f"failed sign-in for {DEMO_LOGIN[0]!r}") for line in lines) == checks[0]
+    locked = [line for line in lines if line.startswith(f"sign-in locked for {DEMO_LOGIN[0]!r}")]
+    assert sum(line.endswith("(login-name-address)") for line in locked) == 1  # logged once
+    assert not any("guess" in line for line in lines)  # never a password
+
+
+async def test_failures_from_one_address_do_not_lock_the_agent_out_at_another(make_hub_fake, caplog):
+    hub = await make_hub_fake()
+    caplog.set_level(logging.INFO, logger="bot.console.auth")
+    url = str(hub.make_url("/api/agent/login"))
+    async with client_from("127.0.0.2") as elsewhere:
+        for _ in range(limits.LOGIN_FAILURES_PER_NAME_AND_ADDRESS.most + 2):
+            response = await elsewhere.post(url, json={"name": DEMO_LOGIN[0], "password": "wrong"})
+            response.release()
+        locked = await elsewhere.post(url, json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
+        assert locked.status == 429  # that address is locked out, even with the right password
+    await login(hub)  # from 127.0.0.1: the agent signs in
+    lines = [record.getMessage() for record in caplog.records]
+    assert f"agent {DEMO_LOGIN[0]!r} signed in from 127.0.0.1" in lines
+    assert any(line.startswith(f"sign-in locked for {DEMO_LOGIN[0]!r} from 127.0.0.2") for line in lines)
+    # Guesses at names that are nobody's are logged without the name (it may be a password).
+    await hub.post("/api/agent/login", json={"name": "hunter2-typed-in-the-name", "password": "x"})
+    assert any(r.getMessage().startswith("failed sign-in for (a name that is no agent's)") for r in caplog.records)
+    assert not any("hunter2" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_queue_for_password_checks_is_bounded(make_hub_fake, monkeypatch):
+    hub = await make_hub_fake()
+    release = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def slow_check(password, hashed):  # holds its slot until the test lets it go
+        asyncio.run_coroutine_threadsafe(release.wait(), loop).result()
+        return False
+
+    monkeypatch.setattr(auth, "check_password", slow_check)
+    most = auth.SCRYPT_AT_ONCE + auth.SCRYPT_QUEUE
+    names = [f"queue-{uuid.uuid4().hex[:6]}" for _ in range(most + 3)]
+    addresses = [loopback_address() for _ in names]  # each its own address: no count is over
+    sessions = [client_from(address) for address in addresses]
+    url = str(hub.make_url("/api/agent/login"))
+    try:
+        waiting = [asyncio.create_task(session.post(url, json={"name": name, "password": "x"}))
+                   for session, name in zip(sessions[:most], names)]
+        while hub.app[auth.PASSWORD_CHECKS].pending < most:  # two checking, the rest waiting
+            await asyncio.sleep(0.01)
+        refused = [await session.post(url, json={"name": name, "password": "x"})
+                   for session, name in zip(sessions[most:], names[most:])]
+        assert [r.status for r in refused] == [429] * 3 and all(r.headers["Retry-After"] for r in refused)
+        release.set()
+        assert [r.status for r in await asyncio.gather(*waiting)] == [401] * most
+    finally:
+        release.set()
+        for session in sessions:
+            await session.close()
+
+
+async def test_a_flood_from_one_socket_stores_nothing_past_the_limit(make_hub_fake, fake_rasa, redis):
+    hub = await make_hub_fake(**only(widget_messages_per_socket_minute=5))
+    customer = WidgetCustomer(str(hub.make_url("/")), acknowledge=False)
+    try:
+        await customer.connect()  # the session request takes one token: four messages left
+        cid = customer.session_id.rpartition(".")[0]
+        replies = [await say_and_hear(customer, f"flood {n}") for n in range(30)]
+    finally:
+        await customer.close()
+    assert replies[:4] == [f"heard: flood {n}" for n in range(4)]
+    assert all("One moment" in reply for reply in replies[4:])
+    assert await customer_lines(redis, cid) == [f"flood {n}" for n in range(4)]
+    assert len(fake_rasa.sent_for(cid)) == 4
+    # What the conversation holds in Redis: its hash, its transcript, its byte count and
+    # a dedupe marker for each of the four messages; nothing of the other 26.
+    stored = await conversation_keys_in_redis(redis, cid)
+    assert len([key for key in stored if ":seen:" in key]) == 4
+    assert len(await redis.xrange(keys.transcript(cid))) == 8  # four messages, four replies
+
+
+async def test_a_flood_in_one_conversation_gets_one_moment_and_is_not_stored(make_hub_fake, fake_rasa, redis):
+    hub = await make_hub_fake(**only(messages_per_conversation_minute=5))
     sender = rest_sender()
-    most = limits.MESSAGES_PER_CONVERSATION.most
-    for n in range(most):
+    for n in range(5):
         replies = await (await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": f"m{n}"})).json()
         assert replies[0]["text"] == f"heard: m{n}"
-    replies = await (await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "one more"})).json()
-    assert "One moment" in replies[0]["text"]
-    assert len(fake_rasa.sent_for(f"rest-{sender}")) == most  # not sent on to the assistant
-    log = await redis.xrange(keys.transcript(f"rest-{sender}"))
-    assert "one more" in [e["text"] for _, e in log if e["from"] == "customer"]
+    refused = await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "one more"})
+    assert refused.status == 200 and "One moment" in (await refused.json())[0]["text"]
+    assert 0 < int(refused.headers["Retry-After"]) <= 12  # a token every 12 s
+    assert len(fake_rasa.sent_for(f"rest-{sender}")) == 5  # not sent on to the assistant...
+    assert await customer_lines(redis, f"rest-{sender}") == [f"m{n}" for n in range(5)]  # ...nor stored
+    # In Vietnamese to a customer writing Vietnamese, and the next conversation is not held back.
+    refused = await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "shop ơi cho em hỏi"})
+    assert "chờ em một chút" in (await refused.json())[0]["text"]
+    other = await hub.post("/webhooks/rest/webhook", json={"sender": rest_sender(), "message": "hi"})
+    assert (await other.json())[0]["text"] == "heard: hi"
+
+
+async def test_messages_from_one_address_are_limited_across_its_sockets(make_hub_fake, redis):
+    hub = await make_hub_fake(**only(widget_messages_per_ip_minute=4))
+    address = loopback_address()
+    first, second = (WidgetCustomer(str(hub.make_url("/")), address=address) for _ in range(2))
+    elsewhere = WidgetCustomer(str(hub.make_url("/")), address=loopback_address())
+    try:
+        for customer in (first, second, elsewhere):
+            await customer.connect()
+        heard = [await say_and_hear(customer, "hello") for customer in (first, second, first, second)]
+        assert heard == ["heard: hello"] * 4
+        assert "One moment" in await say_and_hear(second, "and again")
+        assert "One moment" in await say_and_hear(first, "me too")
+        assert await say_and_hear(elsewhere, "hello") == "heard: hello"  # another address is not held back
+        assert await customer_lines(redis, second.session_id.rpartition(".")[0]) == ["hello", "hello"]
+    finally:
+        for customer in (first, second, elsewhere):
+            await customer.close()
+
+
+async def test_a_socket_holds_at_most_three_conversations(make_hub_fake, redis):
+    hub = await make_hub_fake(**NO_BUCKETS)
+    customer = WidgetCustomer(str(hub.make_url("/")))
+    confirmed = []
+    customer.sio.on("session_confirm", lambda session_id: confirmed.append(session_id))
+    try:
+        await customer.sio.connect(str(hub.make_url("/")), socketio_path="socket.io", transports=["polling"])
+        for _ in range(3):
+            await customer.sio.emit("session_request", {"session_id": None})
+            await customer.sio.emit("user_uttered", {"message": "hello"})
+            assert (await customer.next())["text"] == "heard: hello"
+        # A fourth: refused, no session; the three it holds still work.
+        await customer.sio.emit("session_request", {"session_id": None})
+        assert "One moment" in (await customer.next())["text"]
+        await customer.sio.emit("session_request", {"session_id": confirmed[0]})
+        await customer.sio.emit("user_uttered", {"message": "back to the first"})
+        assert (await customer.next())["text"] == "heard: back to the first"
+    finally:
+        await customer.close()
+    assert len(set(confirmed)) == 3 and len(confirmed) == 4
+    assert await customer_lines(redis, confirmed[0].rpartition(".")[0]) == ["hello", "back to the first"]
+
+
+async def test_new_conversations_from_one_address_are_limited(make_hub_fake):
+    hub = await make_hub_fake(**only(widget_conversations_per_ip_minute=2))
+    address = loopback_address()
+    customers = [WidgetCustomer(str(hub.make_url("/")), address=address) for _ in range(4)]
+    try:
+        kept = [await customers[0].connect(), await customers[1].connect()]
+        await customers[2].sio.connect(str(hub.make_url("/")), socketio_path="socket.io", transports=["polling"])
+        await customers[2].sio.emit("session_request", {"session_id": None})
+        assert "One moment" in (await customers[2].next())["text"] and not customers[2].confirmed.is_set()
+        # Coming back to a conversation it has is not a new one.
+        assert await customers[3].connect(kept[0]) == kept[0]
+        assert await say_and_hear(customers[3], "still me") == "heard: still me"
+    finally:
+        for customer in customers:
+            await customer.close()
+
+
+async def test_a_conversation_s_byte_budget_once_spent_takes_no_more(make_hub_fake, fake_rasa, redis):
+    hub = await make_hub_fake(**only(conversation_bytes=4 * limits.MESSAGE_FLOOR))
+    sender = rest_sender()
+    long_one = "ố" * 600  # costs its size: 1,800 bytes of UTF-8 (600 characters)
+    for text in ("short", long_one, "short again"):  # 1 KiB (the floor) + 1,800 + 1 KiB
+        replies = await (await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})).json()
+        assert replies[0]["text"] == f"heard: {text}"
+    refused = await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "one too many"})
+    assert "too long" in (await refused.json())[0]["text"] and "Retry-After" not in refused.headers
+    assert await customer_lines(redis, f"rest-{sender}") == ["short", long_one, "short again"]
+    assert int(await redis.get(keys.conversation_bytes(f"rest-{sender}"))) == 2 * limits.MESSAGE_FLOOR + 1800
+    assert await redis.ttl(keys.conversation_bytes(f"rest-{sender}")) > keys.CONVERSATION_TTL - 60
 
 
 async def test_one_socket_cannot_start_calls_without_end(make_hub_fake, fake_rasa, redis):
@@ -59,10 +276,10 @@ async def test_one_socket_cannot_start_calls_without_end(make_hub_fake, fake_ras
             await asyncio.wait_for(fake_rasa.arrived.get(), 10)
         await customer.say("and another")
         held = await customer.until(lambda m: "One moment" in m.get("text", ""))
-        assert held
-        assert fake_rasa.arrived.empty()  # the fourth was kept, not sent on...
-        log = await redis.xrange(keys.transcript(customer.session_id.rpartition(".")[0]))
-        assert "and another" in [e["text"] for _, e in log if e["from"] == "customer"]  # ...nor lost
+        assert "send it again" in held[-1]["text"]
+        assert fake_rasa.arrived.empty()  # the fourth was not sent on...
+        cid = customer.session_id.rpartition(".")[0]
+        assert "and another" not in await customer_lines(redis, cid)  # ...nor stored: sent again later
         fake_rasa.gate.set()
         await customer.until(lambda m: m.get("text", "").startswith("heard"))
     finally:
@@ -201,20 +418,8 @@ async def test_new_widget_connections_from_one_address_are_limited(make_hub_fake
 
 async def test_password_checks_run_a_few_at_a_time(make_hub_fake, monkeypatch):
     hub = await make_hub_fake()
-    running, most = 0, 0
-    real_check = auth.check_password
-
-    def counting_check(password, hashed):  # the real scrypt check, counted
-        nonlocal running, most
-        running += 1
-        most = max(most, running)
-        try:
-            return real_check(password, hashed)
-        finally:
-            running -= 1
-
-    monkeypatch.setattr(auth, "check_password", counting_check)
+    checks = counting_password_checks(monkeypatch)
     logins = await asyncio.gather(*[hub.post("/api/agent/login", json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
                                     for _ in range(8)])
     assert [response.status for response in logins] == [200] * 8
-    assert most == auth.SCRYPT_AT_ONCE
+    assert checks[1] == auth.SCRYPT_AT_ONCE
