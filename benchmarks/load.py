@@ -45,7 +45,7 @@ from benchmarks.metrics import percentiles
 from benchmarks.orderbook import OrderBook
 from benchmarks.report import IMAGES, machine, table, write_section
 from benchmarks import trackers
-from bot.settings import DEMO_LOGIN
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN
 from contract import keys
 from scripts.stack import Stack, free_port, wait_for
 
@@ -371,10 +371,12 @@ async def stage(bench: Bench, rasa_processes: int, plan: List[tuple], probe: boo
 
 def start_hub(stack: Stack, secret: str, rasa_urls: List[str]) -> None:
     stack.stop_process("hub")
-    # Every simulated customer comes from 127.0.0.1: the per-address limits are off.
+    # Every simulated customer comes from 127.0.0.1: the per-address limits are off. The
+    # console watcher signs in as the demo agent, named here (HUB_DEMO is not set).
     stack.start_hub(HUB_SECRET=secret, RASA_URL=",".join(rasa_urls), STILL_HERE_AFTER="3600",
                     AGENT_ONLINE_SECONDS="3600", RASA_TIMEOUT="60", REST_PER_IP_MINUTE="0",
-                    WIDGET_CONNECTS_PER_IP_MINUTE="0")
+                    WIDGET_CONNECTS_PER_IP_MINUTE="0", WIDGET_MESSAGES_PER_IP_MINUTE="0",
+                    WIDGET_CONVERSATIONS_PER_IP_MINUTE="0", HUB_AGENTS=DEMO_AGENTS)
 
 
 def run(args) -> dict:

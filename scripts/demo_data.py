@@ -30,7 +30,7 @@ from redis import asyncio as aioredis
 import yaml
 
 from actions.orders import DEMO_DATA
-from bot.settings import DEMO_LOGIN
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN
 from contract import events
 from scripts.stack import Stack
 
@@ -154,7 +154,7 @@ def main() -> int:
         print("==> starting Redis, the action server, Rasa (~30 s to load) and the hub "
               f"(logs in {stack.log_dir})")
         stack.start()
-        stack.start_hub(HUB_DEMO="0")
+        stack.start_hub(HUB_DEMO="0", HUB_AGENTS=DEMO_AGENTS)  # the demo agent answers, no demo sign-in
         asyncio.run(run(stack.hub_url, stack.env()["REDIS_URL"]))
     finally:
         print("==> stopping")

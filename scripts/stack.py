@@ -30,7 +30,7 @@ from typing import Dict, List, Optional
 from urllib.parse import urlparse
 import urllib.request
 
-from bot.settings import is_loopback
+from bot.settings import DEMO_LOGIN, is_loopback, redact, switched_on
 from scripts.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -276,22 +276,24 @@ def main() -> int:
     try:
         print("==> starting Redis, the action server, Rasa (~30 s to load) and the hub")
         stack.start()
-        # The demo sign-in only where nobody else can reach the hub (HUB_DEMO overrides).
+        # The demo (its agent and sign-in) only where nobody else can reach the hub:
+        # HUB_DEMO=1 on loopback unless said otherwise, and never with HUB_PUBLIC_ORIGIN
+        # (the hub ignores it then).
         loopback = is_loopback(os.environ.get("HUB_HOST", "127.0.0.1"))
         demo = os.environ.get("HUB_DEMO") or ("1" if loopback else "0")
-        demo_on = demo.strip().lower() in ("1", "true", "yes", "on")
+        demo_on = switched_on(demo) and not os.environ.get("HUB_PUBLIC_ORIGIN", "").strip()
+        agents = ("agents from HUB_AGENTS" if os.environ.get("HUB_AGENTS")
+                  else "demo agent: {} / {}".format(*DEMO_LOGIN) if demo_on else "no agents: set HUB_AGENTS")
         stack.start_hub(HUB_DEMO=demo)
         hub = stack.hub_url
-        from bot.settings import DEMO_LOGIN
-
         print(f"""
 ==> the assistant is up
     Shop page with the chat widget:  {hub}/
-    Agent console:                   {hub}/agent   (demo agent: {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]})
+    Agent console:                   {hub}/agent   ({agents})
     Hub REST channel:                {hub}/webhooks/rest/webhook
     Health:                          {hub}/health
     Demo sign-in (HUB_DEMO):         {"ON: the shop page can sign in as the demo customer" if demo_on else "off"}
-    (behind the hub: Rasa {stack.rasa_url}, actions http://127.0.0.1:{stack.action_port}, Redis {stack.redis_url or f"redis://127.0.0.1:{stack.redis_port}/0 (password in .run/redis/password)"})
+    (behind the hub: Rasa {stack.rasa_url}, actions http://127.0.0.1:{stack.action_port}, Redis {redact(stack.redis_url) if stack.redis_url else f"redis://127.0.0.1:{stack.redis_port}/0 (password in .run/redis/password)"})
 
     Talk to it over REST (English or Vietnamese):
       curl -s {hub}/webhooks/rest/webhook -H 'Content-Type: application/json' \\

@@ -17,6 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # file (which tests/actions/test_playbook.py only validates). The actions load it on
 # first use (actions/playbook.py shop_playbook), and the action server inherits it.
 os.environ["PLAYBOOK_PATH"] = str(ROOT / "tests" / "data" / "playbook.yml")
+# Every test's widget comes from 127.0.0.1, so the hubs the tests start as processes (the
+# browser tests') count per-address limits off; tests of those limits use addresses of
+# their own (tests/hub/test_limits.py).
+os.environ.setdefault("WIDGET_MESSAGES_PER_IP_MINUTE", "0")
+os.environ.setdefault("WIDGET_CONVERSATIONS_PER_IP_MINUTE", "0")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from redis import asyncio as aioredis
 
 from contract import keys
 from bot.aftercare.resume import resume_token
-from bot.settings import DEMO_LOGIN
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN
 from tests.browser.test_widget_and_console import ARGS, CHROMIUM, TIMEOUT
 
 SECRET = "browser-test"
@@ -19,7 +19,7 @@ BOT = ".rw-message:not(.rw-typing-indication) .rw-response"  # not the "typingâ€
 @pytest.fixture(scope="module")
 def hub_server(assistant):
     # The module's own hub: STILL_HERE_AFTER long enough that no reassurance interleaves.
-    assistant.start_hub(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET=SECRET)
+    assistant.start_hub(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET=SECRET, HUB_AGENTS=DEMO_AGENTS)
     return assistant.hub_url
 
 

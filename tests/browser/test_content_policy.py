@@ -6,14 +6,14 @@ import re
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from bot.settings import DEMO_LOGIN
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN
 from tests.browser.hubs import own_hub
 from tests.browser.test_widget_and_console import ARGS, CHROMIUM, TIMEOUT
 
 
 @pytest.fixture(scope="module")
 def policed_hub(assistant):
-    yield from own_hub(assistant, STILL_HERE_AFTER="600", HUB_SECRET="browser-test")
+    yield from own_hub(assistant, STILL_HERE_AFTER="600", HUB_SECRET="browser-test", HUB_AGENTS=DEMO_AGENTS)
 
 
 async def test_the_widget_and_the_console_run_under_the_policy_without_violations(policed_hub):

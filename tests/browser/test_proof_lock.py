@@ -16,13 +16,14 @@ from contract.identity import MAX_PROOF_FAILURES
 from tests.browser.hubs import own_hub
 from tests.browser.test_agent_workspace import sign_in
 from tests.browser.test_widget_and_console import ARGS, CHROMIUM, SHOTS, TIMEOUT
-from bot.settings import DEMO_LOGIN
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN
 from tests.shop import new_customer
 
 
 @pytest.fixture(scope="module")
 def lock_hub(assistant):
-    yield from own_hub(assistant, STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test")
+    yield from own_hub(assistant, STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test",
+                       HUB_AGENTS=DEMO_AGENTS)
 
 
 def say(hub, sender, message):

@@ -16,7 +16,7 @@ import shutil
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from bot.settings import DEMO_LOGIN
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN
 from tests.shop import new_customer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,8 @@ expect.set_options(timeout=TIMEOUT)  # the widget reveals bot messages one by on
 
 @pytest.fixture(scope="module")
 def hub_server(assistant):
-    assistant.start_hub(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test")
+    assistant.start_hub(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test",
+                        HUB_AGENTS=DEMO_AGENTS)  # the demo agent without HUB_DEMO's demo sign-in
     return assistant.hub_url
 
 

@@ -2,9 +2,12 @@
 cookies that fit the deployment, and the demo agent only where it is harmless."""
 
 from aiohttp import WSMsgType
+import pytest
 
-from bot.settings import DEMO_LOGIN, Settings
-from tests.hub.conftest import login
+from bot.app import create_app, warn_about_agents
+from bot.settings import DEMO_LOGIN, Settings, redact
+from contract import keys
+from tests.hub.conftest import login, rest_sender
 
 
 async def test_a_cross_site_post_to_the_agent_api_is_refused(make_hub_fake):
@@ -41,13 +44,65 @@ async def test_the_agent_cookie_is_secure_behind_https(make_hub_fake):
     assert response.status == 200 and "Secure" in response.headers["Set-Cookie"]
 
 
-def test_the_demo_agent_only_on_loopback_or_when_asked():
-    assert DEMO_LOGIN[0] in Settings.from_env({}).agents
-    assert DEMO_LOGIN[0] in Settings.from_env({"HUB_HOST": "::1"}).agents
-    assert Settings.from_env({"HUB_HOST": "0.0.0.0"}).agents == {}
+def test_the_demo_agent_only_when_asked_and_never_with_a_public_origin():
+    # Loopback says nothing: a reverse proxy in front makes a loopback hub public.
+    assert Settings.from_env({}).agents == {}
+    assert Settings.from_env({"HUB_HOST": "127.0.0.1"}).agents == {}
+    assert DEMO_LOGIN[0] in Settings.from_env({"HUB_DEMO": "1"}).agents
     assert DEMO_LOGIN[0] in Settings.from_env({"HUB_HOST": "0.0.0.0", "HUB_DEMO": "1"}).agents
+    public = Settings.from_env({"HUB_DEMO": "1", "HUB_PUBLIC_ORIGIN": "https://shop.example"})
+    assert public.agents == {} and not public.demo
     real = "ana:scrypt$16384$8$1$00$00"
     assert list(Settings.from_env({"HUB_HOST": "0.0.0.0", "HUB_AGENTS": real}).agents) == ["ana"]
+    with pytest.raises(ValueError, match="HUB_PUBLIC_ORIGIN: must be an origin"):
+        Settings.from_env({"HUB_PUBLIC_ORIGIN": "shop.example"})
+
+
+async def test_a_hub_with_a_public_origin_and_nothing_else_is_closed(aiohttp_client, redis_url, fake_rasa, redis,
+                                                                     caplog):
+    settings = Settings.from_env({"HUB_PUBLIC_ORIGIN": "https://shop.example",
+                                  # where this test's Redis and stand-in Rasa are: nothing else
+                                  "REDIS_URL": redis_url, "RASA_URL": fake_rasa.url})
+    warn_about_agents(settings)
+    assert any("REST channel closed" in r.getMessage() for r in caplog.records)
+    hub = await aiohttp_client(create_app(settings))
+    # No demo agent, no demo sign-in.
+    response = await hub.post("/api/agent/login", json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
+    assert response.status == 401
+    assert (await hub.get("/demo/identity")).status == 404
+    # REST is not open: 401, and nothing is stored.
+    sender = rest_sender()
+    response = await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "hi"})
+    assert response.status == 401 and "HUB_REST_TOKEN" in (await response.json())["error"]
+    assert (await hub.get(f"/webhooks/rest/messages?sender={sender}")).status == 401
+    assert not await redis.exists(keys.conversation(f"rest-{sender}")) and fake_rasa.received == []
+    # Only its own host names: a DNS-rebinding page's is refused.
+    for path in ("/", "/agent/login", "/api/agent/login/words", "/socket.io/?EIO=4&transport=polling"):
+        refused = await hub.get(path, headers={"Host": "evil.test"})
+        assert refused.status == 421, path
+    assert (await hub.get("/", headers={"Host": "shop.example"})).status == 200
+    assert (await hub.get("/", headers={"Host": "SHOP.example:443"})).status == 200
+    assert (await hub.get("/health", headers={"Host": "10.0.0.7:8080"})).status == 200  # probes
+    # With a token, REST is open to whoever has it.
+    hub = await aiohttp_client(create_app(Settings.from_env({
+        "HUB_PUBLIC_ORIGIN": "https://shop.example", "HUB_REST_TOKEN": "t0ken",
+        "REDIS_URL": redis_url, "RASA_URL": fake_rasa.url})))
+    response = await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "hi"},
+                              headers={"Authorization": "Bearer t0ken"})
+    assert response.status == 200 and (await response.json())[0]["text"] == "heard: hi"
+
+
+async def test_a_local_hub_answers_only_to_local_host_names(make_hub_fake):
+    hub = await make_hub_fake()
+    port = hub.port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "LOCALHOST."):
+        assert (await hub.get("/", headers={"Host": host})).status == 200, host
+    for host in ("evil.test", f"evil.test:{port}", "127.0.0.1.evil.test", "192.168.1.5"):
+        response = await hub.get("/", headers={"Host": host})
+        assert response.status == 421 and "error" in await response.json(), host
+    hub = await make_hub_fake(allowed_hosts="hub.internal, Other.Example")
+    assert (await hub.get("/", headers={"Host": "hub.internal:8080"})).status == 200
+    assert (await hub.get("/", headers={"Host": "other.example"})).status == 200
 
 
 async def test_every_page_and_answer_carries_the_security_headers(make_hub_fake):
@@ -70,3 +125,22 @@ async def test_logging_out_closes_that_sessions_console_socket(make_hub_fake):
     while message.type == WSMsgType.TEXT:  # other consoles' events may come first
         message = await ws.receive(timeout=10)
     assert message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
+
+
+async def test_the_redis_password_is_never_logged_when_redis_is_unreachable(aiohttp_client, fake_rasa, caplog):
+    from scripts.stack import free_port
+    url = f"redis://:n0t-for-the-log@127.0.0.1:{free_port()}/0"  # nothing listens there
+    settings = Settings.from_env({"REDIS_URL": url, "RASA_URL": fake_rasa.url})
+    with pytest.raises(RuntimeError) as refused:
+        await aiohttp_client(create_app(settings))
+    assert "cannot reach Redis at redis://:***@127.0.0.1:" in str(refused.value)
+    said = [str(refused.value), *(r.getMessage() for r in caplog.records), *(r.exc_text or "" for r in caplog.records)]
+    assert not any("n0t-for-the-log" in line for line in said)
+
+
+def test_secrets_in_urls_and_errors_are_redacted():
+    assert redact("redis://:pw@10.0.0.5:6379/0") == "redis://:***@10.0.0.5:6379/0"
+    assert redact("smtp://help%40shop:pa55@mail:587") == "smtp://help%40shop:***@mail:587"
+    assert redact("POST https://graph/me/messages?access_token=EAAB&x=1 failed") == (
+        "POST https://graph/me/messages?access_token=***&x=1 failed")
+    assert redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"

@@ -50,7 +50,7 @@ def test_agent_configuration_must_hold_hashes_not_passwords():
 
 def test_settings_come_from_the_environment():
     settings = Settings.from_env({"HUB_PORT": "9000", "RASA_URL": "http://rasa:5005/",
-                                  "MAX_MESSAGE_CHARS": "500"})
+                                  "MAX_MESSAGE_CHARS": "500", "HUB_DEMO": "1"})
     assert settings.port == 9000 and settings.rasa_url == "http://rasa:5005"
     assert settings.max_message_chars == 500 and "agent" in settings.agents
     assert settings.rasa_urls == ("http://rasa:5005",)
