@@ -2,14 +2,15 @@
 FOLLOW_UP_AFTER seconds is emailed to them, once, in their language, with the case
 reference and a link that reopens the conversation (aftercare/resume.py).
 
-The address is the one in the handoff packet (details.email), or else the last one the
-customer typed in this conversation (e.g. after choosing "Email me").
+The address is one we know is the customer's (a verified customer's on record, or the
+details' email marked verified), or else the one the customer confirmed after choosing
+"Email me" (core/contacts.py follow_up_email); an address only typed is never written to.
 
 On a channel with a reply window (Messenger, Zalo: bot/core/windows.py), a follow-up the
 window no longer allows (an agent's late reply, "resolved", a missed call-back) is kept
 in the transcript marked as held (`FollowUpElsewhere`, the outbox's Elsewhere) and
-emailed at once to the address the case holds; without an address, or without email, it
-becomes a task for the team (aftercare/callback.py `reach`).
+emailed at once to the customer's address (verified or confirmed, as above); without
+one, or without email, it becomes a task for the team (aftercare/callback.py `reach`).
 
 Across hub processes: every process hears each transcribed agent reply (core/events.py)
 and schedules the conversation in keys.FOLLOW_UP_DUE; the process that wins the
@@ -26,7 +27,7 @@ from bot.aftercare.callback import CallBacks
 from bot.aftercare.mail import Mailer, MailError
 from bot.aftercare.resume import resume_link
 from bot.core.channel import Message
-from bot.core.contacts import email_of
+from bot.core.contacts import follow_up_email
 from bot.core.conversation import Conversation
 from bot.core.conversations import ConversationStore
 from bot.core.outgoing import acknowledged, id_key
@@ -66,7 +67,7 @@ class FollowUpElsewhere:
     ) -> str:
         address = ""
         if self.settings.email_enabled:
-            address = email_of(conv.handoff(), await self.store.transcript(conv.id))
+            address = follow_up_email(conv.handoff(), conv.followup_email)
         by = "email" if address else "task" if task else "note"
         for message in messages:
             await self.store.log_message(conv.id, sender, {**message, "held": conv.channel, HELD_BY: by})
@@ -159,7 +160,7 @@ class EmailFollowUp:
             else:
                 await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
             return 0
-        address = email_of(conv.handoff(), transcript)
+        address = follow_up_email(conv.handoff(), conv.followup_email)
         if not address:
             await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
             return 0  # nobody to write to: the replies wait in the widget

@@ -1,18 +1,23 @@
 """Sending email through SMTP with aiosmtplib, configured by SMTP_URL and MAIL_FROM.
 
-SMTP_URL: smtp://[user:password@]host[:port] (STARTTLS when the server offers it) or
-smtps://... (TLS from the start). Each message gets a Message-ID derived from what it
-carries, so a receiving system can recognise a repeat.
+SMTP_URL: smtp://[user:password@]host[:port] (STARTTLS required: a server that does not
+offer it, or a man in the middle who strips it, gets nothing, neither the password nor a
+resume link), smtps://... (TLS from the start), or smtp+insecure://... (no TLS at all,
+for a local test server only; the hub warns at start-up). Each message gets a
+Message-ID derived from what it carries, so a receiving system can recognise a repeat.
 """
 
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+import logging
 from typing import Dict
 from urllib.parse import unquote, urlparse
 
 import aiosmtplib
 
+log = logging.getLogger(__name__)
 SEND_TIMEOUT = 30
+SCHEMES = ("smtp", "smtps", "smtp+insecure")
 
 
 class MailError(Exception):
@@ -21,14 +26,18 @@ class MailError(Exception):
 
 def smtp_options(url: str) -> Dict:
     parsed = urlparse(url)
-    if parsed.scheme not in ("smtp", "smtps") or not parsed.hostname:
-        raise ValueError("SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465")
+    if parsed.scheme not in SCHEMES or not parsed.hostname:
+        raise ValueError(
+            "SMTP_URL must look like smtp://user:password@host:587 (STARTTLS), smtps://host:465, "
+            "or smtp+insecure://host:25 (a local test server)"
+        )
     return {
         "hostname": parsed.hostname,
         "port": parsed.port or (465 if parsed.scheme == "smtps" else 25),
         "username": unquote(parsed.username) if parsed.username else None,
         "password": unquote(parsed.password) if parsed.password else None,
         "use_tls": parsed.scheme == "smtps",
+        "start_tls": parsed.scheme == "smtp",  # True: required, never "when offered"
         "timeout": SEND_TIMEOUT,
     }
 
@@ -39,6 +48,11 @@ class Mailer:
         if "@" not in parseaddr(mail_from)[1]:
             raise ValueError("MAIL_FROM must be an address, e.g. Mộc Home <help@shop.example>")
         self.mail_from = mail_from
+        if not self.options["use_tls"] and not self.options["start_tls"]:
+            log.warning(
+                "SMTP_URL is smtp+insecure://: mail (resume links, and the SMTP password if any) goes "
+                "in clear; use it with a local test server only"
+            )
 
     def compose(self, to: str, subject: str, body: str, language: str, key: str) -> EmailMessage:
         domain = parseaddr(self.mail_from)[1].rpartition("@")[2]

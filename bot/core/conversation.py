@@ -52,6 +52,7 @@ class Conversation:
     created_at: float = 0.0
     updated_at: float = 0.0
     followup: str = ""
+    followup_email: str = ""  # the address the customer confirmed for email follow-up
     note: str = ""
 
     @classmethod
@@ -69,6 +70,7 @@ class Conversation:
             created_at=float(data.get("created_at") or 0),
             updated_at=float(data.get("updated_at") or 0),
             followup=data.get("followup", ""),
+            followup_email=data.get("followup_email", ""),
             note=data.get("note", ""),
         )
 

@@ -11,7 +11,7 @@ import logging
 from typing import Any, List, Optional
 
 from bot.core.channel import Message
-from bot.core.contacts import email_of
+from bot.core.contacts import follow_up_email
 from bot.core.conversation import Conversation, State
 from bot.core.conversations import ConversationStore
 from bot.core.hours import local_now, parse_hours, reply_by
@@ -69,7 +69,7 @@ class Handoffs:
             return self.texts.message(
                 "queued", conv.language, position=position, minutes=position * self.settings.minutes_per_case
             )
-        email = email_of(packet) if self.settings.email_enabled else ""
+        email = follow_up_email(packet, conv.followup_email) if self.settings.email_enabled else ""
         if not self.settings.email_enabled:
             key = "no_agent_online"
         else:
