@@ -30,7 +30,7 @@ import secrets
 import time
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, TypedDict
 
-from contract import keys
+from contract import events, keys
 from contract.case import CLOSED, Case, read_case
 from contract.identity import normalise_email, normalise_phone
 
@@ -311,9 +311,10 @@ async def forget_customer_of(redis, conversation_id: str) -> Erased:
 
 async def forget_conversations(redis, conversation_ids: Iterable[str]) -> None:
     """Delete conversations: every key of theirs (keys.conversation_keys: the hub's state
-    and transcript, follow-up and call-back, Rasa's tracker), and their ids in the
-    queue, the follow-ups, the call-backs and their agent's set. The console's forget
-    and `python -m actions.memory forget` both end here."""
+    and transcript, follow-up and call-back, Rasa's tracker), their ids in the queue,
+    the follow-ups, the call-backs and their agent's set, and their report events
+    (contract/events.py forget). The console's forget and `python -m actions.memory
+    forget` both end here."""
     ids = list(dict.fromkeys(conversation_ids))
     if not ids:
         return
@@ -329,3 +330,4 @@ async def forget_conversations(redis, conversation_ids: Iterable[str]) -> None:
         if agent:
             pipe.srem(keys.agent_conversations(agent), cid)
     await pipe.execute()
+    await events.forget(redis, ids)

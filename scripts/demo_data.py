@@ -105,8 +105,9 @@ class Demo:
         if not days_ago:
             return
         key = events.stream_key(events.day_of(time.time()))
+        ref = await events.ref(self.redis, cid)  # events name a conversation by its ref
         mine = [(entry_id, fields) for entry_id, fields in await self.redis.xrange(key)
-                if fields.get("cid") == cid]
+                if fields.get("cid") == ref]
         for entry_id, fields in mine:
             data = json.loads(fields.get("data") or "{}")
             await events.record(self.redis, fields["kind"], cid,

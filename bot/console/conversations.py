@@ -7,6 +7,7 @@ and what the customer hears through the outbox (core/outbox.py). docs/api.md lis
 routes and their answers.
 """
 
+import logging
 from typing import Tuple
 
 from aiohttp import web
@@ -14,8 +15,9 @@ from aiohttp import web
 from bot.core.conversation import Conversation, State
 from bot.web.appkeys import OUTBOX, REDIS, SETTINGS, STORE
 from bot.web.http import json_error, read_json
-from contract import memory
+from contract import events, memory
 
+log = logging.getLogger(__name__)
 MAX_NOTE_CHARS = 2000
 
 
@@ -120,10 +122,21 @@ async def forget(request: web.Request) -> web.Response:
     only this conversation's guest record), then the hub's copy of every conversation
     of theirs: state and transcript."""
     conv = await conversation_of(request)
+    # Logged with the agent's name; the conversation only by its report ref (its id
+    # can be an email address or a phone number, and it is being forgotten).
+    ref = await events.ref(request.config_dict[REDIS], conv.id)
     forgotten = await memory.forget_customer_of(request.config_dict[REDIS], conv.id)
     others = forgotten.get("conversations")
     for cid in {conv.id, *(others if isinstance(others, list) else [])}:
         await request.config_dict[STORE].forget(cid)
+    log.info(
+        "agent %r forgot the customer of conversation ref %s: %d cases, %d identities, %d conversations",
+        request["agent"],
+        ref[:12],
+        forgotten["cases"],
+        forgotten["identities"],
+        len(forgotten["conversations"]),
+    )
     return web.json_response({"ok": True, "forgotten": forgotten})
 
 

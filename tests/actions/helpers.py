@@ -175,7 +175,8 @@ def ranked_tracker(sender, text, intent, ranks, **kwargs):
 
 
 async def recorded(sender, since):
-    return [e for e in await events.read(get_redis(), since, time.time() + 1) if e["cid"] == sender]
+    ref = await events.ref(get_redis(), sender)  # events name a conversation by its ref only
+    return [e for e in await events.read(get_redis(), since, time.time() + 1) if e["cid"] == ref]
 
 
 async def prove(sender, domain, order, given, attempts=0, entities=()):

@@ -2,6 +2,7 @@
 as a conversation goes through it, and the JSON, CSV and page routes."""
 
 import csv
+import json
 from datetime import datetime, timezone
 import io
 import time
@@ -126,8 +127,9 @@ async def test_events_are_kept_in_a_daily_stream_that_expires(redis):
     cid = f"report-test-{uuid.uuid4().hex[:8]}"
     now = time.time()
     await events.record(redis, "started", cid, at=now, channel="web", language="vi")
-    found = [e for e in await events.read(redis, now - 1, now + 1) if e["cid"] == cid]
-    assert found == [{"kind": "started", "cid": cid, "at": pytest.approx(now, abs=0.001),
+    ref = await events.ref(redis, cid)
+    found = [e for e in await events.read(redis, now - 1, now + 1) if e["cid"] == ref]
+    assert found == [{"kind": "started", "cid": ref, "at": pytest.approx(now, abs=0.001),
                       "channel": "web", "language": "vi"}]
     ttl = await redis.ttl(events.stream_key(events.day_of(now)))
     assert events.RETENTION_DAYS * 86400 - 2 * 86400 < ttl <= events.RETENTION_DAYS * 86400 + 1
@@ -186,3 +188,30 @@ async def test_the_routes_need_an_agent_and_a_sensible_period(make_hub_fake):
     text = await page.text()
     assert page.status == 200 and "Báo cáo xử lý khiếu nại" in text and "<svg" in text
     assert "<script" not in text
+
+
+async def test_events_name_no_conversation_and_go_when_it_is_forgotten(make_hub_fake, redis, caplog):
+    hub = await make_hub_fake()
+    sender = f"minh.tran.{uuid.uuid4().hex[:6]}@example.vn"  # a REST sender can be an email address
+    cid = f"rest-{sender}"
+    since = time.time() - 1
+    await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
+    other = f"rest-{uuid.uuid4().hex[:8]}"
+    await events.record(redis, "started", other, channel="rest", language="en")
+    mine = await events.ref(redis, cid)
+    kept = [e for e in await events.read(redis, since, time.time() + 1) if e["cid"] == mine]
+    assert {e["kind"] for e in kept} == {"started", "handoff"}
+    assert mine != await events.ref(redis, other) and sender not in mine
+    day = await redis.xrange(events.stream_key(events.day_of(time.time())))
+    assert not any(sender in json.dumps(fields) for _, fields in day)  # never the id itself
+    # An agent forgets it: its events go, another conversation's stay; the log names the
+    # agent, never the conversation.
+    await login(hub)
+    caplog.set_level("INFO", logger="bot.console.conversations")
+    assert (await hub.post(f"/api/agent/conversations/{cid}/forget")).status == 200
+    left = await events.read(redis, since, time.time() + 1)
+    assert not [e for e in left if e["cid"] == mine]
+    assert [e["kind"] for e in left if e["cid"] == await events.ref(redis, other)] == ["started"]
+    assert not await redis.exists(events.conversation_index(mine))
+    [line] = [r.getMessage() for r in caplog.records if "forgot" in r.getMessage()]
+    assert line.startswith("agent 'agent' forgot") and sender not in line and mine[:12] in line
