@@ -14,6 +14,8 @@ from typing import Any, Dict, List, Optional
 import aiohttp
 from aiohttp_retry import ExponentialRetry, RetryClient
 
+from bot.settings import redact
+
 log = logging.getLogger(__name__)
 TEXT_LIMIT = 640
 QUICK_REPLY_LIMIT = 13
@@ -106,7 +108,7 @@ class GraphClient:
                 detail = f"{response.status} {(await response.text())[:300]}"
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             detail = str(error) or type(error).__name__
-        log.error("Send API refused or failed: %s", detail)
+        log.error("Send API refused or failed: %s", redact(detail))  # never the page token
         return False
 
     async def create_persona(self, name: str) -> Optional[str]:
@@ -124,5 +126,5 @@ class GraphClient:
                     return str(body["id"])
                 log.warning("Personas API refused %r (%s): %s", name, response.status, str(body)[:200])
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            log.warning("Personas API failed for %r: %s", name, error)
+            log.warning("Personas API failed for %r: %s", name, redact(str(error)))
         return None

@@ -144,3 +144,21 @@ def test_secrets_in_urls_and_errors_are_redacted():
     assert redact("POST https://graph/me/messages?access_token=EAAB&x=1 failed") == (
         "POST https://graph/me/messages?access_token=***&x=1 failed")
     assert redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+async def test_the_page_token_is_never_logged_when_the_send_api_fails(aiohttp_server, caplog):
+    import aiohttp
+    from aiohttp import web
+    from bot.channels.graph import GraphClient
+
+    async def gateway_error(request):  # a gateway whose error page echoes the URL it was asked
+        return web.Response(status=502, text=f"bad gateway for {request.path_qs}")
+
+    app = web.Application()
+    app.router.add_post("/me/messages", gateway_error)
+    server = await aiohttp_server(app)
+    async with aiohttp.ClientSession() as session:
+        graph = GraphClient(session, str(server.make_url("")), "EAAB-page-token-secret", attempts=1)
+        assert not await graph.send({"recipient": {"id": "1"}, "message": {"text": "hi"}})
+    [line] = [r.getMessage() for r in caplog.records if "Send API" in r.getMessage()]
+    assert "access_token=***" in line and "page-token-secret" not in line
