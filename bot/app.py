@@ -230,12 +230,14 @@ async def zalo_channel(app: web.Application):
 
 
 async def loops_ctx(app: web.Application):
-    """Background rounds: "still here" reassurance, and the email follow-up when on."""
+    """Background rounds: "still here" reassurance, Redis's memory, expired call-backs,
+    and the email follow-up when on."""
     settings = app[SETTINGS]
     stopping = asyncio.Event()
     tasks = [
         asyncio.create_task(every(settings.background_interval, app[OUTBOX].reassure_waiting, stopping)),
         asyncio.create_task(every(settings.background_interval, app[health.MEMORY].check, stopping)),
+        asyncio.create_task(every(settings.background_interval, app[CALLBACKS].sweep, stopping)),
     ]
     if settings.email_enabled:
         mailer = Mailer(settings.smtp_url, settings.mail_from)

@@ -8,6 +8,13 @@ keys.callback(cid); open tasks in keys.CALLBACKS, scored by when the window star
 
 A follow-up the customer's channel may no longer carry, with no email to send it to,
 becomes the same kind of task (`reach`): the team reaches the customer another way.
+
+Tasks do not pile up: a booking nobody called within EXPIRES_AFTER of its window's start
+is swept (a background round, and before every listing), with a note in its transcript,
+and an entry whose conversation is gone (expired, forgotten) leaves the list; a task to
+reach the customer (`reach`, made by the hub, not by a customer) stays until it is done.
+The agents see every open task, soonest window first and, within a window, first booked
+first: old or fake bookings cannot push a real one out of sight.
 """
 
 from datetime import datetime, timedelta, timezone
@@ -26,6 +33,7 @@ START = "/followup_call"
 # Windows in the team's local time (SUPPORT_UTC_OFFSET): payload -> (start, end) hours.
 WINDOWS = {"/callback_morning": (8, 12), "/callback_afternoon": (12, 17), "/callback_evening": (17, 21)}
 OUTCOMES = ("done", "no_answer")
+EXPIRES_AFTER = 36 * 3600  # seconds after its window's start; then nobody is calling any more
 
 
 class CallBacks:
@@ -153,14 +161,43 @@ class CallBacks:
         await self.store.log(conv.id, "system", f"task for the team: reach the customer another way ({why})")
         await self.store.publish({"type": "queue", "conversation_id": conv.id})
 
+    async def sweep(self) -> int:
+        """Drop the bookings whose window started more than EXPIRES_AFTER ago without
+        an outcome (noted in their transcript); returns how many."""
+        stale = await self.redis.zrangebyscore(keys.CALLBACKS, "-inf", self.clock() - EXPIRES_AFTER)
+        swept = 0
+        for cid in stale:
+            if (await self.state(cid)).get("step") == "reach":
+                continue  # the team's own task: it stays until it is done
+            if not await self.redis.zrem(keys.CALLBACKS, cid):
+                continue  # another hub process swept it
+            swept += 1
+            if await self.store.get(cid) is None:
+                continue  # the conversation itself is gone
+            await self._save(cid, step="expired")
+            hours = EXPIRES_AFTER // 3600
+            await self.store.log(
+                cid, "system", f"call-back expired: nobody called within {hours} h of its window"
+            )
+            await self.store.publish({"type": "queue", "conversation_id": cid})
+        return swept
+
     async def tasks(self) -> List[Dict[str, Any]]:
-        """Open call-back tasks, soonest first, with the full number (agents only)."""
-        out = []
-        for cid, starts_at in await self.redis.zrange(keys.CALLBACKS, 0, 199, withscores=True):
-            state = await self.state(cid)
-            conv = await self.store.get(cid)
-            if not state or conv is None:
+        """Every open call-back task, soonest window first and first booked first within
+        it, with the full number (agents only)."""
+        await self.sweep()
+        entries = await self.redis.zrange(keys.CALLBACKS, 0, -1, withscores=True)
+        pipe = self.redis.pipeline(transaction=False)
+        for cid, _ in entries:
+            pipe.hgetall(keys.callback(cid))
+            pipe.hgetall(keys.conversation(cid))
+        found = await pipe.execute()
+        out, gone = [], []
+        for (cid, starts_at), state, data in zip(entries, found[0::2], found[1::2], strict=True):
+            if not state or not data:
+                gone.append(cid)  # its booking or its conversation expired, or was forgotten
                 continue
+            conv = Conversation.from_hash(cid, data)
             packet = conv.handoff()
             out.append(
                 {
@@ -176,9 +213,12 @@ class CallBacks:
                     "severity": conv.severity or "unknown",
                     "case_ref": packet.case_ref if packet else "",
                     "summary": packet.summary.en if packet else "",
+                    "booked_at": float(state.get("booked_at") or 0),
                 }
             )
-        return out
+        if gone:
+            await self.redis.zrem(keys.CALLBACKS, *gone)
+        return sorted(out, key=lambda task: (task["starts_at"], task["booked_at"]))
 
     async def outcome(self, cid: str, agent: str, outcome: str, note: str = "") -> Dict[str, Any]:
         """Record the call: "done" closes the task; "no_answer" keeps it, and the customer

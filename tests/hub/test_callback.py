@@ -2,13 +2,17 @@
 record, masked) and a time window, books a task the agents see with its own badge, and
 the agent marks it done or "no answer" from the console's API."""
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 import json
+import time
 from types import SimpleNamespace
+import uuid
 
 from redis import asyncio as aioredis
 
 from contract import keys
+from bot.aftercare import callback
 from bot.aftercare.callback import CallBacks
 from bot.settings import Settings
 from bot.core.texts import Texts
@@ -113,3 +117,78 @@ def test_the_window_is_today_while_it_is_still_open_else_tomorrow():
     assert slot(22, 0, "/callback_morning")["day"] == "tomorrow"
     assert slot(9, 0, "/callback_morning")["starts_at"] == datetime(
         2026, 11, 23, 9, 0, tzinfo=vietnam).timestamp()  # already in the window: now
+
+
+async def booked(client):
+    """A widget customer handed over (the stand-in Rasa) while nobody is online books a
+    call-back for the afternoon; returns the conversation id."""
+    customer = WidgetCustomer(str(client.make_url("/")))
+    session_id = await customer.connect()
+    try:
+        await customer.say("/request_human")
+        await customer.until(lambda m: any(q["payload"] == "/followup_call" for q in m.get("quick_replies", [])))
+        for text in ("/followup_call", "0912 345 678", "/callback_afternoon"):
+            await customer.say(text)
+            reply = await customer.next()
+        assert "will call you" in reply["text"]
+    finally:
+        await customer.close()
+    return session_id.rpartition(".")[0]
+
+
+async def listed(client):
+    response = await client.get("/api/agent/callbacks")
+    assert response.status == 200
+    return [task["conversation_id"] for task in (await response.json())["callbacks"]]
+
+
+async def test_a_call_back_nobody_made_is_swept_with_a_note(hub_fake, redis):
+    real = await booked(hub_fake)
+    await login(hub_fake)
+    assert real in await listed(hub_fake)
+    # Its window started a day and a half ago and nobody called: the listing sweeps it.
+    await redis.zadd(keys.CALLBACKS, {real: time.time() - callback.EXPIRES_AFTER - 60})
+    assert real not in await listed(hub_fake)
+    assert await redis.zscore(keys.CALLBACKS, real) is None
+    transcript = (await (await hub_fake.get(f"/api/agent/conversations/{real}")).json())["transcript"]
+    assert any(e["from"] == "system" and e["text"].startswith("call-back expired") for e in transcript)
+    assert (await redis.hgetall(keys.callback(real)))["step"] == "expired"
+    # Without anyone listing, the hub's background round sweeps too.
+    other = await booked(hub_fake)
+    await redis.zadd(keys.CALLBACKS, {other: time.time() - callback.EXPIRES_AFTER - 60})
+
+    async def swept():
+        while await redis.zscore(keys.CALLBACKS, other) is not None:
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(swept(), 10)
+
+
+async def test_old_and_fake_bookings_cannot_hide_a_real_one(hub_fake, redis):
+    now = time.time()
+    gone = [f"rest-gone-{uuid.uuid4().hex[:8]}" for _ in range(250)]  # conversations that expired
+    fakes = [f"rest-fake-{uuid.uuid4().hex[:8]}" for _ in range(210)]  # bookings made to fill the list
+    pipe = redis.pipeline(transaction=False)
+    pipe.zadd(keys.CALLBACKS, {cid: now - 3600 - n for n, cid in enumerate(gone)})
+    for n, cid in enumerate(fakes):
+        pipe.hset(keys.conversation(cid), mapping={"state": "queued", "channel": "rest", "language": "en"})
+        pipe.hset(keys.callback(cid), mapping={"step": "booked", "phone": "0900000000", "booked_at": now})
+        pipe.zadd(keys.CALLBACKS, {cid: now - 1800 - n})
+    await pipe.execute()
+    early = f"rest-0000-{uuid.uuid4().hex[:8]}"  # an id that sorts before any other
+    try:
+        real = await booked(hub_fake)
+        await login(hub_fake)
+        shown = await listed(hub_fake)
+        assert real in shown and set(fakes) <= set(shown) and not set(gone) & set(shown)
+        assert not [cid for cid in gone if await redis.zscore(keys.CALLBACKS, cid) is not None]
+        # Within one window, the first booked comes first, whatever its id.
+        starts = await redis.zscore(keys.CALLBACKS, real)
+        await redis.hset(keys.conversation(early), mapping={"state": "queued", "channel": "rest"})
+        await redis.hset(keys.callback(early), mapping={"step": "booked", "booked_at": time.time()})
+        await redis.zadd(keys.CALLBACKS, {early: starts})
+        shown = await listed(hub_fake)
+        assert shown.index(real) < shown.index(early)
+    finally:
+        await redis.zrem(keys.CALLBACKS, *gone, *fakes, early)
+        await redis.delete(*(keys.conversation(cid) for cid in [*fakes, early]),
+                           *(keys.callback(cid) for cid in [*fakes, early]))
