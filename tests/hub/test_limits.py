@@ -424,3 +424,20 @@ async def test_password_checks_run_a_few_at_a_time(make_hub_fake, monkeypatch):
                                     for _ in range(8)])
     assert [response.status for response in logins] == [200] * 8
     assert checks[1] == auth.SCRYPT_AT_ONCE
+
+
+async def test_health_and_the_log_warn_past_70_percent_of_redis_maxmemory(make_hub_fake, redis, caplog):
+    hub = await make_hub_fake()
+    calm = await (await hub.get("/health")).json()
+    assert "warning" not in calm["redis_memory"] and calm["redis_memory"]["max_bytes"] == 0
+    used = (await redis.info("memory"))["used_memory"]
+    await redis.config_set("maxmemory", int(used / 0.74))  # about 74% in use
+    try:
+        body = await (await hub.get("/health")).json()
+        memory = body["redis_memory"]
+        assert 70 <= memory["percent"] < 100 and "maxmemory" in memory["warning"]
+        assert any(r.levelname == "WARNING" and "of its maxmemory" in r.getMessage() for r in caplog.records)
+        await redis.config_set("maxmemory", int(used / 0.5))  # back under: no warning
+        assert "warning" not in (await (await hub.get("/health")).json())["redis_memory"]
+    finally:
+        await redis.config_set("maxmemory", 0)
