@@ -130,8 +130,9 @@ class WidgetChannel:
     def conversation_of(self, session_id: Any) -> Optional[str]:
         return unsign(session_id, self.secret) if isinstance(session_id, str) else None
 
-    async def connect(self, sid: str, environ: Dict[str, Any], auth: Any = None) -> None:
-        request = environ.get("aiohttp.request")
+    async def connect(self, sid: str, scope: Dict[str, Any], auth: Any = None) -> None:
+        """Where the socket comes from (engine.io's WSGI-like scope: its aiohttp request)."""
+        request = scope.get("aiohttp.request")
         self.addresses[sid] = (request.remote if request is not None else None) or "?"
 
     async def session_request(self, sid: str, data: Any) -> None:
@@ -168,15 +169,18 @@ class WidgetChannel:
         bucket, and for a new conversation one of its address's. Refused: "one moment",
         and no session."""
         held = self.held.setdefault(sid, set())
-        refused = cid not in held and len(held) >= MAX_CONVERSATIONS_PER_SOCKET
+        fresh = cid not in held
+        refused = fresh and len(held) >= MAX_CONVERSATIONS_PER_SOCKET
         if not refused:
+            held.add(cid)  # before any await: requests handled concurrently see it
             subjects = {"socket": sid, **({"new-conversation": self.addresses.get(sid, "?")} if new else {})}
             refused = await self.limits.take(subjects) is not None
+            if refused and fresh:
+                held.discard(cid)
         if refused:
             language = None if new else await self.host.language_of(cid)
             await self.sio.emit("bot_uttered", self.texts.message("one_moment", language), to=sid)
             return False
-        held.add(cid)
         return True
 
     async def user_uttered(self, sid: str, data: Any) -> None:

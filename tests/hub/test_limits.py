@@ -441,3 +441,20 @@ async def test_health_and_the_log_warn_past_70_percent_of_redis_maxmemory(make_h
         assert "warning" not in (await (await hub.get("/health")).json())["redis_memory"]
     finally:
         await redis.config_set("maxmemory", 0)
+
+
+async def test_a_burst_of_session_requests_from_one_socket_gets_three_conversations(make_hub_fake):
+    hub = await make_hub_fake(**only(widget_messages_per_socket_minute=100))  # a bucket: a Redis call
+    customer = WidgetCustomer(str(hub.make_url("/")))
+    answers: asyncio.Queue = asyncio.Queue()
+    customer.sio.on("session_confirm", lambda session_id: answers.put_nowait(("confirm", session_id)))
+    customer.sio.on("bot_uttered", lambda data: answers.put_nowait(("refused", data["text"])))
+    try:
+        await customer.sio.connect(str(hub.make_url("/")), socketio_path="socket.io", transports=["polling"])
+        for _ in range(10):  # all at once: the hub handles them concurrently
+            await customer.sio.emit("session_request", {"session_id": None})
+        got = [await asyncio.wait_for(answers.get(), 10) for _ in range(10)]  # one answer each
+    finally:
+        await customer.close()
+    assert [kind for kind, _ in got].count("confirm") == limits.MAX_CONVERSATIONS_PER_SOCKET
+    assert all("One moment" in text for kind, text in got if kind == "refused")
