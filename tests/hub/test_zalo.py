@@ -354,9 +354,12 @@ async def test_the_token_is_refreshed_once_when_two_hub_processes_race(make_hub_
 # --- windows and follow-up ----------------------------------------------------------------
 
 
-async def queued_with_an_agent(client, user, first_words):
+async def queued_with_an_agent(client, user, first_words, confirm_email=False):
     await deliver(client, text_event(user, first_words))
     await deliver(client, text_event(user, "/request_human"))
+    if confirm_email:  # "Email me", yes to the address typed: only then may email go there
+        await deliver(client, text_event(user, "/followup_email"))
+        await deliver(client, text_event(user, "/followup_email_yes"))
     await login(client)
     assert (await client.post(f"/api/agent/conversations/{cid_of(user)}/claim")).status == 200
 
@@ -366,8 +369,10 @@ async def test_a_reply_after_the_window_goes_by_email(make_hub_fake, zalo_api, i
     hub = await make_hub_fake(**zalo_settings(zalo_api, smtp_url=smtp_url, mail_from=FROM,
                                              background_interval=0.2, agent_online_seconds=0.001))
     user, address = user_id(), f"hoa.{uuid.uuid4().hex[:6]}@example.com"
-    await queued_with_an_agent(hub, user, f"giao hang tre qua, email cua toi la {address}")
+    await queued_with_an_agent(hub, user, f"giao hang tre qua, email cua toi la {address}", confirm_email=True)
     cid = cid_of(user)
+    notes = [e["text"] for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "system"]
+    assert "email follow-up to h…@example.com, confirmed by the customer" in notes
     response = await hub.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Chào chị, em đang kiểm tra."})
     assert (await response.json())["delivered"] == "channel"
     assert "Mai: Chào chị, em đang kiểm tra." in zalo_api.texts(user)  # the agent's display name
