@@ -175,6 +175,8 @@ class WidgetChannel:
             held.add(cid)  # before any await: requests handled concurrently see it
             subjects = {"socket": sid, **({"new-conversation": self.addresses.get(sid, "?")} if new else {})}
             refused = await self.limits.take(subjects) is not None
+            if sid not in self.addresses:
+                return False  # the socket left meanwhile: nothing to confirm to anyone
             if refused and fresh:
                 held.discard(cid)
         if refused:

@@ -15,6 +15,8 @@ first reply of a new conversation starts by saying that it is an automated assis
 
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Set, Tuple
 
+from redis.exceptions import RedisError
+
 from bot.core.channel import Channel, Inbound, Message, Refused
 from bot.core.conversation import Conversation, State
 from bot.core.conversations import ConversationStore
@@ -110,8 +112,11 @@ class Turn:
 
     async def _language(self, inbound: Inbound) -> str:
         """The language to answer a message in, reading only: what it shows, else the
-        conversation's, else the page's."""
-        conv = await self.store.get(inbound.conversation_id)
+        conversation's (when Redis can say), else the page's."""
+        try:
+            conv = await self.store.get(inbound.conversation_id)
+        except RedisError:  # only the wording depends on it: "one moment" is said anyway
+            conv = None
         return decide(inbound.text, conv.language if conv else inbound.page_language or None)
 
     async def _introduce(self, conv: Conversation) -> List[Message]:

@@ -151,3 +151,24 @@ async def test_a_duplicate_sent_while_the_first_is_still_answered_is_not_routed_
     fake_rasa.gate.set()
     assert (await (await first).json())[0]["text"] == "heard: hello"
     assert len(fake_rasa.sent_for(f"rest-{sender}")) == 1
+
+
+async def test_one_moment_is_said_in_the_customers_language_even_while_redis_is_away(
+        own_redis, fake_rasa, aiohttp_client):
+    url = own_redis.env()["REDIS_URL"]
+    hub = await aiohttp_client(create_app(hub_settings(url, fake_rasa.url, agent_online_seconds=0.001)))
+    fake_rasa.gate = asyncio.Event()  # three messages in flight, waiting for the assistant
+    customer = WidgetCustomer(str(hub.make_url("/")))
+    await customer.connect()
+    try:
+        for n in range(3):
+            await customer.say(f"busy {n}")
+        for _ in range(3):
+            await asyncio.wait_for(fake_rasa.arrived.get(), 10)
+        own_redis.stop_process("redis")
+        await customer.say("shop ơi, chờ em với")  # a fourth: "one moment", nothing to store it in anyway
+        reply = await customer.next()
+        assert reply["text"] == Texts().text("one_moment", "vi")
+    finally:
+        fake_rasa.gate.set()
+        await customer.close()
