@@ -85,14 +85,16 @@ class Run:
         self.sent: List[Sent] = []
         self.down = set()  # hub indexes known to be down (the "load balancer" view)
         texts = Texts()
-        self.apologies = {texts.text(k, lang) for k in ("assistant_unavailable", "one_moment")
+        # The apology names the case ({case_ref}): recognised by the words before it.
+        self.apologies = {texts.text("assistant_unavailable", lang, case_ref="\0").partition("\0")[0]
                           for lang in ("en", "vi")}
-        self.send_again = {texts.text("send_again", lang) for lang in ("en", "vi")}
+        # "one moment" (a limit) keeps nothing either: the customer sends it again, as asked
+        self.send_again = {texts.text(k, lang) for k in ("send_again", "one_moment") for lang in ("en", "vi")}
         self.stopping = False
 
     def kind(self, replies: List[dict]) -> str:
         said = [r.get("text", "") for r in replies]
-        if any(t in self.apologies for t in said):
+        if any(t.startswith(a) for t in said for a in self.apologies):
             return "apologised"
         return "answered" if any(said) or replies else "no reply"
 
@@ -430,6 +432,9 @@ def run_all(args) -> dict:
             results = {}
             if not args.skip_faults:
                 results = asyncio.run(faults_phase(args, stack, faults, run, secret))
+            flood = asyncio.run(flood_phase(args, stack, run, secret)) if args.flood else {}
+            if flood:
+                results["flood"] = flood.pop("phase")
             found = transcripts_check(stack.env()["REDIS_URL"], run)
             rows = tally(run, found, results)
             fuzz = {}
@@ -439,7 +444,7 @@ def run_all(args) -> dict:
                 fuzz = fuzz_hub(run.hubs[0], args.fuzz, OUT / "logs", FB_SECRET, ZALO)
             return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     "machine": machine(), "customers": {"rest": args.customers, "widget": args.customers},
-                    "interval": args.interval, "phases": rows, "fuzz": fuzz,
+                    "interval": args.interval, "phases": rows, "fuzz": fuzz, "flood": flood,
                     "hub_tracebacks": tracebacks(OUT / "logs")}
         finally:
             run.stopping = True
@@ -450,6 +455,158 @@ def run_all(args) -> dict:
                     except ProcessLookupError:
                         pass
             stack.stop()
+
+
+# --- the flood phase -----------------------------------------------------------------------
+
+FLOOD_CHARS = 2000  # each flood message as long as the hub takes (MAX_MESSAGE_CHARS)
+
+
+async def until_quiet(last: List[float], quiet: float, most: float) -> None:
+    """Until nothing has come for `quiet` seconds (or `most` have passed)."""
+    started = time.monotonic()
+    while time.monotonic() - last[0] < quiet and time.monotonic() - started < most:
+        await asyncio.sleep(0.2)
+
+
+async def flood_socket(hub: str, address: str, conversations: int, messages: int, secret: str,
+                       refusals: set) -> dict:
+    """One widget socket from `address` (a loopback address: the hub sees it as the
+    client's) asking for `conversations` conversations, then sending `messages` messages
+    of FLOOD_CHARS without waiting for any answer. Returns the conversations it got and
+    what came back."""
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)))
+    sio = socketio.AsyncClient(reconnection=False, http_session=http)
+    confirmed: List[str] = []
+    replies: Counter = Counter()
+    last = [time.monotonic()]
+
+    async def confirm(session_id):
+        confirmed.append(session_id)
+        last[0] = time.monotonic()
+
+    async def uttered(data):
+        replies["one moment" if data.get("text") in refusals else "answered"] += 1
+        last[0] = time.monotonic()
+
+    sio.on("session_confirm", confirm)
+    sio.on("bot_uttered", uttered)
+    try:
+        await sio.connect(hub, socketio_path="socket.io", transports=["websocket"], wait_timeout=10)
+        for _ in range(conversations):
+            await sio.emit("session_request", {"session_id": None})
+        await until_quiet(last, 2.0, 30)
+        if confirmed:
+            for n in range(messages):
+                await sio.emit("user_uttered", {"message": (f"flood {n} " + "x" * FLOOD_CHARS)[:FLOOD_CHARS]})
+            await until_quiet(last, 8.0, 240)  # every message answered, or refused
+        await sio.disconnect()
+    except (socketio.exceptions.SocketIOError, OSError, asyncio.TimeoutError) as error:
+        replies[f"error: {type(error).__name__}"] += 1
+    finally:
+        await http.close()
+    return {"conversations": [unsign(s, secret) or "" for s in dict.fromkeys(confirmed)],
+            "sent": messages if confirmed else 0, "replies": dict(replies)}
+
+
+async def flood_phase(args, stack: Stack, run: Run, secret: str) -> dict:
+    """Floods while the usual customers keep writing: one socket (from 127.0.0.2) asking
+    for 20 conversations and sending `--flood` messages of 2 KB, as in issue 24's
+    finding; then 40 sockets from one address (127.0.0.3), and 8 sockets from 8
+    addresses, each sending a tenth as many. Redis's memory is sampled throughout; what
+    the flood's conversations hold afterwards is counted. The usual customers' messages
+    are tallied as the "flood" phase (lost must be 0)."""
+    allow_websocket_transport()
+    texts = Texts()
+    refusals = {texts.text(k, lang) for k in ("one_moment", "conversation_full") for lang in ("en", "vi")}
+    client = redis_sync.Redis.from_url(stack.env()["REDIS_URL"], decode_responses=True)
+
+    def memory() -> Dict[str, int]:
+        info = client.info("memory")
+        return {"used": info["used_memory"], "max": info["maxmemory"], "keys": client.dbsize()}
+
+    hub = run.hubs[0]
+    run.stopping, run.phase = False, "flood"
+    floods: Dict[str, List[dict]] = {}
+    peak = [0]
+    async with aiohttp.ClientSession() as http:
+        rest = [RestCaller(run, http, f"fr{i}", i % 2) for i in range(args.customers)]
+        widget = [WidgetVisitor(run, f"fw{i}", i % 2, secret) for i in range(args.customers)]
+        loops = [asyncio.create_task(customer_loop(run, c, args.interval * i / (2 * args.customers)))
+                 for i, c in enumerate(rest + widget)]
+
+        async def sample() -> None:
+            while True:
+                peak[0] = max(peak[0], (await asyncio.to_thread(memory))["used"])
+                await asyncio.sleep(0.5)
+
+        sampler = asyncio.create_task(sample())
+        began = time.monotonic()
+        try:
+            await asyncio.sleep(args.steady / 2)  # the usual customers, before
+            before = await asyncio.to_thread(memory)
+            print(f"==> flood: one socket, {args.flood} messages of 2 KB", flush=True)
+            floods["one socket"] = [await flood_socket(hub, "127.0.0.2", 20, args.flood, secret, refusals)]
+            print("==> flood: 40 sockets from one address", flush=True)
+            floods["40 sockets, one address"] = list(await asyncio.gather(*[
+                flood_socket(hub, "127.0.0.3", 3, args.flood // 10, secret, refusals) for _ in range(40)]))
+            print("==> flood: 8 sockets from 8 addresses", flush=True)
+            floods["8 sockets, 8 addresses"] = list(await asyncio.gather(*[
+                flood_socket(hub, f"127.0.1.{n + 1}", 3, args.flood // 10, secret, refusals) for n in range(8)]))
+            await asyncio.sleep(args.steady / 2)  # the usual customers, after
+        finally:
+            run.stopping = True
+            await asyncio.wait(loops, timeout=GIVE_UP + 30)
+            for loop in loops:
+                loop.cancel()
+            for customer in widget:
+                await customer._drop()
+            sampler.cancel()
+    after = await asyncio.to_thread(memory)
+    rows = {}
+    for name, sockets in floods.items():
+        cids = [cid for s in sockets for cid in s["conversations"] if cid]
+        stored = sum(1 for cid in cids for _, e in client.xrange(keys.transcript(cid)) if e.get("from") == "customer")
+        trackers = [client.strlen(keys.rasa_tracker(cid)) for cid in cids]
+        replies: Counter = Counter()
+        for s in sockets:
+            replies.update(s["replies"])
+        rows[name] = {"sockets": len(sockets), "sent": sum(s["sent"] for s in sockets),
+                      "conversations": len(cids), "stored": stored, "replies": dict(replies),
+                      "largest tracker (bytes)": max(trackers, default=0)}
+    # What a turn costs in Rasa's tracker, from the usual customers' conversations meanwhile.
+    per_turn = []
+    for cid in {sent.conversation for sent in run.sent if sent.phase == "flood" and sent.conversation}:
+        turns = sum(1 for _, e in client.xrange(keys.transcript(cid)) if e.get("from") == "customer")
+        size = client.strlen(keys.rasa_tracker(cid))
+        if turns and size:
+            per_turn.append(size / turns)
+    client.close()
+    return {"phase": {"fault_seconds": round(time.monotonic() - began, 1), "heal_seconds": None},
+            "floods": rows, "memory": {"before": before, "peak": peak[0], "after": after},
+            "tracker_bytes_per_turn": {"conversations": len(per_turn),
+                                       "median": round(sorted(per_turn)[len(per_turn) // 2]) if per_turn else 0,
+                                       "max": round(max(per_turn, default=0))}}
+
+
+def flood_lines(flood: dict) -> List[str]:
+    """The flood phase's figures, for docs/reliability.md."""
+    if not flood:
+        return []
+    memory = flood["memory"]
+    mb = lambda n: f"{n / 1e6:.1f} MB"  # noqa: E731
+    return ["### Flood phase", "",
+            table(["flood", "sockets", "messages sent", "conversations", "messages stored", "replies",
+                   "largest tracker"],
+                  [[name, f["sockets"], f["sent"], f["conversations"], f["stored"],
+                    ", ".join(f"{k}: {v}" for k, v in sorted(f["replies"].items())),
+                    f"{f['largest tracker (bytes)'] / 1000:.0f} kB"] for name, f in flood["floods"].items()]), "",
+            f"Redis memory: {mb(memory['before']['used'])} before, {mb(memory['peak'])} at the peak, "
+            f"{mb(memory['after']['used'])} after (maxmemory {mb(memory['before']['max'])}); keys "
+            f"{memory['before']['keys']} before, {memory['after']['keys']} after. The usual customers' "
+            "messages meanwhile are the table's \"flood\" row; their conversations' Rasa trackers hold "
+            f"{flood['tracker_bytes_per_turn']['median']} bytes a turn (median; at most "
+            f"{flood['tracker_bytes_per_turn']['max']}).", ""]
 
 
 def tracebacks(log_dir: Path) -> Dict[str, int]:
@@ -484,6 +641,7 @@ def markdown(report: dict, command: str) -> str:
                           f["5xx"]] for name, f in fuzz["targets"].items()]), "",
                   f"Total: {fuzz['requests']} requests, {fuzz['5xx']} answered 5xx. "
                   f"Hub still healthy afterwards: {fuzz['healthy_after']}.", ""]
+    lines += flood_lines(report.get("flood") or {})
     lines += [f"Tracebacks in the hub logs over the whole run: {report['hub_tracebacks']}.", ""]
     return "\n".join(lines)
 
@@ -496,6 +654,8 @@ def main() -> int:
     parser.add_argument("--hold", type=float, default=10.0, help="seconds each fault lasts before the repair")
     parser.add_argument("--fuzz", type=int, default=250, help="Hypothesis examples per fuzz target (0: none)")
     parser.add_argument("--skip-faults", action="store_true")
+    parser.add_argument("--flood", type=int, default=1000,
+                        help="messages the flood phase's one socket sends (others a tenth as many; 0: no flood)")
     parser.add_argument("--port-base", type=int, default=0,
                         help="use six ports from here (default: free ports chosen by the system)")
     args = parser.parse_args()
