@@ -174,7 +174,13 @@ class WidgetChannel:
         if not refused:
             held.add(cid)  # before any await: requests handled concurrently see it
             subjects = {"socket": sid, **({"new-conversation": self.addresses.get(sid, "?")} if new else {})}
-            refused = await self.limits.take(subjects) is not None
+            try:
+                refused = await self.limits.take(subjects) is not None
+            except RedisError as error:  # nothing can be kept: no session until Redis is back
+                log.error("Redis unavailable for a session request: %s", error)
+                held.discard(cid)
+                await self.sio.emit("bot_uttered", self.texts.message("send_again", None), to=sid)
+                return False
             if sid not in self.addresses:
                 return False  # the socket left meanwhile: nothing to confirm to anyone
             if refused and fresh:

@@ -172,3 +172,27 @@ async def test_one_moment_is_said_in_the_customers_language_even_while_redis_is_
     finally:
         fake_rasa.gate.set()
         await customer.close()
+
+
+async def test_a_session_requested_while_redis_is_away_is_asked_again_later(own_redis, fake_rasa, aiohttp_client):
+    url = own_redis.env()["REDIS_URL"]
+    hub = await aiohttp_client(create_app(hub_settings(url, fake_rasa.url, agent_online_seconds=0.001,
+                                                       widget_messages_per_socket_minute=20)))
+    customer = WidgetCustomer(str(hub.make_url("/")))
+    try:
+        await customer.sio.connect(str(hub.make_url("/")), socketio_path="socket.io", transports=["polling"])
+        own_redis.stop_process("redis")  # its limits cannot be checked: no session, and it is said
+        await customer.sio.emit("session_request", {"session_id": None})
+        assert (await customer.next())["text"] == Texts().text("send_again", None)
+        assert not customer.confirmed.is_set()
+        own_redis.start_redis()
+        for _ in range(5):  # the hub's connections to Redis are re-made on first use
+            await customer.sio.emit("session_request", {"session_id": None})
+            try:
+                await asyncio.wait_for(customer.confirmed.wait(), 2)
+                break
+            except asyncio.TimeoutError:
+                continue
+        assert customer.confirmed.is_set()
+    finally:
+        await customer.close()
