@@ -495,6 +495,7 @@ async def flood_socket(hub: str, address: str, conversations: int, messages: int
         await sio.connect(hub, socketio_path="socket.io", transports=["websocket"], wait_timeout=10)
         for _ in range(conversations):
             await sio.emit("session_request", {"session_id": None})
+        last[0] = time.monotonic()
         await until_quiet(last, 2.0, 30)
         if confirmed:
             for n in range(messages):
