@@ -286,7 +286,9 @@ async def test_health_reports_its_dependencies(hub, make_hub):
     assert response.status == 200
     body = await response.json()
     channels = body.pop("channels")
+    memory = body.pop("redis_memory")  # the test Redis has no maxmemory: no percent, no warning
     assert body == {"hub": "ok", "redis": "ok", "rasa": "ok", "actions": "ok"}
+    assert memory["used_bytes"] > 0 and memory["max_bytes"] == 0 and "warning" not in memory
     # Every channel describes itself (the Channel protocol, bot/core/channel.py).
     assert [c["name"] for c in channels] == ["web", "rest"] and all(c["delivery"] for c in channels)
     # An action server that is down shows (make run's supervisor is restarting it).
