@@ -21,12 +21,12 @@ def parse_all(model: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
 
     quiet_rasa()
     agent = Agent.load(str(model))
-
-    async def run() -> List[Dict[str, Any]]:
-        return [await agent.parse_message(text) for text in texts]
-
     try:
-        return asyncio.run(run())
+        return asyncio.run(_parse(agent, texts))
     finally:
         del agent
         gc.collect()
+
+
+async def _parse(agent: Any, texts: Sequence[str]) -> List[Dict[str, Any]]:
+    return [await agent.parse_message(text) for text in texts]
