@@ -146,7 +146,7 @@ async def redis_ctx(app: web.Application):
     app[SHOP_SECRET] = await identity.shop_secret(redis, settings)
     app[DEMO] = identity.demo_sign_in(settings)
     yield
-    await redis.close()
+    await redis.close(close_connection_pool=True)
 
 
 async def http_ctx(app: web.Application):

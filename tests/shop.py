@@ -11,8 +11,8 @@ import uuid
 
 import redis
 
-from contract import keys
 from actions.orders import Customer, Order
+from contract import keys
 
 
 @dataclass

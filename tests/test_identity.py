@@ -5,7 +5,12 @@ import time
 import pytest
 
 from contract.identity import (
-    MAX_VALIDITY, mask_email, mask_phone, normalise_phone, sign_identity, verify_identity,
+    MAX_VALIDITY,
+    mask_email,
+    mask_phone,
+    normalise_phone,
+    sign_identity,
+    verify_identity,
 )
 
 SECRET = "shop-secret"

@@ -1,7 +1,8 @@
 """The intent classifier (nlu/intents.py): trained, saved and loaded through Rasa's own
 model storage, on real e5 embeddings."""
 
-import numpy as np
+from itertools import pairwise
+
 import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -58,7 +59,7 @@ def test_unseen_messages_in_either_language_get_their_intent_and_a_full_ranking(
         assert {r["name"] for r in ranking} == set(EXAMPLES)
         assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
         assert ranking[0] == message.get(INTENT)
-        assert all(a["confidence"] >= b["confidence"] for a, b in zip(ranking, ranking[1:]))
+        assert all(a["confidence"] >= b["confidence"] for a, b in pairwise(ranking))
 
 
 def test_an_empty_message_gets_no_intent_rather_than_a_guess(tmp_path):

@@ -3,8 +3,8 @@
 import pytest
 
 from contract.intents import REMEDY_FAMILIES
-from nlu.details import REMEDY_PHRASES, extract_details, refused_remedies, turns_offer_down
 from contract.language import detect_language
+from nlu.details import REMEDY_PHRASES, extract_details, refused_remedies, turns_offer_down
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -82,6 +82,6 @@ def test_count_vectors_are_identical_for_marked_and_unmarked_forms(tmp_path):
     marked, unmarked, chat, other = _features(tmp_path, [
         "Nhân viên không giúp gì", "nhan vien khong giup gi", "nv ko giup j", "tổng đài viên trả lời"])
     for got in (unmarked, chat):
-        assert all(np.array_equal(a, b) for a, b in zip(marked, got))
+        assert all(np.array_equal(a, b) for a, b in zip(marked, got, strict=True))
     assert not np.array_equal(marked[1], other[1])  # the sentence features tell texts apart
     assert marked[1].sum() > 4  # unigrams and bigrams ("nhan vien") are both counted

@@ -7,11 +7,22 @@ from pathlib import Path
 import pytest
 import yaml
 
-from benchmarks import trackers
-from benchmarks.load import burst_problems
 from actions.playbook import load_playbook
-from benchmarks.metrics import (ASKED_WHICH, acted_intent, by_source, complaint_figures, entity_figures,
-                                entity_set, intent_figures, per_intent_figures, spread, top_real_intent)
+from benchmarks import trackers
+from benchmarks.chaos import Run
+from benchmarks.load import burst_problems
+from benchmarks.metrics import (
+    ASKED_WHICH,
+    acted_intent,
+    by_source,
+    complaint_figures,
+    entity_figures,
+    entity_set,
+    intent_figures,
+    per_intent_figures,
+    spread,
+    top_real_intent,
+)
 from benchmarks.nlu_quality import HELDOUT_INTENTS, LANGUAGES, cv_figures, load_heldout_intents
 from benchmarks.orderbook import OrderBook
 
@@ -240,3 +251,18 @@ def test_the_heldout_intent_set_is_vietnamese_by_file_a_third_without_marks_and_
     assert 0.3 <= plain / len(heldout["vi"]) <= 0.45
     for messages in heldout.values():
         assert {e["entity"] for m in messages for e in m.get("entities") or []} <= {"order_id", "email", "phone"}
+
+
+def test_the_fault_run_tells_the_hubs_apologies_from_answers():
+    # `make chaos` counts "apologised" replies per phase; the hub's apology names the
+    # conversation's case (data/hub/messages.yml), which the run cannot know in advance.
+    hub = yaml.safe_load((ROOT / "data" / "hub" / "messages.yml").read_text(encoding="utf-8"))["hub_messages"]
+    run = Run(["http://127.0.0.1:1"], interval=1.0)
+    for lang in LANGUAGES:
+        apology = hub["assistant_unavailable"][lang].format(case_ref="SR-AB12CD")
+        assert run.kind([{"text": apology}]) == "apologised"
+        assert run.kind([{"text": hub["one_moment"][lang]}, {"text": "and something else"}]) == "apologised"
+        assert run.kind([{"text": apology[: len(apology) // 2]}]) == "answered"  # a start is not the message
+    assert run.kind([{"text": "Which order is it about?"}]) == "answered"
+    assert run.kind([{"custom": {"handoff": {}}}]) == "answered"
+    assert run.kind([]) == "no reply"

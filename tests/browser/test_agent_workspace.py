@@ -9,42 +9,26 @@ widget, the reports page) go to results/screenshots/."""
 
 import re
 
-import pytest
 from playwright.async_api import async_playwright, expect
 from redis import asyncio as aioredis
 import yaml
 
-from contract import keys
 from bot.passwords import hash_password
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN
-from tests.browser.hubs import own_hub
-from tests.browser.test_widget_and_console import ARGS, CHROMIUM, ROOT, SHOTS, TIMEOUT
+from contract import keys
+from tests.browser.helpers import ARGS, CHROMIUM, ROOT, SHOTS, TIMEOUT, sign_in
 from tests.shop import new_customer
 
 SECOND = ("lan", "second-agent-pass")
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+HUB_ENV = dict(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test",
+               HUB_AGENTS=f"{DEMO_AGENTS},{SECOND[0]}:{hash_password(SECOND[1])}")
 
 
 def vietnamese(response):
     """The Vietnamese text of a response in domain.yml."""
     return next(v["text"] for v in DOMAIN["responses"][response]
                 if any(c.get("value") == "vi" for c in v.get("condition", [])))
-
-
-@pytest.fixture(scope="module")
-def workspace_hub(assistant):
-    agents = f"{DEMO_AGENTS},{SECOND[0]}:{hash_password(SECOND[1])}"
-    yield from own_hub(assistant, STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test",
-                       HUB_AGENTS=agents)
-
-
-async def sign_in(page, hub, name, password):
-    await page.goto(hub + "/agent")
-    await page.fill("input[name=name]", name)
-    await page.fill("input[name=password]", password)
-    await page.click("button[type=submit]")
-    await expect(page).to_have_url(re.compile(r"/agent$"))
-    await expect(page.locator("#live")).to_have_class(re.compile(r"\bok\b"))  # its socket is up
 
 
 async def figures(page, hub):
@@ -57,9 +41,9 @@ def tile(page, label):
     return page.locator(".tile", has=page.locator("span", has_text=re.compile(f"^{re.escape(label)}$"))).locator("strong")
 
 
-async def test_vietnamese_complaint_canned_reply_note_transfer_rating_and_report(workspace_hub, assistant):
+async def test_vietnamese_complaint_canned_reply_note_transfer_rating_and_report(browser_hub, assistant):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    hub = workspace_hub
+    hub = browser_hub
     order_id = new_customer(assistant.redis_url, orders=(("delivered", 480_000),)).order.order_id
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -179,4 +163,4 @@ async def test_vietnamese_complaint_canned_reply_note_transfer_rating_and_report
             await browser.close()
             redis = aioredis.from_url(assistant.redis_url, decode_responses=True)
             await redis.zrem(keys.AGENTS_ONLINE, SECOND[0])
-            await redis.close()
+            await redis.close(close_connection_pool=True)

@@ -9,32 +9,18 @@ gets the recap and the CSAT question. Screenshots of both pages are saved under
 results/screenshots/ as test artefacts.
 """
 
-from pathlib import Path
 import re
-import shutil
 
-import pytest
 from playwright.async_api import async_playwright, expect
 
 from bot.settings import DEMO_LOGIN
+from tests.browser.helpers import ARGS, CHROMIUM, SHOTS, TIMEOUT
 from tests.shop import new_customer
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "results" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-TIMEOUT = 60_000
-expect.set_options(timeout=TIMEOUT)  # the widget reveals bot messages one by one
+HUB_ENV = dict(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test")
 
 
-@pytest.fixture(scope="module")
-def hub_server(assistant):
-    assistant.start_hub(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test")
-    return assistant.hub_url
-
-
-async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_server, assistant):
+async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(browser_hub, assistant):
     SHOTS.mkdir(parents=True, exist_ok=True)
     order_id = new_customer(assistant.redis_url, orders=(("delivered", 480_000),)).order.order_id
     async with async_playwright() as p:
@@ -46,7 +32,7 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             console.set_default_timeout(TIMEOUT)
 
             # The customer opens the chat on the shop page and complains.
-            await shop.goto(hub_server + "/")
+            await shop.goto(browser_hub + "/")
             await shop.locator(".rw-launcher").click()
             await expect(shop.locator("#demo-sign-in")).to_be_hidden()  # HUB_DEMO is off
             bot = shop.locator(".rw-response")
@@ -60,7 +46,7 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(hub_serv
             await expect(bot.filter(has_text="passing your conversation to a colleague")).to_be_visible()
 
             # The agent signs in, finds the conversation, sees context and transcript.
-            await console.goto(hub_server + "/agent")
+            await console.goto(browser_hub + "/agent")
             await expect(console).to_have_url(re.compile(r"/agent/login$"))
             await console.fill("input[name=name]", DEMO_LOGIN[0])
             await console.fill("input[name=password]", DEMO_LOGIN[1])

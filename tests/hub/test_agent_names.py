@@ -5,16 +5,16 @@ Personas API on first use and kept in Redis (a local fake Graph API)."""
 
 import hashlib
 
-import pytest
 from aiohttp import web
+import pytest
 
 from bot import passwords
-from contract import keys
 from bot.passwords import agent_entry, hash_password
 from bot.settings import DEMO_AGENTS, parse_agents, parse_display_names
 from bot.texts import Texts
-from tests.hub.conftest import login, rest_sender
-from tests.hub.test_messenger import SECRET, VERIFY, FakeGraph, batch, deliver, psid, text_event
+from contract import keys
+from tests.hub.helpers import APP_SECRET as SECRET
+from tests.hub.helpers import VERIFY, FakeGraph, batch, deliver, login, psid, rest_sender, text_event
 
 PASSWORD = "named-agent-pass"
 SPEC = ",".join([DEMO_AGENTS, agent_entry("lan.ng", hash_password(PASSWORD), "Lan Nguyễn, CS"),

@@ -5,7 +5,7 @@ these are tests of the hub's own handling."""
 import json
 
 from contract import keys
-from tests.hub.conftest import login, rest_sender
+from tests.hub.helpers import login, rest_sender
 
 
 async def post_raw(client, path, body: bytes, content_type="application/json", **headers):

@@ -8,11 +8,11 @@ from types import SimpleNamespace
 
 from redis import asyncio as aioredis
 
-from contract import keys
 from bot.callback import CallBacks
 from bot.settings import Settings
 from bot.texts import Texts
-from tests.hub.conftest import WidgetCustomer, login
+from contract import keys
+from tests.hub.helpers import WidgetCustomer, login
 
 
 async def queued(client):
@@ -94,7 +94,7 @@ async def test_a_verified_customers_number_on_record_is_offered_masked(hub, redi
         await customer.say("/callback_morning")
         assert "between 08:00 and 12:00" in (await customer.next())["text"]
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
         await customer.close()
 
 

@@ -8,7 +8,7 @@ from bot import canned
 from bot.app import create_app
 from bot.conversations import Conversation
 from contract.handoff import Customer
-from tests.hub.conftest import a_packet, hub_settings, login, rest_sender
+from tests.hub.helpers import a_packet, hub_settings, login, rest_sender
 
 GOOD = """\
 canned_replies:

@@ -2,12 +2,12 @@
 on reconnect, exactly once and in order, by whichever hub process it reconnects to;
 REST callers fetch what they missed."""
 
-import asyncio
 
 from redis import asyncio as aioredis
 
 from contract import keys
-from tests.hub.conftest import WidgetCustomer, login, rest_sender
+from tests.helpers import eventually
+from tests.hub.helpers import WidgetCustomer, login, rest_sender
 
 
 def mid(message):
@@ -128,17 +128,18 @@ async def test_two_hub_processes_sharing_redis_agree_on_what_was_missed(make_hub
 async def acknowledged_in_redis(redis_url, cid, message_id):
     redis = aioredis.from_url(redis_url, decode_responses=True)
     try:
-        while await redis.get(keys.acknowledged(cid)) != message_id:
-            await asyncio.sleep(0.05)
+        async def acknowledged():
+            return await redis.get(keys.acknowledged(cid)) == message_id
+        await eventually(acknowledged, 10, f"{message_id} acknowledged in Redis")
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
 
 
 async def test_a_page_that_says_nothing_resumes_after_what_it_acknowledged(make_hub, redis_url):
     client = await make_hub(agent_online_seconds=0.001)
     customer, session_id = await queued_widget_customer(client)
     cid = session_id.rpartition(".")[0]
-    await asyncio.wait_for(acknowledged_in_redis(redis_url, cid, customer.last_id), 10)
+    await acknowledged_in_redis(redis_url, cid, customer.last_id)
     await customer.close()
     await login(client)
     assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 200

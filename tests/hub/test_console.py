@@ -7,11 +7,11 @@ import pytest
 from redis import asyncio as aioredis
 
 from bot import console_labels
-from contract import keys
 from bot.app import create_app
 from bot.conversations import Conversation
+from contract import keys
 from contract.handoff import Customer, Severity, assistant_away
-from tests.hub.conftest import WidgetCustomer, a_packet, hub_settings, login, rest_sender
+from tests.hub.helpers import WidgetCustomer, a_packet, hub_settings, login, rest_sender
 
 SECRET_NOTE = "NOTE-ONLY-FOR-AGENTS: customer sounded upset, check the courier"
 
@@ -27,7 +27,7 @@ async def entries(redis_url, cid):
     try:
         return [fields for _, fields in await redis.xrange(keys.transcript(cid))]
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
 
 
 async def rest_handoff(client):

@@ -4,10 +4,17 @@ its versions, and its summary words."""
 import pytest
 
 from contract.handoff import (
-    ASSISTANT, HUB, REASONS, SEVERITY_REASONS, HandoffPacket, assistant_away, owner, read_packet,
+    ASSISTANT,
+    HUB,
+    REASONS,
+    SEVERITY_REASONS,
+    HandoffPacket,
+    assistant_away,
+    owner,
+    read_packet,
     summary_words,
 )
-from tests.hub.conftest import a_packet
+from tests.hub.helpers import a_packet
 
 
 def test_every_field_says_which_side_fills_it():

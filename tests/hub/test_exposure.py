@@ -4,7 +4,7 @@ cookies that fit the deployment, and the demo agent only where it is harmless.""
 from aiohttp import WSMsgType
 
 from bot.settings import DEMO_LOGIN, Settings
-from tests.hub.conftest import login
+from tests.hub.helpers import login
 
 
 async def test_a_cross_site_post_to_the_agent_api_is_refused(make_hub_fake):

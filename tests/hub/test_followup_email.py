@@ -11,12 +11,12 @@ import uuid
 
 from aiosmtpd.controller import Controller
 import pytest
-from redis import asyncio as aioredis
 
 from bot import followup
 from contract import keys
 from scripts.stack import free_port
-from tests.hub.conftest import WidgetCustomer, login
+from tests.helpers import eventually
+from tests.hub.helpers import WidgetCustomer, login
 
 FROM = "Mộc Home <help@mochome.example>"
 
@@ -63,13 +63,6 @@ async def inbox():
         controller.stop()
 
 
-@pytest.fixture
-async def redis(redis_url):
-    client = aioredis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.close()
-
-
 async def left_after_asking_for_a_person(client, words):
     """The customer complains, asks for a person and leaves. Returns the session id,
     the conversation id and the off-hours message."""
@@ -101,12 +94,9 @@ async def system_notes(redis, cid):
 async def until_emailed(redis, cid, count=1):
     """The transcript notes, once `count` "emailed at" notes are in it."""
     async def enough():
-        while True:
-            notes = await system_notes(redis, cid)
-            if sum(n.startswith("emailed at ") for n in notes) >= count:
-                return notes
-            await asyncio.sleep(0.05)
-    return await asyncio.wait_for(enough(), 20)
+        notes = await system_notes(redis, cid)
+        return notes if sum(n.startswith("emailed at ") for n in notes) >= count else None
+    return await eventually(enough, 20, f"{count} 'emailed at' notes")
 
 
 def email_hub(make_hub, smtp_url, **overrides):
@@ -230,12 +220,12 @@ async def test_a_reply_the_widget_showed_is_not_emailed(make_hub, inbox, redis):
         await claim_and_reply(client, cid, "I'm here, let me check.")
         await customer.until(lambda m: m.get("text") == "I'm here, let me check.")
         # The check comes and goes: the conversation leaves the schedule without an email.
-        async def checked():
-            while await redis.zscore(keys.FOLLOW_UP_DUE, cid) is None:
-                await asyncio.sleep(0.05)
-            while await redis.zscore(keys.FOLLOW_UP_DUE, cid) is not None:
-                await asyncio.sleep(0.05)
-        await asyncio.wait_for(checked(), 20)
+        async def scheduled():
+            return await redis.zscore(keys.FOLLOW_UP_DUE, cid) is not None
+        async def unscheduled():
+            return await redis.zscore(keys.FOLLOW_UP_DUE, cid) is None
+        await eventually(scheduled, 20, "the follow-up check scheduled")
+        await eventually(unscheduled, 20, "the follow-up check done")
         assert box.messages == []
         assert not any(n.startswith("emailed") for n in await system_notes(redis, cid))
     finally:

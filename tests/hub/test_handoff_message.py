@@ -5,7 +5,7 @@ the really trained model, in both languages; the transcript holds what was sent,
 import pytest
 
 from contract import keys
-from tests.hub.conftest import rest_sender
+from tests.hub.helpers import rest_sender
 
 
 @pytest.mark.parametrize("words, hub_words", [

@@ -15,10 +15,20 @@ import yaml
 
 from actions import memory
 from contract import keys
-from bot.app import create_app
 from contract.identity import sign_identity, verify_identity
-from tests.hub.conftest import SHOP_SECRET as SECRET, WidgetCustomer, hub_settings, login, rest_sender
-from tests.hub.test_messenger import SECRET as APP_SECRET, batch, deliver, graph, psid, text_event  # noqa: F401
+from tests.hub.helpers import (
+    APP_SECRET,
+    WidgetCustomer,
+    batch,
+    deliver,
+    login,
+    psid,
+    rest_sender,
+    text_event,
+)
+from tests.hub.helpers import (
+    SHOP_SECRET as SECRET,
+)
 
 ORDERS = Path(__file__).resolve().parents[2] / "data" / "shop" / "orders.yml"
 def customers():

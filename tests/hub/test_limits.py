@@ -13,7 +13,7 @@ from bot import auth, limits
 from bot.conversations import ConversationStore
 from bot.settings import DEMO_LOGIN
 from contract import keys
-from tests.hub.conftest import WidgetCustomer, login, rest_sender
+from tests.hub.helpers import WidgetCustomer, login, rest_sender
 
 
 async def test_repeated_wrong_passwords_for_a_name_get_a_429_with_retry_after(make_hub_fake):

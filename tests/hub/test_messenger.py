@@ -6,55 +6,16 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 
 import pytest
-from aiohttp import web
 from redis import asyncio as aioredis
 
-from contract import keys
 from bot.appkeys import MESSENGER
 from bot.messenger import split_text, to_messenger
-from tests.hub.conftest import WidgetCustomer, login
+from contract import keys
+from tests.hub.helpers import APP_SECRET as SECRET
+from tests.hub.helpers import PAGE, VERIFY, WidgetCustomer, batch, deliver, login, psid, text_event
 from tests.shop import new_customer
-
-SECRET = "app-secret"
-VERIFY = "verify-me"
-PAGE = "PAGE_ID"
-
-
-class FakeGraph:
-    """Records every Send API call; can fail the next calls with given statuses."""
-
-    def __init__(self):
-        self.calls = []
-        self.fail_with = []
-        # Only this recipient's calls fail: the hub may meanwhile write to customers of
-        # other tests (its "still here" round goes over the whole shared queue).
-        self.fail_for = None
-
-    async def messages(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.calls.append({"token": request.query.get("access_token"), **body})
-        if self.fail_with and self.fail_for in (None, (body.get("recipient") or {}).get("id")):
-            return web.json_response({"error": {"message": "try later"}}, status=self.fail_with.pop(0))
-        return web.json_response({"recipient_id": body["recipient"]["id"], "message_id": "m_x"})
-
-    def to(self, psid):
-        return [c for c in self.calls if c["recipient"]["id"] == psid]
-
-    def texts(self, psid):
-        return [c["message"]["text"] for c in self.to(psid) if "message" in c and "text" in c["message"]]
-
-
-@pytest.fixture
-async def graph(aiohttp_server):
-    fake = FakeGraph()
-    app = web.Application()
-    app.router.add_post("/me/messages", fake.messages)
-    server = await aiohttp_server(app)
-    fake.url = str(server.make_url("")).rstrip("/")
-    return fake
 
 
 @pytest.fixture
@@ -68,38 +29,6 @@ async def fb_fake(make_hub_fake, graph):
     """The same, on the stand-in Rasa: for the channel's own logic."""
     return await make_hub_fake(fb_verify_token=VERIFY, fb_app_secret=SECRET, fb_page_token="page-token",
                                fb_graph_url=graph.url)
-
-
-def psid():
-    return str(uuid.uuid4().int)[:16]
-
-
-def text_event(sender, text, mid=None, quick_reply=None):
-    message = {"mid": mid or f"m_{uuid.uuid4().hex}", "text": text}
-    if quick_reply:
-        message["quick_reply"] = {"payload": quick_reply}
-    return {"sender": {"id": sender}, "recipient": {"id": PAGE},
-            "timestamp": int(time.time() * 1000), "message": message}
-
-
-def batch(*events_per_entry):
-    return {"object": "page", "entry": [
-        {"id": PAGE, "time": int(time.time() * 1000), "messaging": list(events)}
-        for events in events_per_entry]}
-
-
-async def deliver(client, body, signature=None):
-    raw = json.dumps(body).encode()
-    if signature is None:
-        signature = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    headers = {"Content-Type": "application/json"}
-    if signature:
-        headers["X-Hub-Signature-256"] = signature
-    response = await client.post("/webhooks/facebook/webhook", data=raw, headers=headers)
-    channel = client.server.app[MESSENGER]
-    if channel is not None:
-        await channel.drain()
-    return response
 
 
 async def test_subscription_verification(fb_fake, make_hub_fake):
@@ -290,7 +219,7 @@ async def test_a_widget_customer_is_known_on_messenger_only_after_proving_an_ord
         assert any("that matches" in t for t in graph.texts(user)), graph.texts(user)
         assert await redis.get(keys.identity("sender", f"fb-{user}")) == web_customer
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
 
 async def test_an_internal_note_is_never_sent_to_messenger(fb, graph):
     user = psid()
@@ -330,4 +259,4 @@ async def test_signed_but_malformed_events_are_a_200_and_nothing_else(fb_fake, g
         assert any("I can only read text here" in t for t in graph.texts(user))
         assert not await redis.keys(f"sr:conv:fb-{user}:seen:m:*")
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)

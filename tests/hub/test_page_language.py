@@ -4,7 +4,7 @@
 "which of these?" buttons' payloads reach Rasa as the intents they name."""
 
 from nlu.text import has_vietnamese_marks
-from tests.hub.conftest import WidgetCustomer, rest_sender
+from tests.hub.helpers import WidgetCustomer, rest_sender
 
 
 async def _widget_says(hub, text, custom_data):

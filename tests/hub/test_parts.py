@@ -6,9 +6,9 @@ import pytest
 
 from bot.hours import parse_hours, reply_by
 from bot.passwords import check_password, hash_password
-from bot.signing import sign, unsign
 from bot.router import for_rasa
 from bot.settings import Settings, parse_agents
+from bot.signing import sign, unsign
 from bot.texts import Texts
 from bot.widget import to_widget
 

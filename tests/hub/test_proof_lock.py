@@ -4,7 +4,7 @@ Redis and hub; the handoff packet is the contract's type, as the assistant sends
 
 from contract import keys
 from contract.identity import MAX_PROOF_FAILURES
-from tests.hub.conftest import a_packet, login, rest_sender
+from tests.hub.helpers import a_packet, login, rest_sender
 from tests.shop import new_customer
 
 

@@ -10,11 +10,11 @@ import signal
 import pytest
 from redis import asyncio as aioredis
 
-from contract import keys
 from bot.app import create_app
 from bot.texts import Texts
+from contract import keys
 from scripts.stack import Stack, free_port
-from tests.hub.conftest import WidgetCustomer, hub_settings, rest_sender
+from tests.hub.helpers import WidgetCustomer, hub_settings, rest_sender
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ async def test_the_widget_asks_to_send_again_while_redis_is_away_and_loses_nothi
             cid = customer.session_id.rpartition(".")[0]
             said = [e["text"] for _, e in await store.xrange(keys.transcript(cid)) if e["from"] == "customer"]
         finally:
-            await store.close()
+            await store.close(close_connection_pool=True)
         assert said == ["before", "my parcel is lost"]
     finally:
         await customer.close()
@@ -85,7 +85,7 @@ async def test_a_rest_retry_after_redis_paused_mid_request_is_not_lost(own_redis
         said = [e["text"] for _, e in await store.xrange(keys.transcript(f"rest-{sender}"))
                 if e["from"] == "customer"]
     finally:
-        await store.close()
+        await store.close(close_connection_pool=True)
     assert said == ["my parcel is lost"]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot import reports
 from contract import events
-from tests.hub.conftest import login, rest_sender
+from tests.hub.helpers import login, rest_sender
 
 OFFSET = 7.0  # the team's local time: UTC+7
 

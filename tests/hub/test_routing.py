@@ -9,11 +9,11 @@ import re
 
 from redis import asyncio as aioredis
 
-from contract import keys
 from bot.signing import sign
+from contract import keys
 from contract.handoff import Severity, read_packet
 from scripts.stack import free_port
-from tests.hub.conftest import WidgetCustomer, a_packet, login, rest_sender
+from tests.hub.helpers import WidgetCustomer, a_packet, login, rest_sender
 from tests.shop import new_customer
 
 
@@ -33,7 +33,7 @@ async def state_of(redis_url, cid):
     try:
         return await redis.hgetall(keys.conversation(cid)), await redis.xrange(keys.transcript(cid))
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
 
 
 async def test_in_bot_state_messages_go_to_rasa_and_everything_is_transcribed(hub, redis_url):

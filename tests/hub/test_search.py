@@ -5,7 +5,7 @@ the action server writes it), identities masked unless verified. Real Redis and 
 import uuid
 
 from actions import memory
-from tests.hub.conftest import login, rest_sender
+from tests.hub.helpers import login, rest_sender
 from tests.shop import new_customer
 
 

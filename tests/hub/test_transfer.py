@@ -3,13 +3,13 @@ process), never to one who is not (409); release back to the queue at the origin
 place. The customer is told in one line. Real hub processes and Redis; the stand-in
 Rasa (only the handoff matters here)."""
 
-import asyncio
 
-from contract import keys
 from bot.passwords import hash_password
 from bot.settings import DEMO_AGENTS, parse_agents
 from bot.texts import Texts
-from tests.hub.conftest import login, rest_sender
+from contract import keys
+from tests.helpers import eventually
+from tests.hub.helpers import login, rest_sender
 
 PASSWORD = "colleague-pass"
 AGENTS = {**parse_agents(DEMO_AGENTS), "lan": hash_password(PASSWORD), "minh": hash_password(PASSWORD)}
@@ -29,13 +29,10 @@ async def missed(client, sender):
 
 async def online(client, name, timeout=10):
     """Wait until the console's heartbeat has marked `name` online."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
+    async def agents_once_online():
         agents = (await (await client.get("/api/agent/agents")).json())["agents"]
-        if any(a["name"] == name and a["online"] for a in agents):
-            return agents
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{name} never came online")
+        return agents if any(a["name"] == name and a["online"] for a in agents) else None
+    return await eventually(agents_once_online, timeout, f"{name} coming online")
 
 
 async def next_event(ws, kind, timeout=10):

@@ -7,12 +7,11 @@ hub would send (contract/identity.py): a guest, or a customer signed by the shop
 import uuid
 
 import pytest
-import requests
 
 from contract.handoff import read_packet
 from contract.identity import mask_email
 from nlu.text import has_vietnamese_marks
-from scripts.stack import Stack
+from tests.integration.helpers import Customer
 from tests.shop import new_customer
 
 pytestmark = pytest.mark.integration
@@ -21,41 +20,6 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def rasa(assistant):
     return assistant
-
-
-class Customer:
-    def __init__(self, stack: Stack, sender: str = "", channel: str = "web", shop_customer: str = ""):
-        self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
-        self.sender = sender or f"it-{uuid.uuid4().hex[:10]}"
-        self.channel = channel
-        self.identity = {"channel_id": self.sender}
-        if shop_customer:
-            self.identity["shop_customer"] = shop_customer
-
-    def say(self, message: str):
-        response = requests.post(self.url, timeout=60, json={
-            "sender": self.sender, "message": message,
-            "metadata": {"channel": self.channel, "identity": self.identity}})
-        response.raise_for_status()
-        return Replies(response.json())
-
-
-class Replies(list):
-    @property
-    def texts(self):
-        return [r["text"] for r in self if r.get("text")]
-
-    @property
-    def all_text(self):
-        return " ".join(self.texts)
-
-    @property
-    def buttons(self):
-        return [b for r in self for b in r.get("buttons") or []]
-
-    @property
-    def handoff(self):
-        return next((r["custom"]["handoff"] for r in self if "handoff" in (r.get("custom") or {})), None)
 
 
 def test_en_a_stranger_proves_the_order_then_declines_then_takes_an_alternative(rasa):
@@ -296,9 +260,9 @@ def test_vi_a_refund_beyond_the_bots_authority_asked_for_after_the_offer_goes_to
     assert {"remedy": "refund", "answer": "requested; needs approval"} in asked.handoff["remedies"]
 
 
-@pytest.mark.parametrize("lang,asked", [("en", "any update on my complaint?"),
-                                        ("vi", "khieu nai cua minh sao roi shop")])
-def test_how_a_case_stands_is_told_only_once_the_order_is_proved(rasa, lang, asked):
+@pytest.mark.parametrize("lang, asked, private", [("en", "any update on my complaint?", "private"),
+                                                  ("vi", "khieu nai cua minh sao roi shop", "thông tin riêng")])
+def test_how_a_case_stands_is_told_only_once_the_order_is_proved(rasa, lang, asked, private):
     thu = new_customer(rasa.redis_url, orders=(("delivered", 480_000),))
     owner = Customer(rasa, shop_customer=thu.customer.id)
     owner.say(f"order {thu.order.order_id} arrived broken")
@@ -307,7 +271,7 @@ def test_how_a_case_stands_is_told_only_once_the_order_is_proved(rasa, lang, ask
 
     stranger = Customer(rasa)
     check = stranger.say(asked)
-    assert case_ref not in check.all_text and ("private" in check.all_text or "riêng" in check.all_text)
+    assert case_ref not in check.all_text and private in check.all_text
     found = stranger.say(thu.order.order_id)
     assert case_ref not in found.all_text and thu.order.items[lang] not in found.all_text
     wrong = stranger.say("0900000000")
