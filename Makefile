@@ -8,21 +8,22 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/service-recovery.tar.gz
 WEBCHAT := bot/static/vendor/webchat.js
 # data/shop is the owner's and data/hub the hub's words: neither is training data.
-TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/shop/*' -not -path 'data/hub/*') $(wildcard nlu/*.py)
+# contract/text.py: the text folding the NLU components use.
+TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/shop/*' -not -path 'data/hub/*') $(wildcard nlu/*.py) contract/text.py
 
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser train run hub shell test check lint audit validate pytest unit smoke rasa-test eval-external eval bench chaos demo-data clean
+.PHONY: help setup browser postgres train run hub shell test check lint audit validate pytest unit smoke rasa-test eval-external eval bench chaos demo-data deploy-check clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 setup: $(VENV)/.installed $(WEBCHAT) ## create .venv (Python 3.10), install pinned dependencies and the chat widget
 
-$(VENV)/.installed: requirements.txt requirements-hashed.txt constraints.txt scripts/setup_venv.sh
+$(VENV)/.installed: requirements.txt requirements-runtime.txt requirements-hashed.txt constraints.txt scripts/setup_venv.sh
 	scripts/setup_venv.sh
 
 $(WEBCHAT): scripts/install_webchat.sh
@@ -30,6 +31,9 @@ $(WEBCHAT): scripts/install_webchat.sh
 
 browser: ## Debian's chromium for the browser test (installed with apt-get when missing)
 	@command -v chromium >/dev/null || scripts/install_chromium.sh
+
+postgres: ## Debian's PostgreSQL for the order backend's tests (installed with apt-get when missing; never started here)
+	@scripts/install_postgres.sh
 
 train: setup $(MODEL) ## train the model, only if data, domain, config or NLU code changed
 
@@ -50,11 +54,13 @@ hub: setup ## run only the hub (python -m bot), against RASA_URL and REDIS_URL
 shell: train ## chat in the terminal (needs `make run`, with the same REDIS_*/ACTION_PORT, in another terminal)
 	$(PY) scripts/shell.py
 
-test: setup browser check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser and the smoke runs), external NLU report
+test: setup browser postgres check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser and the smoke runs), external NLU report
 
-check: setup lint ## lint (ruff, mypy), playbook and training-data validation, dependency audit
+check: setup lint ## lint (ruff, mypy), playbook and training-data validation, docs/configuration.md up to date, dependency audit
 	$(PY) -m actions.playbook
+	$(PY) -m actions.backends.mapping
 	$(PY) scripts/validate_data.py
+	$(PY) scripts/config_docs.py --check
 	scripts/audit.sh
 
 audit: ## pip-audit of constraints.txt (own venv; says so plainly when the advisory database is unreachable; AUDIT_STRICT=1 fails on findings)
@@ -71,10 +77,10 @@ lint: setup ## the fast loop: ruff check (tests/ too), ruff format --check and m
 rasa-test: train ## conversation tests (tests/test_*.yml), failing on any wrong prediction
 	$(RASA) test core --model $(MODEL) --stories tests/ --e2e --fail-on-prediction-errors --out results/core
 
-pytest: train browser ## actions against real Redis; REST, hub and browser tests against real Rasa; the smoke runs
+pytest: train browser postgres ## actions against real Redis; REST, hub and browser tests against real Rasa; the smoke runs
 	$(PY) -m pytest
 
-unit: setup ## every test that needs no trained model (no training, under a minute)
+unit: setup postgres ## every test that needs no trained model (no training; PostgreSQL for the order backend)
 	$(PY) -m pytest -m "not needs_model"
 
 smoke: train ## each long-running target briefly (run, hub, shell, demo-data, bench, chaos, eval; part of `make pytest`)
@@ -91,6 +97,9 @@ bench: train ## load benchmark: the whole stack, 50 simulated customers (BENCH_A
 
 chaos: train ## fault run: the whole stack under steady customers while Redis, Rasa, the action server and a hub fail in turn, then a fuzz phase (~10 min; `make smoke` runs it briefly) -> docs/reliability.md
 	$(PY) -m benchmarks.chaos $(CHAOS_ARGS)
+
+deploy-check: setup ## the deployment bundle without a cluster or Docker (a few seconds): Dockerfile, compose.yaml, both Kustomize overlays (docs/deploy.md)
+	$(PY) -m pytest tests/deploy -q
 
 clean: ## remove models, results and runtime data (keeps .venv)
 	rm -rf models results .run

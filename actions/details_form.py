@@ -12,6 +12,11 @@ asked once, saying why; one given already in this complaint is checked at once).
 misses, or "I don't have it", and the bot carries on without the order's details
 (contract/identity.py). Wrong answers for one order are also counted across
 conversations (MAX_PROOF_FAILURES a day), so a new chat is not a fresh set of guesses.
+
+When the order backend can't answer (OrdersUnavailable), the number given is kept as
+given (claimed, for the agent), the customer hears once that orders can't be seen right
+now, with a person one tap away, and the form carries on: no proof is asked for an
+order nobody can see, and nothing is counted against the customer.
 """
 
 import re
@@ -22,22 +27,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import (
-    NO_VALUE,
-    PLAYBOOK,
-    known,
-    language,
-    latest_entity,
+from actions.customer import (
+    ORDERS_UNAVAILABLE,
     load_customer,
-    text,
+    order_named,
+    say_orders_unavailable,
     usable_order,
     verify_order_owner,
 )
-from actions.orders import Order, order_store
-from actions.playbook import DETAILS
+from actions.orders import Order, OrdersUnavailable, order_store, proves
+from actions.playbook import DETAILS, shop_playbook
+from actions.replies import text
 from actions.store import get_redis
+from actions.tracker import NO_VALUE, language, latest_entity
 from contract import keys
-from contract.identity import BY_ORDER_CONTACT, MAX_PROOF_FAILURES, normalise_email, normalise_phone
+from contract.identity import BY_ORDER_CONTACT, MAX_PROOF_FAILURES, normalise_phone
 
 MAX_ATTEMPTS = 2
 ORDER_DIGITS = (6, 10)
@@ -58,7 +62,7 @@ class ValidateComplaintDetailsForm(FormValidationAction):
     ) -> List[Text]:
         if tracker.get_slot("severity") == "critical":
             return []  # a person takes over at once; nothing more to ask
-        rules = PLAYBOOK.complaints.get(tracker.get_slot("complaint_type") or "")
+        rules = shop_playbook().complaints.get(tracker.get_slot("complaint_type") or "")
         needed = rules.details if rules else ["order_id"]
         slots = [slot for slot in DETAILS if slot in needed]
         if "order_id" in slots and await self._order_to_prove(tracker) is not None:
@@ -67,10 +71,12 @@ class ValidateComplaintDetailsForm(FormValidationAction):
 
     async def _order_to_prove(self, tracker: Tracker) -> Optional[Order]:
         """The order this customer named but has not proved theirs yet, if any."""
-        order_id = tracker.get_slot("order_id")
-        if not known(order_id) or tracker.get_slot("order_contact") == NO_VALUE:
+        if tracker.get_slot("order_contact") == NO_VALUE:
             return None
-        order = await order_store().get_order(str(order_id))
+        try:
+            order = await order_named(tracker.get_slot("order_id"))
+        except OrdersUnavailable:
+            return None  # nobody can see it now: nothing to prove
         if order is None:
             return None
         customer = await load_customer(tracker)
@@ -107,27 +113,8 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             digits = latest_entity(tracker, "order_id") or (None if contact else self._digits(given))
         else:
             digits = self._digits(given)  # given earlier, before the form started
-        store = order_store()
-
         if digits is None:
-            customer = await load_customer(tracker)
-            if customer.verified:
-                # A verified customer without the number: their most recent order.
-                latest = await store.recent_orders_for(email=customer.profile.get("email", ""), limit=1)
-                if latest:
-                    dispatcher.utter_message(
-                        response="utter_found_order_by_contact", order_id=latest[0].order_id
-                    )
-                    return {"order_id": latest[0].order_id, "detail_attempts": 0}
-            if contact:
-                # Orders are never looked up by a contact detail alone: anyone can type one.
-                return self._miss(
-                    dispatcher, tracker, "order_id", "utter_order_id_number_needed", "utter_order_id_given_up"
-                )
-            # No number at all ("I don't know it", "any update?"): say what is needed, not
-            # that "..." has 0 digits; the second time, carry on without it.
-            return self._miss(dispatcher, tracker, "order_id", "utter_order_id_not_seen")
-
+            return await self._no_number(dispatcher, tracker, contact)
         low, high = ORDER_DIGITS
         if not low <= len(digits) <= high:
             return self._miss(
@@ -139,7 +126,11 @@ class ValidateComplaintDetailsForm(FormValidationAction):
                 given=given[:40],
                 digits=len(digits),
             )
-        order = await store.get_order(digits)
+        try:
+            order = await order_store().get_order(digits)
+        except OrdersUnavailable:
+            # Kept as given (claimed): the agent sees it; no proof asked for what nobody can see.
+            return {"order_id": digits, "detail_attempts": 0, **self._unavailable(dispatcher, tracker)}
         if order is None:
             return self._miss(
                 dispatcher,
@@ -158,6 +149,33 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             # in this complaint: it is checked now, never asked for again.
             return {**accepted, **await self._prove(dispatcher, tracker, given_contact, order)}
         return accepted
+
+    async def _no_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, contact: Optional[str]
+    ) -> Dict[Text, Any]:
+        """No order number in what was given: a verified customer's latest order, else
+        say what is needed (the second time, carry on without it)."""
+        customer = await load_customer(tracker)
+        if customer.verified:
+            # A verified customer without the number: their most recent order.
+            email = customer.profile.get("email", "")
+            try:
+                latest = await order_store().recent_orders_for(email=email, limit=1)
+            except OrdersUnavailable:
+                # Their orders can't be listed now: say so, and ask for the number as for anyone.
+                said = self._unavailable(dispatcher, tracker)
+                return {**said, **self._miss(dispatcher, tracker, "order_id", "utter_order_id_not_seen")}
+            if latest:
+                dispatcher.utter_message(response="utter_found_order_by_contact", order_id=latest[0].order_id)
+                return {"order_id": latest[0].order_id, "detail_attempts": 0}
+        if contact:
+            # Orders are never looked up by a contact detail alone: anyone can type one.
+            return self._miss(
+                dispatcher, tracker, "order_id", "utter_order_id_number_needed", "utter_order_id_given_up"
+            )
+        # No number at all ("I don't know it", "any update?"): say what is needed, not
+        # that "..." has 0 digits; the second time, carry on without it.
+        return self._miss(dispatcher, tracker, "order_id", "utter_order_id_not_seen")
 
     async def validate_order_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -191,7 +209,12 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         if int(await redis.get(failures) or 0) >= MAX_PROOF_FAILURES:
             dispatcher.utter_message(response="utter_order_contact_locked", order_id=order.order_id)
             return {"order_contact": NO_VALUE, "detail_attempts": 0}
-        if await self._matches(tracker, given, order):
+        try:
+            matches = await self._matches(tracker, given, order)
+        except OrdersUnavailable:
+            # The owner's phone can't be looked up now: nothing counted, carry on without proof.
+            return {"order_contact": NO_VALUE, "detail_attempts": 0, **self._unavailable(dispatcher, tracker)}
+        if matches:
             await verify_order_owner(tracker, order)
             dispatcher.utter_message(response="utter_order_contact_verified")
             return {
@@ -213,19 +236,21 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         )
 
     @staticmethod
+    def _unavailable(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """Orders can't be seen now: said once (actions/customer.py), as a slot value."""
+        return {ORDERS_UNAVAILABLE: True} if say_orders_unavailable(dispatcher, tracker) else {}
+
+    @staticmethod
     async def _matches(tracker: Tracker, given: str, order: Order) -> bool:
+        """Whether what was given proves the order (actions/orders.py proves); the owner's
+        phone is looked up only when the email did not prove it."""
         email = latest_entity(tracker, "email") or (given.strip() if "@" in given else "")
         phone = latest_entity(tracker, "phone") or ("" if "@" in given else given)
-        if email and normalise_email(email) == normalise_email(order.email):
+        if proves(order, None, email=email):
             return True
-        owner = await order_store().customer(email=order.email)
-        digits = normalise_phone(phone)
-        return bool(
-            owner
-            and owner.phone
-            and len(digits) >= MIN_PHONE_DIGITS
-            and digits == normalise_phone(owner.phone)
-        )
+        if len(normalise_phone(phone)) < MIN_PHONE_DIGITS:
+            return False
+        return proves(order, await order_store().customer(email=order.email), phone=phone)
 
     @staticmethod
     def _digits(text: str) -> Optional[str]:
@@ -353,7 +378,10 @@ class ActionAskOrderId(AskForDetail):
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         customer = await load_customer(tracker)
         email = customer.profile.get("email", "") if customer.verified else ""
-        orders = await order_store().recent_orders_for(email=email, limit=ORDER_BUTTONS) if email else []
+        try:
+            orders = await order_store().recent_orders_for(email=email, limit=ORDER_BUTTONS) if email else []
+        except OrdersUnavailable:
+            orders = []  # no buttons: the number is asked for, as of anyone
         if not orders:
             return await super().ask(dispatcher, tracker)
         dispatcher.utter_message(

@@ -14,20 +14,16 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import memory
-from actions.common import (
-    PLAYBOOK,
-    CustomerMemory,
-    details_from_slots,
-    known,
-    language,
-    load_customer,
-    usable_order,
-)
-from actions.orders import Order, order_store
+from actions.base import PlaybookAction
+from actions.cases import case_in_hand, update_case
+from actions.customer import CustomerMemory, load_customer, order_named, usable_order
+from actions.orders import Order, OrdersUnavailable
+from actions.playbook import shop_playbook
 from actions.store import get_redis
-from actions.triage import ASKED, ask_which, which_to_ask
-from contract.handoff import SEVERITY_REASONS, HandoffPacket, summaries
+from actions.tracker import details_from_slots, intents_seen, known, language
+from contract import memory
+from contract.case import AGENT_HANDLED, HANDED_OFF, Case
+from contract.handoff import SEVERITY_REASONS, HandoffPacket, Severity, summaries
 from contract.identity import normalise_email, normalise_phone
 
 # Which reply the customer gets for each reason.
@@ -37,22 +33,9 @@ REPLIES = {
     "alternatives_declined": "utter_handoff_no_options",
     "no_remedy": "utter_handoff_no_options",
     "order_not_proved": "utter_handoff_not_proved",
+    "orders_unavailable": "utter_handoff_orders_unavailable",
     "not_understood": "utter_handoff_not_understood",
 }
-COMPLAINT_PREFIX = "complain_"
-CONVERSATION_INTENTS = ("cancel_order", "request_human", "ask_case_status")
-
-
-def intents_seen(tracker: Tracker) -> List[str]:
-    seen: List[str] = []
-    for event in tracker.events:
-        if event.get("event") != "user":
-            continue
-        name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if name and (name.startswith(COMPLAINT_PREFIX) or name in CONVERSATION_INTENTS):
-            if name not in seen:
-                seen.append(name)
-    return seen
 
 
 def remedies_and_answers(tracker: Tracker) -> List[Dict[str, str]]:
@@ -65,20 +48,13 @@ def remedies_and_answers(tracker: Tracker) -> List[Dict[str, str]]:
     ]
 
 
-def severity_codes(reasons: List[str]) -> List[str]:
-    """The assessment's reasons (actions/severity.py words: "angry tone: ...", "gold
-    customer", "complain_damaged (base 2)") as the packet's codes (contract SEVERITY_REASONS)."""
-    codes: List[str] = []
-    for reason in reasons:
-        head = str(reason).split(":")[0].strip()
-        code = (
-            "base"
-            if head.endswith(")") and "(base " in head
-            else head.lower().replace(" ", "_").replace("-", "_")
-        )
-        if code in SEVERITY_REASONS and code not in codes:
-            codes.append(code)
-    return codes
+def severity_of(tracker: Tracker, case: Case) -> Severity:
+    """The complaint's severity as assessed when it was acknowledged, kept on its case
+    with the evidence. A case without one has the slots' (none: "unknown")."""
+    if case.severity is not None:
+        return case.severity
+    codes = [r for r in tracker.get_slot("severity_reasons") or [] if r in SEVERITY_REASONS]
+    return Severity(level=tracker.get_slot("severity") or "unknown", reasons=codes)
 
 
 def details_trust(
@@ -99,11 +75,35 @@ def details_trust(
     return {k: "verified" if same[k](str(v)) else "claimed" for k, v in details.items() if k in same}
 
 
+def customer_context(customer: CustomerMemory, case: Case) -> Dict[str, Any]:
+    """Who the customer is, and their other cases, for the agent."""
+    return {
+        "id": customer.customer_id,
+        "verified": customer.verified,
+        "verified_by": customer.verified_by,
+        "name": customer.profile.get("name", ""),
+        "email": customer.profile.get("email", ""),
+        "phone": customer.profile.get("phone", ""),
+        "tier": customer.tier if customer.verified else None,
+        "history": [
+            {
+                "case_ref": c.ref,
+                "complaint_type": c.complaint_type,
+                "status": c.status,
+                "remedy": c.applied_remedy,
+                "created_at": c.created_at,
+            }
+            for c in customer.cases
+            if c.ref != case.ref
+        ],
+    }
+
+
 def build_packet(
     tracker: Tracker,
     customer: CustomerMemory,
     reason: str,
-    case_ref: str,
+    case: Case,
     named_order: Optional[Order] = None,
 ) -> HandoffPacket:
     """The context for the agent: everything known, each detail marked verified or
@@ -113,10 +113,9 @@ def build_packet(
     details = {k: str(v) for k, v in details_from_slots(tracker).items() if known(v)}
     usable = usable_order(tracker, customer, named_order)
     order = tracker.get_slot("order") or (usable.as_dict() if usable else None)
-    reasons = tracker.get_slot("severity_reasons") or []
     packet = HandoffPacket.parse_obj(
         {  # checked against the contract here, not in the hub
-            "case_ref": case_ref,
+            "case_ref": case.ref,
             "language": language(tracker),
             "reason": reason,
             "intents": intents_seen(tracker),
@@ -126,42 +125,20 @@ def build_packet(
             "order": order,
             # The order the customer named but did not prove theirs: for the agent to check.
             "claimed_order": named_order.as_dict() if named_order and not order else None,
-            "severity": {
-                "level": tracker.get_slot("severity") or "unknown",
-                "reasons": severity_codes(reasons),
-                "notes": [str(r) for r in reasons],
-            },
+            "severity": severity_of(tracker, case),
             "repeat_contact": bool(tracker.get_slot("repeat_contact")),
             "remedies": remedies_and_answers(tracker),
-            "customer": {
-                "id": customer.customer_id,
-                "verified": customer.verified,
-                "verified_by": customer.verified_by,
-                "name": customer.profile.get("name", ""),
-                "email": customer.profile.get("email", ""),
-                "phone": customer.profile.get("phone", ""),
-                "tier": customer.tier if customer.verified else None,
-                "history": [
-                    {
-                        "case_ref": c["ref"],
-                        "complaint_type": c.get("complaint_type"),
-                        "status": c.get("status"),
-                        "remedy": c.get("applied_remedy"),
-                        "created_at": c.get("created_at"),
-                    }
-                    for c in customer.cases
-                    if c.get("ref") != case_ref
-                ],
-            },
+            "customer": customer_context(customer, case),
             "summary": {"en": "", "vi": ""},  # below, from the fields
         }
     )
+    book = shop_playbook()
     return packet.copy(
         update={
             "summary": summaries(
                 packet,
-                order_status=PLAYBOOK.order_status,
-                remedy_names={rid: r.label for rid, r in PLAYBOOK.remedies.items()},
+                order_status=book.order_status,
+                remedy_names={rid: r.label for rid, r in book.remedies.items()},
             )
         }
     )
@@ -173,32 +150,28 @@ async def hand_off(
     reason: str,
     customer: Optional[CustomerMemory] = None,
 ) -> List[EventType]:
-    redis = get_redis()
     customer = customer or await load_customer(tracker)
-    case = await memory.load_case(redis, tracker.get_slot("case_ref") or "") or {
-        "conversation_id": tracker.sender_id,
-        "complaint_type": tracker.get_slot("complaint_type"),
-    }
-    case.setdefault("ref", memory.new_case_ref())
-    order_id = tracker.get_slot("order_id")
-    named = await order_store().get_order(str(order_id)) if known(order_id) else None
-    packet = build_packet(tracker, customer, reason, case["ref"], named).payload()
-    case.update(
-        {
-            "status": "handed_off",
-            "details": packet["details"],
-            "severity": packet["severity"],
-            "handoff": packet,
-            "language": packet["language"],
-        }
+    case = await case_in_hand(tracker)
+    try:
+        named = await order_named(tracker.get_slot("order_id"))
+    except OrdersUnavailable:
+        named = None  # the number stays in the details, marked claimed, for the agent
+    packet = build_packet(tracker, customer, reason, case, named)
+    payload = packet.payload()
+    handed = case.changed(
+        status=HANDED_OFF,
+        details=packet.details,
+        severity=packet.severity,
+        handoff=payload,
+        language=packet.language,
     )
-    await memory.save_case(redis, customer.customer_id, case)
-    dispatcher.utter_message(response=REPLIES[reason], case_ref=case["ref"])
-    dispatcher.utter_message(json_message={"handoff": packet})
-    return [SlotSet("case_ref", case["ref"]), ActiveLoop(None), SlotSet("requested_slot", None)]
+    await memory.save_case(get_redis(), customer.customer_id, handed)
+    dispatcher.utter_message(response=REPLIES[reason], case_ref=case.ref)
+    dispatcher.utter_message(json_message={"handoff": payload})
+    return [SlotSet("case_ref", case.ref), ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
-class ActionHandoff(Action):
+class ActionHandoff(PlaybookAction):
     """A person was asked for, or the alternatives were declined."""
 
     def name(self) -> Text:
@@ -209,54 +182,6 @@ class ActionHandoff(Action):
     ) -> List[EventType]:
         asked = tracker.latest_message.get("intent", {}).get("name") == "request_human"
         return await hand_off(dispatcher, tracker, "customer_asked" if asked else "alternatives_declined")
-
-
-class ActionNluFallback(Action):
-    """The classifier gave up. If the ranking still says "complaint", or the customer is
-    clearly angry, ask once which complaint it is (never "please rephrase" to an angry
-    customer); otherwise ask to rephrase. Not understood after that question, or twice
-    in a row, and a person takes over."""
-
-    def name(self) -> Text:
-        return "action_nlu_fallback"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        user_turns = [e for e in tracker.events if e.get("event") == "user"]
-        previous = user_turns[-2] if len(user_turns) >= 2 else None
-        previous_intent = ((previous or {}).get("parse_data") or {}).get("intent", {}).get("name")
-        # complaint_check is always set here: "asked" with the question, else cleared
-        # (the rules read it).
-        cleared = [SlotSet("complaint_check", None)]
-        if previous_intent == "nlu_fallback" or tracker.get_slot("complaint_check") == ASKED:
-            return cleared + await hand_off(dispatcher, tracker, "not_understood")
-        types = which_to_ask(tracker.latest_message, PLAYBOOK.understanding)
-        if types:
-            return ask_which(dispatcher, types, language(tracker))
-        dispatcher.utter_message(response="utter_rephrase")
-        return cleared
-
-
-class ActionOutOfScope(Action):
-    """Out of the shop's scope, as the classifier has it; but when the complaint types
-    together outweigh that (or the customer is angry), it is a complaint whose type is
-    unclear: a general apology and "which of these?" rather than "I can't help"."""
-
-    def name(self) -> Text:
-        return "action_out_of_scope"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        types = which_to_ask(tracker.latest_message, PLAYBOOK.understanding)
-        if types:
-            return ask_which(dispatcher, types, language(tracker))
-        # While a form waits for a detail ("why do you need that?"), not "I can't help
-        # with that": the form's question, which says why it asks, comes straight after.
-        asking = tracker.active_loop_name and tracker.get_slot("requested_slot")
-        dispatcher.utter_message(response="utter_not_followed" if asking else "utter_out_of_scope")
-        return [SlotSet("complaint_check", None)]  # the rules read it
 
 
 class ActionAgentHandback(Action):
@@ -276,20 +201,14 @@ class ActionAgentHandback(Action):
             return []
         agent = str(handback.get("agent") or "").strip()
         note = str(handback.get("note") or "").strip().rstrip(".")
-        redis = get_redis()
         customer = await load_customer(tracker)
-        case = await memory.load_case(redis, tracker.get_slot("case_ref") or "") or {
-            "conversation_id": tracker.sender_id,
-            "complaint_type": tracker.get_slot("complaint_type"),
-        }
-        case.update({"status": "agent_handled", "agent": agent, "agent_note": note})
-        case = await memory.save_case(redis, customer.customer_id, case)
+        case = await update_case(tracker, customer, status=AGENT_HANDLED, agent=agent, agent_note=note)
         # Without the agent's name: "our team", never a stand-in name in the sentence.
         if note:
             response = "utter_handback_recap" if agent else "utter_handback_recap_unnamed"
         else:
             response = "utter_handback_no_note" if agent else "utter_handback_no_note_unnamed"
-        dispatcher.utter_message(response=response, agent=agent, note=note, case_ref=case["ref"])
+        dispatcher.utter_message(response=response, agent=agent, note=note, case_ref=case.ref)
         dispatcher.utter_message(response="utter_thanks_close")
         dispatcher.utter_message(response="utter_ask_csat")
-        return [SlotSet("case_ref", case["ref"]), SlotSet("csat_asked", True)]
+        return [SlotSet("case_ref", case.ref), SlotSet("csat_asked", True)]

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import LANGUAGES
+from contract.language import LANGUAGES
 
 
 class ValidateSlotMappings(ValidationAction):

@@ -1,24 +1,36 @@
-"""Order look-up behind a small interface, so a real shop backend can replace the demo.
+"""Orders, through one interface, from the backend the configuration chooses.
 
-`OrderStore` is what the actions use. `RedisOrderStore` serves the demo shop from
-data/shop/orders.yml, loaded into Redis the first time it is needed (and again only
-when the file changes). A real shop writes another class with the same four methods
-and returns it from `order_store()`.
+`OrderStore` is what the actions read orders through: `get_order`, `recent_orders_for`,
+`customer`, `set_status`. Every method either answers or raises `OrdersUnavailable`
+(the backend timed out, failed, refused the connection, or answered something the bot
+cannot read): that is the one outcome an action must be ready for besides the answer,
+and it means "carry on without orders and offer a person", never a 500.
+
+`ORDERS_BACKEND` chooses the backend (actions/backends/: `demo`, the default, from
+data/shop/orders.yml in Redis; `shopify`, `woocommerce`, `haravan`, `http`, `postgres`),
+read on first use (actions/backends/settings.py). `order_store()` is the store the
+actions use: the backend with its look-ups cached in Redis for a short time
+(actions/backends/cached.py). `OrderActions` is what a backend can do besides reading
+(cancel an order, refund an amount), for a remedy the playbook marks `api`.
+
+    python -m actions.orders lookup <order> [--contact EMAIL_OR_PHONE]
+
+prints the order as the bot would see it, from the configured backend, fresh (never
+from the cache): what the operator runs to check the set-up.
 """
 
+import argparse
+import asyncio
 from dataclasses import asdict, dataclass, field
-import hashlib
-import json
-import os
+import logging
 from pathlib import Path
-from typing import Dict, List, Optional, Protocol
+import sys
+from typing import Dict, List, Optional, Protocol, Tuple, Union, runtime_checkable
 
-import yaml
-
-from actions.store import get_redis
-from contract import keys
+from contract.identity import normalise_email, normalise_phone
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"
+MIN_PHONE_DIGITS = 8  # the shortest number compared as a phone
 
 
 @dataclass
@@ -33,10 +45,10 @@ class Customer:
 
 @dataclass
 class Order:
-    order_id: str
+    order_id: str  # the number the customer sees (never a platform's internal id)
     email: str
-    status: str
-    value: int
+    status: str  # one of the playbook's order statuses
+    value: int  # in the playbook's currency
     carrier: str = ""
     shipped_days_ago: Optional[int] = None
     last_scan: Dict[str, str] = field(default_factory=dict)
@@ -44,6 +56,18 @@ class Order:
 
     def as_dict(self) -> Dict:
         return asdict(self)
+
+
+class OrdersUnavailable(Exception):
+    """The order backend could not answer now: slow (past its timeout), failing (a 5xx),
+    unreachable, refusing the credentials, or answering what cannot be mapped. The
+    message says which, for the logs and the operator; the customer hears only that
+    orders can't be seen right now."""
+
+    def __init__(self, backend: str, reason: str) -> None:
+        super().__init__(f"{backend}: {reason}")
+        self.backend = backend
+        self.reason = reason
 
 
 class OrderStore(Protocol):
@@ -58,87 +82,146 @@ class OrderStore(Protocol):
     async def set_status(self, order_id: str, status: str) -> None: ...
 
 
-_read_cache: Dict[Path, tuple] = {}
+@dataclass(frozen=True)
+class Done:
+    """What a backend carried out: `reference` is the platform's own (a refund id, a job)."""
+
+    reference: str = ""
 
 
-def _read_demo_data(path: Path) -> tuple:
-    """(bytes, sha256) of the demo data, read again only when the file changes."""
-    mtime = path.stat().st_mtime_ns
-    cached = _read_cache.get(path)
-    if cached is None or cached[0] != mtime:
-        raw = path.read_bytes()
-        cached = (mtime, raw, hashlib.sha256(raw).hexdigest())
-        _read_cache[path] = cached
-    return cached[1], cached[2]
+@dataclass(frozen=True)
+class Refused:
+    """The platform answered and said no (already cancelled, nothing left to refund...):
+    `reason` in its words, for the task the remedy falls back to."""
+
+    reason: str
 
 
-class RedisOrderStore:
-    """The demo shop's orders and customers, kept in Redis."""
+Outcome = Union[Done, Refused]  # an unreachable backend raises OrdersUnavailable instead
 
-    def __init__(self, redis, data_path: Path = DEMO_DATA) -> None:
-        self.redis = redis
-        self.data_path = data_path
 
-    async def ensure_loaded(self) -> None:
-        raw, fingerprint = _read_demo_data(self.data_path)
-        if await self.redis.get(keys.SHOP_LOADED) == fingerprint:
-            return
-        shop = yaml.safe_load(raw)["shop"]
-        pipe = self.redis.pipeline(transaction=True)
-        for entry in shop["customers"]:
-            customer = Customer(**entry)
-            pipe.set(keys.shop_customer(customer.email), json.dumps(asdict(customer)))
-            if customer.phone:
-                pipe.set(keys.shop_phone(customer.phone), customer.email.lower())
-            if customer.id:
-                pipe.set(keys.shop_customer_id(customer.id), customer.email.lower())
-        for entry in shop["orders"]:
-            order = Order(**entry)
-            pipe.set(keys.shop_order(order.order_id), json.dumps(order.as_dict()))
-            # Most recent first: fewer days since shipping (unshipped counts as newest).
-            recency = -(order.shipped_days_ago if order.shipped_days_ago is not None else -1)
-            pipe.zadd(keys.shop_orders_of(order.email), {order.order_id: recency})
-        pipe.set(keys.SHOP_LOADED, fingerprint)
-        await pipe.execute()
+@runtime_checkable
+class OrderActions(Protocol):
+    """What a backend does besides reading, for a remedy the playbook marks `api`.
+    `key` makes a retry of the same request harmless where the platform honours one
+    (the case reference and remedy, say). An unreachable backend raises
+    OrdersUnavailable; a refusal is `Refused`; nothing else is returned."""
 
-    async def get_order(self, order_id: str) -> Optional[Order]:
-        await self.ensure_loaded()
-        raw = await self.redis.get(keys.shop_order(order_id))
-        return Order(**json.loads(raw)) if raw else None
+    async def cancel(self, order_id: str, *, reason: str, key: str) -> Outcome: ...
 
-    async def _email_for(self, email: str, phone: str, customer_id: str = "") -> str:
-        if email:
-            return email.lower()
-        if phone:
-            return await self.redis.get(keys.shop_phone(phone)) or ""
-        if customer_id:
-            return await self.redis.get(keys.shop_customer_id(customer_id)) or ""
-        return ""
+    async def refund(self, order_id: str, amount: int, *, note: str, key: str) -> Outcome: ...
 
-    async def recent_orders_for(self, email: str = "", phone: str = "", limit: int = 3) -> List[Order]:
-        """The customer's most recent orders, newest first."""
-        await self.ensure_loaded()
-        owner = await self._email_for(email, phone)
-        if not owner or limit < 1:
-            return []
-        newest = await self.redis.zrevrange(keys.shop_orders_of(owner), 0, limit - 1)
-        found = [await self.get_order(order_id) for order_id in newest]
-        return [order for order in found if order is not None]
 
-    async def customer(self, email: str = "", phone: str = "", customer_id: str = "") -> Optional[Customer]:
-        await self.ensure_loaded()
-        owner = await self._email_for(email, phone, customer_id)
-        raw = await self.redis.get(keys.shop_customer(owner)) if owner else None
-        return Customer(**json.loads(raw)) if raw else None
-
-    async def set_status(self, order_id: str, status: str) -> None:
-        order = await self.get_order(order_id)
-        if order is not None:
-            order.status = status
-            await self.redis.set(keys.shop_order(order_id), json.dumps(order.as_dict()))
+def proves(order: Order, owner: Optional[Customer], email: str = "", phone: str = "") -> bool:
+    """Whether an email or phone is the one on `order` (its email, or its owner's phone):
+    what the bot accepts as proof that the order is theirs."""
+    if email and normalise_email(email) == normalise_email(order.email):
+        return True
+    digits = normalise_phone(phone)
+    return bool(
+        owner and owner.phone and len(digits) >= MIN_PHONE_DIGITS and digits == normalise_phone(owner.phone)
+    )
 
 
 def order_store() -> OrderStore:
-    """The store the actions use; ORDERS_DATA points the demo at another file."""
-    path = Path(os.environ.get("ORDERS_DATA", DEMO_DATA))
-    return RedisOrderStore(get_redis(), path)
+    """The store the actions use: the configured backend, its look-ups cached."""
+    from actions.backends import store_for_actions
+
+    return store_for_actions()
+
+
+# --- python -m actions.orders lookup ---------------------------------------------------
+
+
+def split_contact(contact: str) -> Tuple[str, str]:
+    """(email, phone) from what the operator typed."""
+    return (contact.strip(), "") if "@" in contact else ("", contact.strip())
+
+
+def describe(order: Order, owner: Optional[Customer], status_words: Dict[str, str], currency: str) -> str:
+    """The order as the bot sees it, for a person."""
+    lines = [
+        f"order {order.order_id}",
+        f"  status:  {order.status} ({status_words.get(order.status, '?')})",
+        f"  value:   {order.value:,} {currency}",
+        f"  items:   {order.items.get('en', '')}",
+        f"  carrier: {order.carrier or '-'} ({order.last_scan.get('en', '')})",
+        f"  email:   {order.email or '-'}",
+    ]
+    if order.shipped_days_ago is not None:
+        lines.append(f"  shipped: {order.shipped_days_ago} days ago")
+    if owner is not None:
+        lines.append(f"  customer: {owner.name or '-'}, tier {owner.tier}, phone {owner.phone or '-'}")
+    return "\n".join(lines)
+
+
+async def lookup(order_id: str, contact: str = "") -> Tuple[int, str]:
+    """(exit code, what to print) for `lookup`: 0 and the order, or 1 and one line."""
+    from actions.backends import build_backend
+    from actions.backends.settings import SettingsProblem, order_settings
+    from actions.playbook import shop_playbook
+
+    try:
+        settings = order_settings()
+        backend = build_backend(settings)
+    except SettingsProblem as problem:
+        return 1, f"order backend not configured: {problem}"
+    name = settings.backend
+    try:
+        order = await backend.get_order(order_id.strip().lstrip("#"))
+        if order is None:
+            return 1, f"order {order_id} not found in the {name} backend"
+        owner = await backend.customer(email=order.email) if order.email else None
+    except OrdersUnavailable as unavailable:
+        return 1, f"the {name} backend is unavailable: {unavailable.reason}"
+    finally:
+        await backend.close()
+    if contact:
+        email, phone = split_contact(contact)
+        if not proves(order, owner, email, phone):
+            return (
+                1,
+                f"{contact} is not the email or phone on order {order.order_id}: the bot would ask again",
+            )
+    book = shop_playbook()
+    words = {status: texts.en for status, texts in book.order_status.items()}
+    shown = describe(order, owner, words, book.currency)
+    if contact:
+        shown += f"\n  proof:   {contact} matches: the bot would show this order"
+    return 0, f"{name} backend\n{shown}"
+
+
+def main(argv: List[str]) -> int:
+    # One line for the operator: the backends' own warnings (each retry) stay out of it.
+    logging.basicConfig(level=logging.ERROR)
+    parser = argparse.ArgumentParser(prog="python -m actions.orders", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    look = commands.add_parser("lookup", help="print an order as the bot would see it")
+    look.add_argument("order", help="the order number the customer sees")
+    look.add_argument("--contact", default="", help="an email or phone to check as the bot's proof")
+    args = parser.parse_args(argv)
+    code, shown = asyncio.run(lookup(args.order, args.contact))
+    print(shown, file=sys.stdout if code == 0 else sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    # The module's own classes (OrdersUnavailable...), not copies made for __main__.
+    from actions.orders import main as run
+
+    sys.exit(run(sys.argv[1:]))
+
+
+__all__ = [
+    "Customer",
+    "DEMO_DATA",
+    "Done",
+    "Order",
+    "OrderActions",
+    "OrderStore",
+    "OrdersUnavailable",
+    "Outcome",
+    "Refused",
+    "order_store",
+    "proves",
+]

@@ -2,20 +2,28 @@
 
 A bad playbook is refused with `PlaybookError`, whose message names the file, the line
 and the entry. `python -m actions.playbook [PATH]` checks a file and exits non-zero on
-a bad one; the action server loads it at start-up (actions/complaint.py imports
-`PLAYBOOK`), so a broken edit never reaches customers.
+a bad one.
+
+The actions read the playbook through `shop_playbook()`: loaded on first use (from
+PLAYBOOK_PATH, else the shop's file), never at import. The action server's first use is
+at start-up: rasa_sdk makes one of each action as it starts, and a PlaybookAction
+(actions/base.py) loads the playbook when it is made, so the server refuses to start
+with a bad playbook, naming the file and the line, and a broken edit never reaches
+customers.
 """
 
+from functools import lru_cache
 import os
 from pathlib import Path
 import sys
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
-from pydantic import BaseModel, Extra, StrictBool, ValidationError, root_validator, validator
-import yaml
+from pydantic import BaseModel, Extra, StrictBool, root_validator, validator
 
+from contract import words
 from contract.intents import COMPLAINT_TYPES, REMEDY_FAMILIES
 from contract.language import LANGUAGES
+from contract.words import Texts
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "shop" / "playbook.yml"
 COMPLAINTS = (*COMPLAINT_TYPES, "cancel_order")  # each needs its playbook entry
@@ -24,31 +32,14 @@ TIERS = ("standard", "silver", "gold", "vip")
 LABELS = ("talk_to_person", "yes_that_one", "something_else", "skip_detail", "another_order")
 
 
-class PlaybookError(ValueError):
-    pass
+class PlaybookError(words.WordFileError):
+    """A bad playbook; the message names the file, the line and the entry."""
 
 
 # --- the playbook's shape, checked by pydantic ------------------------------------------
 # A new section is a new field on Playbook (and a model of its own); sections nobody
-# reads yet (e.g. "currency") are ignored. Remedies and rules refuse unknown keys: a
+# reads yet are ignored. Remedies and rules refuse unknown keys: a
 # typo there would silently change what customers are offered.
-
-
-class Texts(Dict[str, str]):
-    """One text per language (contract/language.py LANGUAGES), none empty."""
-
-    @classmethod
-    def __get_validators__(cls):
-        yield cls.validate
-
-    @classmethod
-    def validate(cls, value: Any) -> "Texts":
-        if not isinstance(value, dict):
-            raise ValueError("expected a mapping of a text per language")
-        for lang in LANGUAGES:
-            if not isinstance(value.get(lang), str) or not value[lang].strip():
-                raise ValueError(f"needs a non-empty '{lang}' text")
-        return cls(value)
 
 
 def _amount(value: Any) -> Optional[int]:
@@ -227,6 +218,7 @@ class Understanding(BaseModel):
 
 
 class Playbook(BaseModel):
+    currency: str = "VND"  # what order values and approval limits are counted in (ISO 4217)
     remedies: Dict[str, Remedy]
     complaints: Dict[str, ComplaintRules]
     order_status: Dict[str, Texts]
@@ -288,43 +280,10 @@ class _PlaybookFile(BaseModel):
     playbook: Playbook
 
 
-# --- errors that name the file and the line ---------------------------------------------
-
-
-def _line_index(node: yaml.Node, path: Tuple = (), index: Optional[Dict] = None) -> Dict:
-    """Map each path in the YAML document to its 1-based line."""
-    index = {} if index is None else index
-    index[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            _line_index(value, path + (key.value,), index)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_index(item, path + (i,), index)
-    return index
-
-
-def _where(source: str, lines: Dict, path: Tuple) -> str:
-    line = None
-    for cut in range(len(path), -1, -1):
-        line = lines.get(tuple(path[:cut]))
-        if line:
-            break
-    named = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path) or "top level"
-    return f"{source}, line {line} ({named})"
-
-
-def _problem(error: Mapping[str, Any]) -> str:
-    if error["type"] == "value_error.extra":
-        return "unknown key"
-    if error["type"] == "value_error.missing":
-        return "is missing"
-    return error["msg"]
-
-
-def _cross_references(book: Playbook) -> List[Tuple[Tuple, str]]:
+def _cross_references(file: _PlaybookFile) -> List[words.Problem]:
     """What pydantic cannot see alone: rules name defined remedies and statuses."""
-    problems: List[Tuple[Tuple[Any, ...], str]] = []
+    book = file.playbook
+    problems: List[words.Problem] = []
     for intent, rules in book.complaints.items():
         for i, rule in enumerate(rules.remedies):
             at = ("playbook", "complaints", intent, "remedies", i)
@@ -344,30 +303,19 @@ def _cross_references(book: Playbook) -> List[Tuple[Tuple, str]]:
 
 
 def parse_playbook(text: str, source: str = "playbook") -> Playbook:
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise PlaybookError(f"{source}: not valid YAML: {error}") from error
-    lines = _line_index(node) if node is not None else {}
-    if not isinstance(data, dict):
-        raise PlaybookError(f"{_where(source, lines, ())}: expected a mapping")
-    try:
-        book = _PlaybookFile.parse_obj(data).playbook
-    except ValidationError as error:
-        problems = [(tuple(p for p in e["loc"] if p != "__root__"), _problem(e)) for e in error.errors()]
-    else:
-        problems = _cross_references(book)
-    if problems:
-        raise PlaybookError(
-            "\n".join(f"{_where(source, lines, path)}: {problem}" for path, problem in problems)
-        )
-    return book
+    """The playbook in `text`, checked (contract/words.py: every problem with its line)."""
+    return words.parse(text, source, _PlaybookFile, _cross_references, PlaybookError).playbook
 
 
 def load_playbook(path: Optional[Path] = None) -> Playbook:
     path = Path(path or os.environ.get("PLAYBOOK_PATH") or DEFAULT_PATH)
     return parse_playbook(path.read_text(encoding="utf-8"), str(path))
+
+
+@lru_cache(maxsize=1)
+def shop_playbook() -> Playbook:
+    """The playbook the actions follow, loaded and checked once, on first use."""
+    return load_playbook()
 
 
 def main(argv: List[str]) -> int:

@@ -9,13 +9,18 @@ score = the playbook's base severity for the complaint type (0-3)
 A safety problem (fire, burns, electric shock, food poisoning) is always critical.
 
 Levels: low (0-1), medium (2-3), high (4), critical (5+). Critical goes to a person.
+
+The reasons are codes (contract/handoff.py SeverityReason), the notes the evidence
+("code: what was seen"); words for the reasons are made only where they are shown (the
+agent's summary, data/hub/handoff.yml; the console, data/hub/console.yml).
 """
 
 from dataclasses import dataclass, field
 import re
 from typing import List, Optional
 
-from nlu.text import fold
+from contract.handoff import Level, Severity, SeverityReason
+from contract.text import fold
 
 HIGH_VALUE = 3_000_000  # VND
 
@@ -118,9 +123,14 @@ SAFETY = (
 
 @dataclass
 class Assessment:
-    level: str
+    level: Level
     score: int
-    reasons: List[str] = field(default_factory=list)
+    reasons: List[SeverityReason] = field(default_factory=list)  # codes
+    notes: List[str] = field(default_factory=list)  # the evidence: "code: what was seen"
+
+    def as_severity(self) -> Severity:
+        """As the case keeps it and the agent gets it (the handoff packet's severity)."""
+        return Severity(level=self.level, reasons=self.reasons, notes=self.notes)
 
 
 def _hits(folded: str, phrases) -> List[str]:
@@ -150,27 +160,30 @@ def assess(
     repeat_on_record: bool = False,
     order_value: Optional[int] = None,
 ) -> Assessment:
-    folded = fold(text)
-    reasons = [f"{complaint} (base {base})"]
+    reasons: List[SeverityReason] = ["base"]
+    notes = [f"base: {complaint} ({base})"]
     score = base
 
-    safety = _hits(folded, SAFETY)
+    safety = _hits(fold(text), SAFETY)
     anger = anger_signs(text)
     if anger:
         score += min(2, len(anger))
-        reasons.append("angry tone: " + ", ".join(anger[:4]))
-    if tier in ("gold", "vip"):
+        reasons.append("angry_tone")
+        notes.append("angry_tone: " + ", ".join(anger[:4]))
+    if tier == "gold" or tier == "vip":
         score += 1
-        reasons.append(f"{tier} customer")
+        reasons.append("gold_customer" if tier == "gold" else "vip_customer")
     if repeat_on_record or said_repeat(text):
         score += 1
-        reasons.append("repeat contact")
+        reasons.append("repeat_contact")
     if order_value is not None and order_value >= HIGH_VALUE:
         score += 1
-        reasons.append("high-value order")
+        reasons.append("high_value_order")
+        notes.append(f"high_value_order: {order_value}")
 
     if safety:
-        reasons.append("safety risk: " + ", ".join(safety[:3]))
-        return Assessment("critical", max(score, 5), reasons)
-    level = "low" if score <= 1 else "medium" if score <= 3 else "high" if score == 4 else "critical"
-    return Assessment(level, score, reasons)
+        reasons.append("safety_risk")
+        notes.append("safety_risk: " + ", ".join(safety[:3]))
+        return Assessment("critical", max(score, 5), reasons, notes)
+    level: Level = "low" if score <= 1 else "medium" if score <= 3 else "high" if score == 4 else "critical"
+    return Assessment(level, score, reasons, notes)

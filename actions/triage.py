@@ -14,11 +14,14 @@ from dataclasses import dataclass
 import re
 from typing import Any, Dict, List, Tuple
 
-from actions.playbook import Understanding
-from contract.intents import GENERAL_COMPLAINT
+from rasa_sdk.events import SlotSet
 
-COMPLAINT_PREFIX = "complain_"
-ASKED = "asked"  # complaint_check / item_check: the question is out, awaiting the answer
+from actions.playbook import Understanding, shop_playbook
+from actions.replies import label, text
+from actions.severity import anger_signs
+from actions.tracker import ASKED, COMPLAINT_PREFIX
+from contract.intents import GENERAL_COMPLAINT, REFUSED_REMEDIES
+from contract.text import fold
 
 
 @dataclass
@@ -65,8 +68,6 @@ CHOICE_INTENT = "choose_remedy"
 def names_a_choice(parse_data: Dict[str, Any]) -> bool:
     """Whether a message read as a complaint could be naming a remedy it wants: a remedy
     word not refused ("no, not a refund"), and a choice nearly as plausible a reading."""
-    from contract.intents import REFUSED_REMEDIES
-
     refused = set(parse_data.get(REFUSED_REMEDIES) or [])
     wanted = [
         e
@@ -97,8 +98,6 @@ def which_to_ask(parse_data: Dict[str, Any], knobs: Understanding) -> List[str]:
     intent says: "do you sell shoes???" stays out of scope). The bot (actions/handoff.py)
     and the NLU report (benchmarks/nlu_quality.py, "as the bot acts") both decide with
     this."""
-    from actions.severity import anger_signs
-
     reading = read(parse_data)
     gave_up = (parse_data.get("intent") or {}).get("name") == "nlu_fallback"
     angry = gave_up and bool(anger_signs(parse_data.get("text") or ""))
@@ -113,26 +112,19 @@ def ask_which(
     """Apologise in general terms and ask once: the two types as buttons, and
     "something else". Returns the events that mark the question as asked (and keep
     its types, so a reply that doesn't answer it gets the same buttons again)."""
-    # Imported here: actions.common loads the playbook, which this module's pure part
-    # (read, Reading) does not need.
-    from rasa_sdk.events import SlotSet
-
-    from actions.common import PLAYBOOK, text
-
+    complaints = shop_playbook().complaints
     buttons = [
-        {"title": text(PLAYBOOK.complaints[name].label, lang), "payload": f"/{name}"}
+        {"title": text(complaints[name].label, lang), "payload": f"/{name}"}
         for name in types
-        if PLAYBOOK.complaints.get(name) and PLAYBOOK.complaints[name].label
+        if complaints.get(name) and complaints[name].label
     ]
-    buttons.append({"title": text(PLAYBOOK.labels["something_else"], lang), "payload": "/deny"})
+    buttons.append({"title": label("something_else", lang), "payload": "/deny"})
     dispatcher.utter_message(response=response, buttons=buttons)
     return [SlotSet("complaint_check", ASKED), SlotSet("complaint_choices", list(types))]
 
 
 def named_items(texts: List[str], words: Dict[str, List[str]]) -> List[str]:
     """The shop's item words the customer used, as they typed them (marks or not)."""
-    from nlu.text import fold
-
     found: List[str] = []
     for said in texts:
         # Fold character by character so a match maps back onto what was typed.
@@ -148,8 +140,6 @@ def named_items(texts: List[str], words: Dict[str, List[str]]) -> List[str]:
 def on_the_order(named: str, items: Dict[str, str]) -> bool:
     """Whether an item word the customer used is on the order (either language; a plural
     matches its singular: "glasses" is on "glass tumbler set")."""
-    from nlu.text import fold
-
     word = fold(named)
     stems = {word, re.sub(r"(es|s)$", "", word) if len(word) > 4 else word}
     listed = " ".join(fold(text) for text in items.values())

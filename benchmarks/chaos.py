@@ -45,8 +45,8 @@ import socketio
 
 from benchmarks.customers import allow_websocket_transport
 from benchmarks.report import machine, table
-from bot.signing import unsign
-from bot.texts import Texts
+from bot.core.texts import Texts
+from bot.web.signing import unsign
 from contract import keys
 from contract.language import LANGUAGES
 from scripts.stack import Stack, free_port, wait_for
@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "results" / "chaos"
 DOC = ROOT / "docs" / "reliability.md"
 FB_SECRET = "chaos-app-secret"
+ZALO = ("chaos-zalo-app", "chaos-zalo-oa-secret")  # app id, OA secret key
 PHRASES = ["hi", "my parcel has not arrived yet", "can you check it for me", "ok thank you"]
 GIVE_UP = 180.0  # a customer stops retrying one message after this long
 
@@ -453,6 +454,14 @@ def run_all(args) -> dict:
             "FB_APP_SECRET": FB_SECRET,
             "FB_PAGE_ACCESS_TOKEN": "chaos-page",
             "FB_GRAPH_URL": f"http://127.0.0.1:{port(5)}",
+            # Zalo on too, its OpenAPI and OAuth a closed port as well
+            "ZALO_APP_ID": ZALO[0],
+            "ZALO_OA_SECRET": ZALO[1],
+            "ZALO_APP_SECRET": "chaos-zalo-app-secret",
+            "ZALO_REFRESH_TOKEN": "chaos-zalo-refresh",
+            "ZALO_PER_IP_MINUTE": "0",
+            "ZALO_API_URL": f"http://127.0.0.1:{port(5)}",
+            "ZALO_OAUTH_URL": f"http://127.0.0.1:{port(5)}",
             "HUB_DEMO": "1",
         }
         run = Run([f"http://127.0.0.1:{port}" for port in ports], args.interval)
@@ -472,7 +481,7 @@ def run_all(args) -> dict:
                 print("==> fuzz phase", flush=True)
                 from benchmarks.fuzz import fuzz_hub  # Hypothesis is only needed here
 
-                fuzz = fuzz_hub(run.hubs[0], args.fuzz, logs, FB_SECRET)
+                fuzz = fuzz_hub(run.hubs[0], args.fuzz, logs, FB_SECRET, ZALO)
             return {
                 "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "machine": machine(),

@@ -23,7 +23,7 @@ import socketio
 import yaml
 
 from benchmarks.orderbook import order_email
-from bot.signing import unsign
+from bot.web.signing import unsign
 
 SCRIPTS_FILE = Path(__file__).resolve().parent / "conversations.yml"
 TURN_TIMEOUT = 60.0

@@ -5,7 +5,8 @@ Counts the answers' status codes per target; a 5xx is a bug (bad input is a 4xx)
 Bodies are any JSON (lone surrogates, deep nesting, wrong types where the route wants a
 string), raw bytes, or valid-looking shapes with wrong parts; content types are right,
 wrong, or nonsense; ids in paths and queries are any text. Messenger bodies are signed
-with the app secret half of the time, so they get past the signature into the handler.
+with the app secret half of the time, and Zalo bodies with Zalo's MAC (over a timestamp
+that is fresh, stale or nonsense), so they get past the signature into the handler.
 The agent API is called logged in (the demo agent), with this origin, so it gets past
 authentication too.
 """
@@ -15,7 +16,8 @@ import hashlib
 import hmac
 import json
 import random
-from typing import Callable, Dict
+import time
+from typing import Callable, Dict, Optional, Tuple
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -68,10 +70,13 @@ def segment(text: str) -> str:
 
 
 class Fuzzer:
-    def __init__(self, base: str, examples: int, fb_secret: str) -> None:
+    def __init__(
+        self, base: str, examples: int, fb_secret: str, zalo: Optional[Tuple[str, str]] = None
+    ) -> None:
         self.base = base.rstrip("/")
         self.examples = examples
         self.fb_secret = fb_secret
+        self.zalo = zalo  # (app id, OA secret key) of the hub's Zalo channel
         self.targets: Dict[str, Counter] = {}
         self.http = requests.Session()
         self.agent = requests.Session()
@@ -201,6 +206,61 @@ class Fuzzer:
 
         self.run(
             "Messenger events", st.tuples(BODIES | shaped, st.booleans(), CONTENT_TYPES, ANY_TEXT), deliver
+        )
+
+    def zalo_events(self) -> None:
+        app_id, oa_secret = self.zalo or ("", "")
+        names = (
+            st.sampled_from(
+                [
+                    "user_send_text",
+                    "user_send_image",
+                    "user_send_sticker",
+                    "user_send_location",
+                    "follow",
+                    "user_seen_message",
+                ]
+            )
+            | JSON
+        )
+        stamps = (
+            st.sampled_from(["fresh", "stale"]).map(
+                lambda kind: str(int(time.time() * 1000) - (0 if kind == "fresh" else 10**9))
+            )
+            | ANY_TEXT
+        )
+        event = st.fixed_dictionaries(
+            {
+                "app_id": st.just(app_id) | JSON,
+                "event_name": names,
+                "sender": st.fixed_dictionaries({"id": st.sampled_from(["8412345678901234", "1"]) | JSON})
+                | JSON,
+                "recipient": JSON,
+                "timestamp": stamps,
+                "message": st.fixed_dictionaries(
+                    {"msg_id": ANY_TEXT | JSON, "text": ANY_TEXT | JSON, "attachments": JSON}
+                )
+                | JSON,
+            }
+        )
+
+        def deliver(case):
+            body, signed, content_type, header = case
+            raw, stamp = body if isinstance(body, tuple) else (body, "")
+            mac = hashlib.sha256(app_id.encode() + raw + stamp.encode() + oa_secret.encode()).hexdigest()
+            signature = f"mac={mac}" if signed else (header if header.isascii() else None)
+            self.call(
+                "Zalo events",
+                "POST",
+                "/webhooks/zalo/webhook",
+                data=raw,
+                headers={"Content-Type": content_type, "X-ZEvent-Signature": signature},
+            )
+
+        shaped = st.builds(lambda e, a: (encoded(e, a), str(e["timestamp"])), event, st.booleans())
+        self.run("Zalo events", st.tuples(BODIES | shaped, st.booleans(), CONTENT_TYPES, ANY_TEXT), deliver)
+        self.run(
+            "Zalo check", st.just(None), lambda _: self.call("Zalo check", "GET", "/webhooks/zalo/webhook")
         )
 
     def agents(self) -> None:
@@ -333,11 +393,14 @@ class Fuzzer:
         self.run("socket.io events", st.tuples(events, JSON, st.binary(max_size=100), st.booleans()), send)
 
 
-def fuzz_hub(base: str, examples: int, log_dir, fb_secret: str) -> dict:
-    fuzzer = Fuzzer(base, examples, fb_secret)
+def fuzz_hub(
+    base: str, examples: int, log_dir, fb_secret: str, zalo: Optional[Tuple[str, str]] = None
+) -> dict:
+    fuzzer = Fuzzer(base, examples, fb_secret, zalo)
     fuzzer.rest()  # first: its conversations are what the agent API is then called on
     fuzzer.agents()
     fuzzer.messenger()
+    fuzzer.zalo_events()
     fuzzer.pages()
     fuzzer.socketio()
     targets = {}

@@ -47,18 +47,16 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from benchmarks.metrics import (
-    acted_intent,
     by_source,
     entity_figures,
     entity_set,
-    external_figures,
     labelled_figures,
     spread,
     top_real_intent,
 )
-from benchmarks.parsing import parse_all, quiet_rasa
 from benchmarks.report import IMAGES, machine, table, write_section
 from contract.language import LANGUAGES
+from scripts.nlu_eval import acted_intent, external_figures, parse_all, quiet_rasa
 
 ROOT = Path(__file__).resolve().parent.parent
 OUR_MODEL = ROOT / "models" / "service-recovery.tar.gz"

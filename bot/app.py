@@ -1,112 +1,71 @@
-"""The hub's app factory: `create_app(settings)` wires channels, router, console, health.
+"""The hub's app factory, `create_app(settings)`: the wings' routes, and the object graph
+built once, in order, when the app starts.
 
 Resources are opened and closed in cleanup_ctx, one context each, never at import: the
-Redis client, the HTTP client session, the router with its channels, the console event
-listener with the widget's delivery, and the background loops.
+Redis client, the HTTP client session, the core (store, turn, outbox, live events), the
+channels (the widget's delivery, Messenger's and Zalo's events in flight), and the background
+loops (reassurance, email follow-up).
 """
 
 import asyncio
 import json
 import logging
-from pathlib import Path
 import secrets
-from typing import Any, Dict
+from typing import Any, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import (
-    agents,
-    auth,
-    canned,
-    identity,
-    limits,
-    login_words,
-    proof_lock,
-    reports,
-    rest,
-    resume,
-    search,
-    transfer,
-)
-from bot.appkeys import (
-    CALLBACKS,
-    DEMO,
+from bot.aftercare import routes as aftercare_routes
+from bot.aftercare.callback import CallBacks
+from bot.aftercare.choices import FollowUpChoices
+from bot.aftercare.followup import EmailFollowUp, FollowUpElsewhere
+from bot.aftercare.followup import describe as follow_up_status
+from bot.aftercare.mail import Mailer
+from bot.channels import identity
+from bot.channels import routes as channel_routes
+from bot.channels.graph import GraphClient
+from bot.channels.messenger import MessengerChannel, Personas
+from bot.channels.rest import RestChannel
+from bot.channels.routes import DEMO, MESSENGER, ZALO
+from bot.channels.widget import WidgetChannel, socketio_server
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo_api import ZaloClient, ZaloTokens
+from bot.console import canned
+from bot.console import routes as console_routes
+from bot.console.appkeys import CALLBACKS, CANNED, LABELS
+from bot.console.labels import ConsoleLabels
+from bot.core.conversations import ConversationStore
+from bot.core.events import EventHub
+from bot.core.handoffs import Handoffs
+from bot.core.outbox import Outbox
+from bot.core.rasa_client import RasaClient
+from bot.core.reporting import Reporting
+from bot.core.texts import Texts
+from bot.core.turn import Turn
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, is_loopback, parse_agents
+from bot.web import health
+from bot.web.appkeys import (
+    CHANNELS,
     EVENTS,
     HTTP,
-    LABELS,
-    MESSENGER,
+    OUTBOX,
+    RASA,
     REDIS,
-    ROUTER,
     SECRET,
     SETTINGS,
     SHOP_SECRET,
     STORE,
     TEXTS,
-    WIDGET,
+    TURN,
 )
-from bot.callback import CallBacks
-from bot.console_labels import ConsoleLabels
-from bot.conversations import ConversationStore
-from bot.events import EventHub
-from bot.followup import EmailFollowUp
-from bot.followup import describe as follow_up_status
-from bot.mail import Mailer
-from bot.messenger import GraphClient, MessengerChannel, channel_off
-from bot.rasa_client import RasaClient, RasaUnavailable
-from bot.router import Router, Undeliverable
-from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, is_loopback, parse_agents
-from bot.texts import Texts
-from bot.widget import WidgetChannel, engineio_errors, redis_manager
+from bot.web.middlewares import engineio_errors, errors_as_json, per_address_limits, security_headers
 from contract import keys
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).resolve().parent / "static"
-
-
-@web.middleware
-async def errors_as_json(request: web.Request, handler):
-    """Errors of the parts behind the hub, mapped in one place: Redis trouble is a 503,
-    a channel's refusal a 409, the assistant not answering a 502 (the agent keeps the
-    conversation); nothing escapes as an HTML 500."""
-    try:
-        return await handler(request)
-    except web.HTTPException:
-        raise
-    except RedisError as error:
-        log.error("Redis unavailable while handling %s: %s", request.path, error)
-        return web.json_response(
-            {"error": "the service is briefly unavailable; please retry"},
-            status=503,
-            headers={"Retry-After": "5"},
-        )
-    except Undeliverable as error:  # the channel refused (e.g. Messenger's 24-hour window)
-        return web.json_response({"error": str(error)}, status=409)
-    except RasaUnavailable as error:
-        return web.json_response(
-            {"error": f"the assistant is not answering ({error}); the conversation stays with you"},
-            status=502,
-        )
-
-
-# The pages load only their own scripts. rasa-webchat injects its stylesheet as <style>
-# elements and carries its icons and fonts as data: URIs; the widget and console talk to
-# this origin only (socket.io's websocket included). Third parties get nothing (the
-# widget's Google Fonts stylesheet is blocked: it falls back to the page's fonts). No
-# page may be framed by another site.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self' data:; media-src 'self' data:; connect-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
-)
-
-
-async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+SIO = web.AppKey("sio", object)  # the widget's socket.io server, attached at creation
 
 
 async def warn_if_unbounded(redis) -> None:
@@ -156,31 +115,47 @@ async def http_ctx(app: web.Application):
     await app[HTTP].close()
 
 
-async def router_ctx(app: web.Application):
-    """The conversation store, the router and its channels; on the way out, Messenger
-    events still being handled finish first."""
-    settings = app[SETTINGS]
-    app[STORE] = ConversationStore(app[REDIS])
-    app[TEXTS] = Texts()
-    app[ROUTER] = Router(
-        app[STORE],
-        RasaClient(app[HTTP], settings.rasa_urls, settings.rasa_timeout),
-        app[TEXTS],
-        settings,
-        channels={"web": app[WIDGET], "rest": rest.RestChannel()},
+async def core_ctx(app: web.Application):
+    """The conversation store and what routes through it; the live event listener."""
+    settings, redis = app[SETTINGS], app[REDIS]
+    app[EVENTS] = EventHub(redis)
+    app[EVENTS].start()
+    store = app[STORE] = ConversationStore(redis, Reporting(redis, app[LABELS].first_response_minutes))
+    texts = app[TEXTS] = Texts()
+    rasa = app[RASA] = RasaClient(app[HTTP], settings.rasa_urls, settings.rasa_timeout)
+    handoffs = Handoffs(store, texts, settings)
+    app[CALLBACKS] = CallBacks(store, texts, settings)
+    app[CHANNELS] = {}  # filled by channels_ctx
+    app[TURN] = Turn(
+        store, rasa, texts, handoffs, FollowUpChoices(store, texts, app[CALLBACKS]), app[CHANNELS]
     )
-    app[WIDGET].bind(app[ROUTER], app[SECRET], app[TEXTS], app[SHOP_SECRET])
-    app[CALLBACKS] = app[ROUTER].callbacks = CallBacks(app[STORE], app[TEXTS], settings)
+    elsewhere = FollowUpElsewhere(store, settings, app[CALLBACKS])
+    app[OUTBOX] = Outbox(store, rasa, texts, handoffs, settings, app[CHANNELS], elsewhere)
+    yield
+    await app[EVENTS].stop()
+
+
+async def channels_ctx(app: web.Application):
+    """The channels, each given the turn as its host; on the way out, the widget's
+    delivery stops and Messenger events still being handled finish first."""
+    settings, redis = app[SETTINGS], app[REDIS]
+    widget = WidgetChannel(
+        app[SIO], app[TURN], app[TEXTS], redis, app[SECRET], app[SHOP_SECRET], settings.max_message_chars
+    )
+    widget.start(app[EVENTS].connect())
+    app[CHANNELS].update({"web": widget, "rest": RestChannel()})
     messenger = None
     if settings.messenger_enabled:
+        graph = GraphClient(app[HTTP], settings.fb_graph_url, settings.fb_page_token)
         messenger = MessengerChannel(
             settings.fb_verify_token,
             settings.fb_app_secret,
-            GraphClient(app[HTTP], settings.fb_graph_url, settings.fb_page_token),
-            app[ROUTER],
+            graph,
+            app[TURN],
+            Personas(redis, graph),
             settings.max_message_chars,
         )
-        app[ROUTER].channels["messenger"] = messenger
+        app[CHANNELS]["messenger"] = messenger
         log.info("Messenger channel on (Graph API at %s)", settings.fb_graph_url)
     else:
         log.warning(
@@ -188,34 +163,58 @@ async def router_ctx(app: web.Application):
             "FB_PAGE_ACCESS_TOKEN to connect a Facebook Page"
         )
     app[MESSENGER] = messenger
+    app[ZALO] = zalo = await zalo_channel(app)
+    if zalo is not None:
+        app[CHANNELS]["zalo"] = zalo
     yield
-    if messenger is not None:
-        await messenger.drain()
+    for channel in (messenger, zalo):
+        if channel is not None:
+            await channel.drain()
+    await widget.stop()
 
 
-async def events_ctx(app: web.Application):
-    """The console event listener (Redis pub/sub) and the widget's delivery from it."""
-    hub = EventHub(app[REDIS])
-    app[EVENTS] = hub
-    hub.start()
-    app[WIDGET].start_delivery(app[REDIS], hub)
-    yield
-    await app[WIDGET].stop_delivery()
-    await hub.stop()
+async def zalo_channel(app: web.Application):
+    """The Zalo OA channel, or None (and a warning) while its settings are unset."""
+    settings = app[SETTINGS]
+    if not settings.zalo_enabled:
+        log.warning(
+            "Zalo channel off: set ZALO_APP_ID, ZALO_OA_SECRET, ZALO_APP_SECRET and ZALO_REFRESH_TOKEN "
+            "to connect a Zalo Official Account"
+        )
+        return None
+    tokens = ZaloTokens(
+        app[REDIS],
+        app[HTTP],
+        settings.zalo_oauth_url,
+        settings.zalo_app_id,
+        settings.zalo_app_secret,
+        settings.zalo_refresh_token,
+    )
+    await tokens.start()
+    log.info("Zalo channel on (OpenAPI at %s)", settings.zalo_api_url)
+    return ZaloChannel(
+        settings.zalo_app_id,
+        settings.zalo_oa_secret,
+        ZaloClient(app[HTTP], settings.zalo_api_url, tokens),
+        app[TURN],
+        app[REDIS],
+        settings.max_message_chars,
+        settings.zalo_event_max_age,
+        settings.zalo_reply_quota,
+    )
 
 
 async def loops_ctx(app: web.Application):
     """Background rounds: "still here" reassurance, and the email follow-up when on."""
     settings = app[SETTINGS]
     stopping = asyncio.Event()
-    tasks = [asyncio.create_task(reassure_loop(app, stopping))]
+    tasks = [asyncio.create_task(every(settings.background_interval, app[OUTBOX].reassure_waiting, stopping))]
     if settings.email_enabled:
-        emails = EmailFollowUp(
-            app[STORE], app[TEXTS], settings, app[SECRET], Mailer(settings.smtp_url, settings.mail_from)
-        )
+        mailer = Mailer(settings.smtp_url, settings.mail_from)
+        emails = EmailFollowUp(app[STORE], app[TEXTS], settings, app[SECRET], mailer)
         tasks += [
             asyncio.create_task(emails.listen(app[EVENTS].connect())),
-            asyncio.create_task(follow_up_loop(emails, settings, stopping)),
+            asyncio.create_task(every(settings.background_interval, emails.run_once, stopping)),
         ]
         log.info(
             "email follow-up on: unread agent replies are emailed after %.0f s", settings.follow_up_after
@@ -229,111 +228,43 @@ async def loops_ctx(app: web.Application):
     await asyncio.wait(tasks, timeout=5)
 
 
-async def reassure_loop(app: web.Application, stopping: asyncio.Event) -> None:
+async def every(interval: float, round_: Callable[[], Awaitable[Any]], stopping: asyncio.Event) -> None:
+    """One background round every `interval` seconds until the hub stops."""
     while not stopping.is_set():
-        await asyncio.sleep(app[SETTINGS].background_interval)
+        await asyncio.sleep(interval)
         try:
-            await app[ROUTER].reassure_waiting()
+            await round_()
         except Exception as error:  # keep the loop alive through Redis hiccups
-            log.warning("reassurance round failed: %s", error)
-
-
-async def follow_up_loop(emails: EmailFollowUp, settings: Settings, stopping: asyncio.Event) -> None:
-    while not stopping.is_set():
-        await asyncio.sleep(settings.background_interval)
-        try:
-            await emails.run_once()
-        except Exception as error:  # keep the loop alive through Redis hiccups
-            log.warning("email follow-up round failed: %s", error)
-
-
-async def actions_up(app: web.Application) -> bool:
-    try:
-        async with app[HTTP].get(
-            f"{app[SETTINGS].action_url}/health", timeout=aiohttp.ClientTimeout(total=2)
-        ) as response:
-            return response.status == 200
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        return False
-
-
-async def health(request: web.Request) -> web.Response:
-    try:
-        redis_ok = bool(await request.app[REDIS].ping())
-    except RedisError:
-        redis_ok = False
-    servers = await request.app[ROUTER].rasa.health()
-    body: Dict[str, Any] = {
-        "hub": "ok",
-        "redis": "ok" if redis_ok else "down",
-        "rasa": "ok" if any(servers.values()) else "down",
-        "actions": "ok" if await actions_up(request.app) else "down",
-        "channels": [channel.describe() for channel in request.app[ROUTER].channels.values()],
-    }
-    if len(servers) > 1:
-        body["rasa_servers"] = {url: "ok" if ok else "down" for url, ok in servers.items()}
-    return web.json_response(body, status=200 if redis_ok else 503)
-
-
-async def facebook_webhook(request: web.Request) -> web.StreamResponse:
-    channel = request.app[MESSENGER]
-    if channel is None:
-        return await channel_off(request)
-    return await (channel.verify(request) if request.method == "GET" else channel.receive(request))
-
-
-async def shop_page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "shop.html")
-
-
-async def demo_identity(request: web.Request) -> web.Response:
-    demo = request.app[DEMO]
-    if demo is None:
-        return web.json_response({"error": "the demo sign-in is off"}, status=404)
-    return web.json_response(
-        identity.demo_identity(demo, request.app[SHOP_SECRET]), headers={"Cache-Control": "no-store"}
-    )
+            log.warning("%s round failed: %s", getattr(round_, "__qualname__", "background"), error)
 
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[errors_as_json, limits.per_address_limits, auth.same_origin_posts, engineio_errors],
+        middlewares=[errors_as_json, per_address_limits, engineio_errors],
         client_max_size=256 * 1024,
     )
     app[SETTINGS] = settings
     app.on_response_prepare.append(security_headers)  # type: ignore[arg-type]  # aiohttp 3.9's Signal typing
-    app[LABELS] = ConsoleLabels()  # a label file missing a language stops the hub here
-    widget = WidgetChannel(settings, manager=redis_manager(settings.redis_url))
-    widget.attach(app)
-    app[WIDGET] = widget
+    # Owner-edited words are checked here: a bad file stops the hub before it starts.
+    app[LABELS] = ConsoleLabels()
+    app[CANNED] = canned.load()
+    sio = socketio_server(settings.redis_url)
+    sio.attach(app, socketio_path="socket.io")  # before start-up: its routes join the app's
+    app[SIO] = sio
     # One context per resource, opened in this order and closed in reverse.
-    app.cleanup_ctx.extend([redis_ctx, http_ctx, router_ctx, events_ctx, loops_ctx])
-    app.router.add_get("/", shop_page)
-    app.router.add_get("/health", health)
-    app.router.add_get("/demo/identity", demo_identity)
-    app.router.add_static("/static/", STATIC, follow_symlinks=False)
-    app.router.add_route("GET", "/webhooks/facebook/webhook", facebook_webhook)
-    app.router.add_route("POST", "/webhooks/facebook/webhook", facebook_webhook)
-    rest.add_routes(app)
-    resume.add_routes(app)
-    auth.add_routes(app)
-    agents.add_routes(app)
-    canned.setup(app)  # a bad data/hub/canned.yml stops the hub here
-    transfer.setup(app)
-    reports.setup(app)
-    search.setup(app)
-    proof_lock.setup(app)
-    login_words.setup(app)
+    app.cleanup_ctx.extend([redis_ctx, http_ctx, core_ctx, channels_ctx, loops_ctx])
+    channel_routes.add_routes(app)
+    aftercare_routes.add_routes(app)
+    console_routes.mount(app)
+    health.add_routes(app)  # last: ready once everything above has started
     return app
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings.from_env()
+def warn_about_agents(settings: Settings) -> None:
     if not settings.agents:
         log.warning(
             "no agents: the demo agent is refused on %s (not loopback); set HUB_AGENTS "
-            "(python -m bot.passwords NAME), or HUB_DEMO=1 for a demo",
+            "(python -m bot.console.passwords NAME), or HUB_DEMO=1 for a demo",
             settings.host,
         )
     elif settings.agents.get(DEMO_LOGIN[0]) == parse_agents(DEMO_AGENTS)[DEMO_LOGIN[0]] and not is_loopback(
@@ -349,8 +280,14 @@ def main() -> None:
     if unnamed:
         log.warning(
             "agents without a display name (customers read 'A colleague'): %s; give one "
-            'with python -m bot.passwords NAME "Display name"',
+            'with python -m bot.console.passwords NAME "Display name"',
             ", ".join(unnamed),
         )
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    warn_about_agents(settings)
     print(json.dumps({"hub": f"http://{settings.host}:{settings.port}"}), flush=True)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)

@@ -1,126 +1,287 @@
 """Hub settings, read from the environment once at start-up (never at import).
 
-| variable | default | meaning |
-| --- | --- | --- |
-| HUB_HOST / HUB_PORT | 127.0.0.1 / 8080 | where the hub listens |
-| REDIS_URL | redis://127.0.0.1:6379/0 | the one store |
-| RASA_URL | http://127.0.0.1:5005 | Rasa server (REST channel); several, comma-separated, are used in turn (they must share the Redis tracker and lock stores) |
-| ACTION_URL | http://127.0.0.1:$ACTION_PORT (5055) | the action server, for /health only |
-| RASA_TIMEOUT | 8 | seconds to wait for Rasa before apologising and queueing |
-| HUB_SECRET | shared random value kept in Redis | signs widget session ids and agent cookies |
-| HUB_AGENTS | demo agent `agent` / `recovery-demo` (shown to customers as "Mai") | `name:scrypt-hash[:display name],...` (make an entry with `python -m bot.passwords NAME "Display name"`); customers see the display name, never the login |
-| MAX_MESSAGE_CHARS | 2000 | longest customer message accepted |
-| STILL_HERE_AFTER | 90 | seconds in the queue before a "still here" message (repeated each interval) |
-| MINUTES_PER_CASE | 4 | queue ETA estimate per conversation ahead |
-| AGENT_ONLINE_SECONDS | 60 | an agent counts as online this long after the console's last heartbeat |
-| HUB_PUBLIC_ORIGIN | (any same-host origin) | allowed Origin for the console WebSocket, e.g. https://shop.example |
-| SUPPORT_HOURS | 08:00-22:00 | when the human team works (local time), for "someone will reply by ..." |
-| SUPPORT_UTC_OFFSET | 7 | the team's time zone, hours from UTC (Vietnam: 7) |
-| FB_VERIFY_TOKEN, FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN | unset: Messenger off | the Facebook Page's webhook verify token, app secret and page access token |
-| FB_GRAPH_URL | https://graph.facebook.com/v19.0 | Graph API base (tests point it at a local fake) |
-| SHOP_IDENTITY_SECRET | unset: no widget or REST identity is verified (with HUB_DEMO, a random value kept in Redis) | shared with the shop's server, which signs logged-in customers (contract/identity.py) |
-| HUB_REST_TOKEN | unset: the REST channel is open | callers of /webhooks/rest/webhook must send `Authorization: Bearer <token>` |
-| HUB_DEMO | off (`make run` turns it on when the hub listens on loopback) | the demo shop page may sign in as the demo customer (GET /demo/identity) |
-| DEMO_CUSTOMER | C-1001 | the demo customer's id in the demo data (ORDERS_DATA, default data/shop/orders.yml) |
-| SMTP_URL, MAIL_FROM | unset: email follow-up off | e.g. `smtp://user:pass@mail.example:587` (`smtps://` for TLS) and `Mộc Home <help@shop.example>` |
-| FOLLOW_UP_AFTER | 120 | seconds an agent's reply may stay unseen in the widget before it is emailed |
-| SHOP_URL | http://HUB_HOST:HUB_PORT/ | the shop page with the widget, for the link back in emails |
-| REST_PER_IP_MINUTE | 600 | REST requests per client address per minute (429 beyond; 0: no limit) |
-| MESSENGER_PER_IP_MINUTE | 1200 | Messenger webhook deliveries per address per minute (Meta's servers; 0: no limit) |
-| WIDGET_CONNECTS_PER_IP_MINUTE | 120 | new widget (socket.io) connections per address per minute (0: no limit) |
+Every variable the project reads is declared here, once: each `Settings` field names its
+variable (`env`) and says what it means (`description`; `shown` is the default as people
+should read it, when the value itself would mislead), and `ELSEWHERE` lists the variables
+read outside the hub (the launcher, the action server, Rasa's endpoints, make targets).
+docs/configuration.md is generated from both: `python scripts/config_docs.py`.
 """
 
 import ipaddress
 import os
-from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ValidationError, validator
+from pydantic import BaseModel, Field, ValidationError, validator
 
-# Demo agent "agent" with password "recovery-demo" (scrypt hash; see bot/passwords.py).
+from bot.paths import SHOP
+from contract import keys
+
+# Demo agent "agent" with password "recovery-demo" (scrypt hash; see bot/console/passwords.py).
 DEMO_AGENTS = (
     "agent:scrypt$16384$8$1$4f0e1c5a2b9d7e3f6a8c0d2e4f6a8b0c$"
     "f2ad971233a72c471b3728b56894d74df5ea675aa4e028ff5f9c0fff15f74a4a:Mai"
 )
 DEMO_LOGIN = ("agent", "recovery-demo")  # printed by `make run`; set HUB_AGENTS in production
-DEMO_ORDERS = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"
+DEMO_ORDERS = SHOP / "orders.yml"
 
-# Which variable sets which setting (the table above); the rest are derived in from_env.
-ENV = {
-    "host": "HUB_HOST",
-    "port": "HUB_PORT",
-    "redis_url": "REDIS_URL",
-    "rasa_url": "RASA_URL",
-    "rasa_timeout": "RASA_TIMEOUT",
-    "action_url": "ACTION_URL",
-    "secret": "HUB_SECRET",
-    "max_message_chars": "MAX_MESSAGE_CHARS",
-    "still_here_after": "STILL_HERE_AFTER",
-    "minutes_per_case": "MINUTES_PER_CASE",
-    "agent_online_seconds": "AGENT_ONLINE_SECONDS",
-    "public_origin": "HUB_PUBLIC_ORIGIN",
-    "support_hours": "SUPPORT_HOURS",
-    "support_utc_offset": "SUPPORT_UTC_OFFSET",
-    "fb_verify_token": "FB_VERIFY_TOKEN",
-    "fb_app_secret": "FB_APP_SECRET",
-    "fb_page_token": "FB_PAGE_ACCESS_TOKEN",
-    "fb_graph_url": "FB_GRAPH_URL",
-    "shop_identity_secret": "SHOP_IDENTITY_SECRET",
-    "rest_token": "HUB_REST_TOKEN",
-    "demo": "HUB_DEMO",
-    "demo_customer": "DEMO_CUSTOMER",
-    "orders_data": "ORDERS_DATA",
-    "smtp_url": "SMTP_URL",
-    "mail_from": "MAIL_FROM",
-    "follow_up_after": "FOLLOW_UP_AFTER",
-    "shop_url": "SHOP_URL",
-    "rest_per_ip_minute": "REST_PER_IP_MINUTE",
-    "messenger_per_ip_minute": "MESSENGER_PER_IP_MINUTE",
-    "widget_connects_per_ip_minute": "WIDGET_CONNECTS_PER_IP_MINUTE",
-}
-# Empty means "not set" for these (the default applies).
-UNSET_WHEN_EMPTY = {"secret", "public_origin", "action_url", "demo_customer", "orders_data", "demo"}
+
+def setting(
+    default: Any,
+    env: Optional[str],
+    meaning: str,
+    *,
+    shown: Optional[str] = None,
+    empty_is_unset: bool = False,
+    parsed: bool = False,
+) -> Any:
+    """A field with its variable and meaning. `empty_is_unset`: an empty value means "not
+    set" (the default applies); `parsed`: from_env builds the value itself."""
+    return Field(
+        default, env=env, description=meaning, shown=shown, empty_is_unset=empty_is_unset, parsed=parsed
+    )
 
 
 class Settings(BaseModel):
     """Typed and checked (pydantic): a bad value stops the hub naming its variable."""
 
-    host: str = "127.0.0.1"
-    port: int = 8080
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    rasa_url: str = "http://127.0.0.1:5005"
-    rasa_timeout: float = 8.0
-    action_url: str = "http://127.0.0.1:5055"  # only for /health: Rasa is what calls it
-    secret: Optional[str] = None
-    agents: Dict[str, str] = {}  # name -> password hash
-    display_names: Dict[str, str] = {}  # name -> what customers see
-    max_message_chars: int = 2000
-    still_here_after: float = 90.0
-    minutes_per_case: int = 4
-    agent_online_seconds: float = 60.0
-    public_origin: Optional[str] = None
-    support_hours: str = "08:00-22:00"
-    support_utc_offset: float = 7.0
-    fb_verify_token: str = ""
-    fb_app_secret: str = ""
-    fb_page_token: str = ""
-    fb_graph_url: str = "https://graph.facebook.com/v19.0"
-    background_interval: float = 5.0
-    shop_identity_secret: str = ""
-    rest_token: str = ""
-    demo: bool = False
-    demo_customer: str = "C-1001"
-    orders_data: str = str(DEMO_ORDERS)
-    smtp_url: str = ""
-    mail_from: str = ""
-    follow_up_after: float = 120.0
-    shop_url: str = ""
-    # Per client address (bot/limits.py); behind a reverse proxy every client has the
-    # proxy's address, so the proxy must limit per client itself (README).
-    rest_per_ip_minute: int = 600
-    messenger_per_ip_minute: int = 1200
-    widget_connects_per_ip_minute: int = 120
+    host: str = setting(
+        "127.0.0.1",
+        "HUB_HOST",
+        "the address the hub listens on; anywhere but loopback the demo agent is refused unless "
+        "`HUB_DEMO` is on",
+    )
+    port: int = setting(8080, "HUB_PORT", "the port the hub listens on")
+    redis_url: str = setting(
+        "redis://127.0.0.1:6379/0",
+        "REDIS_URL",
+        "the one store, for the hub, the action server and (through the launcher) Rasa's tracker and "
+        "lock stores: an external Redis, e.g. `redis://:secret@10.0.0.5:6379/0`. Unset, `make run` "
+        "starts the embedded one (docs/operations.md)",
+        shown="`make run`: the embedded Redis; the hub alone: `redis://127.0.0.1:6379/0`",
+    )
+    rasa_url: str = setting(
+        "http://127.0.0.1:5005",
+        "RASA_URL",
+        "Rasa's REST channel, for the hub; several, comma-separated, get messages in turn (a server "
+        "refusing connections is skipped). They must share the Redis tracker and lock stores, as "
+        "`endpoints.yml` has them",
+    )
+    rasa_timeout: float = setting(
+        8.0, "RASA_TIMEOUT", "seconds the hub waits for Rasa before apologising and queueing the customer"
+    )
+    action_url: str = setting(
+        "http://127.0.0.1:5055",
+        "ACTION_URL",
+        "the action server, for `/health` only (Rasa is what calls it)",
+        shown="`http://127.0.0.1:$ACTION_PORT`",
+        empty_is_unset=True,
+    )
+    secret: Optional[str] = setting(
+        None,
+        "HUB_SECRET",
+        "signs widget session ids, agent cookies and resume links (share it between hub processes)",
+        shown="a random value created once in Redis",
+        empty_is_unset=True,
+    )
+    agents: Dict[str, str] = setting(  # name -> password hash
+        {},
+        "HUB_AGENTS",
+        "`name:scrypt$...[:display name]` entries, comma-separated; make one with `python -m "
+        'bot.console.passwords NAME "Display name"`. Customers see only the display name, never the login '
+        '(without one: "A colleague"); an agent removed from it is logged out at once',
+        shown='the demo agent `agent` / `recovery-demo` (customers see "Mai"), only when the hub '
+        "listens on loopback or `HUB_DEMO` is on (with a loud warning off loopback)",
+        parsed=True,
+    )
+    display_names: Dict[str, str] = setting({}, "HUB_AGENTS", "", parsed=True)  # name -> what customers see
+    max_message_chars: int = setting(
+        2000,
+        "MAX_MESSAGE_CHARS",
+        'longest customer message: longer gets HTTP 413 (REST) or a polite "please split it" '
+        "(widget); also the longest agent reply or note (413)",
+    )
+    still_here_after: float = setting(
+        90.0,
+        "STILL_HERE_AFTER",
+        'seconds in the queue before a "still here" reassurance (then every interval)',
+    )
+    minutes_per_case: int = setting(4, "MINUTES_PER_CASE", "queue ETA, in minutes per conversation ahead")
+    agent_online_seconds: float = setting(
+        60.0,
+        "AGENT_ONLINE_SECONDS",
+        "an agent counts as online this long after their console's last heartbeat",
+    )
+    public_origin: Optional[str] = setting(
+        None,
+        "HUB_PUBLIC_ORIGIN",
+        "the hub's public origin, e.g. `https://shop.example`: the Origin allowed to open the console "
+        "WebSocket and to POST to the agent API; with https the agent cookie is also `Secure`",
+        shown="the request's own host",
+        empty_is_unset=True,
+    )
+    support_hours: str = setting(
+        "08:00-22:00",
+        "SUPPORT_HOURS",
+        'the team\'s hours (local time), for "a colleague will reply by ..." when nobody is online',
+    )
+    support_utc_offset: float = setting(
+        7.0,
+        "SUPPORT_UTC_OFFSET",
+        "the team's time zone, hours from UTC (Vietnam: 7); the reports' days are its local days",
+    )
+    fb_verify_token: str = setting(
+        "",
+        "FB_VERIFY_TOKEN",
+        "the verify token you chose for the Messenger webhook; with the next two it turns Messenger on",
+        shown="unset: Messenger is off (the hub says so at start-up)",
+    )
+    fb_app_secret: str = setting(
+        "", "FB_APP_SECRET", "the Facebook app's secret, which checks `X-Hub-Signature-256`", shown="unset"
+    )
+    fb_page_token: str = setting(
+        "", "FB_PAGE_ACCESS_TOKEN", "the Page access token, for the Send API", shown="unset"
+    )
+    fb_graph_url: str = setting(
+        "https://graph.facebook.com/v19.0",
+        "FB_GRAPH_URL",
+        "Graph API base URL (tests point it at a local fake)",
+    )
+    zalo_app_id: str = setting(
+        "",
+        "ZALO_APP_ID",
+        "the Zalo app's id (developers.zalo.me); with `ZALO_OA_SECRET`, `ZALO_APP_SECRET` and "
+        "`ZALO_REFRESH_TOKEN` it turns the Zalo Official Account channel on",
+        shown="unset: Zalo is off (the hub says so at start-up)",
+    )
+    zalo_oa_secret: str = setting(
+        "",
+        "ZALO_OA_SECRET",
+        "the OA secret key of the app's link to the Official Account, which checks the webhook's "
+        "`X-ZEvent-Signature` (not the app's secret key)",
+        shown="unset",
+    )
+    zalo_app_secret: str = setting(
+        "",
+        "ZALO_APP_SECRET",
+        "the Zalo app's secret key, sent (header `secret_key`) when the hub refreshes the OA's tokens",
+        shown="unset",
+    )
+    zalo_refresh_token: str = setting(
+        "",
+        "ZALO_REFRESH_TOKEN",
+        "the OA's first refresh token, from authorising the app; it rotates on every refresh, so the "
+        "hub keeps the current one in Redis and reads this variable again only when its value changes "
+        "(a new authorisation)",
+        shown="unset",
+    )
+    zalo_api_url: str = setting(
+        "https://openapi.zalo.me",
+        "ZALO_API_URL",
+        "Zalo's OpenAPI base URL, for sending (tests point it at a local fake)",
+    )
+    zalo_oauth_url: str = setting(
+        "https://oauth.zaloapp.com",
+        "ZALO_OAUTH_URL",
+        "Zalo's OAuth base URL, for refreshing the OA's tokens (tests point it at a local fake)",
+    )
+    zalo_event_max_age: float = setting(
+        7200.0,
+        "ZALO_EVENT_MAX_AGE",
+        "seconds a Zalo event's timestamp may be old: older is refused (401) as stale or replayed. Longer "
+        "than Zalo's retries, shorter than the day message ids are remembered for",
+    )
+    zalo_reply_quota: int = setting(
+        8,
+        "ZALO_REPLY_QUOTA",
+        "Zalo's free replies after each customer message (within 48 h); past them the window is closed",
+    )
+    background_interval: float = setting(
+        5.0,
+        None,
+        "seconds between the hub's background rounds (reassurance, email follow-up); tests shorten it",
+    )
+    shop_identity_secret: str = setting(
+        "",
+        "SHOP_IDENTITY_SECRET",
+        "shared with the shop's server, which signs its signed-in customers (docs/privacy-and-security.md); "
+        "never sent to a browser",
+        shown="unset: nobody is verified by the shop (with `HUB_DEMO`, a random value created once in Redis)",
+    )
+    rest_token: str = setting(
+        "",
+        "HUB_REST_TOKEN",
+        "REST callers (webhook and messages) must send `Authorization: Bearer <token>` (401 otherwise)",
+        shown="unset: the REST channel is open",
+    )
+    demo: bool = setting(
+        False,
+        "HUB_DEMO",
+        'the demo shop page offers "Signed in as Lan (demo)": `GET /demo/identity` signs the demo '
+        "customer (404 when off); the demo agent is allowed off loopback too. The hub says so at "
+        "start-up. Never on a hub reachable from outside",
+        shown="off; `make run` turns it on when the hub listens on loopback",
+        empty_is_unset=True,
+    )
+    demo_customer: str = setting(
+        "C-1001",
+        "DEMO_CUSTOMER",
+        "the demo customer's id; the name shown is read from `ORDERS_DATA`",
+        empty_is_unset=True,
+    )
+    orders_data: str = setting(
+        str(DEMO_ORDERS),
+        "ORDERS_DATA",
+        "the demo order store's data: loaded into Redis by the action server; the hub reads the demo "
+        "customer's name from it",
+        shown="`data/shop/orders.yml`",
+        empty_is_unset=True,
+    )
+    smtp_url: str = setting(
+        "",
+        "SMTP_URL",
+        "`smtp://user:password@host:587` (STARTTLS when offered) or `smtps://host:465` (TLS from the "
+        "start); with `MAIL_FROM` it turns email follow-up on",
+        shown="unset: email follow-up is off (the hub says so at start-up)",
+    )
+    mail_from: str = setting(
+        "", "MAIL_FROM", "the shop's sender, e.g. `Mộc Home <help@shop.example>`", shown="unset"
+    )
+    follow_up_after: float = setting(
+        120.0,
+        "FOLLOW_UP_AFTER",
+        "seconds an agent's reply may stay unseen in the widget before it is emailed",
+    )
+    shop_url: str = setting(
+        "",
+        "SHOP_URL",
+        "the shop page with the widget, for the link back in follow-up emails",
+        shown="`http://HUB_HOST:HUB_PORT/`",
+    )
+    # Per client address (bot/core/limits.py); behind a reverse proxy every client has the
+    # proxy's address, so the proxy must limit per client itself.
+    rest_per_ip_minute: int = setting(
+        600,
+        "REST_PER_IP_MINUTE",
+        "REST calls (webhook and messages) per client address per minute, then 429 with `Retry-After`; "
+        "0 turns it off",
+    )
+    messenger_per_ip_minute: int = setting(
+        1200,
+        "MESSENGER_PER_IP_MINUTE",
+        "Messenger webhook deliveries per address per minute (they come from Meta's servers); 0 turns it off",
+    )
+    zalo_per_ip_minute: int = setting(
+        1200,
+        "ZALO_PER_IP_MINUTE",
+        "Zalo webhook deliveries per address per minute (they come from Zalo's servers); 0 turns it off",
+    )
+    widget_connects_per_ip_minute: int = setting(
+        120,
+        "WIDGET_CONNECTS_PER_IP_MINUTE",
+        "new widget (socket.io) connections per address per minute (an open socket's traffic is not "
+        "counted); 0 turns it off",
+    )
 
     class Config:
         allow_mutation = False
@@ -130,7 +291,16 @@ class Settings(BaseModel):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    @validator("port", "max_message_chars", "minutes_per_case")
+    @validator("zalo_event_max_age")
+    def _remembered(cls, value: float) -> float:
+        # A replay must be either refused as stale or dropped as a message id already seen.
+        if not 0 < value < keys.DEDUPE_TTL:
+            raise ValueError(
+                f"must be between 0 and {keys.DEDUPE_TTL} seconds (how long message ids are kept)"
+            )
+        return value
+
+    @validator("port", "max_message_chars", "minutes_per_case", "zalo_reply_quota")
     def _positive(cls, value: int) -> int:
         if value <= 0:
             raise ValueError("must be a positive number")
@@ -143,6 +313,12 @@ class Settings(BaseModel):
     @property
     def messenger_enabled(self) -> bool:
         return bool(self.fb_verify_token and self.fb_app_secret and self.fb_page_token)
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return bool(
+            self.zalo_app_id and self.zalo_oa_secret and self.zalo_app_secret and self.zalo_refresh_token
+        )
 
     @property
     def email_enabled(self) -> bool:
@@ -172,6 +348,178 @@ class Settings(BaseModel):
             raise ValueError(f"bad hub settings: {problems}") from None
 
 
+# Which variable sets which setting, and where an empty value means "not set", from the
+# fields above; HUB_AGENTS (agents, display_names) and ACTION_PORT are read in from_env.
+ENV = {
+    name: field.field_info.extra["env"]
+    for name, field in Settings.__fields__.items()
+    if field.field_info.extra.get("env") and not field.field_info.extra.get("parsed")
+}
+UNSET_WHEN_EMPTY = {
+    name for name, field in Settings.__fields__.items() if field.field_info.extra.get("empty_is_unset")
+}
+
+
+class Variable(NamedTuple):
+    """A variable the hub's Settings does not own: who reads it, its default, its meaning."""
+
+    names: Tuple[str, ...]
+    read_by: str
+    default: str
+    meaning: str
+
+
+LAUNCHER = "launcher (`scripts/stack.py`)"
+ORDERS = "action server (`actions/backends/settings.py`); `python -m actions.orders`"
+ELSEWHERE: Tuple[Variable, ...] = (
+    Variable(
+        ("REDIS_PORT",),
+        f"{LAUNCHER}; Rasa (`endpoints.yml`)",
+        "6379",
+        "port of the embedded Redis; Rasa's stores get the port of `REDIS_URL` from the launcher",
+    ),
+    Variable(
+        ("REDIS_MAXMEMORY",),
+        LAUNCHER,
+        "512mb",
+        "memory cap of the embedded Redis (policy noeviction: writes fail with a clear 503 rather than "
+        "losing data)",
+    ),
+    Variable(("RASA_PORT",), LAUNCHER, "5005", "port of the Rasa server, which listens on 127.0.0.1 only"),
+    Variable(
+        ("ACTION_PORT",),
+        f"{LAUNCHER}; Rasa (`endpoints.yml`); the hub (`ACTION_URL`'s default)",
+        "5055",
+        "port of the action server",
+    ),
+    Variable(
+        ("SANIC_HOST",),
+        "action server (rasa_sdk), set by the launcher",
+        "127.0.0.1",
+        "the action server's address: nobody outside may run an action (e.g. cancel an order), so the "
+        "launcher keeps it on loopback (rasa_sdk alone would bind 0.0.0.0)",
+    ),
+    Variable(
+        ("REDIS_HOST", "REDIS_DB", "REDIS_PASSWORD"),
+        "Rasa (`endpoints.yml`), set by the launcher",
+        "from `REDIS_URL`",
+        "Rasa's tracker and lock stores, with `REDIS_PORT`; set them yourself only to run `rasa run` by hand",
+    ),
+    Variable(
+        ("PLAYBOOK_PATH",),
+        "action server (`actions/playbook.py`); the hub's console labels (`bot/console/labels.py`)",
+        "`data/shop/playbook.yml`",
+        "the shop's recovery playbook",
+    ),
+    Variable(
+        ("ORDERS_BACKEND",),
+        ORDERS,
+        "demo",
+        "where orders are read: `demo` (`ORDERS_DATA` in Redis), `shopify`, `woocommerce`, `haravan`, "
+        "`http` or `postgres`, each with the settings below (docs/orders.md); a missing one stops the "
+        "action server at start-up, naming it",
+    ),
+    Variable(("SHOPIFY_SHOP",), ORDERS, "unset", "`shopify`: the shop's myshopify.com name, e.g. `moc-home`"),
+    Variable(
+        ("SHOPIFY_TOKEN",),
+        ORDERS,
+        "unset",
+        "`shopify`: the custom app's Admin API access token (scopes in docs/orders.md)",
+    ),
+    Variable(
+        ("SHOPIFY_API_VERSION",),
+        ORDERS,
+        "2026-04",
+        "`shopify`: the Admin GraphQL API version the bot speaks",
+    ),
+    Variable(
+        ("SHOPIFY_URL",),
+        ORDERS,
+        "`https://$SHOPIFY_SHOP.myshopify.com`",
+        "`shopify`: the Admin API's base URL (tests point it at a local fake)",
+    ),
+    Variable(
+        ("WOO_URL",),
+        ORDERS,
+        "unset",
+        "`woocommerce`: the shop's site, e.g. `https://shop.example` (the REST API is under "
+        "`/wp-json/wc/v3`; HTTPS, since the key travels in Basic auth)",
+    ),
+    Variable(
+        ("WOO_KEY", "WOO_SECRET"), ORDERS, "unset", "`woocommerce`: a REST API key's consumer key and secret"
+    ),
+    Variable(("HARAVAN_TOKEN",), ORDERS, "unset", "`haravan`: the private app's access token"),
+    Variable(
+        ("HARAVAN_URL",),
+        ORDERS,
+        "https://apis.haravan.com",
+        "`haravan`: the API's base URL (tests point it at a local fake)",
+    ),
+    Variable(
+        ("ORDERS_HTTP_URL",),
+        ORDERS,
+        "unset",
+        "`http`: the base URL of the shop's own service speaking the contract in docs/orders.md",
+    ),
+    Variable(
+        ("ORDERS_HTTP_TOKEN",),
+        ORDERS,
+        "unset",
+        "`http`: sent as `Authorization: Bearer <token>` (unset: no header)",
+    ),
+    Variable(
+        ("ORDERS_POSTGRES_DSN",),
+        ORDERS,
+        "unset",
+        "`postgres`: e.g. `postgresql://bot:secret@db:5432/shop` (a role that may only SELECT)",
+    ),
+    Variable(
+        ("ORDERS_POSTGRES_QUERIES",),
+        ORDERS,
+        "unset",
+        "`postgres`: the YAML file of the owner's queries (`order`, `recent_orders`, `customer`; "
+        "optional `cancel`, `refund`), docs/orders.md",
+    ),
+    Variable(
+        ("MEMORY_RETENTION_DAYS",),
+        "action server (`contract/memory.py`)",
+        str(keys.MEMORY_RETENTION_DAYS),
+        "days customer memory and cases live after their last write (merged records included); the "
+        "console's customer panel and search reach back as far",
+    ),
+    Variable(
+        ("DEMO_HUB_URL",),
+        "`make demo-data` (`scripts/demo_data.py`)",
+        "unset: start the stack as `make run` does",
+        "a running hub to play the demo week through; `REDIS_URL` must then name that hub's Redis",
+    ),
+    Variable(
+        ("REDIS_DIR",),
+        "`make run`, `make demo-data`, `make shell` (`scripts/stack.py`)",
+        "`.run/redis`",
+        "data folder (and password file) of the embedded Redis, with `REDIS_URL` unset",
+    ),
+    Variable(("DEMO_ARGS",), "`make demo-data`", "", "arguments for `scripts/demo_data.py`: `--once`"),
+    Variable(
+        ("PYTHON310",),
+        "`make setup` (`scripts/setup_venv.sh`)",
+        "`python3.10` on PATH, else pyenv's `~/.pyenv/versions/3.10.*`",
+        "the Python 3.10 that `.venv` is made with",
+    ),
+    Variable(
+        ("AUDIT_STRICT",),
+        "`make audit` (`scripts/audit.sh`)",
+        "0",
+        "1: fail on findings (otherwise they are printed)",
+    ),
+    Variable(("EVAL_ARGS",), "`make eval`", "", "arguments for `benchmarks.nlu_quality`, e.g. `--folds 3`"),
+    Variable(("BENCH_ARGS",), "`make bench`", "", "arguments for `benchmarks.load`, e.g. `--customers 100`"),
+    Variable(
+        ("CHAOS_ARGS",), "`make chaos`", "", "arguments for `benchmarks.chaos`, e.g. `--port-base 7500`"
+    ),
+)
+
+
 def is_loopback(host: str) -> bool:
     try:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
@@ -192,7 +540,7 @@ def parse_agents(spec: str) -> Dict[str, str]:
         if not name or not hashed.startswith("scrypt$"):
             raise ValueError(
                 f"HUB_AGENTS entry for {name or '?'!r} must be name:scrypt$... "
-                "(make one with: python -m bot.passwords NAME)"
+                "(make one with: python -m bot.console.passwords NAME)"
             )
         agents[name] = hashed
     return agents

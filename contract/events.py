@@ -1,5 +1,5 @@
 """Recovery-report events, written the moment they happen by the hub and the action
-server (the one module both import), read by bot/reports.py.
+server (the one module both import), read by bot/console/reports.py.
 
 One Redis stream per UTC day, `sr:report:YYYY-MM-DD`, capped at MAX_PER_DAY entries
 and expiring RETENTION_DAYS after its day. Each entry: kind, conversation id, the time

@@ -3,7 +3,7 @@
 
 - the assistant (actions/handoff.py) when it hands over, and sends it to the hub as the
   custom payload {"handoff": {...}};
-- the hub (bot/router.py) when the assistant is away, with what it knows.
+- the hub (bot/core/handoffs.py) when the assistant is away, with what it knows.
 
 Each field says which side owns it (`owner(name)`). The assistant never fills the hub's
 fields; the hub sets them when it queues the conversation (`HandoffPacket.attach`):
@@ -22,13 +22,14 @@ version, or one that does not validate, is None, and the console shows it raw.
 from functools import lru_cache
 from pathlib import Path
 import time
-from typing import Any, Dict, List, Literal, Mapping, Optional, get_args
+from typing import Any, Dict, List, Literal, Mapping, Optional, Union, get_args
 
-from pydantic import BaseModel, Field, ValidationError, validator
-import yaml
+from pydantic import BaseModel, Extra, Field, ValidationError, validator
 
+from contract import words
 from contract.identity import BY_SHOP_SIGNATURE
 from contract.language import LANGUAGES
+from contract.words import Texts, pick
 
 SCHEMA_VERSION = 2  # 1 was the untyped dict built twice, before this module
 WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "hub" / "handoff.yml"
@@ -41,6 +42,7 @@ Reason = Literal[
     "alternatives_declined",
     "no_remedy",
     "order_not_proved",
+    "orders_unavailable",
     "not_understood",
     "assistant_unavailable",
 ]
@@ -171,39 +173,56 @@ def read_packet(data: Any) -> Optional[HandoffPacket]:
 # --- the summary, in both languages ---------------------------------------------------
 
 
+class SummaryWords(BaseModel):
+    """data/hub/handoff.yml: the agent's summary, in every language."""
+
+    about: Texts
+    complaints: Dict[str, Texts]
+    order: Texts
+    claimed_order: Texts
+    order_not_found: Texts
+    no_order: Texts
+    severity: Texts
+    severity_why: Texts
+    severity_levels: Dict[str, Texts]
+    severity_reasons: Dict[str, Texts]
+    offered: Texts
+    nothing_offered: Texts
+    answers: Dict[str, Texts]
+    handed_over: Texts
+    reasons: Dict[str, Texts]
+    assistant_unavailable: Texts
+
+    class Config:
+        extra = Extra.forbid
+
+
+class _SummaryFile(BaseModel):
+    handoff_summary: SummaryWords
+
+
+def _every_code(file: _SummaryFile) -> List[words.Problem]:
+    """Words for every reason the packet may carry."""
+    found = file.handoff_summary
+    problems: List[words.Problem] = []
+    for group, codes in (("reasons", REASONS), ("severity_reasons", SEVERITY_REASONS)):
+        missing = [code for code in codes if code != "base" and code not in getattr(found, group)]
+        if missing:
+            problems.append((("handoff_summary", group), f"no words for {missing}"))
+    return problems
+
+
 @lru_cache(maxsize=1)
-def summary_words(path: Path = WORDS_FILE) -> Dict[str, Any]:
-    """data/hub/handoff.yml, checked: every entry gives every language."""
-    words = yaml.safe_load(path.read_text(encoding="utf-8"))["handoff_summary"]
-
-    def check(name: str, entry: Any) -> None:
-        if (
-            isinstance(entry, dict)
-            and set(entry) >= set(LANGUAGES)
-            and all(isinstance(entry[lang], str) for lang in LANGUAGES)
-        ):
-            return
-        if isinstance(entry, dict) and entry and all(isinstance(v, dict) for v in entry.values()):
-            for key, value in entry.items():
-                check(f"{name}.{key}", value)
-            return
-        raise ValueError(f"{path}: {name} must give a text per language {list(LANGUAGES)}")
-
-    for name, entry in words.items():
-        check(name, entry)
-    missing = [code for code in REASONS if code not in words["reasons"]] + [
-        code for code in SEVERITY_REASONS if code != "base" and code not in words["severity_reasons"]
-    ]
-    if missing:
-        raise ValueError(f"{path}: no words for {missing}")
-    return words
+def summary_words(path: Path = WORDS_FILE) -> SummaryWords:
+    """data/hub/handoff.yml, checked (contract/words.py): every entry in every language."""
+    return words.load(path, _SummaryFile, _every_code).handoff_summary
 
 
-def _say(entry: Mapping[str, str], lang: str, **values: Any) -> str:
+def _say(entry: Texts, lang: str, **values: Any) -> str:
     return entry[lang].format(**values)
 
 
-def _word(group: Mapping[str, Mapping[str, str]], key: Optional[str], lang: str) -> str:
+def _word(group: Mapping[str, Union[Texts, Mapping[str, str]]], key: Optional[str], lang: str) -> str:
     entry = group.get(key or "")
     return entry[lang] if entry else str(key or "")
 
@@ -211,60 +230,60 @@ def _word(group: Mapping[str, Mapping[str, str]], key: Optional[str], lang: str)
 def summarise(
     packet: HandoffPacket,
     lang: str,
-    order_status: Optional[Mapping[str, Mapping[str, str]]] = None,
-    remedy_names: Optional[Mapping[str, Mapping[str, str]]] = None,
+    order_status: Optional[Mapping[str, Union[Texts, Mapping[str, str]]]] = None,
+    remedy_names: Optional[Mapping[str, Union[Texts, Mapping[str, str]]]] = None,
 ) -> str:
     """One paragraph for the agent in `lang`, from the packet's fields. order_status and
     remedy_names are the playbook's words for those, when the caller has the playbook."""
     w = summary_words()
-    complaint = packet.complaint_type if packet.complaint_type in w["complaints"] else "unknown"
-    parts = [_say(w["about"], lang, complaint=w["complaints"][complaint][lang])]
+    complaint = packet.complaint_type if packet.complaint_type in w.complaints else "unknown"
+    parts = [_say(w.about, lang, complaint=w.complaints[complaint][lang])]
     order, given = packet.order, packet.details.get("order_id")
     if order:
         items = order.get("items")
         parts.append(
             _say(
-                w["order"],
+                w.order,
                 lang,
                 order_id=order.get("order_id", ""),
-                items=items.get(lang) or items.get("en", "") if isinstance(items, dict) else items or "",
+                items=pick(items, lang) if isinstance(items, dict) else items or "",
                 status=_word(order_status or {}, order.get("status"), lang),
             )
         )
     elif packet.claimed_order:
-        parts.append(_say(w["claimed_order"], lang, order_id=given or packet.claimed_order.get("order_id")))
+        parts.append(_say(w.claimed_order, lang, order_id=given or packet.claimed_order.get("order_id")))
     elif given:
-        parts.append(_say(w["order_not_found"], lang, order_id=given))
+        parts.append(_say(w.order_not_found, lang, order_id=given))
     else:
-        parts.append(_say(w["no_order"], lang))
-    reasons = [_word(w["severity_reasons"], code, lang) for code in packet.severity.reasons if code != "base"]
+        parts.append(_say(w.no_order, lang))
+    reasons = [_word(w.severity_reasons, code, lang) for code in packet.severity.reasons if code != "base"]
     parts.append(
         _say(
-            w["severity"],
+            w.severity,
             lang,
-            level=_word(w["severity_levels"], packet.severity.level, lang),
-            why=_say(w["severity_why"], lang, reasons="; ".join(reasons)) if reasons else "",
+            level=_word(w.severity_levels, packet.severity.level, lang),
+            why=_say(w.severity_why, lang, reasons="; ".join(reasons)) if reasons else "",
         )
     )
     if packet.remedies:
         parts.append(
             _say(
-                w["offered"],
+                w.offered,
                 lang,
                 remedies=", ".join(
-                    f"{_word(remedy_names or {}, r.remedy, lang)} ({_word(w['answers'], r.answer, lang)})"
+                    f"{_word(remedy_names or {}, r.remedy, lang)} ({_word(w.answers, r.answer, lang)})"
                     for r in packet.remedies
                 ),
             )
         )
     else:
-        parts.append(_say(w["nothing_offered"], lang))
-    parts.append(_say(w["handed_over"], lang, reason=_word(w["reasons"], packet.reason, lang)))
+        parts.append(_say(w.nothing_offered, lang))
+    parts.append(_say(w.handed_over, lang, reason=_word(w.reasons, packet.reason, lang)))
     return " ".join(parts)
 
 
-def summaries(packet: HandoffPacket, **words: Any) -> Summary:
-    return Summary(**{lang: summarise(packet, lang, **words) for lang in LANGUAGES})
+def summaries(packet: HandoffPacket, **playbook_words: Any) -> Summary:
+    return Summary(**{lang: summarise(packet, lang, **playbook_words) for lang in LANGUAGES})
 
 
 def assistant_away(
@@ -293,12 +312,12 @@ def assistant_away(
         ),
         summary=Summary(en="", vi=""),
     ).attach(conversation_id, channel)
-    words = summary_words()
+    said = summary_words()
     return packet.copy(
         update={
             "summary": Summary(
                 **{
-                    lang: _say(words["assistant_unavailable"], lang, why=why, last=last_message)
+                    lang: _say(said.assistant_unavailable, lang, why=why, last=last_message)
                     for lang in LANGUAGES
                 }
             )

@@ -3,8 +3,11 @@ the assistant, the shop's signed customer identity, and masking.
 
 Trust levels (DESIGN.md "Trust"):
 - verified: a customer identity signed by the shop's server (checked by the hub), a
-  Messenger PSID (Meta signs the webhook), or an order number together with the email
-  or phone on that order, given in this conversation.
+  Messenger PSID (Meta signs the webhook), a Zalo user id for the shop's Official Account
+  (Zalo's MAC signs the webhook), or an order number together with the email or phone on
+  that order, given in this conversation. A PSID or a Zalo user id is a verified *channel*
+  identity: its own earlier cases count for repeat contact, and nothing else is linked to
+  it until the customer proves an order.
 - same conversation: whatever the customer typed in this conversation. It is usable in
   this conversation (the tracker's slots) and never linked to anyone.
 - unverified: everything else. Never linked to a customer record, never used for
@@ -13,10 +16,11 @@ Trust levels (DESIGN.md "Trust"):
 The hub puts `identity` into the metadata of every message it sends to Rasa. Customers
 cannot set metadata (the hub builds it), so the assistant may trust it:
 
-    {"channel": "web" | "rest" | "messenger",
+    {"channel": "web" | "rest" | "messenger" | "zalo",
      "message_id": "...",
-     "identity": {"channel_id": "<widget session / REST sender / PSID>",
+     "identity": {"channel_id": "<widget session / REST sender / PSID / Zalo user id>",
                   "psid": "<only on Messenger>",
+                  "zalo_user": "<only on Zalo: the user's id for the shop's OA>",
                   "shop_customer": "<only when the hub checked the shop's signature>"},
      "handback": {"agent": "...", "note": "..."}   # only on the hub's own hand-back}
 
@@ -42,14 +46,18 @@ UNVERIFIED = "unverified"
 # How a conversation came to be verified (shown to agents).
 BY_SHOP_SIGNATURE = "shop_signature"
 BY_PSID = "messenger_psid"
+BY_ZALO_USER = "zalo_user"
 BY_ORDER_CONTACT = "order_and_contact"
 BY_EARLIER_VERIFICATION = "earlier_verification"
 
 # Wrong emails or phones for one order, across conversations, after which nothing more
 # is checked against that order for keys.ORDER_PROOF_WINDOW, not even a right one (so
 # the lock reveals nothing): actions/details_form.py counts, agents may lift it
-# (bot/proof_lock.py).
+# (bot/console/proof_lock.py).
 MAX_PROOF_FAILURES = 5
+
+# The channel identities the hub vouches for (a platform's signature), as identity keys.
+CHANNEL_IDENTITIES = {"psid": BY_PSID, "zalo_user": BY_ZALO_USER}
 
 CUSTOMER_ID_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,128}$")
 MAX_VALIDITY = 30 * 24 * 3600  # a signature valid for longer than this is refused

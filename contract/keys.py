@@ -4,10 +4,15 @@ All start with PREFIX, clear of Rasa's own tracker and lock keys (endpoints.yml 
 those the prefixes "rasatracker" and "rasalock"). Lifetimes:
 - conversations and their transcripts expire CONVERSATION_TTL after the last activity;
   transcripts are capped at TRANSCRIPT_MAX entries; dedupe markers live DEDUPE_TTL;
-- customer memory and cases expire MEMORY_RETENTION_DAYS after their last write;
+- customer memory, cases and the index of cases by order expire MEMORY_RETENTION_DAYS
+  after their last write;
 - an order's count of wrong proofs expires ORDER_PROOF_WINDOW after the first;
-- the demo shop's data does not expire.
+- the demo shop's data does not expire;
+- a real order backend's look-ups are cached ORDER_CACHE_TTL (an order not found:
+  ORDER_MISS_TTL), and a backend that failed is left alone for ORDERS_DOWN_TTL.
 """
+
+from typing import Tuple
 
 PREFIX = "sr"
 
@@ -45,8 +50,14 @@ def customer_cases(customer_id: str) -> str:
 
 
 def case(ref: str) -> str:
-    """JSON document of one case (complaint, details, remedies, handoff packet)."""
+    """JSON document of one case (contract/case.py: complaint, details, remedies, handoff packet)."""
     return f"{PREFIX}:case:{ref}"
+
+
+def order_cases(order_id: str) -> str:
+    """Sorted set of the references of the cases about one order, scored by creation
+    time (the agents' search by order number)."""
+    return f"{PREFIX}:order:{order_id}:cases"
 
 
 SHOP_LOADED = f"{PREFIX}:shop:loaded"  # fingerprint of the demo data last loaded
@@ -82,6 +93,31 @@ def shop_phone(phone: str) -> str:
 def shop_orders_of(email: str) -> str:
     """Sorted set of a shop customer's order ids, most recent highest."""
     return f"{PREFIX}:shop:orders:{email.lower()}"
+
+
+# --- a real order backend (actions/backends/): short-lived copies of its answers ---------
+
+ORDER_CACHE_TTL = 60  # seconds an order, a customer or a list of recent orders is reused
+ORDER_MISS_TTL = 20  # seconds "no such order" is believed (a new order shows up soon)
+ORDERS_DOWN_TTL = 15  # seconds every look-up fails at once after the backend failed
+
+
+def order_lookup(backend: str, what: str) -> str:
+    """One cached answer of one backend (`backend`: its name and a hash of where it is,
+    so two configurations never share answers; `what`: e.g. "order:1001")."""
+    return f"{PREFIX}:orders:{backend}:{what.lower()}"
+
+
+def orders_down(backend: str) -> str:
+    """Set (ORDERS_DOWN_TTL) when the backend timed out, failed or refused: the next
+    look-ups say "unavailable" at once instead of each waiting for it."""
+    return f"{PREFIX}:orders:{backend}:down"
+
+
+def haravan_order_ids(backend: str) -> str:
+    """Hash: a Haravan order number (what customers see) -> its API id, learnt from the
+    order list (Haravan's API finds an order by its id only)."""
+    return f"{PREFIX}:orders:{backend}:haravan-ids"
 
 
 # --- the hub: conversations, queue, agents, follow-ups ------------------------------------
@@ -139,7 +175,7 @@ FOLLOW_UP_DUE = (
 
 
 def follow_up_lock(cid: str) -> str:
-    """Held (LOCK_SECONDS in bot/followup.py) by the one hub process emailing cid."""
+    """Held (LOCK_SECONDS in bot/aftercare/followup.py) by the one hub process emailing cid."""
     return f"{PREFIX}:conv:{cid}:followup:lock"
 
 
@@ -172,5 +208,51 @@ PERSONA_REFUSED_TTL = 3600  # ask the Page again an hour after it refused
 
 
 def limit(name: str, subject_hash: str) -> str:
-    """Counter of one rate limit (bot/limits.py) for one hashed subject; expires with its window."""
+    """Counter of one rate limit (bot/core/limits.py) for one hashed subject; expires with its window."""
     return f"{PREFIX}:limit:{name}:{subject_hash}"
+
+
+# --- one conversation, all of it (forgetting it deletes these: contract/memory.py) -------
+
+CONVERSATION_SETS = (QUEUE, FOLLOW_UP_DUE, CALLBACKS)  # sorted sets a conversation id may be in
+
+
+def conversation_keys(cid: str) -> Tuple[str, ...]:
+    """Every key that holds something of one conversation: the hub's state and
+    transcript, its markers, its follow-up and call-back (a phone number), and Rasa's
+    tracker (every detail the customer typed). Its agent's set and CONVERSATION_SETS
+    hold its id."""
+    return (
+        conversation(cid),
+        transcript(cid),
+        still_here(cid),
+        acknowledged(cid),
+        emailed(cid),
+        follow_up_attempts(cid),
+        callback(cid),
+        zalo_reply(cid),
+        zalo_choices(cid),
+        rasa_tracker(cid),
+    )
+
+
+# --- Zalo Official Account (bot/channels/zalo.py, bot/channels/zalo_api.py) --------------
+
+# Hash shared by every hub process: access_token, expires_at, refresh_token (it rotates on
+# every use: only the newest works), seed (the ZALO_REFRESH_TOKEN it started from).
+ZALO_TOKENS = f"{PREFIX}:zalo:tokens"
+ZALO_TOKEN_LOCK = f"{PREFIX}:zalo:tokens:lock"  # held by the one process refreshing the tokens
+
+
+def zalo_reply(cid: str) -> str:
+    """Hash: the customer's last Zalo message id (replies cite it) and how many messages
+    the OA has sent since (Zalo's reply quota); expires with Zalo's 48-hour window."""
+    return f"{PREFIX}:conv:{cid}:zalo:reply"
+
+
+def zalo_choices(cid: str) -> str:
+    """JSON list of the payloads last offered as numbered choices (a number answers one)."""
+    return f"{PREFIX}:conv:{cid}:zalo:choices"
+
+
+ZALO_REPLY_TTL = 48 * 3600

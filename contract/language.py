@@ -1,6 +1,6 @@
 """The one language decision, per message, for the hub and the assistant alike.
 
-Both sides call `decide(text, current)`: the hub (bot/router.py) for the conversation it
+Both sides call `decide(text, current)`: the hub (bot/core/turn.py) for the conversation it
 keeps, and the NLU pipeline (nlu/components.py LanguageDetector, then the `language`
 slot) for the assistant. Same function, same word lists, same answer.
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import re
 from typing import FrozenSet, Optional, Tuple
 
-from nlu.text import fold, has_vietnamese_marks, words
+from contract.text import fold, has_vietnamese_marks, words
 
 LANGUAGES = ("en", "vi")
 DEFAULT = "en"
@@ -215,7 +215,12 @@ def detect_language(text: str) -> Optional[str]:
     return "vi" if vi_hits > en_hits else "en"
 
 
+def spoken(language: Optional[str]) -> str:
+    """`language` if the assistant speaks it, else DEFAULT."""
+    return language if language in LANGUAGES else DEFAULT
+
+
 def decide(text: str, current: Optional[str]) -> str:
     """The conversation's language after this message: what the message shows, else the
     language it had (else DEFAULT)."""
-    return detect_language(text) or (current if current in LANGUAGES else DEFAULT)
+    return detect_language(text) or spoken(current)

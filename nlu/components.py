@@ -32,8 +32,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from contract.intents import DECLINES_OFFER, REFUSED_REMEDIES
 from contract.language import detect_language
+from contract.text import fold, has_vietnamese_marks
 from nlu.details import extract_details, refused_remedies, turns_offer_down
-from nlu.text import fold, has_vietnamese_marks
 from nlu.vietnamese import vietnamese_lemmas
 
 LANGUAGE_KEY = "language"

@@ -16,16 +16,16 @@ offsets into the original text).
 
 from functools import lru_cache
 import re
-from typing import Dict, List, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 from contract.language import detect_language
-from nlu.text import fold
+from contract.text import fold
 
 # A Vietnamese mobile (03/05/07/08/09 + 8 digits), the same with +84, or any
 # international number with a leading "+" and 8-15 digits.
 _PHONE_RE = re.compile(r"^(0[35789]\d{8}|\+84[35789]\d{8}|\+\d{8,15})$")
 _DIGITS_RE = re.compile(r"^\d+$")
-# The case reference the bot gives ("SR-7KQ2MD", actions/memory.py new_case_ref).
+# The case reference the bot gives ("SR-7KQ2MD", contract/case.py new_case_ref).
 _CASE_REF_RE = re.compile(r"\bSR-?([A-Z0-9]{6})\b", re.IGNORECASE)
 
 # Words that name a remedy, by family (contract/intents.py REMEDY_FAMILIES, which the
@@ -168,6 +168,26 @@ def _entity(name: str, value: str, start: int, end: int) -> Dict:
     return {"entity": name, "value": value, "start": start, "end": end}
 
 
+def _read_match(label: str, doc, start: int, end: int) -> Optional[Tuple[str, str, int, int]]:
+    """What one match of the detail matcher is: (kind, value, start, end), or None."""
+    span = doc[start:end]
+    if label == "email":
+        value = span.text.lower().strip(".,;")
+        return "email", value, span.start_char, span.start_char + len(span.text.rstrip(".,;"))
+    if label == "hash_number":
+        # "#1048213": the number is the order id, the "#" stays outside the entity.
+        number = doc[start + 1]
+        return "order_id", number.text, number.idx, number.idx + len(number)
+    compact = re.sub(r"[\s.-]", "", span.text)
+    if _PHONE_RE.match(compact):
+        return "phone", compact, span.start_char, span.end_char
+    if label == "number" and _DIGITS_RE.match(compact) and len(compact) >= 4:
+        # Any other standalone number of 4+ digits is offered as an order number; the
+        # details form checks it and explains what looks wrong (too short, unknown).
+        return "order_id", compact, span.start_char, span.end_char
+    return None
+
+
 def extract_details(text: str) -> List[Dict]:
     """All details found in `text`, without overlaps, in reading order."""
     nlp, matcher, remedy_matcher, _ = _matchers()
@@ -186,37 +206,10 @@ def extract_details(text: str) -> List[Dict]:
         taken.update(range(ref.start(), ref.end()))
         found.append(_entity("case_ref", "SR-" + ref.group(1).upper(), ref.start(), ref.end()))
     # Longest spans first, so a split phone beats its parts.
-    matches = sorted(matcher(doc), key=lambda m: (m[1] - m[2], m[1]))
-    for match_id, start, end in matches:
-        label = nlp.vocab.strings[match_id]
-        span = doc[start:end]
-        if label == "email":
-            if claim(span):
-                found.append(
-                    _entity(
-                        "email",
-                        span.text.lower().strip(".,;"),
-                        span.start_char,
-                        span.start_char + len(span.text.rstrip(".,;")),
-                    )
-                )
-            continue
-        compact = re.sub(r"[\s.-]", "", span.text)
-        if label == "hash_number":
-            # "#1048213": the number is the order id, the "#" stays outside the entity.
-            number = doc[start + 1]
-            if claim(span):
-                found.append(_entity("order_id", number.text, number.idx, number.idx + len(number)))
-            continue
-        if _PHONE_RE.match(compact):
-            if claim(span):
-                found.append(_entity("phone", compact, span.start_char, span.end_char))
-            continue
-        if label == "number" and _DIGITS_RE.match(compact) and len(compact) >= 4:
-            # Any other standalone number of 4+ digits is offered as an order number; the
-            # details form checks it and explains what looks wrong (too short, unknown).
-            if claim(span):
-                found.append(_entity("order_id", compact, span.start_char, span.end_char))
+    for match_id, start, end in sorted(matcher(doc), key=lambda m: (m[1] - m[2], m[1])):
+        detail = _read_match(nlp.vocab.strings[match_id], doc, start, end)
+        if detail is not None and claim(doc[start:end]):
+            found.append(_entity(*detail))
 
     folded_doc = nlp.make_doc(fold(text))
     if len(folded_doc.text) == len(text):  # offsets stay valid only if folding kept lengths

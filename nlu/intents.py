@@ -36,9 +36,9 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from contract.text import fold
 from nlu.details import mask_details
 from nlu.embeddings import E5SentenceFeaturizer
-from nlu.text import fold
 
 MODEL_FILE = "linear_intent_classifier.joblib"
 

@@ -9,7 +9,7 @@ sees the same unigrams and bigrams ("nhan vien") whichever way the customer type
 
 from typing import Dict, List
 
-from nlu.text import fold
+from contract.text import fold
 
 # Folded chat abbreviation -> folded full form (one or more syllables). Applied only to
 # Vietnamese messages: "k", "r", "j", "e", "a" mean something else in English.

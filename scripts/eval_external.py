@@ -15,8 +15,7 @@ import sys
 import time
 
 from actions.playbook import load_playbook
-from benchmarks.metrics import acted_intent, external_figures
-from benchmarks.parsing import parse_all
+from scripts.nlu_eval import acted_intent, external_figures, parse_all
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SET = ROOT.parent / "shared" / "eval" / "external.jsonl"

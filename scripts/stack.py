@@ -8,11 +8,16 @@ is started on 127.0.0.1:$REDIS_PORT (default 6379) with its data in $REDIS_DIR (
 server is used and nothing is started. Ports: ACTION_PORT (5055), RASA_PORT (5005),
 HUB_PORT (8080); `make demo-data` and `make shell` read the same variables.
 
+Stopping (Ctrl-C or SIGTERM): callers before what they call, each role with a bounded
+wait (STOP_ORDER, GRACE): the hub first, so no customer reaches a half-stopped stack and
+the hub never loses Redis under it; then Rasa, the action server, and Redis last.
+
 The test suite uses the same pieces (`Stack`) on free ports.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 import secrets
@@ -32,6 +37,17 @@ from scripts.supervisor import Supervisor
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "service-recovery.tar.gz"
+# Stopped in this order, one role at a time: each role's processes ("rasa", "rasa-2", ...)
+# get SIGTERM together, and SIGKILL if still running after the role's grace (seconds).
+# The hub gets the 10 s a hub has to finish what it holds; Rasa and the action server
+# have no caller left by their turn, and Redis only flushes its files: at most 25 s.
+STOP_ORDER = ("hub", "rasa", "actions", "redis")
+GRACE = {"hub": 10.0, "rasa": 5.0, "actions": 5.0, "redis": 5.0}
+
+
+def role(name: str) -> str:
+    """A process's role from its name: "rasa-2" is a Rasa, "hub-b" a hub."""
+    return name.split("-", 1)[0]
 
 
 def free_port() -> int:
@@ -104,6 +120,7 @@ class Stack:
         redis_dir: Path = ROOT / ".run" / "redis",
         log_dir: Optional[Path] = None,
         persistent_redis: bool = True,
+        grace: Optional[Dict[str, float]] = None,
     ) -> None:
         self.redis_url = redis_url
         self.redis_port = redis_port
@@ -113,8 +130,10 @@ class Stack:
         self.redis_dir = redis_dir
         self.log_dir = log_dir
         self.persistent_redis = persistent_redis
+        self.grace = {**GRACE, **(grace or {})}
         self.procs: List[subprocess.Popen] = []
         self.named: Dict[str, subprocess.Popen] = {}  # "redis", "actions", "rasa", "hub", ...
+        self.roles: Dict[subprocess.Popen, str] = {}  # every process started, to its role
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Stack":
@@ -188,6 +207,7 @@ class Stack:
                 out.close()  # the child writes to its own copy
         self.procs.append(proc)
         self.named[name] = proc
+        self.roles[proc] = role(name)
         return proc
 
     def start_redis(self) -> Optional[subprocess.Popen]:
@@ -275,27 +295,42 @@ class Stack:
 
     @staticmethod
     def _terminate(procs: List[subprocess.Popen], grace: float = 15) -> None:
-        """SIGTERM to each process group, then SIGKILL to any still running after `grace`."""
+        """SIGTERM to each process group, then SIGKILL to those still running `grace`
+        seconds after the signal (one deadline for them all)."""
         for proc in procs:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
         for proc in procs:
             try:
-                proc.wait(timeout=grace)
+                proc.wait(timeout=max(deadline - time.monotonic(), 0))
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
     def stop_process(self, name: str) -> None:
         proc = self.named.pop(name, None)
         if proc is not None:
-            self._terminate([proc])
+            self._terminate([proc], self.grace.get(role(name), 15))
             self.procs.remove(proc)
+            self.roles.pop(proc, None)
 
     def stop(self) -> None:
-        self._terminate(list(reversed(self.procs)))
+        """Every process, one role at a time in STOP_ORDER (a role not listed goes first),
+        each role bounded by its grace."""
+        tiers: Dict[int, List[subprocess.Popen]] = {}
+        for proc in self.procs:
+            name = self.roles.get(proc, "")
+            tier = STOP_ORDER.index(name) if name in STOP_ORDER else -1
+            tiers.setdefault(tier, []).append(proc)
+        for tier in sorted(tiers):
+            grace = self.grace[STOP_ORDER[tier]] if tier >= 0 else max(self.grace.values())
+            self._terminate(tiers[tier], grace)
         self.procs.clear()
         self.named.clear()
+        self.roles.clear()
 
 
 def main() -> int:
@@ -356,8 +391,17 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        print("==> stopping")
+        # A second Ctrl-C or SIGTERM must not cut the stop short and leave children running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        bound = sum(stack.grace[name] for name in STOP_ORDER)
+        print(
+            f"==> stopping the hub, then Rasa, the action server and Redis (at most {bound:.0f} s)",
+            flush=True,
+        )
+        started = time.monotonic()
         stack.stop()
+        print(f"==> stopped in {time.monotonic() - started:.1f} s", flush=True)
 
 
 if __name__ == "__main__":

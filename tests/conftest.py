@@ -14,8 +14,8 @@ from tests.helpers import start_redis, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 # Exact remedies and limits come from the tests' own playbook, never the shop owner's
-# file (which tests/actions/test_playbook.py only validates). Set before any test module
-# imports actions (the playbook loads at import) and inherited by the action server.
+# file (which tests/actions/test_playbook.py only validates). The actions load it on
+# first use (actions/playbook.py shop_playbook), and the action server inherits it.
 os.environ["PLAYBOOK_PATH"] = str(ROOT / "tests" / "data" / "playbook.yml")
 
 

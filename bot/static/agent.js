@@ -140,6 +140,7 @@ function trustWords(conv, packet) {
   if (conv.shop_customer) return t("trust", "verified_by_shop_signature");
   if (customer.verified) return t("trust", `verified_by_${customer.verified_by}`, null, t("trust", "verified"));
   if (/Messenger/.test(conv.trust || "")) return t("trust", "messenger");
+  if (/Zalo/.test(conv.trust || "")) return t("trust", "zalo");
   return t("trust", "guest", null, conv.trust || "guest");
 }
 
@@ -191,6 +192,7 @@ function callbackItem(task) {
   top.append(el("span", ui("call_back", null, "call back"), "badge callback"), " ",
     el("span", `${task.phone} · ${task.day} ${task.from}–${task.to} · ${task.language}`, "line"));
   item.append(top, el("div", task.summary || task.case_ref || task.conversation_id, "line"));
+  if (task.reason) item.append(el("div", ui("reach_reason", { reason: task.reason }), "line"));
   if (task.attempts) item.append(el("div", ui("no_answer_times", { count: task.attempts }), "line"));
   const actions = el("div", null, "callback-actions");
   for (const [outcome, label] of [["done", "done"], ["no_answer", "no_answer"]]) {
@@ -396,6 +398,8 @@ function transcriptItem(entry) {
   const who = entry.from === "note" ? t("from", "note", { agent: data.agent || "" })
     : entry.from === "agent" && data.agent ? `${t("from", "agent")} · ${data.agent}` : t("from", entry.from, null, entry.from);
   item.append(el("span", who, "who"), el("span", shown || (data.buttons ? ui("buttons") : "")));
+  // A follow-up the channel's window did not allow: where it went instead.
+  if (data.held_by) item.append(el("span", ui(`held_${data.held_by}`, { channel: t("channels", data.held, null, data.held) }), "who"));
   const buttons = data.buttons || [];
   if (buttons.length) item.append(el("span", buttons.map((b) => `[${b.title}]`).join(" "), "who"));
   return item;
@@ -404,10 +408,15 @@ function transcriptItem(entry) {
 function renderMeta(conv) {
   const p = conv.packet || {};
   let window24 = "";
-  if (conv.window) {
+  if (conv.window) {  // the channel's reply window (bot/core/windows.py): Messenger, Zalo
+    const w = conv.window;
     const until = (time) => (time ? new Date(time * 1000).toLocaleString(lang) : "");
-    const at = conv.window.state === "open" ? conv.window.response_until : conv.window.human_agent_until;
-    window24 = ` · ${ui(`window_${conv.window.state}`, { until: until(at) }, conv.window.state)}`;
+    const channel = t("channels", w.channel, null, w.channel);
+    const key = w.state === "closed" && w.reason === "quota" ? "window_closed_quota" : `window_${w.state}`;
+    window24 = ` · ${ui(key, { until: until(w.closes_at), channel }, w.state)}`;
+    if (w.state === "open" && w.replies_left !== null && w.replies_left !== undefined) {
+      window24 += ` (${ui("window_replies_left", { left: w.replies_left })})`;
+    }
   }
   const state = ui(`state_${conv.state}`, { agent: conv.agent }, conv.state);
   $("conv-title").textContent = customerName(conv, p);
@@ -532,7 +541,7 @@ async function loadPanel(id) {
   }
 }
 
-// Too many wrong emails or phones for the conversation's order (bot/proof_lock.py).
+// Too many wrong emails or phones for the conversation's order (bot/console/proof_lock.py).
 function showLock(lock) {
   $("panel-lock").hidden = !lock;
   if (!lock) return;

@@ -1,6 +1,6 @@
 // The unmodified rasa-webchat widget, talking socket.io to the hub on this origin.
 //
-// Catch-up (bot/catchup.py): each bot_uttered carries metadata.message_id. The widget
+// Catch-up (bot/channels/widget_delivery.py): each bot_uttered carries metadata.message_id. The widget
 // shows a turn's messages one after another, so a message received is not yet a
 // message shown: it counts as shown once rasa-webchat has stored it in its own history
 // (localStorage "chat_session"). The last id shown is kept in localStorage
@@ -8,7 +8,7 @@
 // sends `catch_up {after}` right after the widget's session_request, and the hub sends
 // again what was never shown.
 //
-// A link from a follow-up email carries ?resume=TOKEN (bot/resume.py): the page trades
+// A link from a follow-up email carries ?resume=TOKEN (bot/aftercare/resume.py): the page trades
 // it for the conversation's session id before the widget starts, and drops it from
 // the address bar.
 //

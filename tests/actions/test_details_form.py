@@ -1,14 +1,34 @@
-import pytest
+"""The details form (actions/details_form.py): only what is missing is asked for, what
+looks wrong is explained, and an order is used only once proved the customer's (its
+email or phone), with wrong answers counted across conversations; against a real Redis."""
 
+import uuid
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.complaint import ActionResolveComplaint
 from actions.details_form import ValidateComplaintDetailsForm
-from tests.actions.helpers import entity, tracker, user_event
+from actions.store import get_redis
+from contract import keys, memory
+from contract.identity import mask_email
+from tests.actions.helpers import (
+    earlier_case,
+    entity,
+    payloads,
+    prove,
+    render,
+    responses,
+    run,
+    tracker,
+    user_event,
+)
 from tests.shop import new_customer
 
 FORM = ValidateComplaintDetailsForm()
 
 
 async def required(sender, domain, **slots):
-    from rasa_sdk.executor import CollectingDispatcher
     return await FORM.required_slots(["order_id", "email"], CollectingDispatcher(),
                                      tracker(sender, slots=slots), domain)
 
@@ -21,7 +41,6 @@ async def test_the_playbook_decides_which_details_are_needed(redis_url, domain, 
 
 
 async def validate(sender, domain, value, text=None, entities=(), attempts=0, language="en"):
-    from rasa_sdk.executor import CollectingDispatcher
     dispatcher = CollectingDispatcher()
     trk = tracker(sender, text if text is not None else value, "inform", list(entities),
                   slots={"detail_attempts": attempts}, language=language)
@@ -57,7 +76,6 @@ async def test_a_reply_with_no_number_says_what_is_needed_not_how_many_digits(re
 
 
 async def test_a_turn_that_explained_a_miss_does_not_ask_again(redis_url, domain, sender):
-    from rasa_sdk.executor import CollectingDispatcher
     from actions.details_form import ActionAskOrderContact, ActionAskOrderId
     for action in (ActionAskOrderId(), ActionAskOrderContact()):
         first, again, later = CollectingDispatcher(), CollectingDispatcher(), CollectingDispatcher()
@@ -86,7 +104,6 @@ async def test_an_unknown_order_offers_to_continue_or_a_person(redis_url, domain
 
 async def test_a_signed_in_customer_without_the_number_gets_their_latest_order(redis_url, domain, sender):
     minh = new_customer(redis_url, orders=(("shipped", 5_400_000), ("delivered", 480_000)))
-    from rasa_sdk.executor import CollectingDispatcher
     dispatcher = CollectingDispatcher()
     trk = tracker(sender, "I don't know it", "inform", metadata={
         "channel": "web", "identity": {"channel_id": "w", "shop_customer": minh.customer.id}})
@@ -102,7 +119,6 @@ async def test_saying_no_means_carry_on_without_it(redis_url, domain, sender):
 
 
 async def test_an_invalid_email_is_explained(redis_url, domain, sender):
-    from rasa_sdk.executor import CollectingDispatcher
     dispatcher = CollectingDispatcher()
     result = await FORM.validate_email("lan at example", dispatcher, tracker(sender, "lan at example", "inform"), domain)
     assert dispatcher.messages[0]["response"] == "utter_email_invalid"
@@ -110,7 +126,6 @@ async def test_an_invalid_email_is_explained(redis_url, domain, sender):
 
 
 async def test_a_signed_in_customer_picks_the_order_from_their_latest_ones(redis_url, domain, sender):
-    from rasa_sdk.executor import CollectingDispatcher
     from actions.details_form import ORDER_BUTTONS, ActionAskOrderId
     hoa = new_customer(redis_url, orders=tuple(("delivered", 480_000 + n) for n in range(ORDER_BUTTONS + 1)))
     signed = {"channel": "web", "identity": {"channel_id": "w", "shop_customer": hoa.customer.id}}
@@ -126,7 +141,6 @@ async def test_a_signed_in_customer_picks_the_order_from_their_latest_ones(redis
 
 
 async def test_anyone_not_verified_is_shown_no_orders_even_with_the_owners_email(redis_url, domain, sender):
-    from rasa_sdk.executor import CollectingDispatcher
     from actions.details_form import ActionAskOrderId
     hoa = new_customer(redis_url)
     dispatcher = CollectingDispatcher()
@@ -134,3 +148,156 @@ async def test_anyone_not_verified_is_shown_no_orders_even_with_the_owners_email
                                                      "complain_delivery", [entity("email", hoa.customer.email)]), domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_ask_order_id"]
     assert hoa.order.order_id not in str(dispatcher.messages)
+
+async def test_the_order_and_its_email_verify_the_customer_and_unlock_the_order(redis_url, domain, sender):
+    lan = new_customer(redis_url, tier="gold", orders=(("in_transit", 1_250_000),))
+    await earlier_case(redis_url, domain, lan.customer, lan.order)
+    redis = get_redis()
+    out, result = await prove(sender, domain, lan.order, lan.customer.email.upper(),
+                              entities=[entity("email", lan.customer.email.upper())])
+    assert responses(out) == ["utter_order_contact_verified"]
+    assert result["order_contact"] == "verified" and result["verified_order"] == lan.order.order_id
+    # This conversation is now the verified customer's, with their earlier case.
+    linked = await redis.get(keys.identity("sender", sender))
+    assert linked == await redis.get(keys.identity("shop", lan.customer.id))
+    assert await memory.is_verified(redis, linked)
+    assert len(await memory.cases_of(redis, linked)) == 1
+    assert 0 < await redis.ttl(keys.customer_cases(linked)) <= memory.retention()
+
+    slots = {"order_id": lan.order.order_id, "complaint_type": "complain_delivery",
+             "severity": "medium", "verified_order": lan.order.order_id}
+    dispatcher, events = await run(ActionResolveComplaint(), tracker(sender, "", "inform", slots=slots), domain)
+    assert responses(dispatcher)[0] == "utter_order_found"
+    assert lan.order.items["en"] in render(domain, dispatcher.messages[0], slots)
+
+
+async def test_a_phone_in_another_format_also_proves_it(redis_url, domain, sender):
+    thu = new_customer(redis_url, phone="0912" + uuid.uuid4().int.__str__()[:6])
+    international = "+84 " + thu.customer.phone[1:4] + " " + thu.customer.phone[4:]
+    out, result = await prove(sender, domain, thu.order, international,
+                              entities=[entity("phone", international)])
+    assert result["order_contact"] == "verified"
+
+
+async def test_two_wrong_answers_and_the_bot_carries_on_without_the_order(redis_url, domain, sender):
+    lan = new_customer(redis_url)
+    out, result = await prove(sender, domain, lan.order, "someone@example.com",
+                              entities=[entity("email", "someone@example.com")])
+    assert responses(out) == ["utter_order_contact_mismatch"]
+    assert result == {"order_contact": None, "detail_attempts": 1}
+    mismatch = render(domain, out.messages[0], {})
+    assert lan.customer.email not in mismatch and mask_email(lan.customer.email) not in mismatch
+    out, result = await prove(sender, domain, lan.order, "0900000000", attempts=1,
+                              entities=[entity("phone", "0900000000")])
+    assert responses(out) == ["utter_order_contact_given_up"]
+    assert result == {"order_contact": "none", "detail_attempts": 0}
+    assert not await memory.is_verified(get_redis(), await memory.guest(get_redis(), sender))
+
+    # Carrying on: nothing about the order is shown or used; the agent gets it, marked claimed.
+    slots = {"order_id": lan.order.order_id, "complaint_type": "complain_damaged", "severity": "medium",
+             "order_contact": "none"}
+    dispatcher, _ = await run(ActionResolveComplaint(), tracker(sender, "", "inform", slots=slots), domain)
+    assert "utter_order_found" not in responses(dispatcher)
+    packet = payloads(dispatcher)[0]["handoff"]  # no remedy fits a damaged item without its order
+    assert packet["order"] is None and packet["claimed_order"]["order_id"] == lan.order.order_id
+    assert packet["details_trust"] == {"order_id": "claimed"}
+    assert packet["customer"]["verified"] is False and packet["customer"]["email"] == ""
+
+
+@pytest.mark.parametrize("reply", ["any update?", "why do you need that", "co gi moi chua", "the order number is {order}"])
+async def test_a_reply_with_no_contact_in_it_is_asked_for_again_and_counts_against_nothing(
+        redis_url, domain, sender, reply):
+    lan = new_customer(redis_url)
+    reply = reply.format(order=lan.order.order_id)
+    out, result = await prove(sender, domain, lan.order, reply)
+    # Never "the email or phone you gave doesn't match": none was given.
+    assert responses(out) == ["utter_order_contact_not_seen"]
+    assert result == {"order_contact": None, "detail_attempts": 1}
+    assert await get_redis().get(keys.order_proof_failures(lan.order.order_id)) is None
+    assert lan.customer.email not in render(domain, out.messages[0], {})
+    # The second such reply carries on without the order, as "I don't have it" does, but
+    # says why (not "no problem", which answered nothing the customer said).
+    out, result = await prove(sender, domain, lan.order, reply, attempts=1)
+    assert responses(out) == ["utter_order_contact_not_given"]
+    assert result == {"order_contact": "none", "detail_attempts": 0}
+    assert await get_redis().get(keys.order_proof_failures(lan.order.order_id)) is None
+
+
+async def test_a_contact_without_entities_is_still_checked(redis_url, domain, sender):
+    lan = new_customer(redis_url)
+    out, result = await prove(sender, domain, lan.order, "it's 0999 111 222")
+    assert responses(out) == ["utter_order_contact_mismatch"]
+    assert await get_redis().get(keys.order_proof_failures(lan.order.order_id)) == "1"
+
+
+async def opening(sender, domain, order_id, text, contact_entity):
+    """The form's first look at a complaint that named the order and a contact at once."""
+    out = CollectingDispatcher()
+    trk = tracker(sender, text, "complain_delivery", [entity("order_id", order_id), contact_entity],
+                  slots={"order_id": order_id, "complaint_type": "complain_delivery"})
+    return out, await FORM.validate_order_id(order_id, out, trk, domain)
+
+
+async def test_wrong_answers_for_one_order_across_conversations_lock_it_for_the_day(redis_url, domain, sender):
+    from actions.details_form import MAX_PROOF_FAILURES
+    lan = new_customer(redis_url)
+    # Each new chat gets its two tries, but they all count against the order.
+    for n in range(MAX_PROOF_FAILURES):
+        out, _ = await prove(f"guess-{n}-{uuid.uuid4().hex[:6]}", domain, lan.order, f"09000000{n:02d}",
+                             attempts=n % 2, entities=[entity("phone", f"09000000{n:02d}")])
+        assert "utter_order_contact_verified" not in responses(out)
+    # Now even the right answer is not checked, so the lock tells nothing about it.
+    out, result = await prove(sender, domain, lan.order, lan.customer.phone,
+                              entities=[entity("phone", lan.customer.phone)])
+    assert responses(out) == ["utter_order_contact_locked"]
+    assert result == {"order_contact": "none", "detail_attempts": 0}
+    assert not await memory.is_verified(get_redis(), await memory.guest(get_redis(), sender))
+    assert lan.customer.phone not in render(domain, out.messages[0], {})
+    ttl = await get_redis().ttl(keys.order_proof_failures(lan.order.order_id))
+    assert 0 < ttl <= keys.ORDER_PROOF_WINDOW
+    # Another order is not locked by it.
+    other = new_customer(redis_url)
+    out, result = await prove(sender, domain, other.order, other.customer.email,
+                              entities=[entity("email", other.customer.email)])
+    assert result["order_contact"] == "verified"
+
+
+async def test_a_contact_given_with_the_order_number_is_checked_at_once(redis_url, domain, sender):
+    lan = new_customer(redis_url)
+    order_id = lan.order.order_id
+    out, result = await opening(sender, domain, order_id, f"order {order_id} is late, I'm {lan.customer.email}",
+                                entity("email", lan.customer.email))
+    assert responses(out) == ["utter_order_contact_verified"]  # never asked for what was just given
+    assert result["order_id"] == order_id and result["verified_order"] == order_id
+    assert await memory.is_verified(get_redis(), await memory.guest(get_redis(), sender))
+
+    stranger = f"stranger-{uuid.uuid4().hex[:8]}"
+    out, result = await opening(stranger, domain, order_id, f"don {order_id} chua toi, sdt 0900000001",
+                                entity("phone", "0900000001"))
+    # Said to be wrong, once; that explanation asks again, so the form's own question is skipped.
+    assert responses(out) == ["utter_order_contact_mismatch"]
+    assert result == {"order_id": order_id, "order_contact": None, "detail_attempts": 1}
+    assert "verified_order" not in result
+    assert not await memory.is_verified(get_redis(), await memory.guest(get_redis(), stranger))
+
+
+async def test_a_contact_given_earlier_in_this_complaint_is_checked_when_the_form_starts(redis_url, domain, sender):
+    minh = new_customer(redis_url)
+    order_id, phone = minh.order.order_id, minh.customer.phone
+
+    def started(who, history):
+        # "hang cua don N bi vo" -> which of these? -> "sdt ..." -> the button: the form starts.
+        return tracker(who, "/complain_damaged", "complain_damaged", history=history,
+                       slots={"order_id": order_id, "complaint_type": "complain_damaged"}, language="vi")
+    complaint = user_event(f"hang cua don {order_id} bi vo", "complain_damaged", [entity("order_id", order_id)])
+    detail = user_event(f"sdt {phone}", "inform", [entity("phone", phone)])
+    out = CollectingDispatcher()
+    result = await FORM.validate_order_id(order_id, out, started(sender, [complaint, detail]), domain)
+    assert responses(out) == ["utter_order_contact_verified"] and result["verified_order"] == order_id
+
+    # A contact from an earlier complaint, already resolved, is not this one's: asked as usual.
+    other = f"other-{uuid.uuid4().hex[:8]}"
+    resolved = {"event": "action", "name": "action_resolve_complaint"}
+    out = CollectingDispatcher()
+    result = await FORM.validate_order_id(order_id, out, started(other, [detail, resolved, complaint]), domain)
+    assert out.messages == [] and result == {"order_id": order_id, "detail_attempts": 0, "order_contact": None}

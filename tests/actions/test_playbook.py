@@ -1,21 +1,30 @@
+import os
 from pathlib import Path
+import subprocess
+import sys
 
 import pytest
 
-from contract.intents import GENERAL_COMPLAINT
 from actions.playbook import COMPLAINTS, PlaybookError, load_playbook, parse_playbook
+from contract.intents import GENERAL_COMPLAINT
+from scripts.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "data" / "shop" / "playbook.yml"  # the shop owner's: only validated here
 PLAYBOOK_FILE = ROOT / "tests" / "data" / "playbook.yml"  # the tests' own: exact values
 
 
-def test_the_shipped_playbook_is_valid_and_covers_every_complaint_intent(domain):
-    book = load_playbook(SHIPPED)
+def test_the_shipped_playbook_is_valid():
+    # Validity includes an entry for every complaint type (refused otherwise: see
+    # test_a_missing_complaint_type_is_refused below), so nothing more to compare here.
+    assert load_playbook(SHIPPED).remedies
+
+
+def test_the_domain_names_exactly_the_contracts_complaint_types(domain):
     # A general complaint names no type: it has no playbook entry.
     complaint_intents = [i for i in domain["intents"]
                          if i.startswith("complain_") and i != GENERAL_COMPLAINT] + ["cancel_order"]
-    assert sorted(complaint_intents) == sorted(COMPLAINTS) == sorted(book.complaints)
+    assert sorted(complaint_intents) == sorted(COMPLAINTS)
 
 
 def _broken(old: str, new: str) -> str:
@@ -41,7 +50,7 @@ def test_an_unknown_remedy_is_refused_naming_its_line():
 
 def test_a_missing_vietnamese_text_is_refused():
     text = _broken('label: {en: "Full refund", vi: "Hoàn tiền toàn bộ"}', 'label: {en: "Full refund"}')
-    with pytest.raises(PlaybookError, match=r"line \d+ \(playbook.remedies.refund.label\): needs a non-empty 'vi' text"):
+    with pytest.raises(PlaybookError, match=r"line \d+ \(playbook.remedies.refund.label.vi\): is missing"):
         parse_playbook(text, "playbook.yml")
 
 
@@ -108,3 +117,38 @@ def test_an_unknown_remedy_family_is_refused_naming_its_line():
     message = str(error.value)
     assert f"line {_line_of(text, 'families: [resend]')}" in message
     assert "unknown value 'resend'" in message and "remedies.reship_express.families" in message
+
+
+def test_the_action_server_refuses_to_start_with_a_bad_playbook_naming_its_line(tmp_path):
+    """As `rasa run actions --actions actions` starts it (scripts/stack.py): rasa_sdk makes
+    every action, and the actions that follow the playbook load it then."""
+    bad = tmp_path / "playbook.yml"
+    bad.write_text(_broken("- {remedy: replacement, order_status: [delivered]}",
+                           "- {remedy: replacment, order_status: [delivered]}"), encoding="utf-8")
+    command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(free_port())]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PLAYBOOK_PATH": str(bad), "SANIC_HOST": "127.0.0.1"}
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the action server started with a bad playbook")
+    assert done.returncode != 0
+    line = _line_of(bad.read_text(encoding="utf-8"), "replacment")
+    assert f"{bad}, line {line} (playbook.complaints.complain_damaged.remedies.[0].remedy)" in done.stderr
+
+
+def test_the_playbook_loads_on_first_use_not_when_the_actions_are_imported():
+    """Importing every action module reads no playbook (PLAYBOOK_PATH names no file then):
+    the one used is the one PLAYBOOK_PATH names at the first use."""
+    code = (
+        "import importlib, os, pkgutil, sys, actions\n"
+        "for found in pkgutil.iter_modules(actions.__path__):\n"
+        "    importlib.import_module('actions.' + found.name)\n"
+        "os.environ['PLAYBOOK_PATH'] = sys.argv[1]\n"
+        "from actions.playbook import shop_playbook\n"
+        "print(sorted(shop_playbook().remedies))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PLAYBOOK_PATH": str(ROOT / "no-such-playbook.yml")}
+    done = subprocess.run([sys.executable, "-c", code, str(PLAYBOOK_FILE)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(sorted(load_playbook(PLAYBOOK_FILE).remedies))

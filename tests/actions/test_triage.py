@@ -1,49 +1,33 @@
 """Understanding (issue #10, items 5-7): "which of these?" when two complaint types are
-close, never "please rephrase" to a clear complaint or an angry customer, the lost
-parcel behind "delivered", handback wording, and the page's language.
+close (actions/triage.py), and one gentle check when an item named is not on the order.
+(The fallbacks: test_fallbacks.py; the lost parcel: test_complaint.py.)
 
 Rankings are written out as the NLU gives them (intent_ranking); the thresholds are the
 tests' playbook's (`understanding`), never numbers of the shop owner's file."""
 
-import json
 
-from contract import keys
-from actions.common import PLAYBOOK
+
 from actions.complaint import ActionAcknowledgeComplaint, ActionNoteDetail, ActionResolveComplaint
-from actions.handoff import ActionAgentHandback, ActionNluFallback, ActionOutOfScope
-from actions.language import ValidateSlotMappings
-from actions.store import get_redis
+from actions.playbook import shop_playbook
 from actions.triage import read
-from tests.actions.helpers import entity, payloads, render, responses, run, slots_set, tracker, user_event
+from tests.actions.helpers import (
+    KNOBS,
+    apart_pair,
+    close_pair,
+    entity,
+    ranked_tracker,
+    ranking,
+    render,
+    responses,
+    run,
+    signed_in,
+    slots_set,
+    tracker,
+    user_event,
+)
 from tests.shop import new_customer
 
-KNOBS = PLAYBOOK.understanding
-
-
-def ranking(*pairs):
-    return [{"name": name, "confidence": confidence} for name, confidence in pairs]
-
-
-def close_pair():
-    """Two complaint types, the second just within close_ratio of the first; together
-    clearly a complaint."""
-    first = 0.9 * 1 / (1 + KNOBS.close_ratio)
-    return ranking(("complain_damaged", first), ("complain_defect", first * KNOBS.close_ratio + 0.01),
-                   ("greet", 0.02))
-
-
-def apart_pair():
-    """The same mass, the second type just short of close_ratio: no question."""
-    first = 0.9 * 1 / (1 + KNOBS.close_ratio)
-    return ranking(("complain_damaged", first), ("complain_defect", first * KNOBS.close_ratio - 0.01),
-                   ("greet", 0.02))
-
-
-def ranked_tracker(sender, text, intent, ranks, **kwargs):
-    trk = tracker(sender, text, intent, **kwargs)
-    trk.latest_message["intent_ranking"] = ranks
-    trk.latest_message["intent"] = {"name": intent, "confidence": ranks[0]["confidence"]}
-    return trk
+PLAYBOOK = shop_playbook()  # the tests' own (tests/conftest.py PLAYBOOK_PATH)
 
 
 def test_complaint_is_the_sum_of_the_complaint_confidences():
@@ -153,132 +137,11 @@ async def test_a_detail_instead_of_the_answer_is_noted_and_the_same_question_ask
     assert responses(dispatcher) == ["utter_detail_what_happened"]
 
 
-async def test_a_complaint_the_classifier_gave_up_on_gets_the_question_not_rephrase(redis_url, domain, sender):
-    ranks = [{"name": "nlu_fallback", "confidence": 0.4}] + close_pair()
-    dispatcher, events = await run(ActionNluFallback(), ranked_tracker(
-        sender, "the thing is busted", "nlu_fallback", ranks), domain)
-    assert responses(dispatcher) == ["utter_which_complaint"]
-    assert slots_set(events)["complaint_check"] == "asked"
-
-
-async def test_an_angry_customer_is_never_asked_to_rephrase(redis_url, domain, sender):
-    ranks = ranking(("nlu_fallback", 0.4), ("out_of_scope", 0.35), ("complain_wait", 0.1),
-                    ("complain_staff", 0.08), ("greet", 0.07))
-    dispatcher, _ = await run(ActionNluFallback(), ranked_tracker(
-        sender, "THIS IS A JOKE, WORST SHOP EVER", "nlu_fallback", ranks), domain)
-    assert responses(dispatcher) == ["utter_which_complaint"]
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]][:2] == ["/complain_wait", "/complain_staff"]
-    calm, _ = await run(ActionNluFallback(), ranked_tracker(
-        sender + "c", "what is the weather", "nlu_fallback", ranks), domain)
-    assert responses(calm) == ["utter_rephrase"]
-
-
-async def test_a_complaint_the_classifier_put_out_of_scope_gets_the_question(redis_url, domain, sender):
-    # out_of_scope ranks first, but the complaint types together are clearly a complaint.
-    each = KNOBS.complaint_at_least / 1.8
-    ranks = ranking(("out_of_scope", 0.95 - 2 * each), ("complain_delivery", each), ("complain_wait", each * 0.9),
-                    ("greet", 0.05))
-    dispatcher, events = await run(ActionOutOfScope(), ranked_tracker(
-        sender, "nobody can tell me where my parcel is", "out_of_scope", ranks, language="vi"), domain)
-    assert responses(dispatcher) == ["utter_which_complaint"]
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == [
-        "/complain_delivery", "/complain_wait", "/deny"]
-    assert slots_set(events) == {"complaint_check": "asked", "complaint_choices": ["complain_delivery", "complain_wait"]}
-    assert render(domain, dispatcher.messages[0], {"language": "vi"}).startswith("Em rất tiếc")
-
-
-async def test_out_of_scope_and_no_complaint_says_what_the_bot_can_help_with(redis_url, domain, sender):
-    low = KNOBS.complaint_at_least / 2.2
-    ranks = ranking(("out_of_scope", 1 - 2 * low), ("complain_delivery", low), ("complain_wait", low))
-    dispatcher, events = await run(ActionOutOfScope(), ranked_tracker(
-        sender, "what's the weather like", "out_of_scope", ranks), domain)
-    assert responses(dispatcher) == ["utter_out_of_scope"]
-    assert slots_set(events) == {"complaint_check": None}
-
-
-async def test_not_understood_after_the_question_brings_a_person(redis_url, domain, sender):
-    ranks = [{"name": "nlu_fallback", "confidence": 0.4}] + close_pair()
-    history = [user_event("it's broken", "complain_damaged"), {"event": "bot", "text": "Which of these?"}]
-    dispatcher, _ = await run(ActionNluFallback(), ranked_tracker(
-        sender, "ugh whatever", "nlu_fallback", ranks, history=history,
-        slots={"complaint_check": "asked"}), domain)
-    assert responses(dispatcher) == ["utter_handoff_not_understood"]
-    assert payloads(dispatcher)[0]["handoff"]["reason"] == "not_understood"
-
-
-def signed_in(customer):
-    return {"channel": "web", "identity": {"channel_id": "w", "shop_customer": customer.customer.id}}
-
-
-async def _resolve(sender, domain, customer, complaint, language="en"):
-    meta = signed_in(customer)
-    order_id = customer.order.order_id
-    _, ack = await run(ActionAcknowledgeComplaint(), tracker(
-        sender, "tracking says delivered but nothing arrived", complaint, slots={"order_id": order_id},
-        language=language, metadata=meta), domain)
-    slots = {**slots_set(ack), "order_id": order_id}
-    dispatcher, events = await run(ActionResolveComplaint(), tracker(
-        sender, "", "inform", slots=slots, language=language, metadata=meta), domain)
-    return dispatcher, {**slots, **slots_set(events)}
-
-
-async def test_delivered_but_not_received_is_a_lost_parcel_with_a_trace_and_resend_or_refund(
-        redis_url, domain, sender):
-    thu = new_customer(redis_url, orders=(("delivered", 480_000),))
-    dispatcher, slots = await _resolve(sender, domain, thu, "complain_delivery")
-    assert responses(dispatcher) == ["utter_delivered_not_received", "utter_offer_remedies"]
-    said = render(domain, dispatcher.messages[0], slots)
-    assert "marked as delivered by FastShip" in said and "trace the parcel" in said
-    assert thu.order.items["en"] in said
-    assert slots["offered_remedies"] == ["reship_express", "refund"]  # not a generic voucher
-    case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
-    assert case["carrier_trace"] == "FastShip"
-
-
-async def test_delivered_but_not_received_in_vietnamese(redis_url, domain, sender):
-    thu = new_customer(redis_url, orders=(("delivered", 480_000),))
-    dispatcher, slots = await _resolve(sender, domain, thu, "complain_delivery", language="vi")
-    said = render(domain, dispatcher.messages[0], {**slots, "language": "vi"})
-    assert "báo là đã giao" in said and "truy vết" in said
-
-
-async def test_a_late_parcel_in_transit_is_not_a_lost_one(redis_url, domain, sender):
-    thu = new_customer(redis_url, orders=(("in_transit", 480_000),))
-    dispatcher, _ = await _resolve(sender, domain, thu, "complain_delivery")
-    assert responses(dispatcher)[0] == "utter_order_found"
-
-
-async def test_a_damaged_delivered_parcel_is_not_a_lost_one(redis_url, domain, sender):
-    thu = new_customer(redis_url, orders=(("delivered", 480_000),))
-    dispatcher, _ = await _resolve(sender, domain, thu, "complain_damaged")
-    assert responses(dispatcher)[0] == "utter_order_found"
-
-
-async def test_handback_without_an_agent_name_never_says_my_colleague_a_colleague(redis_url, domain, sender):
-    trk = tracker(sender, "/agent_handback", "agent_handback", metadata={"handback": {"agent": "", "note": ""}})
-    dispatcher, _ = await run(ActionAgentHandback(), trk, domain)
-    assert responses(dispatcher)[0] == "utter_handback_no_note_unnamed"
-    said = render(domain, dispatcher.messages[0], {"language": "en"})
-    assert said.startswith("Thanks for your patience while our team helped you")
-    named, _ = await run(ActionAgentHandback(), tracker(
-        sender + "n", "/agent_handback", "agent_handback", metadata={"handback": {"agent": "Linh", "note": ""}}),
-        domain)
-    assert "while Linh from our team helped you" in render(domain, named.messages[0], {"language": "en"})
-
-
-async def _language(metadata, detected=None, slot=None):
-    trk = tracker("lang", "/greet", "greet", metadata=metadata, language=slot)
-    trk.latest_message["language"] = detected
-    return await ValidateSlotMappings().extract_language(None, trk, {})
-
-
-async def test_the_page_language_sets_the_first_greeting_s_language():
-    assert await _language({"page_language": "vi"}) == {"language": "vi"}
-    assert await _language({"page_language": "fr"}) == {}  # not ours: ignored
-    assert await _language({}) == {}
-    # What the customer writes wins over the page, and a set language stays.
-    assert await _language({"page_language": "vi"}, detected="en") == {"language": "en"}
-    assert await _language({"page_language": "vi"}, slot="en") == {}
+async def test_a_cancellation_is_never_asked_which_complaint_it_is(redis_url, domain, sender):
+    ranks = ranking(("cancel_order", 0.4), ("complain_damaged", 0.35), ("complain_defect", 0.25))
+    dispatcher, _ = await run(ActionAcknowledgeComplaint(), ranked_tracker(
+        sender, "cancel it, it's probably broken anyway", "cancel_order", ranks), domain)
+    assert responses(dispatcher) == ["utter_cancel_intro"]
 
 
 async def _resolve_named(sender, domain, customer, said, slots=None, intent="inform", history=None):
@@ -334,21 +197,3 @@ async def test_another_order_forgets_this_one_for_the_form_to_ask(redis_url, dom
     assert responses(dispatcher) == []  # the details form asks for the order next
     assert slots["order_id"] is None and slots["order"] is None and slots["order_contact"] is None
     assert slots["item_check"] is None
-
-
-async def test_a_cancellation_is_never_asked_which_complaint_it_is(redis_url, domain, sender):
-    ranks = ranking(("cancel_order", 0.4), ("complain_damaged", 0.35), ("complain_defect", 0.25))
-    dispatcher, _ = await run(ActionAcknowledgeComplaint(), ranked_tracker(
-        sender, "cancel it, it's probably broken anyway", "cancel_order", ranks), domain)
-    assert responses(dispatcher) == ["utter_cancel_intro"]
-
-
-async def test_out_of_scope_while_a_detail_is_asked_for_is_no_i_cant_help(redis_url, domain, sender):
-    ranks = ranking(("out_of_scope", 0.9), ("affirm", 0.05), ("deny", 0.05))
-    trk = ranked_tracker(sender, "why do you need that?", "out_of_scope", ranks)
-    trk.active_loop = {"name": "complaint_details_form"}
-    trk.slots["requested_slot"] = "order_contact"
-    dispatcher, events = await run(ActionOutOfScope(), trk, domain)
-    # The form's own question, which says why it asks, follows at once.
-    assert responses(dispatcher) == ["utter_not_followed"]
-    assert slots_set(events) == {"complaint_check": None}

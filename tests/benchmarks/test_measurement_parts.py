@@ -12,19 +12,16 @@ from benchmarks import trackers
 from benchmarks.chaos import Run
 from benchmarks.load import burst_problems
 from benchmarks.metrics import (
-    ASKED_WHICH,
-    acted_intent,
     by_source,
-    complaint_figures,
     entity_figures,
     entity_set,
-    intent_figures,
     per_intent_figures,
     spread,
     top_real_intent,
 )
 from benchmarks.nlu_quality import HELDOUT_INTENTS, LANGUAGES, cv_figures, load_heldout_intents
 from benchmarks.orderbook import OrderBook
+from scripts.nlu_eval import ASKED_WHICH, acted_intent, complaint_figures, intent_figures
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -244,7 +241,7 @@ def test_the_heldout_intent_set_shares_no_sentence_with_the_training_data(heldou
 
 
 def test_the_heldout_intent_set_is_vietnamese_by_file_a_third_without_marks_and_tags_only_known_entities(heldout):
-    from nlu.text import has_vietnamese_marks
+    from contract.text import has_vietnamese_marks
 
     assert not [m.get("text") for m in heldout["en"] if has_vietnamese_marks(m.get("text"))]
     plain = sum(not has_vietnamese_marks(m.get("text")) for m in heldout["vi"])

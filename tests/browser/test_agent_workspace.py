@@ -13,7 +13,7 @@ from playwright.async_api import async_playwright, expect
 from redis import asyncio as aioredis
 import yaml
 
-from bot.passwords import hash_password
+from bot.console.passwords import hash_password
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN
 from contract import keys
 from tests.browser.helpers import ARGS, CHROMIUM, ROOT, SHOTS, TIMEOUT, sign_in

@@ -6,7 +6,7 @@ import aiohttp
 from playwright.async_api import async_playwright, expect
 from redis import asyncio as aioredis
 
-from bot.resume import resume_token
+from bot.aftercare.resume import resume_token
 from bot.settings import DEMO_LOGIN
 from contract import keys
 from tests.browser.helpers import ARGS, CHROMIUM, TIMEOUT

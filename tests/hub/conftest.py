@@ -1,12 +1,16 @@
 """Hub fixtures: the real app (create_app) on a real port, against the session's real
 Redis and the really trained Rasa with its live action server."""
 
+import asyncio
+
 from aiohttp import web
+from aiosmtpd.controller import Controller
 import pytest
 from redis import asyncio as aioredis
 
 from bot.app import create_app
-from tests.hub.helpers import SHOP_SECRET, FakeGraph, FakeRasa, hub_settings
+from scripts.stack import free_port
+from tests.hub.helpers import SHOP_SECRET, FakeGraph, FakeRasa, Inbox, hub_settings
 
 
 @pytest.fixture
@@ -65,3 +69,14 @@ async def graph(aiohttp_server):
     server = await aiohttp_server(app)
     fake.url = str(server.make_url("")).rstrip("/")
     return fake
+
+
+@pytest.fixture
+async def inbox():
+    box = Inbox(asyncio.get_running_loop())
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield box, f"smtp://127.0.0.1:{controller.port}"
+    finally:
+        controller.stop()

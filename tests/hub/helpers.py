@@ -4,6 +4,8 @@ servers themselves are fixtures in conftest.py), and Messenger webhook payloads.
 
 import asyncio
 import contextlib
+import email
+from email import policy
 import hashlib
 import hmac
 import json
@@ -14,9 +16,11 @@ import aiohttp
 from aiohttp import web
 import socketio
 
-from bot.appkeys import MESSENGER
+from bot.channels.routes import MESSENGER
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents, parse_display_names
+from contract import keys
 from contract.handoff import HandoffPacket, Severity, Summary
+from tests.helpers import eventually
 
 
 def hub_settings(redis_url: str, rasa_url: str, **overrides) -> Settings:
@@ -223,3 +227,47 @@ async def deliver(client, body, signature=None):
     if channel is not None:
         await channel.drain()
     return response
+
+
+# Email: an SMTP server's handler (the server is the `inbox` fixture) and the transcript's notes.
+class Inbox:
+    """aiosmtpd handler: keeps what it accepts; refuses the next `refuse` messages."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.messages = []
+        self.refuse = 0
+        self.changed = asyncio.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            self.refuse -= 1
+            return "451 4.3.0 Mailbox busy, try again later"
+        message = email.message_from_bytes(envelope.original_content or envelope.content,
+                                           policy=policy.default)
+        self.loop.call_soon_threadsafe(self._add, envelope.rcpt_tos, message)
+        return "250 OK"
+
+    def _add(self, recipients, message):
+        self.messages.append((recipients, message))
+        self.changed.set()
+
+    async def wait_for(self, count, timeout=30):
+        async def enough():
+            while len(self.messages) < count:
+                self.changed.clear()
+                await self.changed.wait()
+        await asyncio.wait_for(enough(), timeout)
+        return self.messages
+
+
+async def system_notes(redis, cid):
+    return [e["text"] for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "system"]
+
+
+async def until_emailed(redis, cid, count=1):
+    """The transcript notes, once `count` "emailed at" notes are in it."""
+    async def enough():
+        notes = await system_notes(redis, cid)
+        return notes if sum(n.startswith("emailed at ") for n in notes) >= count else None
+    return await eventually(enough, 20, f"{count} 'emailed at' notes")

@@ -1,4 +1,4 @@
-"""Agents' display names: set with `python -m bot.passwords`, shown to customers ("Lan
+"""Agents' display names: set with `python -m bot.console.passwords`, shown to customers ("Lan
 from our team has joined", on an agent's reply, in the hand-back recap), never the login;
 on Messenger an agent's reply goes out under a persona of that name, made through the
 Personas API on first use and kept in Redis (a local fake Graph API)."""
@@ -8,10 +8,10 @@ import hashlib
 from aiohttp import web
 import pytest
 
-from bot import passwords
-from bot.passwords import agent_entry, hash_password
+from bot.console import passwords
+from bot.console.passwords import agent_entry, hash_password
+from bot.core.texts import Texts
 from bot.settings import DEMO_AGENTS, parse_agents, parse_display_names
-from bot.texts import Texts
 from contract import keys
 from tests.hub.helpers import APP_SECRET as SECRET
 from tests.hub.helpers import VERIFY, FakeGraph, batch, deliver, login, psid, rest_sender, text_event

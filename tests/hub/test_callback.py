@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 from redis import asyncio as aioredis
 
-from bot.callback import CallBacks
+from bot.aftercare.callback import CallBacks
+from bot.core.texts import Texts
 from bot.settings import Settings
-from bot.texts import Texts
 from contract import keys
 from tests.hub.helpers import WidgetCustomer, login
 

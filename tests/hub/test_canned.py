@@ -4,9 +4,9 @@ customer's language."""
 
 import pytest
 
-from bot import canned
 from bot.app import create_app
-from bot.conversations import Conversation
+from bot.console import canned
+from bot.core.conversation import Conversation
 from contract.handoff import Customer
 from tests.hub.helpers import a_packet, hub_settings, login, rest_sender
 
@@ -26,31 +26,31 @@ def write(tmp_path, text):
     return path
 
 
-@pytest.mark.parametrize("change, line, error", [
-    (("{case}). {{braces}}", "{case}). {voucher}"), 5, r"unknown placeholder \{voucher\}"),
-    (("{order_id} (hồ sơ", "{order_id!r} (hồ sơ"), 6, r"unknown placeholder \{order_id\}"),
-    (("{{braces}}", "{braces"), 5, r"broken braces"),
-    ((' vi: "Chào"}', "}"), 3, r"hello\.title lacks its 'vi' text"),
-    (('vi: "Chào {name}, em là {agent}, về đơn {order_id} (hồ sơ {case})."', 'vi: "  "'), 6, r"hello\.text\.vi must be a non-empty text"),
-    (("id: hello", "id: hello world"), 2, r"'id' must be letters"),
-    (("canned_replies:", "replies:"), 1, r"needs 'canned_replies'"),
+@pytest.mark.parametrize("change, line, entry, error", [
+    (("{case}). {{braces}}", "{case}). {voucher}"), 5, r"text\.en", r"unknown placeholder \{voucher\}"),
+    (("{order_id} (hồ sơ", "{order_id!r} (hồ sơ"), 6, r"text\.vi", r"unknown placeholder \{order_id\}"),
+    (("{{braces}}", "{braces"), 5, r"text\.en", r"broken braces"),
+    ((' vi: "Chào"}', "}"), 3, r"title\.vi", r"is missing"),
+    (('vi: "Chào {name}, em là {agent}, về đơn {order_id} (hồ sơ {case})."', 'vi: "  "'), 6, r"text\.vi", r"must be a non-empty text"),
+    (("id: hello", "id: hello world"), 2, r"\[0\]\.id", r"string does not match regex"),
+    (("canned_replies:", "replies:"), 1, r"canned_replies", r"is missing"),
 ])
-def test_a_bad_file_is_refused_with_its_line_and_what_is_wrong(tmp_path, change, line, error):
+def test_a_bad_file_is_refused_with_its_line_and_what_is_wrong(tmp_path, change, line, entry, error):
     assert canned.load(write(tmp_path, GOOD))  # the file itself is fine
     path = write(tmp_path, GOOD.replace(*change))
-    with pytest.raises(canned.CannedError, match=rf"canned\.yml, line {line}: .*{error}"):
+    with pytest.raises(canned.CannedError, match=rf"canned\.yml, line {line} \(.*{entry}\): {error}"):
         canned.load(path)
 
 
 def test_a_duplicate_id_names_the_second_one(tmp_path):
     twice = GOOD + GOOD.split("\n", 1)[1]
-    with pytest.raises(canned.CannedError, match=r"line 7: id 'hello' is used twice"):
+    with pytest.raises(canned.CannedError, match=r"line 7 \(canned_replies\.\[1\]\.id\): id 'hello' is used twice"):
         canned.load(write(tmp_path, twice))
 
 
 def test_the_hub_does_not_start_with_an_unknown_placeholder(tmp_path, monkeypatch):
     monkeypatch.setattr(canned, "CANNED_FILE", write(tmp_path, GOOD.replace("(hồ sơ {case})", "(hồ sơ {refund})")))
-    with pytest.raises(canned.CannedError, match=r"line 6: unknown placeholder \{refund\}"):
+    with pytest.raises(canned.CannedError, match=r"line 6 \(canned_replies\.\[0\]\.text\.vi\): unknown placeholder \{refund\}"):
         create_app(hub_settings("redis://127.0.0.1:1/0", "http://127.0.0.1:1"))
 
 

@@ -6,9 +6,9 @@ Rasa (tests/hub/conftest.py)."""
 import pytest
 from redis import asyncio as aioredis
 
-from bot import console_labels
 from bot.app import create_app
-from bot.conversations import Conversation
+from bot.console import labels as console_labels
+from bot.core.conversation import Conversation
 from contract import keys
 from contract.handoff import Customer, Severity, assistant_away
 from tests.hub.helpers import WidgetCustomer, a_packet, hub_settings, login, rest_sender
@@ -129,14 +129,15 @@ def test_a_label_missing_a_language_stops_the_hub_and_names_the_label(tmp_path, 
     broken.write_text(console_labels.CONSOLE_FILE.read_text(encoding="utf-8").replace(
         'send: {en: "Send", vi: "Gửi"}', 'send: {en: "Send"}'), encoding="utf-8")
     monkeypatch.setattr(console_labels, "CONSOLE_FILE", broken)
-    with pytest.raises(ValueError, match=r"label 'ui\.send' lacks \['vi'\]"):
+    with pytest.raises(ValueError, match=r"console\.yml, line \d+ \(console\.labels\.ui\.send\.vi\): is missing"):
         create_app(hub_settings("redis://127.0.0.1:1/0", "http://127.0.0.1:1"))
 
 
 @pytest.mark.parametrize("change, error", [
-    (("critical: 2,", "critical: 0,"), r"first_response_minutes\.critical"),
+    (("critical: 2,", "critical: 0,"), r"first_response_minutes\.critical\): must be a positive number of minutes"),
+    (("critical: 2,", "critical: yes,"), r"first_response_minutes\.critical\): must be a positive number of minutes"),
     (("    reasons:\n", "    reasons: []\n    unused:\n"), r"label group 'reasons'"),
-    (("      safety_risk: {", "      safety_risks: {"), r"'severity_reasons' lacks the packet's codes \['safety_risk'\]"),
+    (("      safety_risk: {", "      safety_risks: {"), r"labels\.severity_reasons\): lacks the packet's codes \['safety_risk'\]"),
 ])
 def test_targets_and_label_groups_are_checked_too(tmp_path, change, error):
     broken = tmp_path / "console.yml"

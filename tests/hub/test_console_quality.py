@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.console_labels import ConsoleLabels
+from bot.console.labels import ConsoleLabels
 
 STATIC = Path(__file__).resolve().parents[2] / "bot" / "static"
 LABELS = ConsoleLabels().labels

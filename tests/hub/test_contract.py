@@ -42,8 +42,8 @@ def test_the_hub_sets_its_own_fields_whatever_came():
 
 def test_every_reason_and_severity_code_has_words_in_both_languages():
     words = summary_words()
-    assert set(REASONS) <= set(words["reasons"])
-    assert set(SEVERITY_REASONS) - {"base"} <= set(words["severity_reasons"])
+    assert set(REASONS) <= set(words.reasons)
+    assert set(SEVERITY_REASONS) - {"base"} <= set(words.severity_reasons)
 
 
 @pytest.mark.parametrize("language", ["en", "vi"])
@@ -54,3 +54,15 @@ def test_the_fallback_packet_is_summarised_in_both_languages(language):
     assert "where is my parcel" in packet.summary.en and "where is my parcel" in packet.summary.vi
     assert packet.customer.verified is False  # a PSID alone recalls nothing, as for the assistant
     assert read_packet(packet.payload()) == packet
+
+
+def test_the_summary_words_are_refused_naming_the_line_when_a_code_has_none(tmp_path):
+    from contract.handoff import WORDS_FILE
+    from contract.words import WordFileError
+
+    broken = tmp_path / "handoff.yml"
+    broken.write_text(WORDS_FILE.read_text(encoding="utf-8").replace("    safety_risk: {", "    safety_risks: {"),
+                      encoding="utf-8")
+    with pytest.raises(WordFileError,
+                       match=r"handoff\.yml, line \d+ \(handoff_summary\.severity_reasons\): no words for \['safety_risk'\]"):
+        summary_words.__wrapped__(broken)

@@ -1,4 +1,4 @@
-"""The console event listener (bot/events.py) against a real Redis server that goes away
+"""The console event listener (bot/core/events.py) against a real Redis server that goes away
 and comes back: it subscribes again by itself, and events flow once more."""
 
 import asyncio
@@ -6,7 +6,7 @@ import json
 
 from redis import asyncio as aioredis
 
-from bot.events import EventHub
+from bot.core.events import EventHub
 from contract import keys
 from scripts.stack import free_port
 from tests.helpers import eventually, start_redis

@@ -2,65 +2,16 @@
 reply the widget has not shown is emailed once, in the customer's language, with the
 case reference and a link that reopens the conversation."""
 
-import asyncio
-import email
-from email import policy
 import json
 from urllib.parse import parse_qs, urlparse
 import uuid
 
-from aiosmtpd.controller import Controller
-import pytest
-
-from bot import followup
+from bot.aftercare import followup
 from contract import keys
-from scripts.stack import free_port
 from tests.helpers import eventually
-from tests.hub.helpers import WidgetCustomer, login
+from tests.hub.helpers import WidgetCustomer, login, system_notes, until_emailed
 
 FROM = "Mộc Home <help@mochome.example>"
-
-
-class Inbox:
-    """aiosmtpd handler: keeps what it accepts; refuses the next `refuse` messages."""
-
-    def __init__(self, loop):
-        self.loop = loop
-        self.messages = []
-        self.refuse = 0
-        self.changed = asyncio.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            self.refuse -= 1
-            return "451 4.3.0 Mailbox busy, try again later"
-        message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                           policy=policy.default)
-        self.loop.call_soon_threadsafe(self._add, envelope.rcpt_tos, message)
-        return "250 OK"
-
-    def _add(self, recipients, message):
-        self.messages.append((recipients, message))
-        self.changed.set()
-
-    async def wait_for(self, count, timeout=30):
-        async def enough():
-            while len(self.messages) < count:
-                self.changed.clear()
-                await self.changed.wait()
-        await asyncio.wait_for(enough(), timeout)
-        return self.messages
-
-
-@pytest.fixture
-async def inbox():
-    box = Inbox(asyncio.get_running_loop())
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield box, f"smtp://127.0.0.1:{controller.port}"
-    finally:
-        controller.stop()
 
 
 async def left_after_asking_for_a_person(client, words):
@@ -85,18 +36,6 @@ async def claim_and_reply(client, cid, *replies):
     for text in replies:
         response = await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": text})
         assert response.status == 200
-
-
-async def system_notes(redis, cid):
-    return [e["text"] for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "system"]
-
-
-async def until_emailed(redis, cid, count=1):
-    """The transcript notes, once `count` "emailed at" notes are in it."""
-    async def enough():
-        notes = await system_notes(redis, cid)
-        return notes if sum(n.startswith("emailed at ") for n in notes) >= count else None
-    return await eventually(enough, 20, f"{count} 'emailed at' notes")
 
 
 def email_hub(make_hub, smtp_url, **overrides):

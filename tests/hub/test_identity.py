@@ -13,8 +13,7 @@ import time
 import pytest
 import yaml
 
-from actions import memory
-from contract import keys
+from contract import keys, memory
 from contract.identity import sign_identity, verify_identity
 from tests.hub.helpers import (
     APP_SECRET,

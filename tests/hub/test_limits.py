@@ -9,8 +9,11 @@ import uuid
 import pytest
 import socketio
 
-from bot import auth, limits
-from bot.conversations import ConversationStore
+from bot.console import auth
+from bot.console.labels import ConsoleLabels
+from bot.core import limits
+from bot.core.conversations import ConversationStore
+from bot.core.reporting import Reporting
 from bot.settings import DEMO_LOGIN
 from contract import keys
 from tests.hub.helpers import WidgetCustomer, login, rest_sender
@@ -129,7 +132,7 @@ async def test_a_flood_of_handoff_requests_queues_once_and_alerts_once(make_hub_
 
 
 async def test_a_late_handoff_leaves_the_conversation_with_its_agent(redis):
-    store = ConversationStore(redis)
+    store = ConversationStore(redis, Reporting(redis, ConsoleLabels().first_response_minutes))
     cid = f"rest-{rest_sender()}"
     await store.get_or_create(cid, "rest", {})
     assert await store.enqueue(cid, "medium", {"reason": "customer_asked"}, "en")
@@ -139,7 +142,7 @@ async def test_a_late_handoff_leaves_the_conversation_with_its_agent(redis):
     conv = await store.get(cid)
     assert (conv.state, conv.agent) == ("agent", "agent")
     assert await redis.zscore(keys.QUEUE, cid) is None
-    await store.release(cid, "agent", "closed")
+    assert await store.resolve(conv, "agent", "")
     await store.forget(cid)
 
 

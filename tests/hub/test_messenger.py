@@ -10,8 +10,8 @@ import time
 import pytest
 from redis import asyncio as aioredis
 
-from bot.appkeys import MESSENGER
-from bot.messenger import split_text, to_messenger
+from bot.channels.graph import split_text, to_messenger
+from bot.channels.routes import MESSENGER
 from contract import keys
 from tests.hub.helpers import APP_SECRET as SECRET
 from tests.hub.helpers import PAGE, VERIFY, WidgetCustomer, batch, deliver, login, psid, text_event
@@ -186,10 +186,15 @@ async def test_the_24_hour_rule_with_a_controlled_clock(fb_fake, graph):
     assert refused.status == 409  # the bot never writes outside 24 h
     assert len(graph.to(user)) == before
 
-    channel.clock = lambda: start + 8 * 24 * 3600  # past 7 days: nobody may write
-    refused = await fb_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Hello?"})
-    assert refused.status == 409 and len(graph.to(user)) == before
+    channel.clock = lambda: start + 8 * 24 * 3600  # past 7 days: nobody may write on Messenger
+    held = await fb_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Hello?"})
+    # Not attempted on Messenger: without an email address it is a task for the team (core/windows.py).
+    assert held.status == 200 and (await held.json())["delivered"] == "task"
+    assert len(graph.to(user)) == before
     assert (await (await fb_fake.get(f"/api/agent/conversations/{cid}")).json())["window"]["state"] == "closed"
+    tasks = (await (await fb_fake.get("/api/agent/callbacks")).json())["callbacks"]
+    assert any(t["conversation_id"] == cid and "messenger window is closed" in t["reason"] for t in tasks)
+    await fb_fake.post(f"/api/agent/callbacks/{cid}", json={"outcome": "done"})
 
 
 async def test_a_widget_customer_is_known_on_messenger_only_after_proving_an_order(fb, graph, redis_url):

@@ -3,7 +3,7 @@
 `metadata.page_language`, and the first greeting is in that language. Also: the
 "which of these?" buttons' payloads reach Rasa as the intents they name."""
 
-from nlu.text import has_vietnamese_marks
+from contract.text import has_vietnamese_marks
 from tests.hub.helpers import WidgetCustomer, rest_sender
 
 

@@ -4,13 +4,13 @@ from datetime import datetime
 
 import pytest
 
-from bot.hours import parse_hours, reply_by
-from bot.passwords import check_password, hash_password
-from bot.router import for_rasa
+from bot.channels.widget import to_widget
+from bot.console.passwords import check_password, hash_password
+from bot.core.hours import parse_hours, reply_by
+from bot.core.rasa_client import for_rasa
+from bot.core.texts import Texts
 from bot.settings import Settings, parse_agents
-from bot.signing import sign, unsign
-from bot.texts import Texts
-from bot.widget import to_widget
+from bot.web.signing import sign, unsign
 
 HOURS = parse_hours("08:00-22:00")
 TEXTS = Texts()
@@ -77,7 +77,7 @@ def test_every_hub_message_exists_in_both_languages():
     texts = Texts()
     values = dict(position=1, minutes=4, agent="A", length=1, limit=2, reply_by="08:00", time="08:00",
                   email="l…@example.com", phone="…678", day="d", start="12:00", end="17:00",
-                  case_ref="SR-1", replies="r", link="http://shop/")
+                  case_ref="SR-1", replies="r", link="http://shop/", channel="Zalo")
     for key in texts.messages:
         if key not in ("followup_buttons", "callback_windows"):
             assert texts.text(key, "vi", **values) != texts.text(key, "en", **values)

@@ -1,4 +1,4 @@
-"""The proof lock beside the conversation (bot/proof_lock.py): after too many wrong emails
+"""The proof lock beside the conversation (bot/console/proof_lock.py): after too many wrong emails
 or phones for an order, the agent sees it in the customer panel and may lift it. Real
 Redis and hub; the handoff packet is the contract's type, as the assistant sends it."""
 

@@ -11,7 +11,7 @@ import pytest
 from redis import asyncio as aioredis
 
 from bot.app import create_app
-from bot.texts import Texts
+from bot.core.texts import Texts
 from contract import keys
 from scripts.stack import Stack, free_port
 from tests.hub.helpers import WidgetCustomer, hub_settings, rest_sender

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from bot import reports
+from bot.console import reports
 from contract import events
 from tests.hub.helpers import login, rest_sender
 
@@ -98,14 +98,14 @@ def test_the_figures_on_a_known_week():
 
 
 def test_the_page_names_things_in_words_and_escapes_what_it_shows():
-    from bot.console_labels import ConsoleLabels
+    from bot.console.labels import ConsoleLabels
     figures = reports.summarise(KNOWN + [ev("handoff", "c9", at(16, 6), reason="<script>x</script>")],
                                 ["2026-11-16", "2026-11-17"], OFFSET)
     page = reports.render_page({"days": 2, "from": "2026-11-16", "to": "2026-11-17", **figures},
                                ConsoleLabels().labels, "en")
     assert "Damaged item" in page and "Customer asked for a person" in page
     assert "no remedy applied (1)" in page and "<script>" not in page and "&lt;script&gt;" in page
-    assert "<th>asked for, beyond the bot&#x27;s limit</th>" in page
+    assert "<th>asked for, beyond the bot&#39;s limit</th>" in page
 
 
 def test_nothing_recorded_gives_empty_figures_not_errors():

@@ -9,7 +9,7 @@ import re
 
 from redis import asyncio as aioredis
 
-from bot.signing import sign
+from bot.web.signing import sign
 from contract import keys
 from contract.handoff import Severity, read_packet
 from scripts.stack import free_port
@@ -287,7 +287,7 @@ async def test_health_reports_its_dependencies(hub, make_hub):
     body = await response.json()
     channels = body.pop("channels")
     assert body == {"hub": "ok", "redis": "ok", "rasa": "ok", "actions": "ok"}
-    # Every channel describes itself (the Channel protocol, bot/router.py).
+    # Every channel describes itself (the Channel protocol, bot/core/channel.py).
     assert [c["name"] for c in channels] == ["web", "rest"] and all(c["delivery"] for c in channels)
     # An action server that is down shows (make run's supervisor is restarting it).
     away = await make_hub(action_url=f"http://127.0.0.1:{free_port()}")

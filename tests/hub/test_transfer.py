@@ -4,9 +4,9 @@ place. The customer is told in one line. Real hub processes and Redis; the stand
 Rasa (only the handoff matters here)."""
 
 
-from bot.passwords import hash_password
+from bot.console.passwords import hash_password
+from bot.core.texts import Texts
 from bot.settings import DEMO_AGENTS, parse_agents
-from bot.texts import Texts
 from contract import keys
 from tests.helpers import eventually
 from tests.hub.helpers import login, rest_sender

@@ -6,7 +6,7 @@ Customers and orders are the test's own (tests/shop.py)."""
 
 import pytest
 
-from nlu.text import has_vietnamese_marks
+from contract.text import has_vietnamese_marks
 from tests.integration.helpers import Customer
 from tests.shop import new_customer
 

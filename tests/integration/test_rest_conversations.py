@@ -10,7 +10,7 @@ import pytest
 
 from contract.handoff import read_packet
 from contract.identity import mask_email
-from nlu.text import has_vietnamese_marks
+from contract.text import has_vietnamese_marks
 from tests.integration.helpers import Customer
 from tests.shop import new_customer
 

@@ -1,0 +1,203 @@
+"""The website widget's channel: socket.io speaking Rasa's socketio protocol, so the
+unmodified rasa-webchat widget works against the hub.
+
+Protocol: the widget sends `session_request {session_id}` on connect and keeps the id
+from `session_confirm`; it sends `user_uttered {message, customData, session_id}` and
+renders `bot_uttered` ({text}, {text, quick_replies}, {attachment}).
+
+Session ids are issued by the hub and signed (bot/web/signing.py): a client presenting
+an id it was not issued gets a new conversation, never someone else's. The shop page
+may put the shop's signed customer identity in customData ({"shop_identity": ...}),
+and tells the assistant its language there ({"lang": "vi"}: the first greeting's);
+only a valid signature makes the customer verified (channels/identity.py). Each
+conversation is a socket.io room, and the Redis client manager carries emits between
+hub processes, so an agent's reply reaches the customer whichever process they use.
+
+The socket.io server is made and attached with the app (socketio_server: it must exist
+before the app starts); the channel is built once the app's services exist and takes
+over the server's events.
+
+Outgoing messages are delivered from the transcript (channels/widget_delivery.py), each carrying its
+id in `metadata.message_id` (rasa-webchat ignores unknown metadata keys, but renders a
+message with any other extra top-level key as a custom component). Two events of our
+own, sent by the shop page: `catch_up {after}` once the session is confirmed (replay
+what the page has not rendered) and `seen {message_id}` after rendering.
+"""
+
+import asyncio
+import logging
+import secrets
+from typing import Any, Dict, List, Optional, Tuple
+
+from redis.exceptions import RedisError
+import socketio
+
+from bot.channels.identity import channel_identity, signed_customer
+from bot.channels.widget_delivery import WidgetDelivery
+from bot.core.channel import ChannelHost, Inbound, Message
+from bot.core.texts import Texts
+from bot.core.windows import Window
+from bot.web.signing import sign, unsign
+from contract import keys
+
+log = logging.getLogger(__name__)
+CHANNEL = "web"
+MAX_IN_FLIGHT = 3  # messages of one socket handled at once; more get "one moment"
+
+
+def to_widget(message: Message) -> Dict[str, Any]:
+    """A hub/Rasa message in the shape rasa-webchat renders."""
+    out: Dict[str, Any] = {}
+    if message.get("text"):
+        out["text"] = message["text"]
+    if message.get("buttons"):
+        out["quick_replies"] = [
+            {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in message["buttons"]
+        ]
+    if message.get("image"):
+        out["attachment"] = {"type": "image", "payload": {"src": message["image"]}}
+    if out and message.get("id"):
+        out["metadata"] = {"message_id": message["id"]}
+    return out
+
+
+def socketio_server(redis_url: str) -> socketio.AsyncServer:
+    """The widget's socket.io server; emits go through Redis to every hub process."""
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL),
+        cors_allowed_origins=None,  # same origin only
+        logger=False,
+        engineio_logger=False,
+        max_http_buffer_size=64 * 1024,
+    )
+
+
+class WidgetChannel:
+    discloses_automation = False
+
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        host: ChannelHost,
+        texts: Texts,
+        redis,
+        secret: str,
+        shop_secret: str,
+        max_chars: int,
+    ) -> None:
+        self.sio = sio
+        self.host = host
+        self.texts = texts
+        self.secret = secret
+        self.shop_secret = shop_secret
+        self.max_chars = max_chars
+        self.in_flight: Dict[str, int] = {}  # socket id -> its messages being handled
+        self.delivery = WidgetDelivery(redis, self._emit)
+        self._delivering: Optional[asyncio.Task] = None
+        for event in ("session_request", "user_uttered", "catch_up", "seen", "disconnect"):
+            sio.on(event, getattr(self, event))
+
+    def start(self, events: asyncio.Queue) -> None:
+        """Deliver outgoing messages as they are transcribed (events: core.events.EventHub)."""
+        self._delivering = asyncio.create_task(self.delivery.listen(events))
+
+    async def stop(self) -> None:
+        if self._delivering is not None:
+            self._delivering.cancel()
+            await asyncio.wait([self._delivering], timeout=5)
+        await self.delivery.stop()
+
+    async def _emit(self, sid: str, message: Message) -> None:
+        await self.sio.emit("bot_uttered", to_widget(message), to=sid)
+
+    def new_session(self) -> Tuple[str, str]:
+        """A new conversation: (the signed session id the widget keeps, its id)."""
+        cid = "w" + secrets.token_urlsafe(16)
+        return sign(cid, self.secret), cid
+
+    def conversation_of(self, session_id: Any) -> Optional[str]:
+        return unsign(session_id, self.secret) if isinstance(session_id, str) else None
+
+    async def session_request(self, sid: str, data: Any) -> None:
+        session_id = data.get("session_id") if isinstance(data, dict) else None
+        cid = self.conversation_of(session_id)
+        if not cid:  # none, or not one this hub issued: a new conversation
+            session_id, cid = self.new_session()
+        await self.sio.save_session(sid, {"conversation_id": cid})
+        await self.sio.enter_room(sid, cid)
+        await self.delivery.open(sid, cid)
+        await self.sio.emit("session_confirm", session_id, room=sid)
+
+    async def catch_up(self, sid: str, data: Any) -> None:
+        after = data.get("after") if isinstance(data, dict) else None
+        await self.delivery.catch_up(sid, after)
+
+    async def seen(self, sid: str, data: Any) -> None:
+        session = await self.sio.get_session(sid)
+        message_id = data.get("message_id") if isinstance(data, dict) else None
+        if session.get("conversation_id"):
+            await self.host.seen(session["conversation_id"], message_id)
+
+    async def disconnect(self, sid: str) -> None:
+        self.delivery.close(sid)
+
+    async def user_uttered(self, sid: str, data: Any) -> None:
+        session = await self.sio.get_session(sid)
+        cid = session.get("conversation_id")
+        if not cid or not isinstance(data, dict) or not isinstance(data.get("message"), str):
+            return  # no confirmed session or not a message: nothing to route
+        # A lone surrogate cannot be stored as UTF-8: keep the rest of the message.
+        text = data["message"].encode("utf-8", "replace").decode("utf-8").strip()
+        if not text:
+            return
+        if len(text) > self.max_chars:
+            warning = self.texts.message(
+                "message_too_long", await self.host.language_of(cid), length=len(text), limit=self.max_chars
+            )
+            await self.sio.emit("bot_uttered", warning, room=sid)
+            return
+        custom = data.get("customData")
+        inbound = Inbound(
+            channel=CHANNEL,
+            conversation_id=cid,
+            text=text,
+            identity=channel_identity(cid, shop_customer=signed_customer(custom, self.shop_secret)),
+            page_language=str(custom.get("lang") or "") if isinstance(custom, dict) else "",
+        )
+        # The replies are transcribed by the core, and delivered from the transcript.
+        if self.in_flight.get(sid, 0) >= MAX_IN_FLIGHT:
+            await self.host.hold(inbound)  # one socket may not start Rasa calls without end
+            return
+        await self._handle(sid, inbound)
+
+    async def _handle(self, sid: str, inbound: Inbound) -> None:
+        self.in_flight[sid] = self.in_flight.get(sid, 0) + 1
+        try:
+            await self.host.handle(inbound)
+        except RedisError as error:
+            # Nothing can be stored while Redis is away: say so, so the customer sends it
+            # again in a moment (the widget keeps what they typed on screen).
+            log.error("Redis unavailable for a widget message: %s", error)
+            await self.sio.emit("bot_uttered", self.texts.message("send_again", None), to=sid)
+        finally:
+            self.in_flight[sid] -= 1
+            if not self.in_flight[sid]:
+                del self.in_flight[sid]
+
+    async def push(self, conversation_id: str, messages: List[Message], sender: str = "bot") -> None:
+        """Nothing to do here: the outbox transcribes the messages, and every message
+        transcribed is delivered to the conversation's sockets (widget_delivery.py)."""
+
+    async def allows(self, conversation_id: str, sender: str) -> bool:
+        return True  # whenever the page is open, or later through catch-up
+
+    async def window(self, conversation_id: str) -> Optional[Window]:
+        return None
+
+    def describe(self) -> Dict[str, Any]:
+        return {
+            "name": CHANNEL,
+            "delivery": "socket.io, from the transcript (catch-up on reconnect)",
+            "time_rule": None,
+        }

@@ -1,0 +1,130 @@
+"""Queueing a conversation for a person, and what the customer is told about it.
+
+The assistant's `{"handoff": ...}` packet (or the hub's own, when the assistant is away)
+moves a conversation to QUEUED with its packet; the customer hears their place and when
+someone replies: from the queue while agents are online, from the opening hours when
+nobody is (SUPPORT_HOURS), with the call-back and email options. A handoff while the
+conversation is already queued or with an agent keeps its place and agent.
+"""
+
+import logging
+from typing import Any, List, Optional
+
+from bot.core.channel import Message
+from bot.core.contacts import email_of
+from bot.core.conversation import Conversation, State
+from bot.core.conversations import ConversationStore
+from bot.core.hours import local_now, parse_hours, reply_by
+from bot.core.texts import Texts
+from bot.settings import Settings
+from contract import handoff
+from contract.case import new_case_ref
+from contract.identity import mask_email
+
+log = logging.getLogger(__name__)
+
+
+def joined(lead: Optional[Message], message: Message) -> Message:
+    """`message` with the text-only `lead` before its text: one chat bubble."""
+    if lead is None:
+        return message
+    return {**message, "text": f"{lead['text']} {message['text']}"}
+
+
+class Handoffs:
+    def __init__(self, store: ConversationStore, texts: Texts, settings: Settings) -> None:
+        self.store = store
+        self.texts = texts
+        self.settings = settings
+
+    async def queue(self, conv: Conversation, packet: Any, lead: Optional[Message] = None) -> List[Message]:
+        """Queue for a person with the packet. The hub's own fields are set here; a packet
+        this hub cannot read (another schema version) is kept raw, for the console to show.
+        `lead`, a text-only message, opens the reply (one message, transcribed once)."""
+        typed = handoff.read_packet(packet)
+        if typed is not None:
+            typed = typed.attach(conv.id, conv.channel)
+            stored = typed.payload()
+        else:
+            log.warning(
+                "handoff packet of %s is not schema %s: kept as it came", conv.id, handoff.SCHEMA_VERSION
+            )
+            stored = {
+                **(packet if isinstance(packet, dict) else {"raw": packet}),
+                "conversation_id": conv.id,
+                "channel": conv.channel,
+            }
+        severity = typed.severity.level if typed else "medium"
+        if not await self.store.enqueue(conv.id, severity, stored, conv.language):
+            return await self._already_handed_off(conv, lead)
+        message = joined(lead, await self._queued(conv, typed))
+        await self.store.log_message(conv.id, "bot", message)
+        return [message]
+
+    async def _queued(self, conv: Conversation, packet: Optional[handoff.HandoffPacket]) -> Message:
+        """Their place and when: from the queue, or from the opening hours when nobody is
+        online (with the call-back and email options)."""
+        position = await self.store.position(conv.id)
+        if await self.store.agents_online(self.settings.agent_online_seconds):
+            return self.texts.message(
+                "queued", conv.language, position=position, minutes=position * self.settings.minutes_per_case
+            )
+        email = email_of(packet) if self.settings.email_enabled else ""
+        if not self.settings.email_enabled:
+            key = "no_agent_online"
+        else:
+            key = "no_agent_online_email_known" if email else "no_agent_online_email_unknown"
+        when = self.reply_by(conv.language, position)
+        return {
+            **self.texts.message(key, conv.language, reply_by=when, email=mask_email(email)),
+            "buttons": self.texts.buttons("followup_buttons", conv.language),
+        }
+
+    async def _already_handed_off(self, conv: Conversation, lead: Optional[Message] = None) -> List[Message]:
+        """A handoff while the conversation is already queued or with an agent (a repeat,
+        or concurrent messages): its place and agent stay, nothing new reaches the agents."""
+        current = await self.store.get(conv.id)
+        if current is None or current.state is not State.QUEUED:
+            # An agent has it: the console shows the customer's messages live.
+            if lead is not None:
+                await self.store.log(conv.id, "bot", lead["text"])
+            return [lead] if lead is not None else []
+        reply = joined(lead, await self.added_to_case(conv))
+        await self.store.log(conv.id, "bot", reply["text"])
+        return [reply]
+
+    def reply_by(self, language: str, position: int) -> str:
+        """When a person will reply while nobody is online: from the opening hours."""
+        return reply_by(
+            local_now(self.settings.support_utc_offset),
+            parse_hours(self.settings.support_hours),
+            self.settings.minutes_per_case * max(position, 1) + 30,
+            language,
+            self.texts,
+        )
+
+    async def added_to_case(self, conv: Conversation) -> Message:
+        position = await self.store.position(conv.id)
+        # The same word on when as the handoff gave: never "in about 20 minutes" to
+        # someone told the team is back tomorrow morning.
+        if await self.store.agents_online(self.settings.agent_online_seconds):
+            wait = self.texts.text(
+                "queued", conv.language, position=position, minutes=position * self.settings.minutes_per_case
+            )
+        else:
+            wait = self.texts.text(
+                "queued_offline", conv.language, reply_by=self.reply_by(conv.language, position)
+            )
+        return {"text": self.texts.text("added_to_case", conv.language) + " " + wait}
+
+    async def assistant_away(self, conv: Conversation, why: str) -> List[Message]:
+        """Rasa is away: apologise at once and queue for a person with what we have (the
+        same packet type as the assistant's, summarised in both languages)."""
+        transcript = await self.store.transcript(conv.id)
+        last = next((t["text"] for t in reversed(transcript) if t["from"] == "customer"), "")
+        packet = handoff.assistant_away(
+            conv.id, conv.channel, conv.identity, conv.language, new_case_ref(), why, last
+        )
+        apology = self.texts.message("assistant_unavailable", conv.language, case_ref=packet.case_ref)
+        await self.store.log(conv.id, "bot", apology["text"])
+        return [apology] + await self.queue(conv, packet.payload())

@@ -1,0 +1,151 @@
+"""Who the customer is (actions/customer.py). Who may be recalled (contract/identity.py), row by row of the trust table, against a
+real Redis: what the bot says (nothing stored is shown to someone who has not proved who
+they are) and what is linked in Redis (only verified evidence links anything).
+(Proving an order with its email or phone: tests/actions/test_details_form.py.)"""
+
+import time
+import uuid
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.cases import ActionRecogniseCustomer
+from actions.complaint import ActionAcknowledgeComplaint
+from actions.details_form import ValidateComplaintDetailsForm
+from actions.store import get_redis
+from contract import keys, memory
+from contract.identity import mask_email, mask_phone
+from tests.actions.helpers import (
+    earlier_case,
+    entity,
+    render,
+    responses,
+    run,
+    said,
+    signed,
+    slots_set,
+    tracker,
+    user_event,
+)
+from tests.shop import new_customer
+
+FORM = ValidateComplaintDetailsForm()
+
+
+async def test_a_stranger_citing_an_order_is_told_nothing_stored_and_linked_to_nobody(redis_url, domain, sender):
+    lan = new_customer(redis_url, tier="gold", orders=(("in_transit", 1_250_000),))
+    await earlier_case(redis_url, domain, lan.customer, lan.order)
+    redis = get_redis()
+    before = await redis.get(keys.identity("shop", lan.customer.id))
+
+    trk = tracker(sender, f"parcel {lan.order.order_id} never arrived", "complain_delivery",
+                  [entity("order_id", lan.order.order_id)], slots={"order_id": lan.order.order_id})
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), trk, domain)
+    slots = {**slots_set(events), "order_id": lan.order.order_id}
+    text = said(domain, dispatcher, slots)
+    # No recall, no "again", no gold-customer treatment: the stranger is nobody we know.
+    assert responses(dispatcher) == ["utter_apology_low"]
+    assert lan.customer.phone not in text and lan.customer.email not in text and "again" not in text
+    assert "gold_customer" not in slots["severity_reasons"]
+    assert "repeat_contact" not in slots["severity_reasons"]
+    # Linked to a guest record of its own, never to the order's customer.
+    guest = await redis.get(keys.identity("sender", sender))
+    assert guest and guest != before
+    assert not await memory.is_verified(redis, guest)
+    assert await redis.get(keys.identity("shop", lan.customer.id)) == before
+    assert await redis.get(keys.identity("order", lan.order.order_id)) is None
+
+    # The details form asks for proof before anything about the order is used.
+    needed = await FORM.required_slots([], CollectingDispatcher(), tracker(
+        sender, slots={**slots, "complaint_type": "complain_delivery"}), domain)
+    assert needed == ["order_id", "order_contact"]
+    ask = render(domain, {"response": "utter_ask_order_contact"}, slots)
+    assert lan.order.order_id in ask and "privacy" in ask and lan.order.items["en"] not in ask
+
+
+async def test_a_stranger_with_another_customers_email_is_not_taken_for_them(redis_url, domain, sender):
+    minh = new_customer(redis_url, name="Minh")
+    await earlier_case(redis_url, domain, minh.customer, minh.order)
+    redis = get_redis()
+    email = minh.customer.email
+    trk = tracker(sender, f"I can't log in, my email is {email}", "complain_account",
+                  [entity("email", email)], slots={"email": email})
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), trk, domain)
+    text = said(domain, dispatcher, slots_set(events))
+    assert "utter_known_details" not in responses(dispatcher)
+    assert minh.customer.phone not in text and mask_phone(minh.customer.phone) not in text
+    assert not await memory.is_verified(redis, await redis.get(keys.identity("sender", sender)))
+
+    # Asked for the order number, the stranger gives only the email: no order is looked up.
+    out = CollectingDispatcher()
+    result = await FORM.validate_order_id(email, out, tracker(
+        sender, email, "inform", [entity("email", email)], slots={"email": email}), domain)
+    assert responses(out) == ["utter_order_id_number_needed"] and result["order_id"] is None
+    assert minh.order.order_id not in said(domain, out, {})
+
+
+async def test_a_shop_signed_customer_is_recalled_masked_and_never_asked_again(redis_url, domain, sender):
+    lan = new_customer(redis_url, tier="gold", orders=(("in_transit", 1_250_000),))
+    trk = tracker(sender, "I was charged twice", "complain_billing", metadata=signed(lan.customer.id))
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), trk, domain)
+    slots = slots_set(events)
+    assert "utter_known_details" in responses(dispatcher)
+    text = said(domain, dispatcher, slots)
+    assert mask_email(lan.customer.email) in text and mask_phone(lan.customer.phone) in text
+    assert lan.customer.email not in text and lan.customer.phone not in text
+    assert slots["email"] == lan.customer.email and "gold_customer" in slots["severity_reasons"]
+    # Their own order needs no proof.
+    needed = await FORM.required_slots([], CollectingDispatcher(), tracker(
+        sender, slots={"order_id": lan.order.order_id, "complaint_type": "complain_delivery"},
+        metadata=signed(lan.customer.id)), domain)
+    assert needed == ["order_id"]
+    # Linked by the shop id; the widget session itself is not (a signed-out visitor is a guest).
+    customer_id = await get_redis().get(keys.identity("shop", lan.customer.id))
+    assert await memory.is_verified(get_redis(), customer_id)
+    assert await get_redis().get(keys.identity("sender", sender)) != customer_id
+
+
+async def test_a_forged_or_missing_signature_is_a_guest(redis_url, domain, sender):
+    lan = new_customer(redis_url)
+    await earlier_case(redis_url, domain, lan.customer, lan.order)
+    # The hub passes shop_customer only when the signature checked out; without it:
+    trk = tracker(sender, "hello", "greet", metadata={"channel": "web", "identity": {"channel_id": "x"}})
+    dispatcher, events = await run(ActionRecogniseCustomer(), trk, domain)
+    assert responses(dispatcher) == ["utter_greet"] and events == []
+
+
+async def test_a_messenger_psid_keeps_its_own_history_and_shows_nothing_stored(redis_url, domain):
+    psid = f"fb-{uuid.uuid4().hex[:10]}"
+    meta = {"channel": "messenger", "identity": {"channel_id": psid[3:], "psid": psid[3:]}}
+    first = tracker(psid, "my parcel is late", "complain_delivery", metadata=meta)
+    await run(ActionAcknowledgeComplaint(), first, domain)
+    # The same PSID writes again another day: a repeat contact, yet nothing is recalled.
+    again = tracker(psid, "where is my parcel", "complain_delivery", metadata=meta,
+                    history=[user_event("my parcel is late", "complain_delivery"),
+                             {"event": "session_started", "timestamp": time.time()}])
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), again, domain)
+    assert "repeat_contact" in slots_set(events)["severity_reasons"]
+    assert "utter_known_details" not in responses(dispatcher)
+    # Another PSID is somebody else.
+    other = tracker(f"fb-{uuid.uuid4().hex[:10]}", "my parcel is late", "complain_delivery", metadata=meta)
+    _, events = await run(ActionAcknowledgeComplaint(), other, domain)
+    assert "repeat_contact" not in slots_set(events)["severity_reasons"]
+
+
+async def test_two_strangers_citing_the_same_order_share_nothing(redis_url, domain):
+    thu = new_customer(redis_url)
+    first, second = (f"s-{uuid.uuid4().hex[:10]}" for _ in range(2))
+    wrong = f"{uuid.uuid4().hex[:6]}@example.test"
+    trk = tracker(first, f"order {thu.order.order_id} arrived broken, {wrong}", "complain_damaged",
+                  [entity("order_id", thu.order.order_id), entity("email", wrong)],
+                  slots={"order_id": thu.order.order_id, "email": wrong})
+    await run(ActionAcknowledgeComplaint(), trk, domain)
+    trk = tracker(second, f"order {thu.order.order_id} arrived broken", "complain_damaged",
+                  [entity("order_id", thu.order.order_id)], slots={"order_id": thu.order.order_id})
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), trk, domain)
+    slots = slots_set(events)
+    text = said(domain, dispatcher, slots)
+    assert wrong not in text and "again" not in text and "email" not in slots
+    assert "repeat_contact" not in slots["severity_reasons"]
+    redis = get_redis()
+    assert await redis.get(keys.identity("email", wrong)) is None
+    assert await redis.get(keys.identity("sender", first)) != await redis.get(keys.identity("sender", second))

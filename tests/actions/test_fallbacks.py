@@ -1,0 +1,94 @@
+"""When the classifier gives up or puts a message outside the shop (actions/fallbacks.py):
+"which of these?" for a complaint, never "please rephrase" to an angry customer, and a
+person after two misunderstandings. Rankings are written out as the NLU gives them; the
+thresholds are the tests' playbook's."""
+
+
+
+from actions.fallbacks import ActionNluFallback, ActionOutOfScope
+from tests.actions.helpers import (
+    KNOBS,
+    close_pair,
+    payloads,
+    ranked_tracker,
+    ranking,
+    render,
+    responses,
+    run,
+    slots_set,
+    tracker,
+    user_event,
+)
+
+
+async def test_a_complaint_the_classifier_gave_up_on_gets_the_question_not_rephrase(redis_url, domain, sender):
+    ranks = [{"name": "nlu_fallback", "confidence": 0.4}] + close_pair()
+    dispatcher, events = await run(ActionNluFallback(), ranked_tracker(
+        sender, "the thing is busted", "nlu_fallback", ranks), domain)
+    assert responses(dispatcher) == ["utter_which_complaint"]
+    assert slots_set(events)["complaint_check"] == "asked"
+
+
+async def test_an_angry_customer_is_never_asked_to_rephrase(redis_url, domain, sender):
+    ranks = ranking(("nlu_fallback", 0.4), ("out_of_scope", 0.35), ("complain_wait", 0.1),
+                    ("complain_staff", 0.08), ("greet", 0.07))
+    dispatcher, _ = await run(ActionNluFallback(), ranked_tracker(
+        sender, "THIS IS A JOKE, WORST SHOP EVER", "nlu_fallback", ranks), domain)
+    assert responses(dispatcher) == ["utter_which_complaint"]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]][:2] == ["/complain_wait", "/complain_staff"]
+    calm, _ = await run(ActionNluFallback(), ranked_tracker(
+        sender + "c", "what is the weather", "nlu_fallback", ranks), domain)
+    assert responses(calm) == ["utter_rephrase"]
+
+
+async def test_a_complaint_the_classifier_put_out_of_scope_gets_the_question(redis_url, domain, sender):
+    # out_of_scope ranks first, but the complaint types together are clearly a complaint.
+    each = KNOBS.complaint_at_least / 1.8
+    ranks = ranking(("out_of_scope", 0.95 - 2 * each), ("complain_delivery", each), ("complain_wait", each * 0.9),
+                    ("greet", 0.05))
+    dispatcher, events = await run(ActionOutOfScope(), ranked_tracker(
+        sender, "nobody can tell me where my parcel is", "out_of_scope", ranks, language="vi"), domain)
+    assert responses(dispatcher) == ["utter_which_complaint"]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == [
+        "/complain_delivery", "/complain_wait", "/deny"]
+    assert slots_set(events) == {"complaint_check": "asked", "complaint_choices": ["complain_delivery", "complain_wait"]}
+    assert render(domain, dispatcher.messages[0], {"language": "vi"}).startswith("Em rất tiếc")
+
+
+async def test_out_of_scope_and_no_complaint_says_what_the_bot_can_help_with(redis_url, domain, sender):
+    low = KNOBS.complaint_at_least / 2.2
+    ranks = ranking(("out_of_scope", 1 - 2 * low), ("complain_delivery", low), ("complain_wait", low))
+    dispatcher, events = await run(ActionOutOfScope(), ranked_tracker(
+        sender, "what's the weather like", "out_of_scope", ranks), domain)
+    assert responses(dispatcher) == ["utter_out_of_scope"]
+    assert slots_set(events) == {"complaint_check": None}
+
+
+async def test_not_understood_after_the_question_brings_a_person(redis_url, domain, sender):
+    ranks = [{"name": "nlu_fallback", "confidence": 0.4}] + close_pair()
+    history = [user_event("it's broken", "complain_damaged"), {"event": "bot", "text": "Which of these?"}]
+    dispatcher, _ = await run(ActionNluFallback(), ranked_tracker(
+        sender, "ugh whatever", "nlu_fallback", ranks, history=history,
+        slots={"complaint_check": "asked"}), domain)
+    assert responses(dispatcher) == ["utter_handoff_not_understood"]
+    assert payloads(dispatcher)[0]["handoff"]["reason"] == "not_understood"
+
+
+async def test_out_of_scope_while_a_detail_is_asked_for_is_no_i_cant_help(redis_url, domain, sender):
+    ranks = ranking(("out_of_scope", 0.9), ("affirm", 0.05), ("deny", 0.05))
+    trk = ranked_tracker(sender, "why do you need that?", "out_of_scope", ranks)
+    trk.active_loop = {"name": "complaint_details_form"}
+    trk.slots["requested_slot"] = "order_contact"
+    dispatcher, events = await run(ActionOutOfScope(), trk, domain)
+    # The form's own question, which says why it asks, follows at once.
+    assert responses(dispatcher) == ["utter_not_followed"]
+    assert slots_set(events) == {"complaint_check": None}
+
+
+async def test_two_misunderstandings_in_a_row_bring_a_person(redis_url, domain, sender):
+    dispatcher, _ = await run(ActionNluFallback(), tracker(sender, "blorp", "nlu_fallback"), domain)
+    assert responses(dispatcher) == ["utter_rephrase"]
+    history = [user_event("blorp", "nlu_fallback"), {"event": "bot", "text": "Sorry?"}]
+    dispatcher, _ = await run(ActionNluFallback(), tracker(sender, "zzzt", "nlu_fallback", history=history), domain)
+    assert responses(dispatcher) == ["utter_handoff_not_understood"]
+    assert payloads(dispatcher)[0]["handoff"]["reason"] == "not_understood"
