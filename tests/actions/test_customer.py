@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cases import ActionRecogniseCustomer
 from actions.complaint import ActionAcknowledgeComplaint
+from actions.customer import load_customer
 from actions.details_form import ValidateComplaintDetailsForm
 from actions.store import get_redis
 from contract import keys, memory
@@ -149,3 +150,65 @@ async def test_two_strangers_citing_the_same_order_share_nothing(redis_url, doma
     redis = get_redis()
     assert await redis.get(keys.identity("email", wrong)) is None
     assert await redis.get(keys.identity("sender", first)) != await redis.get(keys.identity("sender", second))
+
+
+# --- one conversation, two customers ------------------------------------------------------------
+
+
+async def complaint_with_proof(sender, domain, text, intent, order, email, history=(), slots=None):
+    """One message that names the order and its email ("order N ..., my email is X"), as
+    the assistant handles it: acknowledged, then the details form checks the email at once.
+    Returns what was said, the slots set and the tracker's history after the turn."""
+    message = user_event(text, intent, [entity("order_id", order.order_id), entity("email", email)])
+    slots = {**(slots or {}), "order_id": order.order_id, "email": email}
+    trk = tracker(sender, text, intent, [entity("order_id", order.order_id), entity("email", email)],
+                  slots=slots, history=list(history))
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), trk, domain)
+    slots = {**slots, **slots_set(events)}
+    form = CollectingDispatcher()
+    trk = tracker(sender, text, intent, [entity("order_id", order.order_id), entity("email", email)],
+                  slots={**slots, "complaint_type": intent}, history=list(history))
+    result = await FORM.validate_order_id(order.order_id, form, trk, domain)
+    slots = {**slots, **result}
+    said_now = said(domain, dispatcher, slots) + " " + said(domain, form, slots)
+    return said_now, responses(dispatcher) + responses(form), slots, [*history, message]
+
+
+async def test_one_conversation_proving_two_customers_orders_keeps_their_records_apart(redis_url, domain, sender):
+    """The issue's case: one REST sender proves Minh's order with Minh's email, then Lan's
+    order with Lan's email. The conversation moves to Lan; Minh and Lan stay two records."""
+    minh = new_customer(redis_url, name="Minh", orders=(("in_transit", 900_000),))
+    lan = new_customer(redis_url, name="Lan", orders=(("delivered", 480_000),))
+    await earlier_case(redis_url, domain, minh.customer, minh.order)
+    redis = get_redis()
+
+    _, said1, slots, history = await complaint_with_proof(
+        sender, domain, f"order {minh.order.order_id} never arrived, my email is {minh.customer.email}",
+        "complain_delivery", minh.order, minh.customer.email)
+    assert "utter_order_contact_verified" in said1
+    text, said2, slots, history = await complaint_with_proof(
+        sender, domain, f"also order {lan.order.order_id} arrived broken, my email is {lan.customer.email}",
+        "complain_damaged", lan.order, lan.customer.email, history, slots)
+    assert "utter_order_contact_verified" in said2
+    # The second reply is about Lan's order: nothing of Minh's, and no "again".
+    assert "utter_repeat_contact" not in said2 and "utter_known_details" not in said2
+    assert minh.customer.phone not in text and mask_phone(minh.customer.phone) not in text
+    assert mask_email(minh.customer.email) not in text
+
+    minh_id = await redis.get(keys.identity("shop", minh.customer.id))
+    lan_id = await redis.get(keys.identity("shop", lan.customer.id))
+    assert minh_id and lan_id and minh_id != lan_id
+    # Each customer's identities point at their own record, never at the other's.
+    assert await redis.get(keys.identity("email", minh.customer.email)) == minh_id
+    assert await redis.get(keys.identity("phone", minh.customer.phone)) == minh_id
+    assert await redis.get(keys.identity("email", lan.customer.email)) == lan_id
+    assert await memory.recall(redis, minh_id) and (await memory.recall(redis, minh_id))["email"] == minh.customer.email
+    assert (await memory.recall(redis, lan_id))["email"] == lan.customer.email
+    # Minh keeps his cases (the earlier one, and this conversation's first); Lan has hers only.
+    minh_orders = {c.order_id for c in await memory.cases_of(redis, minh_id)}
+    lan_cases = await memory.cases_of(redis, lan_id)
+    assert lan.order.order_id not in minh_orders
+    assert [c.complaint_type for c in lan_cases] == ["complain_damaged"]
+    assert minh.order.order_id not in {c.order_id for c in lan_cases}
+    # The conversation is now Lan's.
+    assert (await load_customer(tracker(sender, "hi"))).customer_id == lan_id
