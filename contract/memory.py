@@ -186,31 +186,35 @@ def _move_cases(pipe, source: str, target: str) -> None:
 async def session_proof(redis, cid: str, now: float, idle: Optional[int] = None) -> Optional[Proof]:
     """This conversation's proof, unless it lapsed (no message for the idle time: then it
     is gone, and the customer a guest again). Reading it counts as the customer's activity."""
-    idle = idle_seconds() if idle is None else idle
     data = await redis.hgetall(keys.session_proof(cid))
-    if not data.get("customer"):
+    if not data.get("customer") or not await touch_proof(redis, cid, now, idle):
         return None
-    if now - float(data.get("seen") or 0) > idle:
-        await redis.delete(keys.session_proof(cid))
-        return None
-    await touch_proof(redis, cid, now, idle)
     return Proof(data["customer"], data.get("order", ""), data.get("by", ""), float(data.get("at") or 0), now)
 
 
-# KEYS[1]: a conversation's proof; ARGV: now, its idle seconds. Only a proof that exists.
+# KEYS[1]: a conversation's proof; ARGV: now, its idle seconds. A proof that lapsed is
+# deleted, never revived; one that did not lasts another idle time. 1: it is alive.
 TOUCH = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 'seen', ARGV[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
+local seen = redis.call('HGET', KEYS[1], 'seen')
+if not seen then
+  return 0
 end
-return 0
+if tonumber(ARGV[1]) - tonumber(seen) > tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('HSET', KEYS[1], 'seen', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
 """
 
 
-async def touch_proof(redis, cid: str, now: float, idle: Optional[int] = None) -> None:
-    """The customer wrote: their proof (if any) lasts another idle time from now. The hub
-    calls it for every message (those an agent answers too); reading it does the same."""
-    await redis.eval(TOUCH, 1, keys.session_proof(cid), now, idle_seconds() if idle is None else idle)
+async def touch_proof(redis, cid: str, now: float, idle: Optional[int] = None) -> bool:
+    """The customer wrote: their proof (if any, and not lapsed) lasts another idle time
+    from now. The hub calls it for every message (those an agent answers too); reading
+    it does the same. Whether the conversation has a live proof."""
+    idle = idle_seconds() if idle is None else idle
+    return bool(await redis.eval(TOUCH, 1, keys.session_proof(cid), repr(float(now)), idle))
 
 
 async def proved_at(redis, cid: str) -> float:

@@ -141,7 +141,9 @@ async def test_an_unread_agent_reply_is_emailed_once_with_a_link_back(make_hub, 
     token = parse_qs(urlparse(link).query)["resume"][0]
     assert session_id not in link
     reopened = await first.post("/api/widget/resume", json={"token": token})
-    assert (await reopened.json())["session_id"] == session_id
+    resumed = (await reopened.json())["session_id"]  # the same conversation, under a new id
+    assert resumed.rpartition(".")[0] == cid and resumed != session_id
+    assert (await first.post("/api/widget/resume", json={"token": token})).status == 400  # once only
     assert (await first.post("/api/widget/resume", json={"token": session_id})).status == 400
     assert (await first.post("/api/widget/resume", json={"token": 7})).status == 400
     await until_emailed(redis, cid)
