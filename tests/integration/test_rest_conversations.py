@@ -67,8 +67,8 @@ def test_en_a_stranger_proves_the_order_then_declines_then_takes_an_alternative(
     assert "sorry" in first.all_text.lower()
     assert "come back to us about it again" in first.all_text  # said by the customer: noticed
     assert "Which order" not in first.all_text  # never asked again
-    # Before proof: the order is found, nothing about it is shown, and why we ask is said.
-    assert f"found order {order_id}" in first.all_text and "privacy" in first.all_text
+    # Before proof: nothing about the order is shown (not even that it is one), and why we ask is said.
+    assert f"look into order {order_id} once I know" in first.all_text and "privacy" in first.all_text
     assert lan.order.items["en"] not in first.all_text and "in transit" not in first.all_text
 
     proved = customer.say(f"it's {lan.customer.email}")
