@@ -5,9 +5,11 @@ Trust levels (DESIGN.md "Trust"):
 - verified: a customer identity signed by the shop's server (checked by the hub), a
   Messenger PSID (Meta signs the webhook), a Zalo user id for the shop's Official Account
   (Zalo's MAC signs the webhook), or an order number together with the email or phone on
-  that order, given in this conversation. A PSID or a Zalo user id is a verified *channel*
-  identity: its own earlier cases count for repeat contact, and nothing else is linked to
-  it until the customer proves an order.
+  that order, given in this conversation (or the owner's one-time link): that proof lasts
+  the session, SESSION_IDLE_MINUTES after the last message (contract/memory.py
+  session_proof). A PSID or a Zalo user id is a verified *channel* identity: its own
+  earlier cases count for repeat contact, and nothing else is linked to it until the
+  customer proves an order.
 - same conversation: whatever the customer typed in this conversation. It is usable in
   this conversation (the tracker's slots) and never linked to anyone.
 - unverified: everything else. Never linked to a customer record, never used for
