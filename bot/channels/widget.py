@@ -175,7 +175,11 @@ class WidgetChannel:
         digest = self.session_of.get(sid)
         if not cid or not digest or not isinstance(data, dict) or not isinstance(data.get("message"), str):
             return  # no confirmed session or not a message: nothing to route
-        if not await self.sessions.alive(digest):
+        try:
+            alive = await self.sessions.alive(digest)
+        except RedisError as error:
+            return await self._send_again(sid, error)
+        if not alive:
             await self.sio.disconnect(sid)  # its id was revoked (End chat, a resume link, a rotation)
             return
         # A lone surrogate cannot be stored as UTF-8: keep the rest of the message.
@@ -202,7 +206,12 @@ class WidgetChannel:
             await self.host.hold(inbound)  # one socket may not start Rasa calls without end
             return
         await self._handle(sid, inbound)
-        await self._rotate_if_proved(sid, cid)
+
+    async def _send_again(self, sid: str, error: RedisError) -> None:
+        """Nothing can be stored while Redis is away: say so, so the customer sends it
+        again in a moment (the widget keeps what they typed on screen)."""
+        log.error("Redis unavailable for a widget message: %s", error)
+        await self.sio.emit("bot_uttered", self.texts.message("send_again", None), to=sid)
 
     async def _rotate_if_proved(self, sid: str, cid: str) -> None:
         """The conversation proved who the customer is since this socket's id was issued:
@@ -220,11 +229,9 @@ class WidgetChannel:
         self.in_flight[sid] = self.in_flight.get(sid, 0) + 1
         try:
             await self.host.handle(inbound)
+            await self._rotate_if_proved(sid, inbound.conversation_id)
         except RedisError as error:
-            # Nothing can be stored while Redis is away: say so, so the customer sends it
-            # again in a moment (the widget keeps what they typed on screen).
-            log.error("Redis unavailable for a widget message: %s", error)
-            await self.sio.emit("bot_uttered", self.texts.message("send_again", None), to=sid)
+            await self._send_again(sid, error)
         finally:
             self.in_flight[sid] -= 1
             if not self.in_flight[sid]:
