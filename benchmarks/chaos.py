@@ -48,7 +48,7 @@ import socketio
 from benchmarks.customers import allow_websocket_transport
 from benchmarks.report import machine, table
 from contract import keys
-from bot.web.signing import unsign
+from bot.core.sessions import conversation_named
 from bot.settings import DEMO_LOGIN
 from bot.core.texts import Texts
 from scripts.stack import Stack, free_port, wait_for
@@ -212,7 +212,7 @@ class WidgetVisitor:
             try:
                 if self.sio is None or not self.sio.connected:
                     await self._connect()
-                sent.conversation = unsign(self.session_id, self.secret) or ""
+                sent.conversation = conversation_named(self.session_id)
                 while not self.received.empty():  # late replies to an earlier message
                     self.received.get_nowait()
                 await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})

@@ -35,6 +35,13 @@ def session_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
+def conversation_named(token: Any) -> str:
+    """The conversation an id names ("" if it has not the shape of one): what our own
+    clients (benchmarks, tests) read; only its record makes it valid (`conversation_of`)."""
+    match = SESSION_RE.match(token) if isinstance(token, str) else None
+    return match.group(1) if match else ""
+
+
 class Sessions:
     def __init__(self, redis, publish: Callable[[Dict[str, Any]], Awaitable[None]]) -> None:
         self.redis = redis
