@@ -80,7 +80,8 @@ class Settings(BaseModel):
     secret: Optional[str] = setting(
         None,
         "HUB_SECRET",
-        "signs widget session ids, agent cookies and resume links (share it between hub processes)",
+        "signs agent cookies and resume links, and keys the hash of widget clients' addresses the assistant "
+        "is given (share it between hub processes)",
         shown="a random value created once in Redis",
         empty_is_unset=True,
     )
