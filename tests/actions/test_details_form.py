@@ -410,3 +410,25 @@ async def test_a_lock_asks_the_hub_to_email_the_owner_a_link_the_same_for_any_nu
     assert ["shop", lan.customer.id] in json.loads(mine["identities"])
     # For a number that is no order, the same request with nobody to write to.
     assert requests[nobody]["email"] == "" and requests[nobody]["order"] == nobody
+
+
+async def test_a_signed_in_customer_is_never_locked_out_of_their_own_order(redis_url, domain, sender):
+    from actions.details_form import MAX_PROOF_FAILURES
+    lan = new_customer(redis_url, orders=(("in_transit", 700_000),))
+    order_id = lan.order.order_id
+    await get_redis().set(keys.order_proof_failures(order_id), MAX_PROOF_FAILURES + 3, ex=keys.ORDER_PROOF_WINDOW)
+    signed = {"channel": "web", "identity": {"channel_id": "w", "shop_customer": lan.customer.id}}
+    # Strangers locked the order; the owner, signed in on the shop's site, is asked nothing.
+    out = CollectingDispatcher()
+    text = f"order {order_id} is late, my email is {lan.customer.email}"
+    result = await FORM.validate_order_id(order_id, out, tracker(
+        sender, text, "complain_delivery", [entity("order_id", order_id), entity("email", lan.customer.email)],
+        slots={"complaint_type": "complain_delivery"}, metadata=signed), domain)
+    assert out.messages == [] and result["order_id"] == order_id
+    needed = await FORM.required_slots([], CollectingDispatcher(), tracker(
+        sender, slots={"order_id": order_id, "complaint_type": "complain_delivery"}, metadata=signed), domain)
+    assert needed == ["order_id"]
+    dispatcher, _ = await run(ActionResolveComplaint(), tracker(sender, "", "inform", metadata=signed, slots={
+        "order_id": order_id, "complaint_type": "complain_delivery", "severity": "low"}), domain)
+    assert responses(dispatcher)[0] == "utter_order_found"
+    assert "utter_order_contact_locked" not in responses(dispatcher)
