@@ -45,8 +45,8 @@ import socketio
 
 from benchmarks.customers import allow_websocket_transport
 from benchmarks.report import machine, table
+from bot.core.sessions import conversation_named
 from bot.core.texts import Texts
-from bot.web.signing import unsign
 from contract import keys
 from contract.language import LANGUAGES
 from scripts.stack import Stack, free_port, wait_for
@@ -227,7 +227,7 @@ class WidgetVisitor:
                 sio, session_id = self.sio, self.session_id
                 if sio is None or session_id is None:
                     raise ValueError("not connected")  # as any failure here: connect again
-                sent.conversation = unsign(session_id, self.secret) or ""
+                sent.conversation = conversation_named(session_id)
                 while not self.received.empty():  # late replies to an earlier message
                     self.received.get_nowait()
                 await sio.emit("user_uttered", {"message": text, "session_id": session_id})

@@ -23,7 +23,7 @@ import socketio
 import yaml
 
 from benchmarks.orderbook import order_email
-from bot.web.signing import unsign
+from bot.core.sessions import conversation_named
 
 SCRIPTS_FILE = Path(__file__).resolve().parent / "conversations.yml"
 TURN_TIMEOUT = 60.0
@@ -159,7 +159,7 @@ class WidgetCustomer:
         )
         await self.sio.emit("session_request", {"session_id": None})
         self.session_id = await asyncio.wait_for(self.confirmed, TURN_TIMEOUT)
-        self.conversation_id = unsign(self.session_id, self.secret) or ""
+        self.conversation_id = conversation_named(self.session_id)
         return self.conversation_id
 
     async def say(self, text: str, expected: Optional[int]) -> Turn:

@@ -24,6 +24,7 @@ from bot.aftercare.choices import FollowUpChoices
 from bot.aftercare.followup import EmailFollowUp, FollowUpElsewhere
 from bot.aftercare.followup import describe as follow_up_status
 from bot.aftercare.mail import Mailer
+from bot.aftercare.owner_link import OWNER_LINKS, OwnerLinks
 from bot.channels import identity
 from bot.channels import routes as channel_routes
 from bot.channels.graph import GraphClient
@@ -43,6 +44,7 @@ from bot.core.handoffs import Handoffs
 from bot.core.outbox import Outbox
 from bot.core.rasa_client import RasaClient
 from bot.core.reporting import Reporting
+from bot.core.sessions import Sessions
 from bot.core.texts import Texts
 from bot.core.turn import Turn
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, is_loopback, parse_agents
@@ -55,6 +57,7 @@ from bot.web.appkeys import (
     RASA,
     REDIS,
     SECRET,
+    SESSIONS,
     SETTINGS,
     SHOP_SECRET,
     STORE,
@@ -126,12 +129,23 @@ async def core_ctx(app: web.Application):
     handoffs = Handoffs(store, texts, settings)
     app[CALLBACKS] = CallBacks(store, texts, settings)
     app[CHANNELS] = {}  # filled by channels_ctx
+    sessions = app[SESSIONS] = Sessions(redis, store.publish)
+    mailer = Mailer(settings.smtp_url, settings.mail_from) if settings.email_enabled else None
+    owner_links = app[OWNER_LINKS] = OwnerLinks(store, sessions, texts, settings, mailer)
     app[TURN] = Turn(
-        store, rasa, texts, handoffs, FollowUpChoices(store, texts, app[CALLBACKS]), app[CHANNELS]
+        store,
+        rasa,
+        texts,
+        handoffs,
+        FollowUpChoices(store, texts, app[CALLBACKS]),
+        app[CHANNELS],
+        owner_links=owner_links,
+        proof_idle=settings.session_idle_minutes * 60,
     )
     elsewhere = FollowUpElsewhere(store, settings, app[CALLBACKS])
     app[OUTBOX] = Outbox(store, rasa, texts, handoffs, settings, app[CHANNELS], elsewhere)
     yield
+    await owner_links.stop()
     await app[EVENTS].stop()
 
 
@@ -140,7 +154,14 @@ async def channels_ctx(app: web.Application):
     delivery stops and Messenger events still being handled finish first."""
     settings, redis = app[SETTINGS], app[REDIS]
     widget = WidgetChannel(
-        app[SIO], app[TURN], app[TEXTS], redis, app[SECRET], app[SHOP_SECRET], settings.max_message_chars
+        app[SIO],
+        app[TURN],
+        app[TEXTS],
+        redis,
+        app[SESSIONS],
+        app[SECRET],
+        app[SHOP_SECRET],
+        settings.max_message_chars,
     )
     widget.start(app[EVENTS].connect())
     app[CHANNELS].update({"web": widget, "rest": RestChannel()})

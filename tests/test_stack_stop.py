@@ -13,6 +13,7 @@ import psutil
 
 from bot.settings import DEMO_LOGIN
 from scripts.stack import STOP_ORDER, Stack, free_port, wait_for
+from tests.helpers import eventually_sync
 
 
 class Watcher:
@@ -48,13 +49,6 @@ def ignores_sigterm(ready):
     code = ("import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
             "pathlib.Path(sys.argv[1]).touch(); time.sleep(300)")
     return [sys.executable, "-c", code, str(ready)]
-
-
-def wait_until(condition, seconds=20):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 async def test_the_hub_stops_first_and_redis_last_and_the_hub_never_loses_redis(tmp_path):
@@ -98,7 +92,8 @@ def test_a_process_that_ignores_sigterm_is_killed_at_its_roles_grace(tmp_path):
         stack.start_redis()
         hub = stack._spawn("hub", ignores_sigterm(tmp_path / "hub-ready"))
         rasa = stack._spawn("rasa-2", ignores_sigterm(tmp_path / "rasa-ready"))  # a second Rasa is a Rasa
-        wait_until(lambda: (tmp_path / "hub-ready").exists() and (tmp_path / "rasa-ready").exists())
+        eventually_sync(lambda: (tmp_path / "hub-ready").exists() and (tmp_path / "rasa-ready").exists(), 20,
+                        "both stand-ins ready", interval=0.01)
         watcher = Watcher(stack)
         began = time.monotonic()
         stack.stop()

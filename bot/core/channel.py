@@ -24,6 +24,7 @@ class Inbound:
     identity: Dict[str, Any] = field(default_factory=dict)
     message_id: str = ""
     page_language: str = ""  # the shop page's language, when the channel knows it
+    client: str = ""  # a keyed hash of the customer's own address, when the channel sees it (the widget)
 
     def __post_init__(self) -> None:
         self.message_id = self.message_id or uuid.uuid4().hex

@@ -178,6 +178,13 @@ async def recorded(sender, since):
     return [e for e in await events.read(get_redis(), since, time.time() + 1) if e["cid"] == sender]
 
 
+async def proved_as(sender):
+    """The customer record this conversation has proved it is, now (None: a guest)."""
+    from contract import memory
+    proof = await memory.session_proof(get_redis(), sender, time.time())
+    return proof.customer_id if proof else None
+
+
 async def prove(sender, domain, order, given, attempts=0, entities=()):
     from rasa_sdk.executor import CollectingDispatcher
     out = CollectingDispatcher()

@@ -2,13 +2,15 @@
 looks wrong is explained, and an order is used only once proved the customer's (its
 email or phone), with wrong answers counted across conversations; against a real Redis."""
 
+import json
 import uuid
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaint import ActionResolveComplaint
-from actions.details_form import ValidateComplaintDetailsForm
+from actions.details_form import ActionAskOrderContact, ValidateComplaintDetailsForm
+from actions.orders import order_store
 from actions.store import get_redis
 from contract import keys, memory
 from contract.identity import mask_email
@@ -17,6 +19,7 @@ from tests.actions.helpers import (
     entity,
     payloads,
     prove,
+    proved_as,
     render,
     responses,
     run,
@@ -58,7 +61,7 @@ async def test_a_too_short_number_is_explained_then_the_form_carries_on(redis_ur
     messages, result = await validate(sender, domain, "12345")
     assert messages[0]["response"] == "utter_order_id_bad_format" and messages[0]["digits"] == 5
     assert result == {"order_id": None, "detail_attempts": 1}
-    messages, result = await validate(sender, domain, "99999999", attempts=1)
+    messages, result = await validate(sender, domain, "1234", attempts=1)
     # One coherent message: not "send it again" and "let's carry on" in the same turn.
     assert [m["response"] for m in messages] == ["utter_order_id_given_up"]
     assert result == {"order_id": "none", "detail_attempts": 0}  # never a third ask
@@ -94,12 +97,49 @@ async def test_a_turn_that_explained_a_miss_does_not_ask_again(redis_url, domain
         assert [m["response"] for m in later.messages] == [f"utter_ask_{action.slot}"]
 
 
-async def test_an_unknown_order_offers_to_continue_or_a_person(redis_url, domain, sender):
-    messages, result = await validate(sender, domain, "99999999")
-    assert messages[0]["response"] == "utter_order_not_found"
-    variants = domain["responses"]["utter_order_not_found"]
-    assert all({b["payload"] for b in v["buttons"]} == {"/deny", "/request_human"} for v in variants)
-    assert result["order_id"] is None
+async def test_before_any_proof_a_number_that_is_no_order_gets_the_same_answers_as_an_order(
+        redis_url, domain, sender):
+    """No order-number oracle: found or not, "what's the email or phone on it?", then
+    "that doesn't match" (counted against the number either way), in both languages."""
+    lan = new_customer(redis_url)
+    nobody = "9" + uuid.uuid4().int.__str__()[:8]  # 9 digits, the tests' orders' shape
+    assert await order_store().get_order(nobody) is None
+
+    def answers(order_id, language):
+        return [(m["response"], render(domain, m, {"order_id": order_id, "language": language}))
+                for m in out.messages]
+
+    for language in ("en", "vi"):
+        said = {}
+        for order_id in (lan.order.order_id, nobody):
+            who = f"{sender}-{language}-{order_id}"
+            out = CollectingDispatcher()
+            result = await FORM.validate_order_id(order_id, out, tracker(
+                who, order_id, "inform", [entity("order_id", order_id)], language=language), domain)
+            assert result == {"order_id": order_id, "detail_attempts": 0, "order_contact": None}
+            needed = await FORM.required_slots([], CollectingDispatcher(), tracker(
+                who, slots={"order_id": order_id, "complaint_type": "complain_delivery"}), domain)
+            assert needed == ["order_id", "order_contact"]
+            out = CollectingDispatcher()
+            await ActionAskOrderContact().run(out, tracker(who, slots={"order_id": order_id}, language=language),
+                                              domain)
+            asked = answers(order_id, language)
+            out = CollectingDispatcher()
+            wrong = "nobody@example.test"
+            result = await FORM.validate_order_contact(wrong, out, tracker(
+                who, wrong, "inform", [entity("email", wrong)], language=language,
+                slots={"order_id": order_id, "order_contact": wrong, "complaint_type": "complain_delivery"}),
+                domain)
+            said[order_id] = (asked, answers(order_id, language), result)
+            assert int(await get_redis().get(keys.order_proof_failures(order_id))) >= 1
+        (asked_a, missed_a, result_a), (asked_b, missed_b, result_b) = said.values()
+        # The same replies, word for word but the number.
+        assert [(r, t.replace(lan.order.order_id, "N")) for r, t in asked_a] == \
+               [(r, t.replace(nobody, "N")) for r, t in asked_b]
+        assert [(r, t.replace(lan.order.order_id, "N")) for r, t in missed_a] == \
+               [(r, t.replace(nobody, "N")) for r, t in missed_b]
+        assert [r for r, _ in missed_a] == ["utter_order_contact_mismatch"] and result_a == result_b
+        assert "found" not in " ".join(t for _, t in asked_a + missed_a)
 
 
 async def test_a_signed_in_customer_without_the_number_gets_their_latest_order(redis_url, domain, sender):
@@ -158,7 +198,7 @@ async def test_the_order_and_its_email_verify_the_customer_and_unlock_the_order(
     assert responses(out) == ["utter_order_contact_verified"]
     assert result["order_contact"] == "verified" and result["verified_order"] == lan.order.order_id
     # This conversation is now the verified customer's, with their earlier case.
-    linked = await redis.get(keys.identity("sender", sender))
+    linked = await proved_as(sender)
     assert linked == await redis.get(keys.identity("shop", lan.customer.id))
     assert await memory.is_verified(redis, linked)
     assert len(await memory.cases_of(redis, linked)) == 1
@@ -191,7 +231,7 @@ async def test_two_wrong_answers_and_the_bot_carries_on_without_the_order(redis_
                               entities=[entity("phone", "0900000000")])
     assert responses(out) == ["utter_order_contact_given_up"]
     assert result == {"order_contact": "none", "detail_attempts": 0}
-    assert not await memory.is_verified(get_redis(), await memory.guest(get_redis(), sender))
+    assert await proved_as(sender) is None
 
     # Carrying on: nothing about the order is shown or used; the agent gets it, marked claimed.
     slots = {"order_id": lan.order.order_id, "complaint_type": "complain_damaged", "severity": "medium",
@@ -251,7 +291,7 @@ async def test_wrong_answers_for_one_order_across_conversations_lock_it_for_the_
                               entities=[entity("phone", lan.customer.phone)])
     assert responses(out) == ["utter_order_contact_locked"]
     assert result == {"order_contact": "none", "detail_attempts": 0}
-    assert not await memory.is_verified(get_redis(), await memory.guest(get_redis(), sender))
+    assert await proved_as(sender) is None
     assert lan.customer.phone not in render(domain, out.messages[0], {})
     ttl = await get_redis().ttl(keys.order_proof_failures(lan.order.order_id))
     assert 0 < ttl <= keys.ORDER_PROOF_WINDOW
@@ -269,7 +309,7 @@ async def test_a_contact_given_with_the_order_number_is_checked_at_once(redis_ur
                                 entity("email", lan.customer.email))
     assert responses(out) == ["utter_order_contact_verified"]  # never asked for what was just given
     assert result["order_id"] == order_id and result["verified_order"] == order_id
-    assert await memory.is_verified(get_redis(), await memory.guest(get_redis(), sender))
+    assert await proved_as(sender)
 
     stranger = f"stranger-{uuid.uuid4().hex[:8]}"
     out, result = await opening(stranger, domain, order_id, f"don {order_id} chua toi, sdt 0900000001",
@@ -278,7 +318,7 @@ async def test_a_contact_given_with_the_order_number_is_checked_at_once(redis_ur
     assert responses(out) == ["utter_order_contact_mismatch"]
     assert result == {"order_id": order_id, "order_contact": None, "detail_attempts": 1}
     assert "verified_order" not in result
-    assert not await memory.is_verified(get_redis(), await memory.guest(get_redis(), stranger))
+    assert await proved_as(stranger) is None
 
 
 async def test_a_contact_given_earlier_in_this_complaint_is_checked_when_the_form_starts(redis_url, domain, sender):
@@ -301,3 +341,94 @@ async def test_a_contact_given_earlier_in_this_complaint_is_checked_when_the_for
     out = CollectingDispatcher()
     result = await FORM.validate_order_id(order_id, out, started(other, [detail, resolved, complaint]), domain)
     assert out.messages == [] and result == {"order_id": order_id, "detail_attempts": 0, "order_contact": None}
+
+
+def no_order() -> str:
+    return "8" + uuid.uuid4().int.__str__()[:8]  # well formed, an order of nobody's
+
+
+async def answer(sender, domain, order_id, given, client=None):
+    """A reply to "what's the email or phone on order N?" from a widget client."""
+    metadata = {"channel": "web", "identity": {"channel_id": sender}}
+    if client:
+        metadata["client"] = client
+    out = CollectingDispatcher()
+    entities = [entity("email" if "@" in given else "phone", given)]
+    result = await FORM.validate_order_contact(given, out, tracker(
+        sender, given, "inform", entities, metadata=metadata,
+        slots={"order_id": order_id, "order_contact": given, "complaint_type": "complain_delivery"}), domain)
+    return out, result
+
+
+async def test_wrong_answers_are_counted_per_conversation_too_whatever_the_order(redis_url, domain, sender):
+    from contract.identity import MAX_PROOF_FAILURES_PER_SENDER
+    for n in range(MAX_PROOF_FAILURES_PER_SENDER):  # a new number each time: no order's own lock
+        out, _ = await answer(sender, domain, no_order(), f"guess{n}@example.test")
+        assert responses(out) == ["utter_order_contact_mismatch"]
+    assert 0 < await get_redis().ttl(keys.sender_proof_failures(sender)) <= keys.ORDER_PROOF_WINDOW
+    # This conversation may check nothing more today, not even a right answer...
+    lan = new_customer(redis_url)
+    out, result = await answer(sender, domain, lan.order.order_id, lan.customer.email)
+    assert responses(out) == ["utter_order_contact_locked"] and result["order_contact"] == "none"
+    assert await proved_as(sender) is None
+    # ... while another conversation may.
+    out, result = await answer(sender + "-b", domain, lan.order.order_id, lan.customer.email)
+    assert result["order_contact"] == "verified"
+
+
+async def test_wrong_answers_are_counted_per_client_address_too(redis_url, domain, sender):
+    from contract.identity import MAX_PROOF_FAILURES_PER_ADDRESS
+    client, other = uuid.uuid4().hex, uuid.uuid4().hex  # the hub's keyed hashes of two addresses
+    for n in range(MAX_PROOF_FAILURES_PER_ADDRESS):  # a new chat and a new number each time
+        await answer(f"{sender}-{n}", domain, no_order(), f"09{n:08d}", client=client)
+    ttl = await get_redis().ttl(keys.address_proof_failures(client))
+    assert 0 < ttl <= keys.ADDRESS_PROOF_WINDOW
+    lan = new_customer(redis_url)
+    out, result = await answer(f"{sender}-new", domain, lan.order.order_id, lan.customer.email, client=client)
+    assert responses(out) == ["utter_order_contact_locked"]
+    out, result = await answer(f"{sender}-elsewhere", domain, lan.order.order_id, lan.customer.email, client=other)
+    assert result["order_contact"] == "verified"
+
+
+async def test_a_lock_asks_the_hub_to_email_the_owner_a_link_the_same_for_any_number(redis_url, domain, sender):
+    from actions.details_form import MAX_PROOF_FAILURES
+    lan = new_customer(redis_url)
+    nobody = no_order()
+    for order_id in (lan.order.order_id, nobody):
+        for n in range(MAX_PROOF_FAILURES):
+            await answer(f"{sender}-{order_id}-{n}", domain, order_id, f"09{n:08d}")
+    requests = {}
+    for order_id in (lan.order.order_id, nobody):
+        out, result = await answer(f"{sender}-{order_id}", domain, order_id, lan.customer.email)
+        assert responses(out) == ["utter_order_contact_locked"] and result["order_contact"] == "none"
+        [link] = payloads(out)
+        requests[order_id] = await get_redis().hgetall(keys.proof_link_request(link["proof_link"]))
+        assert 0 < await get_redis().ttl(keys.proof_link_request(link["proof_link"])) <= keys.PROOF_LINK_REQUEST_TTL
+    # For the order, its owner: the hub may write to the email on it (never shown to anyone).
+    mine = requests[lan.order.order_id]
+    assert mine["conversation"] == f"{sender}-{lan.order.order_id}" and mine["email"] == lan.customer.email
+    assert ["shop", lan.customer.id] in json.loads(mine["identities"])
+    # For a number that is no order, the same request with nobody to write to.
+    assert requests[nobody]["email"] == "" and requests[nobody]["order"] == nobody
+
+
+async def test_a_signed_in_customer_is_never_locked_out_of_their_own_order(redis_url, domain, sender):
+    from actions.details_form import MAX_PROOF_FAILURES
+    lan = new_customer(redis_url, orders=(("in_transit", 700_000),))
+    order_id = lan.order.order_id
+    await get_redis().set(keys.order_proof_failures(order_id), MAX_PROOF_FAILURES + 3, ex=keys.ORDER_PROOF_WINDOW)
+    signed = {"channel": "web", "identity": {"channel_id": "w", "shop_customer": lan.customer.id}}
+    # Strangers locked the order; the owner, signed in on the shop's site, is asked nothing.
+    out = CollectingDispatcher()
+    text = f"order {order_id} is late, my email is {lan.customer.email}"
+    result = await FORM.validate_order_id(order_id, out, tracker(
+        sender, text, "complain_delivery", [entity("order_id", order_id), entity("email", lan.customer.email)],
+        slots={"complaint_type": "complain_delivery"}, metadata=signed), domain)
+    assert out.messages == [] and result["order_id"] == order_id
+    needed = await FORM.required_slots([], CollectingDispatcher(), tracker(
+        sender, slots={"order_id": order_id, "complaint_type": "complain_delivery"}, metadata=signed), domain)
+    assert needed == ["order_id"]
+    dispatcher, _ = await run(ActionResolveComplaint(), tracker(sender, "", "inform", metadata=signed, slots={
+        "order_id": order_id, "complaint_type": "complain_delivery", "severity": "low"}), domain)
+    assert responses(dispatcher)[0] == "utter_order_found"
+    assert "utter_order_contact_locked" not in responses(dispatcher)

@@ -3,21 +3,25 @@ bare no), what the customer's answer means, and carrying out the one they take; 
 real Redis and the real domain and playbook."""
 
 import json
+import time
+import uuid
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaint import ActionResolveComplaint
 from actions.csat import ActionRecordCsat
 from actions.orders import order_store
 from actions.remedies import ActionApplyRemedy, ActionOfferAlternatives
 from actions.store import get_redis
-from contract import keys
+from contract import keys, memory
 from nlu.details import extract_details
 from tests.actions.helpers import (
     _resolved,
     entity,
     glasses,
     payloads,
+    prove,
     render,
     responses,
     run,
@@ -191,3 +195,47 @@ async def test_a_voucher_into_the_shop_account_is_offered_only_to_a_verified_cus
     dispatcher, events = await run(ActionResolveComplaint(), tracker(
         sender + "v", "", "deny", slots=slots, metadata=signed_in(hoa)), domain)
     assert slots_set(events)["offered_remedies"] == ["voucher_15"]
+
+
+async def test_paying_into_the_account_or_cancelling_needs_a_proof_younger_than_the_idle_time(
+        redis_url, domain, monkeypatch):
+    from actions.details_form import ActionAskOrderContact, ValidateComplaintDetailsForm
+    sender = f"w{uuid.uuid4().hex[:12]}"
+    thu = new_customer(redis_url, orders=(("in_transit", 480_000), ("processing", 650_000)))
+    late, unshipped = thu.orders
+    start, idle = time.time(), memory.idle_seconds()
+
+    def at(seconds):
+        monkeypatch.setattr("actions.customer.clock", lambda: start + seconds)
+
+    async def offered(order, complaint):
+        slots = {"complaint_type": complaint, "order_id": order.order_id, "severity": "low"}
+        dispatcher, events = await run(ActionResolveComplaint(), tracker(sender, "", "inform", slots=slots), domain)
+        return responses(dispatcher), slots_set(events).get("offered_remedies")
+
+    at(0)
+    await prove(sender, domain, late, thu.customer.email, entities=[entity("email", thu.customer.email)])
+    at(60)
+    said, offers = await offered(late, "complain_delivery")
+    assert "utter_order_found" in said and offers == ["refund_shipping", "voucher_15"]
+    at(idle - 60)  # a message keeps the session going ...
+    assert (await offered(late, "complain_delivery"))[1] == ["refund_shipping", "voucher_15"]
+    at(idle + 60)  # ... but the proof is older than the idle time now: no voucher
+    said, offers = await offered(late, "complain_delivery")
+    assert "utter_order_found" in said and offers == ["refund_shipping"]
+
+    # Nor a cancellation: the form asks for the proof again, saying why.
+    form = ValidateComplaintDetailsForm()
+    slots = {"complaint_type": "cancel_order", "order_id": unshipped.order_id}
+    assert await form.required_slots([], CollectingDispatcher(), tracker(sender, slots=slots), domain) == [
+        "order_id", "order_contact"]
+    asked = CollectingDispatcher()
+    await ActionAskOrderContact().run(asked, tracker(sender, slots=slots), domain)
+    assert responses(asked) == ["utter_ask_order_contact_again"]
+    assert "cancel" not in ((await offered(unshipped, "cancel_order"))[1] or [])
+    email = thu.customer.email
+    out = CollectingDispatcher()
+    result = await form.validate_order_contact(email, out, tracker(
+        sender, email, "inform", [entity("email", email)], slots={**slots, "order_contact": email}), domain)
+    assert responses(out) == ["utter_order_contact_verified"] and result["order_contact"] == "verified"
+    assert (await offered(unshipped, "cancel_order"))[1] == ["cancel"]

@@ -229,7 +229,10 @@ async def deliver(client, body, signature=None):
     return response
 
 
-# Email: an SMTP server's handler (the server is the `inbox` fixture) and the transcript's notes.
+# Email: the shop's sender, an SMTP server's handler (the server is the `inbox` fixture) and the transcript's notes.
+FROM = "Mộc Home <help@mochome.example>"
+
+
 class Inbox:
     """aiosmtpd handler: keeps what it accepts; refuses the next `refuse` messages."""
 

@@ -9,9 +9,7 @@ import uuid
 from bot.aftercare import followup
 from contract import keys
 from tests.helpers import eventually
-from tests.hub.helpers import WidgetCustomer, login, system_notes, until_emailed
-
-FROM = "Mộc Home <help@mochome.example>"
+from tests.hub.helpers import FROM, WidgetCustomer, login, system_notes, until_emailed
 
 
 async def left_after_asking_for_a_person(client, words):
@@ -70,7 +68,9 @@ async def test_an_unread_agent_reply_is_emailed_once_with_a_link_back(make_hub, 
     token = parse_qs(urlparse(link).query)["resume"][0]
     assert session_id not in link
     reopened = await first.post("/api/widget/resume", json={"token": token})
-    assert (await reopened.json())["session_id"] == session_id
+    resumed = (await reopened.json())["session_id"]  # the same conversation, under a new id
+    assert resumed.rpartition(".")[0] == cid and resumed != session_id
+    assert (await first.post("/api/widget/resume", json={"token": token})).status == 400  # once only
     assert (await first.post("/api/widget/resume", json={"token": session_id})).status == 400
     assert (await first.post("/api/widget/resume", json={"token": 7})).status == 400
     await until_emailed(redis, cid)

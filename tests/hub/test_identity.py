@@ -313,8 +313,9 @@ async def test_forget_erases_the_customer_and_every_conversation_of_theirs(make_
     # Both conversations proved the same customer's order (actions.memory links them).
     shop_id = f"T-{this}"
     for sender in (this, earlier):
-        await memory.link_verified(redis, [("shop", shop_id)], {"email": f"{this}@example.test"},
-                                   sender_id=f"rest-{sender}")
+        customer_id = await memory.link_verified(redis, [("shop", shop_id)], {"email": f"{this}@example.test"})
+        await memory.attach_conversation(redis, f"rest-{sender}", customer_id, "123456", "order_and_contact",
+                                         time.time())
         await redis.set(keys.rasa_tracker(f"rest-{sender}"), "{}")
         await redis.hset(keys.callback(f"rest-{sender}"), mapping={"phone": "0900000000"})
         await redis.zadd(keys.CALLBACKS, {f"rest-{sender}": 1})
@@ -327,7 +328,7 @@ async def test_forget_erases_the_customer_and_every_conversation_of_theirs(make_
     for sender in (this, earlier):
         cid = f"rest-{sender}"
         assert await redis.exists(keys.conversation(cid), keys.transcript(cid), keys.rasa_tracker(cid),
-                                  keys.callback(cid)) == 0
+                                  keys.callback(cid), keys.session_proof(cid), keys.identity("sender", cid)) == 0
         assert await redis.zscore(keys.CALLBACKS, cid) is None
         assert await redis.zscore(keys.QUEUE, cid) is None
     stranger_cid = f"rest-{stranger}"

@@ -12,7 +12,7 @@ from redis import asyncio as aioredis
 
 from bot.channels.graph import split_text, to_messenger
 from bot.channels.routes import MESSENGER
-from contract import keys
+from contract import keys, memory
 from tests.hub.helpers import APP_SECRET as SECRET
 from tests.hub.helpers import PAGE, VERIFY, WidgetCustomer, batch, deliver, login, psid, text_event
 from tests.shop import new_customer
@@ -210,19 +210,25 @@ async def test_a_widget_customer_is_known_on_messenger_only_after_proving_an_ord
     finally:
         await widget.close()
     redis = aioredis.from_url(redis_url, decode_responses=True)
+
+    async def proved_as(cid):
+        proof = await memory.session_proof(redis, cid, time.time())
+        return proof.customer_id if proof else None
+
     try:
-        web_customer = await redis.get(keys.identity("sender", session_id.rpartition(".")[0]))
+        web_customer = await proved_as(session_id.rpartition(".")[0])
+        assert web_customer == await redis.get(keys.identity("shop", lan.customer.id))
         # On Messenger, the email alone is no proof: not welcomed, nothing recalled.
         user = psid()
         await deliver(fb, batch([text_event(user, f"hi, it's me again, {lan.customer.email}")]))
         said = " ".join(graph.texts(user))
         assert "Welcome back" not in said and order_id not in said
-        assert await redis.get(keys.identity("sender", f"fb-{user}")) != web_customer
+        assert await proved_as(f"fb-{user}") is None
         # Proving the order with the phone on it joins the two channels.
         await deliver(fb, batch([text_event(user, f"my parcel is late, order {order_id}")]))
         await deliver(fb, batch([text_event(user, lan.customer.phone)]))
         assert any("that matches" in t for t in graph.texts(user)), graph.texts(user)
-        assert await redis.get(keys.identity("sender", f"fb-{user}")) == web_customer
+        assert await proved_as(f"fb-{user}") == web_customer
     finally:
         await redis.close(close_connection_pool=True)
 

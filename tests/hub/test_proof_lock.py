@@ -39,9 +39,11 @@ async def test_an_agent_sees_the_lock_on_the_conversations_order_and_lifts_it(ma
     assert lock["order_id"] == order_id and lock["failures"] == MAX_PROOF_FAILURES
     assert 0 < lock["expires_in"] <= keys.ORDER_PROOF_WINDOW
 
+    await redis.set(keys.sender_proof_failures(cid), 3, ex=keys.ORDER_PROOF_WINDOW)
     response = await client.post(lift)
     assert response.status == 200, await response.text()
     assert await redis.get(failures) is None  # the assistant checks the order again
+    assert await redis.get(keys.sender_proof_failures(cid)) is None  # and this chat starts afresh
     assert (await panel(client, cid))["proof_lock"] is None
     transcript = (await (await client.get(f"/api/agent/conversations/{cid}")).json())["transcript"]
     assert any(e["from"] == "system" and "lifted by agent" in e["text"] and order_id in e["text"] for e in transcript)

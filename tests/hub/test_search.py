@@ -2,6 +2,7 @@
 email or phone through the assistant's memory (written here with its own functions, as
 the action server writes it), identities masked unless verified. Real Redis and hub."""
 
+import time
 import uuid
 
 from contract import memory
@@ -15,7 +16,9 @@ async def verified_with_a_case(redis, redis_url, conversation_id):
     c = shopper.customer
     customer_id = await memory.link_verified(
         redis, [("shop", c.id), ("email", c.email), ("phone", c.phone)],
-        {"email": c.email, "phone": c.phone, "name": c.name}, sender_id=conversation_id)
+        {"email": c.email, "phone": c.phone, "name": c.name})
+    await memory.attach_conversation(redis, conversation_id, customer_id, shopper.order.order_id,
+                                     "order_and_contact", time.time())
     case = await memory.save_case(redis, customer_id, Case(
         conversation_id=conversation_id, complaint_type="complain_damaged", status="closed",
         order_id=shopper.order.order_id, applied_remedy="refund", csat=4))
@@ -71,7 +74,9 @@ async def test_the_panel_lists_the_customers_cases_and_marks_this_one(make_hub_f
     shopper, earlier = await verified_with_a_case(redis, redis_url, f"rest-{rest_sender()}")
     c = shopper.customer
     # This conversation proves it is the same customer (order and email): linked.
-    customer_id = await memory.link_verified(redis, [("email", c.email)], {"email": c.email}, sender_id=cid)
+    customer_id = await memory.link_verified(redis, [("email", c.email)], {"email": c.email})
+    await memory.attach_conversation(redis, cid, customer_id, shopper.order.order_id, "order_and_contact",
+                                     time.time())
     now = await memory.save_case(redis, customer_id, Case(conversation_id=cid, complaint_type="complain_delivery",
                                                           status="handed_off"))
     body = await (await client.get(f"/api/agent/conversations/{cid}/customer")).json()

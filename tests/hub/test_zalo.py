@@ -18,6 +18,7 @@ from bot.channels.routes import ZALO
 from bot.channels.zalo_api import TEXT_LIMIT, chosen, to_zalo
 from bot.core import windows
 from contract import keys
+from tests.helpers import eventually
 from tests.hub.helpers import PACKET, login, until_emailed
 from tests.shop import new_customer
 
@@ -328,11 +329,9 @@ async def test_the_token_is_refreshed_once_when_two_hub_processes_race(make_hub_
     assert (await post(first, text_event(one, "xin chao"))).status == 200
     assert (await post(second, text_event(two, "xin chao"))).status == 200
 
-    async def racing():  # one is asking Zalo; the other found it doing so (or asked too)
-        while not (zalo_api.token_requests >= 2 or (zalo_api.token_requests == 1
-                                                    and sum(t.waited for t in tokens) > 0)):
-            await asyncio.sleep(0.01)
-    await asyncio.wait_for(racing(), 20)
+    def racing():  # one is asking Zalo; the other found it doing so (or asked too)
+        return zalo_api.token_requests >= 2 or (zalo_api.token_requests == 1 and sum(t.waited for t in tokens) > 0)
+    await eventually(racing, 20, "both processes wanting a token", interval=0.01)
     zalo_api.token_gate.set()
     for hub in (first, second):
         await hub.server.app[ZALO].drain()
