@@ -69,9 +69,9 @@ audit: ## pip-audit of constraints.txt (own venv; says so plainly when the advis
 validate: check
 
 LINTED := bot actions nlu contract scripts benchmarks
-lint: setup ## the fast loop: ruff check (tests/ too), ruff format --check and mypy on the code
+lint: setup ## the fast loop: ruff check and ruff format --check (tests/ too), mypy on the code
 	$(VENV)/bin/ruff check $(LINTED) tests
-	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED) tests
 	$(VENV)/bin/mypy $(LINTED)
 
 rasa-test: train ## conversation tests (tests/test_*.yml), failing on any wrong prediction

@@ -53,8 +53,13 @@ def sender():
 @pytest.fixture(scope="session")
 def assistant(redis_url, tmp_path_factory):
     """The really trained Rasa model and the live action server, once per test session."""
-    stack = Stack(redis_url=redis_url, action_port=free_port(), rasa_port=free_port(),
-                  hub_port=free_port(), log_dir=tmp_path_factory.mktemp("stack-logs"))
+    stack = Stack(
+        redis_url=redis_url,
+        action_port=free_port(),
+        rasa_port=free_port(),
+        hub_port=free_port(),
+        log_dir=tmp_path_factory.mktemp("stack-logs"),
+    )
     try:
         stack.start(timeout=240)
     except Exception:

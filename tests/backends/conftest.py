@@ -89,15 +89,40 @@ def postgres_dsn():
         shutil.chown(sockets, "postgres")
         prefix = ["runuser", "-u", "postgres", "--"]
     subprocess.run(
-        prefix + [str(binaries / "initdb"), "-D", str(data), "-U", "orders", "--auth=trust", "-E", "UTF8",
-                  "--locale=C"],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        prefix
+        + [
+            str(binaries / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "orders",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     port = free_port()
     server = subprocess.Popen(
-        prefix + [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
-                  "-k", str(sockets), "-c", "fsync=off"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        prefix
+        + [
+            str(binaries / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(sockets),
+            "-c",
+            "fsync=off",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for_port(port, 30)

@@ -22,8 +22,13 @@ class Fake:
     async def middleware(self, request: web.Request, handler: Callable) -> web.StreamResponse:
         body = await request.text()
         self.seen.append(
-            {"method": request.method, "path": request.path, "query": dict(request.query),
-             "headers": dict(request.headers), "body": body}
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": dict(request.query),
+                "headers": dict(request.headers),
+                "body": body,
+            }
         )
         if self.mode == "slow":
             await self.release.wait()  # answered only when the test is over

@@ -11,8 +11,15 @@ from playwright.async_api import expect
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "results" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 TIMEOUT = 60_000
 expect.set_options(timeout=TIMEOUT)  # the widget reveals bot messages one by one
 

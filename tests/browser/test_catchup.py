@@ -20,8 +20,11 @@ HUB_ENV = dict(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET=SEC
 async def outgoing(redis_url, cid):
     redis = aioredis.from_url(redis_url, decode_responses=True)
     try:
-        return [e["text"] for _, e in await redis.xrange(keys.transcript(cid))
-                if e["from"] in ("bot", "agent") and e["text"]]
+        return [
+            e["text"]
+            for _, e in await redis.xrange(keys.transcript(cid))
+            if e["from"] in ("bot", "agent") and e["text"]
+        ]
     finally:
         await redis.close(close_connection_pool=True)
 
@@ -101,12 +104,15 @@ async def test_a_page_closed_while_the_agent_replies_shows_the_reply_when_reopen
 
             # The agent claims and replies while the customer is away.
             async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as agent:
-                response = await agent.post(browser_hub + "/api/agent/login",
-                                            json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
+                response = await agent.post(
+                    browser_hub + "/api/agent/login", json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]}
+                )
                 assert response.status == 200
                 assert (await agent.post(f"{browser_hub}/api/agent/conversations/{cid}/claim")).status == 200
-                response = await agent.post(f"{browser_hub}/api/agent/conversations/{cid}/messages",
-                                            json={"text": "A technician will call you today."})
+                response = await agent.post(
+                    f"{browser_hub}/api/agent/conversations/{cid}/messages",
+                    json={"text": "A technician will call you today."},
+                )
                 assert response.status == 200
 
             shop = await open_shop(context, browser_hub)
@@ -118,10 +124,12 @@ async def test_a_page_closed_while_the_agent_replies_shows_the_reply_when_reopen
 
             # The link from a follow-up email reopens the same conversation on another
             # device (a fresh browser context), with everything the team said.
-            elsewhere = await open_shop(await browser.new_context(), browser_hub,
-                                        "/?resume=" + resume_token(cid, SECRET))
-            await expect(elsewhere.locator(BOT).filter(
-                has_text="A technician will call you today.")).to_have_count(1)
+            elsewhere = await open_shop(
+                await browser.new_context(), browser_hub, "/?resume=" + resume_token(cid, SECRET)
+            )
+            await expect(
+                elsewhere.locator(BOT).filter(has_text="A technician will call you today.")
+            ).to_have_count(1)
             assert await conversation_id(elsewhere) == cid
             assert "resume" not in elsewhere.url
         finally:

@@ -20,7 +20,9 @@ HUB_ENV = dict(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="br
 
 
 def say(hub, sender, message):
-    response = requests.post(f"{hub}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60)
+    response = requests.post(
+        f"{hub}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+    )
     response.raise_for_status()
     return " ".join(r.get("text") or "" for r in response.json())
 
@@ -41,19 +43,25 @@ async def test_an_agent_sees_an_orders_proof_lock_and_lifts_it(browser_hub, assi
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
-                console = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+                console = await (
+                    await browser.new_context(viewport={"width": 1280, "height": 800})
+                ).new_page()
                 console.set_default_timeout(TIMEOUT)
                 await sign_in(console, browser_hub, *DEMO_LOGIN)
                 await console.locator(f'[data-id="rest-{sender}"]').click()
                 lock = console.locator("#panel-lock")
                 await expect(lock).to_be_visible()
-                await expect(lock).to_contain_text(re.compile(
-                    rf"Order {order_id}: {MAX_PROOF_FAILURES} wrong emails or phones today.*\d+ h \d+ min"))
+                await expect(lock).to_contain_text(
+                    re.compile(
+                        rf"Order {order_id}: {MAX_PROOF_FAILURES} wrong emails or phones today.*\d+ h \d+ min"
+                    )
+                )
                 await console.screenshot(path=str(SHOTS / "console-proof-lock.png"))
                 await console.locator("#lift-lock").click()
                 await expect(lock).to_be_hidden()
                 await expect(console.locator(".transcript li.from-system").last).to_contain_text(
-                    f"proof lock on order {order_id} lifted by {DEMO_LOGIN[0]}")
+                    f"proof lock on order {order_id} lifted by {DEMO_LOGIN[0]}"
+                )
             finally:
                 await browser.close()
         assert await redis.get(keys.order_proof_failures(order_id)) is None

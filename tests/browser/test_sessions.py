@@ -88,7 +88,9 @@ async def test_proving_the_order_gives_the_widget_a_new_id_and_keeps_its_history
             await say(page, f"it's {lan.customer.email}")
             await expect(page.locator(BOT).filter(has_text="that matches")).to_be_visible()
             await page.wait_for_function(
-                "old => (JSON.parse(localStorage.getItem('chat_session')) || {}).session_id !== old", arg=before)
+                "old => (JSON.parse(localStorage.getItem('chat_session')) || {}).session_id !== old",
+                arg=before,
+            )
             after = await session_id(page)
             assert after.rpartition(".")[0] == before.rpartition(".")[0]
             assert not await is_session(redis_url, before) and await is_session(redis_url, after)
@@ -104,7 +106,8 @@ async def test_proving_the_order_gives_the_widget_a_new_id_and_keeps_its_history
 
 
 async def test_a_resume_link_for_another_conversation_asks_before_leaving_the_chat_on_the_page(
-        browser_hub, redis_url):
+    browser_hub, redis_url
+):
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -130,7 +133,8 @@ async def test_a_resume_link_for_another_conversation_asks_before_leaving_the_ch
             await page.goto(f"{browser_hub}/?resume={token}")  # the link was not used up
             await page.locator("#resume-open").click()
             await page.wait_for_function(
-                "old => (JSON.parse(localStorage.getItem('chat_session')) || {}).session_id !== old", arg=mine)
+                "old => (JSON.parse(localStorage.getItem('chat_session')) || {}).session_id !== old", arg=mine
+            )
             assert (await session_id(page)).rpartition(".")[0] == theirs
             assert not await is_session(redis_url, mine)  # the chat this page had ended here
         finally:

@@ -65,7 +65,9 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(browser_
             await expect(context).to_contain_text("Customer asked for a person")
             await expect(context.locator(".sev-reasons")).to_have_text("angry tone")  # not "(base 2)"
             await expect(context).to_contain_text("The customer got in touch about: damaged item.")
-            await expect(context).to_contain_text(f"They gave order number {order_id}, not verified as theirs.")
+            await expect(context).to_contain_text(
+                f"They gave order number {order_id}, not verified as theirs."
+            )
             await expect(context).to_contain_text("guest (not verified)")
             await expect(context.locator(".trust-claimed", has_text="claimed")).to_have_count(1)
             assert "customer_asked" not in await context.text_content()
@@ -78,7 +80,8 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(browser_
             await console.select_option("#console-lang", "en")
             await expect(context).to_contain_text("Customer asked for a person")
             await expect(console.locator("#transcript")).to_contain_text(
-                f"the glass set arrived smashed!!! order {order_id}")
+                f"the glass set arrived smashed!!! order {order_id}"
+            )
             await console.click("#claim")
             await expect(console.locator("#conv-meta")).to_contain_text("agent")
 
@@ -110,13 +113,18 @@ async def test_complaint_handoff_agent_reply_and_hand_back_in_a_browser(browser_
             # Hand back: the bot recaps, thanks and asks the CSAT question.
             await console.fill("#note", "a new glass set goes out today by express")
             await console.click("#handback")
-            await expect(bot.filter(has_text="To recap: a new glass set goes out today by express")).to_be_visible()
+            await expect(
+                bot.filter(has_text="To recap: a new glass set goes out today by express")
+            ).to_be_visible()
             await expect(bot.filter(has_text="how happy are you")).to_be_visible()
             await expect(shop.locator(".rw-reply", has_text="5").last).to_be_visible()
             # The note never reached the customer.
             assert "crushed" not in await shop.locator(".rw-messages-container").inner_text()
         finally:
-            for name, page in (("shop-widget", locals().get("shop")), ("agent-console", locals().get("console"))):
+            for name, page in (
+                ("shop-widget", locals().get("shop")),
+                ("agent-console", locals().get("console")),
+            ):
                 if page is not None:
                     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
             await browser.close()

@@ -19,6 +19,7 @@ def make_hub(aiohttp_client, redis_url, assistant):
         overrides.setdefault("action_url", f"http://127.0.0.1:{assistant.action_port}")
         settings = hub_settings(redis_url, overrides.pop("rasa_url", assistant.rasa_url), **overrides)
         return await aiohttp_client(create_app(settings))
+
     return make
 
 
@@ -45,6 +46,7 @@ def make_hub_fake(aiohttp_client, redis_url, fake_rasa):
         values = dict(shop_identity_secret=SHOP_SECRET, agent_online_seconds=0.001)
         values.update(overrides)
         return await aiohttp_client(create_app(hub_settings(redis_url, fake_rasa.url, **values)))
+
     return make
 
 

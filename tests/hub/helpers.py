@@ -26,13 +26,22 @@ from tests.helpers import eventually
 def hub_settings(redis_url: str, rasa_url: str, **overrides) -> Settings:
     # No "still here" unless a test asks for it (test_routing sets 1 s): on a busy machine
     # a reassurance would otherwise slip between the replies a test waits for.
-    values = dict(redis_url=redis_url, rasa_url=rasa_url, rasa_timeout=30.0,
-                  secret="test-secret", agents=parse_agents(DEMO_AGENTS),
-                  display_names=parse_display_names(DEMO_AGENTS),
-                  still_here_after=3600.0, background_interval=0.3, agent_online_seconds=60.0,
-                  # Every test's traffic comes from 127.0.0.1 and shares one count per
-                  # address: off here, on in the tests of those limits (test_limits.py).
-                  rest_per_ip_minute=0, messenger_per_ip_minute=0, widget_connects_per_ip_minute=0)
+    values = dict(
+        redis_url=redis_url,
+        rasa_url=rasa_url,
+        rasa_timeout=30.0,
+        secret="test-secret",
+        agents=parse_agents(DEMO_AGENTS),
+        display_names=parse_display_names(DEMO_AGENTS),
+        still_here_after=3600.0,
+        background_interval=0.3,
+        agent_online_seconds=60.0,
+        # Every test's traffic comes from 127.0.0.1 and shares one count per
+        # address: off here, on in the tests of those limits (test_limits.py).
+        rest_per_ip_minute=0,
+        messenger_per_ip_minute=0,
+        widget_connects_per_ip_minute=0,
+    )
     values.update(overrides)
     return Settings(**values)
 
@@ -127,10 +136,14 @@ SHOP_SECRET = "shop-secret-for-tests"
 # conversations use the really trained model (make_hub).
 def a_packet(**fields) -> dict:
     """A handoff packet of the contract's type, as the assistant sends it."""
-    values = dict(case_ref="SR-TEST01", language="en", reason="customer_asked",
-                  intents=["request_human"], severity=Severity(level="medium", reasons=["base"]),
-                  summary=Summary(en="The customer asked for a person.",
-                                  vi="Khách hàng yêu cầu gặp nhân viên."))
+    values = dict(
+        case_ref="SR-TEST01",
+        language="en",
+        reason="customer_asked",
+        intents=["request_human"],
+        severity=Severity(level="medium", reasons=["base"]),
+        summary=Summary(en="The customer asked for a person.", vi="Khách hàng yêu cầu gặp nhân viên."),
+    )
     values.update(fields)
     return HandoffPacket(**values).payload()
 
@@ -205,14 +218,22 @@ def text_event(sender, text, mid=None, quick_reply=None):
     message = {"mid": mid or f"m_{uuid.uuid4().hex}", "text": text}
     if quick_reply:
         message["quick_reply"] = {"payload": quick_reply}
-    return {"sender": {"id": sender}, "recipient": {"id": PAGE},
-            "timestamp": int(time.time() * 1000), "message": message}
+    return {
+        "sender": {"id": sender},
+        "recipient": {"id": PAGE},
+        "timestamp": int(time.time() * 1000),
+        "message": message,
+    }
 
 
 def batch(*events_per_entry):
-    return {"object": "page", "entry": [
-        {"id": PAGE, "time": int(time.time() * 1000), "messaging": list(events)}
-        for events in events_per_entry]}
+    return {
+        "object": "page",
+        "entry": [
+            {"id": PAGE, "time": int(time.time() * 1000), "messaging": list(events)}
+            for events in events_per_entry
+        ],
+    }
 
 
 async def deliver(client, body, signature=None):
@@ -246,8 +267,9 @@ class Inbox:
         if self.refuse:
             self.refuse -= 1
             return "451 4.3.0 Mailbox busy, try again later"
-        message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                           policy=policy.default)
+        message = email.message_from_bytes(
+            envelope.original_content or envelope.content, policy=policy.default
+        )
         self.loop.call_soon_threadsafe(self._add, envelope.rcpt_tos, message)
         return "250 OK"
 
@@ -260,6 +282,7 @@ class Inbox:
             while len(self.messages) < count:
                 self.changed.clear()
                 await self.changed.wait()
+
         await asyncio.wait_for(enough(), timeout)
         return self.messages
 
@@ -270,7 +293,9 @@ async def system_notes(redis, cid):
 
 async def until_emailed(redis, cid, count=1):
     """The transcript notes, once `count` "emailed at" notes are in it."""
+
     async def enough():
         notes = await system_notes(redis, cid)
         return notes if sum(n.startswith("emailed at ") for n in notes) >= count else None
+
     return await eventually(enough, 20, f"{count} 'emailed at' notes")

@@ -21,8 +21,7 @@ async def queued(client):
     await customer.say("I was charged twice for my last purchase")
     await customer.until(lambda m: "Which order" in m.get("text", "") or "quick_replies" in m)
     await customer.say("/request_human")
-    await customer.until(lambda m: any(q["payload"] == "/followup_call"
-                                       for q in m.get("quick_replies", [])))
+    await customer.until(lambda m: any(q["payload"] == "/followup_call" for q in m.get("quick_replies", [])))
     return customer, session_id.rpartition(".")[0]
 
 
@@ -37,7 +36,10 @@ async def test_call_me_back_asks_number_and_time_then_the_agent_sees_and_closes_
         ask = await customer.next()
         assert "ending in …678" in ask["text"]
         assert [q["payload"] for q in ask["quick_replies"]] == [
-            "/callback_morning", "/callback_afternoon", "/callback_evening"]
+            "/callback_morning",
+            "/callback_afternoon",
+            "/callback_evening",
+        ]
         await customer.say("/callback_afternoon")
         booked = (await customer.next())["text"]
         assert "will call you on the number ending in …678" in booked
@@ -71,8 +73,11 @@ async def test_call_me_back_asks_number_and_time_then_the_agent_sees_and_closes_
         assert any(n.startswith("call-back done by agent") and n.endswith(": sorted") for n in notes)
 
         # Bad input: a clear 4xx.
-        for body, status in (({"outcome": "maybe"}, 400), ({"outcome": "done", "note": 5}, 400),
-                             ({"outcome": "done"}, 404)):
+        for body, status in (
+            ({"outcome": "maybe"}, 400),
+            ({"outcome": "done", "note": 5}, 400),
+            ({"outcome": "done"}, 404),
+        ):
             response = await hub.post(f"/api/agent/callbacks/{cid}", json=body)
             assert response.status == status and "error" in await response.json()
         assert (await hub.post("/api/agent/callbacks/nobody", json=[])).status == 400
@@ -111,5 +116,7 @@ def test_the_window_is_today_while_it_is_still_open_else_tomorrow():
     assert slot(15, 30, "/callback_afternoon")["day"] == "today"
     assert slot(16, 30, "/callback_afternoon")["day"] == "tomorrow"  # under an hour left
     assert slot(22, 0, "/callback_morning")["day"] == "tomorrow"
-    assert slot(9, 0, "/callback_morning")["starts_at"] == datetime(
-        2026, 11, 23, 9, 0, tzinfo=vietnam).timestamp()  # already in the window: now
+    assert (
+        slot(9, 0, "/callback_morning")["starts_at"]
+        == datetime(2026, 11, 23, 9, 0, tzinfo=vietnam).timestamp()
+    )  # already in the window: now

@@ -14,18 +14,25 @@ from tests.helpers import eventually, start_redis
 
 async def until_subscribed(redis, within: float = 20) -> None:
     """Wait for the listener's subscription to exist on the server (checked, not slept)."""
+
     async def subscribed():
         return dict(await redis.pubsub_numsub(keys.EVENTS)).get(keys.EVENTS, 0) >= 1
+
     # Connection errors: the server is still starting.
-    await eventually(subscribed, within, "the listener subscribed",
-                     ignoring=(ConnectionError, OSError, aioredis.RedisError))
+    await eventually(
+        subscribed,
+        within,
+        "the listener subscribed",
+        ignoring=(ConnectionError, OSError, aioredis.RedisError),
+    )
 
 
 async def test_the_event_listener_subscribes_again_after_redis_restarts(tmp_path):
     port = free_port()
     server = start_redis(port, tmp_path)
-    redis = aioredis.from_url(f"redis://127.0.0.1:{port}/0", decode_responses=True,
-                              socket_timeout=5, socket_connect_timeout=5)
+    redis = aioredis.from_url(
+        f"redis://127.0.0.1:{port}/0", decode_responses=True, socket_timeout=5, socket_connect_timeout=5
+    )
     hub = EventHub(redis)
     console = hub.connect()
     hub.start()

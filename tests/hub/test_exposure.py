@@ -11,14 +11,18 @@ async def test_a_cross_site_post_to_the_agent_api_is_refused(make_hub_fake):
     hub = await make_hub_fake()
     await login(hub)
     own = str(hub.make_url("")).rstrip("/")
-    refused = await hub.post("/api/agent/conversations/rest-nobody/claim",
-                             headers={"Origin": "https://evil.example"}, data="x=1")
+    refused = await hub.post(
+        "/api/agent/conversations/rest-nobody/claim", headers={"Origin": "https://evil.example"}, data="x=1"
+    )
     assert refused.status == 403 and "error" in await refused.json()
     # The console's own pages (and Origin-less callers) reach the handler.
     same = await hub.post("/api/agent/conversations/rest-nobody/claim", headers={"Origin": own})
     assert same.status == 404
-    cross_login = await hub.post("/api/agent/login", headers={"Origin": "https://evil.example"},
-                                 json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
+    cross_login = await hub.post(
+        "/api/agent/login",
+        headers={"Origin": "https://evil.example"},
+        json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]},
+    )
     assert cross_login.status == 403
 
 

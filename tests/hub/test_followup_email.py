@@ -21,8 +21,11 @@ async def left_after_asking_for_a_person(client, words):
         await customer.say(words)
         await customer.until(lambda m: "quick_replies" in m or "Which order" in m.get("text", ""))
         await customer.say("/request_human")
-        [off_hours] = (await customer.until(lambda m: any(
-            q["payload"] == "/followup_email" for q in m.get("quick_replies", []))))[-1:]
+        [off_hours] = (
+            await customer.until(
+                lambda m: any(q["payload"] == "/followup_email" for q in m.get("quick_replies", []))
+            )
+        )[-1:]
     finally:
         await customer.close()
     return session_id, session_id.rpartition(".")[0], off_hours
@@ -37,8 +40,14 @@ async def claim_and_reply(client, cid, *replies):
 
 
 def email_hub(make_hub, smtp_url, **overrides):
-    settings = dict(agent_online_seconds=0.001, smtp_url=smtp_url, mail_from=FROM,
-                    follow_up_after=0.5, background_interval=0.2, shop_url="http://shop.example/")
+    settings = dict(
+        agent_online_seconds=0.001,
+        smtp_url=smtp_url,
+        mail_from=FROM,
+        follow_up_after=0.5,
+        background_interval=0.2,
+        shop_url="http://shop.example/",
+    )
     return make_hub(**{**settings, **overrides})
 
 
@@ -49,7 +58,8 @@ async def test_an_unread_agent_reply_is_emailed_once_with_a_link_back(make_hub, 
     second = await email_hub(make_hub, smtp_url)
     address = f"lan.{uuid.uuid4().hex[:6]}@example.com"
     session_id, cid, off_hours = await left_after_asking_for_a_person(
-        first, f"my parcel is late, order 1048213, my email is {address}")
+        first, f"my parcel is late, order 1048213, my email is {address}"
+    )
     # The off-hours message says what will happen, to the address masked.
     assert "by email to l…@example.com if you've left" in off_hours["text"]
     await claim_and_reply(second, cid, "Hi Lan, your parcel is with the courier; it arrives tomorrow.")
@@ -77,8 +87,7 @@ async def test_an_unread_agent_reply_is_emailed_once_with_a_link_back(make_hub, 
 
     # A later reply gets its own email; the first one is never sent again.
     await login(first)
-    response = await first.post(f"/api/agent/conversations/{cid}/messages",
-                                json={"text": "Tracking: VN123."})
+    response = await first.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Tracking: VN123."})
     assert response.status == 200
     messages = await box.wait_for(2)
     second_body = messages[1][1].get_content()
@@ -93,7 +102,8 @@ async def test_the_email_is_in_the_customers_language(make_hub, inbox, redis):
     client = await email_hub(make_hub, smtp_url)
     address = f"minh.{uuid.uuid4().hex[:6]}@example.com"
     _, cid, _ = await left_after_asking_for_a_person(
-        client, f"đơn hàng 1048213 của tôi giao trễ quá, email của tôi là {address}")
+        client, f"đơn hàng 1048213 của tôi giao trễ quá, email của tôi là {address}"
+    )
     await claim_and_reply(client, cid, "Chào anh, đơn hàng sẽ đến vào ngày mai.")
     [(_, message)] = await box.wait_for(1)
     assert message["Content-Language"] == "vi"
@@ -109,7 +119,8 @@ async def test_a_refused_email_is_recorded_and_retried_until_it_goes(make_hub, i
     client = await email_hub(make_hub, smtp_url)
     address = f"hoa.{uuid.uuid4().hex[:6]}@example.com"
     _, cid, _ = await left_after_asking_for_a_person(
-        client, f"my parcel is late, order 1048213, my email is {address}")
+        client, f"my parcel is late, order 1048213, my email is {address}"
+    )
     await claim_and_reply(client, cid, "Your refund is on its way.")
     await box.wait_for(1)
     notes = await until_emailed(redis, cid)
@@ -154,15 +165,19 @@ async def test_a_reply_the_widget_showed_is_not_emailed(make_hub, inbox, redis):
         await customer.say(f"my parcel is late, order 1048213, my email is {address}")
         await customer.until(lambda m: "quick_replies" in m)
         await customer.say("/request_human")
-        await customer.until(lambda m: any(q["payload"] == "/followup_email"
-                                           for q in m.get("quick_replies", [])))
+        await customer.until(
+            lambda m: any(q["payload"] == "/followup_email" for q in m.get("quick_replies", []))
+        )
         await claim_and_reply(client, cid, "I'm here, let me check.")
         await customer.until(lambda m: m.get("text") == "I'm here, let me check.")
+
         # The check comes and goes: the conversation leaves the schedule without an email.
         async def scheduled():
             return await redis.zscore(keys.FOLLOW_UP_DUE, cid) is not None
+
         async def unscheduled():
             return await redis.zscore(keys.FOLLOW_UP_DUE, cid) is None
+
         await eventually(scheduled, 20, "the follow-up check scheduled")
         await eventually(unscheduled, 20, "the follow-up check done")
         assert box.messages == []
@@ -181,11 +196,14 @@ async def test_an_internal_note_is_never_emailed(make_hub, inbox, redis):
     client = await email_hub(make_hub, smtp_url)
     address = f"lan.{uuid.uuid4().hex[:6]}@example.com"
     _, cid, _ = await left_after_asking_for_a_person(
-        client, f"my parcel is late, order 1048213, my email is {address}")
+        client, f"my parcel is late, order 1048213, my email is {address}"
+    )
     await claim_and_reply(client, cid)
     try:
-        response = await client.post(f"/api/agent/conversations/{cid}/notes",
-                                     json={"text": "NOTE-ONLY-FOR-AGENTS: courier says it is lost"})
+        response = await client.post(
+            f"/api/agent/conversations/{cid}/notes",
+            json={"text": "NOTE-ONLY-FOR-AGENTS: courier says it is lost"},
+        )
         assert response.status == 200, await response.text()
         await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": "It arrives tomorrow."})
         [(_, message)] = await box.wait_for(1)

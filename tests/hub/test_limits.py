@@ -38,9 +38,13 @@ async def test_a_flood_in_one_conversation_gets_one_moment_and_loses_nothing(mak
     sender = rest_sender()
     most = limits.MESSAGES_PER_CONVERSATION.most
     for n in range(most):
-        replies = await (await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": f"m{n}"})).json()
+        replies = await (
+            await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": f"m{n}"})
+        ).json()
         assert replies[0]["text"] == f"heard: m{n}"
-    replies = await (await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "one more"})).json()
+    replies = await (
+        await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "one more"})
+    ).json()
     assert "One moment" in replies[0]["text"]
     assert len(fake_rasa.sent_for(f"rest-{sender}")) == most  # not sent on to the assistant
     log = await redis.xrange(keys.transcript(f"rest-{sender}"))
@@ -112,16 +116,19 @@ async def test_a_flood_of_handoff_requests_queues_once_and_alerts_once(make_hub_
     fake_rasa.gate = asyncio.Event()  # all five reach the assistant before any is answered
 
     async def flood():
-        posts = [asyncio.create_task(hub.post("/webhooks/rest/webhook",
-                                              json={"sender": sender, "message": "/request_human"}))
-                 for _ in range(5)]
+        posts = [
+            asyncio.create_task(
+                hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
+            )
+            for _ in range(5)
+        ]
         for _ in posts:
             await asyncio.wait_for(fake_rasa.arrived.get(), 10)
         fake_rasa.gate.set()
         for response in await asyncio.gather(*posts):
             assert response.status == 200
             assert (await response.json())[-1]["text"]  # every request gets an answer
-        queued_at = (await redis.hget(keys.conversation(cid), "queued_at"))
+        queued_at = await redis.hget(keys.conversation(cid), "queued_at")
         # Asked again once queued: no second entry, the wait so far is kept.
         await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
         assert await redis.hget(keys.conversation(cid), "queued_at") == queued_at
@@ -163,10 +170,14 @@ async def test_rest_calls_from_one_address_are_limited_across_hub_processes(make
     other = await make_hub_fake(rest_per_ip_minute=5)
     async with fresh_count(redis, "rest-ip"):
         for n in range(5):
-            response = await hub.post("/webhooks/rest/webhook", json={"sender": rest_sender(), "message": f"hi {n}"})
+            response = await hub.post(
+                "/webhooks/rest/webhook", json={"sender": rest_sender(), "message": f"hi {n}"}
+            )
             assert response.status == 200
         for client in (hub, other):
-            throttled = await client.post("/webhooks/rest/webhook", json={"sender": rest_sender(), "message": "hi"})
+            throttled = await client.post(
+                "/webhooks/rest/webhook", json={"sender": rest_sender(), "message": "hi"}
+            )
             assert throttled.status == 429 and "error" in await throttled.json()
             assert 0 < int(throttled.headers["Retry-After"]) <= 60
         assert (await hub.get(f"/webhooks/rest/messages?sender={rest_sender()}")).status == 429
@@ -175,8 +186,10 @@ async def test_rest_calls_from_one_address_are_limited_across_hub_processes(make
 async def test_messenger_deliveries_from_one_address_are_limited(make_hub_fake, redis):
     hub = await make_hub_fake(messenger_per_ip_minute=3)
     async with fresh_count(redis, "messenger-ip"):
-        statuses = [(await hub.post("/webhooks/facebook/webhook", json={"object": "page", "entry": []})).status
-                    for _ in range(4)]
+        statuses = [
+            (await hub.post("/webhooks/facebook/webhook", json={"object": "page", "entry": []})).status
+            for _ in range(4)
+        ]
         assert all(status != 429 for status in statuses[:3])
         assert statuses[3] == 429
 
@@ -214,7 +227,11 @@ async def test_password_checks_run_a_few_at_a_time(make_hub_fake, monkeypatch):
             running -= 1
 
     monkeypatch.setattr(auth, "check_password", counting_check)
-    logins = await asyncio.gather(*[hub.post("/api/agent/login", json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
-                                    for _ in range(8)])
+    logins = await asyncio.gather(
+        *[
+            hub.post("/api/agent/login", json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
+            for _ in range(8)
+        ]
+    )
     assert [response.status for response in logins] == [200] * 8
     assert most == auth.SCRYPT_AT_ONCE

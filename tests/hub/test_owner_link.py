@@ -17,7 +17,9 @@ LINK_SENT = "one-time link to the email address on it"
 
 
 def link_hub(make_hub, smtp_url, **overrides):
-    settings = dict(agent_online_seconds=0.001, smtp_url=smtp_url, mail_from=FROM, shop_url="http://shop.example/")
+    settings = dict(
+        agent_online_seconds=0.001, smtp_url=smtp_url, mail_from=FROM, shop_url="http://shop.example/"
+    )
     return make_hub(**{**settings, **overrides})
 
 
@@ -39,7 +41,8 @@ def words(messages, order_id):
 
 
 async def test_the_owner_gets_a_one_time_link_that_proves_the_order_in_their_chat_only(
-        make_hub, inbox, redis, redis_url):
+    make_hub, inbox, redis, redis_url
+):
     box, smtp_url = inbox
     client = await link_hub(make_hub, smtp_url)
     lan = new_customer(redis_url, orders=(("in_transit", 700_000),))
@@ -59,7 +62,9 @@ async def test_the_owner_gets_a_one_time_link_that_proves_the_order_in_their_cha
     session_id = await owner.connect()
     cid = session_id.rpartition(".")[0]
     try:
-        for_order = words(await asked_about(owner, lan.order.order_id, lan.customer.email), lan.order.order_id)
+        for_order = words(
+            await asked_about(owner, lan.order.order_id, lan.customer.email), lan.order.order_id
+        )
     finally:
         await owner.close()
     assert for_order == for_nobody  # which number is an order: not told

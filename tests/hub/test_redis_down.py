@@ -28,7 +28,8 @@ def own_redis(tmp_path):
 
 
 async def test_the_widget_asks_to_send_again_while_redis_is_away_and_loses_nothing(
-        own_redis, fake_rasa, aiohttp_client):
+    own_redis, fake_rasa, aiohttp_client
+):
     url = own_redis.env()["REDIS_URL"]
     hub = await aiohttp_client(create_app(hub_settings(url, fake_rasa.url, agent_online_seconds=0.001)))
     send_again = Texts().text("send_again", None)
@@ -82,8 +83,11 @@ async def test_a_rest_retry_after_redis_paused_mid_request_is_not_lost(own_redis
     assert retry.status == 200 and (await retry.json())[0]["text"] == "heard: my parcel is lost"
     store = aioredis.from_url(url, decode_responses=True)
     try:
-        said = [e["text"] for _, e in await store.xrange(keys.transcript(f"rest-{sender}"))
-                if e["from"] == "customer"]
+        said = [
+            e["text"]
+            for _, e in await store.xrange(keys.transcript(f"rest-{sender}"))
+            if e["from"] == "customer"
+        ]
     finally:
         await store.close(close_connection_pool=True)
     assert said == ["my parcel is lost"]
@@ -139,7 +143,9 @@ async def test_a_retry_of_a_message_whose_turn_failed_midway_is_answered(make_hu
     assert await again.json() == []
 
 
-async def test_a_duplicate_sent_while_the_first_is_still_answered_is_not_routed_twice(make_hub_fake, fake_rasa):
+async def test_a_duplicate_sent_while_the_first_is_still_answered_is_not_routed_twice(
+    make_hub_fake, fake_rasa
+):
     hub = await make_hub_fake()
     sender = rest_sender()
     body = {"sender": sender, "message": "hello", "metadata": {"message_id": "m-twice"}}

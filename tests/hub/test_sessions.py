@@ -62,7 +62,8 @@ async def test_end_chat_revokes_the_id_and_an_old_id_starts_a_new_conversation(h
     try:
         assert conversation(again.session_id) != conversation(session_id)
         assert (await (await hub_fake.post("/api/widget/end", json={"session_id": session_id})).json()) == {
-            "ended": False}
+            "ended": False
+        }
     finally:
         await again.close()
 
@@ -111,15 +112,18 @@ async def test_a_resume_link_never_silently_replaces_another_conversation_in_the
     await theirs.close()
     token = resume_token(conversation(theirs.session_id), SECRET)
     try:
-        asked = await hub_fake.post("/api/widget/resume", json={"token": token, "session_id": mine.session_id})
+        asked = await hub_fake.post(
+            "/api/widget/resume", json={"token": token, "session_id": mine.session_id}
+        )
         assert asked.status == 409 and (await asked.json())["ask"] is True
         # Not used by asking: the customer keeps their chat, untouched.
         assert not mine.closed.is_set()
         await mine.say("still mine")
         assert (await mine.next())["text"] == "heard: still mine"
         # Only when the customer chooses to open it: then this browser's conversation ends here.
-        chosen = await hub_fake.post("/api/widget/resume", json={
-            "token": token, "session_id": mine.session_id, "replace": True})
+        chosen = await hub_fake.post(
+            "/api/widget/resume", json={"token": token, "session_id": mine.session_id, "replace": True}
+        )
         assert chosen.status == 200
         assert conversation((await chosen.json())["session_id"]) == conversation(theirs.session_id)
         await mine.until_closed()
@@ -129,7 +133,9 @@ async def test_a_resume_link_never_silently_replaces_another_conversation_in_the
     own = await opened(hub_fake)
     try:
         token = resume_token(conversation(own.session_id), SECRET)
-        answer = await hub_fake.post("/api/widget/resume", json={"token": token, "session_id": own.session_id})
+        answer = await hub_fake.post(
+            "/api/widget/resume", json={"token": token, "session_id": own.session_id}
+        )
         assert answer.status == 200
         assert conversation((await answer.json())["session_id"]) == conversation(own.session_id)
     finally:

@@ -18,9 +18,15 @@ class Customer:
             self.identity["shop_customer"] = shop_customer
 
     def say(self, message: str):
-        response = requests.post(self.url, timeout=60, json={
-            "sender": self.sender, "message": message,
-            "metadata": {"channel": self.channel, "identity": self.identity}})
+        response = requests.post(
+            self.url,
+            timeout=60,
+            json={
+                "sender": self.sender,
+                "message": message,
+                "metadata": {"channel": self.channel, "identity": self.identity},
+            },
+        )
         response.raise_for_status()
         return Replies(response.json())
 

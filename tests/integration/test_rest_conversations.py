@@ -26,8 +26,9 @@ def test_en_a_stranger_proves_the_order_then_declines_then_takes_an_alternative(
     lan = new_customer(rasa.redis_url, tier="gold", orders=(("in_transit", 1_250_000),))
     order_id = lan.order.order_id
     customer = Customer(rasa)
-    first = customer.say(f"my order #{order_id} was meant to arrive on Monday and it's still not here, "
-                         "this is the second time")
+    first = customer.say(
+        f"my order #{order_id} was meant to arrive on Monday and it's still not here, this is the second time"
+    )
     assert "sorry" in first.all_text.lower()
     assert "come back to us about it again" in first.all_text  # said by the customer: noticed
     assert "Which order" not in first.all_text  # never asked again
@@ -104,13 +105,22 @@ def test_vi_a_wrong_answer_then_the_right_one(rasa):
     assert done.texts[0].startswith("Xong rồi")
 
 
-@pytest.mark.parametrize("lang, opening, aside, not_seen, mismatch", [
-    ("en", "my order {order} hasn't arrived", "any update?", "couldn't see an email address or phone number",
-     "doesn't match"),
-    ("vi", "don {order} chua giao toi", "sao roi shop", "chưa thấy email hay số điện thoại", "chưa khớp"),
-])
+@pytest.mark.parametrize(
+    "lang, opening, aside, not_seen, mismatch",
+    [
+        (
+            "en",
+            "my order {order} hasn't arrived",
+            "any update?",
+            "couldn't see an email address or phone number",
+            "doesn't match",
+        ),
+        ("vi", "don {order} chua giao toi", "sao roi shop", "chưa thấy email hay số điện thoại", "chưa khớp"),
+    ],
+)
 def test_a_reply_to_the_proof_question_with_no_contact_is_not_called_a_wrong_one(
-        rasa, lang, opening, aside, not_seen, mismatch):
+    rasa, lang, opening, aside, not_seen, mismatch
+):
     lan = new_customer(rasa.redis_url, orders=(("in_transit", 900_000),))
     customer = Customer(rasa)
     customer.say(opening.format(order=lan.order.order_id))
@@ -167,7 +177,14 @@ def test_two_strangers_citing_the_same_order_share_nothing(rasa):
     second = Customer(rasa)
     replies = second.say(f"my parcel {order_id} never arrived")
     text = replies.all_text
-    for leaked in ("first.", "0987123456", "…", thu.customer.email, thu.customer.phone, thu.order.items["en"]):
+    for leaked in (
+        "first.",
+        "0987123456",
+        "…",
+        thu.customer.email,
+        thu.customer.phone,
+        thu.order.items["en"],
+    ):
         assert leaked not in text, leaked
     assert "again" not in text and "Welcome back" not in text
     # A bare order number later is taken as a detail, not as a returning customer.
@@ -175,10 +192,13 @@ def test_two_strangers_citing_the_same_order_share_nothing(rasa):
     assert "Welcome back" not in later.all_text and "open case" not in later.all_text
 
 
-@pytest.mark.parametrize("lang, complaint, status", [
-    ("en", "my parcel still hasn't come", "delivered"),
-    ("vi", "hang giao toi bi vo het roi", "đã giao"),
-])
+@pytest.mark.parametrize(
+    "lang, complaint, status",
+    [
+        ("en", "my parcel still hasn't come", "delivered"),
+        ("vi", "hang giao toi bi vo het roi", "đã giao"),
+    ],
+)
 def test_a_signed_in_customer_picks_the_order_from_buttons_never_looks_it_up(rasa, lang, complaint, status):
     hoa = new_customer(rasa.redis_url, orders=(("in_transit", 900_000), ("delivered", 450_000)))
     web = Customer(rasa, shop_customer=hoa.customer.id)
@@ -229,7 +249,8 @@ def test_a_remedy_refused_by_name_is_never_carried_out(rasa):
     customer = Customer(rasa)
     offer = customer.say(f"order {minh.order.order_id} arrived broken, my phone is {minh.customer.phone}")
     assert {'/choose_remedy{"remedy": "refund"}', '/choose_remedy{"remedy": "replacement"}'} <= {
-        b["payload"] for b in offer.buttons}
+        b["payload"] for b in offer.buttons
+    }
     refused = customer.say("no, not a refund")
     assert "Done" not in refused.all_text and "refund" not in refused.all_text.lower()
     assert refused.buttons[0]["payload"] == '/choose_remedy{"remedy": "replacement"}'
@@ -262,8 +283,13 @@ def test_vi_a_refund_beyond_the_bots_authority_asked_for_after_the_offer_goes_to
     assert {"remedy": "refund", "answer": "requested; needs approval"} in asked.handoff["remedies"]
 
 
-@pytest.mark.parametrize("lang, asked, private", [("en", "any update on my complaint?", "private"),
-                                                  ("vi", "khieu nai cua minh sao roi shop", "thông tin riêng")])
+@pytest.mark.parametrize(
+    "lang, asked, private",
+    [
+        ("en", "any update on my complaint?", "private"),
+        ("vi", "khieu nai cua minh sao roi shop", "thông tin riêng"),
+    ],
+)
 def test_how_a_case_stands_is_told_only_once_the_order_is_proved(rasa, lang, asked, private):
     thu = new_customer(rasa.redis_url, orders=(("delivered", 480_000),))
     owner = Customer(rasa, shop_customer=thu.customer.id)

@@ -59,8 +59,15 @@ def fresh(folder: Path) -> Path:
 def make(target: str, timeout: float, env: Dict[str, str], **variables: str) -> str:
     """`make <target> NAME=value ...`; its output, once it exited 0."""
     command = ["make", "--no-print-directory", target, *(f"{k}={v}" for k, v in variables.items())]
-    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-6000:]}"
     return done.stdout
 
@@ -69,8 +76,14 @@ def started(target: str, env: Dict[str, str], log: Path) -> subprocess.Popen:
     """`make <target>` in the background, in a process group of its own (as a terminal
     would run it, so Ctrl-C reaches make and what it started)."""
     with log.open("wb") as out:  # make writes to its own copy
-        return subprocess.Popen(["make", "--no-print-directory", target], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            ["make", "--no-print-directory", target],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def interrupt(proc: subprocess.Popen, timeout: float = 60) -> int:
@@ -87,7 +100,8 @@ def interrupt(proc: subprocess.Popen, timeout: float = 60) -> int:
 def healthy(url: str) -> None:
     body = requests.get(f"{url}/health", timeout=10).json()
     assert {k: body[k] for k in ("hub", "redis", "rasa", "actions")} == dict.fromkeys(
-        ("hub", "redis", "rasa", "actions"), "ok"), body
+        ("hub", "redis", "rasa", "actions"), "ok"
+    ), body
 
 
 def listening(port: int) -> bool:
@@ -103,17 +117,25 @@ def test_make_run_answers_then_make_hub_and_make_shell_use_it_and_ctrl_c_stops_e
     try:
         wait_for(f"{hub}/health", 240, run)
         healthy(hub)
-        reply = requests.post(f"{hub}/webhooks/rest/webhook", json={"sender": "smoke-run", "message": "hi"},
-                              timeout=60)
+        reply = requests.post(
+            f"{hub}/webhooks/rest/webhook", json={"sender": "smoke-run", "message": "hi"}, timeout=60
+        )
         assert reply.status_code == 200 and reply.json(), reply.text
 
         # `make hub`: a second hub on the same Rasa and Redis.
         password = (tmp_path / "redis" / "password").read_text().strip()
         redis_url = f"redis://:{password}@127.0.0.1:{ports['REDIS_PORT']}/0"
         second = free_port()
-        only_hub = started("hub", user_env(HUB_PORT=str(second), REDIS_URL=redis_url,
-                                           RASA_URL=f"http://127.0.0.1:{ports['RASA_PORT']}",
-                                           ACTION_PORT=str(ports["ACTION_PORT"])), tmp_path / "hub.log")
+        only_hub = started(
+            "hub",
+            user_env(
+                HUB_PORT=str(second),
+                REDIS_URL=redis_url,
+                RASA_URL=f"http://127.0.0.1:{ports['RASA_PORT']}",
+                ACTION_PORT=str(ports["ACTION_PORT"]),
+            ),
+            tmp_path / "hub.log",
+        )
         try:
             wait_for(f"http://127.0.0.1:{second}/health", 60, only_hub)
             healthy(f"http://127.0.0.1:{second}")
@@ -122,8 +144,16 @@ def test_make_run_answers_then_make_hub_and_make_shell_use_it_and_ctrl_c_stops_e
         assert not listening(second)
 
         # `make shell`: Rasa's shell on the same Redis and action server, driven by its stdin.
-        shell = subprocess.run(["make", "--no-print-directory", "shell"], cwd=ROOT, env=env, input="hi\n/stop\n",
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=240)
+        shell = subprocess.run(
+            ["make", "--no-print-directory", "shell"],
+            cwd=ROOT,
+            env=env,
+            input="hi\n/stop\n",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=240,
+        )
         assert shell.returncode == 0, shell.stdout[-6000:]
         greeting = next(r["text"] for r in DOMAIN["responses"]["utter_greet"] if not r.get("condition"))
         assert "Bot loaded" in shell.stdout and greeting in shell.stdout, shell.stdout[-6000:]
@@ -149,7 +179,11 @@ def test_make_bench_with_a_few_customers():
     args = f"--customers 2 --conversations 1 --levels --unloaded 1 --bursts 0 --phase-seconds 60 --no-docs --out {out_dir}"
     make("bench", 400, user_env(), BENCH_ARGS=args)
     report = json.loads((out_dir / "load.json").read_text(encoding="utf-8"))
-    assert [p["name"] for p in report["phases"]][:3] == ["direct, 1 customer", "hub REST, 1 customer", "widget, 1 customer"]
+    assert [p["name"] for p in report["phases"]][:3] == [
+        "direct, 1 customer",
+        "hub REST, 1 customer",
+        "widget, 1 customer",
+    ]
     assert all(p["messages"] and not p["errors"] for p in report["phases"]), report["phases"]
     assert report["tracker_check"]["faulty"] == [] and report["lock_bursts"]["faulty"] == []
     assert (out_dir / "load-latency.png").exists()
