@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser postgres train run hub shell test check lint audit validate pytest rasa-test eval-external eval bench chaos demo-data deploy-check clean
+.PHONY: help setup browser postgres train run hub shell test check lint audit validate pytest unit smoke rasa-test eval-external eval bench chaos demo-data deploy-check clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -45,16 +45,16 @@ $(MODEL): $(TRAINING_FILES)
 run: train ## run Redis + action server + Rasa + hub and print the URLs to open
 	$(PY) scripts/stack.py
 
-demo-data: train ## a week of demo conversations through the real hub and assistant, for /agent/reports (starts the stack; DEMO_HUB_URL + REDIS_URL to use a running one)
-	$(PY) scripts/demo_data.py
+demo-data: train ## a week of demo conversations through the real hub and assistant, for /agent/reports (starts the stack; DEMO_HUB_URL + REDIS_URL to use a running one; DEMO_ARGS=--once: each conversation once)
+	$(PY) scripts/demo_data.py $(DEMO_ARGS)
 
 hub: setup ## run only the hub (python -m bot), against RASA_URL and REDIS_URL
 	$(PY) -m bot
 
-shell: train ## chat in the terminal (needs `make run` in another terminal for the actions)
-	ACTION_PORT=5055 $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+shell: train ## chat in the terminal (needs `make run`, with the same REDIS_*/ACTION_PORT, in another terminal)
+	$(PY) scripts/shell.py
 
-test: setup browser postgres check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser), external NLU report
+test: setup browser postgres check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser and the smoke runs), external NLU report
 
 check: setup lint ## lint (ruff, mypy), playbook and training-data validation, docs/configuration.md up to date, dependency audit
 	$(PY) -m actions.playbook
@@ -68,17 +68,23 @@ audit: ## pip-audit of constraints.txt (own venv; says so plainly when the advis
 
 validate: check
 
-LINTED := bot actions nlu contract
-lint: setup ## the fast loop: ruff check, ruff format --check, mypy on bot/ actions/ nlu/ contract/
-	$(VENV)/bin/ruff check $(LINTED)
-	$(VENV)/bin/ruff format --check $(LINTED)
+LINTED := bot actions nlu contract scripts benchmarks
+lint: setup ## the fast loop: ruff check and ruff format --check (tests/ too), mypy on the code
+	$(VENV)/bin/ruff check $(LINTED) tests
+	$(VENV)/bin/ruff format --check $(LINTED) tests
 	$(VENV)/bin/mypy $(LINTED)
 
 rasa-test: train ## conversation tests (tests/test_*.yml), failing on any wrong prediction
 	$(RASA) test core --model $(MODEL) --stories tests/ --e2e --fail-on-prediction-errors --out results/core
 
-pytest: train browser postgres ## actions against real Redis; REST, hub and browser tests against real Rasa
+pytest: train browser postgres ## actions against real Redis; REST, hub and browser tests against real Rasa; the smoke runs
 	$(PY) -m pytest
+
+unit: setup postgres ## every test that needs no trained model (no training; PostgreSQL for the order backend)
+	$(PY) -m pytest -m "not needs_model"
+
+smoke: train ## each long-running target briefly (run, hub, shell, demo-data, bench, chaos, eval; part of `make pytest`)
+	$(PY) -m pytest -m smoke
 
 eval-external: train ## report (not gate) NLU figures on ../shared/eval/external.jsonl
 	$(PY) scripts/eval_external.py --model $(MODEL)
@@ -89,7 +95,7 @@ eval: train ## NLU quality, ours beside Rasa's default pipeline: 5-fold cross-va
 bench: train ## load benchmark: the whole stack, 50 simulated customers (BENCH_ARGS="--customers 100"), 1 vs 2 Rasa -> docs/benchmarks.md
 	$(PY) -m benchmarks.load $(BENCH_ARGS)
 
-chaos: train ## fault run: the whole stack under steady customers while Redis, Rasa, the action server and a hub fail in turn, then a fuzz phase (~10 min; not part of `make test`) -> docs/reliability.md
+chaos: train ## fault run: the whole stack under steady customers while Redis, Rasa, the action server and a hub fail in turn, then a fuzz phase (~10 min; `make smoke` runs it briefly) -> docs/reliability.md
 	$(PY) -m benchmarks.chaos $(CHAOS_ARGS)
 
 deploy-check: setup ## the deployment bundle without a cluster or Docker (a few seconds): Dockerfile, compose.yaml, both Kustomize overlays (docs/deploy.md)

@@ -1,12 +1,20 @@
 """Who the customer is (and how sure we are: contract/identity.py), what we may use of
 what they told us before, and which orders they may see.
 
+A conversation is verified by the shop's signature (with every message) or by its proof
+(an order and its email or phone, or the owner's one-time link: contract/memory.py
+session_proof), which lapses after the idle time (SESSION_IDLE_MINUTES) without a
+message. A proved conversation that names an order of somebody else's (two people on one
+device) is a guest for it until that order is proved too. Cancelling an order or paying
+into an account needs a proof younger than the idle time (`CustomerMemory.fresh`).
+
 The order backend may be unavailable (actions/orders.py OrdersUnavailable): who the
 customer is then rests on what we remember (their shop record is not looked up, their
 tier is standard), and the actions that needed an order tell the customer once, with
 `say_orders_unavailable`, and carry on without it."""
 
 from dataclasses import dataclass, field
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
@@ -18,11 +26,12 @@ from actions.store import get_redis
 from actions.tracker import known, session_started_at, signed_customer
 from contract import memory
 from contract.case import Case
-from contract.identity import (
-    BY_EARLIER_VERIFICATION,
-    BY_SHOP_SIGNATURE,
-    normalise_email,
-)
+from contract.identity import BY_ORDER_CONTACT, BY_SHOP_SIGNATURE, normalise_email
+
+
+def clock() -> float:
+    """Now, in seconds (the tests move it, never sleep)."""
+    return time.time()
 
 
 @dataclass
@@ -37,10 +46,19 @@ class CustomerMemory:
     profile: Dict[str, str] = field(default_factory=dict)
     cases: List[Case] = field(default_factory=list)
     tier: str = "standard"
+    proof: Optional[memory.Proof] = None  # how this conversation proved it (not by signature)
 
     @property
     def verified(self) -> bool:
         return self.verified_by is not None
+
+    @property
+    def fresh(self) -> bool:
+        """Sure enough to cancel an order or pay into an account: signed by the shop now,
+        or proved less than the idle time ago."""
+        if self.verified_by == BY_SHOP_SIGNATURE:
+            return True
+        return self.proof is not None and self.proof.fresh(clock(), memory.idle_seconds())
 
     def owns(self, order: Optional[Order]) -> bool:
         return (
@@ -90,38 +108,60 @@ async def shop_customer(**lookup: str) -> Optional[Customer]:
 
 
 async def load_customer(tracker: Tracker) -> CustomerMemory:
-    """This conversation's customer: verified (by the shop's signature, or earlier in
-    this conversation by order and contact) or a guest of this channel identity."""
+    """This conversation's customer: verified (by the shop's signature, or by its live
+    proof) or a guest of this channel identity."""
     redis = get_redis()
     signed = signed_customer(tracker)
+    proof = None
     if signed:
         shop = await shop_customer(customer_id=signed)
         customer_id = await memory.link_verified(redis, shop_identities(shop, signed), shop_profile(shop))
         verified_by: Optional[str] = BY_SHOP_SIGNATURE
     else:
-        customer_id = await memory.guest(redis, tracker.sender_id)
-        verified_by = None
-        if await memory.is_verified(redis, customer_id):
-            verified_by = tracker.get_slot("verified_by") or BY_EARLIER_VERIFICATION
+        proof = await memory.session_proof(redis, tracker.sender_id, clock())
+        customer_id = proof.customer_id if proof else await memory.guest(redis, tracker.sender_id)
+        verified_by = (proof.by or BY_ORDER_CONTACT) if proof else None
+    profile = await memory.recall(redis, customer_id) if verified_by else {}
+    if proof is not None and await _names_another_order(tracker, proof, profile):
+        # Somebody else's order on a proved conversation (a family tablet): nothing of
+        # the proved customer's is used for it, until that order is proved in turn.
+        customer_id, verified_by, proof = await memory.guest(redis, tracker.sender_id), None, None
     cases = await memory.cases_of(redis, customer_id)
     if verified_by is None:
         return CustomerMemory(customer_id, cases=cases)
     await memory.remember(redis, customer_id, {"language": tracker.get_slot("language")})
-    profile = await memory.recall(redis, customer_id)
     shop = await shop_customer(email=profile.get("email", "")) if profile.get("email") else None
-    return CustomerMemory(customer_id, verified_by, profile, cases, tier=shop.tier if shop else "standard")
+    tier = shop.tier if shop else "standard"
+    return CustomerMemory(customer_id, verified_by, profile, cases, tier=tier, proof=proof)
 
 
-async def verify_order_owner(tracker: Tracker, order: Order) -> str:
-    """The customer proved they own `order` (its email or phone): this conversation is
-    now theirs, and what it had as a guest joins their record."""
-    owner = await shop_customer(email=order.email)
-    return await memory.link_verified(
-        get_redis(),
-        shop_identities(owner, email=order.email),
-        shop_profile(owner, order.email),
-        sender_id=tracker.sender_id,
-    )
+async def _names_another_order(tracker: Tracker, proof: memory.Proof, profile: Dict[str, str]) -> bool:
+    """Whether the conversation's order in hand is neither the one it proved nor one of
+    the proved customer's (one that is no order at all counts as another's, and so does
+    one the backend can't show now: nothing of the customer's is used on a guess)."""
+    order_id = tracker.get_slot("order_id")
+    if not known(order_id) or str(order_id) == proof.order_id:
+        return False
+    try:
+        order = await order_named(order_id)
+    except OrdersUnavailable:
+        return True
+    return order is None or normalise_email(order.email) != normalise_email(profile.get("email", ""))
+
+
+def owner_identities(owner: Optional[Customer], order: Order) -> Tuple[List[Tuple[str, str]], Dict[str, str]]:
+    """The identities and profile of an order's owner, on the shop's record."""
+    return shop_identities(owner, email=order.email), shop_profile(owner, order.email)
+
+
+async def verify_order_owner(tracker: Tracker, order: Order, by: str = BY_ORDER_CONTACT) -> str:
+    """The customer proved they own `order` (its email or phone): this conversation's
+    proof names the order's owner now, and what it had as a guest joins their record."""
+    redis = get_redis()
+    ids, profile = owner_identities(await shop_customer(email=order.email), order)
+    customer_id = await memory.link_verified(redis, ids, profile)
+    await memory.attach_conversation(redis, tracker.sender_id, customer_id, order.order_id, by, clock())
+    return customer_id
 
 
 def usable_order(tracker: Tracker, customer: CustomerMemory, order: Optional[Order]) -> Optional[Order]:
@@ -129,7 +169,7 @@ def usable_order(tracker: Tracker, customer: CustomerMemory, order: Optional[Ord
     in this conversation. Otherwise it is only claimed (agents see it, marked so)."""
     if order is None:
         return None
-    if customer.owns(order) or tracker.get_slot("verified_order") == order.order_id:
+    if customer.owns(order) or (customer.proof is not None and customer.proof.order_id == order.order_id):
         return order
     return None
 

@@ -10,8 +10,15 @@ An order is shown and used only once the customer has proved it is theirs: a ver
 customer's own order, or the email or phone on the order given here (`order_contact`,
 asked once, saying why; one given already in this complaint is checked at once). Two
 misses, or "I don't have it", and the bot carries on without the order's details
-(contract/identity.py). Wrong answers for one order are also counted across
-conversations (MAX_PROOF_FAILURES a day), so a new chat is not a fresh set of guesses.
+(contract/identity.py). Until then every well-formed order number gets the same answers,
+whether it is an order or not ("what's the email or phone on it?", then "that doesn't
+match"), so the replies tell nobody which numbers are orders.
+
+Wrong answers are counted per order number across conversations, per conversation and
+per client address (contract/identity.py MAX_PROOF_FAILURES*), each in one Redis script
+(contract/counters.py), so a new chat is not a fresh set of guesses. Past a limit nothing
+more is checked, and the hub may email the order's owner a one-time link
+(bot/aftercare/owner_link.py): the owner's way through.
 
 When the order backend can't answer (OrdersUnavailable), the number given is kept as
 given (claimed, for the agent), the customer hears once that orders can't be seen right
@@ -19,8 +26,11 @@ now, with a person one tap away, and the form carries on: no proof is asked for 
 order nobody can see, and nothing is counted against the customer.
 """
 
+from dataclasses import dataclass
+import json
 import re
-from typing import Any, Dict, List, Optional, Text
+import secrets
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -29,9 +39,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.customer import (
     ORDERS_UNAVAILABLE,
+    CustomerMemory,
     load_customer,
     order_named,
+    owner_identities,
     say_orders_unavailable,
+    shop_customer,
     usable_order,
     verify_order_owner,
 )
@@ -39,14 +52,55 @@ from actions.orders import Order, OrdersUnavailable, order_store, proves
 from actions.playbook import DETAILS, shop_playbook
 from actions.replies import text
 from actions.store import get_redis
-from actions.tracker import NO_VALUE, language, latest_entity
-from contract import keys
-from contract.identity import BY_ORDER_CONTACT, MAX_PROOF_FAILURES, normalise_phone
+from actions.tracker import NO_VALUE, client_of, known, language, latest_entity
+from contract import counters, keys
+from contract.identity import (
+    BY_ORDER_CONTACT,
+    MAX_PROOF_FAILURES,
+    MAX_PROOF_FAILURES_PER_ADDRESS,
+    MAX_PROOF_FAILURES_PER_SENDER,
+    normalise_phone,
+)
 
 MAX_ATTEMPTS = 2
 ORDER_DIGITS = (6, 10)
 MIN_PHONE_DIGITS = 8  # the shortest number _matches compares as a phone
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# What changes an order or pays into an account needs a proof younger than the idle time.
+CHANGES_THE_ORDER = "cancel_order"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An order number the customer gave and has not proved theirs (yet, or again): the
+    order, if there is one. Either way it is asked about and checked the same way."""
+
+    order_id: str
+    order: Optional[Order]
+
+
+def proof_counters(tracker: Tracker, order_id: str) -> List[Tuple[str, int, int]]:
+    """(counter, most, window) of the wrong answers this proof counts against: the order
+    number, the conversation, and the client's address when the hub gave one."""
+    found = [
+        (keys.order_proof_failures(order_id), MAX_PROOF_FAILURES, keys.ORDER_PROOF_WINDOW),
+        (
+            keys.sender_proof_failures(tracker.sender_id),
+            MAX_PROOF_FAILURES_PER_SENDER,
+            keys.ORDER_PROOF_WINDOW,
+        ),
+    ]
+    client = client_of(tracker)
+    if client:
+        found.append(
+            (keys.address_proof_failures(client), MAX_PROOF_FAILURES_PER_ADDRESS, keys.ADDRESS_PROOF_WINDOW)
+        )
+    return found
+
+
+def well_formed(order_id: Any) -> bool:
+    low, high = ORDER_DIGITS
+    return known(order_id) and str(order_id).isdigit() and low <= len(str(order_id)) <= high
 
 
 class ValidateComplaintDetailsForm(FormValidationAction):
@@ -69,18 +123,21 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             slots.insert(slots.index("order_id") + 1, "order_contact")
         return slots
 
-    async def _order_to_prove(self, tracker: Tracker) -> Optional[Order]:
-        """The order this customer named but has not proved theirs yet, if any."""
-        if tracker.get_slot("order_contact") == NO_VALUE:
+    async def _order_to_prove(self, tracker: Tracker) -> Optional[Claim]:
+        """The order number this customer gave but has not proved theirs yet, if any
+        (whether it is an order or not); also their own, when what they ask changes it
+        and their proof is older than the idle time."""
+        order_id = tracker.get_slot("order_id")
+        if tracker.get_slot("order_contact") == NO_VALUE or not well_formed(order_id):
             return None
         try:
-            order = await order_named(tracker.get_slot("order_id"))
+            order = await order_named(order_id)
         except OrdersUnavailable:
             return None  # nobody can see it now: nothing to prove
-        if order is None:
-            return None
         customer = await load_customer(tracker)
-        return None if usable_order(tracker, customer, order) else order
+        if usable_order(tracker, customer, order) and not needs_fresh_proof(tracker, customer):
+            return None
+        return Claim(str(order_id), order)
 
     def _miss(
         self,
@@ -131,15 +188,8 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         except OrdersUnavailable:
             # Kept as given (claimed): the agent sees it; no proof asked for what nobody can see.
             return {"order_id": digits, "detail_attempts": 0, **self._unavailable(dispatcher, tracker)}
-        if order is None:
-            return self._miss(
-                dispatcher,
-                tracker,
-                "order_id",
-                "utter_order_not_found",
-                "utter_order_id_given_up",
-                order_id=digits,
-            )
+        # Found or not, a well-formed number is taken: whether it is an order is told only
+        # to whoever proves it theirs (the same question, then "that doesn't match").
         accepted = {"order_id": digits, "detail_attempts": 0, "order_contact": None}
         answering_proof = tracker.get_slot("requested_slot") == "order_contact"  # checked there
         given_contact = None if answering_proof else typed_contact(tracker)
@@ -147,7 +197,8 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         if given_contact and not usable_order(tracker, await load_customer(tracker), order):
             # The email or phone came with the number ("order N, my email is X"), or earlier
             # in this complaint: it is checked now, never asked for again.
-            return {**accepted, **await self._prove(dispatcher, tracker, given_contact, order)}
+            claim = Claim(digits, order)
+            return {**accepted, **await self._prove(dispatcher, tracker, given_contact, claim)}
         return accepted
 
     async def _no_number(
@@ -181,13 +232,13 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """The email or phone on the order: the proof that the order is theirs."""
-        order = await self._order_to_prove(tracker)
-        if order is None:  # nothing to prove (any more)
+        claim = await self._order_to_prove(tracker)
+        if claim is None:  # nothing to prove (any more)
             return {"order_contact": NO_VALUE if value == NO_VALUE else "verified"}
         if value == NO_VALUE:
             dispatcher.utter_message(response="utter_order_contact_skipped")
             return {"order_contact": NO_VALUE, "detail_attempts": 0}
-        if not looks_like_contact(tracker, str(value), order):
+        if not looks_like_contact(tracker, str(value), claim.order_id):
             # "any update?", or the order number again: no guess at the proof, so nothing
             # is checked or counted against the order, and nobody is told "doesn't match".
             return self._miss(
@@ -196,35 +247,37 @@ class ValidateComplaintDetailsForm(FormValidationAction):
                 "order_contact",
                 "utter_order_contact_not_seen",
                 "utter_order_contact_not_given",
-                order_id=order.order_id,
+                order_id=claim.order_id,
             )
-        return await self._prove(dispatcher, tracker, str(value), order)
+        return await self._prove(dispatcher, tracker, str(value), claim)
 
     async def _prove(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, given: str, order: Order
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, given: str, claim: Claim
     ) -> Dict[Text, Any]:
-        """Whether `given` is the email or phone on `order`: verified, or a miss."""
+        """Whether `given` is the email or phone on the claimed order: verified, or a miss
+        (counted against the number, the conversation and the address)."""
         redis = get_redis()
-        failures = keys.order_proof_failures(order.order_id)
-        if int(await redis.get(failures) or 0) >= MAX_PROOF_FAILURES:
-            dispatcher.utter_message(response="utter_order_contact_locked", order_id=order.order_id)
+        counted = proof_counters(tracker, claim.order_id)
+        if await counters.reached(redis, [(key, most) for key, most, _ in counted]):
+            # Nothing is checked, not even a right answer, so the lock reveals nothing.
+            dispatcher.utter_message(response="utter_order_contact_locked", order_id=claim.order_id)
+            await ask_for_owner_link(dispatcher, tracker, claim)
             return {"order_contact": NO_VALUE, "detail_attempts": 0}
         try:
-            matches = await self._matches(tracker, given, order)
+            matches = claim.order is not None and await self._matches(tracker, given, claim.order)
         except OrdersUnavailable:
             # The owner's phone can't be looked up now: nothing counted, carry on without proof.
             return {"order_contact": NO_VALUE, "detail_attempts": 0, **self._unavailable(dispatcher, tracker)}
-        if matches:
-            await verify_order_owner(tracker, order)
+        if matches and claim.order is not None:
+            await verify_order_owner(tracker, claim.order)
             dispatcher.utter_message(response="utter_order_contact_verified")
             return {
                 "order_contact": "verified",
-                "verified_order": order.order_id,
+                "verified_order": claim.order_id,
                 "verified_by": BY_ORDER_CONTACT,
                 "detail_attempts": 0,
             }
-        if await redis.incr(failures) == 1:
-            await redis.expire(failures, keys.ORDER_PROOF_WINDOW)
+        await counters.count(redis, [(key, window) for key, _, window in counted])
         # Never say which part was wrong, or what the right one looks like.
         return self._miss(
             dispatcher,
@@ -232,7 +285,7 @@ class ValidateComplaintDetailsForm(FormValidationAction):
             "order_contact",
             "utter_order_contact_mismatch",
             "utter_order_contact_given_up",
-            order_id=order.order_id,
+            order_id=claim.order_id,
         )
 
     @staticmethod
@@ -291,14 +344,48 @@ class ValidateCaseStatusForm(ValidateComplaintDetailsForm):
         return ["order_id"]
 
 
-def looks_like_contact(tracker: Tracker, text: str, order: Order) -> bool:
+def needs_fresh_proof(tracker: Tracker, customer: CustomerMemory) -> bool:
+    """Whether what the customer asks changes the order (a cancellation) while their
+    proof is older than the idle time: then the order is proved again first."""
+    return (
+        tracker.get_slot("complaint_type") == CHANGES_THE_ORDER and customer.verified and not customer.fresh
+    )
+
+
+async def ask_for_owner_link(dispatcher: CollectingDispatcher, tracker: Tracker, claim: Claim) -> None:
+    """Past a limit: ask the hub to email the order's owner a one-time link that proves
+    the order for this conversation (bot/aftercare/owner_link.py). The hub says so, the
+    same way whatever the number, and sends it only when mail is set up and there is an
+    owner to write to; the request names the owner for the hub, never the customer."""
+    owner = await shop_customer(email=claim.order.email) if claim.order else None
+    ids, profile = owner_identities(owner, claim.order) if claim.order else ([], {})
+    request_id = secrets.token_urlsafe(16)
+    redis = get_redis()
+    pipe = redis.pipeline(transaction=True)
+    pipe.hset(
+        keys.proof_link_request(request_id),
+        mapping={
+            "conversation": tracker.sender_id,
+            "order": claim.order_id,
+            "email": claim.order.email if claim.order else "",
+            "identities": json.dumps(ids),
+            "profile": json.dumps(profile),
+            "language": language(tracker),
+        },
+    )
+    pipe.expire(keys.proof_link_request(request_id), keys.PROOF_LINK_REQUEST_TTL)
+    await pipe.execute()
+    dispatcher.utter_message(json_message={"proof_link": request_id})
+
+
+def looks_like_contact(tracker: Tracker, text: str, order_id: str) -> bool:
     """Whether a reply to "what's the email or phone on the order?" offers one: an email
     or phone the NLU found, an "@", or enough digits for a phone number that are not the
     order's own number."""
     if latest_entity(tracker, "email") or latest_entity(tracker, "phone") or "@" in text:
         return True
     digits = re.sub(r"\D", "", text)
-    return len(digits) >= MIN_PHONE_DIGITS and digits != order.order_id
+    return len(digits) >= MIN_PHONE_DIGITS and digits != order_id
 
 
 def typed_contact(tracker: Tracker) -> Optional[str]:
@@ -390,7 +477,16 @@ class ActionAskOrderId(AskForDetail):
 
 
 class ActionAskOrderContact(AskForDetail):
+    """The email or phone on the order; a verified customer whose proof is too old for
+    what they ask is told why they are asked again."""
+
     slot = "order_contact"
+
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        if needs_fresh_proof(tracker, await load_customer(tracker)):
+            dispatcher.utter_message(response="utter_ask_order_contact_again")
+            return
+        await super().ask(dispatcher, tracker)
 
 
 class ActionAskEmail(AskForDetail):

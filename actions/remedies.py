@@ -28,6 +28,7 @@ from contract.case import REMEDY_IN_PROGRESS
 from contract.intents import DECLINES_OFFER, REFUSED_REMEDIES
 
 MAX_OFFERS = 2  # one or two concrete options at a time
+CANCEL = "cancel"  # the remedy that cancels the order in hand (carried out on the order store)
 
 # --- what the customer's answer means ---------------------------------------------------
 
@@ -116,8 +117,13 @@ def grantable_remedies(tracker: Tracker, customer: CustomerMemory) -> List[Remed
         customer.tier,
         bool(tracker.get_slot("repeat_contact")),
     )
-    # A voucher or wallet credit needs an account the bot knows is theirs.
-    return [r for r in eligible if (customer.verified or not r.to_account) and r.within_limit(value)]
+    # A voucher or wallet credit needs an account the bot knows is theirs, and that, or
+    # cancelling the order, a proof younger than the idle time (or the shop's signature).
+    return [
+        r
+        for r in eligible
+        if (customer.fresh or not (r.to_account or r.id == CANCEL)) and r.within_limit(value)
+    ]
 
 
 def _offer(dispatcher: CollectingDispatcher, tracker: Tracker, remedies: List[Remedy], response: str) -> None:
@@ -251,7 +257,7 @@ class ActionApplyRemedy(PlaybookAction):
         one CSAT question."""
         lang = language(tracker)
         order = order_in_hand(tracker)
-        if choice.id == "cancel" and order:
+        if choice.id == CANCEL and order:
             await order_store().set_status(order.order_id, "cancelled")
         answers = record_answers(tracker, "declined", except_id=choice.id)
         answers.append({"remedy": choice.id, "answer": "accepted"})

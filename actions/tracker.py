@@ -2,6 +2,7 @@
 and its events. Pure functions (no Redis, no playbook, no order store), so each is tested
 with a tracker built in code."""
 
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
@@ -62,6 +63,16 @@ def signed_customer(tracker: Tracker) -> Optional[str]:
     identity = (tracker.latest_message.get("metadata") or {}).get("identity") or {}
     value = identity.get("shop_customer") if isinstance(identity, dict) else None
     return value if isinstance(value, str) and value else None
+
+
+CLIENT_RE = re.compile(r"^[0-9a-f]{16,64}$")
+
+
+def client_of(tracker: Tracker) -> Optional[str]:
+    """The hub's keyed hash of the client's own address (metadata "client": the widget's,
+    never a proxy's or a server's), if it gave one."""
+    value = (tracker.latest_message.get("metadata") or {}).get("client")
+    return value if isinstance(value, str) and CLIENT_RE.match(value) else None
 
 
 def user_events(tracker: Tracker) -> List[Dict[str, Any]]:

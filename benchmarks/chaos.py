@@ -17,7 +17,8 @@ a 503 or a refused connection (and then tries the other hub, as a load balancer 
 a widget customer sends again when asked to, and reconnects (to the other hub if need
 be) with its session id and a catch-up, as the shop page does.
 
-Writes docs/reliability.md and results/chaos/chaos.json. Every process it starts is
+Writes docs/reliability.md and results/chaos/chaos.json (--out DIR for another folder,
+--no-docs to leave docs/ alone, as `make smoke` runs it). Every process it starts is
 stopped at the end, even on failure.
 """
 
@@ -26,8 +27,6 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 import datetime
-import hashlib
-import hmac
 import json
 import os
 from pathlib import Path
@@ -37,20 +36,19 @@ import signal
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set
 import uuid
 
 import aiohttp
 import redis as redis_sync
-import requests
 import socketio
 
 from benchmarks.customers import allow_websocket_transport
 from benchmarks.report import machine, table
-from contract import keys
-from bot.web.signing import unsign
-from bot.settings import DEMO_LOGIN
+from bot.core.sessions import conversation_named
 from bot.core.texts import Texts
+from contract import keys
+from contract.language import LANGUAGES
 from scripts.stack import Stack, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,20 +81,30 @@ class Run:
         self.interval = interval
         self.phase = "warm-up"
         self.sent: List[Sent] = []
-        self.down = set()  # hub indexes known to be down (the "load balancer" view)
+        self.down: Set[int] = set()  # hub indexes known to be down (the "load balancer" view)
         texts = Texts()
-        # The apology names the case ({case_ref}): recognised by the words before it.
-        self.apologies = {texts.text("assistant_unavailable", lang, case_ref="\0").partition("\0")[0]
-                          for lang in ("en", "vi")}
-        # "one moment" (a limit) keeps nothing either: the customer sends it again, as asked
-        self.send_again = {texts.text(k, lang) for k in ("send_again", "one_moment") for lang in ("en", "vi")}
+        self.apologies = [
+            said_pattern(texts, key, lang) for key in ("assistant_unavailable",) for lang in LANGUAGES
+        ]
+        # "one moment" (a limit) keeps nothing: the customer sends it again, as asked
+        self.send_again = {
+            texts.text(key, lang) for key in ("send_again", "one_moment") for lang in LANGUAGES
+        }
         self.stopping = False
 
     def kind(self, replies: List[dict]) -> str:
         said = [r.get("text", "") for r in replies]
-        if any(t.startswith(a) for t in said for a in self.apologies):
+        if any(apology.fullmatch(t) for apology in self.apologies for t in said):
             return "apologised"
         return "answered" if any(said) or replies else "no reply"
+
+
+def said_pattern(texts: Texts, key: str, language: str) -> "re.Pattern[str]":
+    """The hub's message `key` (data/hub/messages.yml) as a pattern: any case reference
+    where the words have one (the apology names the conversation's case)."""
+    marker = "\x00"
+    parts = texts.text(key, language, case_ref=marker).split(marker)
+    return re.compile(".+?".join(re.escape(part) for part in parts), re.S)
 
 
 class RestCaller:
@@ -124,9 +132,11 @@ class RestCaller:
         while time.monotonic() - started < GIVE_UP:
             url = f"{self.run.hubs[hub]}/webhooks/rest/webhook"
             try:
-                async with self.http.post(url, json={"sender": sender, "message": text,
-                                                     "metadata": {"message_id": sent.message_id}},
-                                          timeout=aiohttp.ClientTimeout(total=60)) as response:
+                async with self.http.post(
+                    url,
+                    json={"sender": sender, "message": text, "metadata": {"message_id": sent.message_id}},
+                    timeout=aiohttp.ClientTimeout(total=60),
+                ) as response:
                     sent.statuses.append(response.status)
                     if response.status == 200:
                         sent.accepted = True
@@ -148,7 +158,7 @@ class WidgetVisitor:
         self.run, self.name, self.home, self.secret = run, name, home, secret
         self.hub = home
         self.sio: Optional[socketio.AsyncClient] = None
-        self.session_id = None
+        self.session_id: Optional[str] = None
         self.last_id = None
         self.received: asyncio.Queue = asyncio.Queue()
         self.turn = 0
@@ -158,7 +168,7 @@ class WidgetVisitor:
         if self.sio is not None:
             await self._drop()
         sio = socketio.AsyncClient(reconnection=False)
-        confirmed = asyncio.get_running_loop().create_future()
+        confirmed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
         async def uttered(data):
             self.last_id = (data.get("metadata") or {}).get("message_id") or self.last_id
@@ -171,8 +181,9 @@ class WidgetVisitor:
         sio.on("bot_uttered", uttered)
         sio.on("session_confirm", confirm)
         self.sio = sio  # dropped (and its HTTP session closed) if anything below fails
-        await sio.connect(self.run.hubs[self.hub], socketio_path="socket.io",
-                          transports=["websocket"], wait_timeout=10)
+        await sio.connect(
+            self.run.hubs[self.hub], socketio_path="socket.io", transports=["websocket"], wait_timeout=10
+        )
         await sio.emit("session_request", {"session_id": self.session_id})
         self.session_id = await asyncio.wait_for(confirmed, 10)
         await sio.emit("catch_up", {"after": self.last_id})
@@ -214,10 +225,13 @@ class WidgetVisitor:
             try:
                 if self.sio is None or not self.sio.connected:
                     await self._connect()
-                sent.conversation = unsign(self.session_id, self.secret) or ""
+                sio, session_id = self.sio, self.session_id
+                if sio is None or session_id is None:
+                    raise ValueError("not connected")  # as any failure here: connect again
+                sent.conversation = conversation_named(session_id)
                 while not self.received.empty():  # late replies to an earlier message
                     self.received.get_nowait()
-                await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
+                await sio.emit("user_uttered", {"message": text, "session_id": session_id})
                 replies = await self.replies()
             except (socketio.exceptions.SocketIOError, asyncio.TimeoutError, OSError, ValueError):
                 sent.retries += 1  # no answer or no connection: reconnect (the other hub if need be)
@@ -243,14 +257,18 @@ async def customer_loop(run: Run, customer, offset: float) -> None:
         await asyncio.sleep(max(run.interval - (time.monotonic() - begun), 0.1))
 
 
-async def healed_after(run: Run, http: aiohttp.ClientSession, hub: int, limit: float = 300) -> Optional[float]:
+async def healed_after(
+    run: Run, http: aiohttp.ClientSession, hub: int, limit: float = 300
+) -> Optional[float]:
     """Seconds until a new REST customer gets a real answer (not an apology) again."""
     started = time.monotonic()
     while time.monotonic() - started < limit:
         try:
-            async with http.post(f"{run.hubs[hub]}/webhooks/rest/webhook",
-                                 json={"sender": f"probe-{uuid.uuid4().hex[:10]}", "message": "hi"},
-                                 timeout=aiohttp.ClientTimeout(total=30)) as response:
+            async with http.post(
+                f"{run.hubs[hub]}/webhooks/rest/webhook",
+                json={"sender": f"probe-{uuid.uuid4().hex[:10]}", "message": "hi"},
+                timeout=aiohttp.ClientTimeout(total=30),
+            ) as response:
                 if response.status == 200 and run.kind(await response.json()) == "answered":
                     return round(time.monotonic() - started, 1)
         except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -260,6 +278,7 @@ async def healed_after(run: Run, http: aiohttp.ClientSession, hub: int, limit: f
 
 
 # --- faults ------------------------------------------------------------------------------
+
 
 def signal_group(stack: Stack, name: str, sig: int) -> None:
     os.killpg(stack.named[name].pid, sig)
@@ -310,6 +329,7 @@ class Faults:
 
 # --- the run -----------------------------------------------------------------------------
 
+
 async def faults_phase(args, stack: Stack, faults: Faults, run: Run, secret: str) -> Dict[str, dict]:
     allow_websocket_transport()
     results: Dict[str, dict] = {}
@@ -317,15 +337,19 @@ async def faults_phase(args, stack: Stack, faults: Faults, run: Run, secret: str
         rest = [RestCaller(run, http, f"r{i}", i % 2) for i in range(args.customers)]
         widget = [WidgetVisitor(run, f"w{i}", i % 2, secret) for i in range(args.customers)]
         customers = rest + widget
-        loops = [asyncio.create_task(customer_loop(run, c, args.interval * i / len(customers)))
-                 for i, c in enumerate(customers)]
+        loops = [
+            asyncio.create_task(customer_loop(run, c, args.interval * i / len(customers)))
+            for i, c in enumerate(customers)
+        ]
         try:
             await asyncio.sleep(args.steady)  # warm-up: everything answering
-            plan = [("Redis paused", faults.redis_paused, 0, args.hold),
-                    ("Redis killed and restarted", faults.redis_killed, 0, args.hold),
-                    ("Rasa killed and restarted", faults.rasa_killed, 0, args.hold),
-                    ("action server killed and restarted", faults.actions_killed, 0, args.hold),
-                    ("one of two hubs killed and restarted", faults.hub_killed, 1, args.hold)]
+            plan = [
+                ("Redis paused", faults.redis_paused, 0, args.hold),
+                ("Redis killed and restarted", faults.redis_killed, 0, args.hold),
+                ("Rasa killed and restarted", faults.rasa_killed, 0, args.hold),
+                ("action server killed and restarted", faults.actions_killed, 0, args.hold),
+                ("one of two hubs killed and restarted", faults.hub_killed, 1, args.hold),
+            ]
             for name, fault, probe_hub, hold in plan:
                 print(f"==> {name}", flush=True)
                 for customer in customers:
@@ -384,7 +408,8 @@ def tally(run: Run, found: Counter, results: Dict[str, dict]) -> List[dict]:
             continue
         statuses = [code for s in sent for code in s.statuses]
         row = {
-            "phase": phase, "sent": len(sent),
+            "phase": phase,
+            "sent": len(sent),
             "accepted": sum(s.accepted for s in sent),
             "answered": sum(s.outcome == "answered" for s in sent),
             "apologised": sum(s.outcome == "apologised" for s in sent),
@@ -401,27 +426,45 @@ def tally(run: Run, found: Counter, results: Dict[str, dict]) -> List[dict]:
 
 
 def run_all(args) -> dict:
-    OUT.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    logs = args.out / "logs"
     secret = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="chaos-redis-") as redis_dir:
         port = (lambda n: args.port_base + n) if args.port_base else (lambda n: free_port())
-        stack = Stack(redis_port=port(0), action_port=port(1), rasa_port=port(2),
-                      hub_port=port(3), redis_dir=Path(redis_dir), log_dir=OUT / "logs")
-        for log in (OUT / "logs").glob("*.log"):
+        stack = Stack(
+            redis_port=port(0),
+            action_port=port(1),
+            rasa_port=port(2),
+            hub_port=port(3),
+            redis_dir=Path(redis_dir),
+            log_dir=logs,
+        )
+        for log in logs.glob("*.log"):
             log.unlink()
         ports = [stack.hub_port, port(4)]
-        env = {"HUB_SECRET": secret, "STILL_HERE_AFTER": "3600", "RASA_TIMEOUT": "10",
-               # every simulated customer comes from 127.0.0.1: no per-address limits
-               "REST_PER_IP_MINUTE": "0", "WIDGET_CONNECTS_PER_IP_MINUTE": "0",
-               "MESSENGER_PER_IP_MINUTE": "0",
-               # Messenger on, so the fuzz phase reaches it (the Graph API is a closed port)
-               "FB_VERIFY_TOKEN": "chaos-verify", "FB_APP_SECRET": FB_SECRET,
-               "FB_PAGE_ACCESS_TOKEN": "chaos-page", "FB_GRAPH_URL": f"http://127.0.0.1:{port(5)}",
-               # Zalo on too, its OpenAPI and OAuth a closed port as well
-               "ZALO_APP_ID": ZALO[0], "ZALO_OA_SECRET": ZALO[1], "ZALO_APP_SECRET": "chaos-zalo-app-secret",
-               "ZALO_REFRESH_TOKEN": "chaos-zalo-refresh", "ZALO_PER_IP_MINUTE": "0",
-               "ZALO_API_URL": f"http://127.0.0.1:{port(5)}", "ZALO_OAUTH_URL": f"http://127.0.0.1:{port(5)}",
-               "HUB_DEMO": "1"}
+        env = {
+            "HUB_SECRET": secret,
+            "STILL_HERE_AFTER": "3600",
+            "RASA_TIMEOUT": "10",
+            # every simulated customer comes from 127.0.0.1: no per-address limits
+            "REST_PER_IP_MINUTE": "0",
+            "WIDGET_CONNECTS_PER_IP_MINUTE": "0",
+            "MESSENGER_PER_IP_MINUTE": "0",
+            # Messenger on, so the fuzz phase reaches it (the Graph API is a closed port)
+            "FB_VERIFY_TOKEN": "chaos-verify",
+            "FB_APP_SECRET": FB_SECRET,
+            "FB_PAGE_ACCESS_TOKEN": "chaos-page",
+            "FB_GRAPH_URL": f"http://127.0.0.1:{port(5)}",
+            # Zalo on too, its OpenAPI and OAuth a closed port as well
+            "ZALO_APP_ID": ZALO[0],
+            "ZALO_OA_SECRET": ZALO[1],
+            "ZALO_APP_SECRET": "chaos-zalo-app-secret",
+            "ZALO_REFRESH_TOKEN": "chaos-zalo-refresh",
+            "ZALO_PER_IP_MINUTE": "0",
+            "ZALO_API_URL": f"http://127.0.0.1:{port(5)}",
+            "ZALO_OAUTH_URL": f"http://127.0.0.1:{port(5)}",
+            "HUB_DEMO": "1",
+        }
         run = Run([f"http://127.0.0.1:{port}" for port in ports], args.interval)
         try:
             print("==> starting Redis, the action server, Rasa and two hubs", flush=True)
@@ -441,11 +484,18 @@ def run_all(args) -> dict:
             if args.fuzz:
                 print("==> fuzz phase", flush=True)
                 from benchmarks.fuzz import fuzz_hub  # Hypothesis is only needed here
-                fuzz = fuzz_hub(run.hubs[0], args.fuzz, OUT / "logs", FB_SECRET, ZALO)
-            return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                    "machine": machine(), "customers": {"rest": args.customers, "widget": args.customers},
-                    "interval": args.interval, "phases": rows, "fuzz": fuzz, "flood": flood,
-                    "hub_tracebacks": tracebacks(OUT / "logs")}
+
+                fuzz = fuzz_hub(run.hubs[0], args.fuzz, logs, FB_SECRET, ZALO)
+            return {
+                "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                "machine": machine(),
+                "customers": {"rest": args.customers, "widget": args.customers},
+                "interval": args.interval,
+                "phases": rows,
+                "fuzz": fuzz,
+                "flood": flood,
+                "hub_tracebacks": tracebacks(logs),
+            }
         finally:
             run.stopping = True
             for name in list(stack.named):  # a paused Redis must be woken to be stopped
@@ -469,8 +519,7 @@ async def until_quiet(last: List[float], quiet: float, most: float) -> None:
         await asyncio.sleep(0.2)
 
 
-async def flood_socket(hub: str, address: str, conversations: int, messages: int, secret: str,
-                       refusals: set) -> dict:
+async def flood_socket(hub: str, address: str, conversations: int, messages: int, refusals: set) -> dict:
     """One widget socket from `address` (a loopback address: the hub sees it as the
     client's) asking for `conversations` conversations, then sending `messages` messages
     of FLOOD_CHARS without waiting for any answer. Returns the conversations it got and
@@ -506,8 +555,11 @@ async def flood_socket(hub: str, address: str, conversations: int, messages: int
         replies[f"error: {type(error).__name__}"] += 1
     finally:
         await http.close()
-    return {"conversations": [unsign(s, secret) or "" for s in dict.fromkeys(confirmed)],
-            "sent": messages if confirmed else 0, "replies": dict(replies)}
+    return {
+        "conversations": [conversation_named(s) for s in dict.fromkeys(confirmed)],
+        "sent": messages if confirmed else 0,
+        "replies": dict(replies),
+    }
 
 
 async def flood_phase(args, stack: Stack, run: Run, secret: str) -> dict:
@@ -533,8 +585,10 @@ async def flood_phase(args, stack: Stack, run: Run, secret: str) -> dict:
     async with aiohttp.ClientSession() as http:
         rest = [RestCaller(run, http, f"fr{i}", i % 2) for i in range(args.customers)]
         widget = [WidgetVisitor(run, f"fw{i}", i % 2, secret) for i in range(args.customers)]
-        loops = [asyncio.create_task(customer_loop(run, c, args.interval * i / (2 * args.customers)))
-                 for i, c in enumerate(rest + widget)]
+        loops = [
+            asyncio.create_task(customer_loop(run, c, args.interval * i / (2 * args.customers)))
+            for i, c in enumerate([*rest, *widget])
+        ]
 
         async def sample() -> None:
             while True:
@@ -547,13 +601,19 @@ async def flood_phase(args, stack: Stack, run: Run, secret: str) -> dict:
             await asyncio.sleep(args.steady / 2)  # the usual customers, before
             before = await asyncio.to_thread(memory)
             print(f"==> flood: one socket, {args.flood} messages of 2 KB", flush=True)
-            floods["one socket"] = [await flood_socket(hub, "127.0.0.2", 20, args.flood, secret, refusals)]
+            floods["one socket"] = [await flood_socket(hub, "127.0.0.2", 20, args.flood, refusals)]
             print("==> flood: 40 sockets from one address", flush=True)
-            floods["40 sockets, one address"] = list(await asyncio.gather(*[
-                flood_socket(hub, "127.0.0.3", 3, args.flood // 10, secret, refusals) for _ in range(40)]))
+            floods["40 sockets, one address"] = list(
+                await asyncio.gather(
+                    *[flood_socket(hub, "127.0.0.3", 3, args.flood // 10, refusals) for _ in range(40)]
+                )
+            )
             print("==> flood: 8 sockets from 8 addresses", flush=True)
-            floods["8 sockets, 8 addresses"] = list(await asyncio.gather(*[
-                flood_socket(hub, f"127.0.1.{n + 1}", 3, args.flood // 10, secret, refusals) for n in range(8)]))
+            floods["8 sockets, 8 addresses"] = list(
+                await asyncio.gather(
+                    *[flood_socket(hub, f"127.0.1.{n + 1}", 3, args.flood // 10, refusals) for n in range(8)]
+                )
+            )
             await asyncio.sleep(args.steady / 2)  # the usual customers, after
         finally:
             run.stopping = True
@@ -567,14 +627,21 @@ async def flood_phase(args, stack: Stack, run: Run, secret: str) -> dict:
     rows = {}
     for name, sockets in floods.items():
         cids = [cid for s in sockets for cid in s["conversations"] if cid]
-        stored = sum(1 for cid in cids for _, e in client.xrange(keys.transcript(cid)) if e.get("from") == "customer")
+        stored = sum(
+            1 for cid in cids for _, e in client.xrange(keys.transcript(cid)) if e.get("from") == "customer"
+        )
         trackers = [client.strlen(keys.rasa_tracker(cid)) for cid in cids]
         replies: Counter = Counter()
         for s in sockets:
             replies.update(s["replies"])
-        rows[name] = {"sockets": len(sockets), "sent": sum(s["sent"] for s in sockets),
-                      "conversations": len(cids), "stored": stored, "replies": dict(replies),
-                      "largest tracker (bytes)": max(trackers, default=0)}
+        rows[name] = {
+            "sockets": len(sockets),
+            "sent": sum(s["sent"] for s in sockets),
+            "conversations": len(cids),
+            "stored": stored,
+            "replies": dict(replies),
+            "largest tracker (bytes)": max(trackers, default=0),
+        }
     # What a turn costs in Rasa's tracker, from the usual customers' conversations meanwhile.
     per_turn = []
     for cid in {sent.conversation for sent in run.sent if sent.phase == "flood" and sent.conversation}:
@@ -583,11 +650,16 @@ async def flood_phase(args, stack: Stack, run: Run, secret: str) -> dict:
         if turns and size:
             per_turn.append(size / turns)
     client.close()
-    return {"phase": {"fault_seconds": round(time.monotonic() - began, 1), "heal_seconds": None},
-            "floods": rows, "memory": {"before": before, "peak": peak[0], "after": after},
-            "tracker_bytes_per_turn": {"conversations": len(per_turn),
-                                       "median": round(sorted(per_turn)[len(per_turn) // 2]) if per_turn else 0,
-                                       "max": round(max(per_turn, default=0))}}
+    return {
+        "phase": {"fault_seconds": round(time.monotonic() - began, 1), "heal_seconds": None},
+        "floods": rows,
+        "memory": {"before": before, "peak": peak[0], "after": after},
+        "tracker_bytes_per_turn": {
+            "conversations": len(per_turn),
+            "median": round(sorted(per_turn)[len(per_turn) // 2]) if per_turn else 0,
+            "max": round(max(per_turn, default=0)),
+        },
+    }
 
 
 def flood_lines(flood: dict) -> List[str]:
@@ -596,18 +668,41 @@ def flood_lines(flood: dict) -> List[str]:
         return []
     memory = flood["memory"]
     mb = lambda n: f"{n / 1e6:.1f} MB"  # noqa: E731
-    return ["### Flood phase", "",
-            table(["flood", "sockets", "messages sent", "conversations", "messages stored", "replies",
-                   "largest tracker"],
-                  [[name, f["sockets"], f["sent"], f["conversations"], f["stored"],
+    return [
+        "### Flood phase",
+        "",
+        table(
+            [
+                "flood",
+                "sockets",
+                "messages sent",
+                "conversations",
+                "messages stored",
+                "replies",
+                "largest tracker",
+            ],
+            [
+                [
+                    name,
+                    f["sockets"],
+                    f["sent"],
+                    f["conversations"],
+                    f["stored"],
                     ", ".join(f"{k}: {v}" for k, v in sorted(f["replies"].items())),
-                    f"{f['largest tracker (bytes)'] / 1000:.0f} kB"] for name, f in flood["floods"].items()]), "",
-            f"Redis memory: {mb(memory['before']['used'])} before, {mb(memory['peak'])} at the peak, "
-            f"{mb(memory['after']['used'])} after (maxmemory {mb(memory['before']['max'])}); keys "
-            f"{memory['before']['keys']} before, {memory['after']['keys']} after. The usual customers' "
-            "messages meanwhile are the table's \"flood\" row; their conversations' Rasa trackers hold "
-            f"{flood['tracker_bytes_per_turn']['median']} bytes a turn (median; at most "
-            f"{flood['tracker_bytes_per_turn']['max']}).", ""]
+                    f"{f['largest tracker (bytes)'] / 1000:.0f} kB",
+                ]
+                for name, f in flood["floods"].items()
+            ],
+        ),
+        "",
+        f"Redis memory: {mb(memory['before']['used'])} before, {mb(memory['peak'])} at the peak, "
+        f"{mb(memory['after']['used'])} after (maxmemory {mb(memory['before']['max'])}); keys "
+        f"{memory['before']['keys']} before, {memory['after']['keys']} after. The usual customers' "
+        "messages meanwhile are the table's \"flood\" row; their conversations' Rasa trackers hold "
+        f"{flood['tracker_bytes_per_turn']['median']} bytes a turn (median; at most "
+        f"{flood['tracker_bytes_per_turn']['max']}).",
+        "",
+    ]
 
 
 def tracebacks(log_dir: Path) -> Dict[str, int]:
@@ -617,34 +712,93 @@ def tracebacks(log_dir: Path) -> Dict[str, int]:
     for log in sorted(log_dir.glob("hub*.log")):
         blocks = log.read_text(errors="replace").split("Traceback (most recent call last)")[1:]
         counts["all"] += len(blocks)
-        counts["through bot/"] += sum(1 for b in blocks if any(
-            line.startswith('  File "') and "/bot/" in line for line in b.splitlines()))
+        counts["through bot/"] += sum(
+            1
+            for b in blocks
+            if any(line.startswith('  File "') and "/bot/" in line for line in b.splitlines())
+        )
     return counts
 
 
 def markdown(report: dict, command: str) -> str:
-    header = ["phase", "sent", "accepted", "answered", "apologised", "empty answer", "in transcript",
-              "lost", "retries", "503 + Retry-After", "other 5xx", "fault (s)", "time to heal (s)"]
-    rows = [[p["phase"], p["sent"], p["accepted"], p["answered"], p["apologised"], p["empty answer"],
-             p["in transcript"],
-             p["lost"], p["retries"], p["503 + Retry-After"], p["other 5xx"], p.get("fault_seconds"),
-             p.get("heal_seconds")] for p in report["phases"]]
-    lines = [f"## Fault run (`{command}`)", "",
-             f"Run {report['date']} on {report['machine']}: {report['customers']['rest']} REST "
-             f"callers and {report['customers']['widget']} widget visitors, each writing every "
-             f"{report['interval']:g} s (a new conversation each phase).", "",
-             table(header, rows), ""]
+    header = [
+        "phase",
+        "sent",
+        "accepted",
+        "answered",
+        "apologised",
+        "empty answer",
+        "in transcript",
+        "lost",
+        "retries",
+        "503 + Retry-After",
+        "other 5xx",
+        "fault (s)",
+        "time to heal (s)",
+    ]
+    rows = [
+        [
+            p["phase"],
+            p["sent"],
+            p["accepted"],
+            p["answered"],
+            p["apologised"],
+            p["empty answer"],
+            p["in transcript"],
+            p["lost"],
+            p["retries"],
+            p["503 + Retry-After"],
+            p["other 5xx"],
+            p.get("fault_seconds"),
+            p.get("heal_seconds"),
+        ]
+        for p in report["phases"]
+    ]
+    lines = [
+        f"## Fault run (`{command}`)",
+        "",
+        f"Run {report['date']} on {report['machine']}: {report['customers']['rest']} REST "
+        f"callers and {report['customers']['widget']} widget visitors, each writing every "
+        f"{report['interval']:g} s (a new conversation each phase).",
+        "",
+        table(header, rows),
+        "",
+    ]
     fuzz = report.get("fuzz") or {}
     if fuzz:
-        lines += ["### Fuzz phase", "",
-                  table(["target", "requests", "statuses", "5xx"],
-                        [[name, f["requests"], ", ".join(f"{k}: {v}" for k, v in sorted(f["statuses"].items())),
-                          f["5xx"]] for name, f in fuzz["targets"].items()]), "",
-                  f"Total: {fuzz['requests']} requests, {fuzz['5xx']} answered 5xx. "
-                  f"Hub still healthy afterwards: {fuzz['healthy_after']}.", ""]
+        lines += [
+            "### Fuzz phase",
+            "",
+            table(
+                ["target", "requests", "statuses", "5xx"],
+                [
+                    [
+                        name,
+                        f["requests"],
+                        ", ".join(f"{k}: {v}" for k, v in sorted(f["statuses"].items())),
+                        f["5xx"],
+                    ]
+                    for name, f in fuzz["targets"].items()
+                ],
+            ),
+            "",
+            f"Total: {fuzz['requests']} requests, {fuzz['5xx']} answered 5xx. "
+            f"Hub still healthy afterwards: {fuzz['healthy_after']}.",
+            "",
+        ]
     lines += flood_lines(report.get("flood") or {})
     lines += [f"Tracebacks in the hub logs over the whole run: {report['hub_tracebacks']}.", ""]
     return "\n".join(lines)
+
+
+def write_doc(text: str) -> None:
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    intro = (
+        DOC.read_text(encoding="utf-8").split("<!-- chaos:begin -->")[0]
+        if DOC.exists()
+        else "# Reliability\n\nFigures from real fault runs; reproduce with `make chaos`.\n\n"
+    )
+    DOC.write_text(intro + "<!-- chaos:begin -->\n" + text + "<!-- chaos:end -->\n", encoding="utf-8")
 
 
 def main() -> int:
@@ -655,20 +809,30 @@ def main() -> int:
     parser.add_argument("--hold", type=float, default=10.0, help="seconds each fault lasts before the repair")
     parser.add_argument("--fuzz", type=int, default=250, help="Hypothesis examples per fuzz target (0: none)")
     parser.add_argument("--skip-faults", action="store_true")
-    parser.add_argument("--flood", type=int, default=1000,
-                        help="messages the flood phase's one socket sends (others a tenth as many; 0: no flood)")
-    parser.add_argument("--port-base", type=int, default=0,
-                        help="use six ports from here (default: free ports chosen by the system)")
+    parser.add_argument(
+        "--flood",
+        type=int,
+        default=1000,
+        help="messages the flood phase's one socket sends (others a tenth as many; 0: no flood)",
+    )
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=0,
+        help="use six ports from here (default: free ports chosen by the system)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="folder for chaos.json and the logs (default results/chaos)"
+    )
+    parser.add_argument("--no-docs", action="store_true", help="leave docs/reliability.md alone")
     args = parser.parse_args()
     report = run_all(args)
-    (OUT / "chaos.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    (args.out / "chaos.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     command = "make chaos" + (f' CHAOS_ARGS="{" ".join(sys.argv[1:])}"' if sys.argv[1:] else "")
     text = markdown(report, command)
     print(text)
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    intro = DOC.read_text(encoding="utf-8").split("<!-- chaos:begin -->")[0] if DOC.exists() else \
-        "# Reliability\n\nFigures from real fault runs; reproduce with `make chaos`.\n\n"
-    DOC.write_text(intro + "<!-- chaos:begin -->\n" + text + "<!-- chaos:end -->\n", encoding="utf-8")
+    if not args.no_docs:
+        write_doc(text)
     lost = sum(p["lost"] for p in report["phases"])
     bad = sum(p["other 5xx"] for p in report["phases"]) + (report.get("fuzz") or {}).get("5xx", 0)
     return 1 if lost or bad else 0

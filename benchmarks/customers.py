@@ -23,10 +23,11 @@ import socketio
 import yaml
 
 from benchmarks.orderbook import order_email
-from bot.web.signing import unsign
+from bot.core.sessions import conversation_named
 
 SCRIPTS_FILE = Path(__file__).resolve().parent / "conversations.yml"
 TURN_TIMEOUT = 60.0
+
 
 def allow_websocket_transport() -> None:
     """Let python-engineio's client use the websocket transport with Rasa's aiohttp.
@@ -52,8 +53,10 @@ class Script:
 
 
 def load_scripts(path: Path = SCRIPTS_FILE) -> List[Script]:
-    return [Script(s["name"], str(s["order"]), list(s["turns"]))
-            for s in yaml.safe_load(path.read_text("utf-8"))["conversations"]]
+    return [
+        Script(s["name"], str(s["order"]), list(s["turns"]))
+        for s in yaml.safe_load(path.read_text("utf-8"))["conversations"]
+    ]
 
 
 @dataclass
@@ -101,8 +104,9 @@ class RestCustomer:
         body = {"sender": self.sender, "message": text, "metadata": {"channel": "web"}}
         started = time.perf_counter()
         try:
-            async with self.http.post(self.url, json=body,
-                                      timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT)) as response:
+            async with self.http.post(
+                self.url, json=body, timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT)
+            ) as response:
                 if response.status != 200:
                     turn.error = f"HTTP {response.status}"
                     return turn
@@ -150,11 +154,12 @@ class WidgetCustomer:
             self.confirmed.set_result(session_id)
 
     async def start(self) -> str:
-        await self.sio.connect(self.hub_url, socketio_path="socket.io", transports=["websocket"],
-                               wait_timeout=TURN_TIMEOUT)
+        await self.sio.connect(
+            self.hub_url, socketio_path="socket.io", transports=["websocket"], wait_timeout=TURN_TIMEOUT
+        )
         await self.sio.emit("session_request", {"session_id": None})
         self.session_id = await asyncio.wait_for(self.confirmed, TURN_TIMEOUT)
-        self.conversation_id = unsign(self.session_id, self.secret) or ""
+        self.conversation_id = conversation_named(self.session_id)
         return self.conversation_id
 
     async def say(self, text: str, expected: Optional[int]) -> Turn:
@@ -198,21 +203,23 @@ class ConsoleWatcher:
         self.login = login
         self.queued_seen: Dict[str, float] = {}  # conversation id -> wall clock it showed
         self.events = 0
-        self._task = None
-        self._ws = None
+        self._task: Optional[asyncio.Task] = None
+        self._ws: Optional[aiohttp.ClientWebSocketResponse] = None
 
     async def connect(self) -> None:
         name, password = self.login
-        async with self.http.post(f"{self.hub_url}/api/agent/login",
-                                  json={"name": name, "password": password}) as response:
+        async with self.http.post(
+            f"{self.hub_url}/api/agent/login", json={"name": name, "password": password}
+        ) as response:
             if response.status != 200:
                 raise RuntimeError(f"agent login failed: HTTP {response.status}")
-        self._ws = await self.http.ws_connect(f"{self.hub_url}/api/agent/ws",
-                                              headers={"Origin": self.hub_url})
-        self._task = asyncio.create_task(self._read())
+        self._ws = await self.http.ws_connect(
+            f"{self.hub_url}/api/agent/ws", headers={"Origin": self.hub_url}
+        )
+        self._task = asyncio.create_task(self._read(self._ws))
 
-    async def _read(self) -> None:
-        async for message in self._ws:
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for message in ws:
             if message.type != aiohttp.WSMsgType.TEXT:
                 continue
             seen = time.time()

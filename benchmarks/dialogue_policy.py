@@ -50,7 +50,7 @@ async def measure(path: str, repeat: int, test_files: List[str]) -> dict:
     cases = prefixes(agent, test_files)
     processor = agent.processor
     processor.predict_next_with_tracker(cases[0][0])  # warm-up (graph and TF functions)
-    rounds, policies, right = [], Counter(), 0
+    rounds, policies, right = [], Counter[str](), 0
     for n in range(repeat):
         started = time.perf_counter()
         for tracker, expected in cases:
@@ -60,9 +60,14 @@ async def measure(path: str, repeat: int, test_files: List[str]) -> dict:
                 right += name == expected
                 policies[(prediction.policy_name or "none").split("_")[-1]] += 1
         rounds.append((time.perf_counter() - started) / len(cases))
-    return {"model": path, "predictions": len(cases), "ms_per_prediction": 1000 * statistics.median(rounds),
-            "spread_ms": 1000 * (max(rounds) - min(rounds)), "accuracy": right / len(cases),
-            "policies": dict(policies)}
+    return {
+        "model": path,
+        "predictions": len(cases),
+        "ms_per_prediction": 1000 * statistics.median(rounds),
+        "spread_ms": 1000 * (max(rounds) - min(rounds)),
+        "accuracy": right / len(cases),
+        "policies": dict(policies),
+    }
 
 
 def main() -> None:
@@ -73,9 +78,11 @@ def main() -> None:
     args = parser.parse_args()
     for path in args.models:
         result = asyncio.run(measure(path, args.repeat, args.tests))
-        print(f"{result['model']}: {result['predictions']} predictions, "
-              f"{result['ms_per_prediction']:.1f} ms each (spread {result['spread_ms']:.1f} ms over "
-              f"{args.repeat} rounds), accuracy {result['accuracy']:.3f}, won by {result['policies']}")
+        print(
+            f"{result['model']}: {result['predictions']} predictions, "
+            f"{result['ms_per_prediction']:.1f} ms each (spread {result['spread_ms']:.1f} ms over "
+            f"{args.repeat} rounds), accuracy {result['accuracy']:.3f}, won by {result['policies']}"
+        )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ import time
 from typing import Callable, Dict, Optional, Tuple
 from urllib.parse import quote
 
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 import requests
 
 from bot.settings import DEMO_LOGIN
@@ -28,11 +29,22 @@ from bot.settings import DEMO_LOGIN
 # Any code point, lone surrogates included (json.dumps writes them as \\udXXX escapes).
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | ANY_TEXT
-JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) |
-                    st.dictionaries(ANY_TEXT, inner, max_size=4), max_leaves=12)
-CONTENT_TYPES = st.sampled_from(["application/json", "application/json; charset=utf-8",
-                                 "application/json; charset=foo", "text/plain", "", "multipart/form-data",
-                                 "application/x-www-form-urlencoded"]) | ANY_TEXT.filter(str.isascii)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+CONTENT_TYPES = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/json; charset=foo",
+        "text/plain",
+        "",
+        "multipart/form-data",
+        "application/x-www-form-urlencoded",
+    ]
+) | ANY_TEXT.filter(str.isascii)
 
 
 SENDERS = [f"fuzz-{n}" for n in range(5)]
@@ -72,8 +84,9 @@ class Fuzzer:
     def call(self, target: str, method: str, path: str, session=None, **kwargs) -> None:
         headers = {k: v for k, v in (kwargs.pop("headers", None) or {}).items() if v is not None}
         try:
-            response = (session or self.http).request(method, self.base + path, headers=headers,
-                                                      timeout=30, allow_redirects=False, **kwargs)
+            response = (session or self.http).request(
+                method, self.base + path, headers=headers, timeout=30, allow_redirects=False, **kwargs
+            )
             status = response.status_code
         except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeError):
             return  # refused by the client library itself: never sent
@@ -82,11 +95,17 @@ class Fuzzer:
         self.targets.setdefault(target, Counter())[status] += 1
 
     def run(self, name: str, strategy, send: Callable) -> None:
-        @settings(max_examples=self.examples, database=None, deadline=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=self.examples,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(strategy)
         def one(case):
             send(case)
+
         one()
         print(f"    {name}: {dict(self.targets.get(name, {}))}", flush=True)
 
@@ -95,119 +114,255 @@ class Fuzzer:
     def rest(self) -> None:
         def send(case):
             body, content_type = case
-            self.call("REST webhook", "POST", "/webhooks/rest/webhook", data=body,
-                      headers={"Content-Type": content_type})
+            self.call(
+                "REST webhook",
+                "POST",
+                "/webhooks/rest/webhook",
+                data=body,
+                headers={"Content-Type": content_type},
+            )
+
         # Past the shape checks too: a valid sender (one of a few, so that conversations
         # grow and the agent API below finds them), any text, metadata with our keys.
-        metadata = st.dictionaries(st.sampled_from(["message_id", "shop_identity", "channel"]) | ANY_TEXT,
-                                   JSON, max_size=3) | JSON
-        shaped = st.builds(lambda s, m, md, a: encoded({"sender": s, "message": m, "metadata": md}, a),
-                           st.sampled_from(SENDERS) | JSON, ANY_TEXT | JSON, metadata, st.booleans())
-        self.run("REST webhook", st.tuples(st.one_of(shaped, shaped, shaped, BODIES),
-                                           st.just("application/json") | CONTENT_TYPES), send)
+        metadata = (
+            st.dictionaries(
+                st.sampled_from(["message_id", "shop_identity", "channel"]) | ANY_TEXT, JSON, max_size=3
+            )
+            | JSON
+        )
+        shaped = st.builds(
+            lambda s, m, md, a: encoded({"sender": s, "message": m, "metadata": md}, a),
+            st.sampled_from(SENDERS) | JSON,
+            ANY_TEXT | JSON,
+            metadata,
+            st.booleans(),
+        )
+        self.run(
+            "REST webhook",
+            st.tuples(st.one_of(shaped, shaped, shaped, BODIES), st.just("application/json") | CONTENT_TYPES),
+            send,
+        )
 
         def missed(case):
-            self.call("REST messages", "GET", "/webhooks/rest/messages",
-                      params={"sender": case[0].encode("utf-8", "surrogatepass"),
-                              "after": case[1].encode("utf-8", "surrogatepass")},
-                      headers={"Authorization": case[2] if case[2].isascii() else None})
+            self.call(
+                "REST messages",
+                "GET",
+                "/webhooks/rest/messages",
+                params={
+                    "sender": case[0].encode("utf-8", "surrogatepass"),
+                    "after": case[1].encode("utf-8", "surrogatepass"),
+                },
+                headers={"Authorization": case[2] if case[2].isascii() else None},
+            )
+
         self.run("REST messages", st.tuples(ANY_TEXT, ANY_TEXT, ANY_TEXT), missed)
 
     def messenger(self) -> None:
         def verify(case):
-            self.call("Messenger verify", "GET", "/webhooks/facebook/webhook", params={
-                "hub.mode": case[0].encode("utf-8", "surrogatepass"),
-                "hub.verify_token": case[1].encode("utf-8", "surrogatepass"),
-                "hub.challenge": case[2].encode("utf-8", "surrogatepass")})
+            self.call(
+                "Messenger verify",
+                "GET",
+                "/webhooks/facebook/webhook",
+                params={
+                    "hub.mode": case[0].encode("utf-8", "surrogatepass"),
+                    "hub.verify_token": case[1].encode("utf-8", "surrogatepass"),
+                    "hub.challenge": case[2].encode("utf-8", "surrogatepass"),
+                },
+            )
+
         self.run("Messenger verify", st.tuples(st.just("subscribe") | ANY_TEXT, ANY_TEXT, ANY_TEXT), verify)
 
-        event = st.fixed_dictionaries({"sender": st.fixed_dictionaries({"id": JSON}) | JSON,
-                                       "recipient": JSON, "timestamp": JSON,
-                                       "message": st.fixed_dictionaries({"mid": JSON, "text": JSON}) | JSON,
-                                       "postback": JSON})
-        shaped = st.builds(lambda entries: encoded({"object": "page", "entry": entries}, True),
-                           st.lists(st.fixed_dictionaries({"id": JSON, "messaging": st.lists(event, max_size=3) | JSON})
-                                    | JSON, max_size=3))
+        event = st.fixed_dictionaries(
+            {
+                "sender": st.fixed_dictionaries({"id": JSON}) | JSON,
+                "recipient": JSON,
+                "timestamp": JSON,
+                "message": st.fixed_dictionaries({"mid": JSON, "text": JSON}) | JSON,
+                "postback": JSON,
+            }
+        )
+        shaped = st.builds(
+            lambda entries: encoded({"object": "page", "entry": entries}, True),
+            st.lists(
+                st.fixed_dictionaries({"id": JSON, "messaging": st.lists(event, max_size=3) | JSON}) | JSON,
+                max_size=3,
+            ),
+        )
 
         def deliver(case):
             body, signed, content_type, header = case
-            signature = "sha256=" + hmac.new(self.fb_secret.encode(), body, hashlib.sha256).hexdigest() \
-                if signed else (header if header.isascii() else None)
-            self.call("Messenger events", "POST", "/webhooks/facebook/webhook", data=body,
-                      headers={"Content-Type": content_type, "X-Hub-Signature-256": signature})
-        self.run("Messenger events", st.tuples(BODIES | shaped, st.booleans(), CONTENT_TYPES, ANY_TEXT), deliver)
+            signature = (
+                "sha256=" + hmac.new(self.fb_secret.encode(), body, hashlib.sha256).hexdigest()
+                if signed
+                else (header if header.isascii() else None)
+            )
+            self.call(
+                "Messenger events",
+                "POST",
+                "/webhooks/facebook/webhook",
+                data=body,
+                headers={"Content-Type": content_type, "X-Hub-Signature-256": signature},
+            )
+
+        self.run(
+            "Messenger events", st.tuples(BODIES | shaped, st.booleans(), CONTENT_TYPES, ANY_TEXT), deliver
+        )
 
     def zalo_events(self) -> None:
         app_id, oa_secret = self.zalo or ("", "")
-        names = st.sampled_from(["user_send_text", "user_send_image", "user_send_sticker",
-                                 "user_send_location", "follow", "user_seen_message"]) | JSON
-        stamps = st.sampled_from(["fresh", "stale"]).map(
-            lambda kind: str(int(time.time() * 1000) - (0 if kind == "fresh" else 10 ** 9))) | ANY_TEXT
-        event = st.fixed_dictionaries({
-            "app_id": st.just(app_id) | JSON, "event_name": names,
-            "sender": st.fixed_dictionaries({"id": st.sampled_from(["8412345678901234", "1"]) | JSON}) | JSON,
-            "recipient": JSON, "timestamp": stamps,
-            "message": st.fixed_dictionaries({"msg_id": ANY_TEXT | JSON, "text": ANY_TEXT | JSON,
-                                              "attachments": JSON}) | JSON})
+        names = (
+            st.sampled_from(
+                [
+                    "user_send_text",
+                    "user_send_image",
+                    "user_send_sticker",
+                    "user_send_location",
+                    "follow",
+                    "user_seen_message",
+                ]
+            )
+            | JSON
+        )
+        stamps = (
+            st.sampled_from(["fresh", "stale"]).map(
+                lambda kind: str(int(time.time() * 1000) - (0 if kind == "fresh" else 10**9))
+            )
+            | ANY_TEXT
+        )
+        event = st.fixed_dictionaries(
+            {
+                "app_id": st.just(app_id) | JSON,
+                "event_name": names,
+                "sender": st.fixed_dictionaries({"id": st.sampled_from(["8412345678901234", "1"]) | JSON})
+                | JSON,
+                "recipient": JSON,
+                "timestamp": stamps,
+                "message": st.fixed_dictionaries(
+                    {"msg_id": ANY_TEXT | JSON, "text": ANY_TEXT | JSON, "attachments": JSON}
+                )
+                | JSON,
+            }
+        )
 
         def deliver(case):
             body, signed, content_type, header = case
             raw, stamp = body if isinstance(body, tuple) else (body, "")
             mac = hashlib.sha256(app_id.encode() + raw + stamp.encode() + oa_secret.encode()).hexdigest()
             signature = f"mac={mac}" if signed else (header if header.isascii() else None)
-            self.call("Zalo events", "POST", "/webhooks/zalo/webhook", data=raw,
-                      headers={"Content-Type": content_type, "X-ZEvent-Signature": signature})
+            self.call(
+                "Zalo events",
+                "POST",
+                "/webhooks/zalo/webhook",
+                data=raw,
+                headers={"Content-Type": content_type, "X-ZEvent-Signature": signature},
+            )
+
         shaped = st.builds(lambda e, a: (encoded(e, a), str(e["timestamp"])), event, st.booleans())
         self.run("Zalo events", st.tuples(BODIES | shaped, st.booleans(), CONTENT_TYPES, ANY_TEXT), deliver)
-        self.run("Zalo check", st.just(None), lambda _: self.call("Zalo check", "GET", "/webhooks/zalo/webhook"))
+        self.run(
+            "Zalo check", st.just(None), lambda _: self.call("Zalo check", "GET", "/webhooks/zalo/webhook")
+        )
 
     def agents(self) -> None:
-        login = self.agent.post(self.base + "/api/agent/login", json=dict(zip(("name", "password"), DEMO_LOGIN)),
-                                headers={"Origin": self.base}, timeout=30)
+        login = self.agent.post(
+            self.base + "/api/agent/login",
+            json=dict(zip(("name", "password"), DEMO_LOGIN, strict=True)),
+            headers={"Origin": self.base},
+            timeout=30,
+        )
         login.raise_for_status()
-        routes = [("GET", "/api/agent/queue"), ("GET", "/api/agent/conversations/{}"),
-                  ("POST", "/api/agent/conversations/{}/claim"), ("POST", "/api/agent/conversations/{}/messages"),
-                  ("POST", "/api/agent/conversations/{}/resolve"), ("POST", "/api/agent/conversations/{}/handback"),
-                  ("POST", "/api/agent/conversations/{}/forget"), ("POST", "/api/agent/conversations/{}/notes"),
-                  ("GET", "/api/agent/labels"), ("GET", "/api/agent/callbacks"),
-                  ("POST", "/api/agent/callbacks/{}"), ("POST", "/api/agent/logout-not-a-route")]
+        routes = [
+            ("GET", "/api/agent/queue"),
+            ("GET", "/api/agent/conversations/{}"),
+            ("POST", "/api/agent/conversations/{}/claim"),
+            ("POST", "/api/agent/conversations/{}/messages"),
+            ("POST", "/api/agent/conversations/{}/resolve"),
+            ("POST", "/api/agent/conversations/{}/handback"),
+            ("POST", "/api/agent/conversations/{}/forget"),
+            ("POST", "/api/agent/conversations/{}/notes"),
+            ("GET", "/api/agent/labels"),
+            ("GET", "/api/agent/callbacks"),
+            ("POST", "/api/agent/callbacks/{}"),
+            ("POST", "/api/agent/logout-not-a-route"),
+        ]
 
         def send(case):
             (method, path), cid, body, content_type, as_agent = case
-            self.call("agent API", method, path.format(segment(cid)), data=body,
-                      session=self.agent if as_agent else None,
-                      headers={"Content-Type": content_type, "Origin": self.base})
+            self.call(
+                "agent API",
+                method,
+                path.format(segment(cid)),
+                data=body,
+                session=self.agent if as_agent else None,
+                headers={"Content-Type": content_type, "Origin": self.base},
+            )
+
         # Conversations that exist too: the REST fuzz and the fault run made some.
         ids = ANY_TEXT | st.sampled_from([f"rest-{s}" for s in SENDERS] + ["rest-nobody", "fb-1", ".", ".."])
-        shaped_body = st.builds(lambda d: encoded(d, False), st.dictionaries(
-            st.sampled_from(["text", "note", "outcome"]), ANY_TEXT | JSON, max_size=3))
+        shaped_body = st.builds(
+            lambda d: encoded(d, False),
+            st.dictionaries(st.sampled_from(["text", "note", "outcome"]), ANY_TEXT | JSON, max_size=3),
+        )
         bodies = BODIES
-        self.run("agent API", st.tuples(st.sampled_from(routes), ids, st.one_of(shaped_body, shaped_body, bodies),
-                                        st.sampled_from(["application/json"]) | CONTENT_TYPES,
-                                        st.booleans() | st.just(True)), send)
+        self.run(
+            "agent API",
+            st.tuples(
+                st.sampled_from(routes),
+                ids,
+                st.one_of(shaped_body, shaped_body, bodies),
+                st.sampled_from(["application/json"]) | CONTENT_TYPES,
+                st.booleans() | st.just(True),
+            ),
+            send,
+        )
 
         def cookie(case):
             value = case.encode("utf-8", "surrogatepass").decode("latin-1")
             self.call("agent cookie", "GET", "/api/agent/queue", headers={"Cookie": f"sr_agent={value}"})
+
         self.run("agent cookie", ANY_TEXT.filter(lambda t: "\n" not in t and "\r" not in t), cookie)
 
         def sign_in(case):
             body, content_type = case
-            self.call("agent login", "POST", "/api/agent/login", data=body,
-                      headers={"Content-Type": content_type, "Origin": self.base})
+            self.call(
+                "agent login",
+                "POST",
+                "/api/agent/login",
+                data=body,
+                headers={"Content-Type": content_type, "Origin": self.base},
+            )
+
         shaped = st.builds(lambda n, p: encoded({"name": n, "password": p}, False), JSON, JSON)
         self.run("agent login", st.tuples(BODIES | shaped, CONTENT_TYPES), sign_in)
 
     def pages(self) -> None:
-        paths = st.sampled_from(["/", "/health", "/agent", "/agent/login", "/demo/identity",
-                                 "/static/{}", "/static/vendor/{}", "/api/widget/resume", "/{}"])
+        paths = st.sampled_from(
+            [
+                "/",
+                "/health",
+                "/agent",
+                "/agent/login",
+                "/demo/identity",
+                "/static/{}",
+                "/static/vendor/{}",
+                "/api/widget/resume",
+                "/{}",
+            ]
+        )
 
         def send(case):
             path, part, method, body = case
-            self.call("pages", method, path.format(segment(part)), data=body,
-                      headers={"Content-Type": "application/json", "Origin": self.base})
-        self.run("pages", st.tuples(paths, ANY_TEXT, st.sampled_from(["GET", "POST", "HEAD", "PUT"]),
-                                    BODIES), send)
+            self.call(
+                "pages",
+                method,
+                path.format(segment(part)),
+                data=body,
+                headers={"Content-Type": "application/json", "Origin": self.base},
+            )
+
+        self.run(
+            "pages", st.tuples(paths, ANY_TEXT, st.sampled_from(["GET", "POST", "HEAD", "PUT"]), BODIES), send
+        )
 
     def socketio(self) -> None:
         """Engine.IO polling by hand, so any packet can be sent: a handshake, then a
@@ -218,8 +373,9 @@ class Fuzzer:
             event, payload, raw, use_raw = case
             target = "socket.io events"
             try:
-                opened = self.http.get(self.base + "/socket.io/", params={"EIO": "4", "transport": "polling"},
-                                       timeout=30)
+                opened = self.http.get(
+                    self.base + "/socket.io/", params={"EIO": "4", "transport": "polling"}, timeout=30
+                )
             except requests.RequestException as error:
                 self.targets.setdefault(target, Counter())[f"no answer ({type(error).__name__})"] += 1
                 return
@@ -233,10 +389,13 @@ class Fuzzer:
             packet = raw if use_raw else b"42" + encoded([event, payload], random.random() < 0.5)
             self.call(target, "POST", query, data=packet, headers={"Content-Type": "text/plain"})
             self.call(target, "POST", query, data=b"1", headers={"Content-Type": "text/plain"})  # close
+
         self.run("socket.io events", st.tuples(events, JSON, st.binary(max_size=100), st.booleans()), send)
 
 
-def fuzz_hub(base: str, examples: int, log_dir, fb_secret: str, zalo: Optional[Tuple[str, str]] = None) -> dict:
+def fuzz_hub(
+    base: str, examples: int, log_dir, fb_secret: str, zalo: Optional[Tuple[str, str]] = None
+) -> dict:
     fuzzer = Fuzzer(base, examples, fb_secret, zalo)
     fuzzer.rest()  # first: its conversations are what the agent API is then called on
     fuzzer.agents()
@@ -247,11 +406,18 @@ def fuzz_hub(base: str, examples: int, log_dir, fb_secret: str, zalo: Optional[T
     targets = {}
     for name, statuses in fuzzer.targets.items():
         bad = sum(n for status, n in statuses.items() if not isinstance(status, int) or status >= 500)
-        targets[name] = {"requests": sum(statuses.values()), "statuses": {str(k): v for k, v in statuses.items()},
-                         "5xx": bad}
+        targets[name] = {
+            "requests": sum(statuses.values()),
+            "statuses": {str(k): v for k, v in statuses.items()},
+            "5xx": bad,
+        }
     try:
         healthy = requests.get(base + "/health", timeout=10).status_code == 200
     except requests.RequestException:
         healthy = False
-    return {"targets": targets, "requests": sum(t["requests"] for t in targets.values()),
-            "5xx": sum(t["5xx"] for t in targets.values()), "healthy_after": healthy}
+    return {
+        "targets": targets,
+        "requests": sum(t["requests"] for t in targets.values()),
+        "5xx": sum(t["5xx"] for t in targets.values()),
+        "healthy_after": healthy,
+    }

@@ -18,12 +18,12 @@ no turn starts after --phase-seconds.
 Reports per phase: messages/s, reply latency p50/p95/p99 (send to last reply of the turn),
 errors, handoff decision -> agent console latency, peak RSS and CPU of every process.
 Prints the tables; writes results/bench/load.json, docs/img/load-latency.png and the load
-section of docs/benchmarks.md.
+section of docs/benchmarks.md (--out DIR for another folder, --no-docs to leave docs/
+alone; `make smoke` runs it with a few customers, one conversation each).
 """
 
 import argparse
 import asyncio
-from dataclasses import asdict
 import datetime
 import json
 import os
@@ -39,12 +39,19 @@ import aiohttp
 import psutil
 import redis as redis_sync
 
-from benchmarks.customers import (ConsoleWatcher, Conversation, RestCustomer, Script, WidgetCustomer,
-                                  allow_websocket_transport, load_scripts)
+from benchmarks import trackers
+from benchmarks.customers import (
+    ConsoleWatcher,
+    Conversation,
+    RestCustomer,
+    Script,
+    WidgetCustomer,
+    allow_websocket_transport,
+    load_scripts,
+)
 from benchmarks.metrics import percentiles
 from benchmarks.orderbook import OrderBook
 from benchmarks.report import IMAGES, machine, table, write_section
-from benchmarks import trackers
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN
 from contract import keys
 from scripts.stack import Stack, free_port, wait_for
@@ -93,7 +100,7 @@ class ResourceSampler:
         for name, proc in self._processes().items():
             total = 0.0
             # The stack's processes are the load generator's children: count it alone.
-            for member in ([proc] if name == "bench" else self._tree(proc)):
+            for member in [proc] if name == "bench" else self._tree(proc):
                 try:
                     total += what(member)
                 except psutil.NoSuchProcess:
@@ -103,7 +110,7 @@ class ResourceSampler:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            rss = self._measure(lambda p: p.memory_info().rss / 2 ** 20)
+            rss = self._measure(lambda p: p.memory_info().rss / 2**20)
             with self._lock:
                 for name, mib in rss.items():
                     self._peaks[name] = max(self._peaks.get(name, 0.0), mib)
@@ -117,9 +124,13 @@ class ResourceSampler:
         cpu = self._measure(lambda p: sum(p.cpu_times()[:2]))
         with self._lock:
             peaks = dict(self._peaks)
-        return {name: {"peak_rss_mib": round(peaks.get(name, 0.0), 1),
-                       "cpu_cores": round((cpu[name] - self._cpu_start.get(name, 0.0)) / seconds, 2)}
-                for name in cpu}
+        return {
+            name: {
+                "peak_rss_mib": round(peaks.get(name, 0.0), 1),
+                "cpu_cores": round((cpu[name] - self._cpu_start.get(name, 0.0)) / seconds, 2),
+            }
+            for name in cpu
+        }
 
     def close(self) -> None:
         self._stop.set()
@@ -140,8 +151,9 @@ class Bench:
 
     # --- one phase ------------------------------------------------------------------
 
-    async def _customer(self, make, script: Script, deadline: float, out: List[Conversation],
-                        conversations: int) -> None:
+    async def _customer(
+        self, make, script: Script, deadline: float, out: List[Conversation], conversations: int
+    ) -> None:
         for _ in range(conversations):
             if time.monotonic() > deadline:
                 return
@@ -167,12 +179,22 @@ class Bench:
                 conversation.finished_at = time.time()
                 await customer.close()
 
-    async def phase(self, name: str, surface: str, customers: int, rasa_processes: int,
-                    console: Optional[ConsoleWatcher], http: aiohttp.ClientSession,
-                    each: Optional[int] = None) -> dict:
+    async def phase(
+        self,
+        name: str,
+        surface: str,
+        customers: int,
+        rasa_processes: int,
+        console: Optional[ConsoleWatcher],
+        http: aiohttp.ClientSession,
+        each: Optional[int] = None,
+    ) -> dict:
         each = each or self.args.conversations
-        print(f"==> {name}: {customers} customers x {each} conversations "
-              f"over {surface}, {rasa_processes} Rasa process(es)", flush=True)
+        print(
+            f"==> {name}: {customers} customers x {each} conversations "
+            f"over {surface}, {rasa_processes} Rasa process(es)",
+            flush=True,
+        )
         makers = {
             "direct": lambda: RestCustomer(http, self.stack.rasa_url, "direct"),
             "hub REST": lambda: RestCustomer(http, self.stack.hub_url, "hub"),
@@ -182,16 +204,20 @@ class Bench:
         self.sampler.start_phase()
         started = time.monotonic()
         deadline = started + self.args.phase_seconds
-        await asyncio.gather(*(self._customer(makers[surface], self.scripts[i % len(self.scripts)],
-                                              deadline, played, each) for i in range(customers)))
+        await asyncio.gather(
+            *(
+                self._customer(makers[surface], self.scripts[i % len(self.scripts)], deadline, played, each)
+                for i in range(customers)
+            )
+        )
         wall = time.monotonic() - started
         resources = self.sampler.end_phase(wall)
         await asyncio.sleep(1.0)  # let the last console events arrive
-        return self._summarise(name, surface, customers, rasa_processes, played, wall,
-                               resources, console)
+        return self._summarise(name, surface, customers, rasa_processes, played, wall, resources, console)
 
-    def _summarise(self, name, surface, customers, rasa_processes, conversations, wall,
-                   resources, console) -> dict:
+    def _summarise(
+        self, name, surface, customers, rasa_processes, conversations, wall, resources, console
+    ) -> dict:
         turns = [t for c in conversations for t in c.turns]
         answered = [t for t in turns if not t.error]
         handoff_latency, rasa_part, hub_part, not_in_console = [], [], [], 0
@@ -214,7 +240,9 @@ class Bench:
                 hub_part.append(seen - relayed)
         errors = [c.error for c in conversations if c.error]
         result = {
-            "name": name, "surface": surface, "customers": customers,
+            "name": name,
+            "surface": surface,
+            "customers": customers,
             "rasa_processes": rasa_processes,
             "conversations": len(conversations),
             "completed": sum(1 for c in conversations if not c.error),
@@ -238,10 +266,16 @@ class Bench:
         if rasa_processes > 1:
             self.checked += [c for c in conversations if c.conversation_id]
         lat = result["latency"]
-        print(f"    {result['messages_per_second']} msg/s, latency p50 {fmt(lat['p50'])} "
-              f"p95 {fmt(lat['p95'])} p99 {fmt(lat['p99'])}, errors {result['errors']}"
-              + (f", handoff->console p50 {fmt(result['handoff_to_console']['p50'])}"
-                 if result["handoff_to_console"] else ""), flush=True)
+        print(
+            f"    {result['messages_per_second']} msg/s, latency p50 {fmt(lat['p50'])} "
+            f"p95 {fmt(lat['p95'])} p99 {fmt(lat['p99'])}, errors {result['errors']}"
+            + (
+                f", handoff->console p50 {fmt(result['handoff_to_console']['p50'])}"
+                if result["handoff_to_console"]
+                else ""
+            ),
+            flush=True,
+        )
         return result
 
     def _hub_received_last_reply(self, conversation_id: str) -> Optional[float]:
@@ -251,7 +285,7 @@ class Bench:
         last_customer = max((i for i, e in enumerate(log) if e.get("from") == "customer"), default=None)
         if last_customer is None:
             return None
-        return next((float(e["at"]) for e in log[last_customer + 1:] if e.get("from") == "bot"), None)
+        return next((float(e["at"]) for e in log[last_customer + 1 :] if e.get("from") == "bot"), None)
 
     # --- before the phases: learn how many replies each turn gets ---------------------
 
@@ -260,7 +294,7 @@ class Bench:
         reply count of each turn, and a check that every script reaches the agents."""
         for script in self.scripts:
             customer = RestCustomer(http, self.stack.hub_url, "hub")
-            counts = []
+            counts: List[Optional[int]] = []
             for text in script.messages(self.orders.take(script.order)):
                 turn = await customer.say(text, None)
                 if turn.error:
@@ -268,11 +302,14 @@ class Bench:
                 counts.append(turn.replies)
             await asyncio.sleep(1.0)
             if customer.conversation_id not in console.queued_seen:
-                raise RuntimeError(f"script {script.name} did not end in a handoff: fix "
-                                   "benchmarks/conversations.yml")
+                raise RuntimeError(
+                    f"script {script.name} did not end in a handoff: fix benchmarks/conversations.yml"
+                )
             script.expected = counts
-        print("==> probed: replies per turn " +
-              ", ".join(f"{s.name} {s.expected}" for s in self.scripts), flush=True)
+        print(
+            "==> probed: replies per turn " + ", ".join(f"{s.name} {s.expected}" for s in self.scripts),
+            flush=True,
+        )
 
     async def warm_up(self, http: aiohttp.ClientSession, urls: List[str]) -> None:
         """A conversation per script straight to each Rasa process, unmeasured: a freshly
@@ -287,8 +324,11 @@ class Bench:
 
     async def bursts(self, http: aiohttp.ClientSession, urls: List[str]) -> dict:
         """Each customer sends a first message, then two at once, one to each Rasa."""
-        print(f"==> lock-store check: {self.args.bursts} customers send two messages at once, "
-              "one to each Rasa process", flush=True)
+        print(
+            f"==> lock-store check: {self.args.bursts} customers send two messages at once, "
+            "one to each Rasa process",
+            flush=True,
+        )
         results = []
         script = next(s for s in self.scripts if s.name == BURST_SCRIPT)
 
@@ -297,8 +337,11 @@ class Bench:
             first, *pair = script.messages(self.orders.take(script.order))[:3]
 
             async def post(url, text):
-                async with http.post(f"{url}/webhooks/rest/webhook", timeout=aiohttp.ClientTimeout(total=60),
-                                     json={"sender": sender, "message": text}) as response:
+                async with http.post(
+                    f"{url}/webhooks/rest/webhook",
+                    timeout=aiohttp.ClientTimeout(total=60),
+                    json={"sender": sender, "message": text},
+                ) as response:
                     return response.status
 
             statuses = [await post(urls[0], first)]
@@ -331,7 +374,7 @@ def burst_problems(events: List[dict], sent: List[str]) -> List[str]:
     """The first message, then the pair in either order (they were sent at once), each
     turn whole."""
     first, pair = sent[0], sent[1:]
-    users = [e.get("text") for e in events if e.get("event") == "user"]
+    users = [str(e.get("text")) for e in events if e.get("event") == "user"]
     found = trackers.problems(events, users)  # the order is free; the turns must be whole
     if not users or users[0] != first or sorted(users[1:]) != sorted(pair):
         found.append(f"user messages {users}: expected the first, then the pair once each")
@@ -349,8 +392,15 @@ def fmt(seconds: Optional[float]) -> str:
 
 # --- stages ----------------------------------------------------------------------------
 
-async def stage(bench: Bench, rasa_processes: int, plan: List[tuple], probe: bool,
-                rasa_urls: List[str], bursts: bool = False) -> Optional[dict]:
+
+async def stage(
+    bench: Bench,
+    rasa_processes: int,
+    plan: List[tuple],
+    probe: bool,
+    rasa_urls: List[str],
+    bursts: bool = False,
+) -> Optional[dict]:
     connector = aiohttp.TCPConnector(limit=0)
     # unsafe=True: keep the console's login cookie for an IP-address host (127.0.0.1)
     async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
@@ -373,25 +423,47 @@ def start_hub(stack: Stack, secret: str, rasa_urls: List[str]) -> None:
     stack.stop_process("hub")
     # Every simulated customer comes from 127.0.0.1: the per-address limits are off. The
     # console watcher signs in as the demo agent, named here (HUB_DEMO is not set).
-    stack.start_hub(HUB_SECRET=secret, RASA_URL=",".join(rasa_urls), STILL_HERE_AFTER="3600",
-                    AGENT_ONLINE_SECONDS="3600", RASA_TIMEOUT="60", REST_PER_IP_MINUTE="0",
-                    WIDGET_CONNECTS_PER_IP_MINUTE="0", WIDGET_MESSAGES_PER_IP_MINUTE="0",
-                    WIDGET_CONVERSATIONS_PER_IP_MINUTE="0", HUB_AGENTS=DEMO_AGENTS)
+    stack.start_hub(
+        HUB_SECRET=secret,
+        RASA_URL=",".join(rasa_urls),
+        STILL_HERE_AFTER="3600",
+        AGENT_ONLINE_SECONDS="3600",
+        RASA_TIMEOUT="60",
+        REST_PER_IP_MINUTE="0",
+        WIDGET_CONNECTS_PER_IP_MINUTE="0",
+        WIDGET_MESSAGES_PER_IP_MINUTE="0",
+        WIDGET_CONVERSATIONS_PER_IP_MINUTE="0",
+        HUB_AGENTS=DEMO_AGENTS,
+    )
 
 
 def run(args) -> dict:
-    OUT.mkdir(parents=True, exist_ok=True)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(24)
     scripts = load_scripts()
     levels = [level for level in args.levels if level != args.customers]
-    customers_total = 3 * UNLOADED_CONVERSATIONS + 3 * args.customers + sum(levels) + (0 if args.skip_scaling else 2 * args.customers)
-    orders = OrderBook(sorted({s.order for s in scripts}),
-                       per_template=customers_total * args.conversations + args.bursts + 8)  # + probe, warm-ups
-    os.environ["ORDERS_DATA"] = str(orders.write(OUT / "orders.yml"))  # read by the action server
+    customers_total = (
+        3 * args.unloaded
+        + 3 * args.customers
+        + sum(levels)
+        + (0 if args.skip_scaling else 2 * args.customers)
+    )
+    orders = OrderBook(
+        sorted({s.order for s in scripts}),
+        per_template=customers_total * args.conversations + args.bursts + 8,
+    )  # + probe, warm-ups
+    os.environ["ORDERS_DATA"] = str(orders.write(out / "orders.yml"))  # read by the action server
     with tempfile.TemporaryDirectory(prefix="bench-redis-") as redis_dir:
-        stack = Stack(redis_port=free_port(), action_port=free_port(), rasa_port=free_port(),
-                      hub_port=free_port(), redis_dir=Path(redis_dir), persistent_redis=False,
-                      log_dir=OUT / "logs")
+        stack = Stack(
+            redis_port=free_port(),
+            action_port=free_port(),
+            rasa_port=free_port(),
+            hub_port=free_port(),
+            redis_dir=Path(redis_dir),
+            persistent_redis=False,
+            log_dir=out / "logs",
+        )
         bench = None
         try:
             print("==> starting Redis, the action server, Rasa and the hub", flush=True)
@@ -401,8 +473,10 @@ def run(args) -> dict:
             n = args.customers
             # Unloaded first (one customer, ten conversations): what the hub adds per message
             # when nobody waits for Rasa; then loaded, where Rasa's queue dominates.
-            plan = [(f"{surface}, 1 customer", surface, 1, UNLOADED_CONVERSATIONS)
-                    for surface in ("direct", "hub REST", "widget")]
+            plan: List[tuple] = [
+                (f"{surface}, 1 customer", surface, 1, args.unloaded)
+                for surface in ("direct", "hub REST", "widget")
+            ]
             plan += [("direct", "direct", n), ("hub REST", "hub REST", n), ("widget", "widget", n)]
             plan += [(f"widget {level}", "widget", level) for level in levels]
             asyncio.run(stage(bench, 1, plan, probe=True, rasa_urls=[stack.rasa_url]))
@@ -417,10 +491,17 @@ def run(args) -> dict:
                 plan2 = [("widget, 2 Rasa", "widget", n), ("hub REST, 2 Rasa", "hub REST", n)]
                 lock = asyncio.run(stage(bench, 2, plan2, probe=False, rasa_urls=urls, bursts=True))
                 tracker_check = bench.check_trackers()
-            return {"date": datetime.date.today().isoformat(), "machine": machine(),
-                    "customers": n, "conversations_per_customer": args.conversations,
-                    "scripts": {s.name: s.turns for s in bench.scripts},
-                    "phases": bench.phases, "lock_bursts": lock, "tracker_check": tracker_check}
+            return {
+                "date": datetime.date.today().isoformat(),
+                "machine": machine(),
+                "customers": n,
+                "conversations_per_customer": args.conversations,
+                "unloaded_conversations": args.unloaded,
+                "scripts": {s.name: s.turns for s in bench.scripts},
+                "phases": bench.phases,
+                "lock_bursts": lock,
+                "tracker_check": tracker_check,
+            }
         finally:
             if bench is not None:
                 bench.sampler.close()
@@ -428,6 +509,7 @@ def run(args) -> dict:
 
 
 # --- report ----------------------------------------------------------------------------
+
 
 def find(report: dict, name: str) -> Optional[dict]:
     return next((p for p in report["phases"] if p["name"] == name), None)
@@ -470,9 +552,14 @@ def plot(report: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sweep = sorted((p for p in report["phases"] if p["surface"] == "widget" and p["rasa_processes"] == 1
-                    and p["customers"] > 1),
-                   key=lambda p: p["customers"])
+    sweep = sorted(
+        (
+            p
+            for p in report["phases"]
+            if p["surface"] == "widget" and p["rasa_processes"] == 1 and p["customers"] > 1
+        ),
+        key=lambda p: p["customers"],
+    )
     levels = [p["customers"] for p in sweep]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for key, style in (("p50", "o-"), ("p95", "s-"), ("p99", "^--")):
@@ -503,10 +590,23 @@ def markdown(report: dict, command: str) -> str:
     for p in report["phases"]:
         lat = p["latency"]
         hc = p["handoff_to_console"]
-        rows.append([p["name"], p["customers"], p["rasa_processes"], p["conversations"], p["messages"],
-                     p["messages_per_second"], fmt(lat["p50"]), fmt(lat["p95"]), fmt(lat["p99"]),
-                     p["errors"], p["late_replies"], f"{fmt(hc['p50'])} / {fmt(hc['p95'])}" if hc else "—",
-                     split(p)])
+        rows.append(
+            [
+                p["name"],
+                p["customers"],
+                p["rasa_processes"],
+                p["conversations"],
+                p["messages"],
+                p["messages_per_second"],
+                fmt(lat["p50"]),
+                fmt(lat["p95"]),
+                fmt(lat["p99"]),
+                p["errors"],
+                p["late_replies"],
+                f"{fmt(hc['p50'])} / {fmt(hc['p95'])}" if hc else "—",
+                split(p),
+            ]
+        )
     resources = []
     for p in report["phases"]:
         if p["customers"] != n:
@@ -526,7 +626,8 @@ def markdown(report: dict, command: str) -> str:
         "conversations one after the other (scripts in `benchmarks/conversations.yml`, English and "
         "Vietnamese, 3 to 5 messages, each ending with a request for a person), sending the next "
         "message as soon as the last reply of the turn arrives (no think time). Before the loaded "
-        f"phases, one customer alone plays {UNLOADED_CONVERSATIONS} conversations on each surface, which "
+        f"phases, one customer alone plays {report.get('unloaded_conversations', UNLOADED_CONVERSATIONS)} "
+        "conversations on each surface, which "
         "shows what the hub itself adds to a message when nobody waits for Rasa. Latency is from "
         "sending a message to the last reply of that turn. The widget customers speak rasa-webchat's "
         "socket.io events over the websocket transport; an agent console is connected to the live "
@@ -534,26 +635,57 @@ def markdown(report: dict, command: str) -> str:
         "",
         "### Headline",
         "",
-        table(["figure", "value"], [
-            ["unloaded (1 customer): latency the hub adds per message, p50, REST / widget",
-             f"{fmt(h.get('unloaded_hub_rest_added_p50'))} / {fmt(h.get('unloaded_widget_added_p50'))}"],
-            [f"hub REST / direct Rasa REST, p95 latency at {n} customers", h["hub_rest_over_direct_p95"]],
-            [f"hub widget (socket.io) / direct Rasa REST, p95 latency at {n} customers", h["widget_over_direct_p95"]],
-            [f"throughput, widget at {n} customers: 1 Rasa -> 2 Rasa (msg/s)",
-             f"{h['throughput_1_rasa_widget']} -> {h['throughput_2_rasa_widget']}"],
-            [f"throughput, hub REST at {n} customers: 1 Rasa -> 2 Rasa (msg/s)",
-             f"{h['throughput_1_rasa_rest']} -> {h['throughput_2_rasa_rest']}"],
-            [f"handoff decision -> agent console live feed, p50 / p95 (widget, {n} customers)",
-             f"{fmt(h['handoff_to_console_p50'])} / {fmt(h['handoff_to_console_p95'])}"],
-            ["... of which Rasa finishing the turn / the hub relaying to the console, p50",
-             f"{fmt(h.get('handoff_rasa_part_p50'))} / {fmt(h.get('handoff_hub_part_p50'))}"],
-        ]),
+        table(
+            ["figure", "value"],
+            [
+                [
+                    "unloaded (1 customer): latency the hub adds per message, p50, REST / widget",
+                    f"{fmt(h.get('unloaded_hub_rest_added_p50'))} / {fmt(h.get('unloaded_widget_added_p50'))}",
+                ],
+                [f"hub REST / direct Rasa REST, p95 latency at {n} customers", h["hub_rest_over_direct_p95"]],
+                [
+                    f"hub widget (socket.io) / direct Rasa REST, p95 latency at {n} customers",
+                    h["widget_over_direct_p95"],
+                ],
+                [
+                    f"throughput, widget at {n} customers: 1 Rasa -> 2 Rasa (msg/s)",
+                    f"{h['throughput_1_rasa_widget']} -> {h['throughput_2_rasa_widget']}",
+                ],
+                [
+                    f"throughput, hub REST at {n} customers: 1 Rasa -> 2 Rasa (msg/s)",
+                    f"{h['throughput_1_rasa_rest']} -> {h['throughput_2_rasa_rest']}",
+                ],
+                [
+                    f"handoff decision -> agent console live feed, p50 / p95 (widget, {n} customers)",
+                    f"{fmt(h['handoff_to_console_p50'])} / {fmt(h['handoff_to_console_p95'])}",
+                ],
+                [
+                    "... of which Rasa finishing the turn / the hub relaying to the console, p50",
+                    f"{fmt(h.get('handoff_rasa_part_p50'))} / {fmt(h.get('handoff_hub_part_p50'))}",
+                ],
+            ],
+        ),
         "",
         "### Phases",
         "",
-        table(["phase", "customers", "Rasa processes", "conversations", "messages answered", "msg/s",
-               "p50", "p95", "p99", "errors", "late replies", "handoff -> console p50 / p95",
-               "of which Rasa / hub, p50"], rows),
+        table(
+            [
+                "phase",
+                "customers",
+                "Rasa processes",
+                "conversations",
+                "messages answered",
+                "msg/s",
+                "p50",
+                "p95",
+                "p99",
+                "errors",
+                "late replies",
+                "handoff -> console p50 / p95",
+                "of which Rasa / hub, p50",
+            ],
+            rows,
+        ),
         "",
         "Errors count turns without a (complete) reply and conversations that did not reach the "
         "agents' queue; late replies are widget replies that arrived after their turn was judged "
@@ -598,35 +730,61 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=50, help="concurrent customers (default 50)")
     parser.add_argument("--conversations", type=int, default=2, help="conversations per customer")
-    parser.add_argument("--levels", type=int, nargs="*", default=[10, 25, 100],
-                        help="further widget concurrency levels for the plot (default 10 25 100)")
-    parser.add_argument("--phase-seconds", type=float, default=300,
-                        help="no turn starts later than this into a phase (default 300)")
+    parser.add_argument(
+        "--levels",
+        type=int,
+        nargs="*",
+        default=[10, 25, 100],
+        help="further widget concurrency levels for the plot (default 10 25 100)",
+    )
+    parser.add_argument(
+        "--phase-seconds",
+        type=float,
+        default=300,
+        help="no turn starts later than this into a phase (default 300)",
+    )
     parser.add_argument("--bursts", type=int, default=20, help="customers in the lock-store check")
     parser.add_argument("--skip-scaling", action="store_true", help="one Rasa process only")
-    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
-    parser.add_argument("--render", type=Path, metavar="LOAD_JSON",
-                        help="no run: rewrite the docs section and plot from a saved load.json")
+    parser.add_argument(
+        "--unloaded",
+        type=int,
+        default=UNLOADED_CONVERSATIONS,
+        help=f"conversations of the one customer alone on each surface (default {UNLOADED_CONVERSATIONS})",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="folder for load.json and the logs (default results/bench)"
+    )
+    parser.add_argument(
+        "--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md (the plot goes to --out)"
+    )
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="LOAD_JSON",
+        help="no run: rewrite the docs section and plot from a saved load.json",
+    )
     args = parser.parse_args()
     if args.render:
         report = json.loads(args.render.read_text(encoding="utf-8"))
         plot(report, IMAGES / "load-latency.png")
-        print(f"==> written to {write_section('load', markdown(report, report['command'])).relative_to(ROOT)}")
+        print(
+            f"==> written to {write_section('load', markdown(report, report['command'])).relative_to(ROOT)}"
+        )
         return 0
-    if args.customers < 1 or args.conversations < 1:
-        parser.error("--customers and --conversations must be at least 1")
+    if args.customers < 1 or args.conversations < 1 or args.unloaded < 1:
+        parser.error("--customers, --conversations and --unloaded must be at least 1")
     started = time.monotonic()
     report = run(args)
     report["minutes"] = round((time.monotonic() - started) / 60, 1)
     report["headline"] = headline(report)
-    report["command"] = "make bench" + (f" BENCH_ARGS=\"{' '.join(sys.argv[1:])}\"" if sys.argv[1:] else "")
-    (OUT / "load.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    plot(report, (OUT if args.no_docs else IMAGES) / "load-latency.png")
+    report["command"] = "make bench" + (f' BENCH_ARGS="{" ".join(sys.argv[1:])}"' if sys.argv[1:] else "")
+    (args.out / "load.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    plot(report, (args.out if args.no_docs else IMAGES) / "load-latency.png")
     text = markdown(report, report["command"])
     print("\n" + text)
     if not args.no_docs:
         print(f"\n==> written to {write_section('load', text).relative_to(ROOT)}")
-    print(f"==> {report['minutes']} min; figures in results/bench/load.json")
+    print(f"==> {report['minutes']} min; figures in {args.out / 'load.json'}")
     faulty = (report["tracker_check"] or {}).get("faulty") or (report["lock_bursts"] or {}).get("faulty")
     return 1 if faulty else 0
 

@@ -27,32 +27,42 @@ def top_real_intent(parsed: Dict[str, Any]) -> Optional[str]:
     return name
 
 
-def per_intent_figures(gold: Sequence[str], predicted: Sequence[Optional[str]],
-                       top: int = 3) -> Dict[str, dict]:
+def per_intent_figures(
+    gold: Sequence[str], predicted: Sequence[Optional[str]], top: int = 3
+) -> Dict[str, dict]:
     """For each gold label: support, precision, recall, F1, and the `top` most frequent
     wrong predictions for it as [label, count] (most frequent first, ties by name)."""
     labels = sorted(set(gold))
     p, r, f, support = precision_recall_fscore_support(
-        gold, [str(x) for x in predicted], labels=labels, average=None, zero_division=0)
-    wrong = defaultdict(Counter)
-    for g, x in zip(gold, predicted):
+        gold, [str(x) for x in predicted], labels=labels, average=None, zero_division=0
+    )
+    wrong: Dict[str, Counter[str]] = defaultdict(Counter)
+    for g, x in zip(gold, predicted, strict=True):
         if g != x:
             wrong[g][str(x)] += 1
     return {
-        label: {"support": int(support[i]), "precision": round(float(p[i]), 3),
-                "recall": round(float(r[i]), 3), "f1": round(float(f[i]), 3),
-                "confused_with": [[name, count] for name, count in
-                                  sorted(wrong[label].items(), key=lambda kv: (-kv[1], kv[0]))[:top]]}
+        label: {
+            "support": int(support[i]),
+            "precision": round(float(p[i]), 3),
+            "recall": round(float(r[i]), 3),
+            "f1": round(float(f[i]), 3),
+            "confused_with": [
+                [name, count]
+                for name, count in sorted(wrong[label].items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+            ],
+        }
         for i, label in enumerate(labels)
     }
 
 
 def labelled_figures(gold: Sequence[str], predicted: Sequence[Optional[str]], top: int = 3) -> Dict[str, Any]:
     """Accuracy, macro-F1, complaint-vs-not and per-intent figures for labelled messages."""
-    predicted = [str(x) for x in predicted]
-    return {**intent_figures(gold, predicted),
-            "complaint": complaint_figures([is_complaint(g) for g in gold], predicted),
-            "per_intent": per_intent_figures(gold, predicted, top)}
+    named = [str(x) for x in predicted]
+    return {
+        **intent_figures(gold, named),
+        "complaint": complaint_figures([is_complaint(g) for g in gold], named),
+        "per_intent": per_intent_figures(gold, named, top),
+    }
 
 
 def spread(values: Sequence[float]) -> Dict[str, Optional[float]]:
@@ -60,17 +70,24 @@ def spread(values: Sequence[float]) -> Dict[str, Optional[float]]:
     if not values:
         return {"n": 0, "mean": None, "std": None, "min": None, "max": None}
     array = np.asarray(values, dtype=float)
-    return {"n": len(values), "mean": round(float(array.mean()), 3), "std": round(float(array.std()), 3),
-            "min": round(float(array.min()), 3), "max": round(float(array.max()), 3)}
+    return {
+        "n": len(values),
+        "mean": round(float(array.mean()), 3),
+        "std": round(float(array.std()), 3),
+        "min": round(float(array.min()), 3),
+        "max": round(float(array.max()), 3),
+    }
 
 
 def by_source(rows: Sequence[dict], predictions: Sequence[Optional[str]]) -> Dict[str, Dict[str, dict]]:
     """external_figures for each `source` of the external set on its own."""
     groups = defaultdict(list)
-    for row, prediction in zip(rows, predictions):
+    for row, prediction in zip(rows, predictions, strict=True):
         groups[row["source"]].append((row, prediction))
-    return {source: external_figures([r for r, _ in pairs], [p for _, p in pairs])
-            for source, pairs in sorted(groups.items())}
+    return {
+        source: external_figures([r for r, _ in pairs], [p for _, p in pairs])
+        for source, pairs in sorted(groups.items())
+    }
 
 
 def normalise_entity(entity: str, value: str) -> str:
@@ -84,23 +101,32 @@ def normalise_entity(entity: str, value: str) -> str:
 
 
 def entity_set(entities: Iterable[dict]) -> Set[Tuple[str, str]]:
-    return {(e["entity"], normalise_entity(e["entity"], e.get("value", "")))
-            for e in entities if e.get("entity") in ENTITIES}
+    return {
+        (e["entity"], normalise_entity(e["entity"], e.get("value", "")))
+        for e in entities
+        if e.get("entity") in ENTITIES
+    }
 
 
-def entity_figures(gold: List[Set[Tuple[str, str]]], predicted: List[Set[Tuple[str, str]]]) -> Dict[str, dict]:
+def entity_figures(
+    gold: List[Set[Tuple[str, str]]], predicted: List[Set[Tuple[str, str]]]
+) -> Dict[str, dict]:
     """Per entity type: precision and recall of (type, normalised value) per message."""
     figures = {}
     for name in ENTITIES:
         tp = fp = fn = 0
-        for g, p in zip(gold, predicted):
-            g = {v for t, v in g if t == name}
-            p = {v for t, v in p if t == name}
+        for gold_pairs, predicted_pairs in zip(gold, predicted, strict=True):
+            g = {v for t, v in gold_pairs if t == name}
+            p = {v for t, v in predicted_pairs if t == name}
             tp, fp, fn = tp + len(g & p), fp + len(p - g), fn + len(g - p)
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
-        figures[name] = {"gold": tp + fn, "predicted": tp + fp, "precision": round(precision, 3),
-                         "recall": round(recall, 3)}
+        figures[name] = {
+            "gold": tp + fn,
+            "predicted": tp + fp,
+            "precision": round(precision, 3),
+            "recall": round(recall, 3),
+        }
     return figures
 
 
@@ -108,4 +134,4 @@ def percentiles(values: Sequence[float], points=(50, 95, 99)) -> Dict[str, Optio
     if not values:
         return {f"p{p}": None for p in points}
     found = np.percentile(np.asarray(values, dtype=float), points)
-    return {f"p{p}": round(float(v), 4) for p, v in zip(points, found)}
+    return {f"p{p}": round(float(v), 4) for p, v in zip(points, found, strict=True)}

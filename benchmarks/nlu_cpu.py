@@ -10,10 +10,10 @@ Run the models one after the other on a quiet machine; compare figures from one 
 import argparse
 import asyncio
 import logging
+from pathlib import Path
 import statistics
 import sys
 import time
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = [ROOT / "benchmarks" / f"heldout_intents_{lang}.yml" for lang in ("en", "vi")]
@@ -56,8 +56,10 @@ def main() -> int:
     print(f"{'model':<50}{'CPU ms/msg':>12}{'p50 ms':>9}{'p95 ms':>9}")
     for model in args.models:
         figures = asyncio.run(measure(model, texts))
-        print(f"{str(model):<50}{figures['cpu_ms']:>12.1f}{figures['p50_ms']:>9.1f}{figures['p95_ms']:>9.1f}",
-              flush=True)
+        print(
+            f"{str(model):<50}{figures['cpu_ms']:>12.1f}{figures['p50_ms']:>9.1f}{figures['p95_ms']:>9.1f}",
+            flush=True,
+        )
     return 0
 
 

@@ -27,7 +27,12 @@ data/nlu (held-out sets, external set), ours and default, in about 10-15 minutes
 using models/service-recovery.tar.gz: for comparing a candidate pipeline; it writes only
 results/eval/<name>.json (--name), never docs/benchmarks.md.
 
-Prints the tables; writes results/eval/nlu.json and the NLU section of docs/benchmarks.md.
+--sample N is the smoke mode (`make smoke`): N examples per language and intent to train
+and cross-validate on (the default pipeline trained on them, not kept), the first N of
+each language and label of the other sets; its figures mean nothing and never reach docs/.
+
+Prints the tables; writes results/eval/nlu.json (--out DIR for another folder) and the
+NLU section of docs/benchmarks.md (not with --no-docs, --sample or --config).
 """
 
 import argparse
@@ -39,9 +44,16 @@ import shutil
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from benchmarks.metrics import by_source, entity_figures, entity_set, labelled_figures, spread, top_real_intent
+from benchmarks.metrics import (
+    by_source,
+    entity_figures,
+    entity_set,
+    labelled_figures,
+    spread,
+    top_real_intent,
+)
 from benchmarks.report import IMAGES, machine, table, write_section
 from contract.language import LANGUAGES
 from scripts.nlu_eval import acted_intent, external_figures, parse_all, quiet_rasa
@@ -78,8 +90,11 @@ def load_examples() -> List[Tuple[str, object]]:
     """(language, message) for every intent example in data/nlu/<language>/."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    return [(lang, message) for lang in LANGUAGES
-            for message in load_data(str(ROOT / "data" / "nlu" / lang)).intent_examples]
+    return [
+        (lang, message)
+        for lang in LANGUAGES
+        for message in load_data(str(ROOT / "data" / "nlu" / lang)).intent_examples
+    ]
 
 
 def load_heldout_intents() -> Dict[str, list]:
@@ -109,8 +124,9 @@ def train(pipeline: str, messages, workdir: Path, name: str) -> Path:
 
     data = workdir / f"{name}.yml"
     RasaYAMLWriter().dump(str(data), TrainingData(training_examples=list(messages)))
-    model = train_nlu(config=str(config_of(pipeline)), nlu_data=str(data), output=str(workdir),
-                      fixed_model_name=name)
+    model = train_nlu(
+        config=str(config_of(pipeline)), nlu_data=str(data), output=str(workdir), fixed_model_name=name
+    )
     if not model:
         raise RuntimeError(f"training {name} failed")
     return Path(model)
@@ -123,8 +139,10 @@ def readings(parses: Sequence[dict]) -> Dict[str, List[Optional[str]]]:
     from actions.playbook import load_playbook
 
     knobs = load_playbook().understanding
-    return {"acted": [acted_intent(p, knobs) for p in parses],
-            "top_real": [top_real_intent(p) for p in parses]}
+    return {
+        "acted": [acted_intent(p, knobs) for p in parses],
+        "top_real": [top_real_intent(p) for p in parses],
+    }
 
 
 def cross_validate(examples, k: int, seeds: int, workdir: Path) -> Dict[str, dict]:
@@ -137,13 +155,19 @@ def cross_validate(examples, k: int, seeds: int, workdir: Path) -> Dict[str, dic
         runs = []
         started = time.monotonic()
         for seed, folds in splits:
-            parses = [None] * len(examples)
+            parses: List[dict] = [{}] * len(examples)  # each filled by the fold that holds it out
             for fold in range(k):
-                print(f"==> cross-validation: {pipeline} pipeline, seed {seed}, fold {fold + 1}/{k}", flush=True)
-                model = train(pipeline, [m for (_, m), f in zip(examples, folds) if f != fold],
-                              workdir, f"{pipeline}-seed{seed}-fold{fold}")
+                print(
+                    f"==> cross-validation: {pipeline} pipeline, seed {seed}, fold {fold + 1}/{k}", flush=True
+                )
+                model = train(
+                    pipeline,
+                    [m for (_, m), f in zip(examples, folds, strict=True) if f != fold],
+                    workdir,
+                    f"{pipeline}-seed{seed}-fold{fold}",
+                )
                 held = [i for i, f in enumerate(folds) if f == fold]
-                for i, parsed in zip(held, parse_all(model, [texts[i] for i in held])):
+                for i, parsed in zip(held, parse_all(model, [texts[i] for i in held]), strict=True):
                     parses[i] = parsed
                 model.unlink()
             runs.append({"seed": seed, "folds": folds, **readings(parses)})
@@ -156,15 +180,19 @@ def cv_figures(examples, runs: List[dict], k: int) -> Dict[str, dict]:
     seed), and the spread of the figures of each (seed, fold) run."""
     figures = {}
     for lang in LANGUAGES:
-        keep = [i for i, (l, _) in enumerate(examples) if l == lang]
+        keep = [i for i, (language, _) in enumerate(examples) if language == lang]
         gold = [examples[i][1].get("intent") for i in keep]
-        entry = {"examples": len(keep)}
+        entry: Dict[str, Any] = {"examples": len(keep)}
         for reading in READINGS:
             pooled = labelled_figures(gold * len(runs), [run[reading][i] for run in runs for i in keep])
-            per_run = [labelled_figures([examples[i][1].get("intent") for i in part],
-                                        [run[reading][i] for i in part])
-                       for run in runs for fold in range(k)
-                       for part in [[i for i in keep if run["folds"][i] == fold]]]
+            per_run = [
+                labelled_figures(
+                    [examples[i][1].get("intent") for i in part], [run[reading][i] for i in part]
+                )
+                for run in runs
+                for fold in range(k)
+                for part in [[i for i in keep if run["folds"][i] == fold]]
+            ]
             pooled["spread"] = {
                 "accuracy": spread([f["accuracy"] for f in per_run]),
                 "macro_f1": spread([f["macro_f1"] for f in per_run]),
@@ -189,7 +217,7 @@ def confusion_png(examples, results, path: Path) -> None:
     gold = [m.get("intent") for _, m in examples]
     labels = sorted(set(gold)) + ["nlu_fallback"]
     fig, axes = plt.subplots(1, len(PIPELINES), figsize=(9 * len(PIPELINES), 8.5))
-    for ax, pipeline in zip(axes, PIPELINES):
+    for ax, pipeline in zip(axes, PIPELINES, strict=True):
         runs = results[pipeline]["runs"]
         matrix = confusion_matrix(gold * len(runs), [p for run in runs for p in run["acted"]], labels=labels)
         rows = matrix.sum(axis=1, keepdims=True)
@@ -197,8 +225,15 @@ def confusion_png(examples, results, path: Path) -> None:
         ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
         for (i, j), count in np.ndenumerate(matrix):
             if count:
-                ax.text(j, i, str(count), ha="center", va="center", fontsize=6,
-                        color="white" if share[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if share[i, j] > 0.5 else "black",
+                )
         ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
         ax.set_yticks(range(len(labels)), labels, fontsize=7)
         ax.set_xlabel("predicted")
@@ -234,32 +269,56 @@ def ensure_default_model(examples, workdir: Path) -> Tuple[Path, bool]:
     return DEFAULT_MODEL, True
 
 
-def full_models(models: Dict[str, Path]) -> Dict[str, dict]:
-    """External-set and held-out figures of each model, loading each model once."""
+def first_per(items: Sequence[Any], key: Callable[[Any], Any], n: int) -> List[Any]:
+    """The first `n` items of each `key`, in order (every item when `n` is 0)."""
+    if not n:
+        return list(items)
+    taken: Counter = Counter()
+    kept = []
+    for item in items:
+        if taken[key(item)] < n:
+            taken[key(item)] += 1
+            kept.append(item)
+    return kept
+
+
+def load_external() -> List[dict]:
+    if not EXTERNAL.exists():
+        print(f"external set not found at {EXTERNAL}: skipped", file=sys.stderr)
+        return []
+    lines = EXTERNAL.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def full_models(models: Dict[str, Path], sample: int = 0) -> Dict[str, dict]:
+    """External-set and held-out figures of each model, loading each model once (with
+    `sample`, on the first `sample` messages of each language and label of each set)."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    rows = []
-    if EXTERNAL.exists():
-        rows = [json.loads(line) for line in EXTERNAL.read_text(encoding="utf-8").splitlines() if line.strip()]
-    else:
-        print(f"external set not found at {EXTERNAL}: skipped", file=sys.stderr)
-    entity_messages = load_data(str(HELDOUT)).training_examples
-    intent_messages = load_heldout_intents()
-    texts = ([r["text"] for r in rows] + [m.get("text") for m in entity_messages]
-             + [m.get("text") for lang in LANGUAGES for m in intent_messages[lang]])
+    rows = first_per(load_external(), lambda r: (r["lang"], r["intent"] or r["complaint"]), sample)
+    entity_messages = first_per(load_data(str(HELDOUT)).training_examples, lambda m: m.get("intent"), sample)
+    intent_messages = {
+        lang: first_per(messages, lambda m: m.get("intent"), sample)
+        for lang, messages in load_heldout_intents().items()
+    }
+    texts = (
+        [r["text"] for r in rows]
+        + [m.get("text") for m in entity_messages]
+        + [m.get("text") for lang in LANGUAGES for m in intent_messages[lang]]
+    )
     parsed = {pipeline: parse_all(model, texts) for pipeline, model in models.items()}
 
-    external = {reading: {} for reading in READINGS}
+    external: Dict[str, Dict[str, dict]] = {reading: {} for reading in READINGS}
     external_sources = {}
     entity_parses, intent_parses = {}, {}
     for pipeline, parses in parsed.items():
-        read = readings(parses[:len(rows)])
+        read = readings(parses[: len(rows)])
         if rows:
             for reading in READINGS:
                 external[reading][pipeline] = external_figures(rows, read[reading])
             external_sources[pipeline] = {reading: by_source(rows, read[reading]) for reading in READINGS}
-        entity_parses[pipeline] = parses[len(rows):len(rows) + len(entity_messages)]
-        intent_parses[pipeline] = parses[len(rows) + len(entity_messages):]
+        entity_parses[pipeline] = parses[len(rows) : len(rows) + len(entity_messages)]
+        intent_parses[pipeline] = parses[len(rows) + len(entity_messages) :]
     return {
         "external": external["acted"] if rows else {},
         "external_top_real": external["top_real"] if rows else {},
@@ -279,14 +338,14 @@ def entity_message_languages(messages) -> List[Optional[str]]:
 def heldout_entities(messages, parsed: Dict[str, List[dict]]) -> Dict[str, dict]:
     gold = [entity_set(m.get("entities") or []) for m in messages]
     language = entity_message_languages(messages)
-    figures = {}
+    figures: Dict[str, Any] = {}
     for pipeline, parses in parsed.items():
         predicted = [entity_set(p.get("entities") or []) for p in parses]
         figures[pipeline] = {"all": entity_figures(gold, predicted)}
         for lang in LANGUAGES:
-            keep = [i for i, l in enumerate(language) if l == lang]
+            keep = [i for i, found in enumerate(language) if found == lang]
             figures[pipeline][lang] = entity_figures([gold[i] for i in keep], [predicted[i] for i in keep])
-    figures["messages"] = {"all": len(messages), **Counter(l or "either" for l in language)}
+    figures["messages"] = {"all": len(messages), **Counter(found or "either" for found in language)}
     return figures
 
 
@@ -294,28 +353,30 @@ def heldout_entity_intents(messages, parsed: Dict[str, List[dict]]) -> Dict[str,
     """Intent figures on the held-out entity set, per detected language and for all."""
     gold = [m.get("intent") for m in messages]
     language = entity_message_languages(messages)
-    figures = {}
+    figures: Dict[str, dict] = {}
     for pipeline, parses in parsed.items():
         read = readings(parses)
         figures[pipeline] = {}
         for scope in ("all",) + LANGUAGES:
-            keep = [i for i, l in enumerate(language) if scope == "all" or l == scope]
-            figures[pipeline][scope] = {reading: labelled_figures([gold[i] for i in keep],
-                                                                  [read[reading][i] for i in keep])
-                                        for reading in READINGS}
+            keep = [i for i, found in enumerate(language) if scope == "all" or found == scope]
+            figures[pipeline][scope] = {
+                reading: labelled_figures([gold[i] for i in keep], [read[reading][i] for i in keep])
+                for reading in READINGS
+            }
     return figures
 
 
 def heldout_intents(messages: Dict[str, list], parsed: Dict[str, List[dict]]) -> Dict[str, dict]:
     """Per pipeline and language, both readings on the frozen held-out intent set."""
-    figures = {"messages": {lang: len(messages[lang]) for lang in LANGUAGES}}
+    figures: Dict[str, dict] = {"messages": {lang: len(messages[lang]) for lang in LANGUAGES}}
     for pipeline, parses in parsed.items():
         read, start, figures[pipeline] = readings(parses), 0, {}
         for lang in LANGUAGES:
             gold = [m.get("intent") for m in messages[lang]]
             end = start + len(gold)
-            figures[pipeline][lang] = {reading: labelled_figures(gold, read[reading][start:end])
-                                       for reading in READINGS}
+            figures[pipeline][lang] = {
+                reading: labelled_figures(gold, read[reading][start:end]) for reading in READINGS
+            }
             start = end
     return figures
 
@@ -336,10 +397,18 @@ def per_intent_table(by_pipeline: Dict[str, dict]) -> str:
     """Rows: intent; per pipeline: F1 and the top wrong predictions (as the bot acts)."""
     labels = sorted(set().union(*(f["per_intent"] for f in by_pipeline.values())))
     header = ["intent"] + [h for p in by_pipeline for h in (f"{p} F1", f"{p}: mostly mistaken for")]
-    rows = [[label] + [cell for f in by_pipeline.values() for cell in (
+    rows = [
+        [label]
+        + [
+            cell
+            for f in by_pipeline.values()
+            for cell in (
                 (f["per_intent"].get(label) or {}).get("f1"),
-                confusions_cell(f["per_intent"][label]) if label in f["per_intent"] else None)]
-            for label in labels]
+                confusions_cell(f["per_intent"][label]) if label in f["per_intent"] else None,
+            )
+        ]
+        for label in labels
+    ]
     return table(header, rows)
 
 
@@ -350,14 +419,29 @@ def labelled_rows(scopes: Sequence[str], get) -> List[list]:
         for pipeline in PIPELINES:
             for reading in READINGS:
                 f = get(pipeline, scope, reading)
-                rows.append([scope, pipeline, READING_NAMES[reading], f["rows"], f["accuracy"],
-                             f"**{f['macro_f1']}**" if reading == "acted" else f["macro_f1"],
-                             complaint_cell(f["complaint"])])
+                rows.append(
+                    [
+                        scope,
+                        pipeline,
+                        READING_NAMES[reading],
+                        f["rows"],
+                        f["accuracy"],
+                        f"**{f['macro_f1']}**" if reading == "acted" else f["macro_f1"],
+                        complaint_cell(f["complaint"]),
+                    ]
+                )
     return rows
 
 
-LABELLED_HEADER = ["language", "pipeline", "reading", "messages", "intent accuracy", "intent macro-F1",
-                   "complaint-vs-not F1 (P / R)"]
+LABELLED_HEADER = [
+    "language",
+    "pipeline",
+    "reading",
+    "messages",
+    "intent accuracy",
+    "intent macro-F1",
+    "complaint-vs-not F1 (P / R)",
+]
 
 
 def markdown(report: dict) -> str:
@@ -394,13 +478,34 @@ def cv_markdown(report: dict) -> List[str]:
         "Figures over all predictions (each example predicted once per seed); the spread is "
         f"over the {report['folds'] * seeds} (seed, fold) runs: mean ± standard deviation (min–max).",
         "",
-        table(["language", "examples", "pipeline", "reading", "intent accuracy", "intent macro-F1",
-               "macro-F1 spread", "complaint-vs-not F1 (P / R)"],
-              [[lang, cv["ours"][lang]["examples"], pipeline, READING_NAMES[reading], f["accuracy"],
-                f"**{f['macro_f1']}**" if reading == "acted" else f["macro_f1"],
-                spread_cell(f["spread"]["macro_f1"]), complaint_cell(f["complaint"])]
-               for lang in LANGUAGES for pipeline in PIPELINES for reading in READINGS
-               for f in [cv[pipeline][lang] if reading == "acted" else cv[pipeline][lang][reading]]]),
+        table(
+            [
+                "language",
+                "examples",
+                "pipeline",
+                "reading",
+                "intent accuracy",
+                "intent macro-F1",
+                "macro-F1 spread",
+                "complaint-vs-not F1 (P / R)",
+            ],
+            [
+                [
+                    lang,
+                    cv["ours"][lang]["examples"],
+                    pipeline,
+                    READING_NAMES[reading],
+                    f["accuracy"],
+                    f"**{f['macro_f1']}**" if reading == "acted" else f["macro_f1"],
+                    spread_cell(f["spread"]["macro_f1"]),
+                    complaint_cell(f["complaint"]),
+                ]
+                for lang in LANGUAGES
+                for pipeline in PIPELINES
+                for reading in READINGS
+                for f in [cv[pipeline][lang] if reading == "acted" else cv[pipeline][lang][reading]]
+            ],
+        ),
         "",
         f"Training time for all folds: ours {cv['ours']['minutes']} min, default {cv['default']['minutes']} min.",
         "",
@@ -408,8 +513,12 @@ def cv_markdown(report: dict) -> List[str]:
         "",
     ]
     for lang in LANGUAGES:
-        lines += [f"Per intent, cross-validation, {lang} (as the bot acts; up to 3 most frequent wrong predictions):",
-                  "", per_intent_table({p: cv[p][lang] for p in PIPELINES}), ""]
+        lines += [
+            f"Per intent, cross-validation, {lang} (as the bot acts; up to 3 most frequent wrong predictions):",
+            "",
+            per_intent_table({p: cv[p][lang] for p in PIPELINES}),
+            "",
+        ]
     return lines
 
 
@@ -428,12 +537,16 @@ def heldout_markdown(report: dict) -> List[str]:
         "",
     ]
     for lang in LANGUAGES:
-        lines += [f"Per intent, held-out intent set, {lang} (as the bot acts):", "",
-                  per_intent_table({p: held[p][lang]["acted"] for p in PIPELINES}), ""]
+        lines += [
+            f"Per intent, held-out intent set, {lang} (as the bot acts):",
+            "",
+            per_intent_table({p: held[p][lang]["acted"] for p in PIPELINES}),
+            "",
+        ]
     lines += [
         "### Intents on the held-out entity set (`benchmarks/heldout_entities.yml`)",
         "",
-        "Language by `contract.language.detect_language`; messages with no language evidence count only in \"all\".",
+        'Language by `contract.language.detect_language`; messages with no language evidence count only in "all".',
         "",
         table(LABELLED_HEADER, labelled_rows(("all",) + LANGUAGES, lambda p, s, r: held_ent[p][s][r])),
         "",
@@ -445,25 +558,67 @@ def heldout_markdown(report: dict) -> List[str]:
             "Models trained on all of data/nlu. English rows with one of our intents give the intent "
             "figures; every row gives complaint-vs-not (Vietnamese rows carry only that flag).",
             "",
-            table(["language", "pipeline", "reading", "intent rows", "intent accuracy", "intent macro-F1",
-                   "messages", "complaint-vs-not F1 (P / R)"],
-                  [[lang, pipeline, READING_NAMES[reading], f.get("intent_rows"), f.get("intent_accuracy"),
-                    f.get("intent_macro_f1"), f["messages"],
-                    f"{f['complaint_f1']} ({f['complaint_precision']} / {f['complaint_recall']})"]
-                   for lang in LANGUAGES for pipeline in PIPELINES for reading in READINGS
-                   for f in [(ext if reading == "acted" else report["external_top_real"])[pipeline].get(lang)]
-                   if f]),
+            table(
+                [
+                    "language",
+                    "pipeline",
+                    "reading",
+                    "intent rows",
+                    "intent accuracy",
+                    "intent macro-F1",
+                    "messages",
+                    "complaint-vs-not F1 (P / R)",
+                ],
+                [
+                    [
+                        lang,
+                        pipeline,
+                        READING_NAMES[reading],
+                        f.get("intent_rows"),
+                        f.get("intent_accuracy"),
+                        f.get("intent_macro_f1"),
+                        f["messages"],
+                        f"{f['complaint_f1']} ({f['complaint_precision']} / {f['complaint_recall']})",
+                    ]
+                    for lang in LANGUAGES
+                    for pipeline in PIPELINES
+                    for reading in READINGS
+                    for f in [
+                        (ext if reading == "acted" else report["external_top_real"])[pipeline].get(lang)
+                    ]
+                    if f
+                ],
+            ),
             "",
             "Per source (as the bot acts):",
             "",
-            table(["source", "language", "pipeline", "intent rows", "intent accuracy", "intent macro-F1",
-                   "messages", "complaint-vs-not F1 (P / R)"],
-                  [[source, lang, pipeline, f.get("intent_rows"), f.get("intent_accuracy"),
-                    f.get("intent_macro_f1"), f["messages"],
-                    f"{f['complaint_f1']} ({f['complaint_precision']} / {f['complaint_recall']})"]
-                   for source in sorted(report["external_by_source"]["ours"]["acted"])
-                   for pipeline in PIPELINES
-                   for lang, f in sorted(report["external_by_source"][pipeline]["acted"][source].items())]),
+            table(
+                [
+                    "source",
+                    "language",
+                    "pipeline",
+                    "intent rows",
+                    "intent accuracy",
+                    "intent macro-F1",
+                    "messages",
+                    "complaint-vs-not F1 (P / R)",
+                ],
+                [
+                    [
+                        source,
+                        lang,
+                        pipeline,
+                        f.get("intent_rows"),
+                        f.get("intent_accuracy"),
+                        f.get("intent_macro_f1"),
+                        f["messages"],
+                        f"{f['complaint_f1']} ({f['complaint_precision']} / {f['complaint_recall']})",
+                    ]
+                    for source in sorted(report["external_by_source"]["ours"]["acted"])
+                    for pipeline in PIPELINES
+                    for lang, f in sorted(report["external_by_source"][pipeline]["acted"][source].items())
+                ],
+            ),
             "",
         ]
     counts = ent["messages"]
@@ -475,14 +630,32 @@ def heldout_markdown(report: dict) -> List[str]:
         "Matcher rules (`nlu/details.py`); the default pipeline learns them with DIET from the "
         f"annotations in data/nlu. Language by `contract.language.detect_language`: {counts.get('en', 0)} en, "
         f"{counts.get('vi', 0)} vi, {counts.get('either', 0)} with no language evidence (bare numbers "
-        "or addresses, counted only in \"all\").",
+        'or addresses, counted only in "all").',
         "",
-        table(["entity", "messages", "annotated", "ours precision", "ours recall",
-               "default precision", "default recall"],
-              [[name, scope, ent["ours"][scope][name]["gold"],
-                ent["ours"][scope][name]["precision"], ent["ours"][scope][name]["recall"],
-                ent["default"][scope][name]["precision"], ent["default"][scope][name]["recall"]]
-               for name in ("order_id", "email", "phone") for scope in ("all",) + LANGUAGES]),
+        table(
+            [
+                "entity",
+                "messages",
+                "annotated",
+                "ours precision",
+                "ours recall",
+                "default precision",
+                "default recall",
+            ],
+            [
+                [
+                    name,
+                    scope,
+                    ent["ours"][scope][name]["gold"],
+                    ent["ours"][scope][name]["precision"],
+                    ent["ours"][scope][name]["recall"],
+                    ent["default"][scope][name]["precision"],
+                    ent["default"][scope][name]["recall"],
+                ]
+                for name in ("order_id", "email", "phone")
+                for scope in ("all",) + LANGUAGES
+            ],
+        ),
         "",
     ]
     return lines
@@ -494,13 +667,17 @@ def _num(value) -> str:
 
 def print_labelled(title: str, scopes: Sequence[str], get) -> None:
     print(f"\n{title}")
-    print(f"{'lang':<5}{'pipeline':<9}{'reading':<17}{'n':>6}{'accuracy':>9}{'macro-F1':>9}{'complaint F1':>13}")
+    print(
+        f"{'lang':<5}{'pipeline':<9}{'reading':<17}{'n':>6}{'accuracy':>9}{'macro-F1':>9}{'complaint F1':>13}"
+    )
     for scope in scopes:
         for p in PIPELINES:
             for reading in READINGS:
                 f = get(p, scope, reading)
-                print(f"{scope:<5}{p:<9}{READING_NAMES[reading]:<17}{f['rows']:>6}{f['accuracy']:>9.3f}"
-                      f"{f['macro_f1']:>9.3f}{f['complaint']['f1']:>13.3f}")
+                print(
+                    f"{scope:<5}{p:<9}{READING_NAMES[reading]:<17}{f['rows']:>6}{f['accuracy']:>9.3f}"
+                    f"{f['macro_f1']:>9.3f}{f['complaint']['f1']:>13.3f}"
+                )
 
 
 def print_per_intent(title: str, by_pipeline: Dict[str, dict]) -> None:
@@ -509,8 +686,10 @@ def print_per_intent(title: str, by_pipeline: Dict[str, dict]) -> None:
         cells = []
         for p, f in by_pipeline.items():
             entry = f["per_intent"].get(label)
-            cells.append(f"{p} {'—' if entry is None else format(entry['f1'], '.3f')}"
-                         f" [{'' if entry is None else confusions_cell(entry)}]")
+            cells.append(
+                f"{p} {'—' if entry is None else format(entry['f1'], '.3f')}"
+                f" [{'' if entry is None else confusions_cell(entry)}]"
+            )
         print(f"  {label:<20}" + "   ".join(cells))
 
 
@@ -523,17 +702,23 @@ def print_summary(report: dict) -> None:
 def print_cv(report: dict) -> None:
     cv = report["cross_validation"]
     print(f"\nCross-validation on data/nlu ({report['folds']} folds × {report.get('seeds', 1)} seeds)")
-    print(f"{'lang':<5}{'pipeline':<9}{'reading':<17}{'accuracy':>9}{'macro-F1':>9}"
-          f"{'  macro-F1 spread':<30}{'complaint F1':>13}")
+    print(
+        f"{'lang':<5}{'pipeline':<9}{'reading':<17}{'accuracy':>9}{'macro-F1':>9}"
+        f"{'  macro-F1 spread':<30}{'complaint F1':>13}"
+    )
     for lang in LANGUAGES:
         for p in PIPELINES:
             for reading in READINGS:
                 f = cv[p][lang] if reading == "acted" else cv[p][lang][reading]
-                print(f"{lang:<5}{p:<9}{READING_NAMES[reading]:<17}{f['accuracy']:>9.3f}{f['macro_f1']:>9.3f}"
-                      f"  {spread_cell(f['spread']['macro_f1']):<28}{f['complaint']['f1']:>13.3f}")
+                print(
+                    f"{lang:<5}{p:<9}{READING_NAMES[reading]:<17}{f['accuracy']:>9.3f}{f['macro_f1']:>9.3f}"
+                    f"  {spread_cell(f['spread']['macro_f1']):<28}{f['complaint']['f1']:>13.3f}"
+                )
     for lang in LANGUAGES:
-        print_per_intent(f"Per intent F1 [top wrong predictions], cross-validation, {lang}",
-                         {p: cv[p][lang] for p in PIPELINES})
+        print_per_intent(
+            f"Per intent F1 [top wrong predictions], cross-validation, {lang}",
+            {p: cv[p][lang] for p in PIPELINES},
+        )
 
 
 def print_heldout(report: dict) -> None:
@@ -541,9 +726,13 @@ def print_heldout(report: dict) -> None:
     held, held_ent = report["heldout_intents"], report["heldout_entity_intents"]
     print_labelled("Held-out intent set (frozen, never trained on)", LANGUAGES, lambda p, s, r: held[p][s][r])
     for lang in LANGUAGES:
-        print_per_intent(f"Per intent F1 [top wrong predictions], held-out intent set, {lang}",
-                         {p: held[p][lang]["acted"] for p in PIPELINES})
-    print_labelled("Intents on the held-out entity set", ("all",) + LANGUAGES, lambda p, s, r: held_ent[p][s][r])
+        print_per_intent(
+            f"Per intent F1 [top wrong predictions], held-out intent set, {lang}",
+            {p: held[p][lang]["acted"] for p in PIPELINES},
+        )
+    print_labelled(
+        "Intents on the held-out entity set", ("all",) + LANGUAGES, lambda p, s, r: held_ent[p][s][r]
+    )
     if ext:
         print("\nExternal set (evaluation only)")
         print(f"{'lang':<5}{'pipeline':<9}{'reading':<17}{'accuracy':>9}{'macro-F1':>9}{'complaint F1':>13}")
@@ -552,15 +741,19 @@ def print_heldout(report: dict) -> None:
                 for reading in READINGS:
                     f = (ext if reading == "acted" else report["external_top_real"])[p].get(lang)
                     if f:
-                        print(f"{lang:<5}{p:<9}{READING_NAMES[reading]:<17}{_num(f.get('intent_accuracy')):>9}"
-                              f"{_num(f.get('intent_macro_f1')):>9}{f['complaint_f1']:>13.3f}")
+                        print(
+                            f"{lang:<5}{p:<9}{READING_NAMES[reading]:<17}{_num(f.get('intent_accuracy')):>9}"
+                            f"{_num(f.get('intent_macro_f1')):>9}{f['complaint_f1']:>13.3f}"
+                        )
         print("\nExternal set per source (as the bot acts)")
         print(f"{'source':<26}{'lang':<5}{'pipeline':<9}{'accuracy':>9}{'macro-F1':>9}{'complaint F1':>13}")
         for source in sorted(report["external_by_source"]["ours"]["acted"]):
             for p in PIPELINES:
                 for lang, f in sorted(report["external_by_source"][p]["acted"][source].items()):
-                    print(f"{source:<26}{lang:<5}{p:<9}{_num(f.get('intent_accuracy')):>9}"
-                          f"{_num(f.get('intent_macro_f1')):>9}{f['complaint_f1']:>13.3f}")
+                    print(
+                        f"{source:<26}{lang:<5}{p:<9}{_num(f.get('intent_accuracy')):>9}"
+                        f"{_num(f.get('intent_macro_f1')):>9}{f['complaint_f1']:>13.3f}"
+                    )
     print(f"\nEntities on the held-out set ({ent['messages']['all']} messages)")
     print(f"{'entity':<10}{'pipeline':<9}{'precision':>10}{'recall':>8}")
     for name in ("order_id", "email", "phone"):
@@ -569,37 +762,60 @@ def print_heldout(report: dict) -> None:
             print(f"{name:<10}{p:<9}{f['precision']:>10.3f}{f['recall']:>8.3f}")
 
 
-def main() -> int:
-    global OUR_CONFIG
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folds", type=int, default=5,
-                        help="cross-validation folds; 0 = fast mode, no cross-validation")
-    parser.add_argument("--seeds", type=int, default=1,
-                        help="how many fold shuffles (seeds 42, 43, ...); each repeats every fold")
-    parser.add_argument("--config", type=Path,
-                        help="a candidate config for 'ours', trained here (NLU only); the report "
-                             "then goes to results/eval/<name>.json only")
+    parser.add_argument(
+        "--folds", type=int, default=5, help="cross-validation folds; 0 = fast mode, no cross-validation"
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="how many fold shuffles (seeds 42, 43, ...); each repeats every fold",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="a candidate config for 'ours', trained here (NLU only); the report "
+        "then goes to results/eval/<name>.json only",
+    )
     parser.add_argument("--name", default="candidate", help="report name with --config")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=0,
+        metavar="N",
+        help="a quick check of the whole path (`make smoke`): train and cross-validate on N examples per "
+        "language and intent (the default pipeline too, not kept), measure on the first N messages per "
+        "language and label of each set; figures worth nothing, never written to docs/",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="folder for the JSON report (default results/eval)"
+    )
+    parser.add_argument("--no-docs", action="store_true", help="leave docs/ alone (the plot goes to --out)")
     args = parser.parse_args()
-    if args.folds == 1 or args.folds < 0 or args.seeds < 1:
-        parser.error("--folds must be 0 (no cross-validation) or at least 2, and --seeds at least 1")
-    if args.config:
-        OUR_CONFIG = args.config.resolve()
-    elif not OUR_MODEL.exists():
-        print(f"no model at {OUR_MODEL}: run `make train` (make eval does)", file=sys.stderr)
-        return 2
-    quiet_rasa()
-    started = time.monotonic()
-    examples = load_examples()
-    trainings = 2 * args.folds * args.seeds
-    print(f"==> {len(examples)} examples in data/nlu "
-          f"({', '.join(f'{n} {l}' for l, n in Counter(l for l, _ in examples).items())}); "
-          f"{args.folds} folds × {args.seeds} seeds = {trainings} trainings", flush=True)
-    OUT.mkdir(parents=True, exist_ok=True)
+    if args.folds == 1 or args.folds < 0 or args.seeds < 1 or args.sample < 0:
+        parser.error(
+            "--folds must be 0 (no cross-validation) or at least 2, --seeds at least 1, --sample at least 0"
+        )
+    if args.sample and args.folds > args.sample:
+        parser.error("--folds cannot exceed --sample (each fold needs an example of each intent)")
+    args.docs = not (args.no_docs or args.sample or args.config)
+    return args
+
+
+def measure(args: argparse.Namespace, examples) -> dict:
+    """Cross-validation (unless --folds 0), then both models on the external and held-out sets."""
     with tempfile.TemporaryDirectory(prefix="nlu-eval-") as tmp:
         workdir = Path(tmp)
         results = cross_validate(examples, args.folds, args.seeds, workdir) if args.folds else {}
-        default_model, retrained = ensure_default_model(examples, workdir)
+        if args.sample:  # trained on the sample only: never kept as models/default-pipeline.tar.gz
+            default_model, retrained = (
+                train("default", [m for _, m in examples], workdir, "default-sample"),
+                True,
+            )
+        else:
+            default_model, retrained = ensure_default_model(examples, workdir)
         our_model, train_minutes = OUR_MODEL, None
         if args.config:
             print(f"==> training ours from {args.config} on all of data/nlu", flush=True)
@@ -607,30 +823,58 @@ def main() -> int:
             our_model = train("ours", [m for _, m in examples], workdir, "ours-candidate")
             train_minutes = round((time.monotonic() - clock) / 60, 1)
         print("==> external set and held-out sets", flush=True)
-        measured = full_models({"ours": our_model, "default": default_model})
-    report = {
+        measured = full_models({"ours": our_model, "default": default_model}, args.sample)
+    if results:
+        confusion_png(examples, results, (IMAGES if args.docs else args.out) / "nlu-confusion-cv.png")
+    return {
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
         "config": str(OUR_CONFIG.relative_to(ROOT) if OUR_CONFIG.is_relative_to(ROOT) else OUR_CONFIG),
         "folds": args.folds,
         "seeds": args.seeds,
-        "cross_validation": {p: {**cv_figures(examples, results[p]["runs"], args.folds),
-                                 "minutes": results[p]["minutes"]} for p in PIPELINES} if results else {},
+        "sample": args.sample,
+        "cross_validation": {
+            p: {**cv_figures(examples, results[p]["runs"], args.folds), "minutes": results[p]["minutes"]}
+            for p in PIPELINES
+        }
+        if results
+        else {},
         **measured,
         "default_model_retrained": retrained,
         "ours_nlu_train_minutes": train_minutes,
     }
-    if results:
-        confusion_png(examples, results, IMAGES / "nlu-confusion-cv.png")
+
+
+def main() -> int:
+    global OUR_CONFIG
+    args = arguments()
+    if args.config:
+        OUR_CONFIG = args.config.resolve()
+    elif not OUR_MODEL.exists():
+        print(f"no model at {OUR_MODEL}: run `make train` (make eval does)", file=sys.stderr)
+        return 2
+    quiet_rasa()
+    started = time.monotonic()
+    examples = first_per(load_examples(), lambda e: (e[0], e[1].get("intent")), args.sample)
+    trainings = 2 * args.folds * args.seeds
+    print(
+        f"==> {len(examples)} examples in data/nlu{' (sampled)' if args.sample else ''} "
+        f"({', '.join(f'{n} {lang}' for lang, n in Counter(lang for lang, _ in examples).items())}); "
+        f"{args.folds} folds × {args.seeds} seeds = {trainings} trainings",
+        flush=True,
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = measure(args, examples)
     report["minutes"] = round((time.monotonic() - started) / 60, 1)
     name = args.name if args.config else "nlu"
-    (OUT / f"{name}.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    written = args.out / f"{name}.json"
+    written.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print_summary(report)
-    if args.config:
-        print(f"\n==> {report['minutes']} min; written to results/eval/{name}.json")
+    if not args.docs:
+        print(f"\n==> {report['minutes']} min; written to {written}")
         return 0
     doc = write_section("nlu", markdown(report))
-    print(f"\n==> {report['minutes']} min; written to {doc.relative_to(ROOT)} and results/eval/nlu.json")
+    print(f"\n==> {report['minutes']} min; written to {doc.relative_to(ROOT)} and {written}")
     return 0
 
 

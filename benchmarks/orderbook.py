@@ -33,8 +33,9 @@ class OrderBook:
             for order_id in ids:
                 email = order_email(order_id)
                 owner = owners.get(orders[template]["email"], {})
-                self.customers.append({**owner, "id": f"B-{order_id}", "email": email, "phone": "",
-                                       "name": "Bench"})
+                self.customers.append(
+                    {**owner, "id": f"B-{order_id}", "email": email, "phone": "", "name": "Bench"}
+                )
                 self.orders.append({**orders[template], "order_id": order_id, "email": email})
             self._free[template] = iter(ids)
 
@@ -47,6 +48,12 @@ class OrderBook:
 
     def write(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump({"shop": {"customers": self.customers, "orders": self.orders}},
-                                       allow_unicode=True, sort_keys=False), encoding="utf-8")
+        path.write_text(
+            yaml.safe_dump(
+                {"shop": {"customers": self.customers, "orders": self.orders}},
+                allow_unicode=True,
+                sort_keys=False,
+            ),
+            encoding="utf-8",
+        )
         return path

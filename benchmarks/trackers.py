@@ -16,7 +16,7 @@ def stored_events(redis, conversation_id: str) -> Optional[List[dict]]:
 def problems(events: List[dict], sent: List[str], ordered: bool = True) -> List[str]:
     """What is wrong with these events, for a customer who sent `sent` (empty: all well)."""
     found = []
-    users = [e.get("text") for e in events if e.get("event") == "user"]
+    users = [str(e.get("text")) for e in events if e.get("event") == "user"]
     if ordered and users != sent:
         found.append(f"user messages {users} != sent {sent}")
     if not ordered and sorted(users) != sorted(sent):

@@ -24,6 +24,7 @@ from bot.aftercare.choices import FollowUpChoices
 from bot.aftercare.followup import EmailFollowUp, FollowUpElsewhere
 from bot.aftercare.followup import describe as follow_up_status
 from bot.aftercare.mail import Mailer
+from bot.aftercare.owner_link import OWNER_LINKS, OwnerLinks
 from bot.channels import identity
 from bot.channels import routes as channel_routes
 from bot.channels.graph import GraphClient
@@ -44,6 +45,7 @@ from bot.core.limits import Limits
 from bot.core.outbox import Outbox
 from bot.core.rasa_client import RasaClient
 from bot.core.reporting import Reporting
+from bot.core.sessions import Sessions
 from bot.core.texts import Texts
 from bot.core.turn import Turn
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents, redact
@@ -57,6 +59,7 @@ from bot.web.appkeys import (
     RASA,
     REDIS,
     SECRET,
+    SESSIONS,
     SETTINGS,
     SHOP_SECRET,
     STORE,
@@ -116,7 +119,7 @@ async def redis_ctx(app: web.Application):
     app[SHOP_SECRET] = await identity.shop_secret(redis, settings)
     app[DEMO] = identity.demo_sign_in(settings)
     yield
-    await redis.close()
+    await redis.close(close_connection_pool=True)
 
 
 async def http_ctx(app: web.Application):
@@ -138,6 +141,9 @@ async def core_ctx(app: web.Application):
     app[CALLBACKS] = CallBacks(store, texts, settings)
     app[CHANNELS] = {}  # filled by channels_ctx
     app[LIMITS] = Limits(redis, settings)
+    sessions = app[SESSIONS] = Sessions(redis, store.publish)
+    mailer = Mailer(settings.smtp_url, settings.mail_from) if settings.email_enabled else None
+    owner_links = app[OWNER_LINKS] = OwnerLinks(store, sessions, texts, settings, mailer)
     app[TURN] = Turn(
         store,
         rasa,
@@ -146,10 +152,13 @@ async def core_ctx(app: web.Application):
         app[LIMITS],
         FollowUpChoices(store, texts, app[CALLBACKS]),
         app[CHANNELS],
+        owner_links=owner_links,
+        proof_idle=settings.session_idle_minutes * 60,
     )
     elsewhere = FollowUpElsewhere(store, settings, app[CALLBACKS])
     app[OUTBOX] = Outbox(store, rasa, texts, handoffs, settings, app[CHANNELS], elsewhere)
     yield
+    await owner_links.stop()
     await app[EVENTS].stop()
 
 
@@ -162,6 +171,7 @@ async def channels_ctx(app: web.Application):
         app[TURN],
         app[TEXTS],
         redis,
+        app[SESSIONS],
         app[SECRET],
         app[SHOP_SECRET],
         settings.max_message_chars,

@@ -84,7 +84,8 @@ class Settings(BaseModel):
     secret: Optional[str] = setting(
         None,
         "HUB_SECRET",
-        "signs widget session ids, agent cookies and resume links (share it between hub processes)",
+        "signs agent cookies and resume links, and keys the hash of widget clients' addresses the assistant "
+        "is given (share it between hub processes)",
         shown="a random value created once in Redis",
         empty_is_unset=True,
     )
@@ -263,6 +264,14 @@ class Settings(BaseModel):
     mail_from: str = setting(
         "", "MAIL_FROM", "the shop's sender, e.g. `Mộc Home <help@shop.example>`", shown="unset"
     )
+    session_idle_minutes: int = setting(
+        30,
+        "SESSION_IDLE_MINUTES",
+        "minutes without a customer message after which a conversation's proof of who it is (an order and "
+        "its email or phone) lapses: the customer is a guest again and asked to prove the order again. "
+        "Cancelling an order or a remedy paid into the shop account needs a proof younger than this. Read "
+        "by the hub and the action server (`contract/memory.py`)",
+    )
     follow_up_after: float = setting(
         120.0,
         "FOLLOW_UP_AFTER",
@@ -349,7 +358,7 @@ class Settings(BaseModel):
             )
         return value
 
-    @validator("port", "max_message_chars", "minutes_per_case", "zalo_reply_quota")
+    @validator("port", "max_message_chars", "minutes_per_case", "zalo_reply_quota", "session_idle_minutes")
     def _positive(cls, value: int) -> int:
         if value <= 0:
             raise ValueError("must be a positive number")
@@ -584,11 +593,12 @@ ELSEWHERE: Tuple[Variable, ...] = (
         "a running hub to play the demo week through; `REDIS_URL` must then name that hub's Redis",
     ),
     Variable(
-        ("DEMO_REDIS_DIR",),
-        "`make demo-data` (`scripts/demo_data.py`)",
+        ("REDIS_DIR",),
+        "`make run`, `make demo-data`, `make shell` (`scripts/stack.py`)",
         "`.run/redis`",
-        "data folder of the embedded Redis it starts (the same as `make run`'s)",
+        "data folder (and password file) of the embedded Redis, with `REDIS_URL` unset",
     ),
+    Variable(("DEMO_ARGS",), "`make demo-data`", "", "arguments for `scripts/demo_data.py`: `--once`"),
     Variable(
         ("PYTHON310",),
         "`make setup` (`scripts/setup_venv.sh`)",

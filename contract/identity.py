@@ -5,9 +5,11 @@ Trust levels (DESIGN.md "Trust"):
 - verified: a customer identity signed by the shop's server (checked by the hub), a
   Messenger PSID (Meta signs the webhook), a Zalo user id for the shop's Official Account
   (Zalo's MAC signs the webhook), or an order number together with the email or phone on
-  that order, given in this conversation. A PSID or a Zalo user id is a verified *channel*
-  identity: its own earlier cases count for repeat contact, and nothing else is linked to
-  it until the customer proves an order.
+  that order, given in this conversation (or the owner's one-time link): that proof lasts
+  the session, SESSION_IDLE_MINUTES after the last message (contract/memory.py
+  session_proof). A PSID or a Zalo user id is a verified *channel* identity: its own
+  earlier cases count for repeat contact, and nothing else is linked to it until the
+  customer proves an order.
 - same conversation: whatever the customer typed in this conversation. It is usable in
   this conversation (the tracker's slots) and never linked to anyone.
 - unverified: everything else. Never linked to a customer record, never used for
@@ -18,6 +20,8 @@ cannot set metadata (the hub builds it), so the assistant may trust it:
 
     {"channel": "web" | "rest" | "messenger" | "zalo",
      "message_id": "...",
+     "client": "<a keyed hash of the widget client's own address; absent for REST,
+                 Messenger, Zalo and loopback>",
      "identity": {"channel_id": "<widget session / REST sender / PSID / Zalo user id>",
                   "psid": "<only on Messenger>",
                   "zalo_user": "<only on Zalo: the user's id for the shop's OA>",
@@ -49,12 +53,17 @@ BY_PSID = "messenger_psid"
 BY_ZALO_USER = "zalo_user"
 BY_ORDER_CONTACT = "order_and_contact"
 BY_EARLIER_VERIFICATION = "earlier_verification"
+BY_EMAIL_LINK = "email_link"  # the one-time link sent to the email on the order
 
-# Wrong emails or phones for one order, across conversations, after which nothing more
-# is checked against that order for keys.ORDER_PROOF_WINDOW, not even a right one (so
-# the lock reveals nothing): actions/details_form.py counts, agents may lift it
-# (bot/console/proof_lock.py).
+# Wrong emails or phones for one order number, across conversations, after which nothing
+# more is checked against it for keys.ORDER_PROOF_WINDOW, not even a right one (so the
+# lock reveals nothing): actions/details_form.py counts, agents may lift it
+# (bot/console/proof_lock.py). The same holds for one conversation (any order, a day) and
+# one client address (any order, keys.ADDRESS_PROOF_WINDOW). The owner gets past it with
+# a one-time link sent to the email on the order (bot/aftercare/owner_link.py).
 MAX_PROOF_FAILURES = 5
+MAX_PROOF_FAILURES_PER_SENDER = 8
+MAX_PROOF_FAILURES_PER_ADDRESS = 30
 
 # The channel identities the hub vouches for (a platform's signature), as identity keys.
 CHANNEL_IDENTITIES = {"psid": BY_PSID, "zalo_user": BY_ZALO_USER}

@@ -6,9 +6,13 @@ those the prefixes "rasatracker" and "rasalock"). Lifetimes:
   transcripts are capped at TRANSCRIPT_MAX entries; dedupe markers live DEDUPE_TTL;
 - customer memory, cases and the index of cases by order expire MEMORY_RETENTION_DAYS
   after their last write;
-- an order's count of wrong proofs expires ORDER_PROOF_WINDOW after the first;
+- wrong proofs are counted per order and per conversation for ORDER_PROOF_WINDOW, per
+  client address for ADDRESS_PROOF_WINDOW, from the first;
 - a rate limit's counter expires with its window, a token bucket once it would be full
   again (bot/core/limits.py); a conversation's byte count lives as long as it does;
+- a conversation's proof of who it is lapses SESSION_IDLE_MINUTES after the customer's
+  last message (contract/memory.py); widget sessions live CONVERSATION_TTL after their
+  last use; an owner's one-time link PROOF_LINK_TTL;
 - the demo shop's data does not expire;
 - a real order backend's look-ups are cached ORDER_CACHE_TTL (an order not found:
   ORDER_MISS_TTL), and a backend that failed is left alone for ORDERS_DOWN_TTL.
@@ -39,6 +43,11 @@ def customer(customer_id: str) -> str:
 def customer_identities(customer_id: str) -> str:
     """Set of the identity keys that point at this customer (for merging and forgetting)."""
     return f"{PREFIX}:customer:{customer_id}:identities"
+
+
+def customer_conversations(customer_id: str) -> str:
+    """Set of the conversations that proved they were this customer (forgetting them finds them)."""
+    return f"{PREFIX}:customer:{customer_id}:conversations"
 
 
 def rasa_tracker(sender_id: str) -> str:
@@ -72,10 +81,50 @@ def shop_order(order_id: str) -> str:
 ORDER_PROOF_WINDOW = 24 * 3600
 
 
+ADDRESS_PROOF_WINDOW = 3600
+
+
 def order_proof_failures(order_id: str) -> str:
-    """Counter of wrong emails or phones given for one order, from any conversation;
-    expires ORDER_PROOF_WINDOW after the first (actions/details_form.py)."""
+    """Counter of wrong emails or phones given for one order number (an order or not),
+    from any conversation; expires ORDER_PROOF_WINDOW after the first
+    (actions/details_form.py)."""
     return f"{PREFIX}:order:{order_id}:proof-failures"
+
+
+def sender_proof_failures(cid: str) -> str:
+    """Counter of wrong emails or phones given in one conversation, for any order;
+    expires ORDER_PROOF_WINDOW after the first."""
+    return f"{PREFIX}:conv:{cid}:proof-failures"
+
+
+def address_proof_failures(client: str) -> str:
+    """Counter of wrong emails or phones given from one client address (its keyed hash,
+    bot/channels/identity.py client_tag), for any order; expires ADDRESS_PROOF_WINDOW
+    after the first."""
+    return f"{PREFIX}:client:{client}:proof-failures"
+
+
+PROOF_LINK_TTL = 30 * 60  # an owner's one-time link (bot/aftercare/owner_link.py)
+PROOF_LINK_REQUEST_TTL = 10 * 60
+PROOF_LINKS_PER_ORDER = 3  # links sent for one order in PROOF_LINK_WINDOW, whatever asks
+PROOF_LINK_WINDOW = 3600
+
+
+def proof_link_request(request_id: str) -> str:
+    """Hash: a one-time link the action server asks the hub to email to an order's owner
+    (conversation, order, address, the owner's identities and profile); the hub takes it."""
+    return f"{PREFIX}:proof-link:request:{request_id}"
+
+
+def proof_link(token_hash: str) -> str:
+    """Hash: an emailed one-time link (what proof it carries, for which conversation),
+    under the hash of its token; deleted when used."""
+    return f"{PREFIX}:proof-link:{token_hash}"
+
+
+def proof_links_sent(order_id: str) -> str:
+    """Counter of one-time links emailed for one order; expires PROOF_LINK_WINDOW after the first."""
+    return f"{PREFIX}:order:{order_id}:links-sent"
 
 
 def shop_customer(email: str) -> str:
@@ -166,6 +215,35 @@ def agent_session(token: str) -> str:
     return f"{PREFIX}:agent:session:{token}"
 
 
+def session_proof(cid: str) -> str:
+    """Hash: who this conversation proved it is (customer, order, by, at, seen); it
+    lapses SESSION_IDLE_MINUTES after the customer's last message (contract/memory.py)."""
+    return f"{PREFIX}:conv:{cid}:proof"
+
+
+def verified_as(cid: str) -> str:
+    """The customer record this conversation last proved it was, kept MEMORY_RETENTION_DAYS
+    after (forgetting the conversation's customer finds it)."""
+    return f"{PREFIX}:conv:{cid}:verified-as"
+
+
+def widget_session(token_hash: str) -> str:
+    """Hash: one widget session id (under its hash): its conversation, and the proof it
+    has seen. Lives CONVERSATION_TTL after its last use; revoked by deleting it
+    (bot/core/sessions.py)."""
+    return f"{PREFIX}:session:{token_hash}"
+
+
+def conversation_sessions(cid: str) -> str:
+    """Set of the hashes of the widget session ids issued for one conversation."""
+    return f"{PREFIX}:conv:{cid}:sessions"
+
+
+def resume_used(nonce: str) -> str:
+    """Marker that a resume link (its nonce) was used; lives as long as the link would."""
+    return f"{PREFIX}:resume:{nonce}"
+
+
 def acknowledged(cid: str) -> str:
     """Id of the last outgoing transcript entry the customer's widget rendered."""
     return f"{PREFIX}:conv:{cid}:acked"
@@ -233,10 +311,10 @@ CONVERSATION_SETS = (QUEUE, FOLLOW_UP_DUE, CALLBACKS)  # sorted sets a conversat
 
 def conversation_keys(cid: str) -> Tuple[str, ...]:
     """Every key that holds something of one conversation: the hub's state and
-    transcript, its markers, its follow-up and call-back (a phone number), its byte
-    count, and Rasa's
-    tracker (every detail the customer typed). Its agent's set and CONVERSATION_SETS
-    hold its id."""
+    transcript, its markers, its follow-up and call-back (a phone number), its proof and
+    widget sessions (contract/memory.py forget_conversations also deletes the sessions
+    the set names), its byte count, and Rasa's tracker (every detail the customer
+    typed). Its agent's set and CONVERSATION_SETS hold its id."""
     return (
         conversation(cid),
         transcript(cid),
@@ -248,6 +326,10 @@ def conversation_keys(cid: str) -> Tuple[str, ...]:
         zalo_reply(cid),
         zalo_choices(cid),
         conversation_bytes(cid),
+        session_proof(cid),
+        verified_as(cid),
+        sender_proof_failures(cid),
+        conversation_sessions(cid),
         rasa_tracker(cid),
     )
 

@@ -6,25 +6,31 @@ levels: contract/identity.py).
 Every conversation (its sender id: a widget session, a REST sender, a Messenger PSID's
 conversation) points at one record. A stranger's conversation has a guest record of its
 own: its cases count for repeat contact on that same channel identity, and nothing else.
-A record is *verified* once the conversation proves who the customer is; only then is it
-linked to the customer's other identities:
+A *verified* customer's record is found by the customer's identities:
 
 - ("shop", id): the shop's own customer id (signed by the shop, or the owner of an order
   whose email or phone the customer gave correctly);
 - ("email", address), ("phone", number): that customer's contact details *on the shop's
-  record*, never a detail someone merely typed;
-- ("sender", conversation id): conversations verified by order and contact.
+  record*, never a detail someone merely typed.
+
+A conversation that proves who it is (an order and its email or phone) gets a *proof*
+(`attach_conversation`): it names the customer, lapses after the idle time
+(SESSION_IDLE_MINUTES) without a message, and is replaced by a proof of another customer;
+the conversation's identity ("sender", id) keeps pointing at its own guest record. What
+the guest record held joins the customer's record: records merge only guests, never two
+verified customers, and another customer's identities are never re-pointed.
 
 An order number alone, or a contact detail alone, never links anything. Cases are also
 listed by the order they are about (keys.order_cases), so the agents' search finds them
 by order number. Records, their cases, every identity and the order lists expire
-`retention()` after their last write; merging keeps them.
+`retention()` after their last write.
 
 Nothing here needs the shop's order store or rasa_sdk (the hub imports it); finding a
 customer by an order number, which needs the order store, is the action server's
 (actions/memory.py, with its `forget` command).
 """
 
+from dataclasses import dataclass
 import os
 import secrets
 import time
@@ -55,19 +61,11 @@ def identity_value(kind: str, value: str) -> str:
 # --- records and identities -----------------------------------------------------------
 
 
-def _point(pipe, customer_id: str, ids: Iterable[Tuple[str, str]], ttl: int) -> None:
-    """Queue: each identity points at the record, and the record lists its identities
-    (so that forgetting finds them all)."""
-    for kind, value in ids:
-        key = keys.identity(kind, identity_value(kind, value))
-        pipe.set(key, customer_id, ex=ttl)
-        pipe.sadd(keys.customer_identities(customer_id), key)
-    pipe.expire(keys.customer_identities(customer_id), ttl)
-
-
 async def guest(redis, sender_id: str) -> str:
-    """The record of this conversation: its own guest record, or the verified customer
-    it was linked to earlier (by order and contact)."""
+    """This conversation's own guest record (its cases count for repeat contact on this
+    channel identity, and nothing else). A conversation is never itself linked to a
+    verified customer (its proof is: `session_proof`); one linked by an earlier version
+    gets a guest record of its own again."""
     ttl = retention()
     key = keys.identity("sender", sender_id)
     pipe = redis.pipeline(transaction=True)
@@ -75,6 +73,13 @@ async def guest(redis, sender_id: str) -> str:
     pipe.get(key)
     pipe.expire(key, ttl)
     created, customer_id, _ = await pipe.execute()
+    if not created and await is_verified(redis, customer_id):
+        pipe = redis.pipeline(transaction=True)
+        pipe.srem(keys.customer_identities(customer_id), key)
+        customer_id = secrets.token_hex(8)
+        pipe.set(key, customer_id, ex=ttl)
+        created = True
+        await pipe.execute()
     if created:
         pipe = redis.pipeline(transaction=True)
         pipe.sadd(keys.customer_identities(customer_id), key)
@@ -87,61 +92,139 @@ async def is_verified(redis, customer_id: str) -> bool:
     return await redis.hget(keys.customer(customer_id), VERIFIED_FIELD) == "1"
 
 
-async def link_verified(
-    redis,
-    verified_ids: List[Tuple[str, str]],
-    profile: Dict[str, str],
-    sender_id: Optional[str] = None,
-) -> str:
+async def link_verified(redis, verified_ids: List[Tuple[str, str]], profile: Dict[str, str]) -> str:
     """The verified customer behind `verified_ids` (the shop id first), created if new.
 
-    `sender_id` is given when this conversation itself proved who it is (order and
-    contact): its guest record, with its cases, is merged in and the conversation stays
-    linked. A shop-signed conversation passes none: the signature, sent with every
-    message, is what makes it verified, so a signed-out visitor in the same browser is
-    a guest again.
-    """
+    Records are never merged here: the customer is the record their strongest identity
+    already points at. Each of their identities that points nowhere yet is pointed at it;
+    one that points at another record is left alone (another customer's identities are
+    never re-pointed)."""
     ttl = retention()
-    lookups = list(verified_ids) + ([("sender", sender_id)] if sender_id else [])
-    found = await redis.mget([keys.identity(k, identity_value(k, v)) for k, v in lookups])
-    verified_found = [cid for cid in found[: len(verified_ids)] if cid]
-    others = {cid for cid in found if cid}
-    customer_id = verified_found[0] if verified_found else secrets.token_hex(8)
+    names = [keys.identity(k, identity_value(k, v)) for k, v in verified_ids]
+    found = await redis.mget(names) if names else []
+    customer_id = next((cid for cid in found if cid), None) or secrets.token_hex(8)
     pipe = redis.pipeline(transaction=True)
-    for other in others - {customer_id}:
-        _merge_into(pipe, customer_id, other)
-    _point(pipe, customer_id, lookups, ttl)
+    for name, current in zip(names, found, strict=True):
+        if current in (None, customer_id):
+            pipe.set(name, customer_id, ex=ttl)
+            pipe.sadd(keys.customer_identities(customer_id), name)
     values = {k: str(v) for k, v in profile.items() if k in DETAIL_FIELDS and v}
     pipe.hset(keys.customer(customer_id), mapping={**values, VERIFIED_FIELD: "1"})
-    pipe.expire(keys.customer(customer_id), ttl)
-    pipe.expire(keys.customer_cases(customer_id), ttl)
+    for key in (
+        keys.customer(customer_id),
+        keys.customer_cases(customer_id),
+        keys.customer_identities(customer_id),
+    ):
+        pipe.expire(key, ttl)
     await pipe.execute()
-    for other in others - {customer_id}:
-        await _repoint_identities(redis, other, customer_id)
     return customer_id
 
 
-def _merge_into(pipe, customer_id: str, other: str) -> None:
-    """Queue the move of `other`'s cases into `customer_id` (ZUNIONSTORE drops the TTL:
-    link_verified sets it again in the same transaction)."""
-    pipe.zunionstore(
+# --- a conversation's proof of who it is (its session) --------------------------------
+
+
+def idle_seconds() -> int:
+    """Seconds after the customer's last message that a conversation's proof lapses
+    (SESSION_IDLE_MINUTES)."""
+    return int(float(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A conversation proved it is `customer_id`: by order and contact (or the owner's
+    link), for `order_id`, at `at`; `seen` is the customer's last message since."""
+
+    customer_id: str
+    order_id: str
+    by: str
+    at: float
+    seen: float
+
+    def fresh(self, now: float, idle: int) -> bool:
+        """Proved less than the idle time ago: enough to cancel an order or pay into an account."""
+        return now - self.at <= idle
+
+
+async def attach_conversation(redis, cid: str, customer_id: str, order_id: str, by: str, now: float) -> None:
+    """This conversation proved it is `customer_id` (its order and contact): its proof
+    (which lapses after the idle time) names them, and what it did as a guest (its guest
+    record's cases) joins their record. A proof of another customer replaces the one it
+    had: two verified customers are never merged."""
+    ttl, idle = retention(), idle_seconds()
+    guest_id = await guest(redis, cid)
+    pipe = redis.pipeline(transaction=True)
+    if guest_id != customer_id:
+        _move_cases(pipe, guest_id, customer_id)
+    pipe.delete(keys.session_proof(cid))
+    pipe.hset(
+        keys.session_proof(cid),
+        mapping={"customer": customer_id, "order": order_id, "by": by, "at": now, "seen": now},
+    )
+    pipe.expire(keys.session_proof(cid), idle)
+    pipe.set(keys.verified_as(cid), customer_id, ex=ttl)
+    pipe.sadd(keys.customer_conversations(customer_id), cid)
+    for key in (
+        keys.customer(customer_id),
         keys.customer_cases(customer_id),
-        [keys.customer_cases(customer_id), keys.customer_cases(other)],
+        keys.customer_conversations(customer_id),
+    ):
+        pipe.expire(key, ttl)
+    await pipe.execute()
+
+
+def _move_cases(pipe, source: str, target: str) -> None:
+    """Queue the move of a guest record's cases into `target` (ZUNIONSTORE drops the TTL:
+    attach_conversation sets it again in the same transaction)."""
+    pipe.zunionstore(
+        keys.customer_cases(target),
+        [keys.customer_cases(target), keys.customer_cases(source)],
         aggregate="MIN",
     )
-    pipe.delete(keys.customer_cases(other), keys.customer(other))
+    pipe.delete(keys.customer_cases(source))
 
 
-async def _repoint_identities(redis, old: str, new: str) -> None:
-    """Every identity of a merged record now points at the record it was merged into."""
-    old_keys = await redis.smembers(keys.customer_identities(old))
-    pipe = redis.pipeline(transaction=True)
-    for key in old_keys:
-        pipe.set(key, new, ex=retention(), xx=True)
-        pipe.sadd(keys.customer_identities(new), key)
-    pipe.delete(keys.customer_identities(old))
-    pipe.expire(keys.customer_identities(new), retention())
-    await pipe.execute()
+async def session_proof(redis, cid: str, now: float, idle: Optional[int] = None) -> Optional[Proof]:
+    """This conversation's proof, unless it lapsed (no message for the idle time: then it
+    is gone, and the customer a guest again). Reading it counts as the customer's activity."""
+    data = await redis.hgetall(keys.session_proof(cid))
+    if not data.get("customer") or not await touch_proof(redis, cid, now, idle):
+        return None
+    return Proof(data["customer"], data.get("order", ""), data.get("by", ""), float(data.get("at") or 0), now)
+
+
+# KEYS[1]: a conversation's proof; ARGV: now, its idle seconds. A proof that lapsed is
+# deleted, never revived; one that did not lasts another idle time. 1: it is alive.
+TOUCH = """
+local seen = redis.call('HGET', KEYS[1], 'seen')
+if not seen then
+  return 0
+end
+if tonumber(ARGV[1]) - tonumber(seen) > tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('HSET', KEYS[1], 'seen', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+
+async def touch_proof(redis, cid: str, now: float, idle: Optional[int] = None) -> bool:
+    """The customer wrote: their proof (if any, and not lapsed) lasts another idle time
+    from now. The hub calls it for every message (those an agent answers too); reading
+    it does the same. Whether the conversation has a live proof."""
+    idle = idle_seconds() if idle is None else idle
+    return bool(await redis.eval(TOUCH, 1, keys.session_proof(cid), repr(float(now)), idle))
+
+
+async def proved_at(redis, cid: str) -> float:
+    """When this conversation last proved who it is (0: no live proof)."""
+    return float(await redis.hget(keys.session_proof(cid), "at") or 0)
+
+
+async def end_proof(redis, cid: str) -> None:
+    """The conversation's session ended ("End chat", a resume link): a guest again."""
+    await redis.delete(keys.session_proof(cid))
 
 
 async def remember(redis, customer_id: str, details: Dict[str, Optional[str]]) -> None:
@@ -279,16 +362,23 @@ async def forget_customer(redis, customer_id: str) -> Erased:
     conversations = sorted(
         {c.conversation_id for c in cases if c.conversation_id}
         | {k.split(":", 3)[3] for k in identity_keys if k.startswith(keys.identity("sender", ""))}
+        | await redis.smembers(keys.customer_conversations(customer_id))
     )
+    proved = await redis.smembers(keys.customer_conversations(customer_id))
     pipe = redis.pipeline(transaction=True)
     for key in identity_keys:
         pipe.delete(key)
+    for cid in proved:  # their conversations' proofs of who they are
+        pipe.delete(keys.session_proof(cid), keys.verified_as(cid))
     for case in cases:
         pipe.delete(keys.case(case.ref))
         if case.order_id:
             pipe.zrem(keys.order_cases(case.order_id), case.ref)
     pipe.delete(
-        keys.customer(customer_id), keys.customer_cases(customer_id), keys.customer_identities(customer_id)
+        keys.customer(customer_id),
+        keys.customer_cases(customer_id),
+        keys.customer_identities(customer_id),
+        keys.customer_conversations(customer_id),
     )
     await pipe.execute()
     return {
@@ -300,31 +390,45 @@ async def forget_customer(redis, customer_id: str) -> Erased:
 
 
 async def forget_customer_of(redis, conversation_id: str) -> Erased:
-    """Forget the customer this conversation belongs to (or only its guest record)."""
-    customer_id = await redis.get(keys.identity("sender", conversation_id))
-    if customer_id is None:
+    """Forget the customer this conversation last proved it was, and its own guest
+    record (only the guest record if it never proved anyone)."""
+    verified = await redis.get(keys.verified_as(conversation_id))
+    guest_id = await redis.get(keys.identity("sender", conversation_id))
+    if verified is None and guest_id is None:
         return nothing_erased([conversation_id])
-    erased = await forget_customer(redis, customer_id)
-    erased["conversations"] = sorted(set(erased["conversations"]) | {conversation_id})
+    erased = nothing_erased([conversation_id])
+    for customer_id in dict.fromkeys(filter(None, (verified, guest_id))):
+        one = await forget_customer(redis, customer_id)
+        erased["customer_id"] = erased["customer_id"] or one["customer_id"]
+        erased["cases"] += one["cases"]
+        erased["identities"] += one["identities"]
+        erased["conversations"] = sorted(set(erased["conversations"]) | set(one["conversations"]))
     return erased
 
 
 async def forget_conversations(redis, conversation_ids: Iterable[str]) -> None:
     """Delete conversations: every key of theirs (keys.conversation_keys: the hub's state
-    and transcript, follow-up and call-back, Rasa's tracker), their ids in the queue,
-    the follow-ups, the call-backs and their agent's set, and their report events
-    (contract/events.py forget). The console's forget and `python -m actions.memory
-    forget` both end here."""
+    and transcript, follow-up and call-back, proof, Rasa's tracker), their guest records,
+    their widget sessions (revoked: a browser keeping one starts a new conversation),
+    their ids in the queue, the follow-ups, the call-backs and their agent's set, and
+    their report events (contract/events.py forget). The console's forget and
+    `python -m actions.memory forget` both end here."""
     ids = list(dict.fromkeys(conversation_ids))
     if not ids:
         return
+    for cid in ids:  # each conversation's own guest record, with its cases
+        guest_id = await redis.get(keys.identity("sender", cid))
+        if guest_id and not await is_verified(redis, guest_id):
+            await forget_customer(redis, guest_id)
     pipe = redis.pipeline(transaction=False)
     for cid in ids:
         pipe.hget(keys.conversation(cid), "agent")  # the hub's field: who owns it
-    agents = await pipe.execute()
+        pipe.smembers(keys.conversation_sessions(cid))  # its widget sessions: revoked
+    found = await pipe.execute()
+    agents, sessions = found[0::2], found[1::2]
     pipe = redis.pipeline(transaction=True)
-    for cid, agent in zip(ids, agents, strict=True):
-        pipe.delete(*keys.conversation_keys(cid))
+    for cid, agent, hashes in zip(ids, agents, sessions, strict=True):
+        pipe.delete(*keys.conversation_keys(cid), *(keys.widget_session(h) for h in hashes))
         for members in keys.CONVERSATION_SETS:
             pipe.zrem(members, cid)
         if agent:

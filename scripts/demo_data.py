@@ -14,15 +14,19 @@ report events (contract/events.py) are then moved back whole by its `days_ago` d
 their day changes, never their figures (waits, durations and ratings stay as measured,
 so waits are as short as a script is fast). Nothing else is changed or invented.
 
-Ports: REDIS_PORT, ACTION_PORT, RASA_PORT, HUB_PORT as for `make run`.
+Ports and Redis: REDIS_URL, REDIS_PORT, REDIS_DIR, ACTION_PORT, RASA_PORT, HUB_PORT as for
+`make run` (scripts/stack.py). `--once` plays each conversation of the week once, on its
+first day (a quick check of the whole path: `make smoke`).
 """
 
+import argparse
 import asyncio
 import json
 import os
 from pathlib import Path
 import sys
 import time
+from typing import Dict
 import uuid
 
 import aiohttp
@@ -46,11 +50,12 @@ class Demo:
         self.http = http
         shop = yaml.safe_load(DEMO_DATA.read_text(encoding="utf-8"))["shop"]
         self.emails = {o["order_id"]: o["email"] for o in shop["orders"]}
-        self.outcomes = {}
+        self.outcomes: Dict[str, int] = {}
 
     async def say(self, sender: str, text: str) -> list:
-        async with self.http.post(f"{self.hub}/webhooks/rest/webhook",
-                                  json={"sender": sender, "message": text}) as response:
+        async with self.http.post(
+            f"{self.hub}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+        ) as response:
             response.raise_for_status()
             return await response.json()
 
@@ -106,17 +111,23 @@ class Demo:
             return
         key = events.stream_key(events.day_of(time.time()))
         ref = await events.ref(self.redis, cid)  # events name a conversation by its ref
-        mine = [(entry_id, fields) for entry_id, fields in await self.redis.xrange(key)
-                if fields.get("cid") == ref]
+        mine = [
+            (entry_id, fields)
+            for entry_id, fields in await self.redis.xrange(key)
+            if fields.get("cid") == ref
+        ]
         for entry_id, fields in mine:
             data = json.loads(fields.get("data") or "{}")
-            await events.record(self.redis, fields["kind"], cid,
-                                at=float(fields["at"]) - days_ago * 86400, **data)
+            await events.record(
+                self.redis, fields["kind"], cid, at=float(fields["at"]) - days_ago * 86400, **data
+            )
             await self.redis.xdel(key, entry_id)
 
 
-async def run(hub: str, redis_url: str) -> None:
+async def run(hub: str, redis_url: str, once: bool = False) -> None:
     week = yaml.safe_load(WEEK.read_text(encoding="utf-8"))["conversations"]
+    if once:
+        week = [{**script, "days_ago": script["days_ago"][:1]} for script in week]
     redis = aioredis.from_url(redis_url, decode_responses=True)
     # unsafe: the agent cookie comes from an IP address (127.0.0.1), which aiohttp's jar refuses by default
     async with aiohttp.ClientSession(timeout=TIMEOUT, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
@@ -131,32 +142,33 @@ async def run(hub: str, redis_url: str) -> None:
     print("==> outcomes:")
     for outcome, count in sorted(demo.outcomes.items()):
         print(f"    {count} × {outcome}")
-    print(f"==> last 7 days: {report['conversations']} conversations, containment "
-          f"{report['containment']['rate']}%, CSAT {report['csat']['average']} "
-          f"({report['csat']['responses']} answers); open {hub}/agent/reports")
+    print(
+        f"==> last 7 days: {report['conversations']} conversations, containment "
+        f"{report['containment']['rate']}%, CSAT {report['csat']['average']} "
+        f"({report['csat']['responses']} answers); open {hub}/agent/reports"
+    )
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--once", action="store_true", help="each conversation of the week once")
+    args = parser.parse_args()
     given = os.environ.get("DEMO_HUB_URL")
     if given:
         if not os.environ.get("REDIS_URL"):
             print("DEMO_HUB_URL needs REDIS_URL (the Redis that hub uses)", file=sys.stderr)
             return 2
-        asyncio.run(run(given.rstrip("/"), os.environ["REDIS_URL"]))
+        asyncio.run(run(given.rstrip("/"), os.environ["REDIS_URL"], args.once))
         return 0
-    stack = Stack(redis_url=os.environ.get("REDIS_URL"),
-                  redis_port=int(os.environ.get("REDIS_PORT", 6379)),
-                  action_port=int(os.environ.get("ACTION_PORT", 5055)),
-                  rasa_port=int(os.environ.get("RASA_PORT", 5005)),
-                  hub_port=int(os.environ.get("HUB_PORT", 8080)),
-                  redis_dir=Path(os.environ.get("DEMO_REDIS_DIR") or ROOT / ".run" / "redis"),
-                  log_dir=ROOT / ".run" / "demo-logs")
+    stack = Stack.from_env(log_dir=ROOT / ".run" / "demo-logs")
     try:
-        print("==> starting Redis, the action server, Rasa (~30 s to load) and the hub "
-              f"(logs in {stack.log_dir})")
+        print(
+            "==> starting Redis, the action server, Rasa (~30 s to load) and the hub "
+            f"(logs in {stack.log_dir})"
+        )
         stack.start()
         stack.start_hub(HUB_DEMO="0", HUB_AGENTS=DEMO_AGENTS)  # the demo agent answers, no demo sign-in
-        asyncio.run(run(stack.hub_url, stack.env()["REDIS_URL"]))
+        asyncio.run(run(stack.hub_url, stack.env()["REDIS_URL"], args.once))
     finally:
         print("==> stopping")
         stack.stop()

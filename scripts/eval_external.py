@@ -36,14 +36,20 @@ def main() -> int:
     predictions = [acted_intent(p, knobs) for p in parse_all(args.model, [r["text"] for r in rows])]
     elapsed = time.monotonic() - started
     figures = external_figures(rows, predictions)
-    print(f"\nExternal NLU evaluation: {len(rows)} messages from {args.data.name} "
-          f"(parsed in {elapsed:.0f}s; evaluation only, never trained on)")
-    print(f"{'lang':<5} {'msgs':>5} {'intent rows':>11} {'accuracy':>9} {'macro-F1':>9} "
-          f"{'complaint F1':>13} {'P':>6} {'R':>6}")
+    print(
+        f"\nExternal NLU evaluation: {len(rows)} messages from {args.data.name} "
+        f"(parsed in {elapsed:.0f}s; evaluation only, never trained on)"
+    )
+    print(
+        f"{'lang':<5} {'msgs':>5} {'intent rows':>11} {'accuracy':>9} {'macro-F1':>9} "
+        f"{'complaint F1':>13} {'P':>6} {'R':>6}"
+    )
     for lang, f in figures.items():
-        print(f"{lang:<5} {f['messages']:>5} {f.get('intent_rows', 0):>11} "
-              f"{f.get('intent_accuracy', float('nan')):>9.3f} {f.get('intent_macro_f1', float('nan')):>9.3f} "
-              f"{f['complaint_f1']:>13.3f} {f['complaint_precision']:>6.3f} {f['complaint_recall']:>6.3f}")
+        print(
+            f"{lang:<5} {f['messages']:>5} {f.get('intent_rows', 0):>11} "
+            f"{f.get('intent_accuracy', float('nan')):>9.3f} {f.get('intent_macro_f1', float('nan')):>9.3f} "
+            f"{f['complaint_f1']:>13.3f} {f['complaint_precision']:>6.3f} {f['complaint_recall']:>6.3f}"
+        )
         for label, acc in (f.get("per_intent_accuracy") or {}).items():
             print(f"        {label:<20} accuracy {acc:.3f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ ASKED_WHICH = "asked_which_complaint"
 def is_complaint(intent: Optional[str]) -> bool:
     """A complaint should get a complain_* intent, a request for a person, or the
     "which of these?" question."""
-    return bool(intent) and (intent.startswith("complain_") or intent in ("request_human", ASKED_WHICH))
+    return intent is not None and (intent.startswith("complain_") or intent in ("request_human", ASKED_WHICH))
 
 
 def acted_intent(parsed: Dict[str, Any], knobs: Any) -> Optional[str]:
@@ -39,24 +39,35 @@ def intent_figures(gold: Sequence[str], predicted: Sequence[str]) -> Dict[str, f
     return {
         "rows": len(gold),
         "accuracy": round(float(accuracy_score(gold, predicted)), 3),
-        "macro_f1": round(float(f1_score(gold, predicted, labels=labels, average="macro",
-                                         zero_division=0)), 3),
+        "macro_f1": round(
+            float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)), 3
+        ),
     }
 
 
-def complaint_figures(gold: Sequence[bool], predicted_intents: Sequence[Optional[str]],
-                      gold_intents: Optional[Sequence[Optional[str]]] = None) -> Dict[str, float]:
+def complaint_figures(
+    gold: Sequence[bool],
+    predicted_intents: Sequence[Optional[str]],
+    gold_intents: Optional[Sequence[Optional[str]]] = None,
+) -> Dict[str, float]:
     """Complaint-vs-not: precision, recall and F1 of the complaint class. Where a row also
     has a gold intent and that intent was predicted, the prediction is right whatever
     is_complaint says of it: the external set's requests for a person are not complaints,
     and request_human is what they should get."""
     gold_intents = gold_intents or [None] * len(gold)
-    predicted = [g if intent is not None and p == intent else is_complaint(p)
-                 for g, p, intent in zip(gold, predicted_intents, gold_intents)]
-    p, r, f, _ = precision_recall_fscore_support(gold, predicted, average="binary", pos_label=True,
-                                                 zero_division=0)
-    return {"rows": len(gold), "precision": round(float(p), 3), "recall": round(float(r), 3),
-            "f1": round(float(f), 3)}
+    predicted = [
+        g if intent is not None and p == intent else is_complaint(p)
+        for g, p, intent in zip(gold, predicted_intents, gold_intents, strict=True)
+    ]
+    p, r, f, _ = precision_recall_fscore_support(
+        gold, predicted, average="binary", pos_label=True, zero_division=0
+    )
+    return {
+        "rows": len(gold),
+        "precision": round(float(p), 3),
+        "recall": round(float(r), 3),
+        "f1": round(float(f), 3),
+    }
 
 
 def external_figures(rows: Sequence[dict], predictions: Sequence[Optional[str]]) -> Dict[str, dict]:
@@ -64,18 +75,19 @@ def external_figures(rows: Sequence[dict], predictions: Sequence[Optional[str]])
     for the rows that carry one of our intents."""
     figures = {}
     for lang in sorted({r["lang"] for r in rows}):
-        pairs = [(r, p) for r, p in zip(rows, predictions) if r["lang"] == lang]
+        pairs = [(r, p) for r, p in zip(rows, predictions, strict=True) if r["lang"] == lang]
         labelled = [(r["intent"], p) for r, p in pairs if r["intent"]]
-        complaint = complaint_figures([r["complaint"] for r, _ in pairs], [p for _, p in pairs],
-                                      [r["intent"] for r, _ in pairs])
-        entry = {
+        complaint = complaint_figures(
+            [r["complaint"] for r, _ in pairs], [p for _, p in pairs], [r["intent"] for r, _ in pairs]
+        )
+        entry: Dict[str, Any] = {
             "messages": len(pairs),
             "complaint_f1": complaint["f1"],
             "complaint_precision": complaint["precision"],
             "complaint_recall": complaint["recall"],
         }
         if labelled:
-            gold, pred = zip(*labelled)
+            gold, pred = zip(*labelled, strict=True)
             intents = intent_figures(gold, pred)
             entry["intent_rows"] = intents["rows"]
             entry["intent_accuracy"] = intents["accuracy"]

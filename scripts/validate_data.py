@@ -10,10 +10,10 @@ Rasa's own. Anything else,
 including a response that nothing sends, fails the check.
 """
 
+from pathlib import Path
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import yaml
 
@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PAYLOAD_ONLY_INTENTS = {"agent_handback"}
 # Responses that Rasa's default actions send (the core fallback's utter_default).
 SENT_BY_RASA = {"utter_default"}
-NO_EXAMPLES = re.compile(r"UserWarning: The intent '(\w+)' is listed in the domain file, but is not found in the NLU training data")
+NO_EXAMPLES = re.compile(
+    r"UserWarning: The intent '(\w+)' is listed in the domain file, but is not found in the NLU training data"
+)
 UNUSED = re.compile(r"UserWarning: The utterance '(\w+)' is not used in any story or rule\.")
 WARNING = re.compile(r"UserWarning: (.*)")
 
@@ -36,13 +38,20 @@ def sent_by_actions() -> tuple:
 
 def asked_by_forms() -> set:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return {f"utter_ask_{slot}" for form in (domain.get("forms") or {}).values()
-            for slot in form.get("required_slots", [])}
+    return {
+        f"utter_ask_{slot}"
+        for form in (domain.get("forms") or {}).values()
+        for slot in form.get("required_slots", [])
+    }
 
 
 def main() -> int:
-    result = subprocess.run([str(Path(sys.executable).parent / "rasa"), "data", "validate"],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "rasa"), "data", "validate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     output = result.stdout + result.stderr
     literal, prefixes = sent_by_actions()
     asked = asked_by_forms()

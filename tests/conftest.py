@@ -4,13 +4,13 @@ uses its own sender ids, so runs cannot disturb each other or a developer's data
 
 import os
 from pathlib import Path
-import subprocess
 import uuid
 
 import pytest
 import yaml
 
-from scripts.stack import Stack, free_port, redis_server_binary, wait_for_port
+from scripts.stack import Stack, free_port
+from tests.helpers import start_redis, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 # Exact remedies and limits come from the tests' own playbook, never the shop owner's
@@ -24,23 +24,25 @@ os.environ.setdefault("WIDGET_MESSAGES_PER_IP_MINUTE", "0")
 os.environ.setdefault("WIDGET_CONVERSATIONS_PER_IP_MINUTE", "0")
 
 
+def pytest_collection_modifyitems(items):
+    """`needs_model` on every test that uses the trained model: those whose fixtures
+    include `assistant`, directly or through other fixtures (`make_hub`, `rasa`, a
+    browser hub ...). `make unit` runs the others, without training."""
+    for item in items:
+        if "assistant" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.needs_model)
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )
+    proc = start_redis(port, tmp_path_factory.mktemp("redis"))
     try:
-        wait_for_port(port, 10)
         url = f"redis://127.0.0.1:{port}/0"
         os.environ["REDIS_URL"] = url  # actions.store reads it when the client is created
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -56,8 +58,13 @@ def sender():
 @pytest.fixture(scope="session")
 def assistant(redis_url, tmp_path_factory):
     """The really trained Rasa model and the live action server, once per test session."""
-    stack = Stack(redis_url=redis_url, action_port=free_port(), rasa_port=free_port(),
-                  hub_port=free_port(), log_dir=tmp_path_factory.mktemp("stack-logs"))
+    stack = Stack(
+        redis_url=redis_url,
+        action_port=free_port(),
+        rasa_port=free_port(),
+        hub_port=free_port(),
+        log_dir=tmp_path_factory.mktemp("stack-logs"),
+    )
     try:
         stack.start(timeout=240)
     except Exception:

@@ -5,7 +5,12 @@ import time
 import pytest
 
 from contract.identity import (
-    MAX_VALIDITY, mask_email, mask_phone, normalise_phone, sign_identity, verify_identity,
+    MAX_VALIDITY,
+    mask_email,
+    mask_phone,
+    normalise_phone,
+    sign_identity,
+    verify_identity,
 )
 
 SECRET = "shop-secret"
@@ -16,16 +21,19 @@ def test_a_valid_signature_names_the_customer():
     assert verify_identity(signed, SECRET) == "C-42"
 
 
-@pytest.mark.parametrize("change", [
-    lambda s: {**s, "expires": int(time.time()) + 900},                      # expiry changed after signing
-    lambda s: {**s, "customer_id": "C-43"},                                  # tampered id
-    lambda s: {**s, "signature": s["signature"][:-1] + ("0" if s["signature"][-1] != "0" else "1")},
-    lambda s: {**s, "signature": "é" * 64},                                  # non-ASCII: no crash
-    lambda s: {**s, "expires": str(s["expires"])},                           # wrong types
-    lambda s: {**s, "expires": True},
-    lambda s: {k: v for k, v in s.items() if k != "signature"},
-    lambda s: "not a dict",
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: {**s, "expires": int(time.time()) + 900},  # expiry changed after signing
+        lambda s: {**s, "customer_id": "C-43"},  # tampered id
+        lambda s: {**s, "signature": s["signature"][:-1] + ("0" if s["signature"][-1] != "0" else "1")},
+        lambda s: {**s, "signature": "é" * 64},  # non-ASCII: no crash
+        lambda s: {**s, "expires": str(s["expires"])},  # wrong types
+        lambda s: {**s, "expires": True},
+        lambda s: {k: v for k, v in s.items() if k != "signature"},
+        lambda s: "not a dict",
+    ],
+)
 def test_anything_else_is_a_guest(change):
     signed = sign_identity("C-42", int(time.time()) + 600, SECRET)
     assert verify_identity(change(signed), SECRET) is None

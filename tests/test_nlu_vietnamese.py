@@ -15,17 +15,27 @@ from nlu.components import VietnameseSegmentingTokenizer
 from nlu.vietnamese import CHAT_ABBREVIATIONS, vietnamese_lemma, vietnamese_lemmas
 
 
-@pytest.mark.parametrize("word,expected", [
-    ("Nhân viên", ["nhan", "vien"]),      # a pyvi compound, split into syllables
-    ("nhân_viên", ["nhan", "vien"]),
-    ("NV", ["nhan", "vien"]),
-    ("ko", ["khong"]), ("k", ["khong"]), ("hok", ["khong"]), ("không", ["khong"]),
-    ("đc", ["duoc"]), ("dc", ["duoc"]),
-    ("tk", ["tai", "khoan"]), ("sđt", ["so", "dien", "thoai"]),
-    ("r", ["roi"]), ("j", ["gi"]), ("vs", ["voi"]),
-    ("hỏng", ["hong"]),                    # "broken" must not become "không"
-    ("Đơn", ["don"]),
-])
+@pytest.mark.parametrize(
+    "word,expected",
+    [
+        ("Nhân viên", ["nhan", "vien"]),  # a pyvi compound, split into syllables
+        ("nhân_viên", ["nhan", "vien"]),
+        ("NV", ["nhan", "vien"]),
+        ("ko", ["khong"]),
+        ("k", ["khong"]),
+        ("hok", ["khong"]),
+        ("không", ["khong"]),
+        ("đc", ["duoc"]),
+        ("dc", ["duoc"]),
+        ("tk", ["tai", "khoan"]),
+        ("sđt", ["so", "dien", "thoai"]),
+        ("r", ["roi"]),
+        ("j", ["gi"]),
+        ("vs", ["voi"]),
+        ("hỏng", ["hong"]),  # "broken" must not become "không"
+        ("Đơn", ["don"]),
+    ],
+)
 def test_lemmas_fold_and_spell_out_abbreviations(word, expected):
     assert vietnamese_lemmas(word) == expected
 
@@ -55,7 +65,17 @@ def test_marked_unmarked_and_chat_forms_give_the_same_tokens():
 def test_english_is_not_rewritten():
     tokenizer = _tokenizer(syllable_lemmas=True)
     assert _lemmas(tokenizer, "ok k thanks, my parcel is late r u there") == [
-        "ok", "k", "thanks", "my", "parcel", "is", "late", "r", "u", "there"]
+        "ok",
+        "k",
+        "thanks",
+        "my",
+        "parcel",
+        "is",
+        "late",
+        "r",
+        "u",
+        "there",
+    ]
 
 
 def test_without_the_option_the_old_compound_lemmas_stay():
@@ -65,12 +85,19 @@ def test_without_the_option_the_old_compound_lemmas_stay():
 def _features(tmp_path, texts):
     """Word (1-2 gram) count-vector features, trained on a few messages, for `texts`."""
     tokenizer = _tokenizer(syllable_lemmas=True)
-    training = TrainingData([Message({TEXT: t, "intent": "complain_staff"}) for t in (
-        "Nhân viên không giúp gì", "tổng đài viên không trả lời", "nv thái độ tệ")])
+    training = TrainingData(
+        [
+            Message({TEXT: t, "intent": "complain_staff"})
+            for t in ("Nhân viên không giúp gì", "tổng đài viên không trả lời", "nv thái độ tệ")
+        ]
+    )
     tokenizer.process_training_data(training)
     featurizer = CountVectorsFeaturizer.create(
         {**CountVectorsFeaturizer.get_default_config(), "min_ngram": 1, "max_ngram": 2},
-        LocalModelStorage(tmp_path), Resource("cvf"), ExecutionContext(None, "cvf"))
+        LocalModelStorage(tmp_path),
+        Resource("cvf"),
+        ExecutionContext(None, "cvf"),
+    )
     featurizer.train(training)
     messages = [Message({TEXT: t}) for t in texts]
     tokenizer.process(messages)
@@ -79,9 +106,11 @@ def _features(tmp_path, texts):
 
 
 def test_count_vectors_are_identical_for_marked_and_unmarked_forms(tmp_path):
-    marked, unmarked, chat, other = _features(tmp_path, [
-        "Nhân viên không giúp gì", "nhan vien khong giup gi", "nv ko giup j", "tổng đài viên trả lời"])
+    marked, unmarked, chat, other = _features(
+        tmp_path,
+        ["Nhân viên không giúp gì", "nhan vien khong giup gi", "nv ko giup j", "tổng đài viên trả lời"],
+    )
     for got in (unmarked, chat):
-        assert all(np.array_equal(a, b) for a, b in zip(marked, got))
+        assert all(np.array_equal(a, b) for a, b in zip(marked, got, strict=True))
     assert not np.array_equal(marked[1], other[1])  # the sentence features tell texts apart
     assert marked[1].sum() > 4  # unigrams and bigrams ("nhan vien") are both counted

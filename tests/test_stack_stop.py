@@ -13,6 +13,7 @@ import psutil
 
 from bot.settings import DEMO_LOGIN
 from scripts.stack import STOP_ORDER, Stack, free_port, wait_for
+from tests.helpers import eventually_sync
 
 
 class Watcher:
@@ -45,22 +46,24 @@ class Watcher:
 
 def ignores_sigterm(ready):
     """A stand-in that ignores SIGTERM, and says so by creating `ready`."""
-    code = ("import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-            "pathlib.Path(sys.argv[1]).touch(); time.sleep(300)")
+    code = (
+        "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "pathlib.Path(sys.argv[1]).touch(); time.sleep(300)"
+    )
     return [sys.executable, "-c", code, str(ready)]
 
 
-def wait_until(condition, seconds=20):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 async def test_the_hub_stops_first_and_redis_last_and_the_hub_never_loses_redis(tmp_path):
-    stack = Stack(redis_port=free_port(), action_port=free_port(), rasa_port=free_port(),
-                  hub_port=free_port(), redis_dir=tmp_path / "redis", persistent_redis=False,
-                  log_dir=tmp_path / "logs", grace={"hub": 3.0})
+    stack = Stack(
+        redis_port=free_port(),
+        action_port=free_port(),
+        rasa_port=free_port(),
+        hub_port=free_port(),
+        redis_dir=tmp_path / "redis",
+        persistent_redis=False,
+        log_dir=tmp_path / "logs",
+        grace={"hub": 3.0},
+    )
     try:
         stack.start_redis()
         actions = stack.start_actions()
@@ -68,10 +71,13 @@ async def test_the_hub_stops_first_and_redis_last_and_the_hub_never_loses_redis(
         wait_for(f"http://127.0.0.1:{stack.action_port}/health", 120, actions)
         # What a running shop holds open: an agent console's live socket.
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            login = await http.post(f"{stack.hub_url}/api/agent/login",
-                                    json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
+            login = await http.post(
+                f"{stack.hub_url}/api/agent/login", json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]}
+            )
             assert login.status == 200
-            console = await http.ws_connect(f"{stack.hub_url}/api/agent/ws", headers={"Origin": stack.hub_url})
+            console = await http.ws_connect(
+                f"{stack.hub_url}/api/agent/ws", headers={"Origin": stack.hub_url}
+            )
             watcher = Watcher(stack)
             began = time.monotonic()
             await asyncio.to_thread(stack.stop)
@@ -86,8 +92,12 @@ async def test_the_hub_stops_first_and_redis_last_and_the_hub_never_loses_redis(
     hub_log = (tmp_path / "logs" / "hub.log").read_text(errors="replace")
     # What a hub logs when Redis goes first: "Cannot receive from redis", "event listener
     # cannot subscribe (Error 111 ...)", "event listener lost Redis".
-    lost = [line for line in hub_log.splitlines()
-            if (" WARNING " in line or " ERROR " in line) and ("redis" in line.lower() or "event listener" in line)]
+    lost = [
+        line
+        for line in hub_log.splitlines()
+        if (" WARNING " in line or " ERROR " in line)
+        and ("redis" in line.lower() or "event listener" in line)
+    ]
     assert not lost, lost
 
 
@@ -98,7 +108,12 @@ def test_a_process_that_ignores_sigterm_is_killed_at_its_roles_grace(tmp_path):
         stack.start_redis()
         hub = stack._spawn("hub", ignores_sigterm(tmp_path / "hub-ready"))
         rasa = stack._spawn("rasa-2", ignores_sigterm(tmp_path / "rasa-ready"))  # a second Rasa is a Rasa
-        wait_until(lambda: (tmp_path / "hub-ready").exists() and (tmp_path / "rasa-ready").exists())
+        eventually_sync(
+            lambda: (tmp_path / "hub-ready").exists() and (tmp_path / "rasa-ready").exists(),
+            20,
+            "both stand-ins ready",
+            interval=0.01,
+        )
         watcher = Watcher(stack)
         began = time.monotonic()
         stack.stop()

@@ -40,13 +40,19 @@ def test_placeholders_are_read_and_broken_braces_refused():
             words.placeholders(broken)
 
 
-@pytest.mark.parametrize("change, where", [
-    (('vi: "Chào {name}"', 'vn: "Chào {name}"'), r"line 2 \(greetings\.hello\.vi\): is missing"),
-    (('vi: "Chào {name}"', 'vi: "  "'), r"line 2 \(greetings\.hello\.vi\): must be a non-empty text"),
-    (('{en: "Yes", vi: "Có"}', '{en: "Yes", vi: "Có", fr: "Oui"}'), r"line 4 \(buttons\.\[0\]\.fr\): unknown key"),
-    (('{en: "Yes", vi: "Có"}', '{en: 7, vi: "Có"}'), r"line 4 \(buttons\.\[0\]\.en\): str type expected"),
-    (("buttons:", "knobs:"), r"line 3 \(knobs\): unknown key|\(buttons\): is missing"),
-])
+@pytest.mark.parametrize(
+    "change, where",
+    [
+        (('vi: "Chào {name}"', 'vn: "Chào {name}"'), r"line 2 \(greetings\.hello\.vi\): is missing"),
+        (('vi: "Chào {name}"', 'vi: "  "'), r"line 2 \(greetings\.hello\.vi\): must be a non-empty text"),
+        (
+            ('{en: "Yes", vi: "Có"}', '{en: "Yes", vi: "Có", fr: "Oui"}'),
+            r"line 4 \(buttons\.\[0\]\.fr\): unknown key",
+        ),
+        (('{en: "Yes", vi: "Có"}', '{en: 7, vi: "Có"}'), r"line 4 \(buttons\.\[0\]\.en\): str type expected"),
+        (("buttons:", "knobs:"), r"line 3 \(knobs\): unknown key|\(buttons\): is missing"),
+    ],
+)
 def test_a_bad_file_names_the_file_the_line_and_the_entry(change, where):
     assert words.parse(GOOD, "sample.yml", Sample)
     with pytest.raises(words.WordFileError, match=rf"sample\.yml, {where}"):
@@ -84,12 +90,21 @@ def test_the_hubs_messages_are_refused_naming_the_line(tmp_path):
     from bot.core.texts import MESSAGES_FILE
 
     broken = tmp_path / "messages.yml"
-    broken.write_text(MESSAGES_FILE.read_text(encoding="utf-8").replace(
-        '- {payload: /followup_email, en: "Email me", vi: "Gửi email cho tôi"}',
-        '- {payload: /followup_email, en: "Email me"}'), encoding="utf-8")
-    with pytest.raises(words.WordFileError,
-                       match=r"messages\.yml, line \d+ \(hub_buttons\.followup_buttons\.\[1\]\.vi\): is missing"):
+    broken.write_text(
+        MESSAGES_FILE.read_text(encoding="utf-8").replace(
+            '- {payload: /followup_email, en: "Email me", vi: "Gửi email cho tôi"}',
+            '- {payload: /followup_email, en: "Email me"}',
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        words.WordFileError,
+        match=r"messages\.yml, line \d+ \(hub_buttons\.followup_buttons\.\[1\]\.vi\): is missing",
+    ):
         Texts(broken)
     texts = Texts()
-    assert texts.buttons("followup_buttons", "vi")[0] == {"title": "Gọi lại cho tôi", "payload": "/followup_call"}
+    assert texts.buttons("followup_buttons", "vi")[0] == {
+        "title": "Gọi lại cho tôi",
+        "payload": "/followup_call",
+    }
     assert texts.text("one_moment", "fr") == texts.text("one_moment", "en")

@@ -12,6 +12,8 @@ customer with that secret, for trying the feature locally.
 """
 
 from dataclasses import dataclass
+import hashlib
+import hmac
 import logging
 from pathlib import Path
 import secrets
@@ -20,7 +22,7 @@ from typing import Any, Dict, Optional
 
 import yaml
 
-from bot.settings import Settings
+from bot.settings import Settings, is_loopback
 from contract import keys
 from contract.identity import sign_identity, verify_identity
 
@@ -42,6 +44,16 @@ def channel_identity(
     if shop_customer:
         identity["shop_customer"] = shop_customer
     return identity
+
+
+def client_tag(address: str, secret: str) -> str:
+    """What the assistant may know of a client's network address: a keyed hash (so
+    nothing stored names an address), to count wrong proofs from one address
+    (actions/details_form.py). "" for loopback: there it is a local proxy's address, or a
+    developer's, shared by everyone behind it."""
+    if not address or is_loopback(address):
+        return ""
+    return hmac.new(f"{secret}:client".encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def signed_customer(carrier: Any, secret: str) -> Optional[str]:

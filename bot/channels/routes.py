@@ -4,6 +4,7 @@ bot/app.py), the REST channel, the Messenger webhook, and the demo sign-in.
     GET  /                               the demo shop page with the chat widget
     GET  /static/...                     its scripts and styles (and the console's)
     GET  /demo/identity                  the demo customer, signed (HUB_DEMO only; else 404)
+    POST /api/widget/end                 "End chat": the widget's session id is revoked
     POST /webhooks/rest/webhook          REST chat (channels/rest.py)
     GET  /webhooks/rest/messages         what a REST sender missed
     GET|POST /webhooks/facebook/webhook  Messenger (channels/messenger.py; 404 when off)
@@ -19,7 +20,9 @@ from bot.channels.identity import DemoSignIn
 from bot.channels.messenger import MessengerChannel
 from bot.channels.zalo import ZaloChannel
 from bot.paths import STATIC
-from bot.web.appkeys import SHOP_SECRET
+from bot.web.appkeys import REDIS, SESSIONS, SHOP_SECRET
+from bot.web.http import read_json
+from contract import memory
 
 MESSENGER: web.AppKey[Optional[MessengerChannel]] = web.AppKey("messenger")  # None when off
 ZALO: web.AppKey[Optional[ZaloChannel]] = web.AppKey("zalo")  # None when off
@@ -37,6 +40,17 @@ async def demo_identity(request: web.Request) -> web.Response:
     return web.json_response(
         identity.demo_identity(demo, request.app[SHOP_SECRET]), headers={"Cache-Control": "no-store"}
     )
+
+
+async def end_chat(request: web.Request) -> web.Response:
+    """The shop page's "End chat": the session id is revoked (its sockets closed), and the
+    conversation's proof of who the customer is ends; the page forgets the id. The next
+    visitor of this browser starts a new conversation, a guest."""
+    body = await read_json(request)
+    cid = await request.app[SESSIONS].revoke(body.get("session_id"))
+    if cid is not None:
+        await memory.end_proof(request.app[REDIS], cid)
+    return web.json_response({"ended": cid is not None})
 
 
 async def facebook_webhook(request: web.Request) -> web.StreamResponse:
@@ -70,6 +84,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/", shop_page)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)
     app.router.add_get("/demo/identity", demo_identity)
+    app.router.add_post("/api/widget/end", end_chat)
     app.router.add_post("/webhooks/rest/webhook", rest.webhook)
     app.router.add_get("/webhooks/rest/messages", rest.missed)
     app.router.add_route("GET", "/webhooks/facebook/webhook", facebook_webhook)

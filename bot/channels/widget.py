@@ -5,23 +5,28 @@ Protocol: the widget sends `session_request {session_id}` on connect and keeps t
 from `session_confirm`; it sends `user_uttered {message, customData, session_id}` and
 renders `bot_uttered` ({text}, {text, quick_replies}, {attachment}).
 
-Session ids are issued by the hub and signed (bot/web/signing.py): a client presenting
-an id it was not issued gets a new conversation, never someone else's. The shop page
+Session ids are issued by the hub and kept as records (bot/core/sessions.py): a client
+presenting an id without a record (never issued, revoked by "End chat" or a resume link,
+or rotated) gets a new conversation, never someone else's. When a message makes the
+conversation prove who the customer is (a newer proof, contract/memory.py), the socket
+that sent it gets a new id (`session_confirm`, which rasa-webchat stores) and every
+other socket of the conversation is closed: whoever held the old id (a shared computer,
+a link someone else sent) is not let into the verified conversation. The shop page
 may put the shop's signed customer identity in customData ({"shop_identity": ...}),
 and tells the assistant its language there ({"lang": "vi"}: the first greeting's);
 only a valid signature makes the customer verified (channels/identity.py). Each
 conversation is a socket.io room, and the Redis client manager carries emits between
 hub processes, so an agent's reply reaches the customer whichever process they use.
 
-The socket.io server is made and attached with the app (socketio_server: it must exist
-before the app starts); the channel is built once the app's services exist and takes
-over the server's events.
-
 Limits (bot/core/limits.py), checked before anything is stored: a socket holds at most
 MAX_CONVERSATIONS_PER_SOCKET conversations; its session requests and messages count
 against its own bucket, its messages against its address's too, and a new conversation
-against its address's new-conversation bucket. Over a limit the customer is told "one
-moment" and nothing is stored.
+against its address's new-conversation bucket, before its session is issued. Over a
+limit the customer is told "one moment" and nothing is stored.
+
+The socket.io server is made and attached with the app (socketio_server: it must exist
+before the app starts); the channel is built once the app's services exist and takes
+over the server's events.
 
 Outgoing messages are delivered from the transcript (channels/widget_delivery.py), each carrying its
 id in `metadata.message_id` (rasa-webchat ignores unknown metadata keys, but renders a
@@ -33,19 +38,19 @@ what the page has not rendered) and `seen {message_id}` after rendering.
 import asyncio
 import logging
 import secrets
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set
 
 from redis.exceptions import RedisError
 import socketio
 
-from bot.channels.identity import channel_identity, signed_customer
+from bot.channels.identity import channel_identity, client_tag, signed_customer
 from bot.channels.widget_delivery import WidgetDelivery
 from bot.core.channel import ChannelHost, Inbound, Message, Refused
 from bot.core.limits import MAX_CONVERSATIONS_PER_SOCKET, Limits
+from bot.core.sessions import ENDED, Sessions, session_hash
 from bot.core.texts import Texts
 from bot.core.windows import Window
-from bot.web.signing import sign, unsign
-from contract import keys
+from contract import keys, memory
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -89,6 +94,7 @@ class WidgetChannel:
         host: ChannelHost,
         texts: Texts,
         redis,
+        sessions: Sessions,
         secret: str,
         shop_secret: str,
         max_chars: int,
@@ -97,21 +103,38 @@ class WidgetChannel:
         self.sio = sio
         self.host = host
         self.texts = texts
+        self.redis = redis
+        self.sessions = sessions
         self.secret = secret
         self.shop_secret = shop_secret
         self.max_chars = max_chars
         self.limits = limits
         self.in_flight: Dict[str, int] = {}  # socket id -> its messages being handled
-        self.addresses: Dict[str, str] = {}  # socket id -> its client's address
+        self.session_of: Dict[str, str] = {}  # socket id -> the hash of the session id it uses
         self.held: Dict[str, Set[str]] = {}  # socket id -> the conversations it has held
         self.delivery = WidgetDelivery(redis, self._emit)
         self._delivering: Optional[asyncio.Task] = None
-        for event in ("connect", "session_request", "user_uttered", "catch_up", "seen", "disconnect"):
+        for event in ("session_request", "user_uttered", "catch_up", "seen", "disconnect"):
             sio.on(event, getattr(self, event))
 
     def start(self, events: asyncio.Queue) -> None:
-        """Deliver outgoing messages as they are transcribed (events: core.events.EventHub)."""
-        self._delivering = asyncio.create_task(self.delivery.listen(events))
+        """Deliver outgoing messages as they are transcribed, and close the sockets of
+        ended sessions (events: core.events.EventHub)."""
+        self._delivering = asyncio.create_task(self._listen(events))
+
+    async def _listen(self, events: asyncio.Queue) -> None:
+        while True:
+            event = await events.get()
+            if event.get("type") == ENDED:
+                await self._close_ended(event.get("sessions") or [])
+            elif not self.delivery.take(event):
+                return
+
+    async def _close_ended(self, digests: List[str]) -> None:
+        """Close this process's sockets whose session id was revoked."""
+        for sid, digest in list(self.session_of.items()):
+            if digest in digests:
+                await self.sio.disconnect(sid)
 
     async def stop(self) -> None:
         if self._delivering is not None:
@@ -122,31 +145,60 @@ class WidgetChannel:
     async def _emit(self, sid: str, message: Message) -> None:
         await self.sio.emit("bot_uttered", to_widget(message), to=sid)
 
-    def new_session(self) -> Tuple[str, str]:
-        """A new conversation: (the signed session id the widget keeps, its id)."""
-        cid = "w" + secrets.token_urlsafe(16)
-        return sign(cid, self.secret), cid
-
-    def conversation_of(self, session_id: Any) -> Optional[str]:
-        return unsign(session_id, self.secret) if isinstance(session_id, str) else None
-
-    async def connect(self, sid: str, scope: Dict[str, Any], auth: Any = None) -> None:
-        """Where the socket comes from (engine.io's WSGI-like scope: its aiohttp request)."""
-        request = scope.get("aiohttp.request")
-        self.addresses[sid] = (request.remote if request is not None else None) or "?"
-
     async def session_request(self, sid: str, data: Any) -> None:
-        session_id = data.get("session_id") if isinstance(data, dict) else None
-        cid = self.conversation_of(session_id)
-        new = not cid
-        if not cid:  # none, or not one this hub issued: a new conversation
-            session_id, cid = self.new_session()
-        if not await self._session_allowed(sid, cid, new):
-            return
-        await self.sio.save_session(sid, {"conversation_id": cid})
+        given = data.get("session_id") if isinstance(data, dict) else None
+        try:
+            known = await self.sessions.conversation_of(given)
+            new = not (known and isinstance(given, str))
+            # none, or not one with a record: a new conversation
+            cid = "w" + secrets.token_urlsafe(16) if new or not known else known
+            if not await self._session_allowed(sid, cid, new):  # the limits, before anything is kept
+                return
+            session_id: str = await self.sessions.issue(cid) if new else str(given)
+        except RedisError as error:  # nothing can be kept: no session until Redis is back
+            return await self._send_again(sid, error)
+        self.session_of[sid] = session_hash(session_id)
+        await self.sio.save_session(sid, {"conversation_id": cid, "client": self._client(sid)})
         await self.sio.enter_room(sid, cid)
         await self.delivery.open(sid, cid)
         await self.sio.emit("session_confirm", session_id, room=sid)
+
+    def _address(self, sid: str) -> str:
+        """The client's address as the hub sees it (behind a proxy: the proxy's)."""
+        scope = self.sio.get_environ(sid) or {}
+        return getattr(scope.get("aiohttp.request"), "remote", None) or "?"
+
+    async def _session_allowed(self, sid: str, cid: str, new: bool) -> bool:
+        """The limits on a session request, before anything is kept: at most
+        MAX_CONVERSATIONS_PER_SOCKET conversations a socket, one token of the socket's
+        bucket, and for a new conversation one of its address's. Refused: "one moment",
+        and no session."""
+        held = self.held.setdefault(sid, set())
+        fresh = cid not in held
+        refused = fresh and len(held) >= MAX_CONVERSATIONS_PER_SOCKET
+        if not refused:
+            held.add(cid)  # before any await: requests handled concurrently see it
+            subjects = {"socket": sid, **({"new-conversation": self._address(sid)} if new else {})}
+            try:
+                refused = await self.limits.take(subjects) is not None
+            except RedisError:
+                held.discard(cid)
+                raise
+            if self.sio.get_environ(sid) is None:
+                return False  # the socket left meanwhile: nothing to confirm to anyone
+            if refused and fresh:
+                held.discard(cid)
+        if refused:
+            language = None if new else await self.host.language_of(cid)
+            await self.sio.emit("bot_uttered", self.texts.message("one_moment", language), to=sid)
+            return False
+        return True
+
+    def _client(self, sid: str) -> str:
+        """The keyed hash of the client's own address ("" on loopback: a proxy's or ours)."""
+        scope = self.sio.get_environ(sid) or {}  # engine.io's WSGI-like dict: REMOTE_ADDR is fixed there
+        request = scope.get("aiohttp.request")
+        return client_tag(getattr(request, "remote", None) or "", self.secret)
 
     async def catch_up(self, sid: str, data: Any) -> None:
         after = data.get("after") if isinstance(data, dict) else None
@@ -160,42 +212,22 @@ class WidgetChannel:
 
     async def disconnect(self, sid: str) -> None:
         self.delivery.close(sid)
-        self.addresses.pop(sid, None)
+        self.session_of.pop(sid, None)
         self.held.pop(sid, None)
-
-    async def _session_allowed(self, sid: str, cid: str, new: bool) -> bool:
-        """The limits on a session request, before anything is kept: at most
-        MAX_CONVERSATIONS_PER_SOCKET conversations a socket, one token of the socket's
-        bucket, and for a new conversation one of its address's. Refused: "one moment",
-        and no session."""
-        held = self.held.setdefault(sid, set())
-        fresh = cid not in held
-        refused = fresh and len(held) >= MAX_CONVERSATIONS_PER_SOCKET
-        if not refused:
-            held.add(cid)  # before any await: requests handled concurrently see it
-            subjects = {"socket": sid, **({"new-conversation": self.addresses.get(sid, "?")} if new else {})}
-            try:
-                refused = await self.limits.take(subjects) is not None
-            except RedisError as error:  # nothing can be kept: no session until Redis is back
-                log.error("Redis unavailable for a session request: %s", error)
-                held.discard(cid)
-                await self.sio.emit("bot_uttered", self.texts.message("send_again", None), to=sid)
-                return False
-            if sid not in self.addresses:
-                return False  # the socket left meanwhile: nothing to confirm to anyone
-            if refused and fresh:
-                held.discard(cid)
-        if refused:
-            language = None if new else await self.host.language_of(cid)
-            await self.sio.emit("bot_uttered", self.texts.message("one_moment", language), to=sid)
-            return False
-        return True
 
     async def user_uttered(self, sid: str, data: Any) -> None:
         session = await self.sio.get_session(sid)
         cid = session.get("conversation_id")
-        if not cid or not isinstance(data, dict) or not isinstance(data.get("message"), str):
+        digest = self.session_of.get(sid)
+        if not cid or not digest or not isinstance(data, dict) or not isinstance(data.get("message"), str):
             return  # no confirmed session or not a message: nothing to route
+        try:
+            alive = await self.sessions.alive(digest)
+        except RedisError as error:
+            return await self._send_again(sid, error)
+        if not alive:
+            await self.sio.disconnect(sid)  # its id was revoked (End chat, a resume link, a rotation)
+            return
         # A lone surrogate cannot be stored as UTF-8: keep the rest of the message.
         text = data["message"].encode("utf-8", "replace").decode("utf-8").strip()
         if not text:
@@ -213,7 +245,8 @@ class WidgetChannel:
             text=text,
             identity=channel_identity(cid, shop_customer=signed_customer(custom, self.shop_secret)),
             page_language=str(custom.get("lang") or "") if isinstance(custom, dict) else "",
-            limits={"socket": sid, "address": self.addresses.get(sid, "?")},
+            client=str(session.get("client") or ""),
+            limits={"socket": sid, "address": self._address(sid)},
         )
         # The replies are transcribed by the core, and delivered from the transcript.
         if self.in_flight.get(sid, 0) >= MAX_IN_FLIGHT:
@@ -222,17 +255,33 @@ class WidgetChannel:
             return
         await self._handle(sid, inbound)
 
+    async def _send_again(self, sid: str, error: RedisError) -> None:
+        """Nothing can be stored while Redis is away: say so, so the customer sends it
+        again in a moment (the widget keeps what they typed on screen)."""
+        log.error("Redis unavailable for a widget message: %s", error)
+        await self.sio.emit("bot_uttered", self.texts.message("send_again", None), to=sid)
+
+    async def _rotate_if_proved(self, sid: str, cid: str) -> None:
+        """The conversation proved who the customer is since this socket's id was issued:
+        a new id for this socket, and every other one (and its sockets) ended."""
+        digest = self.session_of.get(sid)
+        proved = await memory.proved_at(self.redis, cid)
+        if digest is None or not proved or proved <= await self.sessions.proved(digest):
+            return
+        token, ended = await self.sessions.replace(cid, proved)
+        self.session_of[sid] = session_hash(token)  # before any socket of an ended id is closed
+        await self.sio.emit("session_confirm", token, to=sid)
+        await self.sessions.end(cid, ended)
+
     async def _handle(self, sid: str, inbound: Inbound) -> None:
         self.in_flight[sid] = self.in_flight.get(sid, 0) + 1
         try:
             await self.host.handle(inbound)
+            await self._rotate_if_proved(sid, inbound.conversation_id)
         except Refused as refused:  # a limit: nothing was stored, so it is not in the transcript
             await self.sio.emit("bot_uttered", refused.reply, to=sid)
         except RedisError as error:
-            # Nothing can be stored while Redis is away: say so, so the customer sends it
-            # again in a moment (the widget keeps what they typed on screen).
-            log.error("Redis unavailable for a widget message: %s", error)
-            await self.sio.emit("bot_uttered", self.texts.message("send_again", None), to=sid)
+            await self._send_again(sid, error)
         finally:
             self.in_flight[sid] -= 1
             if not self.in_flight[sid]:

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 import logging
-from typing import Dict, Optional, Set
+from typing import Any, Dict, Optional, Set
 
 from bot.core.outgoing import OUTGOING, acknowledge, acknowledged, entries_after, last_entry, valid_id
 
@@ -113,17 +113,17 @@ class WidgetDelivery:
         if not task.cancelled() and task.exception() is not None:
             log.warning("widget delivery failed: %s", task.exception())
 
-    async def listen(self, events: asyncio.Queue) -> None:
-        """Consume the hub's event stream (bot/events.py) for transcript additions."""
-        while True:
-            event = await events.get()
-            if event.get("type") == "shutdown":
-                return
-            if event.get("type") == "reconnected":  # events may have been missed
-                for cid in list(self.by_conversation):
-                    self.transcribed(cid)
-            elif event.get("type") == "message" and (event.get("message") or {}).get("from") in OUTGOING:
-                self.transcribed(event.get("conversation_id", ""))
+    def take(self, event: Dict[str, Any]) -> bool:
+        """One event of the hub's stream (core/events.py): a transcript addition is
+        delivered; False once the hub is shutting down."""
+        if event.get("type") == "shutdown":
+            return False
+        if event.get("type") == "reconnected":  # events may have been missed
+            for cid in list(self.by_conversation):
+                self.transcribed(cid)
+        elif event.get("type") == "message" and (event.get("message") or {}).get("from") in OUTGOING:
+            self.transcribed(event.get("conversation_id", ""))
+        return True
 
     async def stop(self) -> None:
         for task in list(self._tasks):

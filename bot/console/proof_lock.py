@@ -4,7 +4,8 @@ After MAX_PROOF_FAILURES wrong emails or phones for one order within a day, the
 assistant checks nothing more against that order, not even the right one
 (actions/details_form.py), and a person helps instead. An agent who has made sure who
 the customer is some other way (a call, the shop's own records) lifts the lock, so the
-customer can prove the order in the chat again.
+customer can prove the order in the chat again: the order's count and this
+conversation's own (contract/identity.py MAX_PROOF_FAILURES_PER_SENDER) start afresh.
 
     POST /api/agent/conversations/{id}/proof-lock/lift
         lifts the lock on the order the conversation is about (404 when there is
@@ -51,7 +52,7 @@ async def lift(request: web.Request) -> web.Response:
     lock = await lock_on(redis, order_of(conv))
     if lock is None:
         raise json_error(404, "the order of this conversation is not locked")
-    await redis.delete(keys.order_proof_failures(lock["order_id"]))
+    await redis.delete(keys.order_proof_failures(lock["order_id"]), keys.sender_proof_failures(conv.id))
     await store.log(
         conv.id,
         "system",

@@ -63,13 +63,14 @@ async def customer_view(redis, customer_id: Optional[str]) -> Dict[str, Any]:
 
 
 async def customer_of(redis, conv) -> Optional[str]:
-    """The assistant's record behind a conversation: its own (sender) link, else the
-    shop-signed customer's."""
-    found = await redis.get(keys.identity("sender", conv.id))
+    """The assistant's record behind a conversation: the customer it last proved it was
+    (agents see it after the proof lapsed too), else the shop-signed customer's, else its
+    own guest record."""
+    found = await redis.get(keys.verified_as(conv.id))
     shop = (conv.identity or {}).get("shop_customer")
     if not found and shop:
         found = await redis.get(keys.identity("shop", shop))
-    return found
+    return found or await redis.get(keys.identity("sender", conv.id))
 
 
 async def panel(request: web.Request) -> web.Response:

@@ -28,6 +28,7 @@ class Inbound:
     # (bot/core/limits.py Limits: {"socket": sid, "address": ip}); the core adds the
     # conversation's bucket and byte budget.
     limits: Dict[str, str] = field(default_factory=dict)
+    client: str = ""  # a keyed hash of the customer's own address, when the channel sees it (the widget)
 
     def __post_init__(self) -> None:
         self.message_id = self.message_id or uuid.uuid4().hex

@@ -4,7 +4,8 @@ What goes to Rasa: the customer's text as Rasa may see it (`for_rasa`: Rasa read
 text starting with "/" as an intent; customers may send only the payloads of the bot's
 own buttons that way, anything else, e.g. "/agent_handback", reaches Rasa as plain text
 without its slashes). What comes back: messages a customer may get, and the handoff
-packet when the assistant hands over (`relayable`).
+packet when the assistant hands over (`relayable`), and what the hub does for it (a
+one-time link to an order's owner: `proof_link_requests`).
 
 Several Rasa servers may stand behind one hub (RASA_URL=url1,url2): messages go to them
 in turn. They must share the Redis tracker and lock stores (endpoints.yml), so any of
@@ -54,6 +55,17 @@ def relayable(replies: List[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Opti
         if message:
             messages.append(message)
     return messages, packet
+
+
+def proof_link_requests(replies: List[Dict[str, Any]]) -> List[str]:
+    """The ids of the one-time links the assistant asked for (the custom payload
+    {"proof_link": id}: for the hub only, never shown to the customer)."""
+    found = []
+    for reply in replies:
+        custom = reply.get("custom") or {}
+        if isinstance(custom, dict) and isinstance(custom.get("proof_link"), str):
+            found.append(custom["proof_link"])
+    return found
 
 
 class RasaUnavailable(Exception):

@@ -11,8 +11,13 @@ a message whose turn failed midway is routed again, never dropped as a redeliver
 
 On a channel that asks for it (`Channel.discloses_automation`: Zalo), the assistant's
 first reply of a new conversation starts by saying that it is an automated assistant.
+
+Every customer message keeps the conversation's proof of who the customer is alive for
+another idle time (contract/memory.py), those an agent answers too; a lapsed one stays
+lapsed.
 """
 
+import time
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Set, Tuple
 
 from redis.exceptions import RedisError
@@ -23,8 +28,9 @@ from bot.core.conversations import ConversationStore
 from bot.core.handoffs import Handoffs
 from bot.core.limits import Limits
 from bot.core.outgoing import acknowledge
-from bot.core.rasa_client import RasaClient, RasaUnavailable, for_rasa, relayable
+from bot.core.rasa_client import RasaClient, RasaUnavailable, for_rasa, proof_link_requests, relayable
 from bot.core.texts import Texts
+from contract import memory
 from contract.language import decide
 
 
@@ -34,6 +40,15 @@ class QueuedDialog(Protocol):
 
     async def answer(self, conv: Conversation, text: str) -> Optional[Message]:
         """The reply when this message belongs to the exchange, else None."""
+
+
+class OwnerLinkOffer(Protocol):
+    """The owner's way past a proof lock (aftercare/owner_link.py): the assistant asked
+    for a one-time link to the email on an order."""
+
+    async def offer(self, conv: Conversation, request_id: str) -> Optional[Message]:
+        """What the customer is told about it (the same for any order number), or None
+        when no link can be sent from here (no mail, or not the widget)."""
 
 
 class Turn:
@@ -46,6 +61,8 @@ class Turn:
         limits: Limits,
         while_queued: Optional[QueuedDialog] = None,
         channels: Optional[Mapping[str, Channel]] = None,
+        owner_links: Optional[OwnerLinkOffer] = None,
+        proof_idle: Optional[int] = None,  # seconds (SESSION_IDLE_MINUTES)
     ) -> None:
         self.store = store
         self.limits = limits
@@ -54,6 +71,8 @@ class Turn:
         self.handoffs = handoffs
         self.while_queued = while_queued
         self.channels = channels if channels is not None else {}
+        self.owner_links = owner_links
+        self.proof_idle = proof_idle
         self._routing: Set[Tuple[str, str]] = set()  # (conversation, message id) being routed here
 
     async def handle(self, inbound: Inbound) -> List[Message]:
@@ -62,6 +81,7 @@ class Turn:
         await self.admit(inbound)
         cid = inbound.conversation_id
         conv = await self.store.get_or_create(cid, inbound.channel, inbound.identity)
+        await memory.touch_proof(self.store.redis, cid, time.time(), self.proof_idle)
         seen = await self.store.log_inbound(cid, inbound.text, inbound.message_id)
         key = (cid, inbound.message_id)
         # "taken": transcribed by an attempt that failed before its end (e.g. Redis went
@@ -133,13 +153,15 @@ class Turn:
         metadata = {"channel": conv.channel, "identity": inbound.identity, "message_id": inbound.message_id}
         if inbound.page_language:  # the greeting's language until the customer writes
             metadata["page_language"] = inbound.page_language
+        if inbound.client:  # counting wrong proofs per address (contract/identity.py)
+            metadata["client"] = inbound.client
         try:
             replies = await self.rasa.send(conv.id, for_rasa(inbound.text), metadata)
             if not replies:
                 raise RasaUnavailable("no reply (is the action server up?)")
         except RasaUnavailable as error:
             return await self.handoffs.assistant_away(conv, str(error))
-        out, packet = relayable(replies)
+        out, packet = await self._relayable(conv, replies)
         # A handoff is one message: the assistant's handoff line (plain text, last) and the
         # hub's word on when someone replies, which only the hub knows (queue or hours).
         lead = out.pop() if packet is not None and out and set(out[-1]) == {"text"} else None
@@ -148,6 +170,22 @@ class Turn:
         if packet is not None:  # its language only echoes the hub's (contract/language.py)
             out += await self.handoffs.queue(conv, packet, lead)
         return out
+
+    async def _relayable(
+        self, conv: Conversation, replies: List[Message]
+    ) -> Tuple[List[Message], Optional[Any]]:
+        """The assistant's replies for the customer, with what the hub says for it in
+        its place (the owner's one-time link), and the handoff packet if one came."""
+        out: List[Message] = []
+        packet = None
+        for reply in replies:
+            for request_id in proof_link_requests([reply]):
+                offered = await self.owner_links.offer(conv, request_id) if self.owner_links else None
+                out += [offered] if offered is not None else []
+            messages, found = relayable([reply])
+            out += messages
+            packet = found if found is not None else packet
+        return out, packet
 
     async def _while_queued(self, conv: Conversation, inbound: Inbound) -> List[Message]:
         reply = await self.while_queued.answer(conv, inbound.text) if self.while_queued else None

@@ -10,7 +10,18 @@
 //
 // A link from a follow-up email carries ?resume=TOKEN (bot/aftercare/resume.py): the page trades
 // it for the conversation's session id before the widget starts, and drops it from
-// the address bar.
+// the address bar. A page that already holds another conversation sends its own id, and
+// when the hub says so (409 {ask}) asks the customer before switching: a link someone
+// else sent never moves a customer into their conversation unawares.
+//
+// The owner's one-time link carries ?prove=TOKEN (bot/aftercare/owner_link.py): the page
+// posts it with its own session id (it works only in the browser holding that
+// conversation), keeps its history and takes the new, rotated id.
+//
+// "End chat" revokes the session id on the hub (POST /api/widget/end) and forgets it here,
+// so the next person at this computer starts a new conversation. The hub may also rotate
+// the id (session_confirm) when the conversation proves who the customer is: the widget
+// stores the new id itself.
 //
 // Demo sign-in: when the hub runs with HUB_DEMO, GET /demo/identity returns the demo
 // customer signed by the hub (a real shop's server signs its logged-in customer the
@@ -59,7 +70,14 @@
     if (socket && socket.connected) socket.emit("seen", { message_id: last });
   }
 
-  window.setInterval(check, 250);
+  function endChatShown() {
+    document.getElementById("end-chat").hidden = !stored().session_id;
+  }
+
+  window.setInterval(function () {
+    check();
+    endChatShown();
+  }, 250);
   window.addEventListener("pagehide", check); // a reload or a close records the last shown at once
 
   function reopen(sessionId) {
@@ -73,21 +91,91 @@
     window.localStorage.setItem(SHOWN_KEY, JSON.stringify({ session_id: sessionId, id: "0-0" }));
   }
 
-  var token = new URLSearchParams(window.location.search).get("resume");
-  if (!token) {
+  function post(url, body) {
+    return window.fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      return response.json().catch(function () {
+        return {};
+      }).then(function (answer) {
+        return { status: response.status, body: answer || {} };
+      });
+    });
+  }
+
+  function askToSwitch() {
+    // This page holds another conversation: the customer chooses.
+    var dialog = document.getElementById("resume-ask");
+    dialog.hidden = false;
+    return new Promise(function (resolve) {
+      document.getElementById("resume-open").onclick = function () {
+        dialog.hidden = true;
+        resolve(true);
+      };
+      document.getElementById("resume-keep").onclick = function () {
+        dialog.hidden = true;
+        resolve(false);
+      };
+    });
+  }
+
+  function resume(token, replace) {
+    return post("/api/widget/resume", {
+      token: token, session_id: stored().session_id || null, replace: replace,
+    }).then(function (answer) {
+      if (answer.status === 409 && answer.body.ask) {
+        return askToSwitch().then(function (yes) {
+          return yes ? resume(token, true) : null;
+        });
+      }
+      if (answer.status === 200 && answer.body.session_id) reopen(answer.body.session_id);
+      return null;
+    });
+  }
+
+  function keepHistoryUnder(sessionId) {
+    // The same conversation under a new id (a verification): its history, and what it
+    // has shown, stay.
+    var session = stored();
+    var shown = lastShown(session.session_id);
+    session.session_id = sessionId;
+    window.localStorage.setItem(WIDGET_SESSION, JSON.stringify(session));
+    window.localStorage.setItem(SHOWN_KEY, JSON.stringify({ session_id: sessionId, id: shown }));
+  }
+
+  function prove(token) {
+    return post("/api/widget/prove", { token: token, session_id: stored().session_id || null }).then(function (answer) {
+      if (answer.status === 200 && answer.body.session_id) {
+        keepHistoryUnder(answer.body.session_id);
+        return;
+      }
+      document.getElementById(answer.status === 409 ? "prove-elsewhere" : "prove-invalid").hidden = false;
+    });
+  }
+
+  function endChat() {
+    var sessionId = stored().session_id;
+    var restart = function () {
+      forgetWidgetSession();
+      window.location.reload();
+    };
+    if (!sessionId) return restart();
+    post("/api/widget/end", { session_id: sessionId }).then(restart, restart);
+  }
+
+  document.getElementById("end-chat").addEventListener("click", endChat);
+
+  var query = new URLSearchParams(window.location.search);
+  var resumeToken = query.get("resume");
+  var proveToken = query.get("prove");
+  if (!resumeToken && !proveToken) {
     start();
     return;
   }
   window.history.replaceState(null, "", window.location.pathname);
-  window.fetch("/api/widget/resume", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token: token }),
-  }).then(function (response) {
-    return response.ok ? response.json() : null;
-  }).then(function (answer) {
-    if (answer && answer.session_id) reopen(answer.session_id);
-  }).catch(function () {}).then(start);
+  (resumeToken ? resume(resumeToken, false) : prove(proveToken)).catch(function () {}).then(start);
 
   function demoIdentity() {
     return window.fetch("/demo/identity", { cache: "no-store" }).then(function (response) {

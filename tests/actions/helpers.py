@@ -21,12 +21,23 @@ SLOT_DEFAULTS = {"detail_attempts": 0}
 FORM = ValidateComplaintDetailsForm()  # prove(): the details form's proof of an order
 
 
-def user_event(text: str, intent: str, entities: Optional[List[Dict]] = None,
-               language: Optional[str] = None, metadata: Optional[Dict] = None) -> Dict[str, Any]:
+def user_event(
+    text: str,
+    intent: str,
+    entities: Optional[List[Dict]] = None,
+    language: Optional[str] = None,
+    metadata: Optional[Dict] = None,
+) -> Dict[str, Any]:
     # The rule-based flag the NLU adds to every message (nlu/components.py DetailExtractor).
-    parse = {"text": text, "intent": {"name": intent, "confidence": 0.99},
-             "entities": entities or [], "language": language, "metadata": metadata or {},
-             DECLINES_OFFER: turns_offer_down(text), REFUSED_REMEDIES: refused_remedies(text)}
+    parse = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": entities or [],
+        "language": language,
+        "metadata": metadata or {},
+        DECLINES_OFFER: turns_offer_down(text),
+        REFUSED_REMEDIES: refused_remedies(text),
+    }
     return {"event": "user", "text": text, "parse_data": parse, "timestamp": 1.0}
 
 
@@ -34,15 +45,30 @@ def entity(name: str, value: str) -> Dict[str, Any]:
     return {"entity": name, "value": value, "start": 0, "end": len(value)}
 
 
-def tracker(sender: str, text: str = "", intent: str = "greet",
-            entities: Optional[List[Dict]] = None, slots: Optional[Dict] = None,
-            history: Optional[List[Dict]] = None, language: str = "en",
-            active_loop: Optional[Dict] = None, metadata: Optional[Dict] = None) -> Tracker:
+def tracker(
+    sender: str,
+    text: str = "",
+    intent: str = "greet",
+    entities: Optional[List[Dict]] = None,
+    slots: Optional[Dict] = None,
+    history: Optional[List[Dict]] = None,
+    language: str = "en",
+    active_loop: Optional[Dict] = None,
+    metadata: Optional[Dict] = None,
+) -> Tracker:
     """`metadata` is what the hub sends with the message (contract/identity.py)."""
     latest = user_event(text, intent, entities, language, metadata)
     all_slots = {**SLOT_DEFAULTS, "language": language, **(slots or {})}
-    return Tracker(sender, all_slots, latest["parse_data"], (history or []) + [latest],
-                   False, None, active_loop or {}, "action_listen")
+    return Tracker(
+        sender,
+        all_slots,
+        latest["parse_data"],
+        (history or []) + [latest],
+        False,
+        None,
+        active_loop or {},
+        "action_listen",
+    )
 
 
 async def run(action, trk: Tracker, domain: Dict) -> (CollectingDispatcher, List[Dict]):
@@ -75,8 +101,9 @@ def render(domain: Dict, message: Dict, slots: Dict[str, Any]) -> str:
     """Fill a response the way Rasa does; fail loudly if a {variable} is missing."""
     variations = domain["responses"][message["response"]]
     lang = slots.get("language") or "en"
-    chosen = next((v for v in variations
-                   if any(c.get("value") == lang for c in v.get("condition", []))), None)
+    chosen = next(
+        (v for v in variations if any(c.get("value") == lang for c in v.get("condition", []))), None
+    )
     chosen = chosen or next(v for v in variations if "condition" not in v)
     values = {**slots, **{k: v for k, v in message.items() if k not in ("response", "buttons")}}
     names = re.findall(r"{(\w+)}", chosen["text"])
@@ -109,11 +136,15 @@ async def _resolved(sender, domain, customer, complaint, language="en", text="he
     tracker the later steps need is rebuilt from the returned slots (and metadata)."""
     order_id = customer.order.order_id
     meta = signed_in(customer)
-    _, ack = await acknowledge(sender, domain, text, complaint, language=language,
-                               slots={"order_id": order_id}, metadata=meta)
+    _, ack = await acknowledge(
+        sender, domain, text, complaint, language=language, slots={"order_id": order_id}, metadata=meta
+    )
     slots = {**slots_set(ack), "order_id": order_id}
-    dispatcher, events = await run(ActionResolveComplaint(), tracker(
-        sender, "", "inform", slots=slots, language=language, metadata=meta), domain)
+    dispatcher, events = await run(
+        ActionResolveComplaint(),
+        tracker(sender, "", "inform", slots=slots, language=language, metadata=meta),
+        domain,
+    )
     return dispatcher, {**slots, **slots_set(events)}
 
 
@@ -121,18 +152,33 @@ def glasses(redis_url):
     return new_customer(redis_url, orders=(("delivered", 480_000),))
 
 
-def answering_an_offer(sender, text, intent, ranking, slots, metadata, language="en", last_action="action_resolve_complaint"):
+def answering_an_offer(
+    sender, text, intent, ranking, slots, metadata, language="en", last_action="action_resolve_complaint"
+):
     """A message sent in answer to the offer the bot's last turn made."""
-    history = [user_event("help", "complain_damaged"), {"event": "action", "name": last_action},
-               {"event": "action", "name": "action_listen"}]
-    trk = tracker(sender, text, intent, [entity("remedy", "refund")], slots=slots, history=history,
-                  language=language, metadata=metadata)
+    history = [
+        user_event("help", "complain_damaged"),
+        {"event": "action", "name": last_action},
+        {"event": "action", "name": "action_listen"},
+    ]
+    trk = tracker(
+        sender,
+        text,
+        intent,
+        [entity("remedy", "refund")],
+        slots=slots,
+        history=history,
+        language=language,
+        metadata=metadata,
+    )
     trk.latest_message["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranking]
     return trk
 
 
 def told(domain, dispatcher, language="en") -> str:
-    return " ".join(render(domain, m, {"language": language}) for m in dispatcher.messages if m.get("response"))
+    return " ".join(
+        render(domain, m, {"language": language}) for m in dispatcher.messages if m.get("response")
+    )
 
 
 def said(domain, dispatcher, slots) -> str:
@@ -142,8 +188,14 @@ def said(domain, dispatcher, slots) -> str:
 async def earlier_case(redis_url, domain, owner, order):
     """The owner complained before, signed in on the shop's site: a stored case."""
     sender = f"owner-{uuid.uuid4().hex[:8]}"
-    trk = tracker(sender, "my parcel is late", "complain_delivery", [entity("order_id", order.order_id)],
-                  slots={"order_id": order.order_id}, metadata=signed(owner.id))
+    trk = tracker(
+        sender,
+        "my parcel is late",
+        "complain_delivery",
+        [entity("order_id", order.order_id)],
+        slots={"order_id": order.order_id},
+        metadata=signed(owner.id),
+    )
     _, events = await run(ActionAcknowledgeComplaint(), trk, domain)
     return slots_set(events)["case_ref"]
 
@@ -156,15 +208,17 @@ def close_pair():
     """Two complaint types, the second just within close_ratio of the first; together
     clearly a complaint."""
     first = 0.9 * 1 / (1 + KNOBS.close_ratio)
-    return ranking(("complain_damaged", first), ("complain_defect", first * KNOBS.close_ratio + 0.01),
-                   ("greet", 0.02))
+    return ranking(
+        ("complain_damaged", first), ("complain_defect", first * KNOBS.close_ratio + 0.01), ("greet", 0.02)
+    )
 
 
 def apart_pair():
     """The same mass, the second type just short of close_ratio: no question."""
     first = 0.9 * 1 / (1 + KNOBS.close_ratio)
-    return ranking(("complain_damaged", first), ("complain_defect", first * KNOBS.close_ratio - 0.01),
-                   ("greet", 0.02))
+    return ranking(
+        ("complain_damaged", first), ("complain_defect", first * KNOBS.close_ratio - 0.01), ("greet", 0.02)
+    )
 
 
 def ranked_tracker(sender, text, intent, ranks, **kwargs):
@@ -179,11 +233,25 @@ async def recorded(sender, since):
     return [e for e in await events.read(get_redis(), since, time.time() + 1) if e["cid"] == ref]
 
 
+async def proved_as(sender):
+    """The customer record this conversation has proved it is, now (None: a guest)."""
+    from contract import memory
+
+    proof = await memory.session_proof(get_redis(), sender, time.time())
+    return proof.customer_id if proof else None
+
+
 async def prove(sender, domain, order, given, attempts=0, entities=()):
     from rasa_sdk.executor import CollectingDispatcher
+
     out = CollectingDispatcher()
-    slots = {"order_id": order.order_id, "order_contact": given, "complaint_type": "complain_delivery",
-             "detail_attempts": attempts}
-    result = await FORM.validate_order_contact(given, out, tracker(
-        sender, given, "inform", list(entities), slots=slots), domain)
+    slots = {
+        "order_id": order.order_id,
+        "order_contact": given,
+        "complaint_type": "complain_delivery",
+        "detail_attempts": attempts,
+    }
+    result = await FORM.validate_order_contact(
+        given, out, tracker(sender, given, "inform", list(entities), slots=slots), domain
+    )
     return out, result

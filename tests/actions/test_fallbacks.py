@@ -3,8 +3,6 @@
 person after two misunderstandings. Rankings are written out as the NLU gives them; the
 thresholds are the tests' playbook's."""
 
-
-
 from actions.fallbacks import ActionNluFallback, ActionOutOfScope
 from tests.actions.helpers import (
     KNOBS,
@@ -21,45 +19,76 @@ from tests.actions.helpers import (
 )
 
 
-async def test_a_complaint_the_classifier_gave_up_on_gets_the_question_not_rephrase(redis_url, domain, sender):
+async def test_a_complaint_the_classifier_gave_up_on_gets_the_question_not_rephrase(
+    redis_url, domain, sender
+):
     ranks = [{"name": "nlu_fallback", "confidence": 0.4}] + close_pair()
-    dispatcher, events = await run(ActionNluFallback(), ranked_tracker(
-        sender, "the thing is busted", "nlu_fallback", ranks), domain)
+    dispatcher, events = await run(
+        ActionNluFallback(), ranked_tracker(sender, "the thing is busted", "nlu_fallback", ranks), domain
+    )
     assert responses(dispatcher) == ["utter_which_complaint"]
     assert slots_set(events)["complaint_check"] == "asked"
 
 
 async def test_an_angry_customer_is_never_asked_to_rephrase(redis_url, domain, sender):
-    ranks = ranking(("nlu_fallback", 0.4), ("out_of_scope", 0.35), ("complain_wait", 0.1),
-                    ("complain_staff", 0.08), ("greet", 0.07))
-    dispatcher, _ = await run(ActionNluFallback(), ranked_tracker(
-        sender, "THIS IS A JOKE, WORST SHOP EVER", "nlu_fallback", ranks), domain)
+    ranks = ranking(
+        ("nlu_fallback", 0.4),
+        ("out_of_scope", 0.35),
+        ("complain_wait", 0.1),
+        ("complain_staff", 0.08),
+        ("greet", 0.07),
+    )
+    dispatcher, _ = await run(
+        ActionNluFallback(),
+        ranked_tracker(sender, "THIS IS A JOKE, WORST SHOP EVER", "nlu_fallback", ranks),
+        domain,
+    )
     assert responses(dispatcher) == ["utter_which_complaint"]
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]][:2] == ["/complain_wait", "/complain_staff"]
-    calm, _ = await run(ActionNluFallback(), ranked_tracker(
-        sender + "c", "what is the weather", "nlu_fallback", ranks), domain)
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]][:2] == [
+        "/complain_wait",
+        "/complain_staff",
+    ]
+    calm, _ = await run(
+        ActionNluFallback(),
+        ranked_tracker(sender + "c", "what is the weather", "nlu_fallback", ranks),
+        domain,
+    )
     assert responses(calm) == ["utter_rephrase"]
 
 
 async def test_a_complaint_the_classifier_put_out_of_scope_gets_the_question(redis_url, domain, sender):
     # out_of_scope ranks first, but the complaint types together are clearly a complaint.
     each = KNOBS.complaint_at_least / 1.8
-    ranks = ranking(("out_of_scope", 0.95 - 2 * each), ("complain_delivery", each), ("complain_wait", each * 0.9),
-                    ("greet", 0.05))
-    dispatcher, events = await run(ActionOutOfScope(), ranked_tracker(
-        sender, "nobody can tell me where my parcel is", "out_of_scope", ranks, language="vi"), domain)
+    ranks = ranking(
+        ("out_of_scope", 0.95 - 2 * each),
+        ("complain_delivery", each),
+        ("complain_wait", each * 0.9),
+        ("greet", 0.05),
+    )
+    dispatcher, events = await run(
+        ActionOutOfScope(),
+        ranked_tracker(sender, "nobody can tell me where my parcel is", "out_of_scope", ranks, language="vi"),
+        domain,
+    )
     assert responses(dispatcher) == ["utter_which_complaint"]
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == [
-        "/complain_delivery", "/complain_wait", "/deny"]
-    assert slots_set(events) == {"complaint_check": "asked", "complaint_choices": ["complain_delivery", "complain_wait"]}
+        "/complain_delivery",
+        "/complain_wait",
+        "/deny",
+    ]
+    assert slots_set(events) == {
+        "complaint_check": "asked",
+        "complaint_choices": ["complain_delivery", "complain_wait"],
+    }
     assert render(domain, dispatcher.messages[0], {"language": "vi"}).startswith("Em rất tiếc")
 
 
 async def test_out_of_scope_and_no_complaint_says_what_the_bot_can_help_with(redis_url, domain, sender):
     low = KNOBS.complaint_at_least / 2.2
     ranks = ranking(("out_of_scope", 1 - 2 * low), ("complain_delivery", low), ("complain_wait", low))
-    dispatcher, events = await run(ActionOutOfScope(), ranked_tracker(
-        sender, "what's the weather like", "out_of_scope", ranks), domain)
+    dispatcher, events = await run(
+        ActionOutOfScope(), ranked_tracker(sender, "what's the weather like", "out_of_scope", ranks), domain
+    )
     assert responses(dispatcher) == ["utter_out_of_scope"]
     assert slots_set(events) == {"complaint_check": None}
 
@@ -67,9 +96,13 @@ async def test_out_of_scope_and_no_complaint_says_what_the_bot_can_help_with(red
 async def test_not_understood_after_the_question_brings_a_person(redis_url, domain, sender):
     ranks = [{"name": "nlu_fallback", "confidence": 0.4}] + close_pair()
     history = [user_event("it's broken", "complain_damaged"), {"event": "bot", "text": "Which of these?"}]
-    dispatcher, _ = await run(ActionNluFallback(), ranked_tracker(
-        sender, "ugh whatever", "nlu_fallback", ranks, history=history,
-        slots={"complaint_check": "asked"}), domain)
+    dispatcher, _ = await run(
+        ActionNluFallback(),
+        ranked_tracker(
+            sender, "ugh whatever", "nlu_fallback", ranks, history=history, slots={"complaint_check": "asked"}
+        ),
+        domain,
+    )
     assert responses(dispatcher) == ["utter_handoff_not_understood"]
     assert payloads(dispatcher)[0]["handoff"]["reason"] == "not_understood"
 
@@ -89,6 +122,8 @@ async def test_two_misunderstandings_in_a_row_bring_a_person(redis_url, domain, 
     dispatcher, _ = await run(ActionNluFallback(), tracker(sender, "blorp", "nlu_fallback"), domain)
     assert responses(dispatcher) == ["utter_rephrase"]
     history = [user_event("blorp", "nlu_fallback"), {"event": "bot", "text": "Sorry?"}]
-    dispatcher, _ = await run(ActionNluFallback(), tracker(sender, "zzzt", "nlu_fallback", history=history), domain)
+    dispatcher, _ = await run(
+        ActionNluFallback(), tracker(sender, "zzzt", "nlu_fallback", history=history), domain
+    )
     assert responses(dispatcher) == ["utter_handoff_not_understood"]
     assert payloads(dispatcher)[0]["handoff"]["reason"] == "not_understood"

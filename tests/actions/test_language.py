@@ -1,8 +1,6 @@
 """The language slot (actions/language.py): the page's language counts until the customer
 writes something telling."""
 
-
-
 from actions.language import ValidateSlotMappings
 from tests.actions.helpers import tracker
 

@@ -22,8 +22,9 @@ def test_the_shipped_playbook_is_valid():
 
 def test_the_domain_names_exactly_the_contracts_complaint_types(domain):
     # A general complaint names no type: it has no playbook entry.
-    complaint_intents = [i for i in domain["intents"]
-                         if i.startswith("complain_") and i != GENERAL_COMPLAINT] + ["cancel_order"]
+    complaint_intents = [
+        i for i in domain["intents"] if i.startswith("complain_") and i != GENERAL_COMPLAINT
+    ] + ["cancel_order"]
     assert sorted(complaint_intents) == sorted(COMPLAINTS)
 
 
@@ -38,8 +39,10 @@ def _line_of(text: str, needle: str) -> int:
 
 
 def test_an_unknown_remedy_is_refused_naming_its_line():
-    text = _broken("- {remedy: replacement, order_status: [delivered]}",
-                   "- {remedy: replacment, order_status: [delivered]}")
+    text = _broken(
+        "- {remedy: replacement, order_status: [delivered]}",
+        "- {remedy: replacment, order_status: [delivered]}",
+    )
     with pytest.raises(PlaybookError) as error:
         parse_playbook(text, "playbook.yml")
     message = str(error.value)
@@ -61,11 +64,16 @@ def test_a_bad_condition_value_is_refused():
 
 
 def test_a_complaint_without_its_apology_or_label_is_refused():
-    text = _broken("      sorry_that: {en: \"your order arrived damaged\"", "      sorry_it: {en: \"your order arrived damaged\"")
+    text = _broken(
+        '      sorry_that: {en: "your order arrived damaged"',
+        '      sorry_it: {en: "your order arrived damaged"',
+    )
     with pytest.raises(PlaybookError, match=r"complain_damaged\.sorry_it\): unknown key"):
         parse_playbook(text)
-    text = _broken("      label: {en: \"Arrived damaged\", vi: \"Hàng bị hư hỏng\"}\n", "")
-    with pytest.raises(PlaybookError, match=r"complain_damaged\.label\): a complaint needs its 'label' texts"):
+    text = _broken('      label: {en: "Arrived damaged", vi: "Hàng bị hư hỏng"}\n', "")
+    with pytest.raises(
+        PlaybookError, match=r"complain_damaged\.label\): a complaint needs its 'label' texts"
+    ):
         parse_playbook(text)
 
 
@@ -123,8 +131,13 @@ def test_the_action_server_refuses_to_start_with_a_bad_playbook_naming_its_line(
     """As `rasa run actions --actions actions` starts it (scripts/stack.py): rasa_sdk makes
     every action, and the actions that follow the playbook load it then."""
     bad = tmp_path / "playbook.yml"
-    bad.write_text(_broken("- {remedy: replacement, order_status: [delivered]}",
-                           "- {remedy: replacment, order_status: [delivered]}"), encoding="utf-8")
+    bad.write_text(
+        _broken(
+            "- {remedy: replacement, order_status: [delivered]}",
+            "- {remedy: replacment, order_status: [delivered]}",
+        ),
+        encoding="utf-8",
+    )
     command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(free_port())]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PLAYBOOK_PATH": str(bad), "SANIC_HOST": "127.0.0.1"}
     try:
@@ -148,7 +161,13 @@ def test_the_playbook_loads_on_first_use_not_when_the_actions_are_imported():
         "print(sorted(shop_playbook().remedies))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PLAYBOOK_PATH": str(ROOT / "no-such-playbook.yml")}
-    done = subprocess.run([sys.executable, "-c", code, str(PLAYBOOK_FILE)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=90)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(PLAYBOOK_FILE)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(sorted(load_playbook(PLAYBOOK_FILE).remedies))

@@ -43,10 +43,12 @@ def test_a_problem_that_goes_on_is_not_a_repeat_contact():
 
 
 def test_three_levels_below_critical_and_critical_at_the_top():
-    levels = {assess("complain_wait", 1, "no reply").level,
-              assess("complain_staff", 2, "the courier was rude").level,
-              assess("complain_staff", 2, "the courier was rude, unacceptable", tier="vip").level,
-              assess("complain_staff", 2, "RUDE courier, unacceptable, third time!!!", tier="vip").level}
+    levels = {
+        assess("complain_wait", 1, "no reply").level,
+        assess("complain_staff", 2, "the courier was rude").level,
+        assess("complain_staff", 2, "the courier was rude, unacceptable", tier="vip").level,
+        assess("complain_staff", 2, "RUDE courier, unacceptable, third time!!!", tier="vip").level,
+    }
     assert levels == {"low", "medium", "high", "critical"}
 
 
@@ -56,13 +58,33 @@ def test_safety_is_always_critical():
 
 
 def test_the_reasons_are_the_contracts_codes_and_the_notes_what_was_seen():
-    result = assess("complain_defect", 1, "THE KETTLE CAUGHT FIRE, UNACCEPTABLE!!!", tier="vip",
-                    repeat_on_record=True, order_value=5_400_000)
-    assert result.reasons == ["base", "angry_tone", "vip_customer", "repeat_contact", "high_value_order",
-                              "safety_risk"]
+    result = assess(
+        "complain_defect",
+        1,
+        "THE KETTLE CAUGHT FIRE, UNACCEPTABLE!!!",
+        tier="vip",
+        repeat_on_record=True,
+        order_value=5_400_000,
+    )
+    assert result.reasons == [
+        "base",
+        "angry_tone",
+        "vip_customer",
+        "repeat_contact",
+        "high_value_order",
+        "safety_risk",
+    ]
     assert set(result.reasons) <= set(SEVERITY_REASONS)  # what the packet and the console know
-    assert result.notes == ["base: complain_defect (1)", "angry_tone: unacceptable, ALL CAPS, '!!!'",
-                            "high_value_order: 5400000", "safety_risk: caught fire"]
+    assert result.notes == [
+        "base: complain_defect (1)",
+        "angry_tone: unacceptable, ALL CAPS, '!!!'",
+        "high_value_order: 5400000",
+        "safety_risk: caught fire",
+    ]
     assert assess("complain_wait", 1, "no reply", tier="gold").reasons == ["base", "gold_customer"]
     assert assess("complain_wait", 1, "no reply", tier="silver").reasons == ["base"]
-    assert result.as_severity().dict() == {"level": "critical", "reasons": result.reasons, "notes": result.notes}
+    assert result.as_severity().dict() == {
+        "level": "critical",
+        "reasons": result.reasons,
+        "notes": result.notes,
+    }

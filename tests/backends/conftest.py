@@ -5,7 +5,6 @@ to be slow (it never answers until the test ends), failing (500) or refusing; an
 PostgreSQL server for the session (Debian's package: scripts/install_postgres.sh),
 started with initdb in a temp dir on a free port, as tests/conftest.py starts Redis."""
 
-import asyncio
 import contextlib
 import glob
 import os
@@ -13,7 +12,7 @@ from pathlib import Path
 import shutil
 import subprocess
 import tempfile
-from typing import Any, Callable, Dict, List
+from typing import Callable, List
 
 from aiohttp import web
 import pytest
@@ -21,34 +20,7 @@ import pytest
 from actions.backends import _stores
 from actions.backends.settings import order_settings
 from scripts.stack import free_port, wait_for_port
-
-
-class Fake:
-    """A platform's server: `mode` "ok", "slow" (holds every request until the test ends),
-    "error" (500) or "flaky" (500 once, then "ok"); every request is kept in `seen`."""
-
-    def __init__(self) -> None:
-        self.mode = "ok"
-        self.seen: List[Dict[str, Any]] = []
-        self.release = asyncio.Event()
-        self.url = ""
-
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Callable) -> web.StreamResponse:
-        body = await request.text()
-        self.seen.append(
-            {"method": request.method, "path": request.path, "query": dict(request.query),
-             "headers": dict(request.headers), "body": body}
-        )
-        if self.mode == "slow":
-            await self.release.wait()  # answered only when the test is over
-            return web.json_response({}, status=503)
-        if self.mode == "error":
-            return web.json_response({"error": "internal"}, status=500)
-        if self.mode == "flaky":
-            self.mode = "ok"
-            return web.json_response({"error": "internal"}, status=500)
-        return await handler(request)
+from tests.backends.helpers import Fake
 
 
 @pytest.fixture
@@ -117,15 +89,40 @@ def postgres_dsn():
         shutil.chown(sockets, "postgres")
         prefix = ["runuser", "-u", "postgres", "--"]
     subprocess.run(
-        prefix + [str(binaries / "initdb"), "-D", str(data), "-U", "orders", "--auth=trust", "-E", "UTF8",
-                  "--locale=C"],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        prefix
+        + [
+            str(binaries / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "orders",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     port = free_port()
     server = subprocess.Popen(
-        prefix + [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
-                  "-k", str(sockets), "-c", "fsync=off"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        prefix
+        + [
+            str(binaries / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(sockets),
+            "-c",
+            "fsync=off",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for_port(port, 30)

@@ -5,17 +5,32 @@ from typing import Any, Dict, List
 
 from aiohttp import web
 
-from tests.backends.conftest import Fake
+from tests.backends.helpers import Fake
 
 TOKEN = "contract-test-token"
 
 
-def order(number: str, email: str, status: str = "delivered", *, total: str = "480000", shipped: bool = True,
-          tracking: str = "GN-1", items=None) -> Dict[str, Any]:
-    return {"number": number, "email": email, "status": status, "total": total, "currency": "VND",
-            "carrier": "GiaoNhanh", "tracking_number": tracking,
-            "shipped_at": "2026-01-02T08:00:00Z" if shipped else None,
-            "items": items if items is not None else [{"name": "Glass tumbler set", "quantity": 6}]}
+def order(
+    number: str,
+    email: str,
+    status: str = "delivered",
+    *,
+    total: str = "480000",
+    shipped: bool = True,
+    tracking: str = "GN-1",
+    items=None,
+) -> Dict[str, Any]:
+    return {
+        "number": number,
+        "email": email,
+        "status": status,
+        "total": total,
+        "currency": "VND",
+        "carrier": "GiaoNhanh",
+        "tracking_number": tracking,
+        "shipped_at": "2026-01-02T08:00:00Z" if shipped else None,
+        "items": items if items is not None else [{"name": "Glass tumbler set", "quantity": 6}],
+    }
 
 
 def customer(id_: str, email: str, phone: str, tier: str = "gold") -> Dict[str, Any]:
@@ -42,7 +57,11 @@ def routes(app: web.Application, shop: Shop) -> None:
 
     async def get_order(request):
         found = next((o for o in shop.orders if o["number"] == request.match_info["number"]), None)
-        return web.json_response({"order": found}) if found else web.json_response({"error": "no such order"}, status=404)
+        return (
+            web.json_response({"order": found})
+            if found
+            else web.json_response({"error": "no such order"}, status=404)
+        )
 
     async def list_orders(request):
         email, phone = request.query.get("email"), request.query.get("phone")
@@ -52,9 +71,19 @@ def routes(app: web.Application, shop: Shop) -> None:
 
     async def get_customer(request):
         q = request.query
-        found = next((c for c in shop.customers if q.get("email") == c["email"] or q.get("phone") == c["phone"]
-                      or q.get("id") == c["id"]), None)
-        return web.json_response({"customer": found}) if found else web.json_response({"error": "none"}, status=404)
+        found = next(
+            (
+                c
+                for c in shop.customers
+                if q.get("email") == c["email"] or q.get("phone") == c["phone"] or q.get("id") == c["id"]
+            ),
+            None,
+        )
+        return (
+            web.json_response({"customer": found})
+            if found
+            else web.json_response({"error": "none"}, status=404)
+        )
 
     async def act(request):
         if not shop.offers_actions:
@@ -62,7 +91,12 @@ def routes(app: web.Application, shop: Shop) -> None:
         key = request.headers.get("Idempotency-Key", "")
         done = next((a for a in shop.actions if a["key"] == key), None)
         if done is None:  # the contract: the same key twice is done once
-            done = {"key": key, "path": request.path, "body": await request.json(), "reference": f"R-{len(shop.actions) + 1}"}
+            done = {
+                "key": key,
+                "path": request.path,
+                "body": await request.json(),
+                "reference": f"R-{len(shop.actions) + 1}",
+            }
             shop.actions.append(done)
         return web.json_response({"reference": done["reference"]})
 

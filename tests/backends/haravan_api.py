@@ -10,37 +10,79 @@ from typing import Any, Dict, List
 
 from aiohttp import web
 
-from tests.backends.conftest import Fake
+from tests.backends.helpers import Fake
 
 TOKEN = "hrv-test-token"
 # The fulfillment carrier codes Haravan shows (readytopick ... waitingforreturn), and
 # the order's fulfillment_status values.
-CARRIER_CODES = ("readytopick", "picking", "cancel", "delivering", "notmeetcustomer", "delivered",
-                 "waitingforreturn", "return")
+CARRIER_CODES = (
+    "readytopick",
+    "picking",
+    "cancel",
+    "delivering",
+    "notmeetcustomer",
+    "delivered",
+    "waitingforreturn",
+    "return",
+)
 FULFILLMENT_STATUSES = ("notfulfilled", "partial", "fulfilled", "restocked")
 
 
-def order(api_id: int, number: int, email: str, *, carrier_code: str = "", fulfillment_status: str = "notfulfilled",
-          cancelled: bool = False, total: float = 650000.0, created: str = "2026-01-01T07:00:00.1Z") -> Dict[str, Any]:
+def order(
+    api_id: int,
+    number: int,
+    email: str,
+    *,
+    carrier_code: str = "",
+    fulfillment_status: str = "notfulfilled",
+    cancelled: bool = False,
+    total: float = 650000.0,
+    created: str = "2026-01-01T07:00:00.1Z",
+) -> Dict[str, Any]:
     fulfillments = []
     if carrier_code:
-        fulfillments = [{
-            "created_at": "2026-01-02T08:00:00.5Z", "id": api_id * 10, "order_id": api_id, "status": "success",
-            "tracking_company": "Giao Hàng Nhanh", "tracking_number": "GHN-5566", "carrier_status_code": carrier_code,
-            "carrier_status_name": "—", "delivering_date": "2026-01-03T08:00:00Z",
-        }]
+        fulfillments = [
+            {
+                "created_at": "2026-01-02T08:00:00.5Z",
+                "id": api_id * 10,
+                "order_id": api_id,
+                "status": "success",
+                "tracking_company": "Giao Hàng Nhanh",
+                "tracking_number": "GHN-5566",
+                "carrier_status_code": carrier_code,
+                "carrier_status_name": "—",
+                "delivering_date": "2026-01-03T08:00:00Z",
+            }
+        ]
     return {
-        "id": api_id, "order_number": f"#{number}", "name": f"#{number}", "email": email, "currency": "VND",
-        "total_price": total, "created_at": created, "cancelled_at": "2026-01-05T00:00:00Z" if cancelled else None,
-        "fulfillment_status": fulfillment_status, "financial_status": "paid", "fulfillments": fulfillments,
+        "id": api_id,
+        "order_number": f"#{number}",
+        "name": f"#{number}",
+        "email": email,
+        "currency": "VND",
+        "total_price": total,
+        "created_at": created,
+        "cancelled_at": "2026-01-05T00:00:00Z" if cancelled else None,
+        "fulfillment_status": fulfillment_status,
+        "financial_status": "paid",
+        "fulfillments": fulfillments,
         "line_items": [{"id": 1, "name": "Váy lanh - M", "title": "Váy lanh", "quantity": 1, "price": total}],
         "shipping_lines": [{"title": "Giao hàng tận nơi", "price": 30000}],
     }
 
 
 def customer(id_: int, email: str, phone: str, last_order_id: int, tags: str = "") -> Dict[str, Any]:
-    return {"id": id_, "email": email, "phone": phone, "first_name": "Hoa", "last_name": "Le", "orders_count": 6,
-            "last_order_id": last_order_id, "last_order_name": "#100021", "tags": tags}
+    return {
+        "id": id_,
+        "email": email,
+        "phone": phone,
+        "first_name": "Hoa",
+        "last_name": "Le",
+        "orders_count": 6,
+        "last_order_id": last_order_id,
+        "last_order_name": "#100021",
+        "tags": tags,
+    }
 
 
 class Shop(Fake):
@@ -67,8 +109,12 @@ def routes(app: web.Application, shop: Shop) -> None:
     async def list_orders(request):
         limit = min(int(request.query.get("limit", 50)), 50)
         page = int(request.query.get("page", 1))
-        found = sorted(shop.orders, key=lambda o: o["created_at"], reverse=request.query.get("order") == "created_at desc")
-        found = found[(page - 1) * limit: page * limit]
+        found = sorted(
+            shop.orders,
+            key=lambda o: o["created_at"],
+            reverse=request.query.get("order") == "created_at desc",
+        )
+        found = found[(page - 1) * limit : page * limit]
         fields = request.query.get("fields")
         if fields:
             found = [{k: o[k] for k in fields.split(",")} for o in found]
@@ -76,7 +122,11 @@ def routes(app: web.Application, shop: Shop) -> None:
 
     async def get_order(request):
         found = by_id(request)
-        return web.json_response({"order": found}) if found else web.json_response({"errors": "Not Found"}, status=404)
+        return (
+            web.json_response({"order": found})
+            if found
+            else web.json_response({"errors": "Not Found"}, status=404)
+        )
 
     async def cancel(request):
         found = by_id(request)
@@ -88,15 +138,23 @@ def routes(app: web.Application, shop: Shop) -> None:
 
     async def refund(request):
         shop.refunds.append(await request.json())
-        return web.json_response({"refund": {"id": 1011637849, "order_id": int(request.match_info["id"])}}, status=201)
+        return web.json_response(
+            {"refund": {"id": 1011637849, "order_id": int(request.match_info["id"])}}, status=201
+        )
 
     async def search_customers(request):
         term = request.query.get("query", "")
-        return web.json_response({"customers": [c for c in shop.customers if term in (c["email"], c["phone"])]})
+        return web.json_response(
+            {"customers": [c for c in shop.customers if term in (c["email"], c["phone"])]}
+        )
 
     async def get_customer(request):
         found = next((c for c in shop.customers if str(c["id"]) == request.match_info["id"]), None)
-        return web.json_response({"customer": found}) if found else web.json_response({"errors": "Not Found"}, status=404)
+        return (
+            web.json_response({"customer": found})
+            if found
+            else web.json_response({"errors": "Not Found"}, status=404)
+        )
 
     app.router.add_get("/com/orders.json", list_orders)
     app.router.add_get("/com/orders/{id}.json", get_order)

@@ -16,15 +16,21 @@ from tests.backends import haravan_api as api
 async def shop(serve, redis_url):
     shop = await serve(api.Shop(), api.routes)
     shop.orders = [
-        api.order(1225411478, 100020, "hoa@example.vn", carrier_code="delivering", created="2026-01-02T07:00:00Z"),
+        api.order(
+            1225411478, 100020, "hoa@example.vn", carrier_code="delivering", created="2026-01-02T07:00:00Z"
+        ),
         api.order(1225411479, 100021, "hoa@example.vn", created="2026-01-03T07:00:00Z"),
     ]
-    shop.customers = [api.customer(1036847352, "hoa@example.vn", "0356789012", 1225411479, tags="vip, newsletter")]
+    shop.customers = [
+        api.customer(1036847352, "hoa@example.vn", "0356789012", 1225411479, tags="vip, newsletter")
+    ]
     return shop
 
 
 def backend(shop, token=api.TOKEN) -> HaravanBackend:
-    made = HaravanBackend(OrderSettings(backend="haravan", haravan_token=token, haravan_url=shop.url), get_redis())
+    made = HaravanBackend(
+        OrderSettings(backend="haravan", haravan_token=token, haravan_url=shop.url), get_redis()
+    )
     made.fingerprint = f"haravan-{uuid.uuid4().hex[:8]}"  # its own index: no test reads another's
     return made
 
@@ -32,11 +38,18 @@ def backend(shop, token=api.TOKEN) -> HaravanBackend:
 async def test_an_order_by_its_number_through_the_list_then_by_its_id(shop):
     store = backend(shop)
     order = await store.get_order("100020")
-    assert (order.order_id, order.status, order.value, order.email) == ("100020", "in_transit", 650000, "hoa@example.vn")
+    assert (order.order_id, order.status, order.value, order.email) == (
+        "100020",
+        "in_transit",
+        650000,
+        "hoa@example.vn",
+    )
     assert order.carrier == "Giao Hàng Nhanh" and order.last_scan["vi"] == "mã vận đơn GHN-5566"
     assert order.items["en"] == "Váy lanh - M"
     listed = [s for s in shop.seen if s["path"] == "/com/orders.json"]
-    assert listed and listed[0]["query"]["fields"] == "id,order_number" and listed[0]["query"]["status"] == "any"
+    assert (
+        listed and listed[0]["query"]["fields"] == "id,order_number" and listed[0]["query"]["status"] == "any"
+    )
     # Learnt: the next look-up asks for the order by its API id at once.
     before = len(shop.seen)
     again = await store.get_order("100020")
@@ -45,7 +58,9 @@ async def test_an_order_by_its_number_through_the_list_then_by_its_id(shop):
 
 
 async def test_unknown_cancelled_and_unshipped(shop):
-    shop.orders.append(api.order(1225411480, 100022, "x@example.vn", carrier_code="delivered", cancelled=True))
+    shop.orders.append(
+        api.order(1225411480, 100022, "x@example.vn", carrier_code="delivered", cancelled=True)
+    )
     store = backend(shop)
     assert await store.get_order("999999") is None
     assert (await store.get_order("100022")).status == "cancelled"
@@ -95,6 +110,11 @@ async def test_cancel_and_refund(shop):
     refused = await store.cancel("100021", reason="again", key="k")
     assert isinstance(refused, Refused) and "hủy" in refused.reason
     assert await store.refund("100020", 120000, note="late", key="k") == Done("1011637849")
-    assert shop.refunds[-1] == {"refund": {"notify": True, "note": "late",
-                                           "transactions": [{"amount": "120000.00", "kind": "refund"}]}}
+    assert shop.refunds[-1] == {
+        "refund": {
+            "notify": True,
+            "note": "late",
+            "transactions": [{"amount": "120000.00", "kind": "refund"}],
+        }
+    }
     await store.close()

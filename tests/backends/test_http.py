@@ -12,8 +12,10 @@ from tests.backends import contract_api as api
 @pytest.fixture
 async def shop(serve):
     shop = await serve(api.Shop(), api.routes)
-    shop.orders = [api.order("2207718", "minh@example.vn"), api.order("4471120", "hoa@example.vn", "processing",
-                                                                      shipped=False, tracking="")]
+    shop.orders = [
+        api.order("2207718", "minh@example.vn"),
+        api.order("4471120", "hoa@example.vn", "processing", shipped=False, tracking=""),
+    ]
     shop.customers = [api.customer("C-1002", "minh@example.vn", "0987654321")]
     return shop
 
@@ -31,9 +33,17 @@ async def test_orders_and_customers_as_the_contract_gives_them(shop):
     owner = await store.customer(customer_id="C-1002")
     await store.close()
     assert (order.status, order.value, order.items["en"], order.last_scan["en"]) == (
-        "delivered", 480000, "Glass tumbler set ×6", "tracking number GN-1")
+        "delivered",
+        480000,
+        "Glass tumbler set ×6",
+        "tracking number GN-1",
+    )
     assert unshipped.status == "processing" and unshipped.last_scan["vi"] == "chưa gửi đi"
-    assert [o.order_id for o in recent] == ["2207718"] and owner.tier == "gold" and owner.email == "minh@example.vn"
+    assert (
+        [o.order_id for o in recent] == ["2207718"]
+        and owner.tier == "gold"
+        and owner.email == "minh@example.vn"
+    )
     assert shop.seen[0]["headers"]["Authorization"] == f"Bearer {api.TOKEN}"
 
 

@@ -18,8 +18,16 @@ async def lookup(*args: str, **env: str):
     """(exit code, stdout, stderr) of the command, run without blocking the fake server."""
     variables = {**os.environ, "PYTHONPATH": str(ROOT), **env}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "actions.orders", "lookup", *args, cwd=ROOT, env=variables,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "actions.orders",
+        "lookup",
+        *args,
+        cwd=ROOT,
+        env=variables,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     return proc.returncode, out.decode(), err.decode()
 
@@ -27,8 +35,15 @@ async def lookup(*args: str, **env: str):
 @pytest.fixture
 async def shop(serve):
     shop = await serve(api.Shop(), api.routes)
-    shop.orders = [api.order("2207718", "minh@example.vn", "delivered", total="480000",
-                             items=[{"name": "Glass tumbler set", "quantity": 6}])]
+    shop.orders = [
+        api.order(
+            "2207718",
+            "minh@example.vn",
+            "delivered",
+            total="480000",
+            items=[{"name": "Glass tumbler set", "quantity": 6}],
+        )
+    ]
     shop.customers = [api.customer("C-1002", "minh@example.vn", "0987654321", tier="silver")]
     return shop
 
@@ -49,8 +64,16 @@ async def test_the_order_as_the_bot_sees_it(shop):
 async def test_an_unknown_order_a_wrong_contact_and_an_unreachable_backend_get_one_line(shop):
     for args, env, says in (
         (("1234567",), http_env(shop.url), "order 1234567 not found in the http backend"),
-        (("2207718", "--contact", "someone@else.vn"), http_env(shop.url), "is not the email or phone on order 2207718"),
-        (("2207718",), http_env(f"http://127.0.0.1:{free_port()}"), "the http backend is unavailable: cannot connect"),
+        (
+            ("2207718", "--contact", "someone@else.vn"),
+            http_env(shop.url),
+            "is not the email or phone on order 2207718",
+        ),
+        (
+            ("2207718",),
+            http_env(f"http://127.0.0.1:{free_port()}"),
+            "the http backend is unavailable: cannot connect",
+        ),
         (("2207718",), {"ORDERS_BACKEND": "shopify"}, "SHOPIFY_SHOP is not set"),
     ):
         code, out, err = await lookup(*args, **env)

@@ -38,7 +38,7 @@ ORDER_ROW = """
 QUERIES = {
     "order": ORDER_ROW + " WHERE o.number = $1",
     "recent_orders": ORDER_ROW + " WHERE (c.email = $1 AND $1 <> '') OR (c.phone = $2 AND $2 <> '')"
-                                 " ORDER BY o.placed_on DESC LIMIT $3",
+    " ORDER BY o.placed_on DESC LIMIT $3",
     "customer": """SELECT id, email, phone, first_name AS name, level AS tier,
       (SELECT count(*) FROM shop.orders o WHERE o.customer_id = c.id) AS orders_count
       FROM shop.customers c
@@ -78,8 +78,16 @@ async def test_orders_and_a_customer_from_the_shops_own_tables(shop_db, queries)
     assert await store.get_order("404") is None
     assert await store.customer(email="nobody@example.com") is None
     await store.close()
-    assert (order.email, order.status, order.value, order.carrier) == ("lan@example.com", "in_transit", 1250000, "FastShip")
-    assert order.items["en"] == "running shoes, sports socks ×2" and order.last_scan["en"] == "tracking number FS-1"
+    assert (order.email, order.status, order.value, order.carrier) == (
+        "lan@example.com",
+        "in_transit",
+        1250000,
+        "FastShip",
+    )
+    assert (
+        order.items["en"] == "running shoes, sports socks ×2"
+        and order.last_scan["en"] == "tracking number FS-1"
+    )
     assert order.shipped_days_ago == 4
     assert [o.order_id for o in recent] == ["7000001", "1048213"]  # newest placed first
     assert recent[0].last_scan["vi"] == "chưa gửi đi" and recent[0].carrier == ""
@@ -116,8 +124,11 @@ async def test_a_database_that_is_down_slow_or_wrong_is_unavailable(shop_db, que
         await down.get_order("1048213")
     await down.close()
     slow = tmp_path / "slow.yml"
-    slow.write_text("queries:\n  order: SELECT pg_sleep(10), $1::text AS number\n"
-                    "  recent_orders: SELECT 1\n  customer: SELECT 1\n", encoding="utf-8")
+    slow.write_text(
+        "queries:\n  order: SELECT pg_sleep(10), $1::text AS number\n"
+        "  recent_orders: SELECT 1\n  customer: SELECT 1\n",
+        encoding="utf-8",
+    )
     store = backend(shop_db, slow)
     started = time.monotonic()
     with pytest.raises(OrdersUnavailable, match="no answer within 3 s"):
@@ -125,8 +136,11 @@ async def test_a_database_that_is_down_slow_or_wrong_is_unavailable(shop_db, que
     assert time.monotonic() - started < 4.5
     await store.close()
     wrong = tmp_path / "wrong.yml"
-    wrong.write_text("queries:\n  order: SELECT * FROM shop.no_such_table WHERE number = $1\n"
-                     "  recent_orders: SELECT 1\n  customer: SELECT 1\n", encoding="utf-8")
+    wrong.write_text(
+        "queries:\n  order: SELECT * FROM shop.no_such_table WHERE number = $1\n"
+        "  recent_orders: SELECT 1\n  customer: SELECT 1\n",
+        encoding="utf-8",
+    )
     store = backend(shop_db, wrong)
     with pytest.raises(OrdersUnavailable, match="UndefinedTable"):
         await store.get_order("1048213")

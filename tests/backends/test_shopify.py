@@ -16,7 +16,9 @@ from tests.backends import shopify_api as api
 async def shop(serve):
     shop = await serve(api.Shop(), api.routes)
     shop.orders = [
-        api.order(1001, "lan@example.com", status_word="IN_TRANSIT", lines=(("Running shoes", 1), ("Socks", 2))),
+        api.order(
+            1001, "lan@example.com", status_word="IN_TRANSIT", lines=(("Running shoes", 1), ("Socks", 2))
+        ),
         api.order(1002, "lan@example.com", status_word="UNFULFILLED", amount="320000.0"),
         api.order(1003, "minh@example.vn", status_word="DELIVERED", cancelled=True),
     ]
@@ -25,8 +27,15 @@ async def shop(serve):
 
 
 def backend(shop, token=api.TOKEN) -> ShopifyBackend:
-    return ShopifyBackend(OrderSettings(backend="shopify", shopify_shop="moc-home", shopify_token=token,
-                                        shopify_api_version=api.VERSION, shopify_url=shop.url))
+    return ShopifyBackend(
+        OrderSettings(
+            backend="shopify",
+            shopify_shop="moc-home",
+            shopify_token=token,
+            shopify_api_version=api.VERSION,
+            shopify_url=shop.url,
+        )
+    )
 
 
 async def test_an_order_by_the_number_the_customer_sees(shop):
@@ -66,8 +75,10 @@ async def test_recent_orders_newest_first_and_the_customer_with_their_tier(shop)
     assert signed.id == "7001" and signed.phone == "+84912345678"
 
 
-@pytest.mark.parametrize("word", sorted(set(api.FULFILLMENT_DISPLAY_STATUSES + api.ORDER_DISPLAY_FULFILLMENT_STATUSES)
-                                      - {"CANCELED"}))
+@pytest.mark.parametrize(
+    "word",
+    sorted(set(api.FULFILLMENT_DISPLAY_STATUSES + api.ORDER_DISPLAY_FULFILLMENT_STATUSES) - {"CANCELED"}),
+)
 async def test_every_status_is_read_through_the_table(shop, word):
     shop.orders = [api.order(2001, "a@example.com", status_word=word)]
     store = backend(shop)
@@ -126,7 +137,11 @@ async def test_cancel_and_refund_for_api_remedies(shop):
     sent = shop.refunds[-1]
     assert sent["key"] == "CASE-1:refund"
     assert sent["input"]["transactions"][0] == {
-        "orderId": "gid://shopify/Order/901001", "parentId": "gid://shopify/OrderTransaction/10011",
-        "gateway": "shopify_payments", "kind": "REFUND", "amount": "150000.00"}
+        "orderId": "gid://shopify/Order/901001",
+        "parentId": "gid://shopify/OrderTransaction/10011",
+        "gateway": "shopify_payments",
+        "kind": "REFUND",
+        "amount": "150000.00",
+    }
     assert isinstance(await store.refund("1001", 999999999, note="too much", key="k2"), Refused)
     await store.close()

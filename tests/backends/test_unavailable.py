@@ -14,7 +14,17 @@ from actions.customer import load_customer
 from actions.details_form import ActionAskOrderId
 from actions.store import get_redis
 from contract import memory
-from tests.actions.helpers import FORM, acknowledge, entity, payloads, render, responses, run, slots_set, tracker
+from tests.actions.helpers import (
+    FORM,
+    acknowledge,
+    entity,
+    payloads,
+    render,
+    responses,
+    run,
+    slots_set,
+    tracker,
+)
 from tests.backends import contract_api as api
 
 NUMBER = "2207718"
@@ -32,15 +42,25 @@ async def shop(serve, order_env):
 async def complaint_about_the_order(sender, domain, language="en"):
     """A complaint about NUMBER, acknowledged; the slots it set."""
     text = f"my glasses arrived broken, order {NUMBER}" if language == "en" else f"ly bi vo, don {NUMBER}"
-    _, ack = await acknowledge(sender, domain, text, "complain_damaged", [entity("order_id", NUMBER)],
-                               language=language, slots={"order_id": NUMBER})
+    _, ack = await acknowledge(
+        sender,
+        domain,
+        text,
+        "complain_damaged",
+        [entity("order_id", NUMBER)],
+        language=language,
+        slots={"order_id": NUMBER},
+    )
     return {**slots_set(ack), "order_id": NUMBER}
 
 
 @pytest.mark.parametrize("mode,language", [("error", "en"), ("slow", "vi")])
 async def test_a_backend_that_fails_or_hangs_gives_the_polite_path_and_loses_nothing(
-        shop, domain, sender, mode, language):
-    await acknowledge(f"{sender}-warm", domain, "my glasses arrived broken", "complain_damaged")  # loads what it needs
+    shop, domain, sender, mode, language
+):
+    await acknowledge(
+        f"{sender}-warm", domain, "my glasses arrived broken", "complain_damaged"
+    )  # loads what it needs
     shop.mode = mode
     started = time.monotonic()
     slots = await complaint_about_the_order(sender, domain, language)  # assessed without the order
@@ -50,15 +70,20 @@ async def test_a_backend_that_fails_or_hangs_gives_the_polite_path_and_loses_not
     assert time.monotonic() - started < 4.5  # one deadline for both steps, never a hang
     assert responses(out) == ["utter_orders_unavailable"]
     said = render(domain, out.messages[0], {"language": language})
-    assert ("can't see our orders" in said) if language == "en" else ("chưa xem được thông tin đơn hàng" in said)
+    assert (
+        ("can't see our orders" in said) if language == "en" else ("chưa xem được thông tin đơn hàng" in said)
+    )
     assert result["order_id"] == NUMBER and result["orders_unavailable"] is True  # kept as given
     slots.update(result)
     # No proof asked for an order nobody can see; the next steps do not wait again.
     started = time.monotonic()
-    needed = await FORM.required_slots([], out, tracker(sender, "", "inform", slots=slots, language=language), domain)
+    needed = await FORM.required_slots(
+        [], out, tracker(sender, "", "inform", slots=slots, language=language), domain
+    )
     assert "order_contact" not in needed
-    dispatcher, events = await run(ActionResolveComplaint(), tracker(sender, "", "inform", slots=slots,
-                                                                     language=language), domain)
+    dispatcher, events = await run(
+        ActionResolveComplaint(), tracker(sender, "", "inform", slots=slots, language=language), domain
+    )
     assert time.monotonic() - started < 1.0
     # Told once per complaint; nothing to grant without the order: a person looks it up.
     assert responses(dispatcher) == ["utter_handoff_orders_unavailable"]

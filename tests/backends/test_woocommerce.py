@@ -22,8 +22,9 @@ async def shop(serve):
 
 
 def backend(shop, secret=api.SECRET) -> WooCommerceBackend:
-    return WooCommerceBackend(OrderSettings(backend="woocommerce", woo_url=shop.url, woo_key=api.KEY,
-                                            woo_secret=secret))
+    return WooCommerceBackend(
+        OrderSettings(backend="woocommerce", woo_url=shop.url, woo_key=api.KEY, woo_secret=secret)
+    )
 
 
 async def test_an_order_its_items_money_and_status(shop):
@@ -32,7 +33,12 @@ async def test_an_order_its_items_money_and_status(shop):
     missing = await store.get_order("1234")
     await store.close()
     assert missing is None
-    assert (order.order_id, order.email, order.status, order.value) == ("7781", "minh@example.vn", "delivered", 5400000)
+    assert (order.order_id, order.email, order.status, order.value) == (
+        "7781",
+        "minh@example.vn",
+        "delivered",
+        5400000,
+    )
     assert order.items["vi"] == "Espresso machine" and order.carrier == "GiaoNhanh express"
     assert order.last_scan["en"] == "no tracking number yet" and order.shipped_days_ago is not None
     assert shop.seen[0]["path"] == "/wp-json/wc/v3/orders/7781"
@@ -40,8 +46,10 @@ async def test_an_order_its_items_money_and_status(shop):
 
 async def test_a_renumbered_order_is_found_by_its_number_never_by_an_id_it_is_not(shop):
     # A sequential-numbers plugin: order 7781's id is 12, and id 7781 is another order.
-    shop.orders = [api.order(7781, "minh@example.vn", "completed", id_=12),
-                   api.order(9999, "x@example.vn", "pending", id_=7781)]
+    shop.orders = [
+        api.order(7781, "minh@example.vn", "completed", id_=12),
+        api.order(9999, "x@example.vn", "pending", id_=7781),
+    ]
     store = backend(shop)
     order = await store.get_order("7781")
     await store.close()

@@ -10,16 +10,34 @@ from typing import Any, Dict, List
 
 from aiohttp import web
 
-from tests.backends.conftest import Fake
+from tests.backends.helpers import Fake
 
 KEY, SECRET = "ck_test_key", "cs_test_secret"
 # The order statuses the REST API documents (plus the block checkout's draft).
-STATUSES = ("pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "trash",
-            "checkout-draft")
+STATUSES = (
+    "pending",
+    "processing",
+    "on-hold",
+    "completed",
+    "cancelled",
+    "refunded",
+    "failed",
+    "trash",
+    "checkout-draft",
+)
 
 
-def order(number: int, email: str, status: str = "processing", *, total: str = "480000", currency: str = "VND",
-          phone: str = "0912345678", completed: str = None, id_: int = None) -> Dict[str, Any]:
+def order(
+    number: int,
+    email: str,
+    status: str = "processing",
+    *,
+    total: str = "480000",
+    currency: str = "VND",
+    phone: str = "0912345678",
+    completed: str = None,
+    id_: int = None,
+) -> Dict[str, Any]:
     return {
         "id": id_ or number,
         "number": str(number),
@@ -38,8 +56,15 @@ def order(number: int, email: str, status: str = "processing", *, total: str = "
 
 def customer(id_: int, email: str, phone: str, tier: str = "") -> Dict[str, Any]:
     meta = [{"id": 9, "key": "tier", "value": tier}] if tier else []
-    return {"id": id_, "email": email, "first_name": "Minh", "last_name": "Tran", "role": "customer",
-            "billing": {"email": email, "phone": phone}, "meta_data": meta}
+    return {
+        "id": id_,
+        "email": email,
+        "first_name": "Minh",
+        "last_name": "Tran",
+        "role": "customer",
+        "billing": {"email": email, "phone": phone},
+        "meta_data": meta,
+    }
 
 
 class Shop(Fake):
@@ -72,12 +97,17 @@ def routes(app: web.Application, shop: Shop) -> None:
 
     async def get_order(request):
         found = by_id(request)
-        return web.json_response(found) if found else _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+        return (
+            web.json_response(found)
+            if found
+            else _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+        )
 
     async def list_orders(request):
         term = request.query.get("search", "")
-        found = [o for o in shop.orders
-                 if term in (o["number"], o["billing"]["email"], o["billing"]["phone"])]
+        found = [
+            o for o in shop.orders if term in (o["number"], o["billing"]["email"], o["billing"]["phone"])
+        ]
         found.sort(key=lambda o: o["date_created_gmt"], reverse=request.query.get("order") == "desc")
         return web.json_response(found[: int(request.query.get("per_page", 10))])
 
@@ -97,16 +127,26 @@ def routes(app: web.Application, shop: Shop) -> None:
         if float(body["amount"]) > float(found["total"]):
             return _error(400, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.")
         shop.refunds.append(body)
-        return web.json_response({"id": 8801, "amount": body["amount"], "reason": body.get("reason", "")}, status=201)
+        return web.json_response(
+            {"id": 8801, "amount": body["amount"], "reason": body.get("reason", "")}, status=201
+        )
 
     async def list_customers(request):
         email, term = request.query.get("email"), request.query.get("search")
-        found = [c for c in shop.customers if (email and c["email"] == email) or (term and term in c["billing"]["phone"])]
+        found = [
+            c
+            for c in shop.customers
+            if (email and c["email"] == email) or (term and term in c["billing"]["phone"])
+        ]
         return web.json_response(found)
 
     async def get_customer(request):
         found = next((c for c in shop.customers if str(c["id"]) == request.match_info["id"]), None)
-        return web.json_response(found) if found else _error(404, "woocommerce_rest_invalid_id", "Invalid resource ID.")
+        return (
+            web.json_response(found)
+            if found
+            else _error(404, "woocommerce_rest_invalid_id", "Invalid resource ID.")
+        )
 
     app.router.add_get(base + "/orders/{id}", get_order)
     app.router.add_get(base + "/orders", list_orders)

@@ -7,10 +7,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from benchmarks import trackers
-from benchmarks.load import burst_problems
 from actions.playbook import load_playbook
-from benchmarks.metrics import by_source, entity_figures, entity_set, per_intent_figures, spread, top_real_intent
+from benchmarks import trackers
+from benchmarks.chaos import Run
+from benchmarks.load import burst_problems
+from benchmarks.metrics import (
+    by_source,
+    entity_figures,
+    entity_set,
+    per_intent_figures,
+    spread,
+    top_real_intent,
+)
 from benchmarks.nlu_quality import HELDOUT_INTENTS, LANGUAGES, cv_figures, load_heldout_intents
 from benchmarks.orderbook import OrderBook
 from scripts.nlu_eval import ASKED_WHICH, acted_intent, complaint_figures, intent_figures
@@ -24,9 +32,11 @@ def turn(text, *actions):
     return events + [{"event": "action", "name": "action_listen", "timestamp": 0}]
 
 
-START = [{"event": "action", "name": "action_session_start", "timestamp": 0},
-         {"event": "session_started", "timestamp": 0},
-         {"event": "action", "name": "action_listen", "timestamp": 0}]
+START = [
+    {"event": "action", "name": "action_session_start", "timestamp": 0},
+    {"event": "session_started", "timestamp": 0},
+    {"event": "action", "name": "action_listen", "timestamp": 0},
+]
 
 
 def test_whole_turns_in_the_order_sent_pass():
@@ -35,10 +45,12 @@ def test_whole_turns_in_the_order_sent_pass():
 
 
 def test_interleaved_lost_doubled_or_unfinished_turns_are_caught():
-    interleaved = START + [{"event": "user", "text": "a", "timestamp": 0},
-                           {"event": "user", "text": "b", "timestamp": 0},
-                           {"event": "action", "name": "utter_x", "timestamp": 0},
-                           {"event": "action", "name": "action_listen", "timestamp": 0}]
+    interleaved = START + [
+        {"event": "user", "text": "a", "timestamp": 0},
+        {"event": "user", "text": "b", "timestamp": 0},
+        {"event": "action", "name": "utter_x", "timestamp": 0},
+        {"event": "action", "name": "action_listen", "timestamp": 0},
+    ]
     assert any("still running" in p for p in trackers.problems(interleaved, ["a", "b"]))
     lost = START + turn("a", "utter_x")
     assert trackers.problems(lost, ["a", "b"])
@@ -54,26 +66,40 @@ def test_a_burst_may_be_handled_in_either_order_but_each_turn_whole():
     sent = ["first", "one", "two"]
     either = START + turn("first", "u") + turn("two", "u") + turn("one", "u")
     assert burst_problems(either, sent) == []
-    mixed = START + turn("first", "u") + [{"event": "user", "text": "one", "timestamp": 0},
-                                          {"event": "user", "text": "two", "timestamp": 0},
-                                          {"event": "action", "name": "u", "timestamp": 0},
-                                          {"event": "action", "name": "action_listen", "timestamp": 0}]
+    mixed = (
+        START
+        + turn("first", "u")
+        + [
+            {"event": "user", "text": "one", "timestamp": 0},
+            {"event": "user", "text": "two", "timestamp": 0},
+            {"event": "action", "name": "u", "timestamp": 0},
+            {"event": "action", "name": "action_listen", "timestamp": 0},
+        ]
+    )
     assert burst_problems(mixed, sent)
     one_lost = START + turn("first", "u") + turn("one", "u")
     assert burst_problems(one_lost, sent)
 
 
 def test_entities_match_on_type_and_normalised_value():
-    gold = [entity_set([{"entity": "phone", "value": "0912345678"},
-                        {"entity": "order_id", "value": "5520981"}])]
-    predicted = [entity_set([{"entity": "phone", "value": "0912 345 678"},
-                             {"entity": "order_id", "value": "552098"},  # wrong number
-                             {"entity": "remedy", "value": "refund"}])]  # not measured
+    gold = [
+        entity_set([{"entity": "phone", "value": "0912345678"}, {"entity": "order_id", "value": "5520981"}])
+    ]
+    predicted = [
+        entity_set(
+            [
+                {"entity": "phone", "value": "0912 345 678"},
+                {"entity": "order_id", "value": "552098"},  # wrong number
+                {"entity": "remedy", "value": "refund"},
+            ]
+        )
+    ]  # not measured
     figures = entity_figures(gold, predicted)
     assert figures["phone"] == {"gold": 1, "predicted": 1, "precision": 1.0, "recall": 1.0}
     assert figures["order_id"]["precision"] == 0.0 and figures["order_id"]["recall"] == 0.0
     assert entity_set([{"entity": "email", "value": "Lan.Nguyen@Example.com."}]) == {
-        ("email", "lan.nguyen@example.com")}
+        ("email", "lan.nguyen@example.com")
+    }
 
 
 def test_intent_and_complaint_figures():
@@ -82,8 +108,9 @@ def test_intent_and_complaint_figures():
     complaint = complaint_figures([True, True, False], ["complain_wait", "greet", "request_human"])
     assert complaint == {"rows": 3, "precision": 0.5, "recall": 0.5, "f1": 0.5}
     # A request for a person labelled as no complaint, and predicted so: not a false alarm.
-    right = complaint_figures([True, True, False], ["complain_wait", "greet", "request_human"],
-                              [None, None, "request_human"])
+    right = complaint_figures(
+        [True, True, False], ["complain_wait", "greet", "request_human"], [None, None, "request_human"]
+    )
     assert right == {"rows": 3, "precision": 1.0, "recall": 0.5, "f1": 0.667}
 
 
@@ -93,9 +120,15 @@ def test_as_the_bot_acts_a_complaint_the_classifier_gave_up_on_or_put_out_of_sco
 
     def parsed(intent, complaint_share, text="my parcel"):
         first = {"name": intent, "confidence": 1 - 2 * complaint_share}
-        return {"text": text, "intent": first, "intent_ranking": [
-            first, {"name": "complain_delivery", "confidence": complaint_share},
-            {"name": "complain_wait", "confidence": complaint_share}]}
+        return {
+            "text": text,
+            "intent": first,
+            "intent_ranking": [
+                first,
+                {"name": "complain_delivery", "confidence": complaint_share},
+                {"name": "complain_wait", "confidence": complaint_share},
+            ],
+        }
 
     for intent in ("nlu_fallback", "out_of_scope"):
         assert acted_intent(parsed(intent, each), knobs) == ASKED_WHICH
@@ -127,8 +160,14 @@ def test_the_order_book_gives_every_customer_an_order_of_their_own(tmp_path):
 
 def test_per_intent_f1_and_the_most_frequent_wrong_predictions():
     gold = ["greet"] * 4 + ["deny"] * 6
-    predicted = (["greet", "greet", "deny", "thank"]
-                 + ["deny", "nlu_fallback", "greet", "greet", "affirm", "nlu_fallback"])
+    predicted = ["greet", "greet", "deny", "thank"] + [
+        "deny",
+        "nlu_fallback",
+        "greet",
+        "greet",
+        "affirm",
+        "nlu_fallback",
+    ]
     figures = per_intent_figures(gold, predicted, top=2)
     assert set(figures) == {"greet", "deny"}  # only gold labels get a row
     greet, deny = figures["greet"], figures["deny"]
@@ -142,23 +181,31 @@ def test_per_intent_f1_and_the_most_frequent_wrong_predictions():
 
 
 def test_the_top_real_intent_is_the_one_ranked_first_before_the_fallback():
-    fell_back = {"intent": {"name": "nlu_fallback", "confidence": 0.4},
-                 "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.4},
-                                    {"name": "complain_staff", "confidence": 0.35},
-                                    {"name": "complain_wait", "confidence": 0.3}]}
+    fell_back = {
+        "intent": {"name": "nlu_fallback", "confidence": 0.4},
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.4},
+            {"name": "complain_staff", "confidence": 0.35},
+            {"name": "complain_wait", "confidence": 0.3},
+        ],
+    }
     assert top_real_intent(fell_back) == "complain_staff"
-    confident = {"intent": {"name": "greet", "confidence": 0.9},
-                 "intent_ranking": [{"name": "greet"}, {"name": "thank"}]}
+    confident = {
+        "intent": {"name": "greet", "confidence": 0.9},
+        "intent_ranking": [{"name": "greet"}, {"name": "thank"}],
+    }
     assert top_real_intent(confident) == "greet"
     assert top_real_intent({"intent": {"name": "nlu_fallback"}, "intent_ranking": []}) == "nlu_fallback"
     assert top_real_intent({"intent": {"name": "nlu_fallback"}}) == "nlu_fallback"
 
 
 def test_external_figures_are_grouped_per_source():
-    rows = [{"text": "a", "lang": "en", "source": "s1", "intent": "greet", "complaint": False},
-            {"text": "b", "lang": "en", "source": "s1", "intent": "complain_wait", "complaint": True},
-            {"text": "c", "lang": "en", "source": "s2", "intent": None, "complaint": True},
-            {"text": "d", "lang": "vi", "source": "s3", "intent": None, "complaint": False}]
+    rows = [
+        {"text": "a", "lang": "en", "source": "s1", "intent": "greet", "complaint": False},
+        {"text": "b", "lang": "en", "source": "s1", "intent": "complain_wait", "complaint": True},
+        {"text": "c", "lang": "en", "source": "s2", "intent": None, "complaint": True},
+        {"text": "d", "lang": "vi", "source": "s3", "intent": None, "complaint": False},
+    ]
     predicted = ["greet", "greet", "complain_refund", "complain_refund"]
     figures = by_source(rows, predicted)
     assert sorted(figures) == ["s1", "s2", "s3"]
@@ -181,12 +228,18 @@ class _Message(dict):
 def test_cross_validation_figures_pool_every_seed_and_spread_over_each_fold():
     examples = [("en", _Message(intent=i)) for i in ("greet", "greet", "deny", "deny")]
     examples += [("vi", _Message(intent=i)) for i in ("greet", "deny")]
-    runs = [{"folds": [0, 1, 0, 1, 0, 1],
-             "acted": ["greet", "greet", "deny", "nlu_fallback", "greet", "deny"],
-             "top_real": ["greet", "greet", "deny", "deny", "greet", "deny"]},
-            {"folds": [1, 0, 0, 1, 0, 1],
-             "acted": ["greet", "deny", "deny", "deny", "deny", "deny"],
-             "top_real": ["greet", "deny", "deny", "deny", "deny", "deny"]}]
+    runs = [
+        {
+            "folds": [0, 1, 0, 1, 0, 1],
+            "acted": ["greet", "greet", "deny", "nlu_fallback", "greet", "deny"],
+            "top_real": ["greet", "greet", "deny", "deny", "greet", "deny"],
+        },
+        {
+            "folds": [1, 0, 0, 1, 0, 1],
+            "acted": ["greet", "deny", "deny", "deny", "deny", "deny"],
+            "top_real": ["greet", "deny", "deny", "deny", "deny", "deny"],
+        },
+    ]
     figures = cv_figures(examples, runs, k=2)
     en = figures["en"]
     assert en["examples"] == 4 and en["rows"] == 8  # every example once per seed
@@ -224,19 +277,43 @@ def test_the_heldout_intent_set_covers_every_customer_intent_in_each_language(he
 def test_the_heldout_intent_set_shares_no_sentence_with_the_training_data(heldout):
     from rasa.shared.nlu.training_data.loading import load_data
 
-    trained = {m.get("text").strip().lower()
-               for lang in LANGUAGES for m in load_data(str(ROOT / "data" / "nlu" / lang)).intent_examples}
+    trained = {
+        m.get("text").strip().lower()
+        for lang in LANGUAGES
+        for m in load_data(str(ROOT / "data" / "nlu" / lang)).intent_examples
+    }
     for lang, messages in heldout.items():
         texts = [m.get("text").strip().lower() for m in messages]
         assert not [t for t in texts if t in trained], lang
         assert not [t for t, n in Counter(texts).items() if n > 1], f"{lang}: repeated sentences"
 
 
-def test_the_heldout_intent_set_is_vietnamese_by_file_a_third_without_marks_and_tags_only_known_entities(heldout):
+def test_the_heldout_intent_set_is_vietnamese_by_file_a_third_without_marks_and_tags_only_known_entities(
+    heldout,
+):
     from contract.text import has_vietnamese_marks
 
     assert not [m.get("text") for m in heldout["en"] if has_vietnamese_marks(m.get("text"))]
     plain = sum(not has_vietnamese_marks(m.get("text")) for m in heldout["vi"])
     assert 0.3 <= plain / len(heldout["vi"]) <= 0.45
     for messages in heldout.values():
-        assert {e["entity"] for m in messages for e in m.get("entities") or []} <= {"order_id", "email", "phone"}
+        assert {e["entity"] for m in messages for e in m.get("entities") or []} <= {
+            "order_id",
+            "email",
+            "phone",
+        }
+
+
+def test_the_fault_run_tells_the_hubs_apologies_from_answers():
+    # `make chaos` counts "apologised" replies per phase; the hub's apology names the
+    # conversation's case (data/hub/messages.yml), which the run cannot know in advance.
+    hub = yaml.safe_load((ROOT / "data" / "hub" / "messages.yml").read_text(encoding="utf-8"))["hub_messages"]
+    run = Run(["http://127.0.0.1:1"], interval=1.0)
+    for lang in LANGUAGES:
+        apology = hub["assistant_unavailable"][lang].format(case_ref="SR-AB12CD")
+        assert run.kind([{"text": apology}]) == "apologised"
+        assert run.kind([{"text": hub["one_moment"][lang]}, {"text": "and something else"}]) == "apologised"
+        assert run.kind([{"text": apology[: len(apology) // 2]}]) == "answered"  # a start is not the message
+    assert run.kind([{"text": "Which order is it about?"}]) == "answered"
+    assert run.kind([{"custom": {"handoff": {}}}]) == "answered"
+    assert run.kind([]) == "no reply"

@@ -9,42 +9,33 @@ widget, the reports page) go to results/screenshots/."""
 
 import re
 
-import pytest
 from playwright.async_api import async_playwright, expect
 from redis import asyncio as aioredis
 import yaml
 
-from contract import keys
 from bot.console.passwords import hash_password
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN
-from tests.browser.hubs import own_hub
-from tests.browser.test_widget_and_console import ARGS, CHROMIUM, ROOT, SHOTS, TIMEOUT
+from contract import keys
+from tests.browser.helpers import ARGS, CHROMIUM, ROOT, SHOTS, TIMEOUT, sign_in
 from tests.shop import new_customer
 
 SECOND = ("lan", "second-agent-pass")
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+HUB_ENV = dict(
+    STILL_HERE_AFTER="600",
+    AGENT_ONLINE_SECONDS="60",
+    HUB_SECRET="browser-test",
+    HUB_AGENTS=f"{DEMO_AGENTS},{SECOND[0]}:{hash_password(SECOND[1])}",
+)
 
 
 def vietnamese(response):
     """The Vietnamese text of a response in domain.yml."""
-    return next(v["text"] for v in DOMAIN["responses"][response]
-                if any(c.get("value") == "vi" for c in v.get("condition", [])))
-
-
-@pytest.fixture(scope="module")
-def workspace_hub(assistant):
-    agents = f"{DEMO_AGENTS},{SECOND[0]}:{hash_password(SECOND[1])}"
-    yield from own_hub(assistant, STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test",
-                       HUB_AGENTS=agents)
-
-
-async def sign_in(page, hub, name, password):
-    await page.goto(hub + "/agent")
-    await page.fill("input[name=name]", name)
-    await page.fill("input[name=password]", password)
-    await page.click("button[type=submit]")
-    await expect(page).to_have_url(re.compile(r"/agent$"))
-    await expect(page.locator("#live")).to_have_class(re.compile(r"\bok\b"))  # its socket is up
+    return next(
+        v["text"]
+        for v in DOMAIN["responses"][response]
+        if any(c.get("value") == "vi" for c in v.get("condition", []))
+    )
 
 
 async def figures(page, hub):
@@ -54,23 +45,28 @@ async def figures(page, hub):
 
 
 def tile(page, label):
-    return page.locator(".tile", has=page.locator("span", has_text=re.compile(f"^{re.escape(label)}$"))).locator("strong")
+    return page.locator(
+        ".tile", has=page.locator("span", has_text=re.compile(f"^{re.escape(label)}$"))
+    ).locator("strong")
 
 
-async def test_vietnamese_complaint_canned_reply_note_transfer_rating_and_report(workspace_hub, assistant):
+async def test_vietnamese_complaint_canned_reply_note_transfer_rating_and_report(browser_hub, assistant):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    hub = workspace_hub
+    hub = browser_hub
     order_id = new_customer(assistant.redis_url, orders=(("delivered", 480_000),)).order.order_id
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         pages = {}
         try:
-            shop = pages["workspace-widget"] = await (await browser.new_context(
-                viewport={"width": 1100, "height": 800})).new_page()
-            first = pages["workspace-console-1280"] = await (await browser.new_context(
-                viewport={"width": 1280, "height": 800})).new_page()
-            second = pages["workspace-console-second-agent"] = await (await browser.new_context(
-                viewport={"width": 1280, "height": 800})).new_page()
+            shop = pages["workspace-widget"] = await (
+                await browser.new_context(viewport={"width": 1100, "height": 800})
+            ).new_page()
+            first = pages["workspace-console-1280"] = await (
+                await browser.new_context(viewport={"width": 1280, "height": 800})
+            ).new_page()
+            second = pages["workspace-console-second-agent"] = await (
+                await browser.new_context(viewport={"width": 1280, "height": 800})
+            ).new_page()
             for page in pages.values():
                 page.set_default_timeout(TIMEOUT)
 
@@ -96,13 +92,16 @@ async def test_vietnamese_complaint_canned_reply_note_transfer_rating_and_report
             card = first.locator("#queue li", has_text=order_id).first
             await expect(card).to_be_visible()
             await expect(first.locator("body")).to_have_attribute(
-                "data-alerts", re.compile(rf"^(?!{alerts_before}$)\d+$"))
+                "data-alerts", re.compile(rf"^(?!{alerts_before}$)\d+$")
+            )
             await expect(card.locator(".lang")).to_have_text("Vietnamese")
             await card.click()
             context = first.locator("#context")
             await expect(context).to_contain_text("Damaged item")
             await expect(context).to_contain_text("Customer asked for a person")
-            await expect(context).to_contain_text(f"They gave order number {order_id}, not verified as theirs.")
+            await expect(context).to_contain_text(
+                f"They gave order number {order_id}, not verified as theirs."
+            )
             await first.click("#claim")
             await expect(first.locator("#conv-meta")).to_contain_text("with agent")
 
@@ -135,7 +134,8 @@ async def test_vietnamese_complaint_canned_reply_note_transfer_rating_and_report
             await first.click("#transfer")
             await expect(first.locator("#conv-meta")).to_contain_text(f"with {SECOND[0]}")
             await expect(second.locator("body")).to_have_attribute(
-                "data-alerts", re.compile(rf"^(?!{second_alerts}$)\d+$"))
+                "data-alerts", re.compile(rf"^(?!{second_alerts}$)\d+$")
+            )
             mine = second.locator("#mine li", has_text=order_id).first
             await expect(mine).to_be_visible()
             await expect(bot.filter(has_text="Một đồng nghiệp trong đội hỗ trợ sẽ tiếp tục")).to_be_visible()
@@ -147,7 +147,9 @@ async def test_vietnamese_complaint_canned_reply_note_transfer_rating_and_report
             await expect(bot.filter(has_text=vietnamese("utter_ask_csat")[:20])).to_be_visible()
             await shop.locator(".rw-reply", has_text="5").last.click()
             await expect(bot.filter(has_text=vietnamese("utter_csat_thanks"))).to_be_visible()
-            assert "kiểm tra với bên giao hàng" not in await shop.locator(".rw-messages-container").inner_text()
+            assert (
+                "kiểm tra với bên giao hàng" not in await shop.locator(".rw-messages-container").inner_text()
+            )
 
             # The reports page counts it: one more conversation, one more handoff, one
             # more rating (a 5), one more first reply.
@@ -156,15 +158,21 @@ async def test_vietnamese_complaint_canned_reply_note_transfer_rating_and_report
             assert after["handoffs"]["total"] == before["handoffs"]["total"] + 1
             assert after["csat"]["distribution"]["5"] == before["csat"]["distribution"]["5"] + 1
             assert after["first_response_sla"]["replies"] == before["first_response_sla"]["replies"] + 1
-            report = pages["workspace-reports"] = await (await browser.new_context(
-                viewport={"width": 1280, "height": 800}, storage_state=await first.context.storage_state())).new_page()
+            report = pages["workspace-reports"] = await (
+                await browser.new_context(
+                    viewport={"width": 1280, "height": 800}, storage_state=await first.context.storage_state()
+                )
+            ).new_page()
             await report.goto(hub + "/agent/reports?days=1")
             await expect(tile(report, "Conversations")).to_have_text(str(after["conversations"]))
             await expect(report.locator("svg.chart").first).to_be_visible()
 
             # The console at phone width: one column, still usable.
-            phone = pages["workspace-console-phone"] = await (await browser.new_context(
-                viewport={"width": 390, "height": 844}, storage_state=await first.context.storage_state())).new_page()
+            phone = pages["workspace-console-phone"] = await (
+                await browser.new_context(
+                    viewport={"width": 390, "height": 844}, storage_state=await first.context.storage_state()
+                )
+            ).new_page()
             await phone.goto(hub + "/agent")
             await expect(phone.locator("#queue-section")).to_be_visible()
             width = await phone.evaluate("document.documentElement.scrollWidth")
@@ -179,4 +187,4 @@ async def test_vietnamese_complaint_canned_reply_note_transfer_rating_and_report
             await browser.close()
             redis = aioredis.from_url(assistant.redis_url, decode_responses=True)
             await redis.zrem(keys.AGENTS_ONLINE, SECOND[0])
-            await redis.close()
+            await redis.close(close_connection_pool=True)

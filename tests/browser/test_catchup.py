@@ -3,33 +3,31 @@ unmodified rasa-webchat widget on the shop page: a reload in the middle of a tur
 a page closed while an agent replies, lose nothing and show nothing twice."""
 
 import aiohttp
-import pytest
 from playwright.async_api import async_playwright, expect
 from redis import asyncio as aioredis
 
-from contract import keys
 from bot.aftercare.resume import resume_token
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN
-from tests.browser.test_widget_and_console import ARGS, CHROMIUM, TIMEOUT
+from contract import keys
+from tests.browser.helpers import ARGS, CHROMIUM, TIMEOUT
 
 SECRET = "browser-test"
 BOT = ".rw-message:not(.rw-typing-indication) .rw-response"  # not the "typing…" bubble
-
-
-@pytest.fixture(scope="module")
-def hub_server(assistant):
-    # The module's own hub: STILL_HERE_AFTER long enough that no reassurance interleaves.
-    assistant.start_hub(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET=SECRET, HUB_AGENTS=DEMO_AGENTS)
-    return assistant.hub_url
+# STILL_HERE_AFTER long enough that no reassurance interleaves; the demo agent without
+# HUB_DEMO's demo sign-in.
+HUB_ENV = dict(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET=SECRET, HUB_AGENTS=DEMO_AGENTS)
 
 
 async def outgoing(redis_url, cid):
     redis = aioredis.from_url(redis_url, decode_responses=True)
     try:
-        return [e["text"] for _, e in await redis.xrange(keys.transcript(cid))
-                if e["from"] in ("bot", "agent") and e["text"]]
+        return [
+            e["text"]
+            for _, e in await redis.xrange(keys.transcript(cid))
+            if e["from"] in ("bot", "agent") and e["text"]
+        ]
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
 
 
 async def conversation_id(page):
@@ -65,12 +63,12 @@ async def open_shop(context, url, path="/"):
     return page
 
 
-async def test_a_reload_in_the_middle_of_a_turn_shows_every_message_of_the_turn(hub_server, redis_url):
+async def test_a_reload_in_the_middle_of_a_turn_shows_every_message_of_the_turn(browser_hub, redis_url):
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             context = await browser.new_context()
-            shop = await open_shop(context, hub_server)
+            shop = await open_shop(context, browser_hub)
             bot = shop.locator(BOT)
             await expect(bot.first).to_be_visible()  # the greeting
             before = await bot.count()
@@ -88,12 +86,12 @@ async def test_a_reload_in_the_middle_of_a_turn_shows_every_message_of_the_turn(
             await browser.close()
 
 
-async def test_a_page_closed_while_the_agent_replies_shows_the_reply_when_reopened(hub_server, redis_url):
+async def test_a_page_closed_while_the_agent_replies_shows_the_reply_when_reopened(browser_hub, redis_url):
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             context = await browser.new_context()
-            shop = await open_shop(context, hub_server)
+            shop = await open_shop(context, browser_hub)
             bot = shop.locator(BOT)
             box = shop.locator(".rw-new-message")
             await box.fill("the espresso machine from order 3391042 won't turn on anymore")
@@ -107,15 +105,18 @@ async def test_a_page_closed_while_the_agent_replies_shows_the_reply_when_reopen
 
             # The agent claims and replies while the customer is away.
             async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as agent:
-                response = await agent.post(hub_server + "/api/agent/login",
-                                            json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
+                response = await agent.post(
+                    browser_hub + "/api/agent/login", json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]}
+                )
                 assert response.status == 200
-                assert (await agent.post(f"{hub_server}/api/agent/conversations/{cid}/claim")).status == 200
-                response = await agent.post(f"{hub_server}/api/agent/conversations/{cid}/messages",
-                                            json={"text": "A technician will call you today."})
+                assert (await agent.post(f"{browser_hub}/api/agent/conversations/{cid}/claim")).status == 200
+                response = await agent.post(
+                    f"{browser_hub}/api/agent/conversations/{cid}/messages",
+                    json={"text": "A technician will call you today."},
+                )
                 assert response.status == 200
 
-            shop = await open_shop(context, hub_server)
+            shop = await open_shop(context, browser_hub)
             bot = shop.locator(BOT)
             await expect(bot.filter(has_text="A technician will call you today.")).to_have_count(1)
             everything = await outgoing(redis_url, cid)
@@ -124,10 +125,12 @@ async def test_a_page_closed_while_the_agent_replies_shows_the_reply_when_reopen
 
             # The link from a follow-up email reopens the same conversation on another
             # device (a fresh browser context), with everything the team said.
-            elsewhere = await open_shop(await browser.new_context(), hub_server,
-                                        "/?resume=" + resume_token(cid, SECRET))
-            await expect(elsewhere.locator(BOT).filter(
-                has_text="A technician will call you today.")).to_have_count(1)
+            elsewhere = await open_shop(
+                await browser.new_context(), browser_hub, "/?resume=" + resume_token(cid, SECRET)
+            )
+            await expect(
+                elsewhere.locator(BOT).filter(has_text="A technician will call you today.")
+            ).to_have_count(1)
             assert await conversation_id(elsewhere) == cid
             assert "resume" not in elsewhere.url
         finally:

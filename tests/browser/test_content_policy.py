@@ -3,20 +3,15 @@ working: a real browser loads both and reports no policy violation."""
 
 import re
 
-import pytest
 from playwright.async_api import async_playwright, expect
 
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN
-from tests.browser.hubs import own_hub
-from tests.browser.test_widget_and_console import ARGS, CHROMIUM, TIMEOUT
+from tests.browser.helpers import ARGS, CHROMIUM, TIMEOUT
+
+HUB_ENV = dict(STILL_HERE_AFTER="600", HUB_SECRET="browser-test", HUB_AGENTS=DEMO_AGENTS)
 
 
-@pytest.fixture(scope="module")
-def policed_hub(assistant):
-    yield from own_hub(assistant, STILL_HERE_AFTER="600", HUB_SECRET="browser-test", HUB_AGENTS=DEMO_AGENTS)
-
-
-async def test_the_widget_and_the_console_run_under_the_policy_without_violations(policed_hub):
+async def test_the_widget_and_the_console_run_under_the_policy_without_violations(browser_hub):
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -24,7 +19,7 @@ async def test_the_widget_and_the_console_run_under_the_policy_without_violation
             page.set_default_timeout(TIMEOUT)
             blocked = []
             page.on("console", lambda m: "Content Security Policy" in m.text and blocked.append(m.text))
-            response = await page.goto(policed_hub + "/")
+            response = await page.goto(browser_hub + "/")
             assert "script-src 'self'" in response.headers["content-security-policy"]
             await page.locator(".rw-launcher").click()
             await expect(page.locator(".rw-response").first).to_be_visible()  # socket.io worked
@@ -33,7 +28,7 @@ async def test_the_widget_and_the_console_run_under_the_policy_without_violation
             await box.press("Enter")
             await expect(page.locator(".rw-response").nth(1)).to_be_visible()
 
-            await page.goto(policed_hub + "/agent")
+            await page.goto(browser_hub + "/agent")
             await page.fill("input[name=name]", DEMO_LOGIN[0])
             await page.fill("input[name=password]", DEMO_LOGIN[1])
             await page.click("button[type=submit]")

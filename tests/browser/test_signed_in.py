@@ -8,27 +8,19 @@ The demo customer, her in-transit order and her email come from the demo data fi
 so the test follows data/shop/orders.yml."""
 
 import json
-from pathlib import Path
 
-import pytest
 from playwright.async_api import async_playwright, expect
 from redis import asyncio as aioredis
 import yaml
 
 from contract import keys
 from contract.identity import mask_email
-from tests.browser.hubs import own_hub
-from tests.browser.test_widget_and_console import ARGS, CHROMIUM, SHOTS, TIMEOUT
+from tests.browser.helpers import ARGS, CHROMIUM, ROOT, SHOTS, TIMEOUT
 
-ROOT = Path(__file__).resolve().parents[2]
 SHOP = yaml.safe_load((ROOT / "data" / "shop" / "orders.yml").read_text(encoding="utf-8"))["shop"]
 LAN = next(c for c in SHOP["customers"] if c.get("id") == "C-1001")
 LATE_ORDER = next(o for o in SHOP["orders"] if o["email"] == LAN["email"] and o["status"] == "in_transit")
-
-
-@pytest.fixture(scope="module")
-def demo_hub(assistant):
-    yield from own_hub(assistant, HUB_DEMO="1", STILL_HERE_AFTER="600", HUB_SECRET="browser-test")
+HUB_ENV = dict(HUB_DEMO="1", STILL_HERE_AFTER="600", HUB_SECRET="browser-test")
 
 
 async def conversation_identity(redis_url, page):
@@ -39,7 +31,7 @@ async def conversation_identity(redis_url, page):
     try:
         return cid, json.loads(await redis.hget(keys.conversation(cid), "identity") or "{}")
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
 
 
 async def open_shop(browser, url):
@@ -69,13 +61,13 @@ async def say(page, text):
     await box.press("Enter")
 
 
-async def test_a_signed_in_customer_is_recalled_masked(demo_hub, assistant):
+async def test_a_signed_in_customer_is_recalled_masked(browser_hub, assistant):
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = None
         try:
-            page = await open_shop(browser, demo_hub)
+            page = await open_shop(browser, browser_hub)
             await sign_in(page, True)
             await open_chat(page)
             bot = page.locator(".rw-response")
@@ -94,11 +86,11 @@ async def test_a_signed_in_customer_is_recalled_masked(demo_hub, assistant):
             await browser.close()
 
 
-async def test_signing_out_starts_a_new_conversation_as_a_guest(demo_hub, assistant):
+async def test_signing_out_starts_a_new_conversation_as_a_guest(browser_hub, assistant):
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            page = await open_shop(browser, demo_hub)
+            page = await open_shop(browser, browser_hub)
             await sign_in(page, True)
             await open_chat(page)
             await expect(page.locator(".rw-response").first).to_be_visible()

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.deploy.test_images import stages
+from tests.deploy.helpers import stages
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ("hub", "rasa", "actions")
@@ -66,7 +66,11 @@ def test_the_hub_starts_once_rasa_is_healthy_and_rasa_once_the_actions_are():
     services = compose()["services"]
     assert services["hub"]["depends_on"]["rasa"]["condition"] == "service_healthy"
     assert services["rasa"]["depends_on"]["actions"]["condition"] == "service_healthy"
-    assert "ports" not in services["rasa"] and "ports" not in services["actions"] and "ports" not in services["redis"]
+    assert (
+        "ports" not in services["rasa"]
+        and "ports" not in services["actions"]
+        and "ports" not in services["redis"]
+    )
 
 
 def test_every_secret_comes_from_the_environment():

@@ -12,26 +12,15 @@ import subprocess
 import sys
 import threading
 
-import dockerfile
 import pytest
 import yaml
 
 from scripts.stack import free_port
+from tests.deploy.helpers import stages
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ("hub", "rasa", "actions")
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIAL|AUTH|SMTP_URL|AGENTS", re.I)
-
-
-def stages():
-    """Stage name -> its commands, in order."""
-    found, current = {}, None
-    for command in dockerfile.parse_file(str(ROOT / "Dockerfile")):
-        if command.cmd == "FROM":
-            current = command.value[2] if len(command.value) == 3 else f"stage{len(found)}"
-            found[current] = []
-        found[current].append(command)
-    return found
 
 
 def test_hadolint_finds_nothing():
@@ -57,7 +46,9 @@ def test_each_role_runs_as_an_unprivileged_user_with_a_health_check(role):
     users = [c.value[0] for c in commands if c.cmd == "USER"]
     assert users, f"{role}: no USER (it would run as root)"
     user = users[-1].split(":")[0]
-    assert user not in ("root", "0") and (not user.isdigit() or int(user) >= 1000), f"{role}: USER {users[-1]}"
+    assert user not in ("root", "0") and (not user.isdigit() or int(user) >= 1000), (
+        f"{role}: USER {users[-1]}"
+    )
     healthchecks = [c for c in commands if c.cmd == "HEALTHCHECK"]
     assert len(healthchecks) == 1 and healthchecks[0].value[0] == "CMD", f"{role}: HEALTHCHECK"
     assert [c for c in commands if c.cmd == "CMD"], f"{role}: no CMD"
@@ -122,8 +113,13 @@ def in_context(path: str) -> bool:
 
 def project_files():
     """The files of the tree as committed (tracked, or new and not ignored by git)."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return [line for line in listed.stdout.splitlines() if (ROOT / line).is_file()]
 
 
@@ -144,11 +140,23 @@ def test_the_build_context_has_what_the_images_copy():
             assert in_context(file), f"COPY {source}: .dockerignore leaves out {file}"
 
 
-@pytest.mark.parametrize("path", [
-    ".run/redis/password", ".run/redis/appendonly.aof", ".env", "deploy/k8s/overlays/production/secrets.env",
-    "deploy/k8s/overlays/demo/secrets.env", "models/service-recovery.tar.gz", ".venv/bin/python", ".git/config",
-    "results/bench/load.json", "tests/conftest.py", "bot/static/vendor/webchat.js", "bot/__pycache__/app.cpython-310.pyc",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".run/redis/password",
+        ".run/redis/appendonly.aof",
+        ".env",
+        "deploy/k8s/overlays/production/secrets.env",
+        "deploy/k8s/overlays/demo/secrets.env",
+        "models/service-recovery.tar.gz",
+        ".venv/bin/python",
+        ".git/config",
+        "results/bench/load.json",
+        "tests/conftest.py",
+        "bot/static/vendor/webchat.js",
+        "bot/__pycache__/app.cpython-310.pyc",
+    ],
+)
 def test_the_build_context_leaves_out_what_is_made_here(path):
     assert not in_context(path)
 
@@ -180,3 +188,4 @@ def test_the_health_check_script_tells_an_answer_from_no_answer():
         assert subprocess.run([*check, f"http://127.0.0.1:{free_port()}/"]).returncode == 1
     finally:
         server.shutdown()
+        server.server_close()

@@ -21,9 +21,20 @@ ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ("demo", "production")
 ROLES = ("hub", "rasa", "actions")
 # What goes in the Secret and nowhere else (docs/deploy.md#secrets).
-SECRETS = ("REDIS_PASSWORD", "HUB_SECRET", "SHOP_IDENTITY_SECRET", "HUB_AGENTS", "HUB_REST_TOKEN",
-           "FB_VERIFY_TOKEN", "FB_APP_SECRET", "FB_PAGE_ACCESS_TOKEN", "SMTP_URL", "ZALO_OA_SECRET",
-           "ZALO_APP_SECRET", "ZALO_REFRESH_TOKEN")
+SECRETS = (
+    "REDIS_PASSWORD",
+    "HUB_SECRET",
+    "SHOP_IDENTITY_SECRET",
+    "HUB_AGENTS",
+    "HUB_REST_TOKEN",
+    "FB_VERIFY_TOKEN",
+    "FB_APP_SECRET",
+    "FB_PAGE_ACCESS_TOKEN",
+    "SMTP_URL",
+    "ZALO_OA_SECRET",
+    "ZALO_APP_SECRET",
+    "ZALO_REFRESH_TOKEN",
+)
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 
 
@@ -42,9 +53,12 @@ def build(overlay: str) -> List[dict]:
         example = (tree / "overlays" / overlay / "secrets.env.example").read_text()
         keys = [line.split("=")[0] for line in example.splitlines() if line and not line.startswith("#")]
         assert sorted(keys) == sorted(SECRETS), "secrets.env.example lists the Secret's keys"
-        (tree / "overlays" / overlay / "secrets.env").write_text("".join(f"{k}={value_of(k)}\n" for k in keys))
-        out = subprocess.run([KUBECTL, "kustomize", str(tree / "overlays" / overlay)],
-                             capture_output=True, text=True)
+        (tree / "overlays" / overlay / "secrets.env").write_text(
+            "".join(f"{k}={value_of(k)}\n" for k in keys)
+        )
+        out = subprocess.run(
+            [KUBECTL, "kustomize", str(tree / "overlays" / overlay)], capture_output=True, text=True
+        )
     assert out.returncode == 0, out.stderr
     return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
 
@@ -76,8 +90,11 @@ def test_each_deployment_has_three_probes_resources_a_safe_rollout_an_hpa_and_a_
     objects = build(overlay)
     deployments = of_kind(objects, "Deployment")
     assert sorted(deployments) == sorted(ROLES)
-    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(objects, "HorizontalPodAutoscaler").values()
-            if h["spec"]["scaleTargetRef"]["kind"] == "Deployment"}
+    hpas = {
+        h["spec"]["scaleTargetRef"]["name"]: h
+        for h in of_kind(objects, "HorizontalPodAutoscaler").values()
+        if h["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+    }
     pdbs = [p["spec"]["selector"]["matchLabels"] for p in of_kind(objects, "PodDisruptionBudget").values()]
     for name, deployment in deployments.items():
         for container in containers(deployment):
@@ -90,7 +107,9 @@ def test_each_deployment_has_three_probes_resources_a_safe_rollout_an_hpa_and_a_
         assert name in hpas, f"{name}: no HorizontalPodAutoscaler"
         assert "replicas" not in deployment["spec"], f"{name}: the HPA owns the replica count"
         labels = deployment["spec"]["template"]["metadata"]["labels"]
-        assert any(all(labels.get(k) == v for k, v in selector.items()) for selector in pdbs), f"{name}: no PDB"
+        assert any(all(labels.get(k) == v for k, v in selector.items()) for selector in pdbs), (
+            f"{name}: no PDB"
+        )
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name
 
@@ -99,7 +118,10 @@ def test_rasa_gets_longer_to_start_than_to_answer():
     rasa = containers(of_kind(build("production"), "Deployment")["rasa"])[0]
     startup, liveness = rasa["startupProbe"], rasa["livenessProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 120
-    assert startup["periodSeconds"] * startup["failureThreshold"] > liveness["periodSeconds"] * liveness["failureThreshold"]
+    assert (
+        startup["periodSeconds"] * startup["failureThreshold"]
+        > liveness["periodSeconds"] * liveness["failureThreshold"]
+    )
 
 
 def test_the_hubs_probes_are_its_live_and_ready_routes():
@@ -115,7 +137,9 @@ def test_production_runs_at_least_two_of_each_role_and_redis_with_three_sentinel
         assert hpas[role]["spec"]["minReplicas"] >= 2, role
         assert hpas[role]["spec"]["maxReplicas"] > hpas[role]["spec"]["minReplicas"], role
     statefulsets = of_kind(objects, "StatefulSet")
-    assert statefulsets["redis"]["spec"]["replicas"] == 3 and statefulsets["sentinel"]["spec"]["replicas"] == 3
+    assert (
+        statefulsets["redis"]["spec"]["replicas"] == 3 and statefulsets["sentinel"]["spec"]["replicas"] == 3
+    )
     for name in ("redis", "sentinel"):
         assert containers(statefulsets[name])[0]["image"].startswith("redis:"), "official image"
     assert "PodDisruptionBudget" in {o["kind"] for o in objects if o["metadata"]["name"] == "sentinel"}
@@ -155,8 +179,11 @@ def test_only_the_hub_is_reachable_and_each_role_only_from_its_caller():
     assert deny["spec"]["podSelector"] == {} and "ingress" not in deny["spec"]
 
     def callers(target: str) -> set:
-        (policy,) = [p for p in policies.values()
-                     if p["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": target}]
+        (policy,) = [
+            p
+            for p in policies.values()
+            if p["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": target}
+        ]
         allowed = set()
         for rule in policy["spec"]["ingress"]:
             if "from" not in rule:
@@ -180,6 +207,9 @@ def test_the_ingress_takes_websockets_to_the_hub_over_https():
     annotations = ingress["metadata"]["annotations"]
     assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
     assert ingress["spec"]["tls"]
-    paths = {p["path"]: p["backend"]["service"]["name"] for rule in ingress["spec"]["rules"]
-             for p in rule["http"]["paths"]}
+    paths = {
+        p["path"]: p["backend"]["service"]["name"]
+        for rule in ingress["spec"]["rules"]
+        for p in rule["http"]["paths"]
+    }
     assert paths["/socket.io"] == paths["/api"] == "hub" and set(paths.values()) == {"hub"}

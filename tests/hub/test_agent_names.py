@@ -5,20 +5,25 @@ Personas API on first use and kept in Redis (a local fake Graph API)."""
 
 import hashlib
 
-import pytest
 from aiohttp import web
+import pytest
 
 from bot.console import passwords
-from contract import keys
 from bot.console.passwords import agent_entry, hash_password
-from bot.settings import DEMO_AGENTS, parse_agents, parse_display_names
 from bot.core.texts import Texts
-from tests.hub.conftest import login, rest_sender
-from tests.hub.test_messenger import SECRET, VERIFY, FakeGraph, batch, deliver, psid, text_event
+from bot.settings import DEMO_AGENTS, parse_agents, parse_display_names
+from contract import keys
+from tests.hub.helpers import APP_SECRET as SECRET
+from tests.hub.helpers import VERIFY, FakeGraph, batch, deliver, login, psid, rest_sender, text_event
 
 PASSWORD = "named-agent-pass"
-SPEC = ",".join([DEMO_AGENTS, agent_entry("lan.ng", hash_password(PASSWORD), "Lan Nguyễn, CS"),
-                 agent_entry("minh", hash_password(PASSWORD))])
+SPEC = ",".join(
+    [
+        DEMO_AGENTS,
+        agent_entry("lan.ng", hash_password(PASSWORD), "Lan Nguyễn, CS"),
+        agent_entry("minh", hash_password(PASSWORD)),
+    ]
+)
 
 
 def test_passwords_prints_an_entry_with_the_display_name(monkeypatch, capsys):
@@ -33,10 +38,14 @@ def test_passwords_prints_an_entry_with_the_display_name(monkeypatch, capsys):
 async def claim_and_reply(client, name):
     sender = rest_sender()
     cid = f"rest-{sender}"
-    assert (await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})).status == 200
+    assert (
+        await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
+    ).status == 200
     await login(client, name, PASSWORD)
     assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 200
-    assert (await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": "On it."})).status == 200
+    assert (
+        await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": "On it."})
+    ).status == 200
     body = await (await client.get("/webhooks/rest/messages", params={"sender": sender})).json()
     await client.post(f"/api/agent/conversations/{cid}/resolve", json={})
     return body["messages"]
@@ -88,22 +97,40 @@ async def messenger_handoff(client, graph):
 async def test_messenger_replies_go_out_under_a_persona_made_once(make_hub, persona_graph, redis):
     name = f"Thảo {rest_sender()}"  # a name of this test's own: no persona cached yet
     spec = ",".join([DEMO_AGENTS, agent_entry("thao", hash_password(PASSWORD), name)])
-    settings = dict(fb_verify_token=VERIFY, fb_app_secret=SECRET, fb_page_token="page-token",
-                    fb_graph_url=persona_graph.url, agent_online_seconds=0.001,
-                    agents=parse_agents(spec), display_names=parse_display_names(spec))
+    settings = dict(
+        fb_verify_token=VERIFY,
+        fb_app_secret=SECRET,
+        fb_page_token="page-token",
+        fb_graph_url=persona_graph.url,
+        agent_online_seconds=0.001,
+        agents=parse_agents(spec),
+        display_names=parse_display_names(spec),
+    )
     first, second = await make_hub(**settings), await make_hub(**settings)  # two hub processes
     user, cid = await messenger_handoff(first, persona_graph)
     await login(first, "thao", PASSWORD)
     assert (await first.post(f"/api/agent/conversations/{cid}/claim")).status == 200
     for client in (first, first):
-        assert (await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Thảo here."})).status == 200
+        assert (
+            await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Thảo here."})
+        ).status == 200
     await login(second, "thao", PASSWORD)
-    assert (await second.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Still me."})).status == 200
+    assert (
+        await second.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Still me."})
+    ).status == 200
     assert persona_graph.personas == [{"name": name}]  # made once, for every process
-    sent = [c for c in persona_graph.to(user) if c.get("message", {}).get("text") in ("Thảo here.", "Still me.")]
+    sent = [
+        c for c in persona_graph.to(user) if c.get("message", {}).get("text") in ("Thảo here.", "Still me.")
+    ]
     assert len(sent) == 3 and all(c["persona_id"] == "persona-1" for c in sent)
-    joined = [c for c in persona_graph.to(user) if "from our team has joined" in c.get("message", {}).get("text", "")]
-    assert joined and name in joined[-1]["message"]["text"] and "persona_id" not in joined[-1]  # the Page speaks
+    joined = [
+        c
+        for c in persona_graph.to(user)
+        if "from our team has joined" in c.get("message", {}).get("text", "")
+    ]
+    assert (
+        joined and name in joined[-1]["message"]["text"] and "persona_id" not in joined[-1]
+    )  # the Page speaks
     await first.post(f"/api/agent/conversations/{cid}/resolve", json={})
     await redis.delete(keys.messenger_persona(hashlib.sha256(name.encode()).hexdigest()[:24]))
 
@@ -112,14 +139,22 @@ async def test_a_page_that_refuses_personas_still_gets_the_reply(make_hub, perso
     persona_graph.refuse = True
     name = f"Hà {rest_sender()}"
     spec = ",".join([DEMO_AGENTS, agent_entry("ha", hash_password(PASSWORD), name)])
-    client = await make_hub(fb_verify_token=VERIFY, fb_app_secret=SECRET, fb_page_token="page-token",
-                            fb_graph_url=persona_graph.url, agent_online_seconds=0.001,
-                            agents=parse_agents(spec), display_names=parse_display_names(spec))
+    client = await make_hub(
+        fb_verify_token=VERIFY,
+        fb_app_secret=SECRET,
+        fb_page_token="page-token",
+        fb_graph_url=persona_graph.url,
+        agent_online_seconds=0.001,
+        agents=parse_agents(spec),
+        display_names=parse_display_names(spec),
+    )
     user, cid = await messenger_handoff(client, persona_graph)
     await login(client, "ha", PASSWORD)
     assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 200
     for text in ("One", "Two"):
-        assert (await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": text})).status == 200
+        assert (
+            await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": text})
+        ).status == 200
     sent = [c for c in persona_graph.to(user) if c.get("message", {}).get("text") in ("One", "Two")]
     assert len(sent) == 2 and not any("persona_id" in c for c in sent)
     assert len(persona_graph.personas) == 1  # the refusal is remembered for a while

@@ -2,7 +2,6 @@
 record, masked) and a time window, books a task the agents see with its own badge, and
 the agent marks it done or "no answer" from the console's API."""
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 import json
 import time
@@ -11,12 +10,13 @@ import uuid
 
 from redis import asyncio as aioredis
 
-from contract import keys
 from bot.aftercare import callback
 from bot.aftercare.callback import CallBacks
-from bot.settings import Settings
 from bot.core.texts import Texts
-from tests.hub.conftest import WidgetCustomer, login
+from bot.settings import Settings
+from contract import keys
+from tests.helpers import eventually
+from tests.hub.helpers import WidgetCustomer, login
 
 
 async def queued(client):
@@ -25,8 +25,7 @@ async def queued(client):
     await customer.say("I was charged twice for my last purchase")
     await customer.until(lambda m: "Which order" in m.get("text", "") or "quick_replies" in m)
     await customer.say("/request_human")
-    await customer.until(lambda m: any(q["payload"] == "/followup_call"
-                                       for q in m.get("quick_replies", [])))
+    await customer.until(lambda m: any(q["payload"] == "/followup_call" for q in m.get("quick_replies", [])))
     return customer, session_id.rpartition(".")[0]
 
 
@@ -41,7 +40,10 @@ async def test_call_me_back_asks_number_and_time_then_the_agent_sees_and_closes_
         ask = await customer.next()
         assert "ending in …678" in ask["text"]
         assert [q["payload"] for q in ask["quick_replies"]] == [
-            "/callback_morning", "/callback_afternoon", "/callback_evening"]
+            "/callback_morning",
+            "/callback_afternoon",
+            "/callback_evening",
+        ]
         await customer.say("/callback_afternoon")
         booked = (await customer.next())["text"]
         assert "will call you on the number ending in …678" in booked
@@ -75,8 +77,11 @@ async def test_call_me_back_asks_number_and_time_then_the_agent_sees_and_closes_
         assert any(n.startswith("call-back done by agent") and n.endswith(": sorted") for n in notes)
 
         # Bad input: a clear 4xx.
-        for body, status in (({"outcome": "maybe"}, 400), ({"outcome": "done", "note": 5}, 400),
-                             ({"outcome": "done"}, 404)):
+        for body, status in (
+            ({"outcome": "maybe"}, 400),
+            ({"outcome": "done", "note": 5}, 400),
+            ({"outcome": "done"}, 404),
+        ):
             response = await hub.post(f"/api/agent/callbacks/{cid}", json=body)
             assert response.status == status and "error" in await response.json()
         assert (await hub.post("/api/agent/callbacks/nobody", json=[])).status == 400
@@ -98,7 +103,7 @@ async def test_a_verified_customers_number_on_record_is_offered_masked(hub, redi
         await customer.say("/callback_morning")
         assert "between 08:00 and 12:00" in (await customer.next())["text"]
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
         await customer.close()
 
 
@@ -115,8 +120,10 @@ def test_the_window_is_today_while_it_is_still_open_else_tomorrow():
     assert slot(15, 30, "/callback_afternoon")["day"] == "today"
     assert slot(16, 30, "/callback_afternoon")["day"] == "tomorrow"  # under an hour left
     assert slot(22, 0, "/callback_morning")["day"] == "tomorrow"
-    assert slot(9, 0, "/callback_morning")["starts_at"] == datetime(
-        2026, 11, 23, 9, 0, tzinfo=vietnam).timestamp()  # already in the window: now
+    assert (
+        slot(9, 0, "/callback_morning")["starts_at"]
+        == datetime(2026, 11, 23, 9, 0, tzinfo=vietnam).timestamp()
+    )  # already in the window: now
 
 
 async def booked(client):
@@ -126,7 +133,9 @@ async def booked(client):
     session_id = await customer.connect()
     try:
         await customer.say("/request_human")
-        await customer.until(lambda m: any(q["payload"] == "/followup_call" for q in m.get("quick_replies", [])))
+        await customer.until(
+            lambda m: any(q["payload"] == "/followup_call" for q in m.get("quick_replies", []))
+        )
         for text in ("/followup_call", "0912 345 678", "/callback_afternoon"):
             await customer.say(text)
             reply = await customer.next()
@@ -158,9 +167,9 @@ async def test_a_call_back_nobody_made_is_swept_with_a_note(hub_fake, redis):
     await redis.zadd(keys.CALLBACKS, {other: time.time() - callback.EXPIRES_AFTER - 60})
 
     async def swept():
-        while await redis.zscore(keys.CALLBACKS, other) is not None:
-            await asyncio.sleep(0.05)
-    await asyncio.wait_for(swept(), 10)
+        return await redis.zscore(keys.CALLBACKS, other) is None
+
+    await eventually(swept, 10, "the background round's sweep")
 
 
 async def test_old_and_fake_bookings_cannot_hide_a_real_one(hub_fake, redis):
@@ -190,5 +199,7 @@ async def test_old_and_fake_bookings_cannot_hide_a_real_one(hub_fake, redis):
         assert shown.index(real) < shown.index(early)
     finally:
         await redis.zrem(keys.CALLBACKS, *gone, *fakes, early)
-        await redis.delete(*(keys.conversation(cid) for cid in [*fakes, early]),
-                           *(keys.callback(cid) for cid in [*fakes, early]))
+        await redis.delete(
+            *(keys.conversation(cid) for cid in [*fakes, early]),
+            *(keys.callback(cid) for cid in [*fakes, early]),
+        )

@@ -2,12 +2,11 @@
 on reconnect, exactly once and in order, by whichever hub process it reconnects to;
 REST callers fetch what they missed."""
 
-import asyncio
-
 from redis import asyncio as aioredis
 
 from contract import keys
-from tests.hub.conftest import WidgetCustomer, login, rest_sender
+from tests.helpers import eventually
+from tests.hub.helpers import WidgetCustomer, login, rest_sender
 
 
 def mid(message):
@@ -25,8 +24,9 @@ async def queued_widget_customer(client):
     await customer.say("I was charged twice for my last purchase")
     await customer.until(lambda m: "Which order" in text(m) or "quick_replies" in m)
     await customer.say("/request_human")
-    await customer.until(lambda m: "quick_replies" in m and any(
-        q["payload"] == "/followup_email" for q in m["quick_replies"]))
+    await customer.until(
+        lambda m: "quick_replies" in m and any(q["payload"] == "/followup_email" for q in m["quick_replies"])
+    )
     return customer, session_id
 
 
@@ -59,11 +59,14 @@ async def test_a_widget_that_comes_back_gets_what_it_missed_once_and_in_order(ma
     await agent_says(client, cid, "Hi, I can see the double charge.")
     await agent_says(client, cid, "I've refunded the second one.")
 
-    back, replayed, marker = await replay_until_marker(client, client, cid, session_id,
-                                                       last_seen, "first marker")
+    back, replayed, marker = await replay_until_marker(
+        client, client, cid, session_id, last_seen, "first marker"
+    )
     try:
-        assert [text(m) for m in replayed][1:] == ["Hi, I can see the double charge.",
-                                                   "I've refunded the second one."]
+        assert [text(m) for m in replayed][1:] == [
+            "Hi, I can see the double charge.",
+            "I've refunded the second one.",
+        ]
         assert "has joined" in text(replayed[0])
         ids = [mid(m) for m in replayed + [marker]]
         assert all(ids) and len(set(ids)) == len(ids)
@@ -71,8 +74,9 @@ async def test_a_widget_that_comes_back_gets_what_it_missed_once_and_in_order(ma
         await back.close()
 
     # A second reconnect from where it stopped gets nothing new.
-    again, replayed, _ = await replay_until_marker(client, client, cid, session_id,
-                                                   mid(marker), "second marker")
+    again, replayed, _ = await replay_until_marker(
+        client, client, cid, session_id, mid(marker), "second marker"
+    )
     try:
         assert replayed == []
     finally:
@@ -110,15 +114,17 @@ async def test_two_hub_processes_sharing_redis_agree_on_what_was_missed(make_hub
     await agent_says(first, cid, "Hello from the team.")
 
     # The customer comes back through the other process.
-    back, replayed, marker = await replay_until_marker(second, first, cid, session_id,
-                                                       last_seen, "live through the other one")
+    back, replayed, marker = await replay_until_marker(
+        second, first, cid, session_id, last_seen, "live through the other one"
+    )
     try:
         assert "has joined" in text(replayed[0])
         assert [text(m) for m in replayed[1:]] == ["Hello from the team."]
     finally:
         await back.close()
-    again, replayed, _ = await replay_until_marker(first, first, cid, session_id,
-                                                   mid(marker), "and back again")
+    again, replayed, _ = await replay_until_marker(
+        first, first, cid, session_id, mid(marker), "and back again"
+    )
     try:
         assert replayed == []
     finally:
@@ -128,17 +134,20 @@ async def test_two_hub_processes_sharing_redis_agree_on_what_was_missed(make_hub
 async def acknowledged_in_redis(redis_url, cid, message_id):
     redis = aioredis.from_url(redis_url, decode_responses=True)
     try:
-        while await redis.get(keys.acknowledged(cid)) != message_id:
-            await asyncio.sleep(0.05)
+
+        async def acknowledged():
+            return await redis.get(keys.acknowledged(cid)) == message_id
+
+        await eventually(acknowledged, 10, f"{message_id} acknowledged in Redis")
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
 
 
 async def test_a_page_that_says_nothing_resumes_after_what_it_acknowledged(make_hub, redis_url):
     client = await make_hub(agent_online_seconds=0.001)
     customer, session_id = await queued_widget_customer(client)
     cid = session_id.rpartition(".")[0]
-    await asyncio.wait_for(acknowledged_in_redis(redis_url, cid, customer.last_id), 10)
+    await acknowledged_in_redis(redis_url, cid, customer.last_id)
     await customer.close()
     await login(client)
     assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 200
@@ -153,10 +162,10 @@ async def test_a_page_that_says_nothing_resumes_after_what_it_acknowledged(make_
 async def test_rest_callers_fetch_what_they_missed(hub):
     sender = rest_sender()
     replies = []
-    for words in ("I was charged twice for my last purchase",
-                  "just put me through to a real person please"):
-        replies += await (await hub.post("/webhooks/rest/webhook", json={
-            "sender": sender, "message": words})).json()
+    for words in ("I was charged twice for my last purchase", "just put me through to a real person please"):
+        replies += await (
+            await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": words})
+        ).json()
     cid = f"rest-{sender}"
     everything = await hub.get("/webhooks/rest/messages", params={"sender": sender})
     assert everything.status == 200
@@ -170,11 +179,18 @@ async def test_rest_callers_fetch_what_they_missed(hub):
     later = await (await hub.get("/webhooks/rest/messages", params={"sender": sender, "after": last})).json()
     assert [m["text"] for m in later["messages"]][-1] == "I'm on it."
     assert all(m["recipient_id"] == sender for m in later["messages"])
-    nothing = await (await hub.get("/webhooks/rest/messages",
-                                   params={"sender": sender, "after": later["messages"][-1]["id"]})).json()
+    nothing = await (
+        await hub.get(
+            "/webhooks/rest/messages", params={"sender": sender, "after": later["messages"][-1]["id"]}
+        )
+    ).json()
     assert nothing["messages"] == []
 
-    for params in ({}, {"sender": "bad sender!"}, {"sender": sender, "after": "yesterday"},
-                   {"sender": sender, "after": "99999999999999999999-0"}):
+    for params in (
+        {},
+        {"sender": "bad sender!"},
+        {"sender": sender, "after": "yesterday"},
+        {"sender": sender, "after": "99999999999999999999-0"},
+    ):
         bad = await hub.get("/webhooks/rest/messages", params=params)
         assert bad.status == 400 and "error" in await bad.json()

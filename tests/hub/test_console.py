@@ -6,12 +6,12 @@ Rasa (tests/hub/conftest.py)."""
 import pytest
 from redis import asyncio as aioredis
 
-from bot.console import labels as console_labels
-from contract import keys
 from bot.app import create_app
+from bot.console import labels as console_labels
 from bot.core.conversation import Conversation
+from contract import keys
 from contract.handoff import Customer, Severity, assistant_away
-from tests.hub.conftest import WidgetCustomer, a_packet, hub_settings, login, rest_sender
+from tests.hub.helpers import WidgetCustomer, a_packet, hub_settings, login, rest_sender
 
 SECRET_NOTE = "NOTE-ONLY-FOR-AGENTS: customer sounded upset, check the courier"
 
@@ -27,7 +27,7 @@ async def entries(redis_url, cid):
     try:
         return [fields for _, fields in await redis.xrange(keys.transcript(cid))]
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
 
 
 async def rest_handoff(client):
@@ -43,11 +43,22 @@ async def test_notes_need_an_agent_a_known_conversation_and_a_text(hub_fake, red
     assert (await hub_fake.post(f"/api/agent/conversations/{cid}/notes", json={"text": "x"})).status == 401
     await login(hub_fake)
     try:
-        assert (await hub_fake.post("/api/agent/conversations/rest-nobody/notes", json={"text": "x"})).status == 404
-        for body, status in ((None, 400), ([], 400), ({}, 400), ({"text": "   "}, 400),
-                             ({"text": 7}, 400), ({"text": "x" * 100_000}, 413)):
-            kwargs = ({"data": b"not json", "headers": {"Content-Type": "application/json"}}
-                      if body is None else {"json": body})
+        assert (
+            await hub_fake.post("/api/agent/conversations/rest-nobody/notes", json={"text": "x"})
+        ).status == 404
+        for body, status in (
+            (None, 400),
+            ([], 400),
+            ({}, 400),
+            ({"text": "   "}, 400),
+            ({"text": 7}, 400),
+            ({"text": "x" * 100_000}, 413),
+        ):
+            kwargs = (
+                {"data": b"not json", "headers": {"Content-Type": "application/json"}}
+                if body is None
+                else {"json": body}
+            )
             response = await hub_fake.post(f"/api/agent/conversations/{cid}/notes", **kwargs)
             assert response.status == status, (body, await response.text())
             assert "error" in await response.json()
@@ -57,7 +68,9 @@ async def test_notes_need_an_agent_a_known_conversation_and_a_text(hub_fake, red
         await hub_fake.post(f"/api/agent/conversations/{cid}/resolve", json={})
 
 
-async def test_a_note_is_in_the_transcript_with_its_author_but_never_reaches_the_widget(make_hub_fake, redis_url):
+async def test_a_note_is_in_the_transcript_with_its_author_but_never_reaches_the_widget(
+    make_hub_fake, redis_url
+):
     client = await make_hub_fake(agent_online_seconds=0.001)
     await login(client)
     customer = WidgetCustomer(str(client.make_url("/")))
@@ -101,11 +114,15 @@ async def test_a_note_never_reaches_a_rest_caller(hub_fake, redis_url):
         assert (await hub_fake.post(f"/api/agent/conversations/{cid}/claim")).status == 200
         await add_note(hub_fake, cid)
         await hub_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": "I'm on it."})
-        missed = (await (await hub_fake.get("/webhooks/rest/messages", params={"sender": sender})).json())["messages"]
+        missed = (await (await hub_fake.get("/webhooks/rest/messages", params={"sender": sender})).json())[
+            "messages"
+        ]
         assert missed[-1]["text"] == "I'm on it."
         assert not any("NOTE-ONLY" in (m.get("text") or "") for m in missed)
         assert [e["text"] for e in await entries(redis_url, cid) if e["from"] == "note"] == [
-            SECRET_NOTE + " (queued)", SECRET_NOTE]
+            SECRET_NOTE + " (queued)",
+            SECRET_NOTE,
+        ]
     finally:
         await hub_fake.post(f"/api/agent/conversations/{cid}/resolve", json={})
 
@@ -120,45 +137,76 @@ async def test_the_console_gets_its_labels_in_both_languages_with_the_playbooks_
     assert labels["reasons"]["customer_asked"]["en"] == "Customer asked for a person"
     assert labels["severity_reasons"]["repeat_contact"]["en"] == "second contact"
     assert labels["remedies"]["refund"]["en"] and labels["remedies"]["refund"]["vi"]
-    assert body["first_response_minutes"] == {"critical": 2, "high": 5, "medium": 15, "low": 60,
-                                              "unknown": 15}
+    assert body["first_response_minutes"] == {
+        "critical": 2,
+        "high": 5,
+        "medium": 15,
+        "low": 60,
+        "unknown": 15,
+    }
 
 
 def test_a_label_missing_a_language_stops_the_hub_and_names_the_label(tmp_path, monkeypatch):
     broken = tmp_path / "console.yml"
-    broken.write_text(console_labels.CONSOLE_FILE.read_text(encoding="utf-8").replace(
-        'send: {en: "Send", vi: "Gửi"}', 'send: {en: "Send"}'), encoding="utf-8")
+    broken.write_text(
+        console_labels.CONSOLE_FILE.read_text(encoding="utf-8").replace(
+            'send: {en: "Send", vi: "Gửi"}', 'send: {en: "Send"}'
+        ),
+        encoding="utf-8",
+    )
     monkeypatch.setattr(console_labels, "CONSOLE_FILE", broken)
-    with pytest.raises(ValueError, match=r"console\.yml, line \d+ \(console\.labels\.ui\.send\.vi\): is missing"):
+    with pytest.raises(
+        ValueError, match=r"console\.yml, line \d+ \(console\.labels\.ui\.send\.vi\): is missing"
+    ):
         create_app(hub_settings("redis://127.0.0.1:1/0", "http://127.0.0.1:1"))
 
 
-@pytest.mark.parametrize("change, error", [
-    (("critical: 2,", "critical: 0,"), r"first_response_minutes\.critical\): must be a positive number of minutes"),
-    (("critical: 2,", "critical: yes,"), r"first_response_minutes\.critical\): must be a positive number of minutes"),
-    (("    reasons:\n", "    reasons: []\n    unused:\n"), r"label group 'reasons'"),
-    (("      safety_risk: {", "      safety_risks: {"), r"labels\.severity_reasons\): lacks the packet's codes \['safety_risk'\]"),
-])
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        (
+            ("critical: 2,", "critical: 0,"),
+            r"first_response_minutes\.critical\): must be a positive number of minutes",
+        ),
+        (
+            ("critical: 2,", "critical: yes,"),
+            r"first_response_minutes\.critical\): must be a positive number of minutes",
+        ),
+        (("    reasons:\n", "    reasons: []\n    unused:\n"), r"label group 'reasons'"),
+        (
+            ("      safety_risk: {", "      safety_risks: {"),
+            r"labels\.severity_reasons\): lacks the packet's codes \['safety_risk'\]",
+        ),
+    ],
+)
 def test_targets_and_label_groups_are_checked_too(tmp_path, change, error):
     broken = tmp_path / "console.yml"
-    broken.write_text(console_labels.CONSOLE_FILE.read_text(encoding="utf-8").replace(*change),
-                      encoding="utf-8")
+    broken.write_text(
+        console_labels.CONSOLE_FILE.read_text(encoding="utf-8").replace(*change), encoding="utf-8"
+    )
     with pytest.raises(ValueError, match=error):
         console_labels.ConsoleLabels(broken)
 
 
 def test_the_queue_names_a_customer_only_once_verified():
-    packet = a_packet(customer=Customer(name="Lan", verified=True, verified_by="shop_signature"),
-                      details={"order_id": "1048213"}, repeat_contact=True,
-                      severity=Severity(level="high", reasons=["base", "gold_customer", "repeat_contact"]))
+    packet = a_packet(
+        customer=Customer(name="Lan", verified=True, verified_by="shop_signature"),
+        details={"order_id": "1048213"},
+        repeat_contact=True,
+        severity=Severity(level="high", reasons=["base", "gold_customer", "repeat_contact"]),
+    )
     verified = Conversation("c1", packet=packet).summary()
     assert verified["customer_name"] == "Lan" and verified["order_id"] == "1048213"
     assert verified["severity_reasons"] == ["base", "gold_customer", "repeat_contact"]
     assert verified["repeat_contact"] is True
     guest = Conversation("c2", packet={**packet, "customer": {"name": "Lan", "verified": False}}).summary()
     assert guest["customer_name"] == "" and guest["repeat_contact"] is True
-    fallback = Conversation("c3", packet=assistant_away("c3", "web", {"channel_id": "c3"}, "vi",
-                                                        "SR-ABCDEF", "timeout", "hello").payload())
+    fallback = Conversation(
+        "c3",
+        packet=assistant_away(
+            "c3", "web", {"channel_id": "c3"}, "vi", "SR-ABCDEF", "timeout", "hello"
+        ).payload(),
+    )
     assert fallback.summary()["customer_name"] == "" and fallback.summary()["order_id"] == ""
     assert fallback.summary()["reason"] == "assistant_unavailable"
 

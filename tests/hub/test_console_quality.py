@@ -17,11 +17,17 @@ def used(pattern, *files):
     return {key for name in files for key in re.findall(pattern, (STATIC / name).read_text(encoding="utf-8"))}
 
 
-@pytest.mark.parametrize("group, keys", [
-    ("ui", used(r'data-(?:label|placeholder|aria-label)="(\w+)"', "agent.html")
-     | used(r'\bui\("(\w+)"', "agent.js")),
-    ("login", used(r'data-word="(\w+)"', "login.html") | used(r'\bword\("(\w+)"', "login.js")),
-])
+@pytest.mark.parametrize(
+    "group, keys",
+    [
+        (
+            "ui",
+            used(r'data-(?:label|placeholder|aria-label)="(\w+)"', "agent.html")
+            | used(r'\bui\("(\w+)"', "agent.js"),
+        ),
+        ("login", used(r'data-word="(\w+)"', "login.html") | used(r'\bword\("(\w+)"', "login.js")),
+    ],
+)
 def test_every_word_the_pages_use_is_in_both_languages(group, keys):
     assert keys, "the pattern found nothing: the test would prove nothing"
     missing = sorted(keys - set(LABELS[group]))

@@ -3,42 +3,36 @@ and comes back: it subscribes again by itself, and events flow once more."""
 
 import asyncio
 import json
-import subprocess
 
 from redis import asyncio as aioredis
 
-from contract import keys
 from bot.core.events import EventHub
-from scripts.stack import free_port, redis_server_binary, wait_for_port
-
-
-def start_redis(port: int, workdir) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    wait_for_port(port, 10)
-    return proc
+from contract import keys
+from scripts.stack import free_port
+from tests.helpers import eventually, start_redis
 
 
 async def until_subscribed(redis, within: float = 20) -> None:
     """Wait for the listener's subscription to exist on the server (checked, not slept)."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        try:
-            if dict(await redis.pubsub_numsub(keys.EVENTS)).get(keys.EVENTS, 0) >= 1:
-                return
-        except (ConnectionError, OSError, aioredis.RedisError):
-            pass  # the server is still starting
-        assert asyncio.get_running_loop().time() < deadline, "the listener never subscribed"
-        await asyncio.sleep(0.05)
+
+    async def subscribed():
+        return dict(await redis.pubsub_numsub(keys.EVENTS)).get(keys.EVENTS, 0) >= 1
+
+    # Connection errors: the server is still starting.
+    await eventually(
+        subscribed,
+        within,
+        "the listener subscribed",
+        ignoring=(ConnectionError, OSError, aioredis.RedisError),
+    )
 
 
 async def test_the_event_listener_subscribes_again_after_redis_restarts(tmp_path):
     port = free_port()
     server = start_redis(port, tmp_path)
-    redis = aioredis.from_url(f"redis://127.0.0.1:{port}/0", decode_responses=True,
-                              socket_timeout=5, socket_connect_timeout=5)
+    redis = aioredis.from_url(
+        f"redis://127.0.0.1:{port}/0", decode_responses=True, socket_timeout=5, socket_connect_timeout=5
+    )
     hub = EventHub(redis)
     console = hub.connect()
     hub.start()
@@ -57,6 +51,6 @@ async def test_the_event_listener_subscribes_again_after_redis_restarts(tmp_path
         assert (await asyncio.wait_for(console.get(), 10))["type"] == "after"
     finally:
         await hub.stop()
-        await redis.close()
+        await redis.close(close_connection_pool=True)
         server.terminate()
         server.wait(timeout=10)

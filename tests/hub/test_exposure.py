@@ -7,21 +7,25 @@ import pytest
 from bot.app import create_app, warn_about_agents
 from bot.settings import DEMO_LOGIN, Settings, redact
 from contract import keys
-from tests.hub.conftest import login, rest_sender
+from tests.hub.helpers import login, rest_sender
 
 
 async def test_a_cross_site_post_to_the_agent_api_is_refused(make_hub_fake):
     hub = await make_hub_fake()
     await login(hub)
     own = str(hub.make_url("")).rstrip("/")
-    refused = await hub.post("/api/agent/conversations/rest-nobody/claim",
-                             headers={"Origin": "https://evil.example"}, data="x=1")
+    refused = await hub.post(
+        "/api/agent/conversations/rest-nobody/claim", headers={"Origin": "https://evil.example"}, data="x=1"
+    )
     assert refused.status == 403 and "error" in await refused.json()
     # The console's own pages (and Origin-less callers) reach the handler.
     same = await hub.post("/api/agent/conversations/rest-nobody/claim", headers={"Origin": own})
     assert same.status == 404
-    cross_login = await hub.post("/api/agent/login", headers={"Origin": "https://evil.example"},
-                                 json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
+    cross_login = await hub.post(
+        "/api/agent/login",
+        headers={"Origin": "https://evil.example"},
+        json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]},
+    )
     assert cross_login.status == 403
 
 
@@ -58,11 +62,17 @@ def test_the_demo_agent_only_when_asked_and_never_with_a_public_origin():
         Settings.from_env({"HUB_PUBLIC_ORIGIN": "shop.example"})
 
 
-async def test_a_hub_with_a_public_origin_and_nothing_else_is_closed(aiohttp_client, redis_url, fake_rasa, redis,
-                                                                     caplog):
-    settings = Settings.from_env({"HUB_PUBLIC_ORIGIN": "https://shop.example",
-                                  # where this test's Redis and stand-in Rasa are: nothing else
-                                  "REDIS_URL": redis_url, "RASA_URL": fake_rasa.url})
+async def test_a_hub_with_a_public_origin_and_nothing_else_is_closed(
+    aiohttp_client, redis_url, fake_rasa, redis, caplog
+):
+    settings = Settings.from_env(
+        {
+            "HUB_PUBLIC_ORIGIN": "https://shop.example",
+            # where this test's Redis and stand-in Rasa are: nothing else
+            "REDIS_URL": redis_url,
+            "RASA_URL": fake_rasa.url,
+        }
+    )
     warn_about_agents(settings)
     assert any("REST channel closed" in r.getMessage() for r in caplog.records)
     hub = await aiohttp_client(create_app(settings))
@@ -84,11 +94,23 @@ async def test_a_hub_with_a_public_origin_and_nothing_else_is_closed(aiohttp_cli
     assert (await hub.get("/", headers={"Host": "SHOP.example:443"})).status == 200
     assert (await hub.get("/health", headers={"Host": "10.0.0.7:8080"})).status == 200  # probes
     # With a token, REST is open to whoever has it.
-    hub = await aiohttp_client(create_app(Settings.from_env({
-        "HUB_PUBLIC_ORIGIN": "https://shop.example", "HUB_REST_TOKEN": "t0ken",
-        "REDIS_URL": redis_url, "RASA_URL": fake_rasa.url})))
-    response = await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "hi"},
-                              headers={"Authorization": "Bearer t0ken"})
+    hub = await aiohttp_client(
+        create_app(
+            Settings.from_env(
+                {
+                    "HUB_PUBLIC_ORIGIN": "https://shop.example",
+                    "HUB_REST_TOKEN": "t0ken",
+                    "REDIS_URL": redis_url,
+                    "RASA_URL": fake_rasa.url,
+                }
+            )
+        )
+    )
+    response = await hub.post(
+        "/webhooks/rest/webhook",
+        json={"sender": sender, "message": "hi"},
+        headers={"Authorization": "Bearer t0ken"},
+    )
     assert response.status == 200 and (await response.json())[0]["text"] == "heard: hi"
 
 
@@ -127,14 +149,21 @@ async def test_logging_out_closes_that_sessions_console_socket(make_hub_fake):
     assert message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 
 
-async def test_the_redis_password_is_never_logged_when_redis_is_unreachable(aiohttp_client, fake_rasa, caplog):
+async def test_the_redis_password_is_never_logged_when_redis_is_unreachable(
+    aiohttp_client, fake_rasa, caplog
+):
     from scripts.stack import free_port
+
     url = f"redis://:n0t-for-the-log@127.0.0.1:{free_port()}/0"  # nothing listens there
     settings = Settings.from_env({"REDIS_URL": url, "RASA_URL": fake_rasa.url})
     with pytest.raises(RuntimeError) as refused:
         await aiohttp_client(create_app(settings))
     assert "cannot reach Redis at redis://:***@127.0.0.1:" in str(refused.value)
-    said = [str(refused.value), *(r.getMessage() for r in caplog.records), *(r.exc_text or "" for r in caplog.records)]
+    said = [
+        str(refused.value),
+        *(r.getMessage() for r in caplog.records),
+        *(r.exc_text or "" for r in caplog.records),
+    ]
     assert not any("n0t-for-the-log" in line for line in said)
 
 
@@ -142,13 +171,15 @@ def test_secrets_in_urls_and_errors_are_redacted():
     assert redact("redis://:pw@10.0.0.5:6379/0") == "redis://:***@10.0.0.5:6379/0"
     assert redact("smtp://help%40shop:pa55@mail:587") == "smtp://help%40shop:***@mail:587"
     assert redact("POST https://graph/me/messages?access_token=EAAB&x=1 failed") == (
-        "POST https://graph/me/messages?access_token=***&x=1 failed")
+        "POST https://graph/me/messages?access_token=***&x=1 failed"
+    )
     assert redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
 
 
 async def test_the_page_token_is_never_logged_when_the_send_api_fails(aiohttp_server, caplog):
     import aiohttp
     from aiohttp import web
+
     from bot.channels.graph import GraphClient
 
     async def gateway_error(request):  # a gateway whose error page echoes the URL it was asked

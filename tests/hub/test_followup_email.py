@@ -4,85 +4,34 @@ case reference and a link that reopens the conversation; only to an address that
 verified customer's or that the customer confirmed ("Email me"), and with smtp:// only
 over STARTTLS."""
 
-import asyncio
-import email
-from email import policy
 import json
 from urllib.parse import parse_qs, urlparse
 import uuid
 
-from aiosmtpd.controller import Controller
 import pytest
-from redis import asyncio as aioredis
 
 from bot.aftercare import followup
 from bot.aftercare.mail import smtp_options
 from contract import keys
 from contract.handoff import Customer
-from scripts.stack import free_port
-from tests.hub.conftest import WidgetCustomer, a_packet, login
-
-FROM = "Mộc Home <help@mochome.example>"
-
-
-class Inbox:
-    """aiosmtpd handler: keeps what it accepts; refuses the next `refuse` messages."""
-
-    def __init__(self, loop):
-        self.loop = loop
-        self.messages = []
-        self.refuse = 0
-        self.changed = asyncio.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            self.refuse -= 1
-            return "451 4.3.0 Mailbox busy, try again later"
-        message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                           policy=policy.default)
-        self.loop.call_soon_threadsafe(self._add, envelope.rcpt_tos, message)
-        return "250 OK"
-
-    def _add(self, recipients, message):
-        self.messages.append((recipients, message))
-        self.changed.set()
-
-    async def wait_for(self, count, timeout=30):
-        async def enough():
-            while len(self.messages) < count:
-                self.changed.clear()
-                await self.changed.wait()
-        await asyncio.wait_for(enough(), timeout)
-        return self.messages
-
-
-@pytest.fixture
-async def inbox():
-    box = Inbox(asyncio.get_running_loop())
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield box, f"smtp+insecure://127.0.0.1:{controller.port}"  # aiosmtpd offers no STARTTLS
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-async def redis(redis_url):
-    client = aioredis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.close()
+from tests.helpers import eventually
+from tests.hub.helpers import FROM, WidgetCustomer, a_packet, login, system_notes, until_emailed
 
 
 async def confirm_email(customer, address):
     """ "Email me", and yes to the address typed earlier (shown whole, to check it)."""
     await customer.say("/followup_email")
-    [ask] = (await customer.until(lambda m: any(q["payload"] == "/followup_email_yes"
-                                                for q in m.get("quick_replies", []))))[-1:]
+    [ask] = (
+        await customer.until(
+            lambda m: any(q["payload"] == "/followup_email_yes" for q in m.get("quick_replies", []))
+        )
+    )[-1:]
     assert f"Shall we write to {address}?" in ask["text"] or f"tới {address}" in ask["text"], ask
     assert [q["payload"] for q in ask["quick_replies"]] == ["/followup_email_yes"]
     await customer.say("/followup_email_yes")
-    await customer.until(lambda m: "will email you" in m.get("text", "") or "sẽ gửi email" in m.get("text", ""))
+    await customer.until(
+        lambda m: "will email you" in m.get("text", "") or "sẽ gửi email" in m.get("text", "")
+    )
 
 
 async def left_after_asking_for_a_person(client, words, address=None):
@@ -95,8 +44,11 @@ async def left_after_asking_for_a_person(client, words, address=None):
         await customer.say(words)
         await customer.until(lambda m: "quick_replies" in m or "Which order" in m.get("text", ""))
         await customer.say("/request_human")
-        [off_hours] = (await customer.until(lambda m: any(
-            q["payload"] == "/followup_email" for q in m.get("quick_replies", []))))[-1:]
+        [off_hours] = (
+            await customer.until(
+                lambda m: any(q["payload"] == "/followup_email" for q in m.get("quick_replies", []))
+            )
+        )[-1:]
         if address:
             await confirm_email(customer, address)
     finally:
@@ -112,24 +64,15 @@ async def claim_and_reply(client, cid, *replies):
         assert response.status == 200
 
 
-async def system_notes(redis, cid):
-    return [e["text"] for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "system"]
-
-
-async def until_emailed(redis, cid, count=1):
-    """The transcript notes, once `count` "emailed at" notes are in it."""
-    async def enough():
-        while True:
-            notes = await system_notes(redis, cid)
-            if sum(n.startswith("emailed at ") for n in notes) >= count:
-                return notes
-            await asyncio.sleep(0.05)
-    return await asyncio.wait_for(enough(), 20)
-
-
 def email_hub(make_hub, smtp_url, **overrides):
-    settings = dict(agent_online_seconds=0.001, smtp_url=smtp_url, mail_from=FROM,
-                    follow_up_after=0.5, background_interval=0.2, shop_url="http://shop.example/")
+    settings = dict(
+        agent_online_seconds=0.001,
+        smtp_url=smtp_url,
+        mail_from=FROM,
+        follow_up_after=0.5,
+        background_interval=0.2,
+        shop_url="http://shop.example/",
+    )
     return make_hub(**{**settings, **overrides})
 
 
@@ -140,11 +83,14 @@ async def test_an_unread_agent_reply_is_emailed_once_with_a_link_back(make_hub, 
     second = await email_hub(make_hub, smtp_url)
     address = f"lan.{uuid.uuid4().hex[:6]}@example.com"
     session_id, cid, off_hours = await left_after_asking_for_a_person(
-        first, f"my parcel is late, order 1048213, my email is {address}", address)
+        first, f"my parcel is late, order 1048213, my email is {address}", address
+    )
     # The address was only typed: the off-hours message offers email, it promises none.
     assert "choose Email me" in off_hours["text"] and "@" not in off_hours["text"]
-    assert any(n == "email follow-up to l…@example.com, confirmed by the customer"
-               for n in await system_notes(redis, cid))
+    assert any(
+        n == "email follow-up to l…@example.com, confirmed by the customer"
+        for n in await system_notes(redis, cid)
+    )
     await claim_and_reply(second, cid, "Hi Lan, your parcel is with the courier; it arrives tomorrow.")
 
     [(recipients, message)] = await box.wait_for(1)
@@ -161,15 +107,16 @@ async def test_an_unread_agent_reply_is_emailed_once_with_a_link_back(make_hub, 
     token = parse_qs(urlparse(link).query)["resume"][0]
     assert session_id not in link
     reopened = await first.post("/api/widget/resume", json={"token": token})
-    assert (await reopened.json())["session_id"] == session_id
+    resumed = (await reopened.json())["session_id"]  # the same conversation, under a new id
+    assert resumed.rpartition(".")[0] == cid and resumed != session_id
+    assert (await first.post("/api/widget/resume", json={"token": token})).status == 400  # once only
     assert (await first.post("/api/widget/resume", json={"token": session_id})).status == 400
     assert (await first.post("/api/widget/resume", json={"token": 7})).status == 400
     await until_emailed(redis, cid)
 
     # A later reply gets its own email; the first one is never sent again.
     await login(first)
-    response = await first.post(f"/api/agent/conversations/{cid}/messages",
-                                json={"text": "Tracking: VN123."})
+    response = await first.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Tracking: VN123."})
     assert response.status == 200
     messages = await box.wait_for(2)
     second_body = messages[1][1].get_content()
@@ -184,7 +131,8 @@ async def test_the_email_is_in_the_customers_language(make_hub, inbox, redis):
     client = await email_hub(make_hub, smtp_url)
     address = f"minh.{uuid.uuid4().hex[:6]}@example.com"
     _, cid, _ = await left_after_asking_for_a_person(
-        client, f"đơn hàng 1048213 của tôi giao trễ quá, email của tôi là {address}", address)
+        client, f"đơn hàng 1048213 của tôi giao trễ quá, email của tôi là {address}", address
+    )
     await claim_and_reply(client, cid, "Chào anh, đơn hàng sẽ đến vào ngày mai.")
     [(_, message)] = await box.wait_for(1)
     assert message["Content-Language"] == "vi"
@@ -200,7 +148,8 @@ async def test_a_refused_email_is_recorded_and_retried_until_it_goes(make_hub, i
     client = await email_hub(make_hub, smtp_url)
     address = f"hoa.{uuid.uuid4().hex[:6]}@example.com"
     _, cid, _ = await left_after_asking_for_a_person(
-        client, f"my parcel is late, order 1048213, my email is {address}", address)
+        client, f"my parcel is late, order 1048213, my email is {address}", address
+    )
     await claim_and_reply(client, cid, "Your refund is on its way.")
     await box.wait_for(1)
     notes = await until_emailed(redis, cid)
@@ -245,18 +194,22 @@ async def test_a_reply_the_widget_showed_is_not_emailed(make_hub, inbox, redis):
         await customer.say(f"my parcel is late, order 1048213, my email is {address}")
         await customer.until(lambda m: "quick_replies" in m)
         await customer.say("/request_human")
-        await customer.until(lambda m: any(q["payload"] == "/followup_email"
-                                           for q in m.get("quick_replies", [])))
+        await customer.until(
+            lambda m: any(q["payload"] == "/followup_email" for q in m.get("quick_replies", []))
+        )
         await confirm_email(customer, address)  # an address email may go to: the check is the widget's
         await claim_and_reply(client, cid, "I'm here, let me check.")
         await customer.until(lambda m: m.get("text") == "I'm here, let me check.")
+
         # The check comes and goes: the conversation leaves the schedule without an email.
-        async def checked():
-            while await redis.zscore(keys.FOLLOW_UP_DUE, cid) is None:
-                await asyncio.sleep(0.05)
-            while await redis.zscore(keys.FOLLOW_UP_DUE, cid) is not None:
-                await asyncio.sleep(0.05)
-        await asyncio.wait_for(checked(), 20)
+        async def scheduled():
+            return await redis.zscore(keys.FOLLOW_UP_DUE, cid) is not None
+
+        async def unscheduled():
+            return await redis.zscore(keys.FOLLOW_UP_DUE, cid) is None
+
+        await eventually(scheduled, 20, "the follow-up check scheduled")
+        await eventually(unscheduled, 20, "the follow-up check done")
         assert box.messages == []
         assert not any(n.startswith("emailed") for n in await system_notes(redis, cid))
     finally:
@@ -273,11 +226,14 @@ async def test_an_internal_note_is_never_emailed(make_hub, inbox, redis):
     client = await email_hub(make_hub, smtp_url)
     address = f"lan.{uuid.uuid4().hex[:6]}@example.com"
     _, cid, _ = await left_after_asking_for_a_person(
-        client, f"my parcel is late, order 1048213, my email is {address}", address)
+        client, f"my parcel is late, order 1048213, my email is {address}", address
+    )
     await claim_and_reply(client, cid)
     try:
-        response = await client.post(f"/api/agent/conversations/{cid}/notes",
-                                     json={"text": "NOTE-ONLY-FOR-AGENTS: courier says it is lost"})
+        response = await client.post(
+            f"/api/agent/conversations/{cid}/notes",
+            json={"text": "NOTE-ONLY-FOR-AGENTS: courier says it is lost"},
+        )
         assert response.status == 200, await response.text()
         await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": "It arrives tomorrow."})
         [(_, message)] = await box.wait_for(1)
@@ -305,19 +261,24 @@ async def queued_with(fake_rasa, client, packet):
 
 async def followed_up(redis, cid):
     """Waits for the follow-up check of cid to come and go (an email sent or not)."""
-    async def checked():
-        while await redis.zscore(keys.FOLLOW_UP_DUE, cid) is None:
-            await asyncio.sleep(0.05)
-        while await redis.zscore(keys.FOLLOW_UP_DUE, cid) is not None:
-            await asyncio.sleep(0.05)
-    await asyncio.wait_for(checked(), 20)
+
+    async def scheduled():
+        return await redis.zscore(keys.FOLLOW_UP_DUE, cid) is not None
+
+    async def unscheduled():
+        return await redis.zscore(keys.FOLLOW_UP_DUE, cid) is None
+
+    await eventually(scheduled, 20, "the follow-up check scheduled")
+    await eventually(unscheduled, 20, "the follow-up check done")
 
 
 async def test_an_address_only_typed_is_never_written_to_until_the_customer_confirms(
-        make_hub_fake, fake_rasa, inbox, redis):
+    make_hub_fake, fake_rasa, inbox, redis
+):
     box, smtp_url = inbox
-    client = await make_hub_fake(smtp_url=smtp_url, mail_from=FROM, follow_up_after=0.3,
-                                 background_interval=0.2)
+    client = await make_hub_fake(
+        smtp_url=smtp_url, mail_from=FROM, follow_up_after=0.3, background_interval=0.2
+    )
     address = f"friend.{uuid.uuid4().hex[:6]}@example.com"
     packet = a_packet(details={"email": address}, details_trust={"email": "claimed"})
     customer, cid, off_hours = await queued_with(fake_rasa, client, packet)
@@ -340,11 +301,13 @@ async def test_an_address_only_typed_is_never_written_to_until_the_customer_conf
 
 async def test_a_verified_customers_address_needs_no_confirmation(make_hub_fake, fake_rasa, inbox, redis):
     box, smtp_url = inbox
-    client = await make_hub_fake(smtp_url=smtp_url, mail_from=FROM, follow_up_after=0.3,
-                                 background_interval=0.2)
+    client = await make_hub_fake(
+        smtp_url=smtp_url, mail_from=FROM, follow_up_after=0.3, background_interval=0.2
+    )
     address = f"lan.{uuid.uuid4().hex[:6]}@example.com"
-    packet = a_packet(customer=Customer(id="C-1001", verified=True, verified_by="shop", name="Lan",
-                                        email=address))
+    packet = a_packet(
+        customer=Customer(id="C-1001", verified=True, verified_by="shop", name="Lan", email=address)
+    )
     customer, cid, off_hours = await queued_with(fake_rasa, client, packet)
     await customer.close()
     assert "by email to l…@example.com if you've left" in off_hours["text"]
@@ -356,8 +319,12 @@ async def test_a_verified_customers_address_needs_no_confirmation(make_hub_fake,
 async def test_smtp_without_starttls_sends_nothing(make_hub_fake, fake_rasa, inbox, redis, monkeypatch):
     box, smtp_url = inbox  # a server that offers no STARTTLS, as if a middleman stripped it
     monkeypatch.setattr(followup, "RETRY_SECONDS", 0.2)
-    client = await make_hub_fake(smtp_url=smtp_url.replace("smtp+insecure://", "smtp://"), mail_from=FROM,
-                                 follow_up_after=0.3, background_interval=0.2)
+    client = await make_hub_fake(
+        smtp_url=smtp_url.replace("smtp+insecure://", "smtp://"),
+        mail_from=FROM,
+        follow_up_after=0.3,
+        background_interval=0.2,
+    )
     address = f"lan.{uuid.uuid4().hex[:6]}@example.com"
     packet = a_packet(customer=Customer(id="C-1001", verified=True, verified_by="shop", email=address))
     customer, cid, _ = await queued_with(fake_rasa, client, packet)
@@ -365,9 +332,9 @@ async def test_smtp_without_starttls_sends_nothing(make_hub_fake, fake_rasa, inb
     await claim_and_reply(client, cid, "Here is your resume link's conversation.")
 
     async def refused():
-        while not any("STARTTLS" in n and "failed" in n for n in await system_notes(redis, cid)):
-            await asyncio.sleep(0.05)
-    await asyncio.wait_for(refused(), 20)
+        return any("STARTTLS" in n and "failed" in n for n in await system_notes(redis, cid))
+
+    await eventually(refused, 20, "the refusal noted")
     assert box.messages == []
 
 

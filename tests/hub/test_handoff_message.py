@@ -5,13 +5,16 @@ the really trained model, in both languages; the transcript holds what was sent,
 import pytest
 
 from contract import keys
-from tests.hub.conftest import rest_sender
+from tests.hub.helpers import rest_sender
 
 
-@pytest.mark.parametrize("words, hub_words", [
-    ("can I talk to your manager please", "Our team isn't online right now"),
-    ("cho tôi nói chuyện với quản lý của shop", "Hiện chưa có nhân viên trực tuyến"),
-])
+@pytest.mark.parametrize(
+    "words, hub_words",
+    [
+        ("can I talk to your manager please", "Our team isn't online right now"),
+        ("cho tôi nói chuyện với quản lý của shop", "Hiện chưa có nhân viên trực tuyến"),
+    ],
+)
 async def test_a_handoff_is_one_message(hub, redis, words, hub_words):
     sender = rest_sender()
     response = await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": words})

@@ -5,7 +5,7 @@ stand-in Rasa (no model needed)."""
 
 from bot.app import create_app
 from scripts.stack import Stack, free_port
-from tests.hub.conftest import hub_settings
+from tests.hub.helpers import hub_settings
 
 
 async def probe(client, path):
@@ -16,7 +16,9 @@ async def probe(client, path):
 async def test_a_started_hub_with_redis_and_rasa_is_live_and_ready(hub_fake):
     assert await probe(hub_fake, "/health/live") == (200, {"hub": "live"})
     assert await probe(hub_fake, "/health/ready") == (
-        200, {"ready": True, "hub": "ok", "redis": "ok", "rasa": "ok"})
+        200,
+        {"ready": True, "hub": "ok", "redis": "ok", "rasa": "ok"},
+    )
 
 
 async def test_without_any_rasa_the_hub_is_live_but_not_ready(aiohttp_client, redis_url, fake_rasa):
@@ -24,7 +26,9 @@ async def test_without_any_rasa_the_hub_is_live_but_not_ready(aiohttp_client, re
     alone = await aiohttp_client(create_app(hub_settings(redis_url, dead)))
     assert (await probe(alone, "/health/live"))[0] == 200
     assert await probe(alone, "/health/ready") == (
-        503, {"ready": False, "hub": "ok", "redis": "ok", "rasa": "down"})
+        503,
+        {"ready": False, "hub": "ok", "redis": "ok", "rasa": "down"},
+    )
     # One live Rasa among several is enough.
     either = await aiohttp_client(create_app(hub_settings(redis_url, f"{dead},{fake_rasa.url}")))
     assert (await probe(either, "/health/ready"))[0] == 200
@@ -38,7 +42,9 @@ async def test_without_redis_the_hub_is_live_but_not_ready(tmp_path, fake_rasa, 
         assert (await probe(hub, "/health/ready"))[0] == 200
         own.stop_process("redis")
         assert await probe(hub, "/health/ready") == (
-            503, {"ready": False, "hub": "ok", "redis": "down", "rasa": "ok"})
+            503,
+            {"ready": False, "hub": "ok", "redis": "down", "rasa": "ok"},
+        )
         assert await probe(hub, "/health/live") == (200, {"hub": "live"})
     finally:
         own.stop()
@@ -49,5 +55,7 @@ async def test_a_stopping_hub_is_no_longer_ready_but_still_live(hub_fake):
     # balancer must stop sending customers here while the hub finishes what it holds.
     await hub_fake.server.app.shutdown()
     assert await probe(hub_fake, "/health/ready") == (
-        503, {"ready": False, "hub": "stopping", "redis": "ok", "rasa": "ok"})
+        503,
+        {"ready": False, "hub": "stopping", "redis": "ok", "rasa": "ok"},
+    )
     assert (await probe(hub_fake, "/health/live"))[0] == 200

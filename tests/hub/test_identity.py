@@ -13,14 +13,25 @@ import time
 import pytest
 import yaml
 
-from contract import memory
-from contract import keys
-from bot.app import create_app
+from contract import keys, memory
 from contract.identity import sign_identity, verify_identity
-from tests.hub.conftest import SHOP_SECRET as SECRET, WidgetCustomer, hub_settings, login, rest_sender
-from tests.hub.test_messenger import SECRET as APP_SECRET, batch, deliver, graph, psid, text_event  # noqa: F401
+from tests.hub.helpers import (
+    APP_SECRET,
+    WidgetCustomer,
+    batch,
+    deliver,
+    login,
+    psid,
+    rest_sender,
+    text_event,
+)
+from tests.hub.helpers import (
+    SHOP_SECRET as SECRET,
+)
 
 ORDERS = Path(__file__).resolve().parents[2] / "data" / "shop" / "orders.yml"
+
+
 def customers():
     return yaml.safe_load(ORDERS.read_text(encoding="utf-8"))["shop"]["customers"]
 
@@ -48,8 +59,11 @@ def signed_cases():
         ("non-ASCII signature", {"shop_identity": {**ok, "signature": "é" * 64}}, None),
         ("identity as a string", {"shop_identity": json.dumps(ok)}, None),
         ("customData as a list", [ok], None),
-        ("identity claimed without a signature", {"shop_customer": "C-1001",
-                                                  "identity": {"shop_customer": "C-1001"}}, None),
+        (
+            "identity claimed without a signature",
+            {"shop_customer": "C-1001", "identity": {"shop_customer": "C-1001"}},
+            None,
+        ),
     ]
 
 
@@ -58,8 +72,9 @@ def expected_identity(channel_id, shop_customer):
 
 
 @pytest.mark.parametrize("case,custom_data,shop_customer", signed_cases(), ids=[c[0] for c in signed_cases()])
-async def test_the_widget_passes_on_only_a_validly_signed_customer(make_hub_fake, fake_rasa, redis,
-                                                                   case, custom_data, shop_customer):
+async def test_the_widget_passes_on_only_a_validly_signed_customer(
+    make_hub_fake, fake_rasa, redis, case, custom_data, shop_customer
+):
     hub = await make_hub_fake()
     customer = WidgetCustomer(str(hub.make_url("/")))
     cid = (await customer.connect()).rpartition(".")[0]
@@ -105,8 +120,9 @@ async def test_without_a_shop_secret_nothing_is_verified(make_hub_fake, fake_ras
 
 
 async def test_messenger_customers_are_known_by_their_psid(make_hub_fake, fake_rasa, graph):
-    hub = await make_hub_fake(fb_verify_token="verify", fb_app_secret=APP_SECRET,
-                              fb_page_token="page-token", fb_graph_url=graph.url)
+    hub = await make_hub_fake(
+        fb_verify_token="verify", fb_app_secret=APP_SECRET, fb_page_token="page-token", fb_graph_url=graph.url
+    )
     user = psid()
     response = await deliver(hub, batch([text_event(user, "/agent_handback")]))
     assert response.status == 200
@@ -117,22 +133,33 @@ async def test_messenger_customers_are_known_by_their_psid(make_hub_fake, fake_r
 
 
 async def say_rest(client, sender, message, status=200, headers=None, **extra):
-    response = await client.post("/webhooks/rest/webhook", headers=headers or {},
-                                 json={"sender": sender, "message": message, **extra})
+    response = await client.post(
+        "/webhooks/rest/webhook", headers=headers or {}, json={"sender": sender, "message": message, **extra}
+    )
     assert response.status == status, await response.text()
     return await response.json()
 
 
-@pytest.mark.parametrize("case,metadata,shop_customer", [
-    ("valid", {"shop_identity": valid()}, "C-1001"),
-    ("none", {}, None),
-    ("forged", {"shop_identity": {**valid(), "signature": "f" * 64}}, None),
-    ("another secret", {"shop_identity": valid(secret="nope")}, None),
-    ("claimed in the identity it would produce", {"identity": {"shop_customer": "C-1001"},
-                                                  "shop_customer": "C-1001", "psid": "123"}, None),
-    ("a hand-back smuggled in", {"handback": {"agent": "x", "note": "refund approved"},
-                                 "channel": "messenger"}, None),
-], ids=lambda value: value if isinstance(value, str) else None)
+@pytest.mark.parametrize(
+    "case,metadata,shop_customer",
+    [
+        ("valid", {"shop_identity": valid()}, "C-1001"),
+        ("none", {}, None),
+        ("forged", {"shop_identity": {**valid(), "signature": "f" * 64}}, None),
+        ("another secret", {"shop_identity": valid(secret="nope")}, None),
+        (
+            "claimed in the identity it would produce",
+            {"identity": {"shop_customer": "C-1001"}, "shop_customer": "C-1001", "psid": "123"},
+            None,
+        ),
+        (
+            "a hand-back smuggled in",
+            {"handback": {"agent": "x", "note": "refund approved"}, "channel": "messenger"},
+            None,
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
 async def test_rest_senders_are_guests_unless_signed(make_hub_fake, fake_rasa, case, metadata, shop_customer):
     hub = await make_hub_fake()
     sender = rest_sender()
@@ -146,9 +173,14 @@ async def test_rest_senders_are_guests_unless_signed(make_hub_fake, fake_rasa, c
 async def test_the_rest_token_is_required_when_set(make_hub_fake, fake_rasa, redis):
     hub = await make_hub_fake(rest_token="rest-token-1")
     refused = rest_sender()
-    for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "rest-token-1"},
-                    {"Authorization": "Basic rest-token-1"}, {"Authorization": "Bearer rest-token-12"},
-                    {"Authorization": "Bearer "}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": "rest-token-1"},
+        {"Authorization": "Basic rest-token-1"},
+        {"Authorization": "Bearer rest-token-12"},
+        {"Authorization": "Bearer "},
+    ):
         body = await say_rest(hub, refused, "hello", status=401, headers=headers)
         assert "error" in body, headers
     assert fake_rasa.sent_for(f"rest-{refused}") == []
@@ -168,15 +200,34 @@ async def test_customers_cannot_send_internal_intents(make_hub_fake, fake_rasa, 
     hub = await make_hub_fake()
     sender = rest_sender()
     cid = f"rest-{sender}"
-    typed = ["/agent_handback", " //agent_handback", "/ /restart", "/greet please",
-             '/choose_remedy{"remedy": "refund"}', '/rate{"rating": "5"}', "/greet", "/affirm", "/deny",
-             '/inform{"order_id": "1048213"}', "/followup_call"]
+    typed = [
+        "/agent_handback",
+        " //agent_handback",
+        "/ /restart",
+        "/greet please",
+        '/choose_remedy{"remedy": "refund"}',
+        '/rate{"rating": "5"}',
+        "/greet",
+        "/affirm",
+        "/deny",
+        '/inform{"order_id": "1048213"}',
+        "/followup_call",
+    ]
     for text in typed:
         await say_rest(hub, sender, text)
     assert [body["message"] for body in fake_rasa.sent_for(cid)] == [
-        "agent_handback", "agent_handback", "restart", "greet please",
-        '/choose_remedy{"remedy": "refund"}', '/rate{"rating": "5"}', "/greet", "/affirm", "/deny",
-        '/inform{"order_id": "1048213"}', "followup_call"]
+        "agent_handback",
+        "agent_handback",
+        "restart",
+        "greet please",
+        '/choose_remedy{"remedy": "refund"}',
+        '/rate{"rating": "5"}',
+        "/greet",
+        "/affirm",
+        "/deny",
+        '/inform{"order_id": "1048213"}',
+        "followup_call",
+    ]
     # The transcript keeps what the customer really typed.
     log = await redis.xrange(keys.transcript(cid))
     assert [e["text"] for _, e in log if e["from"] == "customer"] == [t.strip() for t in typed]
@@ -193,9 +244,11 @@ async def test_the_hand_back_carries_the_agent_and_note_under_handback(make_hub_
     assert response.status == 200, await response.text()
     last = fake_rasa.sent_for(cid)[-1]
     assert last["message"] == "/agent_handback"
-    assert last["metadata"] == {"channel": "rest",
-                                "identity": {"channel_id": sender, "shop_customer": "C-1001"},
-                                "handback": {"agent": "Mai", "note": "refund sent"}}  # never the login
+    assert last["metadata"] == {
+        "channel": "rest",
+        "identity": {"channel_id": sender, "shop_customer": "C-1001"},
+        "handback": {"agent": "Mai", "note": "refund sent"},
+    }  # never the login
 
 
 async def test_agents_see_how_far_each_customer_is_trusted(make_hub_fake):
@@ -256,7 +309,10 @@ async def test_the_demo_signs_in_the_demo_customer_named_in_the_demo_data(make_h
         await customer.next()
     finally:
         await customer.close()
-    assert fake_rasa.sent_for(cid)[0]["metadata"]["identity"] == {"channel_id": cid, "shop_customer": "C-1001"}
+    assert fake_rasa.sent_for(cid)[0]["metadata"]["identity"] == {
+        "channel_id": cid,
+        "shop_customer": "C-1001",
+    }
 
 
 async def test_the_demo_customer_and_data_file_are_settings(make_hub_fake, tmp_path):
@@ -304,8 +360,12 @@ async def test_forget_erases_the_customer_and_every_conversation_of_theirs(make_
     # Both conversations proved the same customer's order (actions.memory links them).
     shop_id = f"T-{this}"
     for sender in (this, earlier):
-        await memory.link_verified(redis, [("shop", shop_id)], {"email": f"{this}@example.test"},
-                                   sender_id=f"rest-{sender}")
+        customer_id = await memory.link_verified(
+            redis, [("shop", shop_id)], {"email": f"{this}@example.test"}
+        )
+        await memory.attach_conversation(
+            redis, f"rest-{sender}", customer_id, "123456", "order_and_contact", time.time()
+        )
         await redis.set(keys.rasa_tracker(f"rest-{sender}"), "{}")
         await redis.hset(keys.callback(f"rest-{sender}"), mapping={"phone": "0900000000"})
         await redis.zadd(keys.CALLBACKS, {f"rest-{sender}": 1})
@@ -313,12 +373,22 @@ async def test_forget_erases_the_customer_and_every_conversation_of_theirs(make_
     response = await hub.post(f"/api/agent/conversations/rest-{this}/forget")
     assert response.status == 200, await response.text()
     assert sorted((await response.json())["forgotten"]["conversations"]) == sorted(
-        [f"rest-{this}", f"rest-{earlier}"])
+        [f"rest-{this}", f"rest-{earlier}"]
+    )
     assert await redis.get(keys.identity("shop", shop_id)) is None
     for sender in (this, earlier):
         cid = f"rest-{sender}"
-        assert await redis.exists(keys.conversation(cid), keys.transcript(cid), keys.rasa_tracker(cid),
-                                  keys.callback(cid)) == 0
+        assert (
+            await redis.exists(
+                keys.conversation(cid),
+                keys.transcript(cid),
+                keys.rasa_tracker(cid),
+                keys.callback(cid),
+                keys.session_proof(cid),
+                keys.identity("sender", cid),
+            )
+            == 0
+        )
         assert await redis.zscore(keys.CALLBACKS, cid) is None
         assert await redis.zscore(keys.QUEUE, cid) is None
     stranger_cid = f"rest-{stranger}"

@@ -14,18 +14,23 @@ import pytest
 import socketio
 
 from bot.console import auth
-from bot.core import limits
 from bot.console.labels import ConsoleLabels
+from bot.core import limits
 from bot.core.conversations import ConversationStore
 from bot.core.reporting import Reporting
 from bot.settings import DEMO_LOGIN
 from contract import keys
-from tests.hub.conftest import WidgetCustomer, client_from, login, loopback_address, rest_sender
+from tests.helpers import eventually
+from tests.hub.helpers import WidgetCustomer, client_from, login, loopback_address, rest_sender
 
 # Every bucket off but the one a test is about.
-NO_BUCKETS = dict(messages_per_conversation_minute=0, widget_messages_per_socket_minute=0,
-                  widget_messages_per_ip_minute=0, widget_conversations_per_ip_minute=0,
-                  conversation_bytes=0)
+NO_BUCKETS = dict(
+    messages_per_conversation_minute=0,
+    widget_messages_per_socket_minute=0,
+    widget_messages_per_ip_minute=0,
+    widget_conversations_per_ip_minute=0,
+    conversation_bytes=0,
+)
 
 
 def only(**limits_on):
@@ -37,8 +42,10 @@ async def customer_lines(redis, cid):
 
 
 async def conversation_keys_in_redis(redis, cid):
-    return sorted([key async for key in redis.scan_iter(match=f"sr:conv:{cid}:*")]
-                  + [key async for key in redis.scan_iter(match=keys.conversation(cid))])
+    return sorted(
+        [key async for key in redis.scan_iter(match=f"sr:conv:{cid}:*")]
+        + [key async for key in redis.scan_iter(match=keys.conversation(cid))]
+    )
 
 
 async def say_and_hear(customer, text):
@@ -81,13 +88,17 @@ def counting_password_checks(monkeypatch):
     return counts
 
 
-async def test_a_burst_of_wrong_passwords_gets_no_more_checks_than_the_limit(make_hub_fake, monkeypatch, caplog):
+async def test_a_burst_of_wrong_passwords_gets_no_more_checks_than_the_limit(
+    make_hub_fake, monkeypatch, caplog
+):
     hub = await make_hub_fake()
     checks = counting_password_checks(monkeypatch)
     caplog.set_level(logging.INFO, logger="bot.console.auth")
     async with client_from(loopback_address()) as attacker:
         url = str(hub.make_url("/api/agent/login"))
-        burst = [attacker.post(url, json={"name": DEMO_LOGIN[0], "password": f"guess {n}"}) for n in range(60)]
+        burst = [
+            attacker.post(url, json={"name": DEMO_LOGIN[0], "password": f"guess {n}"}) for n in range(60)
+        ]
         responses = await asyncio.gather(*burst)
         statuses = sorted(response.status for response in responses)
         for response in responses:
@@ -118,7 +129,9 @@ async def test_failures_from_one_address_do_not_lock_the_agent_out_at_another(ma
     assert any(line.startswith(f"sign-in locked for {DEMO_LOGIN[0]!r} from 127.0.0.2") for line in lines)
     # Guesses at names that are nobody's are logged without the name (it may be a password).
     await hub.post("/api/agent/login", json={"name": "hunter2-typed-in-the-name", "password": "x"})
-    assert any(r.getMessage().startswith("failed sign-in for (a name that is no agent's)") for r in caplog.records)
+    assert any(
+        r.getMessage().startswith("failed sign-in for (a name that is no agent's)") for r in caplog.records
+    )
     assert not any("hunter2" in r.getMessage() for r in caplog.records)
 
 
@@ -138,13 +151,21 @@ async def test_the_queue_for_password_checks_is_bounded(make_hub_fake, monkeypat
     sessions = [client_from(address) for address in addresses]
     url = str(hub.make_url("/api/agent/login"))
     try:
-        waiting = [asyncio.create_task(session.post(url, json={"name": name, "password": "x"}))
-                   for session, name in zip(sessions[:most], names)]
-        while hub.app[auth.PASSWORD_CHECKS].pending < most:  # two checking, the rest waiting
-            await asyncio.sleep(0.01)
-        refused = await asyncio.wait_for(asyncio.gather(*[
-            session.post(url, json={"name": name, "password": "x"})
-            for session, name in zip(sessions[most:], names[most:])]), 10)  # at once, not queued
+        waiting = [
+            asyncio.create_task(session.post(url, json={"name": name, "password": "x"}))
+            for session, name in zip(sessions[:most], names[:most], strict=True)
+        ]
+        checks = hub.app[auth.PASSWORD_CHECKS]
+        await eventually(lambda: checks.pending >= most, 10, "two checking, the rest waiting")
+        refused = await asyncio.wait_for(
+            asyncio.gather(
+                *[
+                    session.post(url, json={"name": name, "password": "x"})
+                    for session, name in zip(sessions[most:], names[most:], strict=True)
+                ]
+            ),
+            10,
+        )  # at once, not queued
         assert [r.status for r in refused] == [429] * 3 and all(r.headers["Retry-After"] for r in refused)
         release.set()
         assert [r.status for r in await asyncio.gather(*waiting)] == [401] * most
@@ -178,7 +199,9 @@ async def test_a_flood_in_one_conversation_gets_one_moment_and_is_not_stored(mak
     hub = await make_hub_fake(**only(messages_per_conversation_minute=5))
     sender = rest_sender()
     for n in range(5):
-        replies = await (await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": f"m{n}"})).json()
+        replies = await (
+            await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": f"m{n}"})
+        ).json()
         assert replies[0]["text"] == f"heard: m{n}"
     refused = await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "one more"})
     assert refused.status == 200 and "One moment" in (await refused.json())[0]["text"]
@@ -186,7 +209,9 @@ async def test_a_flood_in_one_conversation_gets_one_moment_and_is_not_stored(mak
     assert len(fake_rasa.sent_for(f"rest-{sender}")) == 5  # not sent on to the assistant...
     assert await customer_lines(redis, f"rest-{sender}") == [f"m{n}" for n in range(5)]  # ...nor stored
     # In Vietnamese to a customer writing Vietnamese, and the next conversation is not held back.
-    refused = await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "shop ơi cho em hỏi"})
+    refused = await hub.post(
+        "/webhooks/rest/webhook", json={"sender": sender, "message": "shop ơi cho em hỏi"}
+    )
     assert "chờ em một chút" in (await refused.json())[0]["text"]
     other = await hub.post("/webhooks/rest/webhook", json={"sender": rest_sender(), "message": "hi"})
     assert (await other.json())[0]["text"] == "heard: hi"
@@ -214,18 +239,24 @@ async def test_messages_from_one_address_are_limited_across_its_sockets(make_hub
 async def test_a_socket_holds_at_most_three_conversations(make_hub_fake, redis):
     hub = await make_hub_fake(**NO_BUCKETS)
     customer = WidgetCustomer(str(hub.make_url("/")))
+    confirms: asyncio.Queue = asyncio.Queue()
+    customer.sio.on("session_confirm", confirms.put_nowait)
     confirmed = []
-    customer.sio.on("session_confirm", lambda session_id: confirmed.append(session_id))
+
+    async def session(session_id=None):  # as the widget does: it writes once confirmed
+        await customer.sio.emit("session_request", {"session_id": session_id})
+        confirmed.append(await asyncio.wait_for(confirms.get(), 10))
+
     try:
         await customer.sio.connect(str(hub.make_url("/")), socketio_path="socket.io", transports=["polling"])
         for _ in range(3):
-            await customer.sio.emit("session_request", {"session_id": None})
+            await session()
             await customer.sio.emit("user_uttered", {"message": "hello"})
             assert (await customer.next())["text"] == "heard: hello"
         # A fourth: refused, no session; the three it holds still work.
         await customer.sio.emit("session_request", {"session_id": None})
-        assert "One moment" in (await customer.next())["text"]
-        await customer.sio.emit("session_request", {"session_id": confirmed[0]})
+        assert "One moment" in (await customer.next())["text"] and confirms.empty()
+        await session(confirmed[0])
         await customer.sio.emit("user_uttered", {"message": "back to the first"})
         assert (await customer.next())["text"] == "heard: back to the first"
     finally:
@@ -240,7 +271,9 @@ async def test_new_conversations_from_one_address_are_limited(make_hub_fake):
     customers = [WidgetCustomer(str(hub.make_url("/")), address=address) for _ in range(4)]
     try:
         kept = [await customers[0].connect(), await customers[1].connect()]
-        await customers[2].sio.connect(str(hub.make_url("/")), socketio_path="socket.io", transports=["polling"])
+        await customers[2].sio.connect(
+            str(hub.make_url("/")), socketio_path="socket.io", transports=["polling"]
+        )
         await customers[2].sio.emit("session_request", {"session_id": None})
         assert "One moment" in (await customers[2].next())["text"] and not customers[2].confirmed.is_set()
         # Coming back to a conversation it has is not a new one.
@@ -256,7 +289,9 @@ async def test_a_conversation_s_byte_budget_once_spent_takes_no_more(make_hub_fa
     sender = rest_sender()
     long_one = "ố" * 600  # costs its size: 1,800 bytes of UTF-8 (600 characters)
     for text in ("short", long_one, "short again"):  # 1 KiB (the floor) + 1,800 + 1 KiB
-        replies = await (await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})).json()
+        replies = await (
+            await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
+        ).json()
         assert replies[0]["text"] == f"heard: {text}"
     refused = await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "one too many"})
     assert "too long" in (await refused.json())[0]["text"] and "Retry-After" not in refused.headers
@@ -330,16 +365,19 @@ async def test_a_flood_of_handoff_requests_queues_once_and_alerts_once(make_hub_
     fake_rasa.gate = asyncio.Event()  # all five reach the assistant before any is answered
 
     async def flood():
-        posts = [asyncio.create_task(hub.post("/webhooks/rest/webhook",
-                                              json={"sender": sender, "message": "/request_human"}))
-                 for _ in range(5)]
+        posts = [
+            asyncio.create_task(
+                hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
+            )
+            for _ in range(5)
+        ]
         for _ in posts:
             await asyncio.wait_for(fake_rasa.arrived.get(), 10)
         fake_rasa.gate.set()
         for response in await asyncio.gather(*posts):
             assert response.status == 200
             assert (await response.json())[-1]["text"]  # every request gets an answer
-        queued_at = (await redis.hget(keys.conversation(cid), "queued_at"))
+        queued_at = await redis.hget(keys.conversation(cid), "queued_at")
         # Asked again once queued: no second entry, the wait so far is kept.
         await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
         assert await redis.hget(keys.conversation(cid), "queued_at") == queued_at
@@ -381,10 +419,14 @@ async def test_rest_calls_from_one_address_are_limited_across_hub_processes(make
     other = await make_hub_fake(rest_per_ip_minute=5)
     async with fresh_count(redis, "rest-ip"):
         for n in range(5):
-            response = await hub.post("/webhooks/rest/webhook", json={"sender": rest_sender(), "message": f"hi {n}"})
+            response = await hub.post(
+                "/webhooks/rest/webhook", json={"sender": rest_sender(), "message": f"hi {n}"}
+            )
             assert response.status == 200
         for client in (hub, other):
-            throttled = await client.post("/webhooks/rest/webhook", json={"sender": rest_sender(), "message": "hi"})
+            throttled = await client.post(
+                "/webhooks/rest/webhook", json={"sender": rest_sender(), "message": "hi"}
+            )
             assert throttled.status == 429 and "error" in await throttled.json()
             assert 0 < int(throttled.headers["Retry-After"]) <= 60
         assert (await hub.get(f"/webhooks/rest/messages?sender={rest_sender()}")).status == 429
@@ -393,8 +435,10 @@ async def test_rest_calls_from_one_address_are_limited_across_hub_processes(make
 async def test_messenger_deliveries_from_one_address_are_limited(make_hub_fake, redis):
     hub = await make_hub_fake(messenger_per_ip_minute=3)
     async with fresh_count(redis, "messenger-ip"):
-        statuses = [(await hub.post("/webhooks/facebook/webhook", json={"object": "page", "entry": []})).status
-                    for _ in range(4)]
+        statuses = [
+            (await hub.post("/webhooks/facebook/webhook", json={"object": "page", "entry": []})).status
+            for _ in range(4)
+        ]
         assert all(status != 429 for status in statuses[:3])
         assert statuses[3] == 429
 
@@ -424,8 +468,12 @@ async def test_password_checks_run_a_few_at_a_time(make_hub_fake, monkeypatch):
     # they succeed, and other tests' wrong passwords from 127.0.0.1 stay counted a while.
     async with client_from(loopback_address()) as agent:
         url = str(hub.make_url("/api/agent/login"))
-        logins = await asyncio.gather(*[agent.post(url, json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
-                                        for _ in range(limits.LOGIN_FAILURES_PER_NAME_AND_ADDRESS.most)])
+        logins = await asyncio.gather(
+            *[
+                agent.post(url, json={"name": DEMO_LOGIN[0], "password": DEMO_LOGIN[1]})
+                for _ in range(limits.LOGIN_FAILURES_PER_NAME_AND_ADDRESS.most)
+            ]
+        )
         statuses = [response.status for response in logins]
         for response in logins:
             response.release()

@@ -6,108 +6,47 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 
 import pytest
-from aiohttp import web
 from redis import asyncio as aioredis
 
-from contract import keys
-from bot.channels.routes import MESSENGER
 from bot.channels.graph import split_text, to_messenger
-from tests.hub.conftest import WidgetCustomer, login
+from bot.channels.routes import MESSENGER
+from contract import keys, memory
+from tests.hub.helpers import APP_SECRET as SECRET
+from tests.hub.helpers import PAGE, VERIFY, WidgetCustomer, batch, deliver, login, psid, text_event
 from tests.shop import new_customer
-
-SECRET = "app-secret"
-VERIFY = "verify-me"
-PAGE = "PAGE_ID"
-
-
-class FakeGraph:
-    """Records every Send API call; can fail the next calls with given statuses."""
-
-    def __init__(self):
-        self.calls = []
-        self.fail_with = []
-        # Only this recipient's calls fail: the hub may meanwhile write to customers of
-        # other tests (its "still here" round goes over the whole shared queue).
-        self.fail_for = None
-
-    async def messages(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.calls.append({"token": request.query.get("access_token"), **body})
-        if self.fail_with and self.fail_for in (None, (body.get("recipient") or {}).get("id")):
-            return web.json_response({"error": {"message": "try later"}}, status=self.fail_with.pop(0))
-        return web.json_response({"recipient_id": body["recipient"]["id"], "message_id": "m_x"})
-
-    def to(self, psid):
-        return [c for c in self.calls if c["recipient"]["id"] == psid]
-
-    def texts(self, psid):
-        return [c["message"]["text"] for c in self.to(psid) if "message" in c and "text" in c["message"]]
-
-
-@pytest.fixture
-async def graph(aiohttp_server):
-    fake = FakeGraph()
-    app = web.Application()
-    app.router.add_post("/me/messages", fake.messages)
-    server = await aiohttp_server(app)
-    fake.url = str(server.make_url("")).rstrip("/")
-    return fake
 
 
 @pytest.fixture
 async def fb(make_hub, graph):
-    return await make_hub(fb_verify_token=VERIFY, fb_app_secret=SECRET, fb_page_token="page-token",
-                          fb_graph_url=graph.url, agent_online_seconds=0.001)
+    return await make_hub(
+        fb_verify_token=VERIFY,
+        fb_app_secret=SECRET,
+        fb_page_token="page-token",
+        fb_graph_url=graph.url,
+        agent_online_seconds=0.001,
+    )
 
 
 @pytest.fixture
 async def fb_fake(make_hub_fake, graph):
     """The same, on the stand-in Rasa: for the channel's own logic."""
-    return await make_hub_fake(fb_verify_token=VERIFY, fb_app_secret=SECRET, fb_page_token="page-token",
-                               fb_graph_url=graph.url)
-
-
-def psid():
-    return str(uuid.uuid4().int)[:16]
-
-
-def text_event(sender, text, mid=None, quick_reply=None):
-    message = {"mid": mid or f"m_{uuid.uuid4().hex}", "text": text}
-    if quick_reply:
-        message["quick_reply"] = {"payload": quick_reply}
-    return {"sender": {"id": sender}, "recipient": {"id": PAGE},
-            "timestamp": int(time.time() * 1000), "message": message}
-
-
-def batch(*events_per_entry):
-    return {"object": "page", "entry": [
-        {"id": PAGE, "time": int(time.time() * 1000), "messaging": list(events)}
-        for events in events_per_entry]}
-
-
-async def deliver(client, body, signature=None):
-    raw = json.dumps(body).encode()
-    if signature is None:
-        signature = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    headers = {"Content-Type": "application/json"}
-    if signature:
-        headers["X-Hub-Signature-256"] = signature
-    response = await client.post("/webhooks/facebook/webhook", data=raw, headers=headers)
-    channel = client.server.app[MESSENGER]
-    if channel is not None:
-        await channel.drain()
-    return response
+    return await make_hub_fake(
+        fb_verify_token=VERIFY, fb_app_secret=SECRET, fb_page_token="page-token", fb_graph_url=graph.url
+    )
 
 
 async def test_subscription_verification(fb_fake, make_hub_fake):
-    ok = await fb_fake.get("/webhooks/facebook/webhook", params={
-        "hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"})
+    ok = await fb_fake.get(
+        "/webhooks/facebook/webhook",
+        params={"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"},
+    )
     assert ok.status == 200 and await ok.text() == "1158201444"
-    wrong = await fb_fake.get("/webhooks/facebook/webhook", params={
-        "hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "x"})
+    wrong = await fb_fake.get(
+        "/webhooks/facebook/webhook",
+        params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "x"},
+    )
     assert wrong.status == 403
     off = await make_hub_fake()  # no credentials: the channel is off and says so
     response = await off.get("/webhooks/facebook/webhook")
@@ -121,20 +60,35 @@ async def test_a_missing_or_wrong_signature_is_refused_and_nothing_is_done(fb_fa
     assert (await deliver(fb_fake, body, signature="sha256=" + "0" * 64)).status == 403
     assert (await deliver(fb_fake, body, signature="sha1=abc")).status == 403
     assert graph.to(user) == []
-    assert (await fb_fake.post("/webhooks/facebook/webhook", data=b"{bad",
-                          headers={"X-Hub-Signature-256": "sha256=" + hmac.new(
-                              SECRET.encode(), b"{bad", hashlib.sha256).hexdigest()})).status == 400
+    assert (
+        await fb_fake.post(
+            "/webhooks/facebook/webhook",
+            data=b"{bad",
+            headers={
+                "X-Hub-Signature-256": "sha256="
+                + hmac.new(SECRET.encode(), b"{bad", hashlib.sha256).hexdigest()
+            },
+        )
+    ).status == 400
 
 
 async def test_every_event_of_a_batch_is_handled_and_receipts_are_ignored(fb, graph):
     first, second = psid(), psid()
-    echo = {"sender": {"id": PAGE}, "recipient": {"id": first}, "timestamp": 1,
-            "message": {"is_echo": True, "app_id": 1, "mid": "m_echo", "text": "our own reply"}}
-    delivery = {"sender": {"id": first}, "recipient": {"id": PAGE},
-                "delivery": {"mids": ["m_echo"], "watermark": 1}}
+    echo = {
+        "sender": {"id": PAGE},
+        "recipient": {"id": first},
+        "timestamp": 1,
+        "message": {"is_echo": True, "app_id": 1, "mid": "m_echo", "text": "our own reply"},
+    }
+    delivery = {
+        "sender": {"id": first},
+        "recipient": {"id": PAGE},
+        "delivery": {"mids": ["m_echo"], "watermark": 1},
+    }
     read = {"sender": {"id": second}, "recipient": {"id": PAGE}, "timestamp": 2, "read": {"watermark": 1}}
-    response = await deliver(fb, batch([text_event(first, "hi"), echo, delivery],
-                                       [read, text_event(second, "xin chào shop")]))
+    response = await deliver(
+        fb, batch([text_event(first, "hi"), echo, delivery], [read, text_event(second, "xin chào shop")])
+    )
     assert response.status == 200
     assert graph.texts(first) and graph.texts(second)
     actions = [c.get("sender_action") for c in graph.to(first) if "sender_action" in c]
@@ -157,8 +111,9 @@ async def test_a_redelivered_mid_is_processed_once(fb_fake, graph, redis):
 async def test_typing_indicator_and_seen_come_before_the_reply(fb_fake, graph):
     user = psid()
     await deliver(fb_fake, batch([text_event(user, "my parcel still hasn't arrived")]))
-    kinds = ["sender_action:" + c["sender_action"] if "sender_action" in c else "message"
-             for c in graph.to(user)]
+    kinds = [
+        "sender_action:" + c["sender_action"] if "sender_action" in c else "message" for c in graph.to(user)
+    ]
     assert kinds[:2] == ["sender_action:mark_seen", "sender_action:typing_on"]
     assert "message" in kinds[2:]
     assert all(c["token"] == "page-token" for c in graph.to(user))
@@ -184,9 +139,19 @@ def test_buttons_become_at_most_13_quick_replies_with_short_titles():
 
 async def test_quick_replies_and_postbacks_are_understood(fb, graph):
     user = psid()
-    await deliver(fb, batch([{"sender": {"id": user}, "recipient": {"id": PAGE}, "timestamp": 1,
-                              "postback": {"title": "Get Started", "payload": "GET_STARTED",
-                                           "mid": f"m_pb_{user}"}}]))
+    await deliver(
+        fb,
+        batch(
+            [
+                {
+                    "sender": {"id": user},
+                    "recipient": {"id": PAGE},
+                    "timestamp": 1,
+                    "postback": {"title": "Get Started", "payload": "GET_STARTED", "mid": f"m_pb_{user}"},
+                }
+            ]
+        ),
+    )
     assert any("shop's assistant" in t for t in graph.texts(user))
     await deliver(fb, batch([text_event(user, "the glass set arrived smashed, order 2207718")]))
     offer = [c for c in graph.to(user) if c.get("message", {}).get("quick_replies")][-1]
@@ -198,9 +163,15 @@ async def test_quick_replies_and_postbacks_are_understood(fb, graph):
 
 async def test_an_attachment_is_acknowledged_politely(fb_fake, graph):
     user = psid()
-    event = {"sender": {"id": user}, "recipient": {"id": PAGE}, "timestamp": 1,
-             "message": {"mid": f"m_att_{user}", "attachments": [
-                 {"type": "image", "payload": {"url": "https://example.com/broken.jpg"}}]}}
+    event = {
+        "sender": {"id": user},
+        "recipient": {"id": PAGE},
+        "timestamp": 1,
+        "message": {
+            "mid": f"m_att_{user}",
+            "attachments": [{"type": "image", "payload": {"url": "https://example.com/broken.jpg"}}],
+        },
+    }
     await deliver(fb_fake, batch([event]))
     assert any("I can only read text here" in t for t in graph.texts(user))
 
@@ -224,13 +195,16 @@ async def test_complaint_handoff_agent_reply_and_hand_back_over_messenger(fb, gr
     assert detail["state"] == "queued" and detail["window"]["state"] == "open"
     assert detail["packet"]["channel"] == "messenger"
     assert (await fb.post(f"/api/agent/conversations/{cid}/claim")).status == 200
-    response = await fb.post(f"/api/agent/conversations/{cid}/messages",
-                             json={"text": "Hi, I can see the double charge; refunding it now."})
+    response = await fb.post(
+        f"/api/agent/conversations/{cid}/messages",
+        json={"text": "Hi, I can see the double charge; refunding it now."},
+    )
     assert response.status == 200
     sent = [c for c in graph.to(user) if c.get("message", {}).get("text", "").startswith("Hi, I can see")]
     assert sent and sent[-1]["messaging_type"] == "RESPONSE"
-    response = await fb.post(f"/api/agent/conversations/{cid}/handback",
-                             json={"note": "the duplicate charge is being refunded"})
+    response = await fb.post(
+        f"/api/agent/conversations/{cid}/handback", json={"note": "the duplicate charge is being refunded"}
+    )
     assert response.status == 200, await response.text()
     csat = [c for c in graph.to(user) if len(c.get("message", {}).get("quick_replies", [])) == 5]
     assert csat and "how happy are you" in csat[-1]["message"]["text"]
@@ -249,7 +223,9 @@ async def test_the_24_hour_rule_with_a_controlled_clock(fb_fake, graph):
     channel.clock = lambda: start + 25 * 3600  # a day later: only a human agent, tagged
     detail = await (await fb_fake.get(f"/api/agent/conversations/{cid}")).json()
     assert detail["window"]["state"] == "human_agent_only"
-    await fb_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Following up on your case."})
+    await fb_fake.post(
+        f"/api/agent/conversations/{cid}/messages", json={"text": "Following up on your case."}
+    )
     tagged = [c for c in graph.to(user) if c.get("message", {}).get("text") == "Following up on your case."]
     assert tagged[-1]["messaging_type"] == "MESSAGE_TAG" and tagged[-1]["tag"] == "HUMAN_AGENT"
     before = len(graph.to(user))
@@ -262,7 +238,9 @@ async def test_the_24_hour_rule_with_a_controlled_clock(fb_fake, graph):
     # Not attempted on Messenger: without an email address it is a task for the team (core/windows.py).
     assert held.status == 200 and (await held.json())["delivered"] == "task"
     assert len(graph.to(user)) == before
-    assert (await (await fb_fake.get(f"/api/agent/conversations/{cid}")).json())["window"]["state"] == "closed"
+    assert (await (await fb_fake.get(f"/api/agent/conversations/{cid}")).json())["window"][
+        "state"
+    ] == "closed"
     tasks = (await (await fb_fake.get("/api/agent/callbacks")).json())["callbacks"]
     assert any(t["conversation_id"] == cid and "messenger window is closed" in t["reason"] for t in tasks)
     await fb_fake.post(f"/api/agent/callbacks/{cid}", json={"outcome": "done"})
@@ -281,21 +259,28 @@ async def test_a_widget_customer_is_known_on_messenger_only_after_proving_an_ord
     finally:
         await widget.close()
     redis = aioredis.from_url(redis_url, decode_responses=True)
+
+    async def proved_as(cid):
+        proof = await memory.session_proof(redis, cid, time.time())
+        return proof.customer_id if proof else None
+
     try:
-        web_customer = await redis.get(keys.identity("sender", session_id.rpartition(".")[0]))
+        web_customer = await proved_as(session_id.rpartition(".")[0])
+        assert web_customer == await redis.get(keys.identity("shop", lan.customer.id))
         # On Messenger, the email alone is no proof: not welcomed, nothing recalled.
         user = psid()
         await deliver(fb, batch([text_event(user, f"hi, it's me again, {lan.customer.email}")]))
         said = " ".join(graph.texts(user))
         assert "Welcome back" not in said and order_id not in said
-        assert await redis.get(keys.identity("sender", f"fb-{user}")) != web_customer
+        assert await proved_as(f"fb-{user}") is None
         # Proving the order with the phone on it joins the two channels.
         await deliver(fb, batch([text_event(user, f"my parcel is late, order {order_id}")]))
         await deliver(fb, batch([text_event(user, lan.customer.phone)]))
         assert any("that matches" in t for t in graph.texts(user)), graph.texts(user)
-        assert await redis.get(keys.identity("sender", f"fb-{user}")) == web_customer
+        assert await proved_as(f"fb-{user}") == web_customer
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
+
 
 async def test_an_internal_note_is_never_sent_to_messenger(fb, graph):
     user = psid()
@@ -309,7 +294,9 @@ async def test_an_internal_note_is_never_sent_to_messenger(fb, graph):
         assert response.status == 200, await response.text()
         assert (await fb.post(f"/api/agent/conversations/{cid}/claim")).status == 200
         assert (await fb.post(f"/api/agent/conversations/{cid}/notes", json={"text": note})).status == 200
-        response = await fb.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Refunding it now."})
+        response = await fb.post(
+            f"/api/agent/conversations/{cid}/messages", json={"text": "Refunding it now."}
+        )
         assert response.status == 200
         assert graph.texts(user)[-1] == "Refunding it now."
         assert not any("NOTE-ONLY" in json.dumps(call) for call in graph.to(user))
@@ -320,12 +307,14 @@ async def test_an_internal_note_is_never_sent_to_messenger(fb, graph):
 async def test_signed_but_malformed_events_are_a_200_and_nothing_else(fb_fake, graph, redis_url):
     """Found by the fault run's fuzz phase: shapes Meta never sends, correctly signed."""
     user = psid()
-    odd = [{"sender": 7}, {"sender": {"id": {"x": 1}}, "message": {"text": "hi"}},
-           {"sender": {"id": "a:b"}, "message": {"mid": "m_1", "text": "hi"}},
-           {"sender": {"id": user}, "message": {"mid": "m:x:log", "text": 5}},
-           {"sender": {"id": user}, "message": {"mid": f"m_att_odd_{user}", "attachments": [7, {"type": {}}]}}]
-    for body in ({"object": "page", "entry": 5}, {"object": "page", "entry": [{"messaging": 3}]},
-                 batch(odd)):
+    odd = [
+        {"sender": 7},
+        {"sender": {"id": {"x": 1}}, "message": {"text": "hi"}},
+        {"sender": {"id": "a:b"}, "message": {"mid": "m_1", "text": "hi"}},
+        {"sender": {"id": user}, "message": {"mid": "m:x:log", "text": 5}},
+        {"sender": {"id": user}, "message": {"mid": f"m_att_odd_{user}", "attachments": [7, {"type": {}}]}},
+    ]
+    for body in ({"object": "page", "entry": 5}, {"object": "page", "entry": [{"messaging": 3}]}, batch(odd)):
         assert (await deliver(fb_fake, body)).status == 200
     assert graph.to("a:b") == []  # not a PSID: no conversation, no keys, no answer
     redis = aioredis.from_url(redis_url, decode_responses=True)
@@ -335,4 +324,4 @@ async def test_signed_but_malformed_events_are_a_200_and_nothing_else(fb_fake, g
         assert any("I can only read text here" in t for t in graph.texts(user))
         assert not await redis.keys(f"sr:conv:fb-{user}:seen:m:*")
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)

@@ -4,7 +4,7 @@
 "which of these?" buttons' payloads reach Rasa as the intents they name."""
 
 from contract.text import has_vietnamese_marks
-from tests.hub.conftest import WidgetCustomer, rest_sender
+from tests.hub.helpers import WidgetCustomer, rest_sender
 
 
 async def _widget_says(hub, text, custom_data):
@@ -31,12 +31,16 @@ async def test_the_widget_passes_the_page_language_on_and_ignores_anything_else(
 async def test_rest_callers_may_give_the_page_language(make_hub_fake, fake_rasa):
     hub = await make_hub_fake()
     sender = rest_sender()
-    response = await hub.post("/webhooks/rest/webhook", json={
-        "sender": sender, "message": "/greet", "metadata": {"page_language": "vi"}})
+    response = await hub.post(
+        "/webhooks/rest/webhook",
+        json={"sender": sender, "message": "/greet", "metadata": {"page_language": "vi"}},
+    )
     assert response.status == 200
     assert fake_rasa.sent_for(f"rest-{sender}")[0]["metadata"]["page_language"] == "vi"
-    response = await hub.post("/webhooks/rest/webhook", json={
-        "sender": sender + "x", "message": "/greet", "metadata": {"page_language": 7}})
+    response = await hub.post(
+        "/webhooks/rest/webhook",
+        json={"sender": sender + "x", "message": "/greet", "metadata": {"page_language": 7}},
+    )
     assert response.status == 200
 
 

@@ -4,13 +4,13 @@ from datetime import datetime
 
 import pytest
 
-from bot.core.hours import parse_hours, reply_by
-from bot.console.passwords import check_password, hash_password
-from bot.web.signing import sign, unsign
-from bot.core.rasa_client import for_rasa
-from bot.settings import Settings, parse_agents
-from bot.core.texts import Texts
 from bot.channels.widget import to_widget
+from bot.console.passwords import check_password, hash_password
+from bot.core.hours import parse_hours, reply_by
+from bot.core.rasa_client import for_rasa
+from bot.core.texts import Texts
+from bot.settings import Settings, parse_agents
+from bot.web.signing import sign, unsign
 
 HOURS = parse_hours("08:00-22:00")
 TEXTS = Texts()
@@ -49,8 +49,9 @@ def test_agent_configuration_must_hold_hashes_not_passwords():
 
 
 def test_settings_come_from_the_environment():
-    settings = Settings.from_env({"HUB_PORT": "9000", "RASA_URL": "http://rasa:5005/",
-                                  "MAX_MESSAGE_CHARS": "500", "HUB_DEMO": "1"})
+    settings = Settings.from_env(
+        {"HUB_PORT": "9000", "RASA_URL": "http://rasa:5005/", "MAX_MESSAGE_CHARS": "500", "HUB_DEMO": "1"}
+    )
     assert settings.port == 9000 and settings.rasa_url == "http://rasa:5005"
     assert settings.max_message_chars == 500 and "agent" in settings.agents
     assert settings.rasa_urls == ("http://rasa:5005",)
@@ -69,15 +70,33 @@ def test_a_bad_setting_stops_the_hub_naming_its_variable():
 
 def test_buttons_become_quick_replies_for_the_widget():
     shaped = to_widget({"text": "Pick one", "buttons": [{"title": "Refund", "payload": "/x"}]})
-    assert shaped == {"text": "Pick one", "quick_replies": [
-        {"content_type": "text", "title": "Refund", "payload": "/x"}]}
+    assert shaped == {
+        "text": "Pick one",
+        "quick_replies": [{"content_type": "text", "title": "Refund", "payload": "/x"}],
+    }
 
 
 def test_every_hub_message_exists_in_both_languages():
     texts = Texts()
-    values = dict(position=1, minutes=4, agent="A", length=1, limit=2, reply_by="08:00", time="08:00",
-                  email="l…@example.com", phone="…678", day="d", start="12:00", end="17:00",
-                  case_ref="SR-1", replies="r", link="http://shop/", channel="Zalo")
+    values = dict(
+        position=1,
+        minutes=4,
+        agent="A",
+        length=1,
+        limit=2,
+        reply_by="08:00",
+        time="08:00",
+        email="l…@example.com",
+        phone="…678",
+        day="d",
+        start="12:00",
+        end="17:00",
+        case_ref="SR-1",
+        replies="r",
+        link="http://shop/",
+        channel="Zalo",
+        order_id="1048213",
+    )
     for key in texts.messages:
         if key not in ("followup_buttons", "callback_windows"):
             assert texts.text(key, "vi", **values) != texts.text(key, "en", **values)
@@ -87,8 +106,15 @@ def test_identity_settings_come_from_the_environment():
     default = Settings.from_env({})
     assert not default.demo and default.demo_customer == "C-1001"
     assert default.shop_identity_secret == "" and default.rest_token == ""
-    settings = Settings.from_env({"HUB_DEMO": "1", "DEMO_CUSTOMER": "C-1002", "ORDERS_DATA": "/x.yml",
-                                  "SHOP_IDENTITY_SECRET": "s", "HUB_REST_TOKEN": "t"})
+    settings = Settings.from_env(
+        {
+            "HUB_DEMO": "1",
+            "DEMO_CUSTOMER": "C-1002",
+            "ORDERS_DATA": "/x.yml",
+            "SHOP_IDENTITY_SECRET": "s",
+            "HUB_REST_TOKEN": "t",
+        }
+    )
     assert settings.demo and settings.demo_customer == "C-1002" and settings.orders_data == "/x.yml"
     assert settings.shop_identity_secret == "s" and settings.rest_token == "t"
     assert not Settings.from_env({"HUB_DEMO": "0"}).demo

@@ -4,15 +4,26 @@ Redis and hub; the handoff packet is the contract's type, as the assistant sends
 
 from contract import keys
 from contract.identity import MAX_PROOF_FAILURES
-from tests.hub.conftest import a_packet, login, rest_sender
+from tests.hub.helpers import a_packet, login, rest_sender
 from tests.shop import new_customer
 
 
 async def handed_off_about(client, fake_rasa, order_id):
     sender = rest_sender()
-    fake_rasa.more["it's not mine?"] = [{"custom": {"handoff": a_packet(
-        reason="order_not_proved", claimed_order={"order_id": order_id}, details={"order_id": order_id})}}]
-    assert (await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "it's not mine?"})).status == 200
+    fake_rasa.more["it's not mine?"] = [
+        {
+            "custom": {
+                "handoff": a_packet(
+                    reason="order_not_proved",
+                    claimed_order={"order_id": order_id},
+                    details={"order_id": order_id},
+                )
+            }
+        }
+    ]
+    assert (
+        await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "it's not mine?"})
+    ).status == 200
     return f"rest-{sender}"
 
 
@@ -22,7 +33,9 @@ async def panel(client, cid):
     return await response.json()
 
 
-async def test_an_agent_sees_the_lock_on_the_conversations_order_and_lifts_it(make_hub_fake, fake_rasa, redis, redis_url):
+async def test_an_agent_sees_the_lock_on_the_conversations_order_and_lifts_it(
+    make_hub_fake, fake_rasa, redis, redis_url
+):
     client = await make_hub_fake()
     order_id = new_customer(redis_url).order.order_id
     cid = await handed_off_about(client, fake_rasa, order_id)
@@ -39,12 +52,16 @@ async def test_an_agent_sees_the_lock_on_the_conversations_order_and_lifts_it(ma
     assert lock["order_id"] == order_id and lock["failures"] == MAX_PROOF_FAILURES
     assert 0 < lock["expires_in"] <= keys.ORDER_PROOF_WINDOW
 
+    await redis.set(keys.sender_proof_failures(cid), 3, ex=keys.ORDER_PROOF_WINDOW)
     response = await client.post(lift)
     assert response.status == 200, await response.text()
     assert await redis.get(failures) is None  # the assistant checks the order again
+    assert await redis.get(keys.sender_proof_failures(cid)) is None  # and this chat starts afresh
     assert (await panel(client, cid))["proof_lock"] is None
     transcript = (await (await client.get(f"/api/agent/conversations/{cid}")).json())["transcript"]
-    assert any(e["from"] == "system" and "lifted by agent" in e["text"] and order_id in e["text"] for e in transcript)
+    assert any(
+        e["from"] == "system" and "lifted by agent" in e["text"] and order_id in e["text"] for e in transcript
+    )
     assert (await client.post(lift)).status == 404  # nothing left to lift
 
 

@@ -2,9 +2,9 @@
 as a conversation goes through it, and the JSON, CSV and page routes."""
 
 import csv
-import json
 from datetime import datetime, timezone
 import io
+import json
 import time
 import uuid
 
@@ -12,7 +12,7 @@ import pytest
 
 from bot.console import reports
 from contract import events
-from tests.hub.conftest import login, rest_sender
+from tests.hub.helpers import login, rest_sender
 
 OFFSET = 7.0  # the team's local time: UTC+7
 
@@ -54,25 +54,58 @@ KNOWN = [
     ev("remedy", "c3", at(16, 5, 3), remedy="refund", outcome="offered"),
     ev("remedy", "c3", at(16, 5, 4), remedy="refund", outcome="accepted"),
     ev("remedy", "c2", at(16, 4, 1), remedy="refund", outcome="needs_approval"),
-    ev("csat", "c1", at(16, 3, 4), score=5, complaint_type="complain_damaged", remedy="refund",
-       channel="web", language="en"),
-    ev("csat", "c2", at(16, 4, 17), score=2, complaint_type="complain_delivery", remedy="none",
-       channel="messenger", language="vi"),
-    ev("csat", "c3", at(16, 5, 6), score=4, complaint_type="complain_damaged", remedy="refund",
-       channel="web", language="vi"),
+    ev(
+        "csat",
+        "c1",
+        at(16, 3, 4),
+        score=5,
+        complaint_type="complain_damaged",
+        remedy="refund",
+        channel="web",
+        language="en",
+    ),
+    ev(
+        "csat",
+        "c2",
+        at(16, 4, 17),
+        score=2,
+        complaint_type="complain_delivery",
+        remedy="none",
+        channel="messenger",
+        language="vi",
+    ),
+    ev(
+        "csat",
+        "c3",
+        at(16, 5, 6),
+        score=4,
+        complaint_type="complain_damaged",
+        remedy="refund",
+        channel="web",
+        language="vi",
+    ),
 ]
 
 
 def test_the_figures_on_a_known_week():
     figures = reports.summarise(KNOWN, ["2026-11-16", "2026-11-17"], OFFSET)
     assert figures["conversations"] == 5
-    assert figures["complaints"] == {"total": 4, "by_type": {
-        "complain_billing": 1, "complain_damaged": 2, "complain_delivery": 1}}
+    assert figures["complaints"] == {
+        "total": 4,
+        "by_type": {"complain_billing": 1, "complain_damaged": 2, "complain_delivery": 1},
+    }
     # c1 and c3 never went to a person; c2 and c4 did (c5 was no complaint).
-    assert figures["containment"] == {"complaint_conversations": 4, "bot_only": 2, "handed_off": 2, "rate": 50.0}
+    assert figures["containment"] == {
+        "complaint_conversations": 4,
+        "bot_only": 2,
+        "handed_off": 2,
+        "rate": 50.0,
+    }
     assert figures["resolved"] == {"by_bot": 2, "by_agent": 2}
-    assert figures["handoffs"] == {"total": 3, "by_reason": {
-        "assistant_unavailable": 1, "critical_severity": 1, "customer_asked": 1}}
+    assert figures["handoffs"] == {
+        "total": 3,
+        "by_reason": {"assistant_unavailable": 1, "critical_severity": 1, "customer_asked": 1},
+    }
     # Nearest rank: p50 of three is the second, p90 the third.
     assert figures["time_to_person_seconds"] == {"count": 3, "p50": 300, "p90": 1200, "average": 520.0}
     assert figures["first_response_sla"] == {"replies": 3, "met": 1, "met_percent": 33.3}
@@ -81,29 +114,55 @@ def test_the_figures_on_a_known_week():
     assert csat["responses"] == 3 and csat["average"] == 3.67
     assert csat["response_rate_percent"] == 75.0  # 3 of the 4 resolved conversations answered
     assert csat["distribution"] == {"1": 0, "2": 1, "3": 0, "4": 1, "5": 1}
-    assert csat["by_complaint_type"] == {"complain_damaged": {"count": 2, "average": 4.5},
-                                         "complain_delivery": {"count": 1, "average": 2.0}}
+    assert csat["by_complaint_type"] == {
+        "complain_damaged": {"count": 2, "average": 4.5},
+        "complain_delivery": {"count": 1, "average": 2.0},
+    }
     assert csat["by_remedy"] == {"none": {"count": 1, "average": 2.0}, "refund": {"count": 2, "average": 4.5}}
-    assert csat["by_channel"] == {"messenger": {"count": 1, "average": 2.0}, "web": {"count": 2, "average": 4.5}}
+    assert csat["by_channel"] == {
+        "messenger": {"count": 1, "average": 2.0},
+        "web": {"count": 2, "average": 4.5},
+    }
     assert csat["by_language"] == {"en": {"count": 1, "average": 5.0}, "vi": {"count": 2, "average": 3.0}}
     # A refund c2 asked for was beyond the bot's limit: the owner sees the limit was hit.
-    assert figures["remedies"] == {"refund": {"offered": 2, "accepted": 2, "declined": 0, "needs_approval": 1},
-                                   "voucher": {"offered": 1, "accepted": 0, "declined": 1, "needs_approval": 0}}
+    assert figures["remedies"] == {
+        "refund": {"offered": 2, "accepted": 2, "declined": 0, "needs_approval": 1},
+        "voucher": {"offered": 1, "accepted": 0, "declined": 1, "needs_approval": 0},
+    }
     assert figures["repeat_contact_7d"] == {"count": 1, "percent_of_complaints": 25.0}  # c2, not c3
     assert figures["trend"] == [
-        {"day": "2026-11-16", "conversations": 3, "complaints": 3, "handoffs": 1,
-         "resolved_by_bot": 2, "resolved_by_agent": 1, "csat_average": 3.67},
-        {"day": "2026-11-17", "conversations": 2, "complaints": 1, "handoffs": 2,
-         "resolved_by_bot": 0, "resolved_by_agent": 1, "csat_average": None},
+        {
+            "day": "2026-11-16",
+            "conversations": 3,
+            "complaints": 3,
+            "handoffs": 1,
+            "resolved_by_bot": 2,
+            "resolved_by_agent": 1,
+            "csat_average": 3.67,
+        },
+        {
+            "day": "2026-11-17",
+            "conversations": 2,
+            "complaints": 1,
+            "handoffs": 2,
+            "resolved_by_bot": 0,
+            "resolved_by_agent": 1,
+            "csat_average": None,
+        },
     ]
 
 
 def test_the_page_names_things_in_words_and_escapes_what_it_shows():
     from bot.console.labels import ConsoleLabels
-    figures = reports.summarise(KNOWN + [ev("handoff", "c9", at(16, 6), reason="<script>x</script>")],
-                                ["2026-11-16", "2026-11-17"], OFFSET)
-    page = reports.render_page({"days": 2, "from": "2026-11-16", "to": "2026-11-17", **figures},
-                               ConsoleLabels().labels, "en")
+
+    figures = reports.summarise(
+        KNOWN + [ev("handoff", "c9", at(16, 6), reason="<script>x</script>")],
+        ["2026-11-16", "2026-11-17"],
+        OFFSET,
+    )
+    page = reports.render_page(
+        {"days": 2, "from": "2026-11-16", "to": "2026-11-17", **figures}, ConsoleLabels().labels, "en"
+    )
     assert "Damaged item" in page and "Customer asked for a person" in page
     assert "no remedy applied (1)" in page and "<script>" not in page and "&lt;script&gt;" in page
     assert "<th>asked for, beyond the bot&#39;s limit</th>" in page
@@ -129,8 +188,15 @@ async def test_events_are_kept_in_a_daily_stream_that_expires(redis):
     await events.record(redis, "started", cid, at=now, channel="web", language="vi")
     ref = await events.ref(redis, cid)
     found = [e for e in await events.read(redis, now - 1, now + 1) if e["cid"] == ref]
-    assert found == [{"kind": "started", "cid": ref, "at": pytest.approx(now, abs=0.001),
-                      "channel": "web", "language": "vi"}]
+    assert found == [
+        {
+            "kind": "started",
+            "cid": ref,
+            "at": pytest.approx(now, abs=0.001),
+            "channel": "web",
+            "language": "vi",
+        }
+    ]
     ttl = await redis.ttl(events.stream_key(events.day_of(now)))
     assert events.RETENTION_DAYS * 86400 - 2 * 86400 < ttl <= events.RETENTION_DAYS * 86400 + 1
     with pytest.raises(ValueError):
@@ -149,18 +215,28 @@ async def test_a_conversation_through_the_hub_is_counted_as_it_happens(make_hub_
     before = await figures_now(client)
     sender = rest_sender()
     cid = f"rest-{sender}"
-    assert (await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "hello"})).status == 200
-    assert (await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})).status == 200
+    assert (
+        await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "hello"})
+    ).status == 200
+    assert (
+        await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
+    ).status == 200
     assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 200
     for text in ("Hello, I'm looking at it", "Done: refund sent"):  # only the first one counts
-        assert (await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": text})).status == 200
+        assert (
+            await client.post(f"/api/agent/conversations/{cid}/messages", json={"text": text})
+        ).status == 200
     assert (await client.post(f"/api/agent/conversations/{cid}/resolve", json={})).status == 200
     after = await figures_now(client)
     assert after["conversations"] == before["conversations"] + 1
-    assert after["handoffs"]["by_reason"]["customer_asked"] == \
-        before["handoffs"]["by_reason"].get("customer_asked", 0) + 1
+    assert (
+        after["handoffs"]["by_reason"]["customer_asked"]
+        == before["handoffs"]["by_reason"].get("customer_asked", 0) + 1
+    )
     assert after["first_response_sla"]["replies"] == before["first_response_sla"]["replies"] + 1
-    assert after["first_response_sla"]["met"] == before["first_response_sla"]["met"] + 1  # seconds, not minutes
+    assert (
+        after["first_response_sla"]["met"] == before["first_response_sla"]["met"] + 1
+    )  # seconds, not minutes
     assert after["resolved"]["by_agent"] == before["resolved"]["by_agent"] + 1
     assert after["trend"][-1]["handoffs"] == before["trend"][-1]["handoffs"] + 1
 

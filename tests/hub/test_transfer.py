@@ -3,13 +3,12 @@ process), never to one who is not (409); release back to the queue at the origin
 place. The customer is told in one line. Real hub processes and Redis; the stand-in
 Rasa (only the handoff matters here)."""
 
-import asyncio
-
-from contract import keys
 from bot.console.passwords import hash_password
-from bot.settings import DEMO_AGENTS, parse_agents
 from bot.core.texts import Texts
-from tests.hub.conftest import login, rest_sender
+from bot.settings import DEMO_AGENTS, parse_agents
+from contract import keys
+from tests.helpers import eventually
+from tests.hub.helpers import login, rest_sender
 
 PASSWORD = "colleague-pass"
 AGENTS = {**parse_agents(DEMO_AGENTS), "lan": hash_password(PASSWORD), "minh": hash_password(PASSWORD)}
@@ -17,7 +16,9 @@ AGENTS = {**parse_agents(DEMO_AGENTS), "lan": hash_password(PASSWORD), "minh": h
 
 async def handed_off(client):
     sender = rest_sender()
-    response = await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
+    response = await client.post(
+        "/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"}
+    )
     assert response.status == 200, await response.text()
     return sender, f"rest-{sender}"
 
@@ -29,13 +30,12 @@ async def missed(client, sender):
 
 async def online(client, name, timeout=10):
     """Wait until the console's heartbeat has marked `name` online."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
+
+    async def agents_once_online():
         agents = (await (await client.get("/api/agent/agents")).json())["agents"]
-        if any(a["name"] == name and a["online"] for a in agents):
-            return agents
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{name} never came online")
+        return agents if any(a["name"] == name and a["online"] for a in agents) else None
+
+    return await eventually(agents_once_online, timeout, f"{name} coming online")
 
 
 async def next_event(ws, kind, timeout=10):
@@ -45,7 +45,9 @@ async def next_event(ws, kind, timeout=10):
             return event
 
 
-async def test_transfer_to_an_online_colleague_who_is_alerted_and_never_to_an_offline_one(make_hub_fake, redis):
+async def test_transfer_to_an_online_colleague_who_is_alerted_and_never_to_an_offline_one(
+    make_hub_fake, redis
+):
     me = await make_hub_fake(agents=AGENTS, agent_online_seconds=60.0)
     colleague = await make_hub_fake(agents=AGENTS, agent_online_seconds=60.0)  # another hub process
     await login(me)
@@ -60,8 +62,13 @@ async def test_transfer_to_an_online_colleague_who_is_alerted_and_never_to_an_of
         # Only the owner may pass it on.
         assert (await me.post(f"/api/agent/conversations/{cid}/transfer", json={"to": "lan"})).status == 409
         assert (await me.post(f"/api/agent/conversations/{cid}/claim")).status == 200
-        for body, status in (({}, 400), ({"to": 7}, 400), ({"to": "agent"}, 400),
-                             ({"to": "nobody"}, 404), ({"to": "minh"}, 409)):
+        for body, status in (
+            ({}, 400),
+            ({"to": 7}, 400),
+            ({"to": "agent"}, 400),
+            ({"to": "nobody"}, 404),
+            ({"to": "minh"}, 409),
+        ):
             response = await me.post(f"/api/agent/conversations/{cid}/transfer", json=body)
             assert response.status == status, (body, await response.text())
             assert "error" in await response.json()
@@ -80,8 +87,9 @@ async def test_transfer_to_an_online_colleague_who_is_alerted_and_never_to_an_of
         assert not any("lan" in text.split() for text in await missed(me, sender))
         # The new owner can answer; the old one no longer can.
         assert (await me.post(f"/api/agent/conversations/{cid}/messages", json={"text": "x"})).status == 409
-        assert (await colleague.post(f"/api/agent/conversations/{cid}/messages",
-                                     json={"text": "Lan here"})).status == 200
+        assert (
+            await colleague.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Lan here"})
+        ).status == 200
         assert (await colleague.post(f"/api/agent/conversations/{cid}/resolve", json={})).status == 200
     finally:
         await ws.close()

@@ -11,15 +11,15 @@ import re
 import time
 import uuid
 
-import pytest
 from aiohttp import web
+import pytest
 
 from bot.channels.routes import ZALO
 from bot.channels.zalo_api import TEXT_LIMIT, chosen, to_zalo
 from bot.core import windows
 from contract import keys
-from tests.hub.conftest import PACKET, login
-from tests.hub.test_followup_email import inbox, until_emailed  # noqa: F401  (the aiosmtpd fixture)
+from tests.helpers import eventually
+from tests.hub.helpers import PACKET, login, until_emailed
 from tests.shop import new_customer
 
 APP_ID = "4096123456789012345"
@@ -57,7 +57,8 @@ class FakeZalo:
         self.refresh_token = f"rt-{uuid.uuid4().hex}"  # the old one never works again
         self.valid.add(access)
         return web.json_response(
-            {"access_token": access, "refresh_token": self.refresh_token, "expires_in": "90000"})
+            {"access_token": access, "refresh_token": self.refresh_token, "expires_in": "90000"}
+        )
 
     async def message(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -66,13 +67,16 @@ class FakeZalo:
         user = body["recipient"]["user_id"]
         if user in self.closed_for:
             return web.json_response(
-                {"error": -230, "message": "User has not interacted with the OA in the past 7 days"})
+                {"error": -230, "message": "User has not interacted with the OA in the past 7 days"}
+            )
         if self.refuse_buttons and "attachment" in body["message"] and "text" in body["message"]:
             return web.json_response({"error": -201, "message": "attachment is invalid"})
-        self.sent.append({"user": user, "reply_to": body["recipient"].get("message_id"),
-                          "message": body["message"]})
+        self.sent.append(
+            {"user": user, "reply_to": body["recipient"].get("message_id"), "message": body["message"]}
+        )
         return web.json_response(
-            {"error": 0, "message": "Success", "data": {"message_id": uuid.uuid4().hex, "user_id": user}})
+            {"error": 0, "message": "Success", "data": {"message_id": uuid.uuid4().hex, "user_id": user}}
+        )
 
     def to(self, user):
         return [s["message"] for s in self.sent if s["user"] == user]
@@ -93,9 +97,18 @@ async def zalo_api(aiohttp_server):
 
 
 def zalo_settings(fake, **more):
-    return {**dict(zalo_app_id=APP_ID, zalo_oa_secret=OA_SECRET, zalo_app_secret=APP_SECRET,
-                   zalo_refresh_token=fake.refresh_token, zalo_api_url=fake.url, zalo_oauth_url=fake.url,
-                   zalo_per_ip_minute=0), **more}
+    return {
+        **dict(
+            zalo_app_id=APP_ID,
+            zalo_oa_secret=OA_SECRET,
+            zalo_app_secret=APP_SECRET,
+            zalo_refresh_token=fake.refresh_token,
+            zalo_api_url=fake.url,
+            zalo_oauth_url=fake.url,
+            zalo_per_ip_minute=0,
+        ),
+        **more,
+    }
 
 
 @pytest.fixture
@@ -119,10 +132,15 @@ def now_ms():
 
 
 def text_event(user, text, msg_id=None, timestamp=None):
-    return {"app_id": APP_ID, "user_id_by_app": "55" + user[:10], "event_name": "user_send_text",
-            "sender": {"id": user}, "recipient": {"id": OA_ID},
-            "message": {"msg_id": msg_id or uuid.uuid4().hex, "text": text},
-            "timestamp": str(timestamp or now_ms())}
+    return {
+        "app_id": APP_ID,
+        "user_id_by_app": "55" + user[:10],
+        "event_name": "user_send_text",
+        "sender": {"id": user},
+        "recipient": {"id": OA_ID},
+        "message": {"msg_id": msg_id or uuid.uuid4().hex, "text": text},
+        "timestamp": str(timestamp or now_ms()),
+    }
 
 
 def mac(raw: bytes, timestamp: str) -> str:
@@ -166,15 +184,29 @@ async def test_golden_signature_vectors(zl_fake, fake_rasa, zalo_api, redis):
     raw = json.dumps(event).encode()
     # A vector checked by hand: the formula over fixed bytes gives this digest.
     fixed = b'{"timestamp":"1700000000000"}'
-    assert mac(fixed, "1700000000000") == hashlib.sha256(
-        b'4096123456789012345{"timestamp":"1700000000000"}1700000000000oa-secret-for-tests').hexdigest()
+    assert (
+        mac(fixed, "1700000000000")
+        == hashlib.sha256(
+            b'4096123456789012345{"timestamp":"1700000000000"}1700000000000oa-secret-for-tests'
+        ).hexdigest()
+    )
 
     assert (await post(zl_fake, event, signature="")).status == 401  # missing header
     assert (await post(zl_fake, event, signature="mac=" + "0" * 64)).status == 401  # wrong MAC
-    assert (await post(zl_fake, event, signature="mac=" + hashlib.sha256(  # the app secret, not the OA's
-        APP_ID.encode() + raw + event["timestamp"].encode() + APP_SECRET.encode()).hexdigest())).status == 401
+    assert (
+        await post(
+            zl_fake,
+            event,
+            signature="mac="
+            + hashlib.sha256(  # the app secret, not the OA's
+                APP_ID.encode() + raw + event["timestamp"].encode() + APP_SECRET.encode()
+            ).hexdigest(),
+        )
+    ).status == 401
     tampered = raw.replace(b"xin chao shop", b"xin chao SHOP")
-    assert (await post(zl_fake, event, signature="mac=" + mac(raw, event["timestamp"]), raw=tampered)).status == 401
+    assert (
+        await post(zl_fake, event, signature="mac=" + mac(raw, event["timestamp"]), raw=tampered)
+    ).status == 401
     stale = text_event(user, "xin chao shop", timestamp=now_ms() - 3 * 3600 * 1000)
     assert (await post(zl_fake, stale)).status == 401  # rightly signed, but too old: a replay
     await zl_fake.server.app[ZALO].drain()
@@ -198,8 +230,14 @@ async def test_signed_but_malformed_events_do_nothing(zl_fake, zalo_api, redis, 
     user = user_id()
     odd = [
         {"event_name": ["user_send_text"], "sender": {"id": user}, "message": {"msg_id": "m0", "text": "hi"}},
-        {"event_name": "user_send_location", "sender": {"id": user},
-         "message": {"msg_id": uuid.uuid4().hex, "attachments": [{"type": "location", "payload": [1, 2]}, 5]}},
+        {
+            "event_name": "user_send_location",
+            "sender": {"id": user},
+            "message": {
+                "msg_id": uuid.uuid4().hex,
+                "attachments": [{"type": "location", "payload": [1, 2]}, 5],
+            },
+        },
         {"event_name": "user_send_text", "sender": {"id": "a:b"}, "message": {"msg_id": "m1", "text": "hi"}},
         {"event_name": "user_send_text", "sender": {"id": user}, "message": {"msg_id": 7, "text": "hi"}},
         {"event_name": "user_send_text", "sender": 5, "message": "hi"},
@@ -269,7 +307,7 @@ async def test_identity_and_the_automated_assistant_says_so_first(zl_fake, fake_
 
 def test_long_text_is_split_and_buttons_become_numbered_choices():
     text = " ".join(f"chu{i}" for i in range(900))  # ~5500 characters
-    buttons = [{"title": f"Lựa chọn {i}", "payload": f"/choose_remedy{{\"remedy\": \"r{i}\"}}"} for i in range(3)]
+    buttons = [{"title": f"Lựa chọn {i}", "payload": f'/choose_remedy{{"remedy": "r{i}"}}'} for i in range(3)]
     parts, choices = to_zalo({"text": text, "buttons": buttons})
     assert all(len(p["text"]) <= TEXT_LIMIT for p in parts) and len(parts) >= 3
     assert " ".join(p["text"] for p in parts).startswith(text)
@@ -285,9 +323,15 @@ def test_long_text_is_split_and_buttons_become_numbered_choices():
 
 async def test_a_number_answers_the_choices_and_refused_buttons_go_as_text(zl_fake, fake_rasa, zalo_api):
     user = user_id()
-    fake_rasa.more["chon di"] = [{"text": "Anh/chị muốn:", "buttons": [
-        {"title": "Hoàn tiền", "payload": "/choose_remedy{\"remedy\": \"refund\"}"},
-        {"title": "Gặp nhân viên", "payload": "/request_human"}]}]
+    fake_rasa.more["chon di"] = [
+        {
+            "text": "Anh/chị muốn:",
+            "buttons": [
+                {"title": "Hoàn tiền", "payload": '/choose_remedy{"remedy": "refund"}'},
+                {"title": "Gặp nhân viên", "payload": "/request_human"},
+            ],
+        }
+    ]
     zalo_api.refuse_buttons = True
     await deliver(zl_fake, text_event(user, "chon di"))
     offer = zalo_api.to(user)[-1]
@@ -299,14 +343,47 @@ async def test_a_number_answers_the_choices_and_refused_buttons_go_as_text(zl_fa
 async def test_images_stickers_and_locations_are_acknowledged_and_kept(zl_fake, zalo_api, redis):
     user = user_id()
     base = {"app_id": APP_ID, "sender": {"id": user}, "recipient": {"id": OA_ID}}
-    image = {**base, "event_name": "user_send_image", "timestamp": str(now_ms()), "message": {
-        "msg_id": uuid.uuid4().hex, "text": "", "attachments": [
-            {"type": "image", "payload": {"url": "https://photo.example/vo.jpg", "thumbnail": "https://photo.example/t.jpg"}}]}}
-    sticker = {**base, "event_name": "user_send_sticker", "timestamp": str(now_ms()), "message": {
-        "msg_id": uuid.uuid4().hex, "attachments": [{"type": "sticker", "payload": {"id": "abc", "url": "https://s.example/1"}}]}}
-    location = {**base, "event_name": "user_send_location", "timestamp": str(now_ms()), "message": {
-        "msg_id": uuid.uuid4().hex, "attachments": [
-            {"type": "location", "payload": {"coordinates": {"latitude": "10.762622", "longitude": "106.660172"}}}]}}
+    image = {
+        **base,
+        "event_name": "user_send_image",
+        "timestamp": str(now_ms()),
+        "message": {
+            "msg_id": uuid.uuid4().hex,
+            "text": "",
+            "attachments": [
+                {
+                    "type": "image",
+                    "payload": {
+                        "url": "https://photo.example/vo.jpg",
+                        "thumbnail": "https://photo.example/t.jpg",
+                    },
+                }
+            ],
+        },
+    }
+    sticker = {
+        **base,
+        "event_name": "user_send_sticker",
+        "timestamp": str(now_ms()),
+        "message": {
+            "msg_id": uuid.uuid4().hex,
+            "attachments": [{"type": "sticker", "payload": {"id": "abc", "url": "https://s.example/1"}}],
+        },
+    }
+    location = {
+        **base,
+        "event_name": "user_send_location",
+        "timestamp": str(now_ms()),
+        "message": {
+            "msg_id": uuid.uuid4().hex,
+            "attachments": [
+                {
+                    "type": "location",
+                    "payload": {"coordinates": {"latitude": "10.762622", "longitude": "106.660172"}},
+                }
+            ],
+        },
+    }
     for event in (image, sticker, location):
         assert (await deliver(zl_fake, event)).status == 200
     assert sum("I can only read text here" in t for t in zalo_api.texts(user)) == 3
@@ -329,11 +406,12 @@ async def test_the_token_is_refreshed_once_when_two_hub_processes_race(make_hub_
     assert (await post(first, text_event(one, "xin chao"))).status == 200
     assert (await post(second, text_event(two, "xin chao"))).status == 200
 
-    async def racing():  # one is asking Zalo; the other found it doing so (or asked too)
-        while not (zalo_api.token_requests >= 2 or (zalo_api.token_requests == 1
-                                                    and sum(t.waited for t in tokens) > 0)):
-            await asyncio.sleep(0.01)
-    await asyncio.wait_for(racing(), 20)
+    def racing():  # one is asking Zalo; the other found it doing so (or asked too)
+        return zalo_api.token_requests >= 2 or (
+            zalo_api.token_requests == 1 and sum(t.waited for t in tokens) > 0
+        )
+
+    await eventually(racing, 20, "both processes wanting a token", interval=0.01)
     zalo_api.token_gate.set()
     for hub in (first, second):
         await hub.server.app[ZALO].drain()
@@ -364,16 +442,23 @@ async def queued_with_an_agent(client, user, first_words, confirm_email=False):
     assert (await client.post(f"/api/agent/conversations/{cid_of(user)}/claim")).status == 200
 
 
-async def test_a_reply_after_the_window_goes_by_email(make_hub_fake, zalo_api, inbox, redis):  # noqa: F811
+async def test_a_reply_after_the_window_goes_by_email(make_hub_fake, zalo_api, inbox, redis):
     box, smtp_url = inbox
-    hub = await make_hub_fake(**zalo_settings(zalo_api, smtp_url=smtp_url, mail_from=FROM,
-                                             background_interval=0.2, agent_online_seconds=0.001))
+    hub = await make_hub_fake(
+        **zalo_settings(
+            zalo_api, smtp_url=smtp_url, mail_from=FROM, background_interval=0.2, agent_online_seconds=0.001
+        )
+    )
     user, address = user_id(), f"hoa.{uuid.uuid4().hex[:6]}@example.com"
-    await queued_with_an_agent(hub, user, f"giao hang tre qua, email cua toi la {address}", confirm_email=True)
+    await queued_with_an_agent(
+        hub, user, f"giao hang tre qua, email cua toi la {address}", confirm_email=True
+    )
     cid = cid_of(user)
     notes = [e["text"] for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "system"]
     assert "email follow-up to h…@example.com, confirmed by the customer" in notes
-    response = await hub.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Chào chị, em đang kiểm tra."})
+    response = await hub.post(
+        f"/api/agent/conversations/{cid}/messages", json={"text": "Chào chị, em đang kiểm tra."}
+    )
     assert (await response.json())["delivered"] == "channel"
     assert "Mai: Chào chị, em đang kiểm tra." in zalo_api.texts(user)  # the agent's display name
 
@@ -383,8 +468,9 @@ async def test_a_reply_after_the_window_goes_by_email(make_hub_fake, zalo_api, i
     window = (await (await hub.get(f"/api/agent/conversations/{cid}")).json())["window"]
     assert window["state"] == "closed" and window["reason"] == "time"
     before = len(zalo_api.sent)
-    response = await hub.post(f"/api/agent/conversations/{cid}/messages",
-                              json={"text": "Đơn hàng sẽ đến vào thứ Sáu."})
+    response = await hub.post(
+        f"/api/agent/conversations/{cid}/messages", json={"text": "Đơn hàng sẽ đến vào thứ Sáu."}
+    )
     assert response.status == 200 and (await response.json())["delivered"] == "email"
     assert len(zalo_api.sent) == before  # nothing was tried on Zalo
     [(recipients, message)] = await box.wait_for(1)
@@ -402,12 +488,16 @@ async def test_past_the_reply_quota_without_email_a_reply_becomes_a_task(zl_fake
     cid = cid_of(user)
     used = int(await redis.hget(keys.zalo_reply(cid), "sent"))
     for number in range(windows.ZALO_REPLY_QUOTA - used):
-        response = await zl_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": f"tin {number}"})
+        response = await zl_fake.post(
+            f"/api/agent/conversations/{cid}/messages", json={"text": f"tin {number}"}
+        )
         assert (await response.json())["delivered"] == "channel"
     window = (await (await zl_fake.get(f"/api/agent/conversations/{cid}")).json())["window"]
     assert window["state"] == "closed" and window["reason"] == "quota" and window["replies_left"] == 0
     before = len(zalo_api.sent)
-    response = await zl_fake.post(f"/api/agent/conversations/{cid}/messages", json={"text": "Còn một việc nữa."})
+    response = await zl_fake.post(
+        f"/api/agent/conversations/{cid}/messages", json={"text": "Còn một việc nữa."}
+    )
     assert (await response.json())["delivered"] == "task" and len(zalo_api.sent) == before
     tasks = (await (await zl_fake.get("/api/agent/callbacks")).json())["callbacks"]
     assert any(t["conversation_id"] == cid and "quota" in t["reason"] for t in tasks)
@@ -467,8 +557,10 @@ async def test_a_whole_conversation_in_vietnamese_without_diacritics(zl, zalo_ap
     assert order_id in json.dumps(detail["packet"])
 
     assert (await zl.post(f"/api/agent/conversations/{cid}/claim")).status == 200
-    response = await zl.post(f"/api/agent/conversations/{cid}/messages",
-                             json={"text": "Chào chị Lan, em gửi lại bộ ly mới ngay hôm nay."})
+    response = await zl.post(
+        f"/api/agent/conversations/{cid}/messages",
+        json={"text": "Chào chị Lan, em gửi lại bộ ly mới ngay hôm nay."},
+    )
     assert (await response.json())["delivered"] == "channel"
     assert "Mai: Chào chị Lan, em gửi lại bộ ly mới ngay hôm nay." in zalo_api.texts(user)
     before = len(zalo_api.texts(user))
@@ -494,17 +586,27 @@ async def test_a_zalo_user_keeps_their_own_history_and_nobody_else_shares_it(red
     first = tracker(cid_of(user), "don hang cua toi bi tre", "complain_delivery", metadata=meta)
     await run(ActionAcknowledgeComplaint(), first, domain)
     # The same Zalo user writes again another day: a repeat contact, yet nothing is recalled.
-    again = tracker(cid_of(user), "don hang van chua toi", "complain_delivery", metadata=meta,
-                    history=[user_event("don hang cua toi bi tre", "complain_delivery"),
-                             {"event": "session_started", "timestamp": time.time()}])
+    again = tracker(
+        cid_of(user),
+        "don hang van chua toi",
+        "complain_delivery",
+        metadata=meta,
+        history=[
+            user_event("don hang cua toi bi tre", "complain_delivery"),
+            {"event": "session_started", "timestamp": time.time()},
+        ],
+    )
     dispatcher, events = await run(ActionAcknowledgeComplaint(), again, domain)
     assert "repeat_contact" in slots_set(events)["severity_reasons"]
     assert "utter_known_details" not in responses(dispatcher)
     # Another Zalo user is somebody else.
     other = user_id()
     meta_other = {"channel": "zalo", "identity": {"channel_id": other, "zalo_user": other}}
-    _, events = await run(ActionAcknowledgeComplaint(), tracker(
-        cid_of(other), "don hang cua toi bi tre", "complain_delivery", metadata=meta_other), domain)
+    _, events = await run(
+        ActionAcknowledgeComplaint(),
+        tracker(cid_of(other), "don hang cua toi bi tre", "complain_delivery", metadata=meta_other),
+        domain,
+    )
     assert "repeat_contact" not in slots_set(events)["severity_reasons"]
 
 
@@ -515,7 +617,9 @@ async def test_resolved_after_the_window_is_only_noted_without_email(zl_fake, za
     later = time.time() + 49 * 3600
     zl_fake.server.app[ZALO].clock = lambda: later
     before = len(zalo_api.sent)
-    assert (await zl_fake.post(f"/api/agent/conversations/{cid}/resolve", json={"note": "xong"})).status == 200
+    assert (
+        await zl_fake.post(f"/api/agent/conversations/{cid}/resolve", json={"note": "xong"})
+    ).status == 200
     assert len(zalo_api.sent) == before  # not tried on Zalo
     notice = [e for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "bot"][-1]
     assert json.loads(notice["data"])["held_by"] == "note"  # nobody must act on it: no task
