@@ -1,7 +1,7 @@
 """What the hub exposes: the agent API only to the hub's own pages and current agents,
 cookies that fit the deployment, and the demo agent only where it is harmless."""
 
-from aiohttp import WSMsgType
+from aiohttp import WSMsgType, web
 import pytest
 
 from bot.app import create_app, warn_about_agents
@@ -149,15 +149,17 @@ async def test_logging_out_closes_that_sessions_console_socket(make_hub_fake):
     assert message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)
 
 
-async def test_the_redis_password_is_never_logged_when_redis_is_unreachable(
-    aiohttp_client, fake_rasa, caplog
-):
+async def test_the_redis_password_is_never_logged_when_redis_is_unreachable(fake_rasa, caplog):
     from scripts.stack import free_port
 
     url = f"redis://:n0t-for-the-log@127.0.0.1:{free_port()}/0"  # nothing listens there
     settings = Settings.from_env({"REDIS_URL": url, "RASA_URL": fake_rasa.url})
-    with pytest.raises(RuntimeError) as refused:
-        await aiohttp_client(create_app(settings))
+    runner = web.AppRunner(create_app(settings))  # the hub's start-up, as python -m bot runs it
+    try:
+        with pytest.raises(RuntimeError) as refused:
+            await runner.setup()
+    finally:
+        await runner.cleanup()
     assert "cannot reach Redis at redis://:***@127.0.0.1:" in str(refused.value)
     said = [
         str(refused.value),
