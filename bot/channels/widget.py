@@ -157,6 +157,8 @@ class WidgetChannel:
             session_id: str = await self.sessions.issue(cid) if new else str(given)
         except RedisError as error:  # nothing can be kept: no session until Redis is back
             return await self._send_again(sid, error)
+        if self.sio.get_environ(sid) is None:
+            return  # the socket left while its session was issued: nobody to confirm it to
         self.session_of[sid] = session_hash(session_id)
         await self.sio.save_session(sid, {"conversation_id": cid, "client": self._client(sid)})
         await self.sio.enter_room(sid, cid)

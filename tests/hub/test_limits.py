@@ -19,6 +19,7 @@ from bot.core import limits
 from bot.core.conversations import ConversationStore
 from bot.core.reporting import Reporting
 from bot.settings import DEMO_LOGIN
+from bot.web.appkeys import CHANNELS
 from contract import keys
 from tests.helpers import eventually
 from tests.hub.helpers import WidgetCustomer, client_from, login, loopback_address, rest_sender
@@ -513,3 +514,21 @@ async def test_a_burst_of_session_requests_from_one_socket_gets_three_conversati
         await customer.close()
     assert [kind for kind, _ in got].count("confirm") == limits.MAX_CONVERSATIONS_PER_SOCKET
     assert all("One moment" in text for kind, text in got if kind == "refused")
+
+
+async def test_a_socket_that_leaves_while_its_session_is_issued_is_not_confirmed(make_hub_fake):
+    hub = await make_hub_fake()
+    widget = hub.server.app[CHANNELS]["web"]
+    customer = WidgetCustomer(str(hub.make_url("/")))
+    await customer.connect()
+    [sid] = list(widget.held)  # the hub's id of this socket
+    real_issue = widget.sessions.issue
+
+    async def leaving_while_issued(cid, proved=0.0):  # the socket goes while Redis is asked
+        await customer.close()
+        await eventually(lambda: widget.sio.get_environ(sid) is None, 10, "the hub saw it leave")
+        return await real_issue(cid, proved)
+
+    widget.sessions.issue = leaving_while_issued
+    await widget.session_request(sid, {"session_id": None})  # no error, nothing kept for it
+    assert sid not in widget.session_of
