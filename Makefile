@@ -80,8 +80,8 @@ rasa-test: train ## conversation tests (tests/test_*.yml), failing on any wrong 
 pytest: train browser postgres ## actions against real Redis; REST, hub and browser tests against real Rasa; the smoke runs
 	$(PY) -m pytest
 
-unit: setup postgres ## every test that needs no trained model (no training; PostgreSQL for the order backend)
-	$(PY) -m pytest -m "not needs_model"
+unit: setup postgres ## every test that needs no trained model, on every core (no training; PostgreSQL for the order backend)
+	$(PY) -m pytest -m "not needs_model" -n auto
 
 smoke: train ## each long-running target briefly (run, hub, shell, demo-data, bench, chaos, eval; part of `make pytest`)
 	$(PY) -m pytest -m smoke
