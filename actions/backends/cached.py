@@ -14,7 +14,7 @@ import logging
 from typing import Any, Awaitable, Callable, List, Optional
 
 from actions.backends.base import Backend
-from actions.orders import Customer, Order, OrdersUnavailable
+from actions.backends.model import Customer, Order, OrdersUnavailable
 from contract import keys
 
 log = logging.getLogger(__name__)

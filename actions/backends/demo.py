@@ -11,7 +11,7 @@ from typing import Dict, List, Optional
 import yaml
 
 from actions.backends.base import Backend
-from actions.orders import DEMO_DATA, Customer, Order
+from actions.backends.model import DEMO_DATA, Customer, Order
 from contract import keys
 
 _read_cache: Dict[Path, tuple] = {}
