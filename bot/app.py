@@ -15,7 +15,6 @@ from typing import Any, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
-from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot.aftercare import routes as aftercare_routes
@@ -62,7 +61,7 @@ from bot.web.appkeys import (
     TURN,
 )
 from bot.web.middlewares import engineio_errors, errors_as_json, per_address_limits, security_headers
-from contract import keys
+from contract import keys, redis_client
 
 log = logging.getLogger(__name__)
 SIO = web.AppKey("sio", object)  # the widget's socket.io server, attached at creation
@@ -83,8 +82,9 @@ async def warn_if_unbounded(redis) -> None:
 
 async def redis_ctx(app: web.Application):
     settings = app[SETTINGS]
-    redis = aioredis.from_url(
-        settings.redis_url,
+    target = settings.redis_target  # REDIS_URL, or the master the Sentinels name
+    redis = redis_client.async_client(
+        target,
         decode_responses=True,
         socket_timeout=5,
         socket_connect_timeout=5,
@@ -93,7 +93,8 @@ async def redis_ctx(app: web.Application):
     try:
         await redis.ping()
     except RedisError as error:
-        raise RuntimeError(f"cannot reach Redis at {settings.redis_url}: {error}") from error
+        await redis_client.close(redis)
+        raise RuntimeError(f"cannot reach Redis at {target.describe()}: {error}") from error
     app[REDIS] = redis
     await warn_if_unbounded(redis)
     # One secret for every hub process: from HUB_SECRET, or created once in Redis.
@@ -105,7 +106,7 @@ async def redis_ctx(app: web.Application):
     app[SHOP_SECRET] = await identity.shop_secret(redis, settings)
     app[DEMO] = identity.demo_sign_in(settings)
     yield
-    await redis.close()
+    await redis_client.close(redis)
 
 
 async def http_ctx(app: web.Application):
@@ -248,7 +249,7 @@ def create_app(settings: Settings) -> web.Application:
     # Owner-edited words are checked here: a bad file stops the hub before it starts.
     app[LABELS] = ConsoleLabels()
     app[CANNED] = canned.load()
-    sio = socketio_server(settings.redis_url)
+    sio = socketio_server(settings.redis_target)
     sio.attach(app, socketio_path="socket.io")  # before start-up: its routes join the app's
     app[SIO] = sio
     # One context per resource, opened in this order and closed in reverse.

@@ -39,6 +39,7 @@ from bot.core.texts import Texts
 from bot.core.windows import Window
 from bot.web.signing import sign, unsign
 from contract import keys
+from contract.redis_client import RedisTarget, socketio_manager_args
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -61,11 +62,13 @@ def to_widget(message: Message) -> Dict[str, Any]:
     return out
 
 
-def socketio_server(redis_url: str) -> socketio.AsyncServer:
-    """The widget's socket.io server; emits go through Redis to every hub process."""
+def socketio_server(target: RedisTarget) -> socketio.AsyncServer:
+    """The widget's socket.io server; emits go through Redis to every hub process (through
+    Sentinel, python-socketio asks the Sentinels for the master again when it loses it)."""
+    url, options = socketio_manager_args(target, socket_connect_timeout=5, socket_keepalive=True)
     return socketio.AsyncServer(
         async_mode="aiohttp",
-        client_manager=socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL),
+        client_manager=socketio.AsyncRedisManager(url, channel=keys.SOCKETIO_CHANNEL, redis_options=options),
         cors_allowed_origins=None,  # same origin only
         logger=False,
         engineio_logger=False,
