@@ -85,8 +85,9 @@ class Settings(BaseModel):
     rasa_url: str = setting(
         "http://127.0.0.1:5005",
         "RASA_URL",
-        "Rasa's REST channel, for the hub; several, comma-separated, get messages in turn (a server "
-        "refusing connections is skipped). They must share the Redis tracker and lock stores, as "
+        "Rasa's REST channel, for the hub; several, comma-separated: every message of a conversation "
+        "goes to the same one (consistent hashing on the conversation id), the next in its order only "
+        "while that one refuses connections. They must share the Redis tracker and lock stores, as "
         "`endpoints.yml` has them",
     )
     rasa_timeout: float = setting(

@@ -6,15 +6,21 @@ own buttons that way, anything else, e.g. "/agent_handback", reaches Rasa as pla
 without its slashes). What comes back: messages a customer may get, and the handoff
 packet when the assistant hands over (`relayable`).
 
-Several Rasa servers may stand behind one hub (RASA_URL=url1,url2): messages go to them
-in turn. They must share the Redis tracker and lock stores (endpoints.yml), so any of
-them can continue any conversation and two messages of one conversation never
-interleave. A server that refuses the connection is skipped for that message: the
-message was not sent, so trying the next one cannot process it twice.
+Several Rasa servers may stand behind one hub (RASA_URL=url1,url2): every message of a
+conversation goes to the same one, chosen by rendezvous hashing on the conversation id
+(`ranked`: each server's score is a hash of the id and its URL, highest first), so every
+hub, whatever the order of its list, picks the same server for a conversation, and
+adding or losing a server moves only the conversations that were on it. A server that
+refuses the connection is skipped for that message (the next in the conversation's
+ranking takes it): the message was not sent, so trying the next one cannot process it
+twice; the conversation comes back once its server accepts connections again. The
+servers share the Redis tracker and lock stores (endpoints.yml), so any of them can
+continue any conversation; the hub's own lock (bot/core/turn_lock.py) runs one turn of a
+conversation at a time, on any number of hubs.
 """
 
 import asyncio
-import itertools
+import hashlib
 import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -56,6 +62,16 @@ def relayable(replies: List[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Opti
     return messages, packet
 
 
+def ranked(conversation_id: str, urls: Sequence[str]) -> List[str]:
+    """The servers in the order this conversation tries them (rendezvous hashing: the
+    same order in every process, and removing a server leaves the others' order)."""
+
+    def score(url: str) -> bytes:
+        return hashlib.blake2b(f"{conversation_id}\x00{url}".encode(), digest_size=8).digest()
+
+    return sorted(urls, key=score, reverse=True)
+
+
 class RasaUnavailable(Exception):
     """Rasa (or its action server) did not answer in time or answered with an error."""
 
@@ -66,15 +82,13 @@ class RasaClient:
             raise ValueError("at least one Rasa URL is needed")
         self.session = session
         self.base_urls = [url.rstrip("/") for url in base_urls]
-        self._turn = itertools.cycle(range(len(self.base_urls)))
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def send(self, sender: str, message: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
         body = {"sender": sender, "message": message, "metadata": metadata}
-        first = next(self._turn)
         refused = None
-        for offset in range(len(self.base_urls)):
-            url = self.base_urls[(first + offset) % len(self.base_urls)] + "/webhooks/rest/webhook"
+        for base in ranked(sender, self.base_urls):
+            url = base + "/webhooks/rest/webhook"
             try:
                 return await self._post(url, body)
             except aiohttp.ClientConnectorError as error:  # nothing was sent: try the next
