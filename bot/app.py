@@ -44,6 +44,7 @@ from bot.core.rasa_client import RasaClient
 from bot.core.reporting import Reporting
 from bot.core.texts import Texts
 from bot.core.turn import Turn
+from bot.core.turn_lock import TurnLock
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, is_loopback, parse_agents
 from bot.web import health
 from bot.web.appkeys import (
@@ -65,6 +66,7 @@ from contract import keys, redis_client
 
 log = logging.getLogger(__name__)
 SIO = web.AppKey("sio", object)  # the widget's socket.io server, attached at creation
+TURN_MARGIN = 10.0  # seconds a turn may take beyond Rasa's timeout (Redis writes, a handoff)
 
 
 async def warn_if_unbounded(redis) -> None:
@@ -127,11 +129,15 @@ async def core_ctx(app: web.Application):
     handoffs = Handoffs(store, texts, settings)
     app[CALLBACKS] = CallBacks(store, texts, settings)
     app[CHANNELS] = {}  # filled by channels_ctx
+    # One turn of a conversation at a time on every hub: a turn may run past Rasa's
+    # timeout only by the writes around it; a message waits at most three turns' worth.
+    hold = settings.rasa_timeout + TURN_MARGIN
+    lock = TurnLock(redis, hold=hold, wait=3 * hold)
     app[TURN] = Turn(
-        store, rasa, texts, handoffs, FollowUpChoices(store, texts, app[CALLBACKS]), app[CHANNELS]
+        store, rasa, texts, handoffs, lock, FollowUpChoices(store, texts, app[CALLBACKS]), app[CHANNELS]
     )
     elsewhere = FollowUpElsewhere(store, settings, app[CALLBACKS])
-    app[OUTBOX] = Outbox(store, rasa, texts, handoffs, settings, app[CHANNELS], elsewhere)
+    app[OUTBOX] = Outbox(store, rasa, texts, handoffs, settings, app[CHANNELS], elsewhere, lock)
     yield
     await app[EVENTS].stop()
 
