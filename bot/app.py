@@ -67,6 +67,12 @@ from contract import keys, redis_client
 log = logging.getLogger(__name__)
 SIO = web.AppKey("sio", object)  # the widget's socket.io server, attached at creation
 TURN_MARGIN = 10.0  # seconds a turn may take beyond Rasa's timeout (Redis writes, a handoff)
+# Stopping (SIGTERM) within 10 s (make run's bound and the pod's, docs/deploy.md): aiohttp
+# stops listening, then `drain` moves the widgets and consoles to other hubs and lets the
+# turns in flight finish for up to DRAIN_SECONDS, then aiohttp gives requests still
+# running SHUTDOWN_TIMEOUT more before it closes them, and the contexts close (about 1 s).
+DRAIN_SECONDS = 7.0
+SHUTDOWN_TIMEOUT = 1.5
 
 
 async def warn_if_unbounded(redis) -> None:
@@ -245,6 +251,21 @@ async def every(interval: float, round_: Callable[[], Awaitable[Any]], stopping:
             log.warning("%s round failed: %s", getattr(round_, "__qualname__", "background"), error)
 
 
+async def drain(app: web.Application) -> None:
+    """On shutdown, once the hub has stopped listening and says it is not ready: every
+    widget and console on this hub is told to reconnect (the load balancer sends them to
+    another hub), then the turns in flight finish (bounded), before anything closes."""
+    widgets = app[CHANNELS].get("web")
+    moved = await widgets.reconnect_elsewhere() if isinstance(widgets, WidgetChannel) else 0
+    app[EVENTS].close_consoles()
+    left = await app[TURN].drain(DRAIN_SECONDS)
+    log.info(
+        "stopping: %d widget socket(s) told to reconnect elsewhere; turns in flight %s",
+        moved,
+        f"not finished: {left}" if left else "all finished",
+    )
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[errors_as_json, per_address_limits, engineio_errors],
@@ -264,6 +285,7 @@ def create_app(settings: Settings) -> web.Application:
     aftercare_routes.add_routes(app)
     console_routes.mount(app)
     health.add_routes(app)  # last: ready once everything above has started
+    app.on_shutdown.append(drain)  # type: ignore[arg-type]  # after health's: unready first
     return app
 
 
@@ -297,4 +319,10 @@ def main() -> None:
     settings = Settings.from_env()
     warn_about_agents(settings)
     print(json.dumps({"hub": f"http://{settings.host}:{settings.port}"}), flush=True)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )

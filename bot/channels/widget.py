@@ -111,6 +111,27 @@ class WidgetChannel:
             await asyncio.wait([self._delivering], timeout=5)
         await self.delivery.stop()
 
+    async def reconnect_elsewhere(self, timeout: float = 2.0) -> int:
+        """The hub is stopping: every widget on it is told to reconnect, which its load
+        balancer sends to another hub (catch-up there sends what it missed). The
+        engine.io connection is closed, which socket.io clients answer by reconnecting
+        ("transport close"); a socket.io disconnect would not be answered so
+        ("io server disconnect" waits for the page to reconnect by hand). A websocket's
+        writer is ended at once, closing the websocket (python-engineio would otherwise
+        keep it open until its ping timeout); a long-polling client reads the close.
+        Returns how many sockets were told."""
+        eio = self.sio.eio
+        sockets = list(eio.sockets.values())
+
+        async def close(sock) -> None:
+            await sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+            if sock.upgraded:
+                sock.queue.put_nowait(None)  # the writer's end-of-queue: it closes the websocket
+
+        if sockets:
+            await asyncio.wait([asyncio.create_task(close(sock)) for sock in sockets], timeout=timeout)
+        return len(sockets)
+
     async def _emit(self, sid: str, message: Message) -> None:
         await self.sio.emit("bot_uttered", to_widget(message), to=sid)
 
