@@ -484,6 +484,12 @@ ELSEWHERE: Tuple[Variable, ...] = (
     Variable(
         ("CHAOS_ARGS",), "`make chaos`", "", "arguments for `benchmarks.chaos`, e.g. `--port-base 7500`"
     ),
+    Variable(
+        ("CLUSTER_ARGS",),
+        "`make cluster`",
+        "",
+        "arguments for `benchmarks.cluster`, e.g. `--brief` (stand-in Rasa, about a minute)",
+    ),
 )
 
 

@@ -34,9 +34,16 @@ HOST = "127.0.0.1"
 
 
 class RedisGroup:
-    def __init__(self, workdir: Path, password: str, master_name: str = DEFAULT_MASTER_NAME,
-                 replicas: int = 1, sentinels: int = 3, down_after_ms: int = 1000,
-                 log_dir: Optional[Path] = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        password: str,
+        master_name: str = DEFAULT_MASTER_NAME,
+        replicas: int = 1,
+        sentinels: int = 3,
+        down_after_ms: int = 1000,
+        log_dir: Optional[Path] = None,
+    ) -> None:
         self.workdir = workdir
         self.password = password
         self.master_name = master_name
@@ -67,9 +74,16 @@ class RedisGroup:
         its own: a server restarted keeps its append-only file, as a pod keeps its volume."""
         data = self.workdir / f"redis-{port}"
         data.mkdir(parents=True, exist_ok=True)
-        lines = [f"port {port}", f"bind {HOST}", f"dir {data}", "appendonly yes",
-                 f"requirepass {self.password}", f"masterauth {self.password}",
-                 "maxmemory 256mb", "maxmemory-policy noeviction"]
+        lines = [
+            f"port {port}",
+            f"bind {HOST}",
+            f"dir {data}",
+            "appendonly yes",
+            f"requirepass {self.password}",
+            f"masterauth {self.password}",
+            "maxmemory 256mb",
+            "maxmemory-policy noeviction",
+        ]
         if replica_of is not None:
             lines.append(f"replicaof {HOST} {replica_of}")
         conf = self._private(data / "redis.conf", "\n".join(lines) + "\n")
@@ -79,16 +93,24 @@ class RedisGroup:
 
     def start_sentinel(self, port: int) -> subprocess.Popen:
         # Sentinel rewrites its file as it learns: a fresh one at each start.
-        conf = self._private(self.workdir / f"sentinel-{port}" / "sentinel.conf", "\n".join([
-            f"port {port}", f"bind {HOST}", f"dir {self.workdir / f'sentinel-{port}'}",
-            f"requirepass {self.password}",
-            f"sentinel sentinel-pass {self.password}",
-            f"sentinel monitor {self.master_name} {HOST} {self.first_master} 2",
-            f"sentinel auth-pass {self.master_name} {self.password}",
-            f"sentinel down-after-milliseconds {self.master_name} {self.down_after_ms}",
-            f"sentinel failover-timeout {self.master_name} {max(4 * self.down_after_ms, 3000)}",
-            f"sentinel parallel-syncs {self.master_name} 1",
-        ]) + "\n")
+        conf = self._private(
+            self.workdir / f"sentinel-{port}" / "sentinel.conf",
+            "\n".join(
+                [
+                    f"port {port}",
+                    f"bind {HOST}",
+                    f"dir {self.workdir / f'sentinel-{port}'}",
+                    f"requirepass {self.password}",
+                    f"sentinel sentinel-pass {self.password}",
+                    f"sentinel monitor {self.master_name} {HOST} {self.first_master} 2",
+                    f"sentinel auth-pass {self.master_name} {self.password}",
+                    f"sentinel down-after-milliseconds {self.master_name} {self.down_after_ms}",
+                    f"sentinel failover-timeout {self.master_name} {max(4 * self.down_after_ms, 3000)}",
+                    f"sentinel parallel-syncs {self.master_name} 1",
+                ]
+            )
+            + "\n",
+        )
         proc = self._spawn(f"sentinel-{port}", [redis_server_binary(), str(conf), "--sentinel"])
         wait_for_port(port, 10)
         return proc
@@ -100,22 +122,29 @@ class RedisGroup:
             self.start_redis(port, replica_of=master)
         for port in self.sentinel_ports:
             self.start_sentinel(port)
-        self.wait_until(lambda: self._settled(master, len(replicas)), timeout,
-                        "the Sentinels to agree on the master and see its replicas")
+        self.wait_until(
+            lambda: self._settled(master, len(replicas)),
+            timeout,
+            "the Sentinels to agree on the master and see its replicas",
+        )
 
     def _settled(self, master: int, replicas: int) -> bool:
         for port in self.sentinel_ports:
             state = self.sentinel(port).sentinel_master(self.master_name)
-            if int(state["port"]) != master or int(state.get("num-slaves", 0)) < replicas \
-                    or int(state.get("num-other-sentinels", 0)) < len(self.sentinel_ports) - 1:
+            if (
+                int(state["port"]) != master
+                or int(state.get("num-slaves", 0)) < replicas
+                or int(state.get("num-other-sentinels", 0)) < len(self.sentinel_ports) - 1
+            ):
                 return False
         return True
 
     # --- asking --------------------------------------------------------------------------
 
     def sentinel(self, port: int) -> redis.Redis:
-        return redis.Redis(host=HOST, port=port, password=self.password, socket_timeout=2,
-                           decode_responses=True)
+        return redis.Redis(
+            host=HOST, port=port, password=self.password, socket_timeout=2, decode_responses=True
+        )
 
     def master_port(self) -> Optional[int]:
         """The master's port as the Sentinels' majority names it (None: no majority)."""
@@ -134,16 +163,22 @@ class RedisGroup:
         return info["role"], int(master_port) if master_port is not None else None
 
     def target(self, db: int = 0) -> RedisTarget:
-        return RedisTarget(url=f"redis://:{self.password}@{HOST}:{self.first_master}/{db}",
-                           sentinels=tuple((HOST, port) for port in self.sentinel_ports),
-                           master_name=self.master_name, sentinel_password=self.password)
+        return RedisTarget(
+            url=f"redis://:{self.password}@{HOST}:{self.first_master}/{db}",
+            sentinels=tuple((HOST, port) for port in self.sentinel_ports),
+            master_name=self.master_name,
+            sentinel_password=self.password,
+        )
 
     def env(self, db: int = 0) -> Dict[str, str]:
         """The variables every role reads (docs/configuration.md)."""
         target = self.target(db)
-        return {"REDIS_URL": target.url,
-                "REDIS_SENTINELS": ",".join(f"{h}:{p}" for h, p in target.sentinels),
-                "REDIS_MASTER_NAME": self.master_name, "REDIS_SENTINEL_PASSWORD": self.password}
+        return {
+            "REDIS_URL": target.url,
+            "REDIS_SENTINELS": ",".join(f"{h}:{p}" for h, p in target.sentinels),
+            "REDIS_MASTER_NAME": self.master_name,
+            "REDIS_SENTINEL_PASSWORD": self.password,
+        }
 
     @staticmethod
     def wait_until(condition, timeout: float, what: str) -> None:
@@ -173,9 +208,13 @@ class RedisGroup:
 
     def wait_for_failover(self, old: int, timeout: float = 30) -> int:
         """The port of the replica the Sentinels promoted instead of `old`."""
-        self.wait_until(lambda: self.master_port() not in (None, old) and
-                        self.role(self.master_port() or 0)[0] == "master", timeout,
-                        f"the Sentinels to promote a replica in place of :{old}")
+        self.wait_until(
+            lambda: (
+                self.master_port() not in (None, old) and self.role(self.master_port() or 0)[0] == "master"
+            ),
+            timeout,
+            f"the Sentinels to promote a replica in place of :{old}",
+        )
         return self.master_port() or 0
 
     def restart(self, port: int) -> subprocess.Popen:
