@@ -40,7 +40,7 @@ from bot.core.conversations import ConversationStore
 from bot.core.events import EventHub
 from bot.core.handoffs import Handoffs
 from bot.core.outbox import Outbox
-from bot.core.rasa_client import RasaClient
+from bot.core.rasa_client import RasaClient, dns_addresses
 from bot.core.reporting import Reporting
 from bot.core.texts import Texts
 from bot.core.turn import Turn
@@ -131,7 +131,8 @@ async def core_ctx(app: web.Application):
     app[EVENTS].start()
     store = app[STORE] = ConversationStore(redis, Reporting(redis, app[LABELS].first_response_minutes))
     texts = app[TEXTS] = Texts()
-    rasa = app[RASA] = RasaClient(app[HTTP], settings.rasa_urls, settings.rasa_timeout)
+    resolve = dns_addresses if settings.rasa_resolve else None  # a headless Service's pods
+    rasa = app[RASA] = RasaClient(app[HTTP], settings.rasa_urls, settings.rasa_timeout, resolve)
     handoffs = Handoffs(store, texts, settings)
     app[CALLBACKS] = CallBacks(store, texts, settings)
     app[CHANNELS] = {}  # filled by channels_ctx

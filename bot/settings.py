@@ -90,6 +90,15 @@ class Settings(BaseModel):
         "while that one refuses connections. They must share the Redis tracker and lock stores, as "
         "`endpoints.yml` has them",
     )
+    rasa_resolve: bool = setting(
+        False,
+        "RASA_RESOLVE",
+        "on: every address a `RASA_URL` host name resolves to is a Rasa server of its own, looked up "
+        "again every 10 s: a Kubernetes headless Service (an address per ready Rasa pod), so that each "
+        "conversation keeps to one pod (docs/deploy.md)",
+        shown="off: each URL is one server",
+        empty_is_unset=True,
+    )
     rasa_timeout: float = setting(
         8.0, "RASA_TIMEOUT", "seconds the hub waits for Rasa before apologising and queueing the customer"
     )

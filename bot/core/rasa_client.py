@@ -13,7 +13,9 @@ hub, whatever the order of its list, picks the same server for a conversation, a
 adding or losing a server moves only the conversations that were on it. A server that
 refuses the connection is skipped for that message (the next in the conversation's
 ranking takes it): the message was not sent, so trying the next one cannot process it
-twice; the conversation comes back once its server accepts connections again. The
+twice; the conversation comes back once its server accepts connections again. Behind a
+Kubernetes Service the servers are its pods (RASA_RESOLVE and a headless Service: every
+address its name resolves to is a server, `RasaClient.servers`). The
 servers share the Redis tracker and lock stores (endpoints.yml), so any of them can
 continue any conversation; the hub's own lock (bot/core/turn_lock.py) runs one turn of a
 conversation at a time, on any number of hubs.
@@ -22,7 +24,9 @@ conversation at a time, on any number of hubs.
 import asyncio
 import hashlib
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+import socket
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
@@ -76,18 +80,63 @@ class RasaUnavailable(Exception):
     """Rasa (or its action server) did not answer in time or answered with an error."""
 
 
+Resolver = Callable[[str, int], Awaitable[List[str]]]  # (host, port) -> its addresses
+RESOLVE_EVERY = 10.0  # seconds a lookup is trusted (RASA_RESOLVE)
+
+
+async def dns_addresses(host: str, port: int) -> List[str]:
+    """Every address `host` resolves to, in the resolver's order, each once."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
 class RasaClient:
-    def __init__(self, session: aiohttp.ClientSession, base_urls: Sequence[str], timeout: float) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_urls: Sequence[str],
+        timeout: float,
+        resolve: Optional[Resolver] = None,
+        resolve_every: float = RESOLVE_EVERY,
+    ) -> None:
+        """resolve (RASA_RESOLVE): every address a URL's host name resolves to is a server
+        of its own (a Kubernetes headless Service: one per ready Rasa pod), looked up again
+        every RESOLVE_EVERY seconds; without it, each URL is one server."""
         if not base_urls:
             raise ValueError("at least one Rasa URL is needed")
         self.session = session
         self.base_urls = [url.rstrip("/") for url in base_urls]
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.resolve, self.resolve_every = resolve, resolve_every
+        self._servers = list(self.base_urls)
+        self._resolved_at: Optional[float] = None
+
+    async def servers(self) -> List[str]:
+        """The Rasa servers now: the URLs, or with `resolve` one per address."""
+        now = asyncio.get_running_loop().time()
+        if self.resolve is None or (
+            self._resolved_at is not None and now - self._resolved_at < self.resolve_every
+        ):
+            return self._servers
+        found: List[str] = []
+        for url in self.base_urls:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            try:
+                addresses = await self.resolve(parts.hostname or "", port)
+            except OSError:  # the name does not resolve now (no pod ready): keep the name
+                addresses = []
+            found += [
+                urlunsplit(parts._replace(netloc=f"[{a}]:{port}" if ":" in a else f"{a}:{port}"))
+                for a in addresses
+            ] or [url]
+        self._servers, self._resolved_at = found, now
+        return found
 
     async def send(self, sender: str, message: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
         body = {"sender": sender, "message": message, "metadata": metadata}
         refused = None
-        for base in ranked(sender, self.base_urls):
+        for base in ranked(sender, await self.servers()):
             url = base + "/webhooks/rest/webhook"
             try:
                 return await self._post(url, body)
@@ -119,5 +168,6 @@ class RasaClient:
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 return False
 
-        answers = await asyncio.gather(*(one(url) for url in self.base_urls))
-        return dict(zip(self.base_urls, answers, strict=True))
+        servers = await self.servers()
+        answers = await asyncio.gather(*(one(url) for url in servers))
+        return dict(zip(servers, answers, strict=True))

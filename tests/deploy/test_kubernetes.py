@@ -258,3 +258,13 @@ def test_a_redis_pod_starts_as_a_replica_of_the_master_the_sentinels_name(tmp_pa
         assert "replicaof 127.0.0.1 6379" in start("redis-0", answering, group.password)
     finally:
         group.stop()
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_hubs_see_each_rasa_pod_as_a_server_of_its_own(overlay):
+    objects = build(overlay)
+    env = env_of(objects, containers(of_kind(objects, "Deployment")["hub"])[0])
+    service = of_kind(objects, "Service")[env["RASA_URL"].split("//")[1].split(":")[0]]
+    assert service["spec"]["clusterIP"] == "None" and not service["spec"].get("publishNotReadyAddresses")
+    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "rasa"}
+    assert env["RASA_RESOLVE"] == "1"

@@ -3,12 +3,14 @@ message of a conversation goes to the same one on every hub, whatever the order 
 lists; it moves to its next server only while its own refuses connections, and comes
 back when that server is up again. Two stand-in Rasa servers, real hubs, real Redis."""
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 import pytest
 
 from bot.app import create_app
-from bot.core.rasa_client import ranked
+from bot.core.rasa_client import RasaClient, ranked
+from scripts.stack import free_port
 from tests.hub.conftest import FakeRasa, hub_settings, rest_sender
 
 CONVERSATIONS = 13  # odd: a round-robin would not line up with it by chance
@@ -18,10 +20,10 @@ class StandIn:
     """A stand-in Rasa that can be stopped (its port then refuses connections) and
     started again on the same port."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port=None) -> None:
         self.fake = FakeRasa()
         self.server = None
-        self.port = None
+        self.host, self.port = host, port
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -30,10 +32,10 @@ class StandIn:
         return app
 
     async def start(self) -> "StandIn":
-        self.server = TestServer(self.app(), port=self.port)
+        self.server = TestServer(self.app(), host=self.host, port=self.port)
         await self.server.start_server()
         self.port = self.server.port
-        self.fake.url = f"http://127.0.0.1:{self.port}"
+        self.fake.url = f"http://{self.host}:{self.port}"
         return self
 
     async def stop(self) -> None:
@@ -122,3 +124,42 @@ def test_losing_a_server_moves_only_its_own_conversations():
     assert all(ranked(cid, list(reversed(urls))) == ranked(cid, urls) for cid in cids)
     shares = [sum(1 for cid in cids if before[cid] == url) for url in urls]
     assert min(shares) > 60, shares  # about 100 each
+
+
+async def test_behind_a_headless_service_each_ready_pod_is_a_server_of_its_own():
+    """RASA_RESOLVE: one URL whose name resolves to an address per ready Rasa pod (two
+    stand-ins on 127.0.0.1 and 127.0.0.2, the same port; the name's answers set here)."""
+    port = free_port()
+    pods = [await StandIn("127.0.0.1", port).start(), await StandIn("127.0.0.2", port).start()]
+    ready = ["127.0.0.1", "127.0.0.2"]
+
+    async def dns(host, asked_port):
+        assert (host, asked_port) == ("rasa-headless", port)
+        return list(ready)
+
+    senders = [rest_sender() for _ in range(CONVERSATIONS)]
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = RasaClient(session, [f"http://rasa-headless:{port}"], 10, dns, resolve_every=0)
+            for text in ("one", "two"):
+                for sender in senders:
+                    assert (await client.send(sender, text, {}))[0]["text"] == f"heard: {text}"
+            home = {}
+            for sender in senders:
+                where = [i for i, pod in enumerate(pods) if sender in pod.senders()]
+                assert len(where) == 1, (sender, where)
+                home[sender] = where[0]
+            assert set(home.values()) == {0, 1}
+            assert set(await client.health()) == {f"http://127.0.0.1:{port}", f"http://127.0.0.2:{port}"}
+            ready.remove("127.0.0.2")  # that pod is not ready any more: out of the Service's answer
+            for sender in senders:
+                await client.send(sender, "three", {})
+            assert all(b["message"] != "three" for b in pods[1].fake.received)
+            ready.append("127.0.0.2")  # back: its conversations return to it
+            for sender in senders:
+                await client.send(sender, "four", {})
+            for sender in senders:
+                assert [b["message"] for b in pods[home[sender]].fake.received if b["sender"] == sender][-1] == "four"
+    finally:
+        for pod in pods:
+            await pod.stop()
