@@ -138,8 +138,8 @@ async def core_ctx(app: web.Application):
     app[CHANNELS] = {}  # filled by channels_ctx
     # One turn of a conversation at a time on every hub: a turn may run past Rasa's
     # timeout only by the writes around it; a message waits at most three turns' worth.
-    hold = settings.rasa_timeout + TURN_MARGIN
-    lock = TurnLock(redis, hold=hold, wait=3 * hold)
+    longest = settings.rasa_timeout + TURN_MARGIN
+    lock = TurnLock(redis, wait=3 * longest, longest=longest)
     app[TURN] = Turn(
         store, rasa, texts, handoffs, lock, FollowUpChoices(store, texts, app[CALLBACKS]), app[CHANNELS]
     )

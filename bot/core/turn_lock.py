@@ -8,12 +8,14 @@ hand-back (bot/core/outbox.py). Turns run in the order they asked for the conver
 first come first served: a customer's quick messages reach Rasa in the order they came.
 
 In Redis (contract/keys.py `turns`): a list of the turns waiting, the running one first,
-and for each its deadline (Redis's own clock). The running turn's deadline is `hold`
-seconds after it started, so a hub that dies mid-turn holds the conversation up at most
-that long; a waiting turn renews its place every `STEP` seconds, so one whose hub died
-leaves the line. A turn that finishes wakes the next one at once (a list it blocks on);
-a waiter also looks again every `STEP` seconds, which is how it finds a dead turn's
-place expired. Only the owner of a place (its random token) can give it up.
+and for each its deadline (Redis's own clock). The running turn holds a lease of `lease`
+seconds, renewed every `STEP` seconds while its hub lives (up to `longest` seconds in
+all, the most a turn may take), so a hub that dies mid-turn holds the conversation up for
+at most `lease` seconds; a waiting turn renews its place every `STEP` seconds too, so one
+whose hub died leaves the line. A turn that finishes wakes the next one at once (a list
+it blocks on); a waiter also looks again every `STEP` seconds, which is how it finds a
+dead turn's place expired. Only the owner of a place (its random token) can give it up
+or renew it.
 """
 
 import asyncio
@@ -27,11 +29,13 @@ from redis.exceptions import RedisError
 from contract import keys
 
 log = logging.getLogger(__name__)
-STEP = 1.0  # seconds a waiting turn blocks before looking again (below every socket timeout)
+STEP = 1.0  # seconds between renewals, and a waiting turn's longest block (below every socket timeout)
 WAITING_ALIVE = 3 * STEP  # a waiting turn that has not renewed its place for this long is gone
+LEASE = 5 * STEP  # a running turn whose hub stopped renewing it is gone after this long
 
 # KEYS: the line (list), the deadlines (hash token -> ms), this turn's wake list.
-# ARGV: token, hold (ms), waiting alive (ms). Returns 1 when this turn may run now.
+# ARGV: token, the running turn's lease (ms), waiting alive (ms). Returns 1 when this turn
+# may run now.
 TAKE = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
@@ -56,6 +60,18 @@ end
 return 0
 """
 
+# KEYS: the line, the deadlines. ARGV: token, lease (ms). Returns 1 when renewed (0: this
+# turn is not the running one any more: its lease had run out).
+RENEW = """
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end
+local now = redis.call('TIME')
+now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('HSET', KEYS[2], ARGV[1], now + tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) * 2)
+return 1
+"""
+
 # KEYS: the line, the deadlines. ARGV: token, how long a wake-up is kept (ms).
 # Returns 1 when this turn was the running one (0: it had expired, or only waited).
 GIVE_UP = """
@@ -74,30 +90,53 @@ return 0
 
 
 class HeldTurn:
-    """A conversation's turn, once it may run: `release()` when it is over."""
+    """A conversation's turn, once it may run: its lease renewed while it runs,
+    `release()` when it is over."""
 
     def __init__(self, lock: "TurnLock", cid: str, token: str) -> None:
         self.lock, self.cid, self.token = lock, cid, token
+        self._renewing = asyncio.create_task(self._renew())
+
+    async def _renew(self) -> None:
+        ends = asyncio.get_running_loop().time() + self.lock.longest
+        while asyncio.get_running_loop().time() + STEP < ends:
+            await asyncio.sleep(STEP)
+            try:
+                if not await self.lock._renew(
+                    keys=self.lock._keys(self.cid, self.token)[:2],
+                    args=[self.token, int(self.lock.lease * 1000)],
+                ):
+                    return  # its lease had run out (Redis away longer than it)
+            except RedisError:
+                pass  # Redis away: try again; the lease runs out if it stays away
+        log.warning(
+            "a turn of %s ran past %.0f s: its lease is no longer renewed", self.cid, self.lock.longest
+        )
 
     async def release(self) -> None:
         """Give the conversation to the next turn. Never raises: if Redis is away, the
-        place expires by itself at its deadline."""
+        place expires by itself at the end of its lease."""
+        self._renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._renewing
         try:
             if not await self.lock._give_up(self.cid, self.token):
-                log.warning("a turn of %s ran past its %.0f s hold", self.cid, self.lock.hold)
+                log.warning("a turn of %s lost its lease before it ended", self.cid)
         except RedisError as error:
             log.warning("could not release the turn of %s (%s); it expires by itself", self.cid, error)
 
 
 class TurnLock:
-    def __init__(self, redis, hold: float, wait: float) -> None:
-        """hold: the longest a turn may run before the next may start (it must outlast
-        a turn: Rasa's timeout and the writes around it); wait: the longest a turn waits
-        for those before it."""
+    def __init__(self, redis, wait: float, longest: float, lease: float = LEASE) -> None:
+        """wait: the longest a turn waits for those before it; longest: the longest a turn
+        may run (its lease is renewed until then: Rasa's timeout and the writes around
+        it); lease: how long a turn whose hub died still holds the conversation."""
         self.redis = redis
-        self.hold = hold
         self.wait = wait
+        self.longest = longest
+        self.lease = lease
         self._take = redis.register_script(TAKE)
+        self._renew = redis.register_script(RENEW)
         self._release = redis.register_script(GIVE_UP)
 
     def _keys(self, cid: str, token: str):
@@ -113,7 +152,7 @@ class TurnLock:
         give_up_at = loop_time() + self.wait
         try:
             while True:
-                args = [token, int(self.hold * 1000), int(WAITING_ALIVE * 1000)]
+                args = [token, int(self.lease * 1000), int(WAITING_ALIVE * 1000)]
                 if await self._take(keys=[line, deadlines, wake], args=args):
                     return HeldTurn(self, cid, token)
                 left = give_up_at - loop_time()

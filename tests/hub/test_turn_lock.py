@@ -1,7 +1,8 @@
 """One turn of a conversation at a time (bot/core/turn_lock.py), on any number of hubs:
 two hubs get a message of one conversation at the same instant, and the turns run one
 after the other, each answered before the next reaches the assistant, in the order they
-took their places; a dead hub's turn holds the conversation up only until its deadline.
+took their places; a running turn keeps its conversation while its hub renews its lease,
+and a dead hub's turn holds it only until the lease ends.
 Real hubs on real Redis, the stand-in Rasa held at a gate to keep a turn running."""
 
 import asyncio
@@ -103,23 +104,29 @@ async def test_a_duplicate_sent_to_two_hubs_at_once_is_routed_once(make_hub_fake
     assert len(fake_rasa.sent_for(f"rest-{sender}")) == 1
 
 
-async def test_a_dead_hub_holds_a_conversation_only_until_its_turn_s_deadline(redis_url):
+async def test_a_running_turn_keeps_its_conversation_and_a_dead_hub_s_turn_lets_go(redis_url):
     redis = aioredis.from_url(redis_url, decode_responses=True)
     try:
         cid = f"lock-{rest_sender()}"
-        dead = await TurnLock(redis, hold=1.5, wait=10).acquire(cid)  # never released: its hub died
+        # A turn running longer than its lease keeps the conversation: its hub renews it.
+        running = await TurnLock(redis, wait=10, longest=60, lease=2.0).acquire(cid)
+        assert running is not None
+        assert await TurnLock(redis, wait=4.5, longest=60, lease=2.0).acquire(cid) is None
+        await running.release()
+        # A turn whose hub died (nothing renews its lease) holds it only until the lease ends.
+        dead = await TurnLock(redis, wait=10, longest=0, lease=1.5).acquire(cid)
         assert dead is not None
         started = time.monotonic()
-        nxt = await TurnLock(redis, hold=1.5, wait=10).acquire(cid)
+        nxt = await TurnLock(redis, wait=10, longest=60).acquire(cid)
         assert nxt is not None and 1.2 < time.monotonic() - started < 4
         # A waiter that gives up (cancelled, or its hub stopping) leaves the line at once.
-        waiter = asyncio.create_task(TurnLock(redis, hold=1.5, wait=10).acquire(cid))
+        waiter = asyncio.create_task(TurnLock(redis, wait=10, longest=60).acquire(cid))
         await waiting(redis, cid, 2)
         waiter.cancel()
         await asyncio.gather(waiter, return_exceptions=True)
         assert await redis.llen(keys.turns(cid)) == 1
         # One that waits past its bound gives up its place and says so (None).
-        assert await TurnLock(redis, hold=1.5, wait=0.2).acquire(cid) is None
+        assert await TurnLock(redis, wait=0.2, longest=60).acquire(cid) is None
         assert await redis.llen(keys.turns(cid)) == 1
         await nxt.release()
         assert not await redis.exists(keys.turns(cid))
