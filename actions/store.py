@@ -11,7 +11,7 @@ from typing import Dict
 
 from redis import asyncio as aioredis
 
-from contract.redis_client import RedisTarget, async_client
+from contract.redis_client import SENTINEL_RETRIES, RedisTarget, async_client
 
 _clients: Dict[int, aioredis.Redis] = {}
 
@@ -25,8 +25,12 @@ def get_redis() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     client = _clients.get(id(loop))
     if client is None:
-        client = async_client(
-            redis_target(), decode_responses=True, socket_timeout=5, socket_connect_timeout=5
+        client = async_client(  # through a failover, inside the customer's turn: keep trying
+            redis_target(),
+            SENTINEL_RETRIES,
+            decode_responses=True,
+            socket_timeout=5,
+            socket_connect_timeout=5,
         )
         _clients[id(loop)] = client
     return client

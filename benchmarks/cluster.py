@@ -115,6 +115,8 @@ class Run:
         self.phase = "warm-up"
         self.sent: List[Sent] = []
         self.pairs: set = set()  # (conversation, text, text) sent at the same instant
+        self.t0 = time.monotonic()  # when the customers started (the timeline's zero)
+        self.faults: List[dict] = []
         self.stopping = False
         self._next_script = itertools.count()
         texts = Texts()
@@ -467,11 +469,27 @@ def customers_healed(run: Run, since: float, window: float) -> Optional[float]:
     return round(max((at - since for at in settled if at is not None), default=0.0), 1)
 
 
+async def warm_up(http: aiohttp.ClientSession, cluster: Cluster) -> None:
+    """A few messages straight to each Rasa, unmeasured: a freshly started Rasa answers its
+    first messages slowly (benchmarks/load.py does the same)."""
+    for node in cluster.nodes:
+        sender = f"warm{uuid.uuid4().hex[:10]}"
+        for text in ("hi", "my parcel has not arrived", "thanks"):
+            async with http.post(
+                f"{node.rasa_url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": text},
+                timeout=aiohttp.ClientTimeout(total=120),
+            ) as response:
+                await response.read()
+
+
 async def play(args, mode: Mode, cluster: Cluster, run: Run) -> Dict[str, dict]:
     allow_websocket_transport()  # this process only (benchmarks/customers.py)
     results: Dict[str, dict] = {}
     background: List[asyncio.Task] = []
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        await warm_up(http, cluster)
+        run.t0 = run.now()
         players: List[Any] = [RestCaller(run, http, f"rest-{i}", i % 2) for i in range(mode.customers)]
         players += [WidgetVisitor(run, f"widget-{i}", (i + 1) % 2) for i in range(mode.customers)]
         loops = [asyncio.create_task(p.play()) for p in players]
@@ -529,6 +547,7 @@ async def play(args, mode: Mode, cluster: Cluster, run: Run) -> Dict[str, dict]:
                 print(f"    new conversations answered again after {heal} s", flush=True)
                 await repair()  # started again, as Kubernetes would
                 results[name] = {"at": began, "heal_new": heal}
+                run.faults.append({"fault": name, "at": round(began - run.t0, 1), "healed_new": heal})
                 await asyncio.sleep(mode.steady)
             run.phase = "cool-down"
             await asyncio.sleep(mode.steady / 2)
@@ -680,6 +699,16 @@ def run_all(args) -> dict:
         "started_seconds": round(started),
         "seconds": round(took),
         "tracebacks": tracebacks(OUT / "logs"),
+        "faults": run.faults,
+        # Every message, seconds from the customers' start: for reading a run closely.
+        "messages": [
+            {
+                **asdict(m),
+                "started": round(m.started - run.t0, 2),
+                "settled": None if m.settled is None else round(m.settled - run.t0, 2),
+            }
+            for m in run.sent
+        ],
     }
 
 

@@ -31,11 +31,15 @@ from redis.sentinel import Sentinel
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_MASTER_NAME = "service-recovery"  # as deploy/k8s's Sentinels call it
 # Through Sentinel, a command that finds its connection gone is sent again on a new
-# connection to whatever master the Sentinels name by then: a few tries over about 1.5 s
-# (longer would hold a customer's request: the hub answers 503 "send it again" instead).
-# Only connection errors: a timed-out command may have run, and is not sent twice.
+# connection to whatever master the Sentinels name by then. The hub tries for about 1.5 s
+# (RETRIES; longer would hold a customer's request: it answers 503 "send it again"
+# instead); Rasa's stores and the action server, inside a turn the customer is already
+# waiting for, for about 6 s (SENTINEL_RETRIES: as long as the production overlay's
+# Sentinels take to promote a replica), so a failover delays their turn rather than fails
+# it. Only connection errors: a timed-out command may have run, and is not sent twice.
 RETRIES = 4
-RETRY_BACKOFF = dict(cap=0.8, base=0.1)
+SENTINEL_RETRIES = 9
+RETRY_BACKOFF = dict(cap=1.0, base=0.05)
 
 Address = Tuple[str, int]
 
@@ -108,7 +112,7 @@ class RedisTarget:
         return sentinel
 
 
-def async_client(target: RedisTarget, **options: Any) -> aioredis.Redis:
+def async_client(target: RedisTarget, retries: int = RETRIES, **options: Any) -> aioredis.Redis:
     """redis-py's asyncio client for the store (options: decode_responses, timeouts...)."""
     if not target.uses_sentinel:
         return aioredis.from_url(target.url, **options)
@@ -117,13 +121,13 @@ def async_client(target: RedisTarget, **options: Any) -> aioredis.Redis:
         target.master_name,
         redis_class=aioredis.Redis,
         **target._master_options(),
-        retry=AsyncRetry(ExponentialBackoff(**RETRY_BACKOFF), RETRIES),
+        retry=AsyncRetry(ExponentialBackoff(**RETRY_BACKOFF), retries),
         retry_on_error=[RedisConnectionError],
         **options,
     )
 
 
-def sync_client(target: RedisTarget, **options: Any) -> redis.Redis:
+def sync_client(target: RedisTarget, retries: int = SENTINEL_RETRIES, **options: Any) -> redis.Redis:
     """redis-py's synchronous client for the store (what Rasa's stores use)."""
     if not target.uses_sentinel:
         return redis.Redis.from_url(target.url, **options)
@@ -132,7 +136,7 @@ def sync_client(target: RedisTarget, **options: Any) -> redis.Redis:
         target.master_name,
         redis_class=redis.Redis,
         **target._master_options(),
-        retry=Retry(ExponentialBackoff(**RETRY_BACKOFF), RETRIES),
+        retry=Retry(ExponentialBackoff(**RETRY_BACKOFF), retries),
         retry_on_error=[RedisConnectionError],
         **options,
     )
