@@ -469,16 +469,17 @@ def customers_healed(run: Run, since: float, window: float) -> Optional[float]:
     return round(max((at - since for at in settled if at is not None), default=0.0), 1)
 
 
-async def warm_up(http: aiohttp.ClientSession, cluster: Cluster) -> None:
-    """A few messages straight to each Rasa, unmeasured: a freshly started Rasa answers its
-    first messages slowly (benchmarks/load.py does the same)."""
+async def warm_up(http: aiohttp.ClientSession, cluster: Cluster, run: Run) -> None:
+    """A scripted conversation straight to each Rasa, unmeasured, as benchmarks/load.py
+    does: a freshly started Rasa answers its first messages slowly, and the action server
+    loads the order book into Redis the first time an order is looked up."""
     for node in cluster.nodes:
         sender = f"warm{uuid.uuid4().hex[:10]}"
-        for text in ("hi", "my parcel has not arrived", "thanks"):
+        for text in run.script():
             async with http.post(
                 f"{node.rasa_url}/webhooks/rest/webhook",
                 json={"sender": sender, "message": text},
-                timeout=aiohttp.ClientTimeout(total=120),
+                timeout=aiohttp.ClientTimeout(total=300),
             ) as response:
                 await response.read()
 
@@ -488,7 +489,7 @@ async def play(args, mode: Mode, cluster: Cluster, run: Run) -> Dict[str, dict]:
     results: Dict[str, dict] = {}
     background: List[asyncio.Task] = []
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-        await warm_up(http, cluster)
+        await warm_up(http, cluster, run)
         run.t0 = run.now()
         players: List[Any] = [RestCaller(run, http, f"rest-{i}", i % 2) for i in range(mode.customers)]
         players += [WidgetVisitor(run, f"widget-{i}", (i + 1) % 2) for i in range(mode.customers)]
@@ -664,7 +665,9 @@ def run_all(args) -> dict:
         raise SystemExit(f"no trained model at {MODEL}: run `make train` first")
     began = time.monotonic()
     scripts = load_scripts()
-    orders = OrderBook(sorted({s.order for s in scripts}), per_template=2000)
+    # An order of its own for every conversation (a few hundred in a run), loaded into
+    # Redis by the action server the first time one is looked up (the warm-up's).
+    orders = OrderBook(sorted({s.order for s in scripts}), per_template=300)
     secret = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="cluster-") as work:
         orders_file = orders.write(Path(work) / "orders.yml")
