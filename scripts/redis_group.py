@@ -11,8 +11,15 @@ Sentinels (deploy/k8s/overlays/production) are run in a cluster.
     group.stop()
 
 Every server asks for the same password (in 0600 files, never on a command line), the
-Sentinels too. Sentinel decides quickly here (`down_after_ms`, 1 s by default; the
-production overlay waits 5 s before it calls a master down).
+Sentinels too. Sentinel decides quickly here (`down_after_ms`, 3 s by default; the
+production overlay waits 5 s before it calls a master down). Not much quicker: Sentinel
+pings every second, and on a busy machine a master that misses one second's answer
+would be failed over for nothing (a run with 1 s did exactly that).
+
+A server started again comes back as a replica of the master the Sentinels name, as a
+pod does (deploy/k8s/base/redis-start.sh): started as a master with its old data, it
+could be promoted again before it had synced, and the newer master's writes since the
+failover would be lost (a run that did so lost 35 messages).
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ class RedisGroup:
         master_name: str = DEFAULT_MASTER_NAME,
         replicas: int = 1,
         sentinels: int = 3,
-        down_after_ms: int = 1000,
+        down_after_ms: int = 3000,
         log_dir: Optional[Path] = None,
     ) -> None:
         self.workdir = workdir
@@ -218,9 +225,10 @@ class RedisGroup:
         return self.master_port() or 0
 
     def restart(self, port: int) -> subprocess.Popen:
-        """A server that was killed, started again with its data: as a master (what it
-        last was), until the Sentinels turn it into a replica of the new master."""
-        return self.start_redis(port)
+        """A server that was killed, started again with its data, as a replica of the
+        master the Sentinels name (it syncs from there, dropping what it had)."""
+        master = self.master_port()
+        return self.start_redis(port, replica_of=master if master not in (None, port) else None)
 
     def stop(self) -> None:
         from scripts.stack import Stack
