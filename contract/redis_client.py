@@ -34,11 +34,12 @@ DEFAULT_MASTER_NAME = "service-recovery"  # as deploy/k8s's Sentinels call it
 # connection to whatever master the Sentinels name by then. The hub tries for about 1.5 s
 # (RETRIES; longer would hold a customer's request: it answers 503 "send it again"
 # instead); Rasa's stores and the action server, inside a turn the customer is already
-# waiting for, for about 6 s (SENTINEL_RETRIES: as long as the production overlay's
-# Sentinels take to promote a replica), so a failover delays their turn rather than fails
-# it. Only connection errors: a timed-out command may have run, and is not sent twice.
+# waiting for, for about 9.5 s (SENTINEL_RETRIES: longer than the production overlay's
+# Sentinels take to promote a replica, 5 s and the election), so a failover delays their
+# turn rather than fails it. Only connection errors: a timed-out command may have run, and
+# is not sent twice.
 RETRIES = 4
-SENTINEL_RETRIES = 9
+SENTINEL_RETRIES = 12
 RETRY_BACKOFF = dict(cap=1.0, base=0.05)
 
 Address = Tuple[str, int]
