@@ -247,6 +247,23 @@ def acknowledged(cid: str) -> str:
     return f"{PREFIX}:conv:{cid}:acked"
 
 
+def turns(cid: str) -> str:
+    """List: the turns of a conversation waiting to run, the running one first
+    (bot/core/turn_lock.py); expires with the last turn's deadline."""
+    return f"{PREFIX}:conv:{cid}:turns"
+
+
+def turn_deadlines(cid: str) -> str:
+    """Hash: each turn in `turns` -> its deadline (ms, Redis's clock)."""
+    return f"{PREFIX}:conv:{cid}:turns:deadlines"
+
+
+def turn_wake(cid: str, token: str) -> str:
+    """List a waiting turn blocks on; the turn before it pushes here as it ends (the
+    lock's script builds the same name: `turns(cid)` + ":wake:" + token)."""
+    return f"{turns(cid)}:wake:{token}"
+
+
 FOLLOW_UP_DUE = (
     f"{PREFIX}:followup:due"  # sorted set: conversation id -> when to check for unread agent replies
 )

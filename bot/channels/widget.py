@@ -44,6 +44,7 @@ from bot.core.sessions import ENDED, Sessions, session_hash
 from bot.core.texts import Texts
 from bot.core.windows import Window
 from contract import keys, memory
+from contract.redis_client import RedisTarget, socketio_manager_args
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -66,11 +67,13 @@ def to_widget(message: Message) -> Dict[str, Any]:
     return out
 
 
-def socketio_server(redis_url: str) -> socketio.AsyncServer:
-    """The widget's socket.io server; emits go through Redis to every hub process."""
+def socketio_server(target: RedisTarget) -> socketio.AsyncServer:
+    """The widget's socket.io server; emits go through Redis to every hub process (through
+    Sentinel, python-socketio asks the Sentinels for the master again when it loses it)."""
+    url, options = socketio_manager_args(target, socket_connect_timeout=5, socket_keepalive=True)
     return socketio.AsyncServer(
         async_mode="aiohttp",
-        client_manager=socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL),
+        client_manager=socketio.AsyncRedisManager(url, channel=keys.SOCKETIO_CHANNEL, redis_options=options),
         cors_allowed_origins=None,  # same origin only
         logger=False,
         engineio_logger=False,
@@ -131,6 +134,27 @@ class WidgetChannel:
             self._delivering.cancel()
             await asyncio.wait([self._delivering], timeout=5)
         await self.delivery.stop()
+
+    async def reconnect_elsewhere(self, timeout: float = 2.0) -> int:
+        """The hub is stopping: every widget on it is told to reconnect, which its load
+        balancer sends to another hub (catch-up there sends what it missed). The
+        engine.io connection is closed, which socket.io clients answer by reconnecting
+        ("transport close"); a socket.io disconnect would not be answered so
+        ("io server disconnect" waits for the page to reconnect by hand). A websocket's
+        writer is ended at once, closing the websocket (python-engineio would otherwise
+        keep it open until its ping timeout); a long-polling client reads the close.
+        Returns how many sockets were told."""
+        eio = self.sio.eio
+        sockets = list(eio.sockets.values())
+
+        async def close(sock) -> None:
+            await sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+            if sock.upgraded:
+                sock.queue.put_nowait(None)  # the writer's end-of-queue: it closes the websocket
+
+        if sockets:
+            await asyncio.wait([asyncio.create_task(close(sock)) for sock in sockets], timeout=timeout)
+        return len(sockets)
 
     async def _emit(self, sid: str, message: Message) -> None:
         await self.sio.emit("bot_uttered", to_widget(message), to=sid)

@@ -21,6 +21,7 @@ from bot.core.conversations import ConversationStore
 from bot.core.handoffs import Handoffs
 from bot.core.rasa_client import HANDBACK_MESSAGE, RasaClient, relayable
 from bot.core.texts import Texts
+from bot.core.turn_lock import TurnLock
 from bot.core.windows import Window
 from bot.settings import Settings
 
@@ -49,6 +50,7 @@ class Outbox:
         settings: Settings,
         channels: Dict[str, Channel],
         elsewhere: Optional[Elsewhere] = None,
+        lock: Optional[TurnLock] = None,
     ) -> None:
         self.store = store
         self.rasa = rasa
@@ -57,6 +59,7 @@ class Outbox:
         self.settings = settings
         self.channels = channels
         self.elsewhere = elsewhere
+        self.lock = lock
 
     async def push(
         self, conv: Conversation, messages: List[Message], sender: str, follow_up: bool = True
@@ -133,15 +136,21 @@ class Outbox:
         """Back to the bot, which recaps, thanks and asks the CSAT question."""
         if not await self.may_push(conv, "bot"):
             raise Undeliverable("the bot may not write to this customer any more; resolve it instead")
-        replies = await self.rasa.send(
-            conv.id,
-            HANDBACK_MESSAGE,
-            {
-                "channel": conv.channel,
-                "identity": conv.identity,
-                "handback": {"agent": self.settings.display_names.get(agent, ""), "note": note},
-            },
-        )
+        # A turn of the conversation at Rasa like any other: one at a time (core/turn_lock.py).
+        held = await self.lock.acquire(conv.id) if self.lock is not None else None
+        try:
+            replies = await self.rasa.send(
+                conv.id,
+                HANDBACK_MESSAGE,
+                {
+                    "channel": conv.channel,
+                    "identity": conv.identity,
+                    "handback": {"agent": self.settings.display_names.get(agent, ""), "note": note},
+                },
+            )
+        finally:
+            if held is not None:
+                await held.release()
         if not await self.store.hand_back(conv, agent, note):
             return False
         # The same filtering as every other turn: images kept, a handoff queues again.
