@@ -253,13 +253,22 @@ class WidgetChannel:
         self.in_flight[sid] = self.in_flight.get(sid, 0) + 1
         try:
             await self.host.handle(inbound)
-            await self._rotate_if_proved(sid, inbound.conversation_id)
         except RedisError as error:
             await self._send_again(sid, error)
+            return
         finally:
-            self.in_flight[sid] -= 1
-            if not self.in_flight[sid]:
-                del self.in_flight[sid]
+            self._done(sid)
+        try:
+            await self._rotate_if_proved(sid, inbound.conversation_id)
+        except RedisError as error:
+            # The message was handled: never "send it again" for this (it would be taken
+            # twice). The id rotates with the customer's next message instead.
+            log.warning("session of %s not rotated now (Redis: %s)", inbound.conversation_id, error)
+
+    def _done(self, sid: str) -> None:
+        self.in_flight[sid] -= 1
+        if not self.in_flight[sid]:
+            del self.in_flight[sid]
 
     async def push(self, conversation_id: str, messages: List[Message], sender: str = "bot") -> None:
         """Nothing to do here: the outbox transcribes the messages, and every message

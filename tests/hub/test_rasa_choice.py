@@ -28,8 +28,11 @@ class StandIn:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self.fake.webhook)
-        app.router.add_get("/", lambda request: web.json_response({"version": "stand-in"}))
+        app.router.add_get("/", self.status)
         return app
+
+    async def status(self, request: web.Request) -> web.Response:
+        return web.json_response({"version": "stand-in"})
 
     async def start(self) -> "StandIn":
         self.server = TestServer(self.app(), host=self.host, port=self.port)
