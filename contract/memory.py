@@ -311,8 +311,9 @@ async def forget_customer_of(redis, conversation_id: str) -> Erased:
 
 async def forget_conversations(redis, conversation_ids: Iterable[str]) -> None:
     """Delete conversations: every key of theirs (keys.conversation_keys: the hub's state
-    and transcript, follow-up and call-back, Rasa's tracker), and their ids in the
-    queue, the follow-ups, the call-backs and their agent's set. The console's forget
+    and transcript, follow-up and call-back, Rasa's tracker), their fulfilment tasks
+    (which name the customer), and their ids in the queue, the follow-ups, the
+    call-backs, the task lists and their agent's set. The console's forget
     and `python -m actions.memory forget` both end here."""
     ids = list(dict.fromkeys(conversation_ids))
     if not ids:
@@ -320,12 +321,18 @@ async def forget_conversations(redis, conversation_ids: Iterable[str]) -> None:
     pipe = redis.pipeline(transaction=False)
     for cid in ids:
         pipe.hget(keys.conversation(cid), "agent")  # the hub's field: who owns it
-    agents = await pipe.execute()
+        pipe.smembers(keys.conversation_tasks(cid))  # its fulfilment tasks (contract/tasks.py)
+    found = await pipe.execute()
+    agents, task_ids = found[0::2], found[1::2]
     pipe = redis.pipeline(transaction=True)
-    for cid, agent in zip(ids, agents, strict=True):
+    for cid, agent, tasks in zip(ids, agents, task_ids, strict=True):
         pipe.delete(*keys.conversation_keys(cid))
         for members in keys.CONVERSATION_SETS:
             pipe.zrem(members, cid)
         if agent:
             pipe.srem(keys.agent_conversations(agent), cid)
+        for task in tasks:
+            pipe.delete(keys.task(task))
+            pipe.zrem(keys.TASKS_OPEN, task)
+            pipe.zrem(keys.TASKS_CLOSED, task)
     await pipe.execute()
