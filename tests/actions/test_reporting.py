@@ -26,7 +26,7 @@ async def test_a_complaint_the_bot_resolves_and_its_rating(redis_url, domain, se
     found = await recorded(sender, since)
     assert kinds(found) == [("complaint", "complain_damaged"), ("remedy", "replacement"),
                             ("remedy", "refund"), ("remedy", "refund"), ("remedy", "replacement"),
-                            ("resolved", "bot"), ("csat", 4)]
+                            ("resolved", "bot"), ("task_made", "replacement"), ("csat", 4)]
     # "yes" takes the first offer: the other one counts as declined.
     assert [e["outcome"] for e in found if e["kind"] == "remedy"] == ["offered", "offered", "declined", "accepted"]
     complaint, csat = found[0], found[-1]
