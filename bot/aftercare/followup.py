@@ -3,7 +3,9 @@ FOLLOW_UP_AFTER seconds is emailed to them, once, in their language, with the ca
 reference and a link that reopens the conversation (aftercare/resume.py).
 
 The address is the one in the handoff packet (details.email), or else the last one the
-customer typed in this conversation (e.g. after choosing "Email me").
+customer typed in this conversation (e.g. after choosing "Email me"), or else the shop's
+address of the verified customer a promise in this conversation was made to
+(contract/tasks.py customer_email: a conversation the bot handled alone has no packet).
 
 On a channel with a reply window (Messenger, Zalo: bot/core/windows.py), a follow-up the
 window no longer allows (an agent's late reply, "resolved", a missed call-back) is kept
@@ -32,7 +34,7 @@ from bot.core.conversations import ConversationStore
 from bot.core.outgoing import acknowledged, id_key
 from bot.core.texts import Texts
 from bot.settings import Settings
-from contract import keys
+from contract import keys, tasks
 from contract.identity import mask_email
 from contract.language import spoken
 
@@ -48,6 +50,12 @@ HELD_BY = "held_by"  # on a transcript entry the channel could not carry: "email
 
 def entry_time(entry_id: str) -> float:
     return id_key(entry_id)[0] / 1000
+
+
+async def address_of(store: ConversationStore, conv: Conversation, transcript: List[Dict[str, Any]]) -> str:
+    """Where to email this conversation's customer: the packet's email, one they typed
+    here, or the verified customer's a promise here was made to ("" for none)."""
+    return email_of(conv.handoff(), transcript) or await tasks.customer_email(store.redis, conv.id)
 
 
 class FollowUpElsewhere:
@@ -66,7 +74,7 @@ class FollowUpElsewhere:
     ) -> str:
         address = ""
         if self.settings.email_enabled:
-            address = email_of(conv.handoff(), await self.store.transcript(conv.id))
+            address = await address_of(self.store, conv, await self.store.transcript(conv.id))
         by = "email" if address else "task" if task else "note"
         for message in messages:
             await self.store.log_message(conv.id, sender, {**message, "held": conv.channel, HELD_BY: by})
@@ -159,7 +167,7 @@ class EmailFollowUp:
             else:
                 await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
             return 0
-        address = email_of(conv.handoff(), transcript)
+        address = await address_of(self.store, conv, transcript)
         if not address:
             await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
             return 0  # nobody to write to: the replies wait in the widget
@@ -215,7 +223,9 @@ class EmailFollowUp:
     def compose(self, conv: Conversation, address: str, replies: List[Dict[str, Any]]):
         language = spoken(conv.language)
         packet = conv.handoff()
-        case_ref = packet.case_ref if packet else conv.id
+        # A conversation the bot handled alone has no packet: its promise names the case.
+        named = next((e["data"]["case_ref"] for e in replies if e["data"].get("case_ref")), "")
+        case_ref = packet.case_ref if packet else named or conv.id
         quoted = "\n\n".join(
             f"{e['data'].get('agent') or self.texts.text('email_team', language)}: {e['text']}"
             for e in replies
