@@ -1,4 +1,5 @@
-"""Email follow-up: an agent's reply that the customer's widget has not shown within
+"""Email follow-up: an agent's reply (or the team's word on a promise: a task done or
+not, aftercare/promises.py) that the customer's widget has not shown within
 FOLLOW_UP_AFTER seconds is emailed to them, once, in their language, with the case
 reference and a link that reopens the conversation (aftercare/resume.py).
 
@@ -46,10 +47,18 @@ LOCK_SECONDS = 120  # longer than one SMTP attempt (aftercare/mail.py SEND_TIMEO
 
 WIDGET = "web"
 HELD_BY = "held_by"  # on a transcript entry the channel could not carry: "email" or "task"
+PROMISE = "promise"  # on the team's word about a promise: the task's id (aftercare/promises.py)
 
 
 def entry_time(entry_id: str) -> float:
     return id_key(entry_id)[0] / 1000
+
+
+def owed(entry: Dict[str, Any]) -> bool:
+    """A message the customer must get, by email if the widget does not show it in time:
+    an agent's reply, or the team's word on a promise (aftercare/promises.py)."""
+    data = entry.get("data") or {}
+    return entry.get("from") == "agent" or (entry.get("from") == "bot" and bool(data.get(PROMISE)))
 
 
 async def address_of(store: ConversationStore, conv: Conversation, transcript: List[Dict[str, Any]]) -> str:
@@ -119,7 +128,7 @@ class EmailFollowUp:
             event = await events.get()
             if event.get("type") == "shutdown":
                 return
-            if event.get("type") == "message" and (event.get("message") or {}).get("from") == "agent":
+            if event.get("type") == "message" and owed(event.get("message") or {}):
                 await self.schedule(event["conversation_id"], self.clock() + self.settings.follow_up_after)
 
     async def run_once(self) -> int:
@@ -146,11 +155,7 @@ class EmailFollowUp:
         if conv.channel == WIDGET:  # agent replies the widget has not shown in time
             seen = await acknowledged(self.redis, cid) or "0-0"
             after = max(seen, emailed, key=id_key)
-            unseen = [
-                e
-                for e in transcript
-                if e["from"] == "agent" and e.get("text") and id_key(e["id"]) > id_key(after)
-            ]
+            unseen = [e for e in transcript if owed(e) and e.get("text") and id_key(e["id"]) > id_key(after)]
             ripe = [e for e in unseen if now - entry_time(e["id"]) >= self.settings.follow_up_after]
         else:  # what the channel's window held back for email: at once
             unseen = [

@@ -5,7 +5,9 @@ A task done: the customer gets "Update on your case SR-...: <what was done>" (th
 playbook's `done`, in their language) on the channel they used while its reply window
 allows it, else by email, else, with no address, a task for the team to reach them
 another way: the outbox and its Elsewhere decide (core/outbox.py, core/windows.py), so
-nothing is sent that is bound to fail. A task failed: the customer hears that it could
+nothing is sent that is bound to fail. In the widget, which has no window, it waits for
+the customer's return and is emailed, like an agent's reply, if it is not shown in time
+(aftercare/followup.py). A task failed: the customer hears that it could
 not be done as promised and that a colleague will contact them, and a call-back task
 ("reach the customer") makes that true. A trace with the carrier has nothing to tell.
 The transcript keeps a line for the agents, and the task where the customer was told.
@@ -15,6 +17,7 @@ import time
 from typing import Any, Dict, List
 
 from bot.aftercare.callback import CallBacks
+from bot.aftercare.followup import PROMISE
 from bot.core.conversations import ConversationStore
 from bot.core.outbox import Outbox
 from bot.core.texts import Texts
@@ -83,9 +86,10 @@ class Promises:
             )
         else:
             return ""
-        went = await self.outbox.notify(
-            conv, {**message, "case_ref": task.case_ref}, follow_up=True, must_reach=True
-        )
+        # Marked as the team's word on a promise: emailed like an agent's reply if the
+        # widget has not shown it in time (aftercare/followup.py).
+        said = {**message, "case_ref": task.case_ref, PROMISE: task.id}
+        went = await self.outbox.notify(conv, said, follow_up=True, must_reach=True)
         if task.status == tasks.FAILED:  # "a colleague will contact you": a task makes it so
             await self.callbacks.reach(
                 conv, f"{task.remedy} for case {task.case_ref} could not be done: {task.note}"

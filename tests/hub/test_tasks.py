@@ -11,7 +11,7 @@ import time
 import uuid
 
 from contract import keys, tasks
-from tests.hub.conftest import login, rest_sender
+from tests.hub.conftest import WidgetCustomer, login, rest_sender
 from tests.hub.test_followup_email import inbox, until_emailed  # noqa: F401  (the aiosmtpd fixture)
 from tests.hub.test_messenger import MESSENGER, SECRET, VERIFY, batch, deliver, graph, psid, text_event  # noqa: F401
 
@@ -229,3 +229,28 @@ async def test_on_messenger_after_the_window_without_email_it_is_a_task_for_the_
     callbacks = (await (await client.get("/api/agent/callbacks")).json())["callbacks"]
     assert any(c["conversation_id"] == cid and "the messenger window is human agent only" in c["reason"]
                for c in callbacks)
+
+
+async def test_in_the_widget_an_update_the_customer_has_not_seen_is_emailed(make_hub_fake, inbox, redis):  # noqa: F811
+    box, smtp_url = inbox
+    client = await make_hub_fake(smtp_url=smtp_url, mail_from=FROM, follow_up_after=0.5, background_interval=0.2,
+                                 shop_url="http://shop.example/")
+    customer = WidgetCustomer(str(client.make_url("/")))
+    session_id = await customer.connect()
+    try:
+        await customer.say("hello")
+        await customer.next()
+    finally:
+        await customer.close()  # the customer has left the shop's page
+    cid = session_id.rpartition(".")[0]
+    task = a_task(cid, channel="web")
+    await tasks.make(redis, task)
+    await login(client)
+    await client.post(f"/api/agent/tasks/{task.id}/claim")
+    response = await client.post(f"/api/agent/tasks/{task.id}/close", json={"outcome": "done"})
+    assert (await response.json())["told"] == "channel"  # kept for their return...
+    [(recipients, message)] = await box.wait_for(1)  # ...and emailed, as it was not shown
+    assert recipients == [task.customer.email] and task.case_ref in message["Subject"]
+    body = message.get_content()
+    assert f"Update on your case {task.case_ref}: A replacement is on its way with free shipping." in body
+    assert "http://shop.example/" in body  # the link back to the conversation
