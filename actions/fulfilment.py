@@ -23,9 +23,10 @@ from rasa_sdk import Tracker
 from actions.customer import CustomerMemory
 from actions.orders import Order, OrdersUnavailable, Refused, order_store
 from actions.playbook import Remedy, shop_playbook
+from actions.reporting import report
 from actions.store import get_redis
 from actions.tracker import channel_of, language
-from contract import events, memory, tasks
+from contract import memory, tasks
 from contract.case import Case
 
 log = logging.getLogger(__name__)
@@ -138,13 +139,7 @@ async def fulfil(
     if remedy.by_api:
         failure = await by_backend(remedy, order, case)
         if not failure:
-            await events.record(
-                get_redis(),
-                "carried_out",
-                tracker.sender_id,
-                remedy=remedy.id,
-                complaint_type=tracker.get_slot("complaint_type"),
-            )
+            await report(tracker, "carried_out", remedy=remedy.id)
             return Fulfilment(done=True)
     task = await make_task(
         tracker, customer, case, remedy.id, order, remedy.due_hours, remedy=remedy, api_failure=failure
