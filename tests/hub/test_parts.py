@@ -77,7 +77,7 @@ def test_every_hub_message_exists_in_both_languages():
     texts = Texts()
     values = dict(position=1, minutes=4, agent="A", length=1, limit=2, reply_by="08:00", time="08:00",
                   email="l…@example.com", phone="…678", day="d", start="12:00", end="17:00",
-                  case_ref="SR-1", replies="r", link="http://shop/", channel="Zalo")
+                  case_ref="SR-1", replies="r", link="http://shop/", channel="Zalo", done="d", offer="o")
     for key in texts.messages:
         if key not in ("followup_buttons", "callback_windows"):
             assert texts.text(key, "vi", **values) != texts.text(key, "en", **values)
