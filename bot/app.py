@@ -24,6 +24,7 @@ from bot.aftercare.followup import EmailFollowUp, FollowUpElsewhere
 from bot.aftercare.followup import describe as follow_up_status
 from bot.aftercare.mail import Mailer
 from bot.aftercare.owner_link import OWNER_LINKS, OwnerLinks
+from bot.aftercare.promises import Promises
 from bot.channels import identity
 from bot.channels import routes as channel_routes
 from bot.channels.graph import GraphClient
@@ -35,7 +36,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloClient, ZaloTokens
 from bot.console import canned
 from bot.console import routes as console_routes
-from bot.console.appkeys import CALLBACKS, CANNED, LABELS
+from bot.console.appkeys import CALLBACKS, CANNED, LABELS, PROMISES
 from bot.console.labels import ConsoleLabels
 from bot.core.conversations import ConversationStore
 from bot.core.events import EventHub
@@ -159,6 +160,7 @@ async def core_ctx(app: web.Application):
     )
     elsewhere = FollowUpElsewhere(store, settings, app[CALLBACKS])
     app[OUTBOX] = Outbox(store, rasa, texts, handoffs, settings, app[CHANNELS], elsewhere, lock)
+    app[PROMISES] = Promises(store, app[OUTBOX], texts, app[CALLBACKS])
     yield
     await owner_links.stop()
     await app[EVENTS].stop()

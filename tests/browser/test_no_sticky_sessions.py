@@ -16,7 +16,7 @@ from playwright.async_api import async_playwright, expect
 import pytest
 
 from scripts.stack import Stack, free_port, wait_for
-from tests.browser.test_widget_and_console import ARGS, CHROMIUM, TIMEOUT
+from tests.browser.helpers import ARGS, CHROMIUM, TIMEOUT
 from tests.hub.helpers import FakeRasa
 
 BOT = ".rw-message:not(.rw-typing-indication) .rw-response"
