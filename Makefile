@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser postgres train run hub shell test check lint audit validate pytest unit smoke rasa-test eval-external eval bench chaos demo-data deploy-check clean
+.PHONY: help setup browser postgres train run hub shell test check lint audit validate pytest unit smoke rasa-test eval-external eval bench chaos cluster cluster-check demo-data deploy-check clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,7 +54,7 @@ hub: setup ## run only the hub (python -m bot), against RASA_URL and REDIS_URL
 shell: train ## chat in the terminal (needs `make run`, with the same REDIS_*/ACTION_PORT, in another terminal)
 	$(PY) scripts/shell.py
 
-test: setup browser postgres check train rasa-test pytest eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser and the smoke runs), external NLU report
+test: setup browser postgres check train rasa-test pytest cluster-check eval-external ## everything CI runs: checks, model, conversation tests, pytest (incl. browser and the smoke runs), the fault run past one machine, external NLU report
 
 check: setup lint ## lint (ruff, mypy), playbook and training-data validation, docs/configuration.md up to date, dependency audit
 	$(PY) -m actions.playbook
@@ -80,8 +80,8 @@ rasa-test: train ## conversation tests (tests/test_*.yml), failing on any wrong 
 pytest: train browser postgres ## actions against real Redis; REST, hub and browser tests against real Rasa; the smoke runs
 	$(PY) -m pytest
 
-unit: setup postgres ## every test that needs no trained model (no training; PostgreSQL for the order backend)
-	$(PY) -m pytest -m "not needs_model"
+unit: setup postgres ## every test that needs no trained model, on every core (no training; PostgreSQL for the order backend)
+	$(PY) -m pytest -m "not needs_model" -n auto
 
 smoke: train ## each long-running target briefly (run, hub, shell, demo-data, bench, chaos, eval; part of `make pytest`)
 	$(PY) -m pytest -m smoke
@@ -97,6 +97,12 @@ bench: train ## load benchmark: the whole stack, 50 simulated customers (BENCH_A
 
 chaos: train ## fault run: the whole stack under steady customers while Redis, Rasa, the action server and a hub fail in turn, then a fuzz phase (~10 min; `make smoke` runs it briefly) -> docs/reliability.md
 	$(PY) -m benchmarks.chaos $(CHAOS_ARGS)
+
+cluster: train ## past one machine, on loopback: Redis master + replica + 3 Sentinels, 2 action servers, 2 Rasa, 2 hubs under customers while the master, a Rasa and a hub are killed (~2.5 min; CLUSTER_ARGS="--brief": stand-in Rasa, ~40 s) -> docs/reliability.md
+	$(PY) -m benchmarks.cluster $(CLUSTER_ARGS)
+
+cluster-check: train ## make cluster as a gate, in make test: fails on anything lost, interleaved or an unexpected 5xx; leaves the docs alone
+	$(PY) -m benchmarks.cluster --no-docs
 
 deploy-check: setup ## the deployment bundle without a cluster or Docker (a few seconds): Dockerfile, compose.yaml, both Kustomize overlays (docs/deploy.md)
 	$(PY) -m pytest tests/deploy -q

@@ -21,7 +21,7 @@ from actions.playbook import shop_playbook
 from actions.replies import describe_details, person_button, text, yes_no_buttons
 from actions.store import get_redis
 from actions.tracker import ASKED, first_turn, known, language, latest_intent
-from contract import memory
+from contract import memory, tasks
 from contract.case import AGENT_HANDLED, CLOSED, HANDED_OFF, OPEN, REMEDY_IN_PROGRESS, Case
 
 # --- the case in hand -----------------------------------------------------------------
@@ -75,16 +75,33 @@ def describe_case(case: Case, lang: str) -> Dict[str, str]:
     return {"case_ref": case.ref, "case_about": about, "case_status": status}
 
 
-def tell_case(dispatcher: CollectingDispatcher, case: Case, lang: str) -> None:
+async def remedy_task(case: Case) -> Optional[tasks.Task]:
+    """The team's task for the case's remedy, if it became one (not carried out at once)."""
+    wanted = tasks.task_id(case.ref, case.applied_remedy or "")
+    return await tasks.get(get_redis(), wanted) if wanted in case.tasks else None
+
+
+async def tell_case(dispatcher: CollectingDispatcher, case: Case, lang: str) -> None:
+    """How the case stands, as it is: a remedy with the team is "on it", one carried out
+    (by the order backend, or its task done) is what was done, one the team could not
+    carry out is said so, with a colleague to put it right."""
     kind = STATUS_REPLY.get(case.status, "open")
     remedy = shop_playbook().remedies.get(case.applied_remedy or "")
     if kind == "remedy" and remedy is None:
         kind = "open"
+    if kind == "remedy":
+        task = await remedy_task(case)
+        if task is not None and not task.closed:
+            kind = "promised"
+        elif task is not None and task.status == tasks.FAILED:
+            kind = "failed"
     note = case.agent_note.strip()
     dispatcher.utter_message(
         response=f"utter_case_status_{kind}",
         buttons=[person_button(lang)],
         done=text(remedy.done, lang) if remedy else "",
+        remedy=text(remedy.label, lang).lower() if remedy else "",
+        offer=text(remedy.offer, lang) if remedy else "",
         note_part=f": {note}" if note else "",
         **describe_case(case, lang),
     )
@@ -215,7 +232,7 @@ class ActionCaseStatus(PlaybookAction):
             # This conversation's own case is the customer's, whoever they are.
             case = await memory.load_case(get_redis(), tracker.get_slot("case_ref") or "")
             if case is not None:
-                tell_case(dispatcher, case, lang)
+                await tell_case(dispatcher, case, lang)
                 return done
             if tracker.get_slot("status_check") != ASKED:
                 dispatcher.utter_message(response="utter_case_status_check")
@@ -228,7 +245,7 @@ class ActionCaseStatus(PlaybookAction):
         if case is not None and order_id and not ref and str(case.order_id) != order_id:
             case = None  # asked about an order no case is about: how that order stands
         if case is not None:
-            tell_case(dispatcher, case, lang)
+            await tell_case(dispatcher, case, lang)
         else:
             try:
                 await self._tell_order(dispatcher, customer, order_id, lang)

@@ -7,7 +7,8 @@
 3. action_resolve_complaint: look the order up; critical cases go to a person;
    otherwise offer the playbook's best one or two remedies (actions/remedies.py). A
    delivery complaint about an order marked delivered is a lost parcel: the bot says it
-   can see the delivered status and opens a trace with the carrier before offering.
+   can see the delivered status and that the team will have the carrier trace it (a
+   task for the team: actions/fulfilment.py trace_parcel) before offering.
    With the order backend unavailable, the customer hears so once, the bot offers what
    needs no order, and with nothing to offer a person takes over (orders_unavailable).
 4. action_ask_what_happened: a complaint that does not say what went wrong yet.
@@ -36,6 +37,7 @@ from actions.customer import (
     say_orders_unavailable,
     usable_order,
 )
+from actions.fulfilment import trace_parcel
 from actions.handoff import hand_off
 from actions.orders import Order, OrdersUnavailable
 from actions.playbook import shop_playbook
@@ -224,10 +226,16 @@ class ActionResolveComplaint(PlaybookAction):
             and order.status == "delivered"
             and tracker.get_slot("complaint_type") == LOST_PARCEL_COMPLAINT
         )
+        if order and lost_parcel:
+            # The bot says the team has asked the carrier to trace it: a task makes it so.
+            case = await update_case(tracker, customer, order_id=order.order_id, carrier_trace=order.carrier)
+            if tracker.get_slot("case_ref") != case.ref:
+                tracker.slots["case_ref"] = case.ref  # the offer below updates this same case
+                events.append(SlotSet("case_ref", case.ref))
+            await trace_parcel(tracker, customer, order, case)
         if order:
             self._tell_order(dispatcher, order, lost_parcel, language(tracker))
-        trace = {"carrier_trace": order.carrier} if order and lost_parcel else {}
-        return events + await offer_first(dispatcher, tracker, customer, order, **trace)
+        return events + await offer_first(dispatcher, tracker, customer, order)
 
     @staticmethod
     async def _check_items(

@@ -21,112 +21,44 @@ from the cache): what the operator runs to check the set-up.
 
 import argparse
 import asyncio
-from dataclasses import asdict, dataclass, field
 import logging
-from pathlib import Path
 import sys
-from typing import Dict, List, Optional, Protocol, Tuple, Union, runtime_checkable
+from typing import Dict, List, Optional, Tuple
 
-from contract.identity import normalise_email, normalise_phone
+from redis.exceptions import RedisError
 
-DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "shop" / "orders.yml"
-MIN_PHONE_DIGITS = 8  # the shortest number compared as a phone
+from actions.backends import store_for_actions
+from actions.backends.model import (
+    DEMO_DATA,
+    Customer,
+    Done,
+    Order,
+    OrderActions,
+    OrderStore,
+    OrdersUnavailable,
+    Outcome,
+    Refused,
+    proves,
+)
 
-
-@dataclass
-class Customer:
-    email: str
-    id: str = ""  # the shop's own customer id (what it signs for the widget)
-    name: str = ""
-    phone: str = ""
-    tier: str = "standard"
-    orders_total: int = 0
-
-
-@dataclass
-class Order:
-    order_id: str  # the number the customer sees (never a platform's internal id)
-    email: str
-    status: str  # one of the playbook's order statuses
-    value: int  # in the playbook's currency
-    carrier: str = ""
-    shipped_days_ago: Optional[int] = None
-    last_scan: Dict[str, str] = field(default_factory=dict)
-    items: Dict[str, str] = field(default_factory=dict)
-
-    def as_dict(self) -> Dict:
-        return asdict(self)
-
-
-class OrdersUnavailable(Exception):
-    """The order backend could not answer now: slow (past its timeout), failing (a 5xx),
-    unreachable, refusing the credentials, or answering what cannot be mapped. The
-    message says which, for the logs and the operator; the customer hears only that
-    orders can't be seen right now."""
-
-    def __init__(self, backend: str, reason: str) -> None:
-        super().__init__(f"{backend}: {reason}")
-        self.backend = backend
-        self.reason = reason
-
-
-class OrderStore(Protocol):
-    async def get_order(self, order_id: str) -> Optional[Order]: ...
-
-    async def recent_orders_for(self, email: str = "", phone: str = "", limit: int = 3) -> List[Order]: ...
-
-    async def customer(
-        self, email: str = "", phone: str = "", customer_id: str = ""
-    ) -> Optional[Customer]: ...
-
-    async def set_status(self, order_id: str, status: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Done:
-    """What a backend carried out: `reference` is the platform's own (a refund id, a job)."""
-
-    reference: str = ""
-
-
-@dataclass(frozen=True)
-class Refused:
-    """The platform answered and said no (already cancelled, nothing left to refund...):
-    `reason` in its words, for the task the remedy falls back to."""
-
-    reason: str
-
-
-Outcome = Union[Done, Refused]  # an unreachable backend raises OrdersUnavailable instead
-
-
-@runtime_checkable
-class OrderActions(Protocol):
-    """What a backend does besides reading, for a remedy the playbook marks `api`.
-    `key` makes a retry of the same request harmless where the platform honours one
-    (the case reference and remedy, say). An unreachable backend raises
-    OrdersUnavailable; a refusal is `Refused`; nothing else is returned."""
-
-    async def cancel(self, order_id: str, *, reason: str, key: str) -> Outcome: ...
-
-    async def refund(self, order_id: str, amount: int, *, note: str, key: str) -> Outcome: ...
-
-
-def proves(order: Order, owner: Optional[Customer], email: str = "", phone: str = "") -> bool:
-    """Whether an email or phone is the one on `order` (its email, or its owner's phone):
-    what the bot accepts as proof that the order is theirs."""
-    if email and normalise_email(email) == normalise_email(order.email):
-        return True
-    digits = normalise_phone(phone)
-    return bool(
-        owner and owner.phone and len(digits) >= MIN_PHONE_DIGITS and digits == normalise_phone(owner.phone)
-    )
+# What the actions use (defined in actions/backends/model.py, with the backends).
+__all__ = [
+    "DEMO_DATA",
+    "Customer",
+    "Done",
+    "Order",
+    "OrderActions",
+    "OrdersUnavailable",
+    "OrderStore",
+    "Outcome",
+    "Refused",
+    "order_store",
+    "proves",
+]
 
 
 def order_store() -> OrderStore:
     """The store the actions use: the configured backend, its look-ups cached."""
-    from actions.backends import store_for_actions
-
     return store_for_actions()
 
 
@@ -174,6 +106,11 @@ async def lookup(order_id: str, contact: str = "") -> Tuple[int, str]:
         owner = await backend.customer(email=order.email) if order.email else None
     except OrdersUnavailable as unavailable:
         return 1, f"the {name} backend is unavailable: {unavailable.reason}"
+    except RedisError as error:  # the demo store is Redis itself
+        return (
+            1,
+            f"the {name} backend's Redis cannot be reached ({error}): is `make run` up, or REDIS_URL set?",
+        )
     finally:
         await backend.close()
     if contact:

@@ -16,7 +16,7 @@ from functools import lru_cache
 import os
 from pathlib import Path
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Literal, Optional
 
 from pydantic import BaseModel, Extra, StrictBool, root_validator, validator
 
@@ -30,6 +30,7 @@ COMPLAINTS = (*COMPLAINT_TYPES, "cancel_order")  # each needs its playbook entry
 DETAILS = ("order_id", "email")
 TIERS = ("standard", "silver", "gold", "vip")
 LABELS = ("talk_to_person", "yes_that_one", "something_else", "skip_detail", "another_order")
+API_CALLS = ("cancel", "refund")  # what an `api` remedy may ask of the order backend (OrderActions)
 
 
 class PlaybookError(words.WordFileError):
@@ -61,23 +62,55 @@ def _choices(value: Any, allowed) -> Optional[List[str]]:
     return value
 
 
+def _hours(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"expected a positive number of hours, got {value!r}")
+    return float(value)
+
+
 class Remedy(BaseModel):
     id: str = ""  # its key in the playbook
     label: Texts
     offer: Texts
-    done: Texts
+    done: Texts  # said once it is carried out (by the backend, or when its task is done)
+    promise: Texts  # said when it becomes a task: what the team will do, and that we'll write
     approval_limit: Optional[int] = None  # None: the bot may always grant it
     families: List[str] = []  # what a customer asking in words gets it by ("refund", ...)
     to_account: StrictBool = False  # paid into the shop account: verified customers only
+    # How it is carried out: a task for the team (the default), or by the order backend
+    # (`api`: api_calls in order, each an OrderActions call; on failure, a task).
+    carried_out: Literal["task", "api"] = "task"
+    api_calls: List[str] = []
+    due_hours: float = 24.0  # a task is due this long after it is made
 
     class Config:
         extra = Extra.forbid
 
     _limit = validator("approval_limit", pre=True, allow_reuse=True)(_amount)
+    _due = validator("due_hours", pre=True, allow_reuse=True)(_hours)
 
     @validator("families", pre=True)
     def _families(cls, value: Any) -> List[str]:
         return _choices(value, REMEDY_FAMILIES) or []
+
+    @validator("api_calls", pre=True)
+    def _api_calls(cls, value: Any) -> List[str]:
+        calls = _choices(value, API_CALLS) or []
+        if len(set(calls)) != len(calls):
+            raise ValueError("each call at most once")
+        return calls
+
+    @root_validator(skip_on_failure=True)
+    def _api_needs_calls(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if values.get("carried_out") == "api" and not values.get("api_calls"):
+            raise ValueError(f"carried_out: api needs api_calls, a list of {list(API_CALLS)}")
+        if values.get("carried_out") != "api" and values.get("api_calls"):
+            raise ValueError("api_calls only with carried_out: api")
+        return values
+
+    @property
+    def by_api(self) -> bool:
+        return self.carried_out == "api"
 
     def within_limit(self, order_value: Optional[int]) -> bool:
         if self.approval_limit is None:
@@ -225,6 +258,9 @@ class Playbook(BaseModel):
     labels: Dict[str, Texts]
     understanding: Understanding = Understanding()
     phrases: Phrases
+    trace_due_hours: float = 24.0  # asking the carrier to trace a lost parcel: a task due then
+
+    _trace_due = validator("trace_due_hours", pre=True, allow_reuse=True)(_hours)
 
     class Config:
         extra = Extra.ignore

@@ -3,8 +3,10 @@ no), and carrying out the one they take.
 
 What the customer's answer means is read here: the remedy they ask for (`wanted_remedy`),
 those they name only to refuse ("no, not a refund": `refused_remedies`), and which one
-remedy a word stands for (`meant`). After an offer is carried out: what was done, the
-case reference, thanks, and one CSAT question.
+remedy a word stands for (`meant`). Once one is accepted it is carried out (by the
+order backend, or as a task for the team: actions/fulfilment.py) and the customer is
+told what is true: "Done: ..." only when it is done, else what the team will do and that
+we'll message them; then the case reference, thanks, and one CSAT question.
 """
 
 import time
@@ -18,8 +20,9 @@ from rasa_sdk.types import DomainDict
 from actions.base import PlaybookAction
 from actions.cases import update_case
 from actions.customer import CustomerMemory, load_customer
+from actions.fulfilment import fulfil
 from actions.handoff import hand_off
-from actions.orders import Order, order_store
+from actions.orders import Order
 from actions.playbook import Remedy, shop_playbook
 from actions.replies import join_options, offer_buttons, text
 from actions.reporting import report, report_answers
@@ -253,12 +256,10 @@ class ActionApplyRemedy(PlaybookAction):
     async def carry_out(
         dispatcher: CollectingDispatcher, tracker: Tracker, customer: CustomerMemory, choice: Remedy
     ) -> List[EventType]:
-        """Do it, record it, then close: what was done, the case reference, thanks, and
-        one CSAT question."""
+        """Record it, carry it out (or make it the team's task), then close: what is true
+        now, the case reference, thanks, and one CSAT question."""
         lang = language(tracker)
         order = order_in_hand(tracker)
-        if choice.id == CANCEL and order:
-            await order_store().set_status(order.order_id, "cancelled")
         answers = record_answers(tracker, "declined", except_id=choice.id)
         answers.append({"remedy": choice.id, "answer": "accepted"})
         await report_answers(tracker, answers)
@@ -275,9 +276,15 @@ class ActionApplyRemedy(PlaybookAction):
             answers=answers,
             order_id=order.order_id if order else None,
         )
-        dispatcher.utter_message(
-            response="utter_remedy_done", done=text(choice.done, lang), case_ref=case.ref
-        )
+        carried = await fulfil(tracker, customer, choice, order, case)
+        if carried.done:
+            dispatcher.utter_message(
+                response="utter_remedy_done", done=text(choice.done, lang), case_ref=case.ref
+            )
+        else:
+            dispatcher.utter_message(
+                response="utter_remedy_promised", promise=text(choice.promise, lang), case_ref=case.ref
+            )
         dispatcher.utter_message(response="utter_thanks_close")
         dispatcher.utter_message(response="utter_ask_csat")
         return [

@@ -1,22 +1,23 @@
 """The Redis connection used by the actions (redis-py's asyncio client).
 
-REDIS_URL selects the server (default: the embedded one that `make run` starts).
-The client is created on first use inside the running event loop, never at import.
+REDIS_URL selects the server (default: the embedded one that `make run` starts), or with
+REDIS_SENTINELS the master the Sentinels name (contract/redis_client.py: the same rule
+as the hub's and Rasa's stores). The client is created on first use inside the running
+event loop, never at import.
 """
 
 import asyncio
-import os
 from typing import Dict
 
 from redis import asyncio as aioredis
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+from contract.redis_client import SENTINEL_RETRIES, RedisTarget, async_client
 
 _clients: Dict[int, aioredis.Redis] = {}
 
 
-def redis_url() -> str:
-    return os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+def redis_target() -> RedisTarget:
+    return RedisTarget.from_env()
 
 
 def get_redis() -> aioredis.Redis:
@@ -24,8 +25,12 @@ def get_redis() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     client = _clients.get(id(loop))
     if client is None:
-        client = aioredis.from_url(
-            redis_url(), decode_responses=True, socket_timeout=5, socket_connect_timeout=5
+        client = async_client(  # through a failover, inside the customer's turn: keep trying
+            redis_target(),
+            SENTINEL_RETRIES,
+            decode_responses=True,
+            socket_timeout=5,
+            socket_connect_timeout=5,
         )
         _clients[id(loop)] = client
     return client

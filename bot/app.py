@@ -15,7 +15,6 @@ from typing import Any, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
-from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot.aftercare import routes as aftercare_routes
@@ -25,6 +24,7 @@ from bot.aftercare.followup import EmailFollowUp, FollowUpElsewhere
 from bot.aftercare.followup import describe as follow_up_status
 from bot.aftercare.mail import Mailer
 from bot.aftercare.owner_link import OWNER_LINKS, OwnerLinks
+from bot.aftercare.promises import Promises
 from bot.channels import identity
 from bot.channels import routes as channel_routes
 from bot.channels.graph import GraphClient
@@ -36,18 +36,19 @@ from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloClient, ZaloTokens
 from bot.console import canned
 from bot.console import routes as console_routes
-from bot.console.appkeys import CALLBACKS, CANNED, LABELS
+from bot.console.appkeys import CALLBACKS, CANNED, LABELS, PROMISES
 from bot.console.labels import ConsoleLabels
 from bot.core.conversations import ConversationStore
 from bot.core.events import EventHub
 from bot.core.handoffs import Handoffs
 from bot.core.limits import Limits
 from bot.core.outbox import Outbox
-from bot.core.rasa_client import RasaClient
+from bot.core.rasa_client import RasaClient, dns_addresses
 from bot.core.reporting import Reporting
 from bot.core.sessions import Sessions
 from bot.core.texts import Texts
 from bot.core.turn import Turn
+from bot.core.turn_lock import TurnLock
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents, redact
 from bot.web import health
 from bot.web.appkeys import (
@@ -73,10 +74,17 @@ from bot.web.middlewares import (
     per_address_limits,
     security_headers,
 )
-from contract import keys
+from contract import keys, redis_client
 
 log = logging.getLogger(__name__)
 SIO = web.AppKey("sio", object)  # the widget's socket.io server, attached at creation
+TURN_MARGIN = 10.0  # seconds a turn may take beyond Rasa's timeout (Redis writes, a handoff)
+# Stopping (SIGTERM) within 10 s (make run's bound and the pod's, docs/deploy.md): aiohttp
+# stops listening, then `drain` moves the widgets and consoles to other hubs and lets the
+# turns in flight finish for up to DRAIN_SECONDS, then aiohttp gives requests still
+# running SHUTDOWN_TIMEOUT more before it closes them, and the contexts close (about 1 s).
+DRAIN_SECONDS = 7.0
+SHUTDOWN_TIMEOUT = 1.5
 
 
 async def warn_if_unbounded(redis) -> None:
@@ -94,8 +102,9 @@ async def warn_if_unbounded(redis) -> None:
 
 async def redis_ctx(app: web.Application):
     settings = app[SETTINGS]
-    redis = aioredis.from_url(
-        settings.redis_url,
+    target = settings.redis_target  # REDIS_URL, or the master the Sentinels name
+    redis = redis_client.async_client(
+        target,
         decode_responses=True,
         socket_timeout=5,
         socket_connect_timeout=5,
@@ -103,10 +112,9 @@ async def redis_ctx(app: web.Application):
     )
     try:
         await redis.ping()
-    except RedisError as error:  # never the URL's password (bot/settings.py redact)
-        raise RuntimeError(
-            f"cannot reach Redis at {redact(settings.redis_url)}: {redact(str(error))}"
-        ) from None
+    except RedisError as error:  # never the password (describe; bot/settings.py redact)
+        await redis_client.close(redis)
+        raise RuntimeError(f"cannot reach Redis at {target.describe()}: {redact(str(error))}") from None
     app[REDIS] = redis
     app[health.MEMORY] = health.MemoryWatch(redis)
     await warn_if_unbounded(redis)
@@ -119,7 +127,7 @@ async def redis_ctx(app: web.Application):
     app[SHOP_SECRET] = await identity.shop_secret(redis, settings)
     app[DEMO] = identity.demo_sign_in(settings)
     yield
-    await redis.close(close_connection_pool=True)
+    await redis_client.close(redis)
 
 
 async def http_ctx(app: web.Application):
@@ -136,7 +144,8 @@ async def core_ctx(app: web.Application):
     app[EVENTS].start()
     store = app[STORE] = ConversationStore(redis, Reporting(redis, app[LABELS].first_response_minutes))
     texts = app[TEXTS] = Texts()
-    rasa = app[RASA] = RasaClient(app[HTTP], settings.rasa_urls, settings.rasa_timeout)
+    resolve = dns_addresses if settings.rasa_resolve else None  # a headless Service's pods
+    rasa = app[RASA] = RasaClient(app[HTTP], settings.rasa_urls, settings.rasa_timeout, resolve)
     handoffs = Handoffs(store, texts, settings)
     app[CALLBACKS] = CallBacks(store, texts, settings)
     app[CHANNELS] = {}  # filled by channels_ctx
@@ -144,19 +153,25 @@ async def core_ctx(app: web.Application):
     sessions = app[SESSIONS] = Sessions(redis, store.publish)
     mailer = Mailer(settings.smtp_url, settings.mail_from) if settings.email_enabled else None
     owner_links = app[OWNER_LINKS] = OwnerLinks(store, sessions, texts, settings, mailer)
+    # One turn of a conversation at a time on every hub: a turn may run past Rasa's
+    # timeout only by the writes around it; a message waits at most three turns' worth.
+    longest = settings.rasa_timeout + TURN_MARGIN
+    lock = TurnLock(redis, wait=3 * longest, longest=longest)
     app[TURN] = Turn(
         store,
         rasa,
         texts,
         handoffs,
         app[LIMITS],
+        lock,
         FollowUpChoices(store, texts, app[CALLBACKS]),
         app[CHANNELS],
         owner_links=owner_links,
         proof_idle=settings.session_idle_minutes * 60,
     )
     elsewhere = FollowUpElsewhere(store, settings, app[CALLBACKS])
-    app[OUTBOX] = Outbox(store, rasa, texts, handoffs, settings, app[CHANNELS], elsewhere)
+    app[OUTBOX] = Outbox(store, rasa, texts, handoffs, settings, app[CHANNELS], elsewhere, lock)
+    app[PROMISES] = Promises(store, app[OUTBOX], texts, app[CALLBACKS])
     yield
     await owner_links.stop()
     await app[EVENTS].stop()
@@ -280,6 +295,21 @@ async def every(interval: float, round_: Callable[[], Awaitable[Any]], stopping:
             )
 
 
+async def drain(app: web.Application) -> None:
+    """On shutdown, once the hub has stopped listening and says it is not ready: every
+    widget and console on this hub is told to reconnect (the load balancer sends them to
+    another hub), then the turns in flight finish (bounded), before anything closes."""
+    widgets = app[CHANNELS].get("web")
+    moved = await widgets.reconnect_elsewhere() if isinstance(widgets, WidgetChannel) else 0
+    app[EVENTS].close_consoles()
+    left = await app[TURN].drain(DRAIN_SECONDS)
+    log.info(
+        "stopping: %d widget socket(s) told to reconnect elsewhere; turns in flight %s",
+        moved,
+        f"not finished: {left}" if left else "all finished",
+    )
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[known_host, errors_as_json, per_address_limits, engineio_errors],
@@ -290,7 +320,7 @@ def create_app(settings: Settings) -> web.Application:
     # Owner-edited words are checked here: a bad file stops the hub before it starts.
     app[LABELS] = ConsoleLabels()
     app[CANNED] = canned.load()
-    sio = socketio_server(settings.redis_url)
+    sio = socketio_server(settings.redis_target)
     sio.attach(app, socketio_path="socket.io")  # before start-up: its routes join the app's
     app[SIO] = sio
     # One context per resource, opened in this order and closed in reverse.
@@ -299,6 +329,7 @@ def create_app(settings: Settings) -> web.Application:
     aftercare_routes.add_routes(app)
     console_routes.mount(app)
     health.add_routes(app)  # last: ready once everything above has started
+    app.on_shutdown.append(drain)  # type: ignore[arg-type]  # after health's: unready first
     return app
 
 
@@ -334,4 +365,10 @@ def main() -> None:
     settings = Settings.from_env()
     warn_about_agents(settings)
     print(json.dumps({"hub": f"http://{settings.host}:{settings.port}"}), flush=True)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, validator
 
 from bot.paths import SHOP
 from contract import keys
+from contract.redis_client import DEFAULT_MASTER_NAME, RedisTarget, parse_sentinels
 
 # Demo agent "agent" with password "recovery-demo" (scrypt hash; see bot/console/passwords.py).
 DEMO_AGENTS = (
@@ -61,15 +62,46 @@ class Settings(BaseModel):
         "REDIS_URL",
         "the one store, for the hub, the action server and (through the launcher) Rasa's tracker and "
         "lock stores: an external Redis, e.g. `redis://:secret@10.0.0.5:6379/0`. Unset, `make run` "
-        "starts the embedded one (docs/operations.md)",
+        "starts the embedded one (docs/operations.md). With `REDIS_SENTINELS`, only its password and "
+        "database count: the Sentinels say where the master is",
         shown="`make run`: the embedded Redis; the hub alone: `redis://127.0.0.1:6379/0`",
+    )
+    redis_sentinels: str = setting(
+        "",
+        "REDIS_SENTINELS",
+        "Redis Sentinels, `host:port,host:port,...`: the hub, the action server and Rasa's tracker and "
+        "lock stores (`contract/rasa_stores.py`) then ask them for the master named `REDIS_MASTER_NAME`, "
+        "and follow it when a replica is promoted (`contract/redis_client.py`; docs/deploy.md)",
+        shown="unset: `REDIS_URL` is the one Redis",
+    )
+    redis_master_name: str = setting(
+        DEFAULT_MASTER_NAME,
+        "REDIS_MASTER_NAME",
+        "the name the Sentinels watch the master under (`sentinel monitor NAME ...`)",
+        empty_is_unset=True,
+    )
+    redis_sentinel_password: str = setting(
+        "",
+        "REDIS_SENTINEL_PASSWORD",
+        "the Sentinels' own password (their `requirepass`), for every role; the master's is in `REDIS_URL`",
+        shown="unset: the Sentinels ask for none",
     )
     rasa_url: str = setting(
         "http://127.0.0.1:5005",
         "RASA_URL",
-        "Rasa's REST channel, for the hub; several, comma-separated, get messages in turn (a server "
-        "refusing connections is skipped). They must share the Redis tracker and lock stores, as "
+        "Rasa's REST channel, for the hub; several, comma-separated: every message of a conversation "
+        "goes to the same one (consistent hashing on the conversation id), the next in its order only "
+        "while that one refuses connections. They must share the Redis tracker and lock stores, as "
         "`endpoints.yml` has them",
+    )
+    rasa_resolve: bool = setting(
+        False,
+        "RASA_RESOLVE",
+        "on: every address a `RASA_URL` host name resolves to is a Rasa server of its own, looked up "
+        "again every 10 s: a Kubernetes headless Service (an address per ready Rasa pod), so that each "
+        "conversation keeps to one pod (docs/deploy.md)",
+        shown="off: each URL is one server",
+        empty_is_unset=True,
     )
     rasa_timeout: float = setting(
         8.0, "RASA_TIMEOUT", "seconds the hub waits for Rasa before apologising and queueing the customer"
@@ -349,6 +381,11 @@ class Settings(BaseModel):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @validator("redis_sentinels")
+    def _sentinels(cls, value: str) -> str:
+        parse_sentinels(value)  # a bad entry stops the hub, named
+        return value
+
     @validator("zalo_event_max_age")
     def _remembered(cls, value: float) -> float:
         # A replay must be either refused as stale or dropped as a message id already seen.
@@ -400,6 +437,16 @@ class Settings(BaseModel):
     @property
     def rasa_urls(self) -> Tuple[str, ...]:
         return tuple(url.strip().rstrip("/") for url in self.rasa_url.split(",") if url.strip())
+
+    @property
+    def redis_target(self) -> RedisTarget:
+        """Where the store is: `REDIS_URL`, or the master the Sentinels name."""
+        return RedisTarget(
+            url=self.redis_url,
+            sentinels=parse_sentinels(self.redis_sentinels),
+            master_name=self.redis_master_name,
+            sentinel_password=self.redis_sentinel_password or None,
+        )
 
     @property
     def messenger_enabled(self) -> bool:
@@ -615,6 +662,12 @@ ELSEWHERE: Tuple[Variable, ...] = (
     Variable(("BENCH_ARGS",), "`make bench`", "", "arguments for `benchmarks.load`, e.g. `--customers 100`"),
     Variable(
         ("CHAOS_ARGS",), "`make chaos`", "", "arguments for `benchmarks.chaos`, e.g. `--port-base 7500`"
+    ),
+    Variable(
+        ("CLUSTER_ARGS",),
+        "`make cluster`",
+        "",
+        "arguments for `benchmarks.cluster`, e.g. `--brief` (stand-in Rasa, about a minute)",
     ),
 )
 

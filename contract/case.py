@@ -44,6 +44,7 @@ class Case(BaseModel):
     offered: List[str] = []  # remedy ids offered
     answers: List[RemedyAnswer] = []  # the customer's answers to them
     applied_remedy: Optional[str] = None
+    tasks: List[str] = []  # ids of the fulfilment tasks its promises made (contract/tasks.py)
     csat: Optional[int] = None
     csat_text: Optional[str] = None
     details: Dict[str, str] = {}  # every detail gathered, as the agent got them

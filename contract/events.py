@@ -26,6 +26,13 @@ Kinds and their data:
   remedy       remedy, outcome (REMEDY_OUTCOMES), complaint_type (actions); "needs_approval":
                the customer asked for it and it is beyond the bot's approval limit
   csat         score (1-5), complaint_type, remedy, channel, language (actions)
+  carried_out  remedy, complaint_type              an `api` remedy the order backend
+               carried out at once (actions)
+  task_made    task, remedy, due_at, api_failure   a fulfilment task made (contract/tasks.py,
+               from the actions); api_failure: an `api` remedy the backend did not carry out
+  task_closed  task, remedy, outcome ("done"|"failed"), on_time, overdue   an agent closed
+               it (contract/tasks.py, from the hub); overdue: seconds past its due time (0 if
+               on time)
 
 A report event must never break a conversation: Redis trouble here is logged and
 swallowed.
@@ -45,7 +52,18 @@ log = logging.getLogger(__name__)
 PREFIX = "sr:report"
 RETENTION_DAYS = 400  # a year of trends, and the same weeks last year
 MAX_PER_DAY = 200_000
-KINDS = ("started", "complaint", "handoff", "first_reply", "resolved", "remedy", "csat")
+KINDS = (
+    "started",
+    "complaint",
+    "handoff",
+    "first_reply",
+    "resolved",
+    "remedy",
+    "csat",
+    "carried_out",
+    "task_made",
+    "task_closed",
+)
 REMEDY_OUTCOMES = ("offered", "accepted", "declined", "needs_approval")
 
 

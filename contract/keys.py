@@ -15,7 +15,10 @@ those the prefixes "rasatracker" and "rasalock"). Lifetimes:
   last use; an owner's one-time link PROOF_LINK_TTL;
 - the demo shop's data does not expire;
 - a real order backend's look-ups are cached ORDER_CACHE_TTL (an order not found:
-  ORDER_MISS_TTL), and a backend that failed is left alone for ORDERS_DOWN_TTL.
+  ORDER_MISS_TTL), and a backend that failed is left alone for ORDERS_DOWN_TTL;
+- a fulfilment task (contract/tasks.py) and its conversation's list of tasks live
+  TASK_TTL after their last change; the open and closed lists are trimmed as they are
+  read (an id whose task expired leaves them).
 """
 
 from typing import Tuple
@@ -127,6 +130,11 @@ def proof_links_sent(order_id: str) -> str:
     return f"{PREFIX}:order:{order_id}:links-sent"
 
 
+def shop_refunds(order_id: str) -> str:
+    """Hash: the demo shop's refunds of one order, request key -> amount (actions/backends/demo.py)."""
+    return f"{PREFIX}:shop:order:{order_id}:refunds"
+
+
 def shop_customer(email: str) -> str:
     return f"{PREFIX}:shop:customer:{email.lower()}"
 
@@ -169,6 +177,24 @@ def haravan_order_ids(backend: str) -> str:
     """Hash: a Haravan order number (what customers see) -> its API id, learnt from the
     order list (Haravan's API finds an order by its id only)."""
     return f"{PREFIX}:orders:{backend}:haravan-ids"
+
+
+# --- fulfilment tasks: accepted remedies the team carries out (contract/tasks.py) ----------
+
+TASK_TTL = 90 * 24 * 3600  # seconds a task is kept after its last change
+TASKS_OPEN = f"{PREFIX}:tasks:open"  # sorted set: task id -> when it is due (open or claimed)
+TASKS_CLOSED = f"{PREFIX}:tasks:closed"  # sorted set: task id -> when it was closed
+
+
+def task(task_id: str) -> str:
+    """JSON document of one fulfilment task (contract/tasks.py Task)."""
+    return f"{PREFIX}:task:{task_id}"
+
+
+def conversation_tasks(cid: str) -> str:
+    """Set of the ids of the tasks a conversation's promises made (for its customer's
+    email, and for forgetting)."""
+    return f"{PREFIX}:conv:{cid}:tasks"
 
 
 # --- the hub: conversations, queue, agents, follow-ups ------------------------------------
@@ -249,6 +275,23 @@ def acknowledged(cid: str) -> str:
     return f"{PREFIX}:conv:{cid}:acked"
 
 
+def turns(cid: str) -> str:
+    """List: the turns of a conversation waiting to run, the running one first
+    (bot/core/turn_lock.py); expires with the last turn's deadline."""
+    return f"{PREFIX}:conv:{cid}:turns"
+
+
+def turn_deadlines(cid: str) -> str:
+    """Hash: each turn in `turns` -> its deadline (ms, Redis's clock)."""
+    return f"{PREFIX}:conv:{cid}:turns:deadlines"
+
+
+def turn_wake(cid: str, token: str) -> str:
+    """List a waiting turn blocks on; the turn before it pushes here as it ends (the
+    lock's script builds the same name: `turns(cid)` + ":wake:" + token)."""
+    return f"{turns(cid)}:wake:{token}"
+
+
 FOLLOW_UP_DUE = (
     f"{PREFIX}:followup:due"  # sorted set: conversation id -> when to check for unread agent replies
 )
@@ -312,9 +355,10 @@ CONVERSATION_SETS = (QUEUE, FOLLOW_UP_DUE, CALLBACKS)  # sorted sets a conversat
 def conversation_keys(cid: str) -> Tuple[str, ...]:
     """Every key that holds something of one conversation: the hub's state and
     transcript, its markers, its follow-up and call-back (a phone number), its proof and
-    widget sessions (contract/memory.py forget_conversations also deletes the sessions
-    the set names), its byte count, and Rasa's tracker (every detail the customer
-    typed). Its agent's set and CONVERSATION_SETS hold its id."""
+    widget sessions, its byte count, the list of its fulfilment tasks, and Rasa's tracker
+    (every detail the customer typed). Its agent's set and CONVERSATION_SETS hold its
+    id; contract/memory.py forget_conversations also deletes the sessions and the tasks
+    the sets name."""
     return (
         conversation(cid),
         transcript(cid),
@@ -330,6 +374,7 @@ def conversation_keys(cid: str) -> Tuple[str, ...]:
         verified_as(cid),
         sender_proof_failures(cid),
         conversation_sessions(cid),
+        conversation_tasks(cid),
         rasa_tracker(cid),
     )
 

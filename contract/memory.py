@@ -410,9 +410,10 @@ async def forget_conversations(redis, conversation_ids: Iterable[str]) -> None:
     """Delete conversations: every key of theirs (keys.conversation_keys: the hub's state
     and transcript, follow-up and call-back, proof, Rasa's tracker), their guest records,
     their widget sessions (revoked: a browser keeping one starts a new conversation),
-    their ids in the queue, the follow-ups, the call-backs and their agent's set, and
-    their report events (contract/events.py forget). The console's forget and
-    `python -m actions.memory forget` both end here."""
+    their fulfilment tasks (which name the customer), their ids in the queue, the
+    follow-ups, the call-backs, the task lists and their agent's set, and their report
+    events (contract/events.py forget). The console's forget and `python -m
+    actions.memory forget` both end here."""
     ids = list(dict.fromkeys(conversation_ids))
     if not ids:
         return
@@ -424,14 +425,19 @@ async def forget_conversations(redis, conversation_ids: Iterable[str]) -> None:
     for cid in ids:
         pipe.hget(keys.conversation(cid), "agent")  # the hub's field: who owns it
         pipe.smembers(keys.conversation_sessions(cid))  # its widget sessions: revoked
+        pipe.smembers(keys.conversation_tasks(cid))  # its fulfilment tasks (contract/tasks.py)
     found = await pipe.execute()
-    agents, sessions = found[0::2], found[1::2]
+    agents, sessions, task_ids = found[0::3], found[1::3], found[2::3]
     pipe = redis.pipeline(transaction=True)
-    for cid, agent, hashes in zip(ids, agents, sessions, strict=True):
+    for cid, agent, hashes, tasks in zip(ids, agents, sessions, task_ids, strict=True):
         pipe.delete(*keys.conversation_keys(cid), *(keys.widget_session(h) for h in hashes))
         for members in keys.CONVERSATION_SETS:
             pipe.zrem(members, cid)
         if agent:
             pipe.srem(keys.agent_conversations(agent), cid)
+        for task in tasks:
+            pipe.delete(keys.task(task))
+            pipe.zrem(keys.TASKS_OPEN, task)
+            pipe.zrem(keys.TASKS_CLOSED, task)
     await pipe.execute()
     await events.forget(redis, ids)

@@ -21,8 +21,8 @@ from typing import Dict, Tuple, Union
 
 from actions.backends.base import Backend
 from actions.backends.cached import CachedStore
+from actions.backends.model import DEMO_DATA, OrderStore
 from actions.backends.settings import OrderSettings, SettingsProblem, order_settings
-from actions.orders import DEMO_DATA, OrderStore
 from actions.store import get_redis
 
 

@@ -7,7 +7,7 @@ import hashlib
 import logging
 from typing import Any, List, Optional
 
-from actions.orders import Customer, Order
+from actions.backends.model import Customer, Order
 
 log = logging.getLogger(__name__)
 

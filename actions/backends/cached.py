@@ -14,7 +14,7 @@ import logging
 from typing import Any, Awaitable, Callable, List, Optional
 
 from actions.backends.base import Backend
-from actions.orders import Customer, Order, OrdersUnavailable
+from actions.backends.model import Customer, Order, OrdersUnavailable
 from contract import keys
 
 log = logging.getLogger(__name__)
@@ -83,5 +83,16 @@ class CachedStore:
         await self.backend.close()
 
     def __getattr__(self, name: str) -> Any:
-        # cancel / refund (OrderActions) go straight to the backend, never cached.
-        return getattr(self.backend, name)
+        # cancel / refund (OrderActions) go straight to the backend, never cached, and
+        # drop the cached copy of the order they changed (an `api` remedy's call).
+        action = getattr(self.backend, name)
+        if name not in ("cancel", "refund"):
+            return action
+
+        async def acted(order_id: str, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await action(order_id, *args, **kwargs)
+            finally:
+                await self.redis.delete(keys.order_lookup(self.backend.fingerprint, f"order:{order_id}"))
+
+        return acted

@@ -1,7 +1,11 @@
 """The demo shop (ORDERS_BACKEND=demo, the default): data/shop/orders.yml (or
 ORDERS_DATA), loaded into Redis the first time it is needed and again only when the
 file changes. Already in Redis, so nothing is cached in front of it; the only backend
-whose `set_status` keeps what the bot set (a cancellation)."""
+whose `set_status` keeps what the bot set.
+
+It is the demo shop's order system too (OrderActions, for `api` remedies): `cancel`
+marks an order not yet shipped cancelled, `refund` keeps the refund on the order
+(keys.shop_refunds), at most what the order is worth, once per key."""
 
 import hashlib
 import json
@@ -11,7 +15,7 @@ from typing import Dict, List, Optional
 import yaml
 
 from actions.backends.base import Backend
-from actions.orders import DEMO_DATA, Customer, Order
+from actions.backends.model import DEMO_DATA, Customer, Done, Order, Outcome, Refused
 from contract import keys
 
 _read_cache: Dict[Path, tuple] = {}
@@ -95,3 +99,29 @@ class RedisOrderStore(Backend):
         if order is not None:
             order.status = status
             await self.redis.set(keys.shop_order(order_id), json.dumps(order.as_dict()))
+
+    # --- OrderActions: the demo shop's own order system -----------------------------------
+
+    async def cancel(self, order_id: str, *, reason: str, key: str) -> Outcome:
+        order = await self.get_order(order_id)
+        if order is None:
+            return Refused(f"order {order_id} not found")
+        if order.status == "cancelled":
+            return Refused("the order is cancelled already")
+        if order.status != "processing":
+            return Refused(f"the order is {order.status}: only an order not shipped yet can be cancelled")
+        await self.set_status(order_id, "cancelled")
+        return Done(f"demo-cancel-{order_id}")
+
+    async def refund(self, order_id: str, amount: int, *, note: str, key: str) -> Outcome:
+        order = await self.get_order(order_id)
+        if order is None:
+            return Refused(f"order {order_id} not found")
+        refunds = keys.shop_refunds(order_id)
+        if await self.redis.hexists(refunds, key):  # the same request again: done once
+            return Done(f"demo-refund-{order_id}")
+        given = sum(int(v) for v in (await self.redis.hvals(refunds)))
+        if amount <= 0 or given + amount > order.value:
+            return Refused(f"{amount} is more than is left to refund on the order ({order.value - given})")
+        await self.redis.hset(refunds, key, amount)
+        return Done(f"demo-refund-{order_id}")

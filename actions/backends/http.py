@@ -22,10 +22,10 @@ from urllib.parse import quote
 
 from actions.backends.base import Backend
 from actions.backends.mapping import platform_money, playbook_money, playbook_status
+from actions.backends.model import Customer, Done, Order, OrdersUnavailable, Outcome, Refused
 from actions.backends.parts import days_since, items_text, last_scan
 from actions.backends.settings import OrderSettings
 from actions.backends.web import JsonClient
-from actions.orders import Customer, Done, Order, OrdersUnavailable, Outcome, Refused
 from actions.playbook import shop_playbook
 
 REFUSALS = (404, 409, 422, 501)

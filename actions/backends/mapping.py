@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Union
 
 from pydantic import BaseModel, Extra
 
-from actions.orders import OrdersUnavailable
+from actions.backends.model import OrdersUnavailable
 from actions.playbook import shop_playbook
 from contract import words
 from contract.words import Texts

@@ -30,9 +30,9 @@ from pydantic import BaseModel, Extra, validator
 
 from actions.backends.base import Backend
 from actions.backends.http import contract_customer, contract_order
+from actions.backends.model import Customer, Done, Order, OrdersUnavailable, Outcome, Refused
 from actions.backends.settings import OrderSettings
 from actions.backends.web import TIMEOUT
-from actions.orders import Customer, Done, Order, OrdersUnavailable, Outcome, Refused
 from contract import words
 
 

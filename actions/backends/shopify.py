@@ -26,10 +26,10 @@ from typing import Any, Dict, List, Optional
 
 from actions.backends.base import Backend, tier_from_tags
 from actions.backends.mapping import platform_money, playbook_money, playbook_status
+from actions.backends.model import Customer, Done, Order, OrdersUnavailable, Outcome, Refused
 from actions.backends.parts import days_since, items_text, last_scan, parse_time
 from actions.backends.settings import OrderSettings
 from actions.backends.web import JsonClient
-from actions.orders import Customer, Done, Order, OrdersUnavailable, Outcome, Refused
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 ORDER_FIELDS = """

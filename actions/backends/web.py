@@ -20,7 +20,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 import aiohttp
 
-from actions.orders import OrdersUnavailable
+from actions.backends.model import OrdersUnavailable
 
 log = logging.getLogger(__name__)
 

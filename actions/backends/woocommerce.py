@@ -23,10 +23,10 @@ import aiohttp
 
 from actions.backends.base import Backend
 from actions.backends.mapping import platform_money, playbook_money, playbook_status
+from actions.backends.model import Customer, Done, Order, OrdersUnavailable, Outcome, Refused
 from actions.backends.parts import days_since, items_text, last_scan
 from actions.backends.settings import OrderSettings
 from actions.backends.web import JsonClient
-from actions.orders import Customer, Done, Order, OrdersUnavailable, Outcome, Refused
 from contract.identity import normalise_email, normalise_phone
 
 SHIPPED = ("shipped", "in_transit", "lost", "delivered")

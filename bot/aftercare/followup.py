@@ -1,10 +1,14 @@
-"""Email follow-up: an agent's reply that the customer's widget has not shown within
+"""Email follow-up: an agent's reply (or the team's word on a promise: a task done or
+not, aftercare/promises.py) that the customer's widget has not shown within
 FOLLOW_UP_AFTER seconds is emailed to them, once, in their language, with the case
 reference and a link that reopens the conversation (aftercare/resume.py).
 
 The address is one we know is the customer's (a verified customer's on record, or the
 details' email marked verified), or else the one the customer confirmed after choosing
-"Email me" (core/contacts.py follow_up_email); an address only typed is never written to.
+"Email me" (core/contacts.py follow_up_email), or else the shop's address of the verified
+customer a promise in this conversation was made to (contract/tasks.py customer_email: a
+conversation the bot handled alone has no packet). An address only typed is never
+written to.
 
 On a channel with a reply window (Messenger, Zalo: bot/core/windows.py), a follow-up the
 window no longer allows (an agent's late reply, "resolved", a missed call-back) is kept
@@ -33,7 +37,7 @@ from bot.core.conversations import ConversationStore
 from bot.core.outgoing import acknowledged, id_key
 from bot.core.texts import Texts
 from bot.settings import Settings
-from contract import keys
+from contract import keys, tasks
 from contract.identity import mask_email
 from contract.language import spoken
 
@@ -45,10 +49,26 @@ LOCK_SECONDS = 120  # longer than one SMTP attempt (aftercare/mail.py SEND_TIMEO
 
 WIDGET = "web"
 HELD_BY = "held_by"  # on a transcript entry the channel could not carry: "email" or "task"
+PROMISE = "promise"  # on the team's word about a promise: the task's id (aftercare/promises.py)
 
 
 def entry_time(entry_id: str) -> float:
     return id_key(entry_id)[0] / 1000
+
+
+def owed(entry: Dict[str, Any]) -> bool:
+    """A message the customer must get, by email if the widget does not show it in time:
+    an agent's reply, or the team's word on a promise (aftercare/promises.py)."""
+    data = entry.get("data") or {}
+    return entry.get("from") == "agent" or (entry.get("from") == "bot" and bool(data.get(PROMISE)))
+
+
+async def address_of(store: ConversationStore, conv: Conversation) -> str:
+    """Where to email this conversation's customer: a verified or confirmed address, or
+    the verified customer's a promise here was made to ("" for none)."""
+    return follow_up_email(conv.handoff(), conv.followup_email) or await tasks.customer_email(
+        store.redis, conv.id
+    )
 
 
 class FollowUpElsewhere:
@@ -67,7 +87,7 @@ class FollowUpElsewhere:
     ) -> str:
         address = ""
         if self.settings.email_enabled:
-            address = follow_up_email(conv.handoff(), conv.followup_email)
+            address = await address_of(self.store, conv)
         by = "email" if address else "task" if task else "note"
         for message in messages:
             await self.store.log_message(conv.id, sender, {**message, "held": conv.channel, HELD_BY: by})
@@ -112,7 +132,7 @@ class EmailFollowUp:
             event = await events.get()
             if event.get("type") == "shutdown":
                 return
-            if event.get("type") == "message" and (event.get("message") or {}).get("from") == "agent":
+            if event.get("type") == "message" and owed(event.get("message") or {}):
                 await self.schedule(event["conversation_id"], self.clock() + self.settings.follow_up_after)
 
     async def run_once(self) -> int:
@@ -139,11 +159,7 @@ class EmailFollowUp:
         if conv.channel == WIDGET:  # agent replies the widget has not shown in time
             seen = await acknowledged(self.redis, cid) or "0-0"
             after = max(seen, emailed, key=id_key)
-            unseen = [
-                e
-                for e in transcript
-                if e["from"] == "agent" and e.get("text") and id_key(e["id"]) > id_key(after)
-            ]
+            unseen = [e for e in transcript if owed(e) and e.get("text") and id_key(e["id"]) > id_key(after)]
             ripe = [e for e in unseen if now - entry_time(e["id"]) >= self.settings.follow_up_after]
         else:  # what the channel's window held back for email: at once
             unseen = [
@@ -160,7 +176,7 @@ class EmailFollowUp:
             else:
                 await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
             return 0
-        address = follow_up_email(conv.handoff(), conv.followup_email)
+        address = await address_of(self.store, conv)
         if not address:
             await self.redis.zrem(keys.FOLLOW_UP_DUE, cid)
             return 0  # nobody to write to: the replies wait in the widget
@@ -216,7 +232,9 @@ class EmailFollowUp:
     def compose(self, conv: Conversation, address: str, replies: List[Dict[str, Any]]):
         language = spoken(conv.language)
         packet = conv.handoff()
-        case_ref = packet.case_ref if packet else conv.id
+        # A conversation the bot handled alone has no packet: its promise names the case.
+        named = next((e["data"]["case_ref"] for e in replies if e["data"].get("case_ref")), "")
+        case_ref = packet.case_ref if packet else named or conv.id
         quoted = "\n\n".join(
             f"{e['data'].get('agent') or self.texts.text('email_team', language)}: {e['text']}"
             for e in replies

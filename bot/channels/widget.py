@@ -51,6 +51,7 @@ from bot.core.sessions import ENDED, Sessions, session_hash
 from bot.core.texts import Texts
 from bot.core.windows import Window
 from contract import keys, memory
+from contract.redis_client import RedisTarget, socketio_manager_args
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -73,11 +74,13 @@ def to_widget(message: Message) -> Dict[str, Any]:
     return out
 
 
-def socketio_server(redis_url: str) -> socketio.AsyncServer:
-    """The widget's socket.io server; emits go through Redis to every hub process."""
+def socketio_server(target: RedisTarget) -> socketio.AsyncServer:
+    """The widget's socket.io server; emits go through Redis to every hub process (through
+    Sentinel, python-socketio asks the Sentinels for the master again when it loses it)."""
+    url, options = socketio_manager_args(target, socket_connect_timeout=5, socket_keepalive=True)
     return socketio.AsyncServer(
         async_mode="aiohttp",
-        client_manager=socketio.AsyncRedisManager(redis_url, channel=keys.SOCKETIO_CHANNEL),
+        client_manager=socketio.AsyncRedisManager(url, channel=keys.SOCKETIO_CHANNEL, redis_options=options),
         cors_allowed_origins=None,  # same origin only
         logger=False,
         engineio_logger=False,
@@ -141,6 +144,27 @@ class WidgetChannel:
             self._delivering.cancel()
             await asyncio.wait([self._delivering], timeout=5)
         await self.delivery.stop()
+
+    async def reconnect_elsewhere(self, timeout: float = 2.0) -> int:
+        """The hub is stopping: every widget on it is told to reconnect, which its load
+        balancer sends to another hub (catch-up there sends what it missed). The
+        engine.io connection is closed, which socket.io clients answer by reconnecting
+        ("transport close"); a socket.io disconnect would not be answered so
+        ("io server disconnect" waits for the page to reconnect by hand). A websocket's
+        writer is ended at once, closing the websocket (python-engineio would otherwise
+        keep it open until its ping timeout); a long-polling client reads the close.
+        Returns how many sockets were told."""
+        eio = self.sio.eio
+        sockets = list(eio.sockets.values())
+
+        async def close(sock) -> None:
+            await sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+            if sock.upgraded:
+                sock.queue.put_nowait(None)  # the writer's end-of-queue: it closes the websocket
+
+        if sockets:
+            await asyncio.wait([asyncio.create_task(close(sock)) for sock in sockets], timeout=timeout)
+        return len(sockets)
 
     async def _emit(self, sid: str, message: Message) -> None:
         await self.sio.emit("bot_uttered", to_widget(message), to=sid)
@@ -279,15 +303,25 @@ class WidgetChannel:
         self.in_flight[sid] = self.in_flight.get(sid, 0) + 1
         try:
             await self.host.handle(inbound)
-            await self._rotate_if_proved(sid, inbound.conversation_id)
         except Refused as refused:  # a limit: nothing was stored, so it is not in the transcript
             await self.sio.emit("bot_uttered", refused.reply, to=sid)
+            return
         except RedisError as error:
             await self._send_again(sid, error)
+            return
         finally:
-            self.in_flight[sid] -= 1
-            if not self.in_flight[sid]:
-                del self.in_flight[sid]
+            self._done(sid)
+        try:
+            await self._rotate_if_proved(sid, inbound.conversation_id)
+        except RedisError as error:
+            # The message was handled: never "send it again" for this (it would be taken
+            # twice). The id rotates with the customer's next message instead.
+            log.warning("session of %s not rotated now (Redis: %s)", inbound.conversation_id, error)
+
+    def _done(self, sid: str) -> None:
+        self.in_flight[sid] -= 1
+        if not self.in_flight[sid]:
+            del self.in_flight[sid]
 
     async def push(self, conversation_id: str, messages: List[Message], sender: str = "bot") -> None:
         """Nothing to do here: the outbox transcribes the messages, and every message

@@ -7,7 +7,8 @@
 
 Days are the team's local days (SUPPORT_UTC_OFFSET): "7 days" is today and the six
 before. The hub records its events where a conversation's state changes
-(core/reporting.py); the action server records the rest.
+(core/reporting.py) and where an agent closes a task (contract/tasks.py); the action
+server records the rest, a task made among them.
 """
 
 from collections import Counter, defaultdict
@@ -26,6 +27,7 @@ from bot.paths import TEMPLATES
 from bot.web.appkeys import REDIS, SETTINGS
 from bot.web.http import json_error
 from contract import events
+from contract.tasks import TRACE
 from contract.words import pick
 
 MAX_DAYS = 90
@@ -79,6 +81,9 @@ def window(days: int, now: float, utc_offset_hours: float) -> Dict[str, Any]:
 
 Events = Dict[str, List[Dict[str, Any]]]  # by kind
 TREND_FIELDS = ("conversations", "complaints", "handoffs", "resolved_by_bot", "resolved_by_agent")
+# Promises kept, per remedy: carried out at once by the order backend, fulfilment tasks
+# done on time, done late, failed, and made in the period but still open.
+PROMISE_FIGURES = ("by_backend", "done_on_time", "done_late", "failed", "open")
 
 
 def _scores(by_kind: Events) -> List[Dict[str, Any]]:
@@ -110,6 +115,34 @@ def _csat(by_kind: Events) -> Dict[str, Any]:
         "by_remedy": by("remedy"),
         "by_channel": by("channel"),
         "by_language": by("language"),
+    }
+
+
+def _promises(by_kind: Events) -> Dict[str, Any]:
+    """Promises kept, by remedy (a trace with the carrier counts as one too): from the
+    `carried_out`, `task_made` and `task_closed` events. A task made in the period and
+    not closed in it is still open; one made before the period counts when it closes."""
+    rows: Dict[str, Counter] = defaultdict(Counter)
+    for e in by_kind["carried_out"]:
+        rows[str(e.get("remedy"))]["by_backend"] += 1
+    closed = set()
+    for e in by_kind["task_closed"]:
+        closed.add(e.get("task"))
+        figure = (
+            "failed" if e.get("outcome") == "failed" else "done_on_time" if e.get("on_time") else "done_late"
+        )
+        rows[str(e.get("remedy"))][figure] += 1
+    for e in by_kind["task_made"]:
+        if e.get("task") not in closed:
+            rows[str(e.get("remedy"))]["open"] += 1
+    by_remedy = {rid: {f: counts[f] for f in PROMISE_FIGURES} for rid, counts in sorted(rows.items())}
+    total = {f: sum(row[f] for row in by_remedy.values()) for f in PROMISE_FIGURES}
+    kept = total["by_backend"] + total["done_on_time"]
+    return {
+        "by_remedy": by_remedy,
+        "total": total,
+        # of the promises settled in the period: kept at once or by their due time
+        "kept_on_time_percent": _rate(kept, kept + total["done_late"] + total["failed"]),
     }
 
 
@@ -171,6 +204,7 @@ def summarise(found: Iterable[Dict[str, Any]], days: List[str], utc_offset_hours
         "resolution_seconds": _durations([e["duration"] for e in resolved]),
         "csat": _csat(by_kind),
         "remedies": {rid: {o: c[o] for o in events.REMEDY_OUTCOMES} for rid, c in sorted(remedies.items())},
+        "promises": _promises(by_kind),
         "repeat_contact_7d": {
             "count": len(repeats),
             "percent_of_complaints": _rate(len(repeats), len(complaints)),
@@ -302,7 +336,7 @@ def _words(labels: Mapping[str, Any], lang: str) -> Tuple[Callable[..., str], Ca
         return (pick(entry, lang) if entry else key).format(**values)
 
     def named(group: str, key: str) -> str:
-        if group == "remedies" and key == "none":  # rated without a remedy applied
+        if group == "remedies" and key in ("none", TRACE):  # no remedy applied; a trace
             group = "reports"
         entry = labels.get(group, {}).get(key)
         return pick(entry, lang) if entry else key
@@ -324,6 +358,7 @@ def render_page(figures: Dict[str, Any], labels: Mapping[str, Any], lang: str) -
         (w("csat_average"), _fmt(q["average"])),
         (w("csat_response_rate"), _fmt(q["response_rate_percent"], "%")),
         (w("repeat"), _fmt(figures["repeat_contact_7d"]["count"])),
+        (w("promises_on_time"), _fmt(figures["promises"]["kept_on_time_percent"], "%")),
     ]
 
     def csat_by(group: str, field: str) -> Optional[Dict[str, Any]]:
@@ -360,6 +395,7 @@ def render_page(figures: Dict[str, Any], labels: Mapping[str, Any], lang: str) -
         sections=sections,
         trend_chart=trend,
         outcomes=events.REMEDY_OUTCOMES,
+        promise_figures=PROMISE_FIGURES,
     )
 
 

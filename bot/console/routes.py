@@ -10,7 +10,7 @@ docs/api.md lists every route with its body and answers.
 
 from aiohttp import web
 
-from bot.console import callbacks, canned, conversations, pages, proof_lock, reports, search, transfer
+from bot.console import callbacks, canned, conversations, pages, proof_lock, reports, search, tasks, transfer
 from bot.console.auth import (
     PASSWORD_CHECKS,
     PasswordChecks,
@@ -52,6 +52,9 @@ def api() -> web.Application:
     add.add_get("/search", search.search)
     add.add_get("/callbacks", callbacks.callbacks)
     add.add_post("/callbacks/{cid}", callbacks.callback_outcome)
+    add.add_get("/tasks", tasks.task_list)
+    add.add_post("/tasks/{id}/claim", tasks.claim)
+    add.add_post("/tasks/{id}/close", tasks.close)
     add.add_get("/reports", reports.reports_json)
     add.add_get("/reports.csv", reports.reports_csv)
     return app

@@ -107,6 +107,11 @@ class EventHub:
                 with contextlib.suppress(Exception):
                     await pubsub.close()
 
+    def close_consoles(self) -> None:
+        """The hub is stopping: this process's consoles close their sockets, and open
+        them again (agent.js), on another hub through the load balancer."""
+        self._fan_out({"type": "shutdown"})
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._listen())
 

@@ -1,6 +1,6 @@
 """What goes out outside a customer's request: an agent's replies, the team's notices
-(joined, transferred, released, resolved, a missed call-back), the bot's hand-back recap
-and the "still here" reassurance.
+(joined, transferred, released, resolved, a missed call-back, a promise kept or not),
+the bot's hand-back recap and the "still here" reassurance.
 
 Each asks the conversation's reply window first (bot/core/windows.py, through the
 channel). Inside it, the message goes through the channel and into the transcript.
@@ -21,6 +21,7 @@ from bot.core.conversations import ConversationStore
 from bot.core.handoffs import Handoffs
 from bot.core.rasa_client import HANDBACK_MESSAGE, RasaClient, relayable
 from bot.core.texts import Texts
+from bot.core.turn_lock import TurnLock
 from bot.core.windows import Window
 from bot.settings import Settings
 
@@ -49,6 +50,7 @@ class Outbox:
         settings: Settings,
         channels: Dict[str, Channel],
         elsewhere: Optional[Elsewhere] = None,
+        lock: Optional[TurnLock] = None,
     ) -> None:
         self.store = store
         self.rasa = rasa
@@ -57,31 +59,47 @@ class Outbox:
         self.settings = settings
         self.channels = channels
         self.elsewhere = elsewhere
+        self.lock = lock
 
     async def push(
-        self, conv: Conversation, messages: List[Message], sender: str, follow_up: bool = True
+        self,
+        conv: Conversation,
+        messages: List[Message],
+        sender: str,
+        follow_up: bool = True,
+        must_reach: bool = False,
     ) -> str:
         """Deliver in the channel while its window allows `sender`, then transcribe; else
         a follow-up goes elsewhere and a passing notice is noted as not delivered.
+        `must_reach`: a bot's follow-up the customer is owed (a promise kept), which,
+        like an agent's words, becomes a task for the team when there is no email.
         Returns where it went: IN_CHANNEL, "email", "task" or NOT_DELIVERED."""
         channel = self.channels.get(conv.channel)
         if channel is not None:
             window = await channel.window(conv.id)
             if not windows.allows(window, sender):
-                return await self._not_now(conv, messages, sender, closed(conv.channel, window), follow_up)
+                why = closed(conv.channel, window)
+                return await self._not_now(conv, messages, sender, why, follow_up, must_reach)
             try:
                 await channel.push(conv.id, messages, sender)
             except Undeliverable as refused:
-                return await self._not_now(conv, messages, sender, str(refused), follow_up)
+                return await self._not_now(conv, messages, sender, str(refused), follow_up, must_reach)
         for message in messages:
             await self.store.log_message(conv.id, sender, message)
         return IN_CHANNEL
 
     async def _not_now(
-        self, conv: Conversation, messages: List[Message], sender: str, why: str, follow_up: bool
+        self,
+        conv: Conversation,
+        messages: List[Message],
+        sender: str,
+        why: str,
+        follow_up: bool,
+        must_reach: bool = False,
     ) -> str:
         if follow_up and self.elsewhere is not None:  # a person's words need a person to act
-            return await self.elsewhere.take(conv, messages, sender, why, task=sender == "agent")
+            task = sender == "agent" or must_reach
+            return await self.elsewhere.take(conv, messages, sender, why, task=task)
         if follow_up:
             raise Undeliverable(why)
         for message in messages:
@@ -95,10 +113,12 @@ class Outbox:
         channel = self.channels.get(conv.channel)
         return None if channel is None else await channel.window(conv.id)
 
-    async def notify(self, conv: Conversation, message: Message, follow_up: bool = False) -> str:
+    async def notify(
+        self, conv: Conversation, message: Message, follow_up: bool = False, must_reach: bool = False
+    ) -> str:
         """A notice the customer should get: in the channel if its window allows it now;
         otherwise a follow-up goes elsewhere, and a passing notice is only noted."""
-        return await self.push(conv, [message], "bot", follow_up=follow_up)
+        return await self.push(conv, [message], "bot", follow_up=follow_up, must_reach=must_reach)
 
     async def notice(self, conv: Conversation, key: str, follow_up: bool = False, **values) -> str:
         """One of the hub's notices (data/hub/messages.yml), in the customer's language."""
@@ -133,15 +153,21 @@ class Outbox:
         """Back to the bot, which recaps, thanks and asks the CSAT question."""
         if not await self.may_push(conv, "bot"):
             raise Undeliverable("the bot may not write to this customer any more; resolve it instead")
-        replies = await self.rasa.send(
-            conv.id,
-            HANDBACK_MESSAGE,
-            {
-                "channel": conv.channel,
-                "identity": conv.identity,
-                "handback": {"agent": self.settings.display_names.get(agent, ""), "note": note},
-            },
-        )
+        # A turn of the conversation at Rasa like any other: one at a time (core/turn_lock.py).
+        held = await self.lock.acquire(conv.id) if self.lock is not None else None
+        try:
+            replies = await self.rasa.send(
+                conv.id,
+                HANDBACK_MESSAGE,
+                {
+                    "channel": conv.channel,
+                    "identity": conv.identity,
+                    "handback": {"agent": self.settings.display_names.get(agent, ""), "note": note},
+                },
+            )
+        finally:
+            if held is not None:
+                await held.release()
         if not await self.store.hand_back(conv, agent, note):
             return False
         # The same filtering as every other turn: images kept, a handoff queues again.

@@ -9,6 +9,14 @@ address), in one check; refused, it is not stored anywhere and the customer is t
 and routed; the marker says "handled" only once the turn has finished, so a retry of
 a message whose turn failed midway is routed again, never dropped as a redelivery.
 
+The whole turn, from transcribing to the end of Rasa's answer, holds the conversation
+(bot/core/turn_lock.py): on any number of hubs, a conversation's turns run one after the
+other, in the order they came, so Rasa never sees two messages of one conversation at
+once, and a duplicate sent to two hubs at the same time is routed once (the second finds
+it handled). A message that waits too long for the turns before it (`TurnLock.wait`) is
+kept as `hold` keeps one: transcribed for the agents, with a polite "one moment".
+Turns in flight are counted, so a stopping hub can let them finish (`drain`).
+
 On a channel that asks for it (`Channel.discloses_automation`: Zalo), the assistant's
 first reply of a new conversation starts by saying that it is an automated assistant.
 
@@ -17,6 +25,8 @@ another idle time (contract/memory.py), those an agent answers too; a lapsed one
 lapsed.
 """
 
+import asyncio
+import logging
 import time
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Set, Tuple
 
@@ -30,8 +40,11 @@ from bot.core.limits import Limits
 from bot.core.outgoing import acknowledge
 from bot.core.rasa_client import RasaClient, RasaUnavailable, for_rasa, proof_link_requests, relayable
 from bot.core.texts import Texts
+from bot.core.turn_lock import TurnLock
 from contract import memory
 from contract.language import decide
+
+log = logging.getLogger(__name__)
 
 
 class QueuedDialog(Protocol):
@@ -59,6 +72,7 @@ class Turn:
         texts: Texts,
         handoffs: Handoffs,
         limits: Limits,
+        lock: TurnLock,
         while_queued: Optional[QueuedDialog] = None,
         channels: Optional[Mapping[str, Channel]] = None,
         owner_links: Optional[OwnerLinkOffer] = None,
@@ -69,16 +83,45 @@ class Turn:
         self.rasa = rasa
         self.texts = texts
         self.handoffs = handoffs
+        self.lock = lock
         self.while_queued = while_queued
         self.channels = channels if channels is not None else {}
         self.owner_links = owner_links
         self.proof_idle = proof_idle
         self._routing: Set[Tuple[str, str]] = set()  # (conversation, message id) being routed here
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def handle(self, inbound: Inbound) -> List[Message]:
         """Process one customer message; returns the replies for this turn. Raises
         Refused, having stored nothing, when a limit refuses it."""
         await self.admit(inbound)
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            held = await self.lock.acquire(inbound.conversation_id)
+            if held is None:
+                log.warning("a message of %s waited too long for its turn: kept", inbound.conversation_id)
+                return await self.hold(inbound)
+            try:
+                return await self._handle(inbound)
+            finally:
+                await held.release()
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    async def drain(self, timeout: float) -> int:
+        """Wait up to `timeout` seconds for the turns in flight; how many are left."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        return self._in_flight
+
+    async def _handle(self, inbound: Inbound) -> List[Message]:
         cid = inbound.conversation_id
         conv = await self.store.get_or_create(cid, inbound.channel, inbound.identity)
         await memory.touch_proof(self.store.redis, cid, time.time(), self.proof_idle)
@@ -109,6 +152,17 @@ class Turn:
         if conv.state is State.QUEUED:
             return await self._while_queued(conv, inbound)
         return []  # owned by an agent: the console shows it live
+
+    async def hold(self, inbound: Inbound) -> List[Message]:
+        """Keep a message, admitted, that waited too long for the turns before it: in the
+        transcript for the agents, with a polite "one moment"; Rasa does not see it."""
+        conv = await self.store.get_or_create(inbound.conversation_id, inbound.channel, inbound.identity)
+        if await self.store.log_inbound(conv.id, inbound.text, inbound.message_id) != "new":
+            return []
+        reply = self.texts.message("one_moment", conv.language)
+        await self.store.log(conv.id, "bot", reply["text"])
+        await self.store.handled(conv.id, inbound.message_id)
+        return [reply]
 
     async def admit(self, inbound: Inbound) -> None:
         """The limits, before anything of the message is stored: one token from the

@@ -219,7 +219,12 @@
   function startWidget(customData) {
     window.WebChat.default({
       initPayload: "/greet",
-      socketUrl: window.location.origin,
+      // WebSocket only, from the first connection on: one connection to one hub, so any
+      // hub serves any widget with no sticky sessions (long-polling's requests would land
+      // on different hubs). rasa-webchat 1.0.1 gives socket.io-client only {path} (its
+      // protocolOptions reach its sockjs protocol alone) but hands socketUrl over as
+      // io()'s first argument, and io(options) connects to this page's origin.
+      socketUrl: { path: "/socket.io/", transports: ["websocket"] },
       socketPath: "/socket.io/",
       title: "Mộc Home help",
       subtitle: "English · Tiếng Việt",

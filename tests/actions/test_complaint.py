@@ -18,7 +18,7 @@ from actions.complaint import (
 )
 from actions.remedies import ActionApplyRemedy
 from actions.store import get_redis
-from contract import keys, memory
+from contract import keys, memory, tasks
 from tests.actions.helpers import (
     _resolved,
     acknowledge,
@@ -337,11 +337,20 @@ async def test_delivered_but_not_received_is_a_lost_parcel_with_a_trace_and_rese
     dispatcher, slots = await _resolve(sender, domain, thu, "complain_delivery")
     assert responses(dispatcher) == ["utter_delivered_not_received", "utter_offer_remedies"]
     said = render(domain, dispatcher.messages[0], slots)
-    assert "marked as delivered by FastShip" in said and "trace the parcel" in said
+    assert (
+        "marked as delivered by FastShip" in said
+        and "asked our team to have FastShip trace the parcel" in said
+    )
     assert thu.order.items["en"] in said
     assert slots["offered_remedies"] == ["reship_express", "refund"]  # not a generic voucher
     case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
     assert case["carrier_trace"] == "FastShip"
+    # What the bot said it has asked for is a task for the team, due as the playbook says.
+    trace = await tasks.get(get_redis(), f"{slots['case_ref']}-carrier_trace")
+    assert case["tasks"] == [trace.id] and trace.status == "open" and trace.carrier == "FastShip"
+    assert trace.order_id == thu.order.order_id and trace.customer.email == thu.customer.email
+    assert trace.due_at - trace.created_at == pytest.approx(24 * 3600)
+    assert trace.done_text == {}  # nothing to tell the customer when it is done
 
 
 async def test_delivered_but_not_received_in_vietnamese(redis_url, domain, sender):

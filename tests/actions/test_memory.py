@@ -13,7 +13,7 @@ import pytest
 
 from actions.memory import forget
 from actions.store import get_redis
-from contract import keys, memory
+from contract import keys, memory, tasks
 from contract.case import Case
 from tests.actions.helpers import earlier_case, entity, prove
 from tests.shop import new_customer
@@ -21,20 +21,34 @@ from tests.shop import new_customer
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
+def task_of(cid: str) -> tasks.Task:
+    return tasks.Task(
+        id=f"SR-{cid}-replacement",
+        remedy="replacement",
+        case_ref=f"SR-{cid}",
+        conversation_id=cid,
+        customer=tasks.TaskCustomer(name="Lan", email="lan@example.test", verified=True),
+        created_at=time.time(),
+        due_at=time.time() + 3600,
+    )
+
+
 async def a_conversation_of_theirs(redis, cid: str, agent: str) -> None:
     """What the hub and Rasa keep of one conversation: every key, its place in the queue,
-    the follow-ups and the call-backs, and its agent's set."""
+    the follow-ups and the call-backs, its agent's set, and a fulfilment task (which
+    names the customer)."""
     for key in keys.conversation_keys(cid):
         if key == keys.conversation(cid):
             await redis.hset(key, mapping={"state": "agent", "agent": agent})
         elif key == keys.conversation_sessions(cid):  # its widget session
             await redis.sadd(key, f"h-{cid}")
             await redis.hset(keys.widget_session(f"h-{cid}"), "conversation", cid)
-        else:
+        elif key != keys.conversation_tasks(cid):  # listed by the task made below
             await redis.set(key, "kept")
     for members in keys.CONVERSATION_SETS:
         await redis.zadd(members, {cid: 1})
     await redis.sadd(keys.agent_conversations(agent), cid)
+    assert await tasks.make(redis, task_of(cid))
 
 
 async def test_the_forget_command_leaves_nothing_of_the_customers_conversations(redis_url):
@@ -82,6 +96,8 @@ async def test_the_forget_command_leaves_nothing_of_the_customers_conversations(
         assert [await redis.zscore(members, cid) for members in keys.CONVERSATION_SETS] == [None] * 3
         assert not await redis.sismember(keys.agent_conversations(agent), cid)
         assert await redis.exists(keys.identity("sender", cid), keys.widget_session(f"h-{cid}")) == 0
+        task = task_of(cid).id
+        assert await redis.exists(keys.task(task)) == 0 and await redis.zscore(keys.TASKS_OPEN, task) is None
     assert await redis.exists(keys.case(case.ref), keys.order_cases(lan.order.order_id)) == 0
     again = subprocess.run(
         command,

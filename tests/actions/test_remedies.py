@@ -42,11 +42,16 @@ async def test_accepting_an_offer_applies_it_and_closes_with_reference_thanks_an
         tracker(sender, "yes please", "affirm", slots=slots, metadata=signed_in(minh)),
         domain,
     )
-    assert responses(dispatcher) == ["utter_remedy_done", "utter_thanks_close", "utter_ask_csat"]
-    done = render(domain, dispatcher.messages[0], slots)
-    assert "replacement is on its way" in done and slots["case_ref"] in done
+    # A replacement is the team's task (the playbook's default): promised, never "Done:".
+    assert responses(dispatcher) == ["utter_remedy_promised", "utter_thanks_close", "utter_ask_csat"]
+    promised = render(domain, dispatcher.messages[0], slots)
+    assert promised == (
+        "I've asked our team to send a replacement today; I'll message you here when it's on its "
+        f"way. Your case reference is {slots['case_ref']}."
+    )
     case = json.loads(await get_redis().get(keys.case(slots["case_ref"])))
     assert case["status"] == "remedy_in_progress" and case["applied_remedy"] == "replacement"
+    assert case["tasks"] == [f"{slots['case_ref']}-replacement"]
 
     assert slots_set(events)["csat_asked"] is True
     slots = {**slots, **slots_set(events)}
@@ -132,8 +137,12 @@ async def test_a_cancellation_of_an_unshipped_order_cancels_it(redis_url, domain
     dispatcher, _ = await run(
         ActionApplyRemedy(), tracker(sender, "yes", "affirm", slots=slots, metadata=signed_in(hoa)), domain
     )
-    assert "cancelled" in render(domain, dispatcher.messages[0], slots)
+    # `api` in the tests' playbook: the demo shop's order system cancels and refunds, then "Done:".
+    assert responses(dispatcher)[0] == "utter_remedy_done"
+    assert render(domain, dispatcher.messages[0], slots).startswith("Done: The order is cancelled")
     assert (await order_store().get_order(hoa.order.order_id)).status == "cancelled"
+    refunds = await get_redis().hvals(keys.shop_refunds(hoa.order.order_id))
+    assert refunds == [str(hoa.order.value)]
 
 
 async def test_asking_in_words_for_the_family_of_the_offered_exchange_applies_the_exchange(
@@ -159,7 +168,7 @@ async def test_asking_in_words_for_the_family_of_the_offered_exchange_applies_th
         ),
         domain,
     )
-    assert responses(dispatcher) == ["utter_remedy_done", "utter_thanks_close", "utter_ask_csat"]
+    assert responses(dispatcher) == ["utter_remedy_promised", "utter_thanks_close", "utter_ask_csat"]
     assert slots_set(events)["applied_remedy"] == "exchange"
 
 

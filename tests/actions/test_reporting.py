@@ -45,6 +45,7 @@ async def test_a_complaint_the_bot_resolves_and_its_rating(redis_url, domain, se
         ("remedy", "refund"),
         ("remedy", "replacement"),
         ("resolved", "bot"),
+        ("task_made", "replacement"),
         ("csat", 4),
     ]
     # "yes" takes the first offer: the other one counts as declined.

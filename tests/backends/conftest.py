@@ -12,6 +12,7 @@ from pathlib import Path
 import shutil
 import subprocess
 import tempfile
+import time
 from typing import Callable, List
 
 from aiohttp import web
@@ -126,6 +127,18 @@ def postgres_dsn():
     )
     try:
         wait_for_port(port, 30)
+        # The port opens before the server takes connections ("the database system is
+        # starting up"): wait until pg_isready says it accepts them.
+        deadline = time.monotonic() + 30
+        while (
+            subprocess.run(
+                [str(binaries / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)], check=False
+            ).returncode
+            != 0
+        ):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL on port {port} never accepted connections")
+            time.sleep(0.1)
         yield f"postgresql://orders@127.0.0.1:{port}/postgres"
     finally:
         server.terminate()

@@ -75,6 +75,11 @@ async def test_an_unknown_order_a_wrong_contact_and_an_unreachable_backend_get_o
             "the http backend is unavailable: cannot connect",
         ),
         (("2207718",), {"ORDERS_BACKEND": "shopify"}, "SHOPIFY_SHOP is not set"),
+        (
+            ("2207718",),
+            {"ORDERS_BACKEND": "demo", "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"},
+            "the demo backend's Redis cannot be reached",
+        ),
     ):
         code, out, err = await lookup(*args, **env)
         assert code == 1 and out == "", (args, out)

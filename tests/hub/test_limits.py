@@ -22,7 +22,7 @@ from bot.settings import DEMO_LOGIN
 from bot.web.appkeys import CHANNELS
 from contract import keys
 from tests.helpers import eventually
-from tests.hub.helpers import WidgetCustomer, client_from, login, loopback_address, rest_sender
+from tests.hub.helpers import PACKET, WidgetCustomer, client_from, login, loopback_address, rest_sender
 
 # Every bucket off but the one a test is about.
 NO_BUCKETS = dict(
@@ -309,13 +309,15 @@ async def test_one_socket_cannot_start_calls_without_end(make_hub_fake, fake_ras
     try:
         for n in range(3):
             await customer.say(f"busy {n}")
-        for _ in range(3):  # all three reached the assistant and are waiting
-            await asyncio.wait_for(fake_rasa.arrived.get(), 10)
+        # All three are in flight: one with the assistant, two waiting their turn (one
+        # turn of a conversation at a time, bot/core/turn_lock.py).
+        await asyncio.wait_for(fake_rasa.arrived.get(), 10)
+        cid = customer.session_id.rpartition(".")[0]
+        await asyncio.wait_for(turns_waiting(redis, cid, 3), 10)
         await customer.say("and another")
         held = await customer.until(lambda m: "One moment" in m.get("text", ""))
         assert "send it again" in held[-1]["text"]
         assert fake_rasa.arrived.empty()  # the fourth was not sent on...
-        cid = customer.session_id.rpartition(".")[0]
         assert "and another" not in await customer_lines(redis, cid)  # ...nor stored: sent again later
         fake_rasa.gate.set()
         await customer.until(lambda m: m.get("text", "").startswith("heard"))
@@ -363,7 +365,7 @@ async def test_a_flood_of_handoff_requests_queues_once_and_alerts_once(make_hub_
     hub = await make_hub_fake()
     sender = rest_sender()
     cid = f"rest-{sender}"
-    fake_rasa.gate = asyncio.Event()  # all five reach the assistant before any is answered
+    fake_rasa.gate = asyncio.Event()  # the first is with the assistant while the others come
 
     async def flood():
         posts = [
@@ -372,8 +374,8 @@ async def test_a_flood_of_handoff_requests_queues_once_and_alerts_once(make_hub_
             )
             for _ in range(5)
         ]
-        for _ in posts:
-            await asyncio.wait_for(fake_rasa.arrived.get(), 10)
+        await asyncio.wait_for(fake_rasa.arrived.get(), 10)
+        await asyncio.wait_for(turns_waiting(redis, cid, 5), 10)  # the other four wait their turn
         fake_rasa.gate.set()
         for response in await asyncio.gather(*posts):
             assert response.status == 200
@@ -386,6 +388,21 @@ async def test_a_flood_of_handoff_requests_queues_once_and_alerts_once(make_hub_
     events = await queue_events(redis, cid, flood)
     assert len(events) == 1  # the agents are alerted once
     assert await redis.zscore(keys.QUEUE, cid) is not None
+    # Handoffs that do meet (a turn's and a hand-back's) still queue once: the store's step is atomic.
+    store = ConversationStore(redis, Reporting(redis, ConsoleLabels().first_response_minutes))
+    other = f"rest-{rest_sender()}"
+    await store.get_or_create(other, "rest", {})
+    added = await asyncio.gather(*(store.enqueue(other, "medium", PACKET, "en") for _ in range(5)))
+    assert sorted(added) == [False, False, False, False, True]
+
+
+async def turns_waiting(redis, cid, count):
+    """Until `count` turns of cid are in line, the running one included (turn_lock.py)."""
+
+    async def line():
+        return await redis.llen(keys.turns(cid)) >= count
+
+    await eventually(line, 10, f"{count} turns of {cid} in line", interval=0.01)
 
 
 async def test_a_late_handoff_leaves_the_conversation_with_its_agent(redis):

@@ -96,6 +96,8 @@ def test_every_hub_message_exists_in_both_languages():
         link="http://shop/",
         channel="Zalo",
         order_id="1048213",
+        done="d",
+        offer="o",
     )
     for key in texts.messages:
         if key not in ("followup_buttons", "callback_windows"):

@@ -146,7 +146,7 @@ async def test_a_retry_of_a_message_whose_turn_failed_midway_is_answered(make_hu
 
 
 async def test_a_duplicate_sent_while_the_first_is_still_answered_is_not_routed_twice(
-    make_hub_fake, fake_rasa
+    make_hub_fake, fake_rasa, redis
 ):
     hub = await make_hub_fake()
     sender = rest_sender()
@@ -154,10 +154,14 @@ async def test_a_duplicate_sent_while_the_first_is_still_answered_is_not_routed_
     fake_rasa.gate = asyncio.Event()
     first = asyncio.create_task(hub.post("/webhooks/rest/webhook", json=body))
     await asyncio.wait_for(fake_rasa.arrived.get(), 10)
-    duplicate = await hub.post("/webhooks/rest/webhook", json=body)
-    assert await duplicate.json() == []
+    # The duplicate waits for the first's turn (one turn of a conversation at a time,
+    # bot/core/turn_lock.py), then finds it handled.
+    duplicate = asyncio.create_task(hub.post("/webhooks/rest/webhook", json=body))
+    while await redis.llen(keys.turns(f"rest-{sender}")) < 2:
+        await asyncio.sleep(0.01)  # polling Redis for a condition, not a pause for time
     fake_rasa.gate.set()
     assert (await (await first).json())[0]["text"] == "heard: hello"
+    assert await (await duplicate).json() == []
     assert len(fake_rasa.sent_for(f"rest-{sender}")) == 1
 
 

@@ -168,10 +168,141 @@ def test_the_page_names_things_in_words_and_escapes_what_it_shows():
     assert "<th>asked for, beyond the bot&#39;s limit</th>" in page
 
 
+# Promises: refunds done at once by the order system, and the team's tasks. t1 is done
+# an hour early, t2 a day late, t3 failed, t4 still open; t0 was made before the period
+# and is closed within it; t5 (a trace) is done on time.
+PROMISES = [
+    ev("carried_out", "c1", at(16, 3, 3), remedy="refund", complaint_type="complain_damaged"),
+    ev("carried_out", "c3", at(16, 5, 4), remedy="refund", complaint_type="complain_damaged"),
+    ev(
+        "task_made",
+        "c6",
+        at(16, 6),
+        task="SR-A-replacement",
+        remedy="replacement",
+        due_at=at(16, 14),
+        api_failure=False,
+    ),
+    ev(
+        "task_closed",
+        "c6",
+        at(16, 13),
+        task="SR-A-replacement",
+        remedy="replacement",
+        outcome="done",
+        on_time=True,
+        overdue=0,
+    ),
+    ev(
+        "task_made",
+        "c7",
+        at(16, 7),
+        task="SR-B-replacement",
+        remedy="replacement",
+        due_at=at(16, 15),
+        api_failure=False,
+    ),
+    ev(
+        "task_closed",
+        "c7",
+        at(17, 15),
+        task="SR-B-replacement",
+        remedy="replacement",
+        outcome="done",
+        on_time=False,
+        overdue=86400,
+    ),
+    ev("task_made", "c8", at(16, 8), task="SR-C-refund", remedy="refund", due_at=at(17, 8), api_failure=True),
+    ev(
+        "task_closed",
+        "c8",
+        at(16, 9),
+        task="SR-C-refund",
+        remedy="refund",
+        outcome="failed",
+        on_time=True,
+        overdue=0,
+    ),
+    ev(
+        "task_made",
+        "c9",
+        at(16, 9),
+        task="SR-D-voucher_15",
+        remedy="voucher_15",
+        due_at=at(16, 13),
+        api_failure=False,
+    ),
+    ev(
+        "task_closed",
+        "c0",
+        at(16, 2),
+        task="SR-E-exchange",
+        remedy="exchange",
+        outcome="done",
+        on_time=True,
+        overdue=0,
+    ),
+    ev(
+        "task_made",
+        "c5",
+        at(16, 10),
+        task="SR-F-carrier_trace",
+        remedy="carrier_trace",
+        due_at=at(17, 10),
+        api_failure=False,
+    ),
+    ev(
+        "task_closed",
+        "c5",
+        at(16, 11),
+        task="SR-F-carrier_trace",
+        remedy="carrier_trace",
+        outcome="done",
+        on_time=True,
+        overdue=0,
+    ),
+]
+
+
+def test_promises_kept_on_time_late_failed_and_open_by_remedy():
+    from bot.console.labels import ConsoleLabels
+
+    figures = reports.summarise(KNOWN + PROMISES, ["2026-11-16", "2026-11-17"], OFFSET)
+    zero = dict.fromkeys(reports.PROMISE_FIGURES, 0)
+    assert figures["promises"]["by_remedy"] == {
+        "carrier_trace": {**zero, "done_on_time": 1},
+        "exchange": {**zero, "done_on_time": 1},
+        "refund": {**zero, "by_backend": 2, "failed": 1},
+        "replacement": {**zero, "done_on_time": 1, "done_late": 1},
+        "voucher_15": {**zero, "open": 1},
+    }
+    assert figures["promises"]["total"] == {
+        "by_backend": 2,
+        "done_on_time": 3,
+        "done_late": 1,
+        "failed": 1,
+        "open": 1,
+    }
+    assert figures["promises"]["kept_on_time_percent"] == 71.4  # 5 of the 7 settled
+    page = reports.render_page(
+        {"days": 2, "from": "2026-11-16", "to": "2026-11-17", **figures}, ConsoleLabels().labels, "en"
+    )
+    assert "<h2>Promises kept</h2>" in page and "<th>task done late</th>" in page
+    assert "<td>trace with the carrier</td>" in page and "<td>Send a replacement</td>" in page
+    assert "Promises kept on time</span><strong>71.4%</strong>" in page
+    flat = dict(reports.rows(figures))
+    assert flat["promises.by_remedy.replacement.done_late"] == "1" and flat["promises.total.open"] == "1"
+
+
 def test_nothing_recorded_gives_empty_figures_not_errors():
     figures = reports.summarise([], ["2026-11-16"], OFFSET)
     assert figures["containment"]["rate"] is None and figures["csat"]["average"] is None
     assert figures["time_to_person_seconds"] == {"count": 0, "p50": None, "p90": None, "average": None}
+    assert figures["promises"] == {
+        "by_remedy": {},
+        "total": dict.fromkeys(reports.PROMISE_FIGURES, 0),
+        "kept_on_time_percent": None,
+    }
     assert reports.render_page({"days": 1, "from": "2026-11-16", "to": "2026-11-16", **figures}, {}, "en")
 
 
