@@ -59,8 +59,8 @@ from benchmarks import trackers
 from benchmarks.customers import Script, allow_websocket_transport, load_scripts
 from benchmarks.orderbook import OrderBook
 from benchmarks.report import machine, table
+from bot.core.sessions import conversation_named
 from bot.core.texts import Texts
-from bot.web.signing import unsign
 from contract import keys, words
 from contract.redis_client import sync_client
 from scripts.redis_group import RedisGroup
@@ -308,7 +308,7 @@ class WidgetVisitor:
                 if self.sio is None or not self.sio.connected:
                     await self._connect()
                 assert self.sio is not None
-                sent.conversation = unsign(self.session_id or "", run.secret) or ""
+                sent.conversation = conversation_named(self.session_id)
                 while not self.received.empty():  # late answers to an earlier message
                     self.received.get_nowait()
                 await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})

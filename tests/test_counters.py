@@ -13,7 +13,7 @@ from contract import counters
 async def redis(redis_url):
     client = aioredis.from_url(redis_url, decode_responses=True)
     yield client
-    await client.close()
+    await client.close(close_connection_pool=True)
 
 
 async def test_each_counter_is_counted_with_its_own_window(redis):

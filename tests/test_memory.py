@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 async def redis(redis_url):
     client = aioredis.from_url(redis_url, decode_responses=True)
     yield client
-    await client.close()
+    await client.close(close_connection_pool=True)
 
 
 def an_order() -> str:
@@ -95,6 +95,10 @@ async def test_forgetting_conversations_leaves_none_of_their_keys(redis):
             elif key == keys.conversation_sessions(cid):  # its widget session, revoked with it
                 await redis.sadd(key, f"h-{cid}")
                 await redis.hset(keys.widget_session(f"h-{cid}"), "conversation", cid)
+            elif key == keys.conversation_tasks(cid):  # its fulfilment task, deleted with it
+                await redis.sadd(key, f"t-{cid}")
+                await redis.set(keys.task(f"t-{cid}"), "{}")
+                await redis.zadd(keys.TASKS_OPEN, {f"t-{cid}": 1})
             else:
                 await redis.set(key, "x")
         for members in keys.CONVERSATION_SETS:
@@ -108,6 +112,8 @@ async def test_forgetting_conversations_leaves_none_of_their_keys(redis):
     for cid in cids:
         assert await redis.exists(*keys.conversation_keys(cid)) == 0
         assert await redis.exists(keys.widget_session(f"h-{cid}"), keys.identity("sender", cid)) == 0
+        assert await redis.exists(keys.task(f"t-{cid}")) == 0
+        assert await redis.zscore(keys.TASKS_OPEN, f"t-{cid}") is None
         assert [await redis.zscore(members, cid) for members in keys.CONVERSATION_SETS] == [None] * 3
     assert await redis.exists(keys.customer_cases(guest), keys.case(guest_case.ref)) == 0
     assert await redis.smembers(keys.agent_conversations(agent)) == {kept}

@@ -72,12 +72,16 @@ class RoundRobin:
             task.cancel()
 
 
+async def version(request):
+    return web.json_response({"version": "stand-in"})
+
+
 @pytest.fixture
 async def stand_in_rasa(aiohttp_server):
     fake = FakeRasa()
     app = web.Application()
     app.router.add_post("/webhooks/rest/webhook", fake.webhook)
-    app.router.add_get("/", lambda request: web.json_response({"version": "stand-in"}))
+    app.router.add_get("/", version)
     server = await aiohttp_server(app)
     fake.url = str(server.make_url("")).rstrip("/")
     return fake

@@ -43,7 +43,7 @@ async def is_session(redis_url, token):
     try:
         return bool(await redis.exists(keys.widget_session(session_hash(token))))
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
 
 
 async def test_end_chat_revokes_the_session_and_the_next_visitor_starts_afresh(browser_hub, redis_url):

@@ -39,7 +39,7 @@ async def soon_due_task(redis_url, seconds):
     try:
         assert await tasks.make(redis, task)
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
     return task
 
 
@@ -65,9 +65,10 @@ async def test_the_tasks_tab_from_a_promise_to_the_customer_told(browser_hub, as
             box = shop.locator(".rw-new-message")
             await box.fill(f"the glass set arrived smashed, order {order_id}")
             await box.press("Enter")
-            await expect(bot.filter(has_text=f"found order {order_id}")).to_be_visible()
+            await expect(bot.filter(has_text=f"order {order_id} once I know it's yours")).to_be_visible()
             await box.fill(f"it's {thu.customer.email}")
             await box.press("Enter")
+            await expect(bot.filter(has_text=f"found order {order_id}")).to_be_visible()
             await shop.locator(".rw-reply", has_text="Send a replacement").last.click()
             promise = bot.filter(has_text="I've asked our team to send a replacement today")
             await expect(promise).to_be_visible()

@@ -139,4 +139,4 @@ async def test_a_running_turn_keeps_its_conversation_and_a_dead_hub_s_turn_lets_
         await nxt.release()
         assert not await redis.exists(keys.turns(cid))
     finally:
-        await redis.close()
+        await redis.close(close_connection_pool=True)
