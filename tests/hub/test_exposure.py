@@ -160,7 +160,7 @@ async def test_the_redis_password_is_never_logged_when_redis_is_unreachable(fake
             await runner.setup()
     finally:
         await runner.cleanup()
-    assert "cannot reach Redis at redis://:***@127.0.0.1:" in str(refused.value)
+    assert "cannot reach Redis at 127.0.0.1:" in str(refused.value)  # where, never who
     said = [
         str(refused.value),
         *(r.getMessage() for r in caplog.records),
