@@ -14,7 +14,7 @@ The whole turn, from transcribing to the end of Rasa's answer, holds the convers
 other, in the order they came, so Rasa never sees two messages of one conversation at
 once, and a duplicate sent to two hubs at the same time is routed once (the second finds
 it handled). A message that waits too long for the turns before it (`TurnLock.wait`) is
-kept as `hold` keeps one: transcribed for the agents, with a polite "one moment".
+treated like a refused one (`hold`): nothing stored, "one moment, please send it again".
 Turns in flight are counted, so a stopping hub can let them finish (`drain`).
 
 On a channel that asks for it (`Channel.discloses_automation`: Zalo), the assistant's
@@ -102,7 +102,9 @@ class Turn:
         try:
             held = await self.lock.acquire(inbound.conversation_id)
             if held is None:
-                log.warning("a message of %s waited too long for its turn: kept", inbound.conversation_id)
+                log.warning(
+                    "a message of %s waited too long for its turn: sent again", inbound.conversation_id
+                )
                 return await self.hold(inbound)
             try:
                 return await self._handle(inbound)
@@ -154,15 +156,9 @@ class Turn:
         return []  # owned by an agent: the console shows it live
 
     async def hold(self, inbound: Inbound) -> List[Message]:
-        """Keep a message, admitted, that waited too long for the turns before it: in the
-        transcript for the agents, with a polite "one moment"; Rasa does not see it."""
-        conv = await self.store.get_or_create(inbound.conversation_id, inbound.channel, inbound.identity)
-        if await self.store.log_inbound(conv.id, inbound.text, inbound.message_id) != "new":
-            return []
-        reply = self.texts.message("one_moment", conv.language)
-        await self.store.log(conv.id, "bot", reply["text"])
-        await self.store.handled(conv.id, inbound.message_id)
-        return [reply]
+        """A message that waited too long for the turns before it: like a refused one,
+        nothing of it is stored and the customer is asked to send it again."""
+        return [await self.busy(inbound)]
 
     async def admit(self, inbound: Inbound) -> None:
         """The limits, before anything of the message is stored: one token from the

@@ -86,7 +86,7 @@ async def test_a_task_remedy_is_promised_and_becomes_a_task_with_what_the_team_n
     assert made == [
         {
             "kind": "task_made",
-            "cid": sender,
+            "cid": await events.ref(get_redis(), sender),  # events name it by its ref
             "at": pytest.approx(task.created_at, abs=0.01),
             "task": task.id,
             "remedy": "replacement",
