@@ -19,6 +19,9 @@ Kinds and their data:
   remedy       remedy, outcome (REMEDY_OUTCOMES), complaint_type (actions); "needs_approval":
                the customer asked for it and it is beyond the bot's approval limit
   csat         score (1-5), complaint_type, remedy, channel, language (actions)
+  question     question (its details named by kind, at most 300 characters), answered
+               (true: the help pages' section was quoted; false: "not sure"), page,
+               section, score, channel, language (actions: actions/asides.py)
 
 A report event must never break a conversation: Redis trouble here is logged and
 swallowed.
@@ -35,7 +38,7 @@ log = logging.getLogger(__name__)
 PREFIX = "sr:report"
 RETENTION_DAYS = 400  # a year of trends, and the same weeks last year
 MAX_PER_DAY = 200_000
-KINDS = ("started", "complaint", "handoff", "first_reply", "resolved", "remedy", "csat")
+KINDS = ("started", "complaint", "handoff", "first_reply", "resolved", "remedy", "csat", "question")
 REMEDY_OUTCOMES = ("offered", "accepted", "declined", "needs_approval")
 
 
