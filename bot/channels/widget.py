@@ -79,8 +79,6 @@ def socketio_server(redis_url: str) -> socketio.AsyncServer:
 
 
 class WidgetChannel:
-    discloses_automation = False
-
     def __init__(
         self,
         sio: socketio.AsyncServer,

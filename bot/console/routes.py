@@ -12,7 +12,7 @@ import asyncio
 
 from aiohttp import web
 
-from bot.console import callbacks, canned, conversations, pages, proof_lock, reports, search, transfer
+from bot.console import callbacks, canned, conversations, help, pages, proof_lock, reports, search, transfer
 from bot.console.auth import (
     SCRYPT_AT_ONCE,
     SCRYPT_SLOTS,
@@ -53,6 +53,7 @@ def api() -> web.Application:
     add.add_post("/conversations/{cid}/proof-lock/lift", proof_lock.lift)
     add.add_get("/agents", transfer.online_agents)
     add.add_get("/search", search.search)
+    add.add_get("/help", help.search_help)
     add.add_get("/callbacks", callbacks.callbacks)
     add.add_post("/callbacks/{cid}", callbacks.callback_outcome)
     add.add_get("/reports", reports.reports_json)

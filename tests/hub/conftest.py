@@ -3,10 +3,12 @@ Redis and the really trained Rasa with its live action server."""
 
 import asyncio
 import contextlib
+from pathlib import Path
 import uuid
 
 from aiohttp import web
 import pytest
+import yaml
 from redis import asyncio as aioredis
 import socketio
 
@@ -48,6 +50,19 @@ async def login(client, name=DEMO_LOGIN[0], password=DEMO_LOGIN[1]):
     response = await client.post("/api/agent/login", json={"name": name, "password": password})
     assert response.status == 200, await response.text()
     return response
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# The line the hub says first in every conversation, on every channel (data/hub/messages.yml).
+INTROS = set(yaml.safe_load((ROOT / "data" / "hub" / "messages.yml").read_text(encoding="utf-8"))[
+    "hub_messages"]["automated_intro"].values())
+
+
+def without_intro(messages):
+    """The replies of a conversation's first turn after the hub's "you're chatting with the
+    shop's automated assistant" line, which must come first."""
+    assert messages and messages[0].get("text") in INTROS, [m.get("text") for m in messages]
+    return messages[1:]
 
 
 def rest_sender() -> str:
@@ -98,6 +113,12 @@ class WidgetCustomer:
 
     async def next(self, timeout=30):
         return await asyncio.wait_for(self.received.get(), timeout)
+
+    async def intro(self, timeout=30):
+        """The hub's first line of a new conversation (checked), before its first reply."""
+        message = await self.next(timeout)
+        assert message.get("text") in INTROS, message
+        return message
 
     async def until(self, predicate, timeout=30):
         """Messages up to and including the first that satisfies predicate."""

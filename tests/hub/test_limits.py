@@ -16,7 +16,7 @@ from bot.core.conversations import ConversationStore
 from bot.core.reporting import Reporting
 from bot.settings import DEMO_LOGIN
 from contract import keys
-from tests.hub.conftest import WidgetCustomer, login, rest_sender
+from tests.hub.conftest import WidgetCustomer, login, rest_sender, without_intro
 
 
 async def test_repeated_wrong_passwords_for_a_name_get_a_429_with_retry_after(make_hub_fake):
@@ -39,6 +39,7 @@ async def test_a_flood_in_one_conversation_gets_one_moment_and_loses_nothing(mak
     most = limits.MESSAGES_PER_CONVERSATION.most
     for n in range(most):
         replies = await (await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": f"m{n}"})).json()
+        replies = without_intro(replies) if n == 0 else replies
         assert replies[0]["text"] == f"heard: m{n}"
     replies = await (await hub.post("/webhooks/rest/webhook", json={"sender": sender, "message": "one more"})).json()
     assert "One moment" in replies[0]["text"]
