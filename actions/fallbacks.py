@@ -81,13 +81,14 @@ class ActionOutOfScope(PlaybookAction):
         if types:
             return ask_which(dispatcher, types, language(tracker))
         found = asides.find_answer(tracker)
-        if found.sure or asides.is_question(said):
+        asking = tracker.active_loop_name and tracker.get_slot("requested_slot")
+        about_the_shop = found.shared > 0 and asides.is_question(said) and not asking
+        if found.sure or about_the_shop:
             # A question about the shop: its help pages answer it, or "I'm not sure" and a
             # person (action_aside then asks again what was open; the form asks its own).
             await asides.answer_from_pages(dispatcher, tracker, found)
             return cleared
         # While a form waits for a detail ("why do you need that?"), not "I can't help
         # with that": the form's question, which says why it asks, comes straight after.
-        asking = tracker.active_loop_name and tracker.get_slot("requested_slot")
         dispatcher.utter_message(response="utter_not_followed" if asking else "utter_out_of_scope")
         return cleared

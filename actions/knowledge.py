@@ -23,8 +23,11 @@ as the NLU reads it, with each order number, email and phone replaced by the nam
 kind (nlu/details.py mask_details).
 
 How sure: the `score` at or above SURE_SCORE with a sentence of the section at least
-NEAR_AT_LEAST close (e5 cosine), or a sentence as close as CLOSE_SENTENCE: then the section
-is the answer. Below, the
+NEAR_AT_LEAST close (e5 cosine), or a sentence as close as CLOSE_SENTENCE, and in either
+case a word (or a word of its group) in common with the question: then the section is
+the answer. (e5 finds every short text somewhat close to every other, and with a few
+sections the best of them always stands out: a shared word keeps "what's the weather
+like?" from being answered by the delivery page.) Below, the
 bot says it isn't sure and offers a person (actions/asides.py). Both were chosen on
 benchmarks/knowledge_tuning_{en,vi}.yml, never on the measured sets.
 
@@ -37,7 +40,6 @@ import argparse
 from dataclasses import dataclass
 import json
 import math
-import os
 from pathlib import Path
 import re
 import sys
@@ -45,7 +47,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from contract.help import HELP_DIR, Groups, Lexical, Section, load_pages, load_words
+from contract.help import Groups, Lexical, Section, help_dir, load_pages, load_words
 from contract.language import LANGUAGES, detect_language, spoken
 from contract.text import fold
 from nlu.details import MASKS
@@ -59,11 +61,6 @@ NEAR_AT_LEAST = 0.82
 RUNNER_UP = "runner_up"
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-def help_dir() -> Path:
-    """Where the shop's help pages are (HELP_PAGES_DIR, else data/shop/help)."""
-    return Path(os.environ.get("HELP_PAGES_DIR") or HELP_DIR)
 
 
 def mask_spans(text: str, entities: Sequence[Dict], language: str) -> str:
@@ -98,10 +95,11 @@ class Found:
     closest: float  # the cosine of the section's nearest sentence (or heading)
     runner_up: Optional[Section]
     runner_up_score: float
+    shared: float = 0.0  # the section's lexical score: 0 when it shares no word with the question
 
     @property
     def sure(self) -> bool:
-        if self.section is None:
+        if self.section is None or self.shared <= 0:
             return False
         return (self.score >= SURE_SCORE and self.closest >= NEAR_AT_LEAST) or self.closest >= CLOSE_SENTENCE
 
@@ -169,6 +167,7 @@ class LanguageIndex:
             float(nearest[best]),
             self.sections[second] if second is not None else None,
             float(fused[second]) if second is not None else 0.0,
+            float(lexical[best]),
         )
 
 
