@@ -11,6 +11,8 @@ Kinds and their data:
   complaint    type, channel, language, since_last     classified (actions); since_last:
                seconds since this customer's previous case, or null
   handoff      reason, severity, complaint_type, channel, language   queued for a person (hub)
+  handoff_withdrawn  channel, language                 the customer took the request back
+               while still queued ("never mind, you can help me": hub)
   first_reply  wait, severity, target, met             an agent's first reply after a
                handoff: wait in seconds, the target in seconds, met = wait <= target (hub)
   resolved     by ("bot"|"agent"), duration, complaint_type, channel, language
@@ -38,7 +40,17 @@ log = logging.getLogger(__name__)
 PREFIX = "sr:report"
 RETENTION_DAYS = 400  # a year of trends, and the same weeks last year
 MAX_PER_DAY = 200_000
-KINDS = ("started", "complaint", "handoff", "first_reply", "resolved", "remedy", "csat", "question")
+KINDS = (
+    "started",
+    "complaint",
+    "handoff",
+    "handoff_withdrawn",
+    "first_reply",
+    "resolved",
+    "remedy",
+    "csat",
+    "question",
+)
 REMEDY_OUTCOMES = ("offered", "accepted", "declined", "needs_approval")
 
 

@@ -16,6 +16,7 @@ Nội", "ha noi" and "Ha Noi" are the same words here.
 
 from dataclasses import dataclass, field
 import math
+import os
 from pathlib import Path
 import re
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
@@ -27,6 +28,13 @@ from contract.text import fold, has_vietnamese_marks, words
 
 HELP_DIR = Path(__file__).resolve().parent.parent / "data" / "shop" / "help"
 WORDS_FILE = "words.yml"
+
+
+def help_dir() -> Path:
+    """Where the shop's help pages are: HELP_PAGES_DIR, else data/shop/help (the action
+    server and the hub's console read the same)."""
+    return Path(os.environ.get("HELP_PAGES_DIR") or HELP_DIR)
+
 
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LINK_RE = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
