@@ -14,6 +14,15 @@
 4. action_ask_what_happened: a complaint that does not say what went wrong yet.
 5. action_note_detail: a detail given outside any question.
 The customer's answer to an offer, and closing the case, are actions/remedies.py's.
+
+Read with the complaint (actions/asides.py): a person asked for inside it ("... cho gặp
+quản lý") is honoured at once, after the apology (complaint_check "person": the handoff
+comes next); "no, it's not late, it arrived broken" corrects the complaint in hand (its
+type, apology and remedies change, every detail stays); a question about how things are
+done, asked as a complaint type with no complaint in hand ("how long does a refund
+take?"), is answered from the help pages (complaint_check "aside"); "are you a bot?" in
+the same message gets its answer first; a cancellation because of a wait is sorry for the
+wait.
 """
 
 import time
@@ -24,6 +33,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import asides
 from actions.base import PlaybookAction
 from actions.cases import case_in_hand, update_case
 from actions.customer import (
@@ -44,7 +54,7 @@ from actions.playbook import shop_playbook
 from actions.remedies import grantable_remedies, offer_first
 from actions.replies import describe_details, join_options, person_button, text, yes_no_buttons
 from actions.reporting import report_complaint
-from actions.severity import Assessment, assess
+from actions.severity import Assessment, anger_signs, assess
 from actions.store import get_redis
 from actions.tracker import (
     ASKED,
@@ -61,6 +71,8 @@ from contract import memory
 from contract.case import Case
 
 ANSWER_IS_A_REMEDY = "remedy"  # complaint_check: a message read as a complaint names a remedy
+PERSON_ASKED = "person"  # complaint_check: the complaint asked for a person too (the handoff is next)
+ANSWERED_ASIDE = "aside"  # complaint_check: a question answered from the help pages, no complaint
 # A complaint of this type about an order marked delivered: the parcel is lost.
 LOST_PARCEL_COMPLAINT = "complain_delivery"
 
@@ -83,11 +95,20 @@ class ActionAcknowledgeComplaint(PlaybookAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        instead = await self._not_a_new_complaint(dispatcher, tracker, domain)
-        if instead is not None:
-            return instead
+        # The complaint a handoff taken back told, or one told beside "are you a bot?".
+        told = {"cancel_handoff": asides.asked_complaint, "ask_bot": asides.told_complaint}.get(
+            str(latest_intent(tracker)), lambda _: None
+        )(tracker)
+        if told is None:
+            instead = await self._not_a_new_complaint(dispatcher, tracker, domain)
+            if instead is not None:
+                return instead
         lang = language(tracker)
-        intent = str(latest_intent(tracker))
+        intent = str(told["intent"] if told else latest_intent(tracker))
+        said = told["text"] if told else complaint_words(tracker)
+        person = told is None and asides.asks_for_person(tracker.latest_message.get("text") or "")
+        if told is None and asides.asks_if_bot(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(response="utter_i_am_a_bot_short")
         customer = await load_customer(tracker)
         earlier = earlier_contacts(tracker, customer)
         recalled = recalled_details(tracker, customer, open_cases=customer.open_cases(tracker.sender_id))
@@ -99,12 +120,12 @@ class ActionAcknowledgeComplaint(PlaybookAction):
         severity = assess(
             intent,
             shop_playbook().complaints[intent].severity,
-            complaint_words(tracker),
+            said,
             tier=customer.tier,
             repeat_on_record=any(same_problem(case, intent, order_id) for case in earlier),
             order_value=order.value if order else None,
         )
-        self._apologise(dispatcher, intent, severity, lang)
+        self._apologise(dispatcher, intent, severity, lang, said)
         if recalled:
             dispatcher.utter_message(response="utter_known_details", details=describe_details(recalled, lang))
         last = max((c.created_at for c in earlier), default=0)
@@ -117,9 +138,11 @@ class ActionAcknowledgeComplaint(PlaybookAction):
         )
         case = Case.new(tracker.sender_id, intent, language=lang, severity=severity.as_severity())
         case = await memory.save_case(get_redis(), customer.customer_id, case)
-        return [SlotSet(name, value) for name, value in recalled.items()] + self._new_complaint(
+        events = [SlotSet(name, value) for name, value in recalled.items()] + self._new_complaint(
             intent, severity, case
         )
+        # A person asked for inside the complaint: honoured at once, next (data/rules).
+        return events + ([SlotSet("complaint_check", PERSON_ASKED)] if person else [])
 
     @staticmethod
     async def _not_a_new_complaint(
@@ -139,21 +162,37 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             # "what about a refund?" instead of answering "which of these?": kept, to be
             # offered first, and the same question again.
             return await ActionNoteDetail().run(dispatcher, tracker, domain)
+        said = tracker.latest_message.get("text") or ""
+        if intent.startswith("complain_") and complaint_in_progress(tracker):
+            if intent != tracker.get_slot("complaint_type") and asides.corrects(said):
+                # "no, it's not late, it arrived broken": the same case, another problem.
+                return await correct_complaint(dispatcher, tracker, intent)
+        elif intent.startswith("complain_") and asides.general_question(tracker):
+            # "how long does a refund take?" with no complaint in hand: the help pages answer.
+            found = asides.find_answer(tracker)
+            if found.sure and await asides.answer_from_pages(dispatcher, tracker, found):
+                dispatcher.utter_message(response="utter_knowledge_more")
+                return [SlotSet("complaint_check", ANSWERED_ASIDE)]
         reading = read(tracker.latest_message)
         if (
             intent.startswith("complain_")
             and tracker.get_slot("complaint_check") != ASKED
             and reading.unsure_which(shop_playbook().understanding)
+            and not asides.asks_for_person(said)  # asked for a person: honoured, never "which of these?"
         ):
             return ask_which(dispatcher, reading.top_two(), language(tracker))
         return None
 
     @staticmethod
-    def _apologise(dispatcher: CollectingDispatcher, intent: str, severity: Assessment, lang: str) -> None:
+    def _apologise(
+        dispatcher: CollectingDispatcher, intent: str, severity: Assessment, lang: str, said: str = ""
+    ) -> None:
         """Sorry, in proportion (and "again" to a repeat contact); a cancellation is no
-        complaint to apologise for."""
+        complaint to apologise for, unless it is because of a wait."""
         rules = shop_playbook().complaints[intent]
         if rules.apologise_for is None:
+            if asides.mentions_wait(said):
+                dispatcher.utter_message(response="utter_sorry_wait")
             dispatcher.utter_message(response="utter_cancel_intro")
             return
         dispatcher.utter_message(
@@ -180,6 +219,57 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             SlotSet("item_check", None),
             SlotSet(ORDERS_UNAVAILABLE, None),  # a new complaint: told again if still so
         ]
+
+
+def complaint_in_progress(tracker: Tracker) -> bool:
+    """A complaint acknowledged in this conversation and not settled yet (nothing carried
+    out): what a correction corrects."""
+    return bool(
+        tracker.get_slot("complaint_type")
+        and tracker.get_slot("case_ref")
+        and not tracker.get_slot("applied_remedy")
+    )
+
+
+async def correct_complaint(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str
+) -> List[EventType]:
+    """The complaint in hand is another type: "sorry, I got that wrong", the apology for
+    the problem it really is, the same case with that type, and every detail kept (the
+    order, its proof, the email and phone): only what was offered for the wrong problem
+    goes. The rules then carry on as after any acknowledgement (the details form asks
+    only for what the new type needs and nobody gave)."""
+    lang = language(tracker)
+    customer = await load_customer(tracker)
+    said = tracker.latest_message.get("text") or ""
+    order_id = tracker.get_slot("order_id")
+    try:
+        order = usable_order(tracker, customer, await order_named(order_id))
+    except OrdersUnavailable:
+        order = None
+    severity = assess(
+        intent,
+        shop_playbook().complaints[intent].severity,
+        " ".join(this_complaint_texts(tracker)) or said,
+        tier=customer.tier,
+        repeat_on_record=bool(tracker.get_slot("repeat_contact")),
+        order_value=order.value if order else None,
+    )
+    dispatcher.utter_message(response="utter_correction")
+    ActionAcknowledgeComplaint._apologise(dispatcher, intent, severity, lang, said)
+    case = await update_case(
+        tracker, customer, complaint_type=intent, severity=severity.as_severity(), offered=[], answers=[]
+    )
+    return [
+        SlotSet("complaint_type", intent),
+        SlotSet("severity", severity.level),
+        SlotSet("severity_reasons", severity.reasons),
+        SlotSet("case_ref", case.ref),
+        SlotSet("offered_remedies", []),
+        SlotSet("remedy_answers", []),
+        SlotSet("complaint_check", None),
+        SlotSet("item_check", None),
+    ]
 
 
 # --- 3. resolve -----------------------------------------------------------------------------
@@ -327,5 +417,11 @@ class ActionNoteDetail(PlaybookAction):
                 return events + [SlotSet("wanted_remedy", wanted)]
             return ask_which(dispatcher, choices, language(tracker), response="utter_detail_noted_which")
         in_hand = tracker.get_slot("case_ref") and tracker.get_slot("complaint_type")
-        dispatcher.utter_message(response="utter_detail_noted" if in_hand else "utter_detail_what_happened")
+        if in_hand:
+            dispatcher.utter_message(response="utter_detail_noted")
+        elif anger_signs(tracker.latest_message.get("text") or ""):
+            # "order 2207718 is a disaster": sorry, and what happened? (never a thank-you).
+            dispatcher.utter_message(response="utter_clarify")
+        else:
+            dispatcher.utter_message(response="utter_detail_what_happened")
         return [SlotSet("complaint_check", None)]  # the rules read it

@@ -20,6 +20,11 @@ per client address (contract/identity.py MAX_PROOF_FAILURES*), each in one Redis
 more is checked, and the hub may email the order's owner a one-time link
 (bot/aftercare/owner_link.py): the owner's way through.
 
+Said instead of the detail asked for: "no, it's not late, it arrived broken" corrects the
+complaint (actions/complaint.py correct_complaint) and a question about the shop is
+answered from its help pages (actions/asides.py); either way nothing is counted as a miss,
+and the form asks for the detail again, once.
+
 When the order backend can't answer (OrdersUnavailable), the number given is kept as
 given (claimed, for the agent), the customer hears once that orders can't be seen right
 now, with a person one tap away, and the form carries on: no proof is asked for an
@@ -52,7 +57,7 @@ from actions.orders import Order, OrdersUnavailable, order_store, proves
 from actions.playbook import DETAILS, shop_playbook
 from actions.replies import text
 from actions.store import get_redis
-from actions.tracker import NO_VALUE, client_of, known, language, latest_entity
+from actions.tracker import NO_VALUE, client_of, known, language, latest_entity, latest_intent
 from contract import counters, keys
 from contract.identity import (
     BY_ORDER_CONTACT,
@@ -160,6 +165,9 @@ class ValidateComplaintDetailsForm(FormValidationAction):
     async def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        aside = await said_instead(dispatcher, tracker, "order_id")
+        if aside is not None:
+            return aside
         if value == NO_VALUE:
             dispatcher.utter_message(response="utter_detail_given_up")
             return {"order_id": NO_VALUE, "detail_attempts": 0}
@@ -232,6 +240,9 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """The email or phone on the order: the proof that the order is theirs."""
+        aside = await said_instead(dispatcher, tracker, "order_contact")
+        if aside is not None:
+            return aside
         claim = await self._order_to_prove(tracker)
         if claim is None:  # nothing to prove (any more)
             return {"order_contact": NO_VALUE if value == NO_VALUE else "verified"}
@@ -313,6 +324,9 @@ class ValidateComplaintDetailsForm(FormValidationAction):
     async def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        aside = await said_instead(dispatcher, tracker, "email")
+        if aside is not None:
+            return aside
         if value == NO_VALUE:
             dispatcher.utter_message(response="utter_detail_given_up")
             return {"email": NO_VALUE, "detail_attempts": 0}
@@ -342,6 +356,35 @@ class ValidateCaseStatusForm(ValidateComplaintDetailsForm):
         if await self._order_to_prove(tracker) is not None:
             return ["order_id", "order_contact"]
         return ["order_id"]
+
+
+async def said_instead(
+    dispatcher: CollectingDispatcher, tracker: Tracker, slot: str
+) -> Optional[Dict[Text, Any]]:
+    """What to set when the answer to the form's question for `slot` was something else:
+    a correction of the complaint, or a question the help pages answer. None: it is the
+    answer (or a miss), validated as usual."""
+    from actions import asides
+    from actions.complaint import complaint_in_progress, correct_complaint
+
+    if tracker.get_slot("requested_slot") != slot or latest_entity(tracker, slot) is not None:
+        return None  # not an answer to that question, or the detail is in it
+    intent = str(latest_intent(tracker) or "")
+    said = tracker.latest_message.get("text") or ""
+    if (
+        intent.startswith("complain_")
+        and intent != tracker.get_slot("complaint_type")
+        and complaint_in_progress(tracker)
+        and asides.corrects(said)
+    ):
+        events = await correct_complaint(dispatcher, tracker, intent)
+        return {**{e["name"]: e["value"] for e in events}, slot: None}
+    if asides.general_question(tracker):
+        found = asides.find_answer(tracker)
+        if found.sure:
+            await asides.answer_from_pages(dispatcher, tracker, found)
+            return {slot: None}
+    return None
 
 
 def needs_fresh_proof(tracker: Tracker, customer: CustomerMemory) -> bool:

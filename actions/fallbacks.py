@@ -1,6 +1,9 @@
 """When the classifier gives up or puts a message outside the shop: a complaint whose
 type is unclear gets "which of these?" (actions/triage.py), never "please rephrase" to an
-angry customer; not understood twice, a person takes over."""
+angry customer; an angry message with nothing in it to go on ("😡😡😡") gets an apology
+and "what happened?"; a person asked for is honoured at once; a question the shop's help
+pages answer is answered from them (actions/asides.py), and one they don't answer well
+gets "I'm not sure" and a person; not understood twice, a person takes over."""
 
 from typing import List, Text
 
@@ -9,11 +12,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import asides
 from actions.base import PlaybookAction
-from actions.handoff import hand_off
+from actions.handoff import apologise_before_handoff, hand_off
 from actions.playbook import shop_playbook
+from actions.severity import anger_signs
 from actions.tracker import ASKED, language, previous_intent
-from actions.triage import ask_which, which_to_ask
+from actions.triage import ask_which, read, which_to_ask
 
 
 class ActionNluFallback(PlaybookAction):
@@ -31,11 +36,26 @@ class ActionNluFallback(PlaybookAction):
         # complaint_check is always set here: "asked" with the question, else cleared
         # (the rules read it).
         cleared = [SlotSet("complaint_check", None)]
+        said = tracker.latest_message.get("text") or ""
+        if asides.asks_for_person(said):
+            apologise_before_handoff(dispatcher, tracker)
+            return cleared + await hand_off(dispatcher, tracker, "customer_asked")
         if previous_intent(tracker) == "nlu_fallback" or tracker.get_slot("complaint_check") == ASKED:
             return cleared + await hand_off(dispatcher, tracker, "not_understood")
-        types = which_to_ask(tracker.latest_message, shop_playbook().understanding)
+        knobs = shop_playbook().understanding
+        if anger_signs(said) and not read(tracker.latest_message).is_complaint(knobs):
+            # Angry, and nothing in it to go on: sorry, and what happened? (never "which of
+            # these?" about two guesses, never "please rephrase").
+            dispatcher.utter_message(response="utter_clarify")
+            return cleared
+        types = which_to_ask(tracker.latest_message, knobs)
         if types:
             return ask_which(dispatcher, types, language(tracker))
+        if asides.is_question(said):
+            found = asides.find_answer(tracker)
+            if found.sure:
+                await asides.answer_from_pages(dispatcher, tracker, found)
+                return cleared
         dispatcher.utter_message(response="utter_rephrase")
         return cleared
 
@@ -51,11 +71,24 @@ class ActionOutOfScope(PlaybookAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        cleared: List[EventType] = [SlotSet("complaint_check", None)]  # the rules read it
+        said = tracker.latest_message.get("text") or ""
         types = which_to_ask(tracker.latest_message, shop_playbook().understanding)
+        if types and asides.asks_for_person(said):
+            # A complaint that asks for a person: honoured at once, after the apology.
+            apologise_before_handoff(dispatcher, tracker)
+            return cleared + await hand_off(dispatcher, tracker, "customer_asked")
         if types:
             return ask_which(dispatcher, types, language(tracker))
+        found = asides.find_answer(tracker)
+        asking = tracker.active_loop_name and tracker.get_slot("requested_slot")
+        about_the_shop = found.shared > 0 and asides.is_question(said) and not asking
+        if found.sure or about_the_shop:
+            # A question about the shop: its help pages answer it, or "I'm not sure" and a
+            # person (action_aside then asks again what was open; the form asks its own).
+            await asides.answer_from_pages(dispatcher, tracker, found)
+            return cleared
         # While a form waits for a detail ("why do you need that?"), not "I can't help
         # with that": the form's question, which says why it asks, comes straight after.
-        asking = tracker.active_loop_name and tracker.get_slot("requested_slot")
         dispatcher.utter_message(response="utter_not_followed" if asking else "utter_out_of_scope")
-        return [SlotSet("complaint_check", None)]  # the rules read it
+        return cleared

@@ -25,6 +25,7 @@ from contract import memory
 from contract.case import AGENT_HANDLED, HANDED_OFF, Case
 from contract.handoff import SEVERITY_REASONS, HandoffPacket, Severity, summaries
 from contract.identity import normalise_email, normalise_phone
+from contract.words import pick
 
 # Which reply the customer gets for each reason.
 REPLIES = {
@@ -171,8 +172,37 @@ async def hand_off(
     return [SlotSet("case_ref", case.ref), ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
+# The least the likeliest complaint type must weigh for the apology before a handoff to
+# name that problem; below it (but a complaint or angry), a general apology.
+NAMED_PROBLEM_AT_LEAST = 0.25
+
+
+def apologise_before_handoff(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """A person asked for in a message that also complains or is angry ("THIS IS A JOKE!!!
+    my order is 2 weeks late, cho gặp quản lý"): sorry first, in proportion, for the
+    problem it tells, or in general terms; a plain request gets no apology."""
+    from actions.severity import anger_signs, assess
+    from actions.triage import read
+
+    said = tracker.latest_message.get("text") or ""
+    reading = read(tracker.latest_message)
+    book = shop_playbook()
+    if reading.types and reading.types[0][1] >= NAMED_PROBLEM_AT_LEAST:
+        kind = reading.types[0][0]
+        rules = book.complaints.get(kind)
+        if rules is not None and rules.sorry_that is not None:
+            level = assess(kind, rules.severity, said).level
+            dispatcher.utter_message(
+                response=f"utter_apology_{level}", problem=pick(rules.sorry_that, language(tracker))
+            )
+            return
+    if anger_signs(said) or reading.is_complaint(book.understanding):
+        dispatcher.utter_message(response="utter_sorry_general")
+
+
 class ActionHandoff(PlaybookAction):
-    """A person was asked for, or the alternatives were declined."""
+    """A person was asked for (on its own, or inside a complaint just acknowledged:
+    complaint_check "person"), or the alternatives were declined."""
 
     def name(self) -> Text:
         return "action_handoff"
@@ -180,8 +210,12 @@ class ActionHandoff(PlaybookAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        asked = tracker.latest_message.get("intent", {}).get("name") == "request_human"
-        return await hand_off(dispatcher, tracker, "customer_asked" if asked else "alternatives_declined")
+        requested = tracker.latest_message.get("intent", {}).get("name") == "request_human"
+        asked = requested or tracker.get_slot("complaint_check") == "person"
+        if requested and not tracker.get_slot("case_ref"):
+            apologise_before_handoff(dispatcher, tracker)
+        events = await hand_off(dispatcher, tracker, "customer_asked" if asked else "alternatives_declined")
+        return events + [SlotSet("complaint_check", None)]
 
 
 class ActionAgentHandback(Action):

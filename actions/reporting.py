@@ -1,5 +1,6 @@
 """The recovery report's events (contract/events.py) as the actions record them: a
-complaint, each remedy offered and answered, a case resolved, a CSAT score."""
+complaint, each remedy offered and answered, a case resolved, a CSAT score, a question
+answered from the help pages (or not)."""
 
 from typing import Any, Dict, List
 
@@ -23,6 +24,11 @@ async def report(tracker: Tracker, kind: str, **data: Any) -> None:
 async def report_complaint(tracker: Tracker, **data: Any) -> None:
     """A complaint acknowledged (its type is `data["type"]`: the slot is not set yet)."""
     await events.record(get_redis(), "complaint", tracker.sender_id, **data)
+
+
+async def record_question(tracker: Tracker, **data: Any) -> None:
+    """A question answered from the help pages, or not (contract/events.py "question")."""
+    await events.record(get_redis(), "question", tracker.sender_id, **data)
 
 
 async def report_answers(tracker: Tracker, answers: List[Dict[str, str]]) -> None:

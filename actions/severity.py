@@ -48,6 +48,12 @@ ANGER = (
     "incompetent",
     "rip off",
     "ripoff",
+    "disaster",
+    "nightmare",
+    "horrible",
+    "appalling",
+    "shocking",
+    "tham hoa",
     "buc minh",
     "buc qua",
     "lua dao",
@@ -141,9 +147,16 @@ def said_repeat(text: str) -> bool:
     return bool(_hits(fold(text), REPEAT))
 
 
+# Faces and symbols that say it as plainly as words.
+ANGRY_EMOJI = ("😡", "🤬", "😠", "👿", "💢", "😤", "🖕", "😾")
+
+
 def anger_signs(text: str) -> List[str]:
-    """Signs of anger: angry words (either language, with or without marks), ALL CAPS, "!!!"."""
+    """Signs of anger: angry words (either language, with or without marks), angry emoji,
+    ALL CAPS, "!!!"."""
     signs = _hits(fold(text), ANGER)
+    if any(face in text for face in ANGRY_EMOJI):
+        signs.append("angry emoji")
     letters = [c for c in text if c.isalpha()]
     if len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
         signs.append("ALL CAPS")

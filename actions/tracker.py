@@ -18,6 +18,13 @@ COMPLAINT_PREFIX = "complain_"
 CONVERSATION_INTENTS = ("cancel_order", "request_human", "ask_case_status")
 # What the bot last did when it offered remedies and awaits the answer.
 OFFERING_ACTIONS = ("action_resolve_complaint", "action_offer_alternatives")
+# The slot an aside sets when it asked an open question again (actions/asides.py): "offer"
+# (the remedies still open), "which" ("which of these?"), "item" ("is that the order you
+# mean?"), "form" (the details form goes on), "complaint" (the message that asked for a
+# person told a complaint, acknowledged now). The rules read it.
+REASKED = "reasked"
+# Actions that answer something beside the complaint and may ask the offer again.
+ASIDE_ACTIONS = ("action_aside", "action_cancel_handoff")
 
 
 def known(value: Any) -> bool:
@@ -120,6 +127,8 @@ def offer_awaits_answer(tracker: Tracker) -> bool:
                 return False
             seen_user = True  # the message being answered now
         elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            if event.get("name") in ASIDE_ACTIONS:  # an aside that asked the offer again
+                return tracker.get_slot(REASKED) == "offer"
             return event.get("name") in OFFERING_ACTIONS
     return False
 

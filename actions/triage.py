@@ -95,9 +95,10 @@ def which_to_ask(parse_data: Dict[str, Any], knobs: Understanding) -> List[str]:
     """For a message the classifier gave up on or put out of scope: the two complaint
     types to ask about when it is clearly a complaint, or when the classifier gave up on
     an angry customer (never "please rephrase" to them); else [] (the bot answers as the
-    intent says: "do you sell shoes???" stays out of scope). The bot (actions/handoff.py)
+    intent says: "do you sell shoes???" stays out of scope). The bot (actions/fallbacks.py)
     and the NLU report (benchmarks/nlu_quality.py, "as the bot acts") both decide with
-    this."""
+    this: either way a complaint of no intent yet (an angry message that is not clearly a
+    complaint gets "what happened?" rather than the two guesses as buttons)."""
     reading = read(parse_data)
     gave_up = (parse_data.get("intent") or {}).get("name") == "nlu_fallback"
     angry = gave_up and bool(anger_signs(parse_data.get("text") or ""))

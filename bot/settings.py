@@ -558,6 +558,13 @@ ELSEWHERE: Tuple[Variable, ...] = (
         "the shop's recovery playbook",
     ),
     Variable(
+        ("HELP_PAGES_DIR",),
+        "action server (`actions/knowledge.py`, read at start-up); the hub's console search and "
+        "public help pages (`bot/web/help_pages.py`)",
+        "`data/shop/help`",
+        "the shop's help pages (`<lang>/*.md`, sections by heading) that questions are answered from",
+    ),
+    Variable(
         ("ORDERS_BACKEND",),
         ORDERS,
         "demo",

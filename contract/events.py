@@ -18,6 +18,8 @@ Kinds and their data:
   complaint    type, channel, language, since_last     classified (actions); since_last:
                seconds since this customer's previous case, or null
   handoff      reason, severity, complaint_type, channel, language   queued for a person (hub)
+  handoff_withdrawn  channel, language                 the customer took the request back
+               while still queued ("never mind, you can help me": hub)
   first_reply  wait, severity, target, met             an agent's first reply after a
                handoff: wait in seconds, the target in seconds, met = wait <= target (hub)
   resolved     by ("bot"|"agent"), duration, complaint_type, channel, language
@@ -33,6 +35,9 @@ Kinds and their data:
   task_closed  task, remedy, outcome ("done"|"failed"), on_time, overdue   an agent closed
                it (contract/tasks.py, from the hub); overdue: seconds past its due time (0 if
                on time)
+  question     question (its details named by kind, at most 300 characters), answered
+               (true: the help pages' section was quoted; false: "not sure"), page,
+               section, score, channel, language (actions: actions/asides.py)
 
 A report event must never break a conversation: Redis trouble here is logged and
 swallowed.
@@ -56,6 +61,7 @@ KINDS = (
     "started",
     "complaint",
     "handoff",
+    "handoff_withdrawn",
     "first_reply",
     "resolved",
     "remedy",
@@ -63,6 +69,7 @@ KINDS = (
     "carried_out",
     "task_made",
     "task_closed",
+    "question",
 )
 REMEDY_OUTCOMES = ("offered", "accepted", "declined", "needs_approval")
 

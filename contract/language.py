@@ -147,6 +147,123 @@ _EN_EXTRA = {
     "agent",
     "human",
 }
+# Places in Vietnam, folded: a name says nothing about the language of the sentence it
+# is in ("do you ship to Da Nang?", "is the Hà Nội showroom open?"), so it is set aside
+# before the language is decided, marks and all.
+_PLACES = (
+    "viet nam",
+    "vietnam",
+    "ha noi",
+    "hanoi",
+    "ho chi minh",
+    "tp hcm",
+    "tphcm",
+    "hcmc",
+    "sai gon",
+    "saigon",
+    "da nang",
+    "danang",
+    "hai phong",
+    "haiphong",
+    "can tho",
+    "hue",
+    "nha trang",
+    "da lat",
+    "dalat",
+    "vung tau",
+    "phu quoc",
+    "con dao",
+    "ha long",
+    "halong",
+    "quang ninh",
+    "bac ninh",
+    "binh duong",
+    "dong nai",
+    "thu duc",
+    "tan binh",
+    "hoan kiem",
+    "ba dinh",
+    "cau giay",
+    "quy nhon",
+    "buon ma thuot",
+    "thanh hoa",
+    "nghe an",
+    "ha tinh",
+    "khanh hoa",
+    "lam dong",
+    "long an",
+    "tien giang",
+    "ben tre",
+    "an giang",
+    "kien giang",
+    "ca mau",
+    "bac lieu",
+    "soc trang",
+    "hai duong",
+    "hung yen",
+    "nam dinh",
+    "thai binh",
+    "ninh binh",
+    "ha nam",
+    "thai nguyen",
+    "lao cai",
+    "sa pa",
+    "sapa",
+    "ha giang",
+    "cao bang",
+    "lang son",
+    "dien bien",
+    "son la",
+    "yen bai",
+    "tuyen quang",
+    "phu tho",
+    "vinh phuc",
+    "bac giang",
+    "quang binh",
+    "quang tri",
+    "quang nam",
+    "hoi an",
+    "quang ngai",
+    "binh dinh",
+    "phu yen",
+    "ninh thuan",
+    "binh thuan",
+    "phan thiet",
+    "mui ne",
+    "kon tum",
+    "gia lai",
+    "pleiku",
+    "dak lak",
+    "dak nong",
+    "binh phuoc",
+    "tay ninh",
+    "ba ria",
+    "dong thap",
+    "vinh long",
+    "tra vinh",
+    "hau giang",
+    "hoa binh",
+    "lai chau",
+    "bac kan",
+)
+_PLACE_RE = re.compile(
+    r"(?<![^\W_])(?:" + "|".join(re.escape(p).replace(r"\ ", r"[\s.-]*") for p in _PLACES) + r")(?![^\W_])"
+)
+
+
+def without_places(text: str) -> str:
+    """`text` with the names of places in Vietnam taken out (found without diacritics,
+    so "Hà Nội", "Ha Noi" and "hanoi" alike)."""
+    folded = fold(text)
+    if len(folded) != len(text):  # folding changed the length (rare): keep the text
+        return text
+    kept, last = [], 0
+    for match in _PLACE_RE.finditer(folded):
+        kept.append(text[last : match.start()])
+        last = match.end()
+    return "".join(kept) + text[last:] if kept else text
+
+
 # English words whose folded Vietnamese twin is too common to count for Vietnamese.
 _AMBIGUOUS = {
     "a",
@@ -200,6 +317,7 @@ def detect_language(text: str) -> Optional[str]:
     """ "vi", "en", or None when the text gives no evidence."""
     if text.lstrip().startswith("/"):
         return None  # a button's payload ("/request_human"): Rasa parses no language there either
+    text = without_places(text)
     if has_vietnamese_marks(text):
         return "vi"
     tokens = [fold(w) for w in words(_NOT_LANGUAGE.sub(" ", text))]

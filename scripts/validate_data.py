@@ -19,7 +19,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # Intents that only arrive as payloads from the hub, never typed: no NLU examples.
-PAYLOAD_ONLY_INTENTS = {"agent_handback"}
+PAYLOAD_ONLY_INTENTS = {"agent_handback", "cancel_handoff"}
 # Responses that Rasa's default actions send (the core fallback's utter_default).
 SENT_BY_RASA = {"utter_default"}
 NO_EXAMPLES = re.compile(

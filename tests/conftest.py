@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # file (which tests/actions/test_playbook.py only validates). The actions load it on
 # first use (actions/playbook.py shop_playbook), and the action server inherits it.
 os.environ["PLAYBOOK_PATH"] = str(ROOT / "tests" / "data" / "playbook.yml")
+# The same for the help pages questions are answered from (tests/data/help: a small shop of
+# the tests' own, never the owner's data/shop/help); the action server inherits it.
+os.environ["HELP_PAGES_DIR"] = str(ROOT / "tests" / "data" / "help")
 # Every test's widget comes from 127.0.0.1, so the hubs the tests start as processes (the
 # browser tests') count per-address limits off; tests of those limits use addresses of
 # their own (tests/hub/test_limits.py).

@@ -145,8 +145,6 @@ def read_event(event: Dict[str, Any]) -> Optional[Tuple[str, str, str, List[Any]
 
 
 class MessengerChannel:
-    discloses_automation = False
-
     def __init__(
         self,
         verify_token: str,

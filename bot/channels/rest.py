@@ -109,8 +109,6 @@ class RestChannel:
     """Nothing to push to: the caller hears replies within its own request, and fetches
     the later ones (GET /webhooks/rest/messages) from the transcript."""
 
-    discloses_automation = False
-
     async def push(self, conversation_id: str, messages: List[Message], sender: str = "bot") -> None:
         return None
 

@@ -3,6 +3,7 @@ bot/app.py), the REST channel, the Messenger webhook, and the demo sign-in.
 
     GET  /                               the demo shop page with the chat widget
     GET  /static/...                     its scripts and styles (and the console's)
+    GET  /help/{lang}/{page}             the shop's help pages (channels/help_page.py)
     GET  /demo/identity                  the demo customer, signed (HUB_DEMO only; else 404)
     POST /api/widget/end                 "End chat": the widget's session id is revoked
     POST /webhooks/rest/webhook          REST chat (channels/rest.py)
@@ -16,6 +17,7 @@ from typing import Optional
 from aiohttp import web
 
 from bot.channels import identity, rest
+from bot.channels.help_page import help_page
 from bot.channels.identity import DemoSignIn
 from bot.channels.messenger import MessengerChannel
 from bot.channels.zalo import ZaloChannel
@@ -83,6 +85,7 @@ async def zalo_webhook(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", shop_page)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)
+    app.router.add_get("/help/{lang}/{page}", help_page)
     app.router.add_get("/demo/identity", demo_identity)
     app.router.add_post("/api/widget/end", end_chat)
     app.router.add_post("/webhooks/rest/webhook", rest.webhook)

@@ -89,8 +89,6 @@ def socketio_server(target: RedisTarget) -> socketio.AsyncServer:
 
 
 class WidgetChannel:
-    discloses_automation = False
-
     def __init__(
         self,
         sio: socketio.AsyncServer,

@@ -121,8 +121,6 @@ def described(kind: str, attachments: List[Dict[str, Any]]) -> str:
 
 
 class ZaloChannel:
-    discloses_automation = True  # says it is an automated assistant (bot/core/turn.py)
-
     def __init__(
         self,
         app_id: str,

@@ -209,7 +209,36 @@ def summarise(found: Iterable[Dict[str, Any]], days: List[str], utc_offset_hours
             "count": len(repeats),
             "percent_of_complaints": _rate(len(repeats), len(complaints)),
         },
+        "questions": _questions(by_kind["question"]),
         "trend": _trend(by_kind, days, utc_offset_hours),
+    }
+
+
+UNANSWERED_LISTED = 20
+
+
+def _questions(asked: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Questions answered from the help pages, and those without a good answer, listed
+    (most asked first, the same words once) so the owner knows which page to write."""
+    answered = [e for e in asked if e.get("answered")]
+    missing = Counter(
+        (str(e.get("question") or "").strip(), str(e.get("language") or ""))
+        for e in asked
+        if not e.get("answered")
+    )
+    return {
+        "total": len(asked),
+        "answered": len(answered),
+        "not_answered": len(asked) - len(answered),
+        "answered_percent": _rate(len(answered), len(asked)),
+        "by_page": _counted(e.get("page") for e in answered),
+        "without_answer": [
+            {"question": question, "language": language, "count": count}
+            for (question, language), count in sorted(missing.items(), key=lambda item: (-item[1], item[0]))[
+                :UNANSWERED_LISTED
+            ]
+            if question
+        ],
     }
 
 
@@ -252,6 +281,9 @@ def rows(figures: Dict[str, Any], prefix: str = "") -> Iterable[List[str]]:
                         yield [f"trend.{day['day']}.{field}", "" if number is None else str(number)]
         elif isinstance(value, dict):
             yield from rows(value, f"{name}.")
+        elif isinstance(value, list):  # questions without an answer: one a row
+            for number, item in enumerate(value, start=1):
+                yield [f"{name}.{number}", f"{item['question']} ({item['language']}, {item['count']}x)"]
         else:
             yield [name, "" if value is None else str(value)]
 
@@ -359,6 +391,10 @@ def render_page(figures: Dict[str, Any], labels: Mapping[str, Any], lang: str) -
         (w("csat_response_rate"), _fmt(q["response_rate_percent"], "%")),
         (w("repeat"), _fmt(figures["repeat_contact_7d"]["count"])),
         (w("promises_on_time"), _fmt(figures["promises"]["kept_on_time_percent"], "%")),
+        (
+            w("questions_answered"),
+            f"{_fmt(figures['questions']['answered'])} / {_fmt(figures['questions']['total'])}",
+        ),
     ]
 
     def csat_by(group: str, field: str) -> Optional[Dict[str, Any]]:
@@ -380,6 +416,7 @@ def render_page(figures: Dict[str, Any], labels: Mapping[str, Any], lang: str) -
         (w("csat_by_channel"), csat_by("channels", "by_channel")),
         (w("csat_by_language"), csat_by("languages", "by_language")),
         (w("csat_distribution"), bar_chart([(f"{k} ★", v) for k, v in q["distribution"].items()])),
+        (w("questions_by_page"), bar_chart(list(figures["questions"]["by_page"].items()))),
     ]
     trend = column_chart(
         figures["trend"], [("conversations", "c1"), ("handoffs", "c2"), ("resolved_by_bot", "c3")]

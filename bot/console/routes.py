@@ -10,7 +10,18 @@ docs/api.md lists every route with its body and answers.
 
 from aiohttp import web
 
-from bot.console import callbacks, canned, conversations, pages, proof_lock, reports, search, tasks, transfer
+from bot.console import (
+    callbacks,
+    canned,
+    conversations,
+    help,
+    pages,
+    proof_lock,
+    reports,
+    search,
+    tasks,
+    transfer,
+)
 from bot.console.auth import (
     PASSWORD_CHECKS,
     PasswordChecks,
@@ -50,6 +61,7 @@ def api() -> web.Application:
     add.add_post("/conversations/{cid}/proof-lock/lift", proof_lock.lift)
     add.add_get("/agents", transfer.online_agents)
     add.add_get("/search", search.search)
+    add.add_get("/help", help.search_help)
     add.add_get("/callbacks", callbacks.callbacks)
     add.add_post("/callbacks/{cid}", callbacks.callback_outcome)
     add.add_get("/tasks", tasks.task_list)

@@ -80,10 +80,6 @@ class ChannelHost(Protocol):
 class Channel(Protocol):
     """What every channel offers the core."""
 
-    # The assistant says it is automated at the start of a conversation, and when the
-    # conversation comes back to it from a person (core/turn.py, core/outbox.py).
-    discloses_automation: bool
-
     async def push(self, conversation_id: str, messages: List[Message], sender: str = "bot") -> None:
         """Deliver outside a customer's request, or raise Undeliverable."""
 

@@ -7,6 +7,7 @@ only from the states the machine allows:
     (new)          -> BOT      get_or_create
     CLOSED         -> BOT      reopen: a new message after a resolved case
     BOT            -> QUEUED   enqueue: a handoff (once: queued or with an agent, it stays)
+    QUEUED         -> BOT      withdraw: the customer takes the request back before anyone has it
     QUEUED         -> AGENT    claim
     AGENT          -> AGENT    transfer, to an online colleague
     AGENT          -> QUEUED   release, back to its first place in the queue
@@ -120,6 +121,16 @@ class ConversationStore:
             await self.reporting.handed_off(conv, now)
         await self.publish({"type": "queue", "conversation_id": cid})
         return True
+
+    async def withdraw(self, conv: Conversation) -> bool:
+        """QUEUED -> BOT: the customer took back their request for a person ("never mind,
+        you can help me") before an agent claimed it; it leaves the queue (the consoles
+        are told) and the assistant carries on. False when an agent has it already."""
+        done = await self._move(conv.id, State.QUEUED, {"state": State.BOT.value, "agent": ""})
+        if done:
+            conv.state = State.BOT
+            await self.reporting.withdrawn(conv, time.time())
+        return done
 
     async def claim(self, cid: str, agent: str) -> bool:
         """QUEUED -> AGENT: two agents cannot both own it."""

@@ -8,6 +8,7 @@ conversation is already queued or with an agent keeps its place and agent.
 """
 
 import logging
+import re
 from typing import Any, List, Optional
 
 from bot.core.channel import Message
@@ -20,8 +21,29 @@ from bot.settings import Settings
 from contract import handoff
 from contract.case import new_case_ref
 from contract.identity import mask_email
+from contract.text import fold
 
 log = logging.getLogger(__name__)
+
+# A customer still in the queue taking their request for a person back ("actually never
+# mind, you can help me", "thôi không cần gặp nhân viên nữa"), folded. The hub decides it,
+# since messages in the queue go to the agents, not the assistant.
+TAKE_BACK = (
+    r"never ?mind", r"forget (it|that|about it)", r"(you|u) can help( me)?", r"i ll stay (here|with you)",
+    r"(don t|dont|do not) need (a |an )?(person|human|agent|someone|anyone|manager) (anymore|any more|after all)",
+    r"no need for (a |an )?(person|human|agent|someone|anyone|manager)", r"changed my mind",
+    r"cancel (the|my) request", r"stay with (the |you )?(bot|assistant)",
+    r"thoi (khong|ko|k) can", r"(khong|ko|k) can (gap )?(nhan vien|nguoi|nv|quan ly) nua",
+    r"(ban|em|shop|ad) (giup|ho tro) (minh|em|toi|tui|to) (cung duoc|di|nhe|nha|luon)", r"thoi (de|cu) (ban|em)",
+    r"huy yeu cau", r"doi y roi", r"thoi khoi",
+)  # fmt: skip
+_TAKE_BACK_RE = re.compile(r"(?<![^\W_])(?:" + "|".join(TAKE_BACK) + r")(?![^\W_])")
+
+
+def takes_back(text: str) -> bool:
+    """Whether a waiting customer's message takes back their request for a person."""
+    folded = " ".join(re.findall(r"[^\W_]+", fold(text)))
+    return bool(_TAKE_BACK_RE.search(folded))
 
 
 def joined(lead: Optional[Message], message: Message) -> Message:

@@ -124,10 +124,6 @@ class Outbox:
         """One of the hub's notices (data/hub/messages.yml), in the customer's language."""
         return await self.notify(conv, self.texts.message(key, conv.language, **values), follow_up)
 
-    def discloses(self, conv: Conversation) -> bool:
-        channel = self.channels.get(conv.channel)
-        return bool(channel is not None and channel.discloses_automation)
-
     def public_name(self, agent: str, language: str) -> str:
         """What customers see of an agent: their display name, never the login."""
         return self.settings.display_names.get(agent) or self.texts.text("agent_unnamed", language)
@@ -172,8 +168,8 @@ class Outbox:
             return False
         # The same filtering as every other turn: images kept, a handoff queues again.
         messages, packet = relayable(replies)
-        if self.discloses(conv):  # back with the assistant: it says it is automated
-            messages = [self.texts.message("automated_again", conv.language), *messages]
+        # Back with the assistant, on every channel: it says it is automated.
+        messages = [self.texts.message("automated_again", conv.language), *messages]
         await self.push(conv, messages, "bot")
         if packet is not None:
             queued = await self.handoffs.queue(conv, packet)  # transcribed there

@@ -34,6 +34,7 @@ import aiohttp
 from contract.intents import COMPLAINT_TYPES
 
 HANDBACK_MESSAGE = "/agent_handback"  # the hub's own: only the hub hands a conversation back
+CANCEL_HANDOFF = "/cancel_handoff"  # the hub's own: a customer took back their request for a person
 CUSTOMER_INTENTS = frozenset(
     {"greet", "affirm", "deny", "request_human", "choose_remedy", "rate", "inform"}
     # the "which of these?" buttons (actions/triage.py)

@@ -1,8 +1,9 @@
 """The hub's report events (contract/events.py), recorded by the conversation store at
 the moment a conversation's state changes (as Chatwoot's reporting listener does), never
 by an HTTP handler: a conversation started, handed off, an agent's first reply after a
-handoff (its wait against the first-response target of data/hub/console.yml), and a
-case an agent resolved or handed back. The action server records the rest."""
+handoff (its wait against the first-response target of data/hub/console.yml), a
+request for a person the customer took back while queued, and a case an agent resolved
+or handed back. The action server records the rest."""
 
 import time
 from typing import Mapping
@@ -33,6 +34,11 @@ class Reporting:
             complaint_type=packet.get("complaint_type") or "unknown",
             channel=conv.channel,
             language=conv.language,
+        )
+
+    async def withdrawn(self, conv: Conversation, at: float) -> None:
+        await events.record(
+            self.redis, "handoff_withdrawn", conv.id, at=at, channel=conv.channel, language=conv.language
         )
 
     async def first_reply(self, conv: Conversation, at: float) -> None:

@@ -17,8 +17,14 @@ it handled). A message that waits too long for the turns before it (`TurnLock.wa
 treated like a refused one (`hold`): nothing stored, "one moment, please send it again".
 Turns in flight are counted, so a stopping hub can let them finish (`drain`).
 
-On a channel that asks for it (`Channel.discloses_automation`: Zalo), the assistant's
-first reply of a new conversation starts by saying that it is an automated assistant.
+On every channel, the first reply of a new conversation starts by saying, in a short line,
+that this is the shop's automated assistant (data/hub/messages.yml automated_intro): the
+hub is the one that knows a conversation is new, whatever the channel and whatever the
+first message (a greeting, a complaint, a photo, or Rasa being away).
+
+A customer still in the queue who takes their request for a person back ("never mind,
+you can help me", bot/core/handoffs.py `takes_back`) leaves it (ConversationStore.withdraw:
+the consoles are told) and the assistant carries on (/cancel_handoff).
 
 Every customer message keeps the conversation's proof of who the customer is alive for
 another idle time (contract/memory.py), those an agent answers too; a lapsed one stays
@@ -35,10 +41,17 @@ from redis.exceptions import RedisError
 from bot.core.channel import Channel, Inbound, Message, Refused
 from bot.core.conversation import Conversation, State
 from bot.core.conversations import ConversationStore
-from bot.core.handoffs import Handoffs
+from bot.core.handoffs import Handoffs, takes_back
 from bot.core.limits import Limits
 from bot.core.outgoing import acknowledge
-from bot.core.rasa_client import RasaClient, RasaUnavailable, for_rasa, proof_link_requests, relayable
+from bot.core.rasa_client import (
+    CANCEL_HANDOFF,
+    RasaClient,
+    RasaUnavailable,
+    for_rasa,
+    proof_link_requests,
+    relayable,
+)
 from bot.core.texts import Texts
 from bot.core.turn_lock import TurnLock
 from contract import memory
@@ -143,7 +156,10 @@ class Turn:
         return replies
 
     async def _route(self, conv: Conversation, inbound: Inbound) -> List[Message]:
-        language = decide(inbound.text, conv.language)  # the one decision (contract/language.py)
+        # The one decision (contract/language.py); until the customer writes something
+        # telling, a new conversation has the page's language (its first line, too).
+        before = inbound.page_language if conv.just_created and inbound.page_language else conv.language
+        language = decide(inbound.text, before)
         if language != conv.language:
             conv.language = language
             await self.store.update(conv.id, language=language)
@@ -152,6 +168,8 @@ class Turn:
         if conv.state is State.BOT:
             return await self._introduce(conv) + await self._to_rasa(conv, inbound)
         if conv.state is State.QUEUED:
+            if takes_back(inbound.text) and await self.store.withdraw(conv):
+                return await self._to_rasa(conv, inbound, instead=CANCEL_HANDOFF)
             return await self._while_queued(conv, inbound)
         return []  # owned by an agent: the console shows it live
 
@@ -191,22 +209,23 @@ class Turn:
 
     async def _introduce(self, conv: Conversation) -> List[Message]:
         """ "You're chatting with the shop's automated assistant", first thing in a new
-        conversation on a channel that asks for it."""
-        channel = self.channels.get(conv.channel)
-        if channel is None or not channel.discloses_automation or not conv.just_created:
+        conversation, on every channel."""
+        if not conv.just_created:
             return []
         intro = self.texts.message("automated_intro", conv.language)
         await self.store.log_message(conv.id, "bot", intro)
         return [intro]
 
-    async def _to_rasa(self, conv: Conversation, inbound: Inbound) -> List[Message]:
+    async def _to_rasa(self, conv: Conversation, inbound: Inbound, instead: str = "") -> List[Message]:
+        """The customer's message to the assistant (`instead`: what the hub sends in its
+        place, e.g. /cancel_handoff)."""
         metadata = {"channel": conv.channel, "identity": inbound.identity, "message_id": inbound.message_id}
         if inbound.page_language:  # the greeting's language until the customer writes
             metadata["page_language"] = inbound.page_language
         if inbound.client:  # counting wrong proofs per address (contract/identity.py)
             metadata["client"] = inbound.client
         try:
-            replies = await self.rasa.send(conv.id, for_rasa(inbound.text), metadata)
+            replies = await self.rasa.send(conv.id, instead or for_rasa(inbound.text), metadata)
             if not replies:
                 raise RasaUnavailable("no reply (is the action server up?)")
         except RasaUnavailable as error:

@@ -31,6 +31,8 @@ async def test_a_complaint_the_classifier_gave_up_on_gets_the_question_not_rephr
 
 
 async def test_an_angry_customer_is_never_asked_to_rephrase(redis_url, domain, sender):
+    """Angry with nothing in it to go on (issue 26, "clarify"): an apology and "what
+    happened?", never "please rephrase" and never "which of these?" about two guesses."""
     ranks = ranking(
         ("nlu_fallback", 0.4),
         ("out_of_scope", 0.35),
@@ -38,16 +40,19 @@ async def test_an_angry_customer_is_never_asked_to_rephrase(redis_url, domain, s
         ("complain_staff", 0.08),
         ("greet", 0.07),
     )
-    dispatcher, _ = await run(
+    dispatcher, events = await run(
         ActionNluFallback(),
         ranked_tracker(sender, "THIS IS A JOKE, WORST SHOP EVER", "nlu_fallback", ranks),
         domain,
     )
-    assert responses(dispatcher) == ["utter_which_complaint"]
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]][:2] == [
-        "/complain_wait",
-        "/complain_staff",
-    ]
+    assert responses(dispatcher) == ["utter_clarify"]
+    said = render(domain, dispatcher.messages[0], {"language": "en"})
+    assert said.startswith("I'm so sorry") and "What happened?" in said
+    assert slots_set(events) == {"complaint_check": None}
+    emoji, _ = await run(
+        ActionNluFallback(), ranked_tracker(sender + "e", "😡😡😡", "nlu_fallback", ranks), domain
+    )
+    assert responses(emoji) == ["utter_clarify"]
     calm, _ = await run(
         ActionNluFallback(),
         ranked_tracker(sender + "c", "what is the weather", "nlu_fallback", ranks),

@@ -252,7 +252,7 @@ def test_cross_validation_figures_pool_every_seed_and_spread_over_each_fold():
     assert figures["vi"]["accuracy"] == 0.75
 
 
-DOMAIN_ONLY = {"agent_handback"}  # sent by the hub, never typed by a customer
+DOMAIN_ONLY = {"agent_handback", "cancel_handoff"}  # sent by the hub, never typed by a customer
 
 
 def _customer_intents():

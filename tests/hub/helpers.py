@@ -9,6 +9,7 @@ from email import policy
 import hashlib
 import hmac
 import json
+from pathlib import Path
 import random
 import time
 import uuid
@@ -16,6 +17,7 @@ import uuid
 import aiohttp
 from aiohttp import web
 import socketio
+import yaml
 
 from bot.channels.routes import MESSENGER
 from bot.settings import DEMO_AGENTS, DEMO_LOGIN, Settings, parse_agents, parse_display_names
@@ -53,6 +55,22 @@ async def login(client, name=DEMO_LOGIN[0], password=DEMO_LOGIN[1]):
     response = await client.post("/api/agent/login", json={"name": name, "password": password})
     assert response.status == 200, await response.text()
     return response
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# The line the hub says first in every conversation, on every channel (data/hub/messages.yml).
+INTROS = set(
+    yaml.safe_load((ROOT / "data" / "hub" / "messages.yml").read_text(encoding="utf-8"))["hub_messages"][
+        "automated_intro"
+    ].values()
+)
+
+
+def without_intro(messages):
+    """The replies of a conversation's first turn after the hub's "you're chatting with the
+    shop's automated assistant" line, which must come first."""
+    assert messages and messages[0].get("text") in INTROS, [m.get("text") for m in messages]
+    return messages[1:]
 
 
 def rest_sender() -> str:
@@ -118,6 +136,12 @@ class WidgetCustomer:
 
     async def next(self, timeout=30):
         return await asyncio.wait_for(self.received.get(), timeout)
+
+    async def intro(self, timeout=30):
+        """The hub's first line of a new conversation (checked), before its first reply."""
+        message = await self.next(timeout)
+        assert message.get("text") in INTROS, message
+        return message
 
     async def until(self, predicate, timeout=30):
         """Messages up to and including the first that satisfies predicate."""

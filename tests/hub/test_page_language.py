@@ -12,9 +12,12 @@ async def _widget_says(hub, text, custom_data):
     cid = (await customer.connect()).rpartition(".")[0]
     try:
         await customer.say(text, custom_data)
+        intro = await customer.intro(timeout=60)
         reply = await customer.next(timeout=60)
     finally:
         await customer.close()
+    # The hub's first line is in the page's language too, until the customer writes.
+    assert has_vietnamese_marks(intro["text"]) == (custom_data.get("lang") == "vi"), intro
     return cid, reply
 
 

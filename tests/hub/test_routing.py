@@ -219,7 +219,9 @@ async def test_widget_customer_handoff_agent_reply_and_hand_back(make_hub, redis
         )
         assert response.status == 200, await response.text()
         recap = await customer.until(lambda m: len(m.get("quick_replies", [])) == 5)
-        assert "To recap: a new glass set goes out today by express" in recap[0]["text"]
+        # Back with the assistant, on every channel, it says first that it is automated.
+        assert "you're back with the shop's automated assistant" in recap[0]["text"]
+        assert "To recap: a new glass set goes out today by express" in recap[1]["text"]
         conv, _ = await state_of(redis_url, cid)
         assert conv["state"] == "bot"
     finally:

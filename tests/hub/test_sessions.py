@@ -119,6 +119,7 @@ async def test_a_resume_link_never_silently_replaces_another_conversation_in_the
         # Not used by asking: the customer keeps their chat, untouched.
         assert not mine.closed.is_set()
         await mine.say("still mine")
+        await mine.intro()
         assert (await mine.next())["text"] == "heard: still mine"
         # Only when the customer chooses to open it: then this browser's conversation ends here.
         chosen = await hub_fake.post(

