@@ -105,7 +105,7 @@ async def test_a_request_for_a_person_taken_back_leaves_the_queue_and_the_bot_ca
         withdrawn = [
             e
             for e in await events.read(redis, since, time.time() + 1)
-            if e["kind"] == "handoff_withdrawn" and e["cid"] == cid
+            if e["kind"] == "handoff_withdrawn" and e["cid"] == await events.ref(redis, cid)
         ]
         assert len(withdrawn) == 1
         # The customer's words stay in the transcript for whoever reads it later.

@@ -15,7 +15,7 @@ import aiohttp
 from bot.app import SHUTDOWN_TIMEOUT
 from scripts.stack import Stack, free_port, wait_for
 from tests.helpers import eventually
-from tests.hub.helpers import WidgetCustomer, rest_sender
+from tests.hub.helpers import WidgetCustomer, rest_sender, without_intro
 
 STOP_BOUND = 10.0  # make run's grace for a hub (scripts/stack.py), and the issue's
 
@@ -84,7 +84,7 @@ async def test_a_stopping_hub_finishes_its_turns_and_its_widgets_reconnect_elsew
             assert reply
             response = await asyncio.wait_for(rest, 10)
             assert response.status == 200
-            assert (await response.json())[0]["text"] == "heard: a REST turn in flight"
+            assert without_intro(await response.json())[0]["text"] == "heard: a REST turn in flight"
 
         code = await asyncio.to_thread(procs["hub-a"].wait, STOP_BOUND + 5)
         took = time.monotonic() - stopped_at
