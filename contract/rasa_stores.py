@@ -10,7 +10,8 @@ client inside its async code, as its own stores do.
 
 `endpoints.yml` names them by module path (`type: contract.rasa_stores.TrackerStore`);
 its `url`, `port`, `db`, `password` and `key_prefix` keep their meaning. Only Rasa
-imports this module: the hub never imports Rasa.
+imports this module: the hub never imports Rasa. Importing it also puts
+contract/rasa_runtime.py's faster Rasa methods in place.
 """
 
 import logging
@@ -23,9 +24,12 @@ from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.utils.endpoints import EndpointConfig
 
+from contract import rasa_runtime
 from contract.redis_client import RedisTarget, sync_client
 
 log = logging.getLogger(__name__)
+
+rasa_runtime.install()
 
 
 def _target(db: int, password: Optional[Text]) -> RedisTarget:
