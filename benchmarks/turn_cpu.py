@@ -21,7 +21,8 @@ message, the events in the tracker, and the bytes Rasa sends the action server p
 channel) and the hub; `make bench` gives every process's CPU per message under load.
 
 Writes results/bench/turn_cpu.json and, with --docs, its section of docs/benchmarks.md.
---profile FILE also writes a cProfile of the measured messages (pstats format).
+--profile FILE also writes a cProfile of the measured messages (pstats format);
+--profile-actions FILE one of the action server (warm-up included), when it stops.
 """
 
 from __future__ import annotations
@@ -424,6 +425,11 @@ def main() -> int:
         "--out", type=Path, default=OUT, help="folder for turn_cpu.json (default results/bench)"
     )
     parser.add_argument("--profile", type=Path, help="also write a cProfile of the measured messages here")
+    parser.add_argument(
+        "--profile-actions",
+        type=Path,
+        help="run the action server under cProfile, written here when it stops",
+    )
     parser.add_argument("--docs", action="store_true", help="write its section of docs/benchmarks.md")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -443,7 +449,15 @@ def main() -> int:
         )
         try:
             stack.start_redis()
-            actions = stack.start_actions()
+            if args.profile_actions:  # the action server under cProfile, written when it stops
+                actions = stack._spawn(
+                    "actions",
+                    [sys.executable, "-m", "cProfile", "-o", str(args.profile_actions), "-m", "rasa_sdk"]
+                    + ["--actions", "actions", "--port", str(stack.action_port)],
+                    {"SANIC_HOST": "127.0.0.1"},
+                )
+            else:
+                actions = stack.start_actions()
             wait_for(f"http://127.0.0.1:{stack.action_port}/health", 180, actions)
             report = asyncio.run(measure(args, stack, orders))
         finally:
