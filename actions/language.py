@@ -8,7 +8,7 @@ page gives the widget its `lang`, and the hub passes it on as `metadata.page_lan
 so the first greeting on a Vietnamese page is in Vietnamese.
 """
 
-from typing import Any, Dict, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -21,6 +21,11 @@ from contract.language import LANGUAGES
 class ValidateSlotMappings(ValidationAction):
     def name(self) -> Text:
         return "action_validate_slot_mappings"
+
+    def domain_slots(self, domain: DomainDict) -> List[Text]:
+        # The one slot this action fills, named here: Rasa sends it no domain
+        # (endpoints.yml enable_selective_domain), where rasa_sdk would look it up.
+        return ["language"]
 
     async def extract_language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -128,6 +128,7 @@ class ResourceSampler:
             name: {
                 "peak_rss_mib": round(peaks.get(name, 0.0), 1),
                 "cpu_cores": round((cpu[name] - self._cpu_start.get(name, 0.0)) / seconds, 2),
+                "cpu_seconds": round(cpu[name] - self._cpu_start.get(name, 0.0), 3),
             }
             for name in cpu
         }
@@ -201,6 +202,7 @@ class Bench:
             "widget": lambda: WidgetCustomer(self.stack.hub_url, self.secret),
         }
         played: List[Conversation] = []
+        commands_before = redis_commands(self.redis)
         self.sampler.start_phase()
         started = time.monotonic()
         deadline = started + self.args.phase_seconds
@@ -212,8 +214,20 @@ class Bench:
         )
         wall = time.monotonic() - started
         resources = self.sampler.end_phase(wall)
+        commands = commands_between(commands_before, redis_commands(self.redis))
         await asyncio.sleep(1.0)  # let the last console events arrive
-        return self._summarise(name, surface, customers, rasa_processes, played, wall, resources, console)
+        result = self._summarise(name, surface, customers, rasa_processes, played, wall, resources, console)
+        answered = result["messages"] or 1
+        result["redis_commands_per_message"] = {
+            name: round(calls / answered, 2) for name, calls in sorted(commands.items(), key=lambda c: -c[1])
+        }
+        top = list(result["redis_commands_per_message"].items())[:6]
+        print(
+            f"    Redis commands per message: {sum(result['redis_commands_per_message'].values()):.1f} "
+            f"({', '.join(f'{n} {c}' for n, c in top)})",
+            flush=True,
+        )
+        return result
 
     def _summarise(
         self, name, surface, customers, rasa_processes, conversations, wall, resources, console
@@ -261,6 +275,7 @@ class Bench:
             "handoff_rasa_part": percentiles(rasa_part, (50, 95)) if surface != "direct" else None,
             "handoff_hub_part": percentiles(hub_part, (50, 95)) if surface != "direct" else None,
             "resources": resources,
+            "cpu_ms_per_message": cpu_per_message(resources, len(answered)),
         }
         self.phases.append(result)
         if rasa_processes > 1:
@@ -274,6 +289,11 @@ class Bench:
                 if result["handoff_to_console"]
                 else ""
             ),
+            flush=True,
+        )
+        print(
+            "    CPU ms per message: "
+            + ", ".join(f"{name} {ms:.1f}" for name, ms in result["cpu_ms_per_message"].items()),
             flush=True,
         )
         return result
@@ -370,6 +390,18 @@ class Bench:
         return {"conversations": sum(1 for c in self.checked if not c.error), "faulty": bad}
 
 
+def redis_commands(client) -> Dict[str, int]:
+    """Calls per Redis command so far (INFO commandstats), every client's."""
+    return {name.split("_", 1)[1]: int(stats["calls"]) for name, stats in client.info("commandstats").items()}
+
+
+def commands_between(before: Dict[str, int], after: Dict[str, int]) -> Dict[str, int]:
+    """The commands run between two readings, this benchmark's own reading excluded."""
+    found = {name: after[name] - before.get(name, 0) for name in after}
+    found["info"] = found.get("info", 0) - 1
+    return {name: calls for name, calls in found.items() if calls > 0}
+
+
 def burst_problems(events: List[dict], sent: List[str]) -> List[str]:
     """The first message, then the pair in either order (they were sent at once), each
     turn whole."""
@@ -379,6 +411,21 @@ def burst_problems(events: List[dict], sent: List[str]) -> List[str]:
     if not users or users[0] != first or sorted(users[1:]) != sorted(pair):
         found.append(f"user messages {users}: expected the first, then the pair once each")
     return found
+
+
+CPU_COLUMNS = ("rasa", "rasa-2", "actions", "hub", "redis", "bench")
+
+
+def cpu_per_message(resources: Dict[str, dict], messages: int) -> Dict[str, float]:
+    """Each process's CPU (user + system, with its children) per message answered in a
+    phase, in ms: the load generator is "bench"."""
+    if not messages:
+        return {}
+    return {
+        name: round(1000 * resources[name]["cpu_seconds"] / messages, 1)
+        for name in CPU_COLUMNS
+        if name in resources and "cpu_seconds" in resources[name]
+    }
 
 
 def split(phase: dict) -> str:
@@ -704,6 +751,22 @@ def markdown(report: dict, command: str) -> str:
         f"### Peak memory (RSS, with children) and CPU per process, phases at {n} customers",
         "",
         table(["phase", "redis", "actions", "rasa", "rasa-2", "hub", "load generator"], resources),
+        "",
+    ]
+    per_message = [
+        [p["name"]]
+        + [p.get("cpu_ms_per_message", {}).get(name) for name in CPU_COLUMNS]
+        + [round(sum(p.get("cpu_ms_per_message", {}).values()), 1) if p.get("cpu_ms_per_message") else None]
+        for p in report["phases"]
+    ]
+    lines += [
+        "### CPU per message answered, per process (ms)",
+        "",
+        "Each process's CPU time (user + system, with its children) over the phase, divided by the "
+        "messages answered in it: unlike msg/s and latency, it holds when other work shares the "
+        "machine. `bench` is the load generator.",
+        "",
+        table(["phase", *CPU_COLUMNS, "all"], per_message),
         "",
     ]
     lock, check = report.get("lock_bursts"), report.get("tracker_check")

@@ -10,22 +10,53 @@ client inside its async code, as its own stores do.
 
 `endpoints.yml` names them by module path (`type: contract.rasa_stores.TrackerStore`);
 its `url`, `port`, `db`, `password` and `key_prefix` keep their meaning. Only Rasa
-imports this module: the hub never imports Rasa.
+imports this module: the hub never imports Rasa. Importing it also puts
+contract/rasa_runtime.py's faster Rasa methods in place.
+
+The tracker store keeps Rasa's Redis layout (one JSON value per conversation, every
+session's events) and returns and stores the same trackers, with less CPU per turn
+(issue 29, docs/benchmarks.md "CPU per message, stage by stage"):
+
+- loading builds only the latest session, as Rasa returns, from its events: Rasa rebuilt
+  every session of the conversation and then the latest once more, so a returning
+  customer's turn cost more with every past session;
+- saving writes the tracker in hand after the stored one when the stored events are
+  where the tracker in hand begins (its whole history, or the sessions before its own):
+  Rasa rebuilt the stored tracker and replayed the one in hand to find that out. Anything
+  else (the events differ) is left to Rasa's own merge, unchanged.
 """
 
+import json
 import logging
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 from urllib.parse import quote
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock_store import DEFAULT_SOCKET_TIMEOUT_IN_SECONDS, RedisLockStore
 from rasa.core.tracker_store import RedisTrackerStore
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from contract import rasa_runtime
 from contract.redis_client import RedisTarget, sync_client
 
 log = logging.getLogger(__name__)
+
+rasa_runtime.install()
+
+
+def latest_session_start(events: List[Dict[Text, Any]]) -> int:
+    """Where the latest conversation session begins in stored events (its
+    `action_session_start`), 0 when none does: where Rasa splits a tracker into sessions
+    (rasa.shared.core.trackers.get_trackers_for_conversation_sessions)."""
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if event.get("event") == "action" and event.get("name") == ACTION_SESSION_START_NAME:
+            return index
+    return 0
 
 
 def _target(db: int, password: Optional[Text]) -> RedisTarget:
@@ -73,6 +104,49 @@ class TrackerStore(RedisTrackerStore):
         if target.uses_sentinel:
             self.red = sync_client(target, decode_responses=True, socket_timeout=10, socket_connect_timeout=5)
             log.info("tracker store on %s", target.describe())
+
+    async def _retrieve(self, sender_id: Text, fetch_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        """Rasa's: the conversation's tracker, only its latest session unless all are
+        asked for; built from that session's events alone."""
+        stored = self.red.get(self.key_prefix + sender_id)
+        if stored is None:
+            return None
+        if fetch_all_sessions:
+            return self.deserialise_tracker(sender_id, stored)
+        events = json.loads(stored).get("events") or []
+        tracker = self.init_tracker(sender_id)
+        latest = events[latest_session_start(events) :]
+        tracker.recreate_from_dialogue(Dialogue.from_parameters({"name": sender_id, "events": latest}))
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker, timeout: Optional[float] = None) -> None:
+        """Rasa's: the tracker in hand, after the stored sessions it does not hold."""
+        if self.event_broker is not None:  # Rasa streams the new events: its own way
+            return await super().save(tracker, timeout)
+        key = self.key_prefix + tracker.sender_id
+        stored = self.red.get(key)
+        dialogue = tracker.as_dialogue().as_dict()
+        if stored is not None:
+            before = json.loads(stored).get("events") or []
+            earlier = _earlier_sessions(before, dialogue["events"])
+            if earlier is None:  # not a continuation of what is stored: Rasa's merge
+                return await super().save(tracker, timeout)
+            dialogue["events"] = earlier + dialogue["events"]
+        self.red.set(key, json.dumps(dialogue), ex=timeout or self.record_exp)
+
+
+def _earlier_sessions(
+    stored: List[Dict[Text, Any]], new: List[Dict[Text, Any]]
+) -> Optional[List[Dict[Text, Any]]]:
+    """The stored events that go before `new` when `new` continues what is stored: [] when
+    `new` begins with all of it, the earlier sessions when it begins with the latest one
+    (a tracker loaded with its latest session only), None otherwise."""
+    if new[: len(stored)] == stored:
+        return []
+    start = latest_session_start(stored)
+    if start and new[: len(stored) - start] == stored[start:]:
+        return stored[:start]
+    return None
 
 
 class LockStore(RedisLockStore):

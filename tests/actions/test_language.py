@@ -18,3 +18,14 @@ async def test_the_page_language_sets_the_first_greeting_s_language():
     # What the customer writes wins over the page, and a set language stays.
     assert await _language({"page_language": "vi"}, detected="en") == {"language": "en"}
     assert await _language({"page_language": "vi"}, slot="en") == {}
+
+
+async def test_the_slot_is_set_without_the_domain():
+    # Rasa sends this action no domain (endpoints.yml enable_selective_domain): the action
+    # run as Rasa calls it still sets the slot.
+    from rasa_sdk.executor import CollectingDispatcher
+
+    trk = tracker("lang", "xin chào", "greet", metadata={}, language="en")
+    trk.latest_message["language"] = "vi"
+    events = await ValidateSlotMappings().run(CollectingDispatcher(), trk, {})
+    assert [(e["event"], e["name"], e["value"]) for e in events] == [("slot", "language", "vi")]

@@ -317,3 +317,16 @@ def test_the_fault_run_tells_the_hubs_apologies_from_answers():
     assert run.kind([{"text": "Which order is it about?"}]) == "answered"
     assert run.kind([{"custom": {"handoff": {}}}]) == "answered"
     assert run.kind([]) == "no reply"
+
+
+def test_cpu_and_redis_commands_per_message_of_a_bench_phase():
+    from benchmarks.load import commands_between, cpu_per_message
+
+    resources = {"rasa": {"cpu_seconds": 2.0}, "hub": {"cpu_seconds": 0.25}, "other": {"cpu_seconds": 9.0}}
+    assert cpu_per_message(resources, 40) == {"rasa": 50.0, "hub": 6.2}  # ms per message; only known roles
+    assert cpu_per_message(resources, 0) == {}
+    # The benchmark's own INFO reading is not the turns' work; commands not run are left out.
+    assert commands_between({"get": 10, "info": 3}, {"get": 25, "info": 4, "xadd": 5, "ping": 0}) == {
+        "get": 15,
+        "xadd": 5,
+    }

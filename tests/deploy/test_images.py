@@ -167,6 +167,9 @@ def test_the_images_endpoints_keep_the_same_stores_and_call_the_action_service()
     assert image["tracker_store"] == here["tracker_store"] and image["lock_store"] == here["lock_store"]
     assert set(image) == set(here)
     assert image["action_endpoint"]["url"] == "http://actions:5055/webhook"
+    assert {k: v for k, v in image["action_endpoint"].items() if k != "url"} == {
+        k: v for k, v in here["action_endpoint"].items() if k != "url"
+    }
 
 
 def test_the_health_check_script_tells_an_answer_from_no_answer():
