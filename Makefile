@@ -91,7 +91,7 @@ eval-external: train ## report (not gate) NLU figures on ../shared/eval/external
 
 eval: train ## NLU quality, ours beside Rasa's default pipeline: 5-fold cross-validation, external set, held-out intents and entities (~1 h on 2 cores; EVAL_ARGS="--folds 3" ~35 min), then answers from the help pages -> docs/benchmarks.md
 	$(PY) -m benchmarks.nlu_quality $(EVAL_ARGS)
-	$(PY) -m benchmarks.knowledge
+	$(PY) -m benchmarks.knowledge $(KNOWLEDGE_ARGS)
 
 bench: train ## load benchmark: the whole stack, 50 simulated customers (BENCH_ARGS="--customers 100"), 1 vs 2 Rasa -> docs/benchmarks.md
 	$(PY) -m benchmarks.load $(BENCH_ARGS)

@@ -12,12 +12,14 @@ import uuid
 from playwright.async_api import async_playwright, expect
 from redis import asyncio as aioredis
 
-from bot.settings import DEMO_LOGIN
+from bot.settings import DEMO_AGENTS, DEMO_LOGIN
 from contract import tasks
 from tests.browser.helpers import ARGS, CHROMIUM, SHOTS, TIMEOUT, sign_in
 from tests.shop import new_customer
 
-HUB_ENV = dict(STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test")
+HUB_ENV = dict(
+    STILL_HERE_AFTER="600", AGENT_ONLINE_SECONDS="60", HUB_SECRET="browser-test", HUB_AGENTS=DEMO_AGENTS
+)
 
 
 async def soon_due_task(redis_url, seconds):

@@ -191,16 +191,18 @@ def test_make_bench_with_a_few_customers():
 
 def test_make_chaos_with_a_customer_and_short_faults():
     out_dir = fresh(OUT / "chaos")
-    args = f"--customers 1 --interval 2 --steady 4 --hold 2 --fuzz 3 --no-docs --out {out_dir}"
+    args = f"--customers 1 --interval 2 --steady 4 --hold 2 --fuzz 3 --flood 100 --no-docs --out {out_dir}"
     make("chaos", 400, user_env(), CHAOS_ARGS=args)  # exits 1 on a lost message or a 5xx
     report = json.loads((out_dir / "chaos.json").read_text(encoding="utf-8"))
-    assert len(report["phases"]) == 7 and all(p["sent"] for p in report["phases"]), report["phases"]
+    assert len(report["phases"]) == 8 and all(p["sent"] for p in report["phases"]), report["phases"]
+    assert "flood" in [p["phase"] for p in report["phases"]]
     assert report["fuzz"]["healthy_after"]
 
 
 def test_make_eval_on_a_sample():
     out_dir = fresh(OUT / "eval")
-    make("eval", 400, user_env(), EVAL_ARGS=f"--folds 0 --sample 2 --out {out_dir}")
+    # The help-page answers on the demo sets only, printed (--brief writes nothing).
+    make("eval", 400, user_env(), EVAL_ARGS=f"--folds 0 --sample 2 --out {out_dir}", KNOWLEDGE_ARGS="--brief")
     report = json.loads((out_dir / "nlu.json").read_text(encoding="utf-8"))
     assert report["sample"] == 2 and report["default_model_retrained"]
     for figures in (report["heldout_intents"], report["heldout_entity_intents"], report["entities"]):
