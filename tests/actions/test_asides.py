@@ -20,7 +20,8 @@ from actions.asides import (
     is_question,
     mentions_wait,
 )
-from actions.complaint import ActionAcknowledgeComplaint, ActionNoteDetail
+from actions.complaint import ActionAcknowledgeComplaint
+from actions.complaint_turns import ActionNoteDetail
 from actions.fallbacks import ActionNluFallback, ActionOutOfScope
 from actions.handoff import ActionHandoff
 from actions.knowledge import Found

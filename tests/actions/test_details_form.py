@@ -8,7 +8,7 @@ import uuid
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaint import ActionResolveComplaint
+from actions.complaint_resolve import ActionResolveComplaint
 from actions.detail_questions import ActionAskOrderContact
 from actions.details_form import ValidateComplaintDetailsForm
 from actions.orders import order_store

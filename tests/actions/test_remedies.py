@@ -9,7 +9,7 @@ import uuid
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaint import ActionResolveComplaint
+from actions.complaint_resolve import ActionResolveComplaint
 from actions.csat import ActionRecordCsat
 from actions.orders import order_store
 from actions.remedies import ActionApplyRemedy, ActionOfferAlternatives
