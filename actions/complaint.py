@@ -34,7 +34,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import asides
+from actions import asides, page_answers, readings
 from actions.base import PlaybookAction
 from actions.cases import update_case
 from actions.complaint_turns import ActionNoteDetail
@@ -92,8 +92,8 @@ class ActionAcknowledgeComplaint(PlaybookAction):
         lang = language(tracker)
         intent = str(told["intent"] if told else latest_intent(tracker))
         said = told["text"] if told else complaint_words(tracker)
-        person = told is None and asides.asks_for_person(tracker.latest_message.get("text") or "")
-        if told is None and asides.asks_if_bot(tracker.latest_message.get("text") or ""):
+        person = told is None and readings.asks_for_person(tracker.latest_message.get("text") or "")
+        if told is None and readings.asks_if_bot(tracker.latest_message.get("text") or ""):
             dispatcher.utter_message(response="utter_i_am_a_bot_short")
         customer = await load_customer(tracker)
         earlier = earlier_contacts(tracker, customer)
@@ -150,13 +150,13 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             return await ActionNoteDetail().run(dispatcher, tracker, domain)
         said = tracker.latest_message.get("text") or ""
         if intent.startswith("complain_") and complaint_in_progress(tracker):
-            if intent != tracker.get_slot("complaint_type") and asides.corrects(said):
+            if intent != tracker.get_slot("complaint_type") and readings.corrects(said):
                 # "no, it's not late, it arrived broken": the same case, another problem.
                 return await correct_complaint(dispatcher, tracker, intent)
-        elif intent.startswith("complain_") and asides.general_question(tracker):
+        elif intent.startswith("complain_") and page_answers.general_question(tracker):
             # "how long does a refund take?" with no complaint in hand: the help pages answer.
-            found = asides.find_answer(tracker)
-            if found.sure and await asides.answer_from_pages(dispatcher, tracker, found):
+            found = page_answers.find_answer(tracker)
+            if found.sure and await page_answers.answer_from_pages(dispatcher, tracker, found):
                 dispatcher.utter_message(response="utter_knowledge_more")
                 return [SlotSet("complaint_check", ANSWERED_ASIDE)]
         reading = read(tracker.latest_message)
@@ -164,7 +164,7 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             intent.startswith("complain_")
             and tracker.get_slot("complaint_check") != ASKED
             and reading.unsure_which(shop_playbook().understanding)
-            and not asides.asks_for_person(said)  # asked for a person: honoured, never "which of these?"
+            and not readings.asks_for_person(said)  # asked for a person: honoured, never "which of these?"
         ):
             return ask_which(dispatcher, reading.top_two(), language(tracker))
         return None
@@ -177,7 +177,7 @@ class ActionAcknowledgeComplaint(PlaybookAction):
         complaint to apologise for, unless it is because of a wait."""
         rules = shop_playbook().complaints[intent]
         if rules.apologise_for is None:
-            if asides.mentions_wait(said):
+            if readings.mentions_wait(said):
                 dispatcher.utter_message(response="utter_sorry_wait")
             dispatcher.utter_message(response="utter_cancel_intro")
             return

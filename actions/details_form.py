@@ -22,7 +22,7 @@ more is checked, and the hub may email the order's owner a one-time link
 
 Said instead of the detail asked for: "no, it's not late, it arrived broken" corrects the
 complaint (actions/complaint.py correct_complaint) and a question about the shop is
-answered from its help pages (actions/asides.py); either way nothing is counted as a miss,
+answered from its help pages (actions/page_answers.py); either way nothing is counted as a miss,
 and the form asks for the detail again, once.
 
 When the order backend can't answer (OrdersUnavailable), the number given is kept as
@@ -329,7 +329,7 @@ async def said_instead(
     """What to set when the answer to the form's question for `slot` was something else:
     a correction of the complaint, or a question the help pages answer. None: it is the
     answer (or a miss), validated as usual."""
-    from actions import asides
+    from actions import page_answers, readings
     from actions.complaint import complaint_in_progress, correct_complaint
 
     if tracker.get_slot("requested_slot") != slot or latest_entity(tracker, slot) is not None:
@@ -340,13 +340,13 @@ async def said_instead(
         intent.startswith("complain_")
         and intent != tracker.get_slot("complaint_type")
         and complaint_in_progress(tracker)
-        and asides.corrects(said)
+        and readings.corrects(said)
     ):
         events = await correct_complaint(dispatcher, tracker, intent)
         return {**{e["name"]: e["value"] for e in events}, slot: None}
-    if asides.general_question(tracker):
-        found = asides.find_answer(tracker)
+    if page_answers.general_question(tracker):
+        found = page_answers.find_answer(tracker)
         if found.sure:
-            await asides.answer_from_pages(dispatcher, tracker, found)
+            await page_answers.answer_from_pages(dispatcher, tracker, found)
             return {slot: None}
     return None
