@@ -1,6 +1,6 @@
 """What a customer says beside the complaint, and the repairs of a conversation (issue 26):
 
-- a question about the shop, answered from its help pages (actions/knowledge.py), quoted
+- a question about the shop, answered from its help pages (actions/page_answers.py), quoted
   with the page's title, or "I'm not sure" and a person; in the middle of a complaint,
   answered, and the complaint carries on where it was;
 - "are you a bot?": a straight answer, with a person one tap away;
@@ -9,14 +9,10 @@
 - taking back a request for a person ("never mind, you can help me"): the hub takes the
   conversation out of the queue (bot/core/conversations.py withdraw) and sends
   /cancel_handoff; the bot carries on where the complaint was;
-- and the readings other actions make of the customer's words: a question, a request for
-  a person inside a complaint, a correction, a wait, a question about being a bot.
-
-The words are matched folded (no diacritics, lower case), in both languages.
+- the readings other actions make of the customer's words: actions/readings.py.
 """
 
-import re
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -26,15 +22,13 @@ from rasa_sdk.types import DomainDict
 from actions.base import PlaybookAction
 from actions.cases import case_in_hand, update_case
 from actions.customer import load_customer
-from actions.knowledge import Found, knowledge, mask_spans
+from actions.knowledge import knowledge
 from actions.playbook import shop_playbook
+from actions.readings import asks_for_person, tells_a_problem
 from actions.replies import join_options, offer_buttons, person_button, text, yes_no_buttons
-from actions.reporting import record_question
-from actions.severity import anger_signs
 from actions.tracker import (
     ASKED,
     REASKED,
-    channel_of,
     known,
     language,
     latest_intent,
@@ -43,179 +37,6 @@ from actions.tracker import (
 )
 from actions.triage import read
 from contract.case import HANDED_OFF, OPEN
-from contract.text import fold
-
-# --- reading the customer's words -------------------------------------------------------------
-
-
-def _folded(text: str) -> str:
-    return " ".join(re.findall(r"[^\W_]+|\?", fold(text)))
-
-
-def _any(patterns: Sequence[str], text: str) -> bool:
-    folded = _folded(text)
-    return any(re.search(rf"(?<![^\W_]){p}(?![^\W_])", folded) for p in patterns)
-
-
-QUESTION_OPENERS = (
-    "how", "what", "whats", "when", "where", "wheres", "which", "who", "why", "is", "are", "do",
-    "does", "did", "can", "could", "will", "would", "should", "may", "any", "lam sao", "cach nao",
-)  # fmt: skip
-QUESTION_WORDS = (
-    r"\?", "bao lau", "bao nhieu", "may ngay", "may gio", "the nao", "nhu the nao", "ra sao",
-    "lam sao", "duoc khong", "dc ko", "duoc ko", "dc khong", "o dau", "khi nao", "bang cach nao",
-    "khong", "ko", "k", "hok", "hong", "nao", "gi", "chua", "ha", "a",
-)  # fmt: skip
-
-
-def is_question(text: str) -> bool:
-    """Asked as a question: a "?", a question word first (how, what, can I, do you...), or
-    a Vietnamese question word (bao lâu, thế nào, được không, ở đâu, ... không at the end)."""
-    folded = _folded(text)
-    if "?" in folded or any(re.match(rf"{w}\b", folded) for w in QUESTION_OPENERS):
-        return True
-    words = folded.split()
-    tail = " ".join(words[-3:])
-    return any(re.search(rf"(?<![^\W_]){w}(?![^\W_])", tail) for w in QUESTION_WORDS[:15]) or (
-        bool(words) and words[-1] in ("khong", "ko", "k", "hok", "hong", "chua")
-    )
-
-
-# Words that tell of something gone wrong (a complaint), not a question about how things work.
-PROBLEM_WORDS = (
-    "still", "yet", "hasn t", "hasnt", "haven t", "havent", "didn t", "didnt", "never", "late",
-    "broken", "broke", "damaged", "smashed", "wrong", "missing", "lost", "stopped", "not working",
-    "doesn t work", "doesnt work", "twice", "where is my", "where s my", "wheres my", "disaster",
-    "chua nhan", "chua toi", "chua ve", "chua thay", "van chua", "van khong", "tre", "hong roi",
-    "bi vo", "vo roi", "sai", "nham", "thieu", "bi mat", "mat hang", "loi roi", "bi tru",
-    "dau roi", "sao chua", "hai lan",
-)  # fmt: skip
-
-
-def tells_a_problem(text: str) -> bool:
-    return _any(PROBLEM_WORDS, text)
-
-
-BOT_QUESTION = (
-    r"are you (a |an )?(bot|robot|machine|ai|human|real|person|real person)",
-    r"(is|am) (this|i) (talking|chatting|speaking) (to|with) (a |an )?(bot|robot|machine|ai|human|real|person)",
-    r"is this (a |an )?(bot|robot|chatbot|machine|ai|automated|real person|human)",
-    r"(real|actual) (person|human)", r"(a )?(bot|robot|machine) or (a )?(human|person|real)",
-    r"(human|person) or (a )?(bot|robot|machine)", r"chat ?bot",
-    r"nguoi that", r"(nguoi|nguoi that) hay (la )?(may|bot|robot)", r"(may|bot|robot) hay (la )?nguoi",
-    r"(ban|em|shop|ad|day) la (may|bot|robot|ai|chatbot|tro ly ao)", r"tra loi tu dong",
-    r"(co phai|phai) (la )?(nguoi|may|bot|robot)", r"dang (noi chuyen|chat|nhan tin) voi (may|bot|robot|nguoi)",
-)  # fmt: skip
-
-
-def asks_if_bot(text: str) -> bool:
-    """Whether the message asks if the customer is talking to a machine or a person."""
-    return _any(BOT_QUESTION, text)
-
-
-_PEOPLE = r"(real )?(person|human|someone|somebody|manager|supervisor|agent|operator|boss|staff member)"
-PERSON_REQUEST = (
-    rf"(talk|speak|chat) (to|with) (a |an |the |your |some )?{_PEOPLE}",
-    rf"(get|give|put) me (through )?(to )?(a |an |the |your )?{_PEOPLE}",
-    rf"(i )?(want|need|demand) (a |an |the |your |to (talk|speak) (to|with) (a |the |your )?)?{_PEOPLE}",
-    r"put me through", r"let me (talk|speak) to",
-    r"(cho|muon|can|xin) (em |minh |toi |tui |tao |t )?(gap|noi chuyen voi|lam viec voi) "
-    r"(truc tiep )?(quan ly|nhan vien|nguoi|sep|cap tren|nv|ql|ban quan ly)",
-    r"gap (quan ly|sep|cap tren|ql|nguoi that)", r"chuyen (cho |sang |qua )?(nhan vien|nguoi that|nv|quan ly)",
-)  # fmt: skip
-
-
-def asks_for_person(text: str) -> bool:
-    """Whether the message asks for a person or a manager ("... cho gặp quản lý"), even
-    inside a complaint; a person only mentioned ("the manager was rude") is not asked for."""
-    return _any(PERSON_REQUEST, text)
-
-
-WAIT_WORDS = (
-    r"wait(ed|ing)?", "too long", "so long", "forever", "ages", "still not", "still hasn t",
-    "still hasnt", "still haven t", "taking long", "delayed", "late", "hasn t arrived", "hasnt arrived",
-    "doi lau", "cho lau", "lau qua", "lau vay", "lau the", "doi mai", "cho mai", "mai chua",
-    "doi hoai", "cho hoai", "tre qua", "cham qua", "giao cham", "giao tre", "chua giao", "chua toi",
-    "chua nhan duoc", "doi", "cho doi",
-)  # fmt: skip
-
-
-def mentions_wait(text: str) -> bool:
-    """Whether the message gives a wait as its reason ("... vì đợi lâu quá rồi")."""
-    return _any(WAIT_WORDS, text)
-
-
-CORRECTION = (
-    r"^(no|nope|nah|actually|sorry|oops|wait|khong|ko|k|hok|khong khong)\b",
-    r"(it s|its|it is|that s|thats) not", r"(isn t|isnt|wasn t|wasnt) (late|broken|damaged|wrong)",
-    r"not (late|broken|damaged|the wrong)", r"i (meant|mean)", "my mistake", "correction",
-    r"(khong|ko|k|hok) phai", "nham", r"y (minh|em|toi|tui) la", "sai roi",
-)  # fmt: skip
-
-
-def corrects(text: str) -> bool:
-    """Whether the message corrects what was said before ("no, it's not late, ...")."""
-    return _any(CORRECTION, text)
-
-
-# --- the help pages -----------------------------------------------------------------------------
-
-
-def general_question(tracker: Tracker) -> bool:
-    """A question about how things are done at the shop, not a problem told as a question:
-    asked as a question, with no detail in it, not angry, no problem words, no person
-    asked for ("how long does a refund take?", not "where is my refund??")."""
-    said = tracker.latest_message.get("text") or ""
-    details = [
-        e
-        for e in tracker.latest_message.get("entities") or []
-        if e.get("entity") in ("order_id", "email", "phone")
-    ]
-    return (
-        is_question(said)
-        and not details
-        and not anger_signs(said)
-        and not tells_a_problem(said)
-        and not asks_for_person(said)
-        and not asks_if_bot(said)
-    )
-
-
-def find_answer(tracker: Tracker) -> Found:
-    """The help pages' best section for the latest message, in the customer's language."""
-    lang = language(tracker)
-    said = tracker.latest_message.get("text") or ""
-    masked = mask_spans(said, tracker.latest_message.get("entities") or [], lang)
-    return knowledge().find(said, lang, masked)
-
-
-async def answer_from_pages(
-    dispatcher: CollectingDispatcher, tracker: Tracker, found: Found, say_not_sure: bool = True
-) -> bool:
-    """Quote the section with its page's title (True), or say the bot isn't sure and offer
-    a person (`say_not_sure`; False either way). Every question is reported, answered or
-    not, for the owner's report (which lists the ones without a good answer)."""
-    lang = language(tracker)
-    said = tracker.latest_message.get("text") or ""
-    masked = mask_spans(said, tracker.latest_message.get("entities") or [], lang)
-    section = found.section
-    await record_question(
-        tracker,
-        question=masked[:300],
-        answered=found.sure,
-        page=section.page if section else None,
-        section=section.heading if section else None,
-        score=round(found.score, 3),
-        language=lang,
-        channel=channel_of(tracker),
-    )
-    if found.sure and section is not None:
-        dispatcher.utter_message(response="utter_knowledge_answer", page=section.title, answer=section.text)
-        return True
-    if say_not_sure:
-        dispatcher.utter_message(response="utter_knowledge_not_sure", buttons=[person_button(lang)])
-    return False
-
 
 # --- the open question, once more --------------------------------------------------------------
 

@@ -4,15 +4,16 @@
    once which it is: actions/triage.py), recall what we know, assess severity,
    apologise in proportion, open a case.
 2. (complaint_details_form collects only what is still missing.)
-3. action_resolve_complaint: look the order up; critical cases go to a person;
-   otherwise offer the playbook's best one or two remedies (actions/remedies.py). A
+3. action_resolve_complaint (actions/complaint_resolve.py): look the order up;
+   critical cases go to a person; otherwise offer the playbook's best one or two remedies (actions/remedies.py). A
    delivery complaint about an order marked delivered is a lost parcel: the bot says it
    can see the delivered status and that the team will have the carrier trace it (a
    task for the team: actions/fulfilment.py trace_parcel) before offering.
    With the order backend unavailable, the customer hears so once, the bot offers what
    needs no order, and with nothing to offer a person takes over (orders_unavailable).
-4. action_ask_what_happened: a complaint that does not say what went wrong yet.
-5. action_note_detail: a detail given outside any question.
+4. action_ask_what_happened (actions/complaint_turns.py): a complaint that does not say
+   what went wrong yet.
+5. action_note_detail (actions/complaint_turns.py): a detail given outside any question.
 The customer's answer to an offer, and closing the case, are actions/remedies.py's.
 
 Read with the complaint (actions/asides.py): a person asked for inside it ("... cho gặp
@@ -33,56 +34,41 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import asides
+from actions import asides, page_answers, readings
 from actions.base import PlaybookAction
-from actions.cases import case_in_hand, update_case
+from actions.cases import update_case
+from actions.complaint_turns import ActionNoteDetail
 from actions.customer import (
     ORDERS_UNAVAILABLE,
-    CustomerMemory,
     earlier_contacts,
     load_customer,
     order_named,
     recalled_details,
     same_problem,
-    say_orders_unavailable,
     usable_order,
 )
-from actions.fulfilment import trace_parcel
-from actions.handoff import hand_off
-from actions.orders import Order, OrdersUnavailable
+from actions.orders import OrdersUnavailable
 from actions.playbook import shop_playbook
-from actions.remedies import grantable_remedies, offer_first
-from actions.replies import describe_details, join_options, person_button, text, yes_no_buttons
+from actions.replies import describe_details, text
 from actions.reporting import report_complaint
-from actions.severity import Assessment, anger_signs, assess
+from actions.severity import Assessment, assess
 from actions.store import get_redis
 from actions.tracker import (
     ASKED,
     channel_of,
     complaint_words,
     language,
-    latest_entity,
     latest_intent,
     offer_awaits_answer,
     this_complaint_texts,
 )
-from actions.triage import ask_which, named_items, names_a_choice, on_the_order, read
+from actions.triage import ask_which, names_a_choice, read
 from contract import memory
 from contract.case import Case
 
 ANSWER_IS_A_REMEDY = "remedy"  # complaint_check: a message read as a complaint names a remedy
 PERSON_ASKED = "person"  # complaint_check: the complaint asked for a person too (the handoff is next)
 ANSWERED_ASIDE = "aside"  # complaint_check: a question answered from the help pages, no complaint
-# A complaint of this type about an order marked delivered: the parcel is lost.
-LOST_PARCEL_COMPLAINT = "complain_delivery"
-
-
-def item_mismatch(tracker: Tracker, order: Order) -> List[str]:
-    """Items the customer named that the order does not contain (none named: [])."""
-    named = named_items(this_complaint_texts(tracker), shop_playbook().understanding.item_words)
-    if not named or any(on_the_order(word, order.items) for word in named):
-        return []
-    return named
 
 
 # --- 1. acknowledge -------------------------------------------------------------------------
@@ -106,8 +92,8 @@ class ActionAcknowledgeComplaint(PlaybookAction):
         lang = language(tracker)
         intent = str(told["intent"] if told else latest_intent(tracker))
         said = told["text"] if told else complaint_words(tracker)
-        person = told is None and asides.asks_for_person(tracker.latest_message.get("text") or "")
-        if told is None and asides.asks_if_bot(tracker.latest_message.get("text") or ""):
+        person = told is None and readings.asks_for_person(tracker.latest_message.get("text") or "")
+        if told is None and readings.asks_if_bot(tracker.latest_message.get("text") or ""):
             dispatcher.utter_message(response="utter_i_am_a_bot_short")
         customer = await load_customer(tracker)
         earlier = earlier_contacts(tracker, customer)
@@ -164,13 +150,13 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             return await ActionNoteDetail().run(dispatcher, tracker, domain)
         said = tracker.latest_message.get("text") or ""
         if intent.startswith("complain_") and complaint_in_progress(tracker):
-            if intent != tracker.get_slot("complaint_type") and asides.corrects(said):
+            if intent != tracker.get_slot("complaint_type") and readings.corrects(said):
                 # "no, it's not late, it arrived broken": the same case, another problem.
                 return await correct_complaint(dispatcher, tracker, intent)
-        elif intent.startswith("complain_") and asides.general_question(tracker):
+        elif intent.startswith("complain_") and page_answers.general_question(tracker):
             # "how long does a refund take?" with no complaint in hand: the help pages answer.
-            found = asides.find_answer(tracker)
-            if found.sure and await asides.answer_from_pages(dispatcher, tracker, found):
+            found = page_answers.find_answer(tracker)
+            if found.sure and await page_answers.answer_from_pages(dispatcher, tracker, found):
                 dispatcher.utter_message(response="utter_knowledge_more")
                 return [SlotSet("complaint_check", ANSWERED_ASIDE)]
         reading = read(tracker.latest_message)
@@ -178,7 +164,7 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             intent.startswith("complain_")
             and tracker.get_slot("complaint_check") != ASKED
             and reading.unsure_which(shop_playbook().understanding)
-            and not asides.asks_for_person(said)  # asked for a person: honoured, never "which of these?"
+            and not readings.asks_for_person(said)  # asked for a person: honoured, never "which of these?"
         ):
             return ask_which(dispatcher, reading.top_two(), language(tracker))
         return None
@@ -191,7 +177,7 @@ class ActionAcknowledgeComplaint(PlaybookAction):
         complaint to apologise for, unless it is because of a wait."""
         rules = shop_playbook().complaints[intent]
         if rules.apologise_for is None:
-            if asides.mentions_wait(said):
+            if readings.mentions_wait(said):
                 dispatcher.utter_message(response="utter_sorry_wait")
             dispatcher.utter_message(response="utter_cancel_intro")
             return
@@ -270,158 +256,3 @@ async def correct_complaint(
         SlotSet("complaint_check", None),
         SlotSet("item_check", None),
     ]
-
-
-# --- 3. resolve -----------------------------------------------------------------------------
-
-
-class ActionResolveComplaint(PlaybookAction):
-    def name(self) -> Text:
-        return "action_resolve_complaint"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        customer = await load_customer(tracker)
-        # item_check is "asked" only while the check awaits its answer (the rules read it);
-        # that the check was made is kept on the case, so it is made once per complaint.
-        answering = tracker.get_slot("item_check") == ASKED
-        checked: List[EventType] = [SlotSet("item_check", None)]
-        if answering and latest_intent(tracker) == "deny":
-            # Another order: forget this one; the details form asks for the right one.
-            forgotten = [SlotSet(name, None) for name in ("order_id", "order", "order_contact")]
-            return checked + forgotten + [SlotSet("detail_attempts", 0)]
-        # Only an order this customer may see drives what is said and offered.
-        unavailable: List[EventType] = []
-        try:
-            order = usable_order(tracker, customer, await order_named(tracker.get_slot("order_id")))
-        except OrdersUnavailable:
-            order = None
-            unavailable = say_orders_unavailable(dispatcher, tracker) or [SlotSet(ORDERS_UNAVAILABLE, True)]
-        events: List[EventType] = (
-            checked + unavailable + [SlotSet("order", order.as_dict() if order else None)]
-        )
-        # hand_off and the remedies read the order from the tracker: let them see this look-up.
-        tracker.slots["order"] = order.as_dict() if order else None
-
-        if tracker.get_slot("severity") == "critical":
-            return events + await hand_off(dispatcher, tracker, "critical_severity", customer)
-        if unavailable and not grantable_remedies(tracker, customer):
-            # Nothing the bot may grant without the order: a person looks it up.
-            return events + await hand_off(dispatcher, tracker, "orders_unavailable", customer)
-        if order and not answering and await self._check_items(dispatcher, tracker, customer, order):
-            return events + [SlotSet("item_check", ASKED)]
-        lost_parcel = bool(
-            order
-            and order.status == "delivered"
-            and tracker.get_slot("complaint_type") == LOST_PARCEL_COMPLAINT
-        )
-        if order and lost_parcel:
-            # The bot says the team has asked the carrier to trace it: a task makes it so.
-            case = await update_case(tracker, customer, order_id=order.order_id, carrier_trace=order.carrier)
-            if tracker.get_slot("case_ref") != case.ref:
-                tracker.slots["case_ref"] = case.ref  # the offer below updates this same case
-                events.append(SlotSet("case_ref", case.ref))
-            await trace_parcel(tracker, customer, order, case)
-        if order:
-            self._tell_order(dispatcher, order, lost_parcel, language(tracker))
-        return events + await offer_first(dispatcher, tracker, customer, order)
-
-    @staticmethod
-    async def _check_items(
-        dispatcher: CollectingDispatcher, tracker: Tracker, customer: CustomerMemory, order: Order
-    ) -> bool:
-        """One gentle check before anything is offered for the wrong order: whether the
-        items the customer named are on it (once per complaint). True: asked."""
-        if (await case_in_hand(tracker)).item_checked:
-            return False
-        mismatch = item_mismatch(tracker, order)
-        if not mismatch:
-            return False
-        lang = language(tracker)
-        dispatcher.utter_message(
-            response="utter_item_check",
-            order_id=order.order_id,
-            items=text(order.items, lang),
-            named=join_options(mismatch, lang, "all_of"),
-            buttons=yes_no_buttons(lang, no="another_order"),
-        )
-        await update_case(tracker, customer, item_checked=True)
-        return True
-
-    @staticmethod
-    def _tell_order(dispatcher: CollectingDispatcher, order: Order, lost_parcel: bool, lang: str) -> None:
-        """What the order look-up found (a lost parcel: that it shows as delivered)."""
-        if lost_parcel:
-            dispatcher.utter_message(
-                response="utter_delivered_not_received",
-                order_id=order.order_id,
-                items=text(order.items, lang),
-                carrier=order.carrier,
-                last_scan=text(order.last_scan, lang),
-            )
-            return
-        dispatcher.utter_message(
-            response="utter_order_found",
-            order_id=order.order_id,
-            items=text(order.items, lang),
-            carrier=order.carrier,
-            status=text(shop_playbook().order_status.get(order.status), lang),
-            last_scan=text(order.last_scan, lang),
-        )
-
-
-# --- 4. and 5. around the complaint ----------------------------------------------------------
-
-
-class ActionAskWhatHappened(PlaybookAction):
-    """A complaint that does not say what went wrong yet ("I'd like to make a
-    complaint"), or a remedy asked for first ("I want a refund"): say sorry (or yes),
-    ask what happened, and keep the wanted remedy to offer first. The answer is a
-    complaint like any other."""
-
-    def name(self) -> Text:
-        return "action_ask_what_happened"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        buttons = [person_button(language(tracker))]
-        wanted = latest_entity(tracker, "remedy")
-        if wanted:
-            dispatcher.utter_message(response="utter_remedy_needs_reason", buttons=buttons)
-            return [SlotSet("wanted_remedy", wanted)]
-        dispatcher.utter_message(response="utter_general_complaint", buttons=buttons)
-        return []
-
-
-class ActionNoteDetail(PlaybookAction):
-    """A detail (an order number, an email, a phone) given outside any question: taken
-    as part of the complaint in hand, never as the start of another conversation. Also a
-    remedy asked for instead of answering "which of these?"."""
-
-    def name(self) -> Text:
-        return "action_note_detail"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        choices = tracker.get_slot("complaint_choices") or []
-        if tracker.get_slot("complaint_check") == ASKED and choices:
-            # A detail or a wish came instead of the answer to "which of these?": noted (a
-            # detail's slot is set, a remedy is kept to offer first), and the same question
-            # again, so the complaint is never asked twice.
-            wanted = latest_entity(tracker, "remedy")
-            if wanted:
-                events = ask_which(dispatcher, choices, language(tracker), response="utter_wish_noted_which")
-                return events + [SlotSet("wanted_remedy", wanted)]
-            return ask_which(dispatcher, choices, language(tracker), response="utter_detail_noted_which")
-        in_hand = tracker.get_slot("case_ref") and tracker.get_slot("complaint_type")
-        if in_hand:
-            dispatcher.utter_message(response="utter_detail_noted")
-        elif anger_signs(tracker.latest_message.get("text") or ""):
-            # "order 2207718 is a disaster": sorry, and what happened? (never a thank-you).
-            dispatcher.utter_message(response="utter_clarify")
-        else:
-            dispatcher.utter_message(response="utter_detail_what_happened")
-        return [SlotSet("complaint_check", None)]  # the rules read it

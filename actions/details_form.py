@@ -22,7 +22,7 @@ more is checked, and the hub may email the order's owner a one-time link
 
 Said instead of the detail asked for: "no, it's not late, it arrived broken" corrects the
 complaint (actions/complaint.py correct_complaint) and a question about the shop is
-answered from its help pages (actions/asides.py); either way nothing is counted as a miss,
+answered from its help pages (actions/page_answers.py); either way nothing is counted as a miss,
 and the form asks for the detail again, once.
 
 When the order backend can't answer (OrdersUnavailable), the number given is kept as
@@ -31,76 +31,41 @@ now, with a person one tap away, and the form carries on: no proof is asked for 
 order nobody can see, and nothing is counted against the customer.
 """
 
-from dataclasses import dataclass
-import json
 import re
-import secrets
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.customer import (
     ORDERS_UNAVAILABLE,
-    CustomerMemory,
     load_customer,
     order_named,
-    owner_identities,
     say_orders_unavailable,
-    shop_customer,
     usable_order,
     verify_order_owner,
 )
+from actions.order_proof import (
+    MIN_PHONE_DIGITS,
+    Claim,
+    ask_for_owner_link,
+    looks_like_contact,
+    needs_fresh_proof,
+    proof_counters,
+    typed_contact,
+)
 from actions.orders import Order, OrdersUnavailable, order_store, proves
 from actions.playbook import DETAILS, shop_playbook
-from actions.replies import text
 from actions.store import get_redis
-from actions.tracker import NO_VALUE, client_of, known, language, latest_entity, latest_intent
-from contract import counters, keys
-from contract.identity import (
-    BY_ORDER_CONTACT,
-    MAX_PROOF_FAILURES,
-    MAX_PROOF_FAILURES_PER_ADDRESS,
-    MAX_PROOF_FAILURES_PER_SENDER,
-    normalise_phone,
-)
+from actions.tracker import NO_VALUE, known, latest_entity, latest_intent
+from contract import counters
+from contract.identity import BY_ORDER_CONTACT, normalise_phone
 
 MAX_ATTEMPTS = 2
 ORDER_DIGITS = (6, 10)
-MIN_PHONE_DIGITS = 8  # the shortest number _matches compares as a phone
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# What changes an order or pays into an account needs a proof younger than the idle time.
-CHANGES_THE_ORDER = "cancel_order"
-
-
-@dataclass(frozen=True)
-class Claim:
-    """An order number the customer gave and has not proved theirs (yet, or again): the
-    order, if there is one. Either way it is asked about and checked the same way."""
-
-    order_id: str
-    order: Optional[Order]
-
-
-def proof_counters(tracker: Tracker, order_id: str) -> List[Tuple[str, int, int]]:
-    """(counter, most, window) of the wrong answers this proof counts against: the order
-    number, the conversation, and the client's address when the hub gave one."""
-    found = [
-        (keys.order_proof_failures(order_id), MAX_PROOF_FAILURES, keys.ORDER_PROOF_WINDOW),
-        (
-            keys.sender_proof_failures(tracker.sender_id),
-            MAX_PROOF_FAILURES_PER_SENDER,
-            keys.ORDER_PROOF_WINDOW,
-        ),
-    ]
-    client = client_of(tracker)
-    if client:
-        found.append(
-            (keys.address_proof_failures(client), MAX_PROOF_FAILURES_PER_ADDRESS, keys.ADDRESS_PROOF_WINDOW)
-        )
-    return found
 
 
 def well_formed(order_id: Any) -> bool:
@@ -364,7 +329,7 @@ async def said_instead(
     """What to set when the answer to the form's question for `slot` was something else:
     a correction of the complaint, or a question the help pages answer. None: it is the
     answer (or a miss), validated as usual."""
-    from actions import asides
+    from actions import page_answers, readings
     from actions.complaint import complaint_in_progress, correct_complaint
 
     if tracker.get_slot("requested_slot") != slot or latest_entity(tracker, slot) is not None:
@@ -375,162 +340,13 @@ async def said_instead(
         intent.startswith("complain_")
         and intent != tracker.get_slot("complaint_type")
         and complaint_in_progress(tracker)
-        and asides.corrects(said)
+        and readings.corrects(said)
     ):
         events = await correct_complaint(dispatcher, tracker, intent)
         return {**{e["name"]: e["value"] for e in events}, slot: None}
-    if asides.general_question(tracker):
-        found = asides.find_answer(tracker)
+    if page_answers.general_question(tracker):
+        found = page_answers.find_answer(tracker)
         if found.sure:
-            await asides.answer_from_pages(dispatcher, tracker, found)
+            await page_answers.answer_from_pages(dispatcher, tracker, found)
             return {slot: None}
     return None
-
-
-def needs_fresh_proof(tracker: Tracker, customer: CustomerMemory) -> bool:
-    """Whether what the customer asks changes the order (a cancellation) while their
-    proof is older than the idle time: then the order is proved again first."""
-    return (
-        tracker.get_slot("complaint_type") == CHANGES_THE_ORDER and customer.verified and not customer.fresh
-    )
-
-
-async def ask_for_owner_link(dispatcher: CollectingDispatcher, tracker: Tracker, claim: Claim) -> None:
-    """Past a limit: ask the hub to email the order's owner a one-time link that proves
-    the order for this conversation (bot/aftercare/owner_link.py). The hub says so, the
-    same way whatever the number, and sends it only when mail is set up and there is an
-    owner to write to; the request names the owner for the hub, never the customer."""
-    owner = await shop_customer(email=claim.order.email) if claim.order else None
-    ids, profile = owner_identities(owner, claim.order) if claim.order else ([], {})
-    request_id = secrets.token_urlsafe(16)
-    redis = get_redis()
-    pipe = redis.pipeline(transaction=True)
-    pipe.hset(
-        keys.proof_link_request(request_id),
-        mapping={
-            "conversation": tracker.sender_id,
-            "order": claim.order_id,
-            "email": claim.order.email if claim.order else "",
-            "identities": json.dumps(ids),
-            "profile": json.dumps(profile),
-            "language": language(tracker),
-        },
-    )
-    pipe.expire(keys.proof_link_request(request_id), keys.PROOF_LINK_REQUEST_TTL)
-    await pipe.execute()
-    dispatcher.utter_message(json_message={"proof_link": request_id})
-
-
-def looks_like_contact(tracker: Tracker, text: str, order_id: str) -> bool:
-    """Whether a reply to "what's the email or phone on the order?" offers one: an email
-    or phone the NLU found, an "@", or enough digits for a phone number that are not the
-    order's own number."""
-    if latest_entity(tracker, "email") or latest_entity(tracker, "phone") or "@" in text:
-        return True
-    digits = re.sub(r"\D", "", text)
-    return len(digits) >= MIN_PHONE_DIGITS and digits != order_id
-
-
-def typed_contact(tracker: Tracker) -> Optional[str]:
-    """The email or phone the customer typed about the complaint in hand (the latest
-    first), if any: never one recalled from memory. The previous complaint's messages,
-    up to its resolution, are not this one's."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "action" and event.get("name") == "action_resolve_complaint":
-            return None
-        if event.get("event") == "user":
-            entities = (event.get("parse_data") or {}).get("entities") or []
-            found = [e["value"] for e in entities if e.get("entity") in ("email", "phone") and e.get("value")]
-            if found:
-                return str(found[0])
-    return None
-
-
-class AskForDetail(Action):
-    """The form's question for a detail, unless this turn already explained a miss: that
-    explanation asks again itself, so a turn never asks for the same detail twice."""
-
-    slot = ""
-
-    def name(self) -> Text:
-        return f"action_ask_{self.slot}"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        if not explained_a_miss(tracker):
-            await self.ask(dispatcher, tracker)
-        return []
-
-    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        dispatcher.utter_message(response=f"utter_ask_{self.slot}")
-
-
-def explained_a_miss(tracker: Tracker) -> bool:
-    """Whether this turn's validation explained a detail that did not work (and so asked
-    again itself). A miss in an earlier turn does not count: after "what do you mean?"
-    the question is asked again."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return False
-        if event.get("event") == "slot" and event.get("name") == "detail_attempts":
-            return bool(int(event.get("value") or 0))
-    return False
-
-
-# A verified customer is asked for the order with their latest ones as buttons.
-ORDER_BUTTONS = 3
-ORDER_BUTTON_ITEMS = 40  # characters of the items kept in a button's title
-
-
-def order_buttons(orders: List[Order], lang: str) -> List[Dict[str, str]]:
-    """One button per order: its number and what is in it, sent back as that number."""
-    buttons = []
-    for order in orders:
-        items = text(order.items, lang)
-        if len(items) > ORDER_BUTTON_ITEMS:
-            items = items[: ORDER_BUTTON_ITEMS - 1].rstrip(" ,") + "…"
-        buttons.append(
-            {
-                "title": f"{order.order_id}: {items}" if items else order.order_id,
-                "payload": f'/inform{{"order_id": "{order.order_id}"}}',
-            }
-        )
-    return buttons
-
-
-class ActionAskOrderId(AskForDetail):
-    """Which order? A verified customer picks from their latest orders (or types
-    another number), so they need not look it up; anyone else is asked for the number."""
-
-    slot = "order_id"
-
-    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        customer = await load_customer(tracker)
-        email = customer.profile.get("email", "") if customer.verified else ""
-        try:
-            orders = await order_store().recent_orders_for(email=email, limit=ORDER_BUTTONS) if email else []
-        except OrdersUnavailable:
-            orders = []  # no buttons: the number is asked for, as of anyone
-        if not orders:
-            return await super().ask(dispatcher, tracker)
-        dispatcher.utter_message(
-            response="utter_ask_order_id_yours", buttons=order_buttons(orders, language(tracker))
-        )
-
-
-class ActionAskOrderContact(AskForDetail):
-    """The email or phone on the order; a verified customer whose proof is too old for
-    what they ask is told why they are asked again."""
-
-    slot = "order_contact"
-
-    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        if needs_fresh_proof(tracker, await load_customer(tracker)):
-            dispatcher.utter_message(response="utter_ask_order_contact_again")
-            return
-        await super().ask(dispatcher, tracker)
-
-
-class ActionAskEmail(AskForDetail):
-    slot = "email"

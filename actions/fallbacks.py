@@ -2,7 +2,7 @@
 type is unclear gets "which of these?" (actions/triage.py), never "please rephrase" to an
 angry customer; an angry message with nothing in it to go on ("😡😡😡") gets an apology
 and "what happened?"; a person asked for is honoured at once; a question the shop's help
-pages answer is answered from them (actions/asides.py), and one they don't answer well
+pages answer is answered from them (actions/page_answers.py), and one they don't answer well
 gets "I'm not sure" and a person; not understood twice, a person takes over."""
 
 from typing import List, Text
@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import asides
+from actions import page_answers, readings
 from actions.base import PlaybookAction
 from actions.handoff import apologise_before_handoff, hand_off
 from actions.playbook import shop_playbook
@@ -37,7 +37,7 @@ class ActionNluFallback(PlaybookAction):
         # (the rules read it).
         cleared = [SlotSet("complaint_check", None)]
         said = tracker.latest_message.get("text") or ""
-        if asides.asks_for_person(said):
+        if readings.asks_for_person(said):
             apologise_before_handoff(dispatcher, tracker)
             return cleared + await hand_off(dispatcher, tracker, "customer_asked")
         if previous_intent(tracker) == "nlu_fallback" or tracker.get_slot("complaint_check") == ASKED:
@@ -51,10 +51,10 @@ class ActionNluFallback(PlaybookAction):
         types = which_to_ask(tracker.latest_message, knobs)
         if types:
             return ask_which(dispatcher, types, language(tracker))
-        if asides.is_question(said):
-            found = asides.find_answer(tracker)
+        if readings.is_question(said):
+            found = page_answers.find_answer(tracker)
             if found.sure:
-                await asides.answer_from_pages(dispatcher, tracker, found)
+                await page_answers.answer_from_pages(dispatcher, tracker, found)
                 return cleared
         dispatcher.utter_message(response="utter_rephrase")
         return cleared
@@ -74,19 +74,19 @@ class ActionOutOfScope(PlaybookAction):
         cleared: List[EventType] = [SlotSet("complaint_check", None)]  # the rules read it
         said = tracker.latest_message.get("text") or ""
         types = which_to_ask(tracker.latest_message, shop_playbook().understanding)
-        if types and asides.asks_for_person(said):
+        if types and readings.asks_for_person(said):
             # A complaint that asks for a person: honoured at once, after the apology.
             apologise_before_handoff(dispatcher, tracker)
             return cleared + await hand_off(dispatcher, tracker, "customer_asked")
         if types:
             return ask_which(dispatcher, types, language(tracker))
-        found = asides.find_answer(tracker)
+        found = page_answers.find_answer(tracker)
         asking = tracker.active_loop_name and tracker.get_slot("requested_slot")
-        about_the_shop = found.shared > 0 and asides.is_question(said) and not asking
+        about_the_shop = found.shared > 0 and readings.is_question(said) and not asking
         if found.sure or about_the_shop:
             # A question about the shop: its help pages answer it, or "I'm not sure" and a
             # person (action_aside then asks again what was open; the form asks its own).
-            await asides.answer_from_pages(dispatcher, tracker, found)
+            await page_answers.answer_from_pages(dispatcher, tracker, found)
             return cleared
         # While a form waits for a detail ("why do you need that?"), not "I can't help
         # with that": the form's question, which says why it asks, comes straight after.

@@ -28,7 +28,7 @@ case a word (or a word of its group) in common with the question: then the secti
 the answer. (e5 finds every short text somewhat close to every other, and with a few
 sections the best of them always stands out: a shared word keeps "what's the weather
 like?" from being answered by the delivery page.) Below, the
-bot says it isn't sure and offers a person (actions/asides.py). Both were chosen on
+bot says it isn't sure and offers a person (actions/page_answers.py). Both were chosen on
 benchmarks/knowledge_tuning_{en,vi}.yml, never on the measured sets.
 
     python -m actions.knowledge ask [--dir DIR] [--language en|vi] "question"

@@ -37,7 +37,7 @@ Kinds and their data:
                on time)
   question     question (its details named by kind, at most 300 characters), answered
                (true: the help pages' section was quoted; false: "not sure"), page,
-               section, score, channel, language (actions: actions/asides.py)
+               section, score, channel, language (actions: actions/page_answers.py)
 
 A report event must never break a conversation: Redis trouble here is logged and
 swallowed.

@@ -1,5 +1,5 @@
 """The order backend's settings, read from the environment in one place, on first use
-(never at import). Every variable is declared in bot/settings.py (`ELSEWHERE`), which
+(never at import). Every variable is declared in scripts/variables.py (`ELSEWHERE`), which
 docs/configuration.md is generated from; docs/orders.md says how to get each value."""
 
 from dataclasses import dataclass, fields

@@ -8,7 +8,8 @@ import uuid
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
+from actions.complaint import ActionAcknowledgeComplaint
+from actions.complaint_resolve import ActionResolveComplaint
 from actions.details_form import ValidateComplaintDetailsForm
 from actions.playbook import shop_playbook
 from actions.store import get_redis

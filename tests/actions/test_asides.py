@@ -10,20 +10,14 @@ import time
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.asides import (
-    ActionAside,
-    ActionCancelHandoff,
-    answer_from_pages,
-    asks_for_person,
-    asks_if_bot,
-    corrects,
-    is_question,
-    mentions_wait,
-)
-from actions.complaint import ActionAcknowledgeComplaint, ActionNoteDetail
+from actions.asides import ActionAside, ActionCancelHandoff
+from actions.complaint import ActionAcknowledgeComplaint
+from actions.complaint_turns import ActionNoteDetail
 from actions.fallbacks import ActionNluFallback, ActionOutOfScope
 from actions.handoff import ActionHandoff
 from actions.knowledge import Found
+from actions.page_answers import answer_from_pages
+from actions.readings import asks_for_person, asks_if_bot, corrects, is_question, mentions_wait
 from actions.store import get_redis
 from contract import keys
 from nlu.e5 import missing_cpu_flags

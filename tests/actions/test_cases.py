@@ -10,7 +10,8 @@ import uuid
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cases import ActionCaseStatus, ActionRecogniseCustomer, ActionResumeCase
-from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
+from actions.complaint import ActionAcknowledgeComplaint
+from actions.complaint_resolve import ActionResolveComplaint
 from actions.details_form import ValidateCaseStatusForm, ValidateComplaintDetailsForm
 from actions.store import get_redis
 from contract import memory

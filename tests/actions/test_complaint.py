@@ -10,12 +10,9 @@ import uuid
 
 import pytest
 
-from actions.complaint import (
-    ActionAcknowledgeComplaint,
-    ActionAskWhatHappened,
-    ActionNoteDetail,
-    ActionResolveComplaint,
-)
+from actions.complaint import ActionAcknowledgeComplaint
+from actions.complaint_resolve import ActionResolveComplaint
+from actions.complaint_turns import ActionAskWhatHappened, ActionNoteDetail
 from actions.remedies import ActionApplyRemedy
 from actions.store import get_redis
 from contract import keys, memory, tasks
@@ -263,7 +260,7 @@ async def test_an_earlier_case_about_something_else_is_no_repeat_contact(redis_u
 async def test_a_remedy_asked_for_instead_of_answering_which_of_these_is_kept_and_the_question_comes_again(
     redis_url, domain, sender, text, intent, language
 ):
-    from actions.complaint import ActionNoteDetail
+    from actions.complaint_turns import ActionNoteDetail
 
     slots = {"complaint_check": "asked", "complaint_choices": ["complain_defect", "complain_delivery"]}
     trk = answering_an_offer(

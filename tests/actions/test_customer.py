@@ -348,7 +348,7 @@ async def test_two_people_on_one_device_keep_their_records_apart(redis_url, doma
 async def test_verification_lapses_after_the_idle_time_and_the_order_is_asked_for_again(
     redis_url, domain, monkeypatch
 ):
-    from actions.details_form import ActionAskOrderId
+    from actions.detail_questions import ActionAskOrderId
 
     sender = f"w{uuid.uuid4().hex[:12]}"
     minh = new_customer(redis_url, name="Minh", orders=(("in_transit", 900_000),))

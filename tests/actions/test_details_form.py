@@ -8,8 +8,9 @@ import uuid
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaint import ActionResolveComplaint
-from actions.details_form import ActionAskOrderContact, ValidateComplaintDetailsForm
+from actions.complaint_resolve import ActionResolveComplaint
+from actions.detail_questions import ActionAskOrderContact
+from actions.details_form import ValidateComplaintDetailsForm
 from actions.orders import order_store
 from actions.store import get_redis
 from contract import keys, memory
@@ -90,7 +91,7 @@ async def test_a_reply_with_no_number_says_what_is_needed_not_how_many_digits(
 
 
 async def test_a_turn_that_explained_a_miss_does_not_ask_again(redis_url, domain, sender):
-    from actions.details_form import ActionAskOrderContact, ActionAskOrderId
+    from actions.detail_questions import ActionAskOrderContact, ActionAskOrderId
 
     for action in (ActionAskOrderId(), ActionAskOrderContact()):
         first, again, later = CollectingDispatcher(), CollectingDispatcher(), CollectingDispatcher()
@@ -216,7 +217,7 @@ async def test_an_invalid_email_is_explained(redis_url, domain, sender):
 
 
 async def test_a_signed_in_customer_picks_the_order_from_their_latest_ones(redis_url, domain, sender):
-    from actions.details_form import ORDER_BUTTONS, ActionAskOrderId
+    from actions.detail_questions import ORDER_BUTTONS, ActionAskOrderId
 
     hoa = new_customer(redis_url, orders=tuple(("delivered", 480_000 + n) for n in range(ORDER_BUTTONS + 1)))
     signed = {"channel": "web", "identity": {"channel_id": "w", "shop_customer": hoa.customer.id}}
@@ -237,7 +238,7 @@ async def test_a_signed_in_customer_picks_the_order_from_their_latest_ones(redis
 
 
 async def test_anyone_not_verified_is_shown_no_orders_even_with_the_owners_email(redis_url, domain, sender):
-    from actions.details_form import ActionAskOrderId
+    from actions.detail_questions import ActionAskOrderId
 
     hoa = new_customer(redis_url)
     dispatcher = CollectingDispatcher()
@@ -373,7 +374,7 @@ async def opening(sender, domain, order_id, text, contact_entity):
 async def test_wrong_answers_for_one_order_across_conversations_lock_it_for_the_day(
     redis_url, domain, sender
 ):
-    from actions.details_form import MAX_PROOF_FAILURES
+    from contract.identity import MAX_PROOF_FAILURES
 
     lan = new_customer(redis_url)
     # Each new chat gets its two tries, but they all count against the order.
@@ -533,7 +534,7 @@ async def test_wrong_answers_are_counted_per_client_address_too(redis_url, domai
 async def test_a_lock_asks_the_hub_to_email_the_owner_a_link_the_same_for_any_number(
     redis_url, domain, sender
 ):
-    from actions.details_form import MAX_PROOF_FAILURES
+    from contract.identity import MAX_PROOF_FAILURES
 
     lan = new_customer(redis_url)
     nobody = no_order()
@@ -560,7 +561,7 @@ async def test_a_lock_asks_the_hub_to_email_the_owner_a_link_the_same_for_any_nu
 
 
 async def test_a_signed_in_customer_is_never_locked_out_of_their_own_order(redis_url, domain, sender):
-    from actions.details_form import MAX_PROOF_FAILURES
+    from contract.identity import MAX_PROOF_FAILURES
 
     lan = new_customer(redis_url, orders=(("in_transit", 700_000),))
     order_id = lan.order.order_id

@@ -3,7 +3,8 @@ each detail verified or claimed, the summary in both languages, and the agent's 
 
 import json
 
-from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
+from actions.complaint import ActionAcknowledgeComplaint
+from actions.complaint_resolve import ActionResolveComplaint
 from actions.handoff import ActionAgentHandback, ActionHandoff
 from actions.store import get_redis
 from contract import keys, memory

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaint import ActionResolveComplaint
+from actions.complaint_resolve import ActionResolveComplaint
 from actions.csat import ActionRecordCsat
 from actions.orders import order_store
 from actions.remedies import ActionApplyRemedy, ActionOfferAlternatives
@@ -287,7 +287,8 @@ async def test_a_voucher_into_the_shop_account_is_offered_only_to_a_verified_cus
 async def test_paying_into_the_account_or_cancelling_needs_a_proof_younger_than_the_idle_time(
     redis_url, domain, monkeypatch
 ):
-    from actions.details_form import ActionAskOrderContact, ValidateComplaintDetailsForm
+    from actions.detail_questions import ActionAskOrderContact
+    from actions.details_form import ValidateComplaintDetailsForm
 
     sender = f"w{uuid.uuid4().hex[:12]}"
     thu = new_customer(redis_url, orders=(("in_transit", 480_000), ("processing", 650_000)))

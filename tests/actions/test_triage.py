@@ -5,7 +5,9 @@ close (actions/triage.py), and one gentle check when an item named is not on the
 Rankings are written out as the NLU gives them (intent_ranking); the thresholds are the
 tests' playbook's (`understanding`), never numbers of the shop owner's file."""
 
-from actions.complaint import ActionAcknowledgeComplaint, ActionNoteDetail, ActionResolveComplaint
+from actions.complaint import ActionAcknowledgeComplaint
+from actions.complaint_resolve import ActionResolveComplaint
+from actions.complaint_turns import ActionNoteDetail
 from actions.playbook import shop_playbook
 from actions.triage import read
 from tests.actions.helpers import (

@@ -9,7 +9,8 @@ is promised what is true instead. The tests' playbook marks `refund` api [refund
 import pytest
 
 from actions.backends import store_for_actions
-from actions.complaint import ActionAcknowledgeComplaint, ActionResolveComplaint
+from actions.complaint import ActionAcknowledgeComplaint
+from actions.complaint_resolve import ActionResolveComplaint
 from actions.remedies import ActionApplyRemedy
 from actions.store import get_redis
 from contract import tasks

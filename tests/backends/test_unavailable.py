@@ -9,9 +9,9 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backends import store_for_actions
-from actions.complaint import ActionResolveComplaint
+from actions.complaint_resolve import ActionResolveComplaint
 from actions.customer import load_customer
-from actions.details_form import ActionAskOrderId
+from actions.detail_questions import ActionAskOrderId
 from actions.store import get_redis
 from contract import memory
 from tests.actions.helpers import (

@@ -11,7 +11,7 @@ import time
 import pytest
 from redis import asyncio as aioredis
 
-from bot.console import reports
+from bot.console import report_figures, report_page, reports
 from bot.core.handoffs import takes_back
 from contract import events, keys
 from tests.hub.helpers import WidgetCustomer, login, rest_sender
@@ -198,7 +198,7 @@ def test_the_report_counts_questions_and_lists_those_without_a_good_answer():
             "language": "vi",
         },
     ]
-    figures = reports.summarise(found, ["2026-11-16"], 7.0)
+    figures = report_figures.summarise(found, ["2026-11-16"], 7.0)
     q = figures["questions"]
     assert (q["total"], q["answered"], q["not_answered"], q["answered_percent"]) == (4, 1, 3, 25.0)
     assert q["by_page"] == {"delivery": 1}
@@ -210,7 +210,7 @@ def test_the_report_counts_questions_and_lists_those_without_a_good_answer():
     assert rows["questions.without_answer.1"] == "do you gift wrap? (en, 2x)"
     from bot.console.labels import ConsoleLabels
 
-    page = reports.render_page(
+    page = report_page.render_page(
         {"days": 1, "from": "2026-11-16", "to": "2026-11-16", **figures}, ConsoleLabels().labels, "vi"
     )
     assert "Câu hỏi trang hỗ trợ chưa trả lời tốt" in page and "có gói quà không" in page

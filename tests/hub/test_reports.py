@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from bot.console import reports
+from bot.console import report_figures, report_page, reports
 from contract import events
 from tests.hub.helpers import login, rest_sender
 
@@ -88,7 +88,7 @@ KNOWN = [
 
 
 def test_the_figures_on_a_known_week():
-    figures = reports.summarise(KNOWN, ["2026-11-16", "2026-11-17"], OFFSET)
+    figures = report_figures.summarise(KNOWN, ["2026-11-16", "2026-11-17"], OFFSET)
     assert figures["conversations"] == 5
     assert figures["complaints"] == {
         "total": 4,
@@ -155,12 +155,12 @@ def test_the_figures_on_a_known_week():
 def test_the_page_names_things_in_words_and_escapes_what_it_shows():
     from bot.console.labels import ConsoleLabels
 
-    figures = reports.summarise(
+    figures = report_figures.summarise(
         KNOWN + [ev("handoff", "c9", at(16, 6), reason="<script>x</script>")],
         ["2026-11-16", "2026-11-17"],
         OFFSET,
     )
-    page = reports.render_page(
+    page = report_page.render_page(
         {"days": 2, "from": "2026-11-16", "to": "2026-11-17", **figures}, ConsoleLabels().labels, "en"
     )
     assert "Damaged item" in page and "Customer asked for a person" in page
@@ -267,8 +267,8 @@ PROMISES = [
 def test_promises_kept_on_time_late_failed_and_open_by_remedy():
     from bot.console.labels import ConsoleLabels
 
-    figures = reports.summarise(KNOWN + PROMISES, ["2026-11-16", "2026-11-17"], OFFSET)
-    zero = dict.fromkeys(reports.PROMISE_FIGURES, 0)
+    figures = report_figures.summarise(KNOWN + PROMISES, ["2026-11-16", "2026-11-17"], OFFSET)
+    zero = dict.fromkeys(report_figures.PROMISE_FIGURES, 0)
     assert figures["promises"]["by_remedy"] == {
         "carrier_trace": {**zero, "done_on_time": 1},
         "exchange": {**zero, "done_on_time": 1},
@@ -284,7 +284,7 @@ def test_promises_kept_on_time_late_failed_and_open_by_remedy():
         "open": 1,
     }
     assert figures["promises"]["kept_on_time_percent"] == 71.4  # 5 of the 7 settled
-    page = reports.render_page(
+    page = report_page.render_page(
         {"days": 2, "from": "2026-11-16", "to": "2026-11-17", **figures}, ConsoleLabels().labels, "en"
     )
     assert "<h2>Promises kept</h2>" in page and "<th>task done late</th>" in page
@@ -295,20 +295,20 @@ def test_promises_kept_on_time_late_failed_and_open_by_remedy():
 
 
 def test_nothing_recorded_gives_empty_figures_not_errors():
-    figures = reports.summarise([], ["2026-11-16"], OFFSET)
+    figures = report_figures.summarise([], ["2026-11-16"], OFFSET)
     assert figures["containment"]["rate"] is None and figures["csat"]["average"] is None
     assert figures["time_to_person_seconds"] == {"count": 0, "p50": None, "p90": None, "average": None}
     assert figures["promises"] == {
         "by_remedy": {},
-        "total": dict.fromkeys(reports.PROMISE_FIGURES, 0),
+        "total": dict.fromkeys(report_figures.PROMISE_FIGURES, 0),
         "kept_on_time_percent": None,
     }
-    assert reports.render_page({"days": 1, "from": "2026-11-16", "to": "2026-11-16", **figures}, {}, "en")
+    assert report_page.render_page({"days": 1, "from": "2026-11-16", "to": "2026-11-16", **figures}, {}, "en")
 
 
 def test_the_window_starts_at_the_teams_local_midnight():
     now = at(17, 2)  # 09:00 on the 17th in Vietnam
-    span = reports.window(2, now, OFFSET)
+    span = report_figures.window(2, now, OFFSET)
     assert span["days"] == ["2026-11-16", "2026-11-17"]
     assert span["since"] == at(15, 17) and span["until"] == now
 
