@@ -168,6 +168,12 @@ ELSEWHERE: Tuple[Variable, ...] = (
         "1: fail on findings (otherwise they are printed)",
     ),
     Variable(("EVAL_ARGS",), "`make eval`", "", "arguments for `benchmarks.nlu_quality`, e.g. `--folds 3`"),
+    Variable(
+        ("KNOWLEDGE_ARGS",),
+        "`make eval`",
+        "",
+        "arguments for `benchmarks.knowledge`, e.g. `--brief` (the demo sets only, printed, nothing written)",
+    ),
     Variable(("BENCH_ARGS",), "`make bench`", "", "arguments for `benchmarks.load`, e.g. `--customers 100`"),
     Variable(
         ("CHAOS_ARGS",), "`make chaos`", "", "arguments for `benchmarks.chaos`, e.g. `--port-base 7500`"
