@@ -259,6 +259,7 @@ async def test_a_reload_keeps_the_same_conversation(hub_fake, redis_url):
     first = WidgetCustomer(str(hub_fake.make_url("/")))
     session_id = await first.connect()
     await first.say("hi")
+    await first.intro()
     await first.next()
     await first.close()
     again = WidgetCustomer(str(hub_fake.make_url("/")))
