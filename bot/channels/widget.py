@@ -247,6 +247,8 @@ class WidgetChannel:
             return  # no confirmed session or not a message: nothing to route
         try:
             alive = await self.sessions.alive(digest)
+            if not alive and self.session_of.get(sid) not in (None, digest):
+                alive = await self.sessions.alive(self.session_of[sid])  # rotated meanwhile
         except RedisError as error:
             return await self._send_again(sid, error)
         if not alive:
@@ -292,8 +294,11 @@ class WidgetChannel:
         proved = await memory.proved_at(self.redis, cid)
         if digest is None or not proved or proved <= await self.sessions.proved(digest):
             return
-        token, ended = await self.sessions.replace(cid, proved)
-        self.session_of[sid] = session_hash(token)  # before any socket of an ended id is closed
+        token = await self.sessions.issue(cid, proved)
+        # This socket's new id before its old one is revoked: a message of its racing the
+        # rotation finds the new id (user_uttered), and no socket of it is closed by `end`.
+        self.session_of[sid] = session_hash(token)
+        ended = await self.sessions.revoke_others(cid, self.session_of[sid])
         await self.sio.emit("session_confirm", token, to=sid)
         await self.sessions.end(cid, ended)
 

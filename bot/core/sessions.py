@@ -95,14 +95,18 @@ class Sessions:
         """Rotate: a new id for `cid`, every other id of it revoked. Returns the new id and
         the hashes of the revoked ones, whose sockets the caller ends (`end`) once the
         socket keeping the conversation knows its new id."""
-        old = sorted(await self.redis.smembers(keys.conversation_sessions(cid)))
         token = await self.issue(cid, proved)
+        return token, await self.revoke_others(cid, session_hash(token))
+
+    async def revoke_others(self, cid: str, keep: str) -> List[str]:
+        """Revoke every id of `cid` but the one hashed `keep`; the hashes revoked."""
+        old = sorted(d for d in await self.redis.smembers(keys.conversation_sessions(cid)) if d != keep)
         if old:
             pipe = self.redis.pipeline(transaction=True)
             pipe.delete(*(keys.widget_session(digest) for digest in old))
             pipe.srem(keys.conversation_sessions(cid), *old)
             await pipe.execute()
-        return token, old
+        return old
 
     async def end(self, cid: str, digests: List[str]) -> None:
         """Close the sockets of these (revoked) ids, on every hub process."""

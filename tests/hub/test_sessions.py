@@ -11,6 +11,7 @@ import time
 from bot.aftercare.resume import resume_token
 from bot.channels.identity import client_tag
 from bot.core.sessions import conversation_named, session_hash
+from bot.web.appkeys import SESSIONS
 from contract import keys, memory
 from tests.helpers import eventually
 from tests.hub.helpers import WidgetCustomer
@@ -169,6 +170,36 @@ async def test_proving_the_order_rotates_the_id_and_ends_the_other_sockets(make_
     finally:
         await old.close()
         await again.close()
+
+
+async def test_a_message_racing_the_rotation_of_its_own_id_is_taken(hub_fake, fake_rasa, redis):
+    """The customer writes again while their id rotates (their order just proved): the
+    message's check of the old id lands after the rotation revoked it. It is this
+    socket's own rotation: the message is taken under the new id, the socket stays."""
+    tab = await opened(hub_fake)
+    cid, before = conversation(tab.session_id), tab.session_id
+    customer_id = await memory.link_verified(redis, [("shop", f"T-{cid}")], {"email": f"{cid}@example.test"})
+    await memory.attach_conversation(redis, cid, customer_id, "123456", "order_and_contact", time.time())
+    sessions = hub_fake.server.app[SESSIONS]
+    real_alive, calls = sessions.alive, []
+
+    async def alive_after_the_rotation(digest):
+        calls.append(digest)
+        if len(calls) == 2:  # the second message's check: held until the id has rotated
+            await eventually(lambda: tab.session_id != before, 20, "the id rotated")
+        return await real_alive(digest)
+
+    sessions.alive = alive_after_the_rotation
+    try:
+        await tab.say("first")
+        await tab.say("second")  # in flight before the first turn's rotation
+        heard = await tab.until(lambda m: m.get("text") == "heard: second")
+        assert heard and not tab.closed.is_set()
+        assert calls[1] == session_hash(before)  # it was checked against the revoked id
+        assert [body["message"] for body in fake_rasa.sent_for(cid)] == ["first", "second"]
+    finally:
+        sessions.alive = real_alive
+        await tab.close()
 
 
 def test_the_assistant_is_given_a_keyed_hash_of_a_client_address_never_loopback():
