@@ -95,12 +95,18 @@ class HeldTurn:
 
     def __init__(self, lock: "TurnLock", cid: str, token: str) -> None:
         self.lock, self.cid, self.token = lock, cid, token
+        self._over = False
         self._renewing = asyncio.create_task(self._renew())
 
     async def _renew(self) -> None:
+        # `_over` as well as the task's cancellation: redis-py may turn a cancellation
+        # during a command into a RedisError, which would keep the renewal (and so the
+        # conversation) going until `longest`.
         ends = asyncio.get_running_loop().time() + self.lock.longest
         while asyncio.get_running_loop().time() + STEP < ends:
             await asyncio.sleep(STEP)
+            if self._over:
+                return
             try:
                 if not await self.lock._renew(
                     keys=self.lock._keys(self.cid, self.token)[:2],
@@ -109,6 +115,8 @@ class HeldTurn:
                     return  # its lease had run out (Redis away longer than it)
             except RedisError:
                 pass  # Redis away: try again; the lease runs out if it stays away
+            if self._over:
+                return
         log.warning(
             "a turn of %s ran past %.0f s: its lease is no longer renewed", self.cid, self.lock.longest
         )
@@ -116,9 +124,9 @@ class HeldTurn:
     async def release(self) -> None:
         """Give the conversation to the next turn. Never raises: if Redis is away, the
         place expires by itself at the end of its lease."""
+        self._over = True
         self._renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._renewing
+        await asyncio.wait({self._renewing})  # its end, without swallowing our own cancellation
         try:
             if not await self.lock._give_up(self.cid, self.token):
                 log.warning("a turn of %s lost its lease before it ended", self.cid)

@@ -9,6 +9,7 @@ import asyncio
 import time
 
 from redis import asyncio as aioredis
+from redis.exceptions import RedisError
 
 from bot.core.turn_lock import TurnLock
 from contract import keys
@@ -139,5 +140,39 @@ async def test_a_running_turn_keeps_its_conversation_and_a_dead_hub_s_turn_lets_
         assert await redis.llen(keys.turns(cid)) == 1
         await nxt.release()
         assert not await redis.exists(keys.turns(cid))
+    finally:
+        await redis.close(close_connection_pool=True)
+
+
+async def test_a_turn_s_end_stops_its_renewal_even_if_redis_swallows_the_cancellation(redis_url):
+    """redis-py may turn a cancellation in the middle of a command into a RedisError: the
+    renewal must stop anyway, or the conversation stays held until `longest` (seen under
+    make bench: a customer's next message waited 70 s)."""
+    redis = aioredis.from_url(redis_url, decode_responses=True)
+    try:
+        cid = f"lock-{rest_sender()}"
+        lock = TurnLock(redis, wait=10, longest=20, lease=2.0)
+        real_renew, renewing = lock._renew, asyncio.Event()
+
+        async def renew_that_swallows_cancellation(**kwargs):
+            if not renewing.is_set():  # the first renewal: a command the release cancels mid-flight
+                renewing.set()
+                try:
+                    await asyncio.sleep(3600)
+                except asyncio.CancelledError:
+                    raise RedisError("connection closed while reading") from None
+            return await real_renew(**kwargs)
+
+        lock._renew = renew_that_swallows_cancellation
+        held = await lock.acquire(cid)
+        assert held is not None
+        await asyncio.wait_for(renewing.wait(), 10)  # the renewal is inside its Redis call
+        release = asyncio.create_task(held.release())
+        done, _ = await asyncio.wait({release}, timeout=5)
+        assert release in done  # it returned, not after `longest` (20 s)
+        assert held._renewing.done()
+        after = await TurnLock(redis, wait=1, longest=60).acquire(cid)
+        assert after is not None  # the conversation is free at once
+        await after.release()
     finally:
         await redis.close(close_connection_pool=True)
