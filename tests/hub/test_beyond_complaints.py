@@ -9,7 +9,6 @@ import json
 import time
 
 import pytest
-from redis import asyncio as aioredis
 
 from bot.console import report_figures, report_page, reports
 from bot.core.handoffs import takes_back
@@ -73,12 +72,11 @@ def test_what_takes_a_request_for_a_person_back():
 
 
 async def test_a_request_for_a_person_taken_back_leaves_the_queue_and_the_bot_carries_on(
-    hub_fake, fake_rasa, redis_url
+    hub_fake, fake_rasa, redis
 ):
     sender = rest_sender()
     cid = f"rest-{sender}"
     await say(hub_fake, sender, "/request_human")
-    redis = aioredis.from_url(redis_url, decode_responses=True)
     pubsub = redis.pubsub()
     try:
         assert await redis.hget(keys.conversation(cid), "state") == "queued"
@@ -116,21 +114,16 @@ async def test_a_request_for_a_person_taken_back_leaves_the_queue_and_the_bot_ca
         assert fake_rasa.sent_for(cid)[-1]["message"] == "my refund is late"
     finally:
         await pubsub.close()
-        await redis.close()
 
 
-async def test_once_an_agent_has_it_never_mind_goes_to_the_agent(hub_fake, fake_rasa, redis_url):
+async def test_once_an_agent_has_it_never_mind_goes_to_the_agent(hub_fake, fake_rasa, redis):
     sender = rest_sender()
     cid = f"rest-{sender}"
     await say(hub_fake, sender, "/request_human")
     await login(hub_fake)
     assert (await hub_fake.post(f"/api/agent/conversations/{cid}/claim")).status == 200
     assert await say(hub_fake, sender, "never mind, you can help me") == []
-    redis = aioredis.from_url(redis_url, decode_responses=True)
-    try:
-        assert await redis.hget(keys.conversation(cid), "state") == "agent"
-    finally:
-        await redis.close()
+    assert await redis.hget(keys.conversation(cid), "state") == "agent"
     assert "/cancel_handoff" not in [b["message"] for b in fake_rasa.sent_for(cid)]
 
 
@@ -234,18 +227,14 @@ def test_the_report_counts_questions_and_lists_those_without_a_good_answer():
     ],
 )
 async def test_never_mind_in_the_queue_through_the_real_assistant(
-    hub, redis_url, request_text, take_back, out_of_queue, sorry
+    hub, redis, request_text, take_back, out_of_queue, sorry
 ):
     sender = rest_sender()
     cid = f"rest-{sender}"
     await say(hub, sender, request_text)
-    redis = aioredis.from_url(redis_url, decode_responses=True)
-    try:
-        assert await redis.hget(keys.conversation(cid), "state") == "queued"
-        back = " ".join(texts(await say(hub, sender, take_back)))
-        assert out_of_queue in back and sorry in back  # out of the queue, and the complaint goes on
-        assert "added that to your case" not in back and "đã thêm nội dung này" not in back
-        assert await redis.hget(keys.conversation(cid), "state") == "bot"
-        assert await redis.zscore(keys.QUEUE, cid) is None
-    finally:
-        await redis.close()
+    assert await redis.hget(keys.conversation(cid), "state") == "queued"
+    back = " ".join(texts(await say(hub, sender, take_back)))
+    assert out_of_queue in back and sorry in back  # out of the queue, and the complaint goes on
+    assert "added that to your case" not in back and "đã thêm nội dung này" not in back
+    assert await redis.hget(keys.conversation(cid), "state") == "bot"
+    assert await redis.zscore(keys.QUEUE, cid) is None
