@@ -3,24 +3,23 @@ customer's language, never made up.
 
 The index is built when the action server starts (the first action that needs it is
 made then: `ActionAnswerAside` in actions/asides.py), not in training, from the pages'
-sections (contract/help.py). Each section is read three ways, and a question is scored
-against each section on all three:
+sections (contract/help.py). Each section is scored four ways:
 
 - dense, by sentence: the e5 vector (nlu/e5.py, the model the NLU's featurizer uses) of
-  the section's heading and of each of its sentences, also without diacritics (the e5
-  vectors of unmarked Vietnamese sit nearer other unmarked text than their marked twin):
-  the best of them;
-- dense, whole: the e5 vector of the whole section, marked and unmarked;
+  the section's heading and of each of its sentences: the nearest of them;
+- dense, whole: the e5 vector of the whole section as a passage ("passage: "), and as a
+  question ("query: "; a help page's headings are customers' questions);
 - lexical: BM25 over folded, stemmed words and pairs of words, with the groups of words
   customers use for what the pages say (data/shop/help/words.yml).
 
-Each of the three is made comparable across sections (its z-score over the sections of
-that language) and they are added: the best section is the answer. Its `score` is that
-sum over the most it could be with this many sections (a section far above all the
-others on all three ways), so that it reads the same for a shop with ten sections or a
-hundred. The question is read
-as the NLU reads it, with each order number, email and phone replaced by the name of its
-kind (nlu/details.py mask_details).
+Each way is made comparable across sections (its z-score over the sections of that
+language) and they are added with WEIGHTS: the best section is the answer. Its `score`
+is that sum over the most it could be with this many sections (a section far above all
+the others on every way), so that it reads the same for a shop with ten sections or a
+hundred. The question is read as the NLU reads it, with each order number, email and
+phone replaced by the name of its kind (nlu/details.py mask_details), and a Vietnamese
+question typed without diacritics gets them back from the shop's own writing before the
+e5 model reads it (actions/diacritics.py): e5 reads "tra hang" far from "trả hàng".
 
 How sure: the `score` at or above SURE_SCORE with a sentence of the section at least
 NEAR_AT_LEAST close (e5 cosine), or a sentence as close as CLOSE_SENTENCE, and in either
@@ -28,7 +27,8 @@ case a word (or a word of its group) in common with the question: then the secti
 the answer. (e5 finds every short text somewhat close to every other, and with a few
 sections the best of them always stands out: a shared word keeps "what's the weather
 like?" from being answered by the delivery page.) Below, the
-bot says it isn't sure and offers a person (actions/page_answers.py). Both were chosen on
+bot says it isn't sure and offers a person (actions/page_answers.py). The weights and
+thresholds were chosen on
 benchmarks/knowledge_tuning_{en,vi}.yml, never on the measured sets.
 
     python -m actions.knowledge ask [--dir DIR] [--language en|vi] "question"
@@ -47,17 +47,24 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from actions.diacritics import MarkRestorer, project_writing
 from contract.help import Groups, Lexical, Section, help_dir, load_pages, load_words
 from contract.language import LANGUAGES, detect_language, spoken
-from contract.text import fold
 from nlu.details import MASKS
 
 # How sure is sure enough (chosen on the tuning set, see the module's docstring).
-SURE_SCORE = 0.34
+SURE_SCORE = 0.24
 CLOSE_SENTENCE = 0.90
 # ...and, for the score to count, a sentence of the section at least this close: with few
 # sections, the best of them scores high even for a question none of them is about.
-NEAR_AT_LEAST = 0.82
+# Per language: e5 reads a restored Vietnamese question against marked pages a little
+# closer than English to English. Chosen on the tuning sets by one rule: at most one in
+# ten questions the pages answer gets "not sure", then the fewest answers to questions
+# they don't.
+NEAR_AT_LEAST = {"en": 0.85, "vi": 0.86}
+# The ways a section is scored, in the order LanguageIndex.find adds them: its nearest
+# sentence, the whole section as a passage, the whole section as a question, and BM25.
+WEIGHTS = (1.0, 1.0, 2 / 3, 1.0)
 RUNNER_UP = "runner_up"
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -96,12 +103,15 @@ class Found:
     runner_up: Optional[Section]
     runner_up_score: float
     shared: float = 0.0  # the section's lexical score: 0 when it shares no word with the question
+    near_at_least: float = max(NEAR_AT_LEAST.values())  # the language's NEAR_AT_LEAST
 
     @property
     def sure(self) -> bool:
         if self.section is None or self.shared <= 0:
             return False
-        return (self.score >= SURE_SCORE and self.closest >= NEAR_AT_LEAST) or self.closest >= CLOSE_SENTENCE
+        return (
+            self.score >= SURE_SCORE and self.closest >= self.near_at_least
+        ) or self.closest >= CLOSE_SENTENCE
 
     def as_dict(self) -> Dict[str, object]:
         """What `python -m actions.knowledge ask` prints, runner_up last."""
@@ -123,11 +133,19 @@ class Found:
 class LanguageIndex:
     """The sections of one language, with their vectors and BM25 table."""
 
-    def __init__(self, sections: Sequence[Section], groups: Sequence[Sequence[str]]) -> None:
-        from nlu.e5 import embed_passages
+    def __init__(
+        self,
+        language: str,
+        sections: Sequence[Section],
+        groups: Sequence[Sequence[str]],
+        restorer: Optional[MarkRestorer] = None,
+    ) -> None:
+        from nlu.e5 import embed, embed_passages
 
+        self.near_at_least = NEAR_AT_LEAST[language]
         self.sections = list(sections)
         self.lexical = Lexical(self.sections, groups)
+        self.restorer = restorer
         units: List[str] = []
         self.owner: List[int] = []  # the section of each unit
         for number, section in enumerate(self.sections):
@@ -135,29 +153,34 @@ class LanguageIndex:
                 units.append(unit)
                 self.owner.append(number)
         self.units = embed_passages(units) if units else np.zeros((0, 1))
-        self.units_folded = embed_passages([fold(u) for u in units]) if units else np.zeros((0, 1))
         whole = [f"{s.title}. {s.heading}. {s.text}" for s in self.sections]
         self.whole = embed_passages(whole) if whole else np.zeros((0, 1))
-        self.whole_folded = embed_passages([fold(w) for w in whole]) if whole else np.zeros((0, 1))
+        # The whole section read as a question too ("query: " on both sides): a page's
+        # headings are customers' questions, and this reads them as such.
+        self.whole_as_asked = embed(whole) if whole else np.zeros((0, 1))
         self._owner = np.array(self.owner, dtype=int)
-        # The largest sum of three z-scores over n sections: one section alone above the
-        # rest on all three (a z-score is at most (n - 1) / sqrt(n)).
+        # The largest weighted sum of z-scores over n sections: one section alone above the
+        # rest on every way (a z-score is at most (n - 1) / sqrt(n)).
         n = len(self.sections)
-        self.most = 3 * (n - 1) / math.sqrt(n) if n > 1 else 1.0
+        self.most = sum(WEIGHTS) * (n - 1) / math.sqrt(n) if n > 1 else 1.0
 
     def find(self, question: str, masked: str) -> Found:
         if not self.sections:
             return Found(None, 0.0, 0.0, None, 0.0)
         from nlu.e5 import embed
 
-        vectors = embed([masked, fold(masked)])
-        asked, asked_folded = vectors[0], vectors[1]
-        by_unit = np.maximum(self.units @ asked, self.units_folded @ asked_folded)
+        read = self.restorer.restore(masked) if self.restorer is not None else masked
+        asked = embed([read])[0]
         nearest = np.full(len(self.sections), -1.0)
-        np.maximum.at(nearest, self._owner, by_unit)
-        whole = np.maximum(self.whole @ asked, self.whole_folded @ asked_folded)
-        lexical = np.array(self.lexical.scores(question))
-        fused = (zscores(nearest) + zscores(whole) + zscores(lexical)) / self.most
+        np.maximum.at(nearest, self._owner, self.units @ asked)
+        ways = (
+            nearest,
+            self.whole @ asked,
+            self.whole_as_asked @ asked,
+            np.array(self.lexical.scores(question)),
+        )
+        fused = np.sum([w * zscores(way) for w, way in zip(WEIGHTS, ways, strict=True)], axis=0) / self.most
+        lexical = ways[-1]
         order = np.argsort(-fused)
         best = int(order[0])
         second = int(order[1]) if len(order) > 1 else None
@@ -168,6 +191,7 @@ class LanguageIndex:
             self.sections[second] if second is not None else None,
             float(fused[second]) if second is not None else 0.0,
             float(lexical[best]),
+            self.near_at_least,
         )
 
 
@@ -176,8 +200,18 @@ class KnowledgeIndex:
 
     def __init__(self, folder: Path, pages: Dict[str, List[Section]], groups: Groups) -> None:
         self.folder = folder
+        writing = project_writing()
         self.languages = {
-            lang: LanguageIndex(pages.get(lang, []), groups.get(lang, ())) for lang in LANGUAGES
+            lang: LanguageIndex(
+                lang,
+                pages.get(lang, []),
+                groups.get(lang, ()),
+                # Vietnamese: the marks of the shop's writing, with these pages' own words.
+                MarkRestorer(writing + [f"{s.heading}\n{s.text}" for s in pages.get(lang, [])])
+                if lang == "vi"
+                else None,
+            )
+            for lang in LANGUAGES
         }
 
     @classmethod
