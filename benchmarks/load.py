@@ -576,8 +576,27 @@ def headline(report: dict) -> Dict[str, Optional[float]]:
         a, b = quiet[surface], quiet["direct"]
         return round(a["latency"][key] - b["latency"][key], 4) if a and b else None
 
+    def ceiling(phase):
+        """The most msg/s this machine's cores could carry at this phase's CPU per message
+        (every process's, the load generator's included): cores x 1000 / ms."""
+        spent = sum((phase or {}).get("cpu_ms_per_message", {}).values())
+        return round((os.cpu_count() or 1) * 1000 / spent, 1) if spent else None
+
+    def rasa_ms(phase):
+        """Each Rasa process's CPU per message it answered (ms): the same with one process
+        and with two means a second process scales where it has a core of its own."""
+        if not phase:
+            return None
+        per = phase.get("cpu_ms_per_message", {})
+        spent = [per[name] for name in ("rasa", "rasa-2") if name in per]
+        return round(sum(spent), 1) if spent else None
+
     return {
         "customers": n,
+        "machine_ceiling_1_rasa_widget": ceiling(widget),
+        "machine_ceiling_2_rasa_widget": ceiling(widget2),
+        "rasa_cpu_ms_1_rasa_widget": rasa_ms(widget),
+        "rasa_cpu_ms_2_rasa_widget": rasa_ms(widget2),
         "unloaded_hub_rest_added_p50": added("hub REST"),
         "unloaded_widget_added_p50": added("widget"),
         "hub_rest_over_direct_p95": ratio(rest, direct),
@@ -697,6 +716,15 @@ def markdown(report: dict, command: str) -> str:
                 [
                     f"throughput, widget at {n} customers: 1 Rasa -> 2 Rasa (msg/s)",
                     f"{h['throughput_1_rasa_widget']} -> {h['throughput_2_rasa_widget']}",
+                ],
+                [
+                    f"the most these {os.cpu_count()} cores could carry at the widget phase's CPU per "
+                    "message (all processes), 1 Rasa -> 2 Rasa (msg/s)",
+                    f"{h['machine_ceiling_1_rasa_widget']} -> {h['machine_ceiling_2_rasa_widget']}",
+                ],
+                [
+                    "Rasa CPU per message answered (both processes together), 1 Rasa -> 2 Rasa (ms)",
+                    f"{h['rasa_cpu_ms_1_rasa_widget']} -> {h['rasa_cpu_ms_2_rasa_widget']}",
                 ],
                 [
                     f"throughput, hub REST at {n} customers: 1 Rasa -> 2 Rasa (msg/s)",
