@@ -185,9 +185,10 @@ class Handoffs:
         """Rasa is away: apologise at once and queue for a person with what we have (the
         same packet type as the assistant's, summarised in both languages). When the
         assistant had handed over in this turn before it failed (its early word queued
-        it), the queue keeps the assistant's packet, and the customer its case."""
+        it: the turn began with the bot), the queue keeps the assistant's packet, and the
+        customer hears its case."""
         current = await self.store.get(conv.id)
-        early = current.handoff() if current is not None and current.state is State.QUEUED else None
+        early = current.handoff() if current is not None and current.state is not State.BOT else None
         if early is not None:
             packet = early
         else:

@@ -206,6 +206,36 @@ async def test_a_turn_that_fails_after_the_early_word_keeps_the_customer_queued(
         await console.ws.close()
 
 
+async def test_a_turn_that_fails_once_an_agent_has_the_early_handoff_names_the_assistant_s_case(
+    make_hub_fake, fake_rasa, redis
+):
+    client = await make_hub_fake()
+    sender = rest_sender()
+    cid = f"rest-{sender}"
+    console = await open_console(client, cid)
+    fake_rasa.gate = asyncio.Event()
+    try:
+        turn = asyncio.create_task(
+            client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
+        )
+        await asyncio.wait_for(fake_rasa.arrived.get(), 10)
+        await handoff_requests.announce(redis, cid, read_packet(PACKET))
+        await console.next_queue_event()
+        assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 200
+
+        fake_rasa.status = 500
+        fake_rasa.gate.set()
+        response = await turn
+        texts = [r.get("text", "") for r in await response.json()]
+        assert any("trouble answering" in t and PACKET["case_ref"] in t for t in texts), texts
+        conv = await redis.hgetall(keys.conversation(cid))
+        assert conv["state"] == "agent" and json.loads(conv["packet"])["reason"] == "customer_asked"
+    finally:
+        fake_rasa.status = 200
+        fake_rasa.gate.set()
+        await console.ws.close()
+
+
 async def test_one_handoff_queues_once_and_a_stray_word_queues_nothing(redis):
     store = ConversationStore(redis, Reporting(redis, ConsoleLabels().first_response_minutes))
     cid = f"rest-{rest_sender()}"
