@@ -4,9 +4,10 @@ behind a load balancer shows the same queue.
 One listener task per process subscribes to keys.EVENTS and copies each event into
 the queue of every console connected to this process. It hears the assistant's early
 handoff words too (keys.HANDOFF_REQUESTS, contract/handoff_requests.py), copied only to
-the queues connected to that channel (bot/core/handoffs.py queues them). It reconnects with back-off
-(redis-py's Retry) if Redis goes away, and then sends {"type": "reconnected"}: events
-published meanwhile are lost, so the widget delivery catches up from the transcripts.
+the queues connected to that channel (bot/core/handoffs.py queues them). It reconnects
+with back-off (redis-py's Retry) if Redis goes away, and then sends {"type":
+"reconnected"}: events published meanwhile are lost, so the widget delivery catches up
+from the transcripts.
 A console's queue is bounded: a console too slow to keep up loses old events, not the
 hub's memory (it reloads its view on the next event).
 """

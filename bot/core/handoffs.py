@@ -98,9 +98,10 @@ class Handoffs:
         until the hub stops."""
         while True:
             word = await words.get()
-            if word.get("type") == "shutdown":
+            kind = word.get("type") if isinstance(word, dict) else None
+            if kind == "shutdown":
                 return
-            if word.get("type") == "reconnected":  # words missed meanwhile: the relays queue them
+            if kind == "reconnected":  # words missed meanwhile: the turns' relays queue them
                 continue
             try:
                 await self.early(word)
