@@ -3,8 +3,9 @@
 `hand_off` is shared by every path that ends with a person: the customer asked,
 the case is critical, the alternatives were declined, nothing in the playbook fits,
 or the bot failed to understand twice in a row. It records the case in Redis, tells
-the customer honestly what happens next, and emits the custom payload
-{"handoff": {...}} that the hub turns into a queued conversation (DESIGN.md).
+the hub at once (contract/handoff_requests.py: the agents' queue has it before the turn
+ends), tells the customer honestly what happens next, and emits the custom payload
+{"handoff": {...}} that the hub relays with the turn: the same handoff, queued once (DESIGN.md).
 """
 
 from typing import Any, Dict, List, Optional, Text
@@ -21,7 +22,7 @@ from actions.orders import Order, OrdersUnavailable
 from actions.playbook import shop_playbook
 from actions.store import get_redis
 from actions.tracker import details_from_slots, intents_seen, known, language
-from contract import memory
+from contract import handoff_requests, memory
 from contract.case import AGENT_HANDLED, HANDED_OFF, Case
 from contract.handoff import SEVERITY_REASONS, HandoffPacket, Severity, summaries
 from contract.identity import normalise_email, normalise_phone
@@ -167,6 +168,9 @@ async def hand_off(
         language=packet.language,
     )
     await memory.save_case(get_redis(), customer.customer_id, handed)
+    # The hub queues it now, for the agents, without waiting for the turn's end; the
+    # payload below tells the customer their place (contract/handoff_requests.py).
+    await handoff_requests.announce(get_redis(), tracker.sender_id, packet)
     dispatcher.utter_message(response=REPLIES[reason], case_ref=case.ref)
     dispatcher.utter_message(json_message={"handoff": payload})
     return [SlotSet("case_ref", case.ref), ActiveLoop(None), SlotSet("requested_slot", None)]

@@ -127,7 +127,11 @@ class RestCustomer:
 
 
 class WidgetCustomer:
-    """One customer in the website widget, speaking rasa-webchat's socket.io events.
+    """One customer in the website widget, speaking rasa-webchat's socket.io events and
+    the two the shop page adds (bot/static/shop.js): `catch_up {after}` right after the
+    widget's session_request (after: the last message the page showed, none for a new
+    conversation), without which the hub holds the first replies back for CATCH_UP_WAIT
+    (bot/channels/widget_delivery.py), and `seen {message_id}` for each message shown.
 
     A turn ends when the number of replies the probe saw for it has arrived; a turn
     that was never probed ends after `settle` seconds with no further reply."""
@@ -145,9 +149,14 @@ class WidgetCustomer:
         self.sio.on("session_confirm", self._session_confirm)
         self.conversation_id = ""
         self.session_id = ""
+        self.last_shown: Optional[str] = None
 
     async def _bot_uttered(self, data) -> None:
         self.received.put_nowait((time.perf_counter(), data))
+        message_id = ((data or {}).get("metadata") or {}).get("message_id")
+        if message_id:  # shown at once here: acknowledged as the page does
+            self.last_shown = message_id
+            await self.sio.emit("seen", {"message_id": message_id})
 
     async def _session_confirm(self, session_id) -> None:
         if not self.confirmed.done():
@@ -158,6 +167,7 @@ class WidgetCustomer:
             self.hub_url, socketio_path="socket.io", transports=["websocket"], wait_timeout=TURN_TIMEOUT
         )
         await self.sio.emit("session_request", {"session_id": None})
+        await self.sio.emit("catch_up", {"after": self.last_shown})
         self.session_id = await asyncio.wait_for(self.confirmed, TURN_TIMEOUT)
         self.conversation_id = conversation_named(self.session_id)
         return self.conversation_id

@@ -270,8 +270,8 @@ class Bench:
             "error_kinds": {kind: errors.count(kind) for kind in sorted(set(errors))},
             "no_handoff": not_in_console,
             "handoff_to_console": percentiles(handoff_latency, (50, 95)) if surface != "direct" else None,
-            # ...of which: Rasa finishing the turn after the action decided, and the hub
-            # relaying and queueing it up to the console's feed.
+            # Beside it: Rasa's answer to that turn reaching the hub after the action decided,
+            # and the console's event against that moment (negative: the early word was first).
             "handoff_rasa_part": percentiles(rasa_part, (50, 95)) if surface != "direct" else None,
             "handoff_hub_part": percentiles(hub_part, (50, 95)) if surface != "direct" else None,
             "resources": resources,
@@ -735,7 +735,7 @@ def markdown(report: dict, command: str) -> str:
                     f"{fmt(h['handoff_to_console_p50'])} / {fmt(h['handoff_to_console_p95'])}",
                 ],
                 [
-                    "... of which Rasa finishing the turn / the hub relaying to the console, p50",
+                    "... Rasa's answer reaching the hub / the console's event after it (negative: before), p50",
                     f"{fmt(h.get('handoff_rasa_part_p50'))} / {fmt(h.get('handoff_hub_part_p50'))}",
                 ],
             ],
@@ -767,10 +767,11 @@ def markdown(report: dict, command: str) -> str:
         "complete (from the reply count a probe conversation saw for that turn), which would make the "
         "next turn's latency look shorter. The handoff latency runs from the moment the action server decided to hand "
         "over (the handoff packet's `created_at`) to the conversation's queue event arriving on the "
-        "connected console's WebSocket. It splits at the moment the hub logged Rasa's answer to that "
-        "turn: before it, Rasa finishing the turn after the action's decision (predicting the next "
-        "action, saving the tracker) while it serves every other customer; after it, the hub queueing "
-        "the conversation and the event reaching the console through Redis pub/sub. The hub ran with "
+        "connected console's WebSocket. The action tells the hub at once (contract/handoff_requests.py), "
+        "so the console does not wait for Rasa to finish the turn (predicting the next action, saving "
+        "the tracker) while it serves every other customer: the second row is the time from the "
+        "decision to the hub transcribing Rasa's answer to that turn, and the console's event against "
+        "that moment (negative: the console had it first). The hub ran with "
         "`RASA_TIMEOUT=60` so that slow answers are measured, not turned into apologies (the default "
         "is 8 s).",
         "",

@@ -147,6 +147,8 @@ async def core_ctx(app: web.Application):
     resolve = dns_addresses if settings.rasa_resolve else None  # a headless Service's pods
     rasa = app[RASA] = RasaClient(app[HTTP], settings.rasa_urls, settings.rasa_timeout, resolve)
     handoffs = Handoffs(store, texts, settings)
+    # The assistant's handoffs, queued the moment it decides (contract/handoff_requests.py).
+    early = asyncio.create_task(handoffs.listen(app[EVENTS].connect(keys.HANDOFF_REQUESTS)))
     app[CALLBACKS] = CallBacks(store, texts, settings)
     app[CHANNELS] = {}  # filled by channels_ctx
     app[LIMITS] = Limits(redis, settings)
@@ -174,7 +176,9 @@ async def core_ctx(app: web.Application):
     app[PROMISES] = Promises(store, app[OUTBOX], texts, app[CALLBACKS])
     yield
     await owner_links.stop()
-    await app[EVENTS].stop()
+    await app[EVENTS].stop()  # its "shutdown" ends the early handoffs' listener
+    early.cancel()
+    await asyncio.wait([early], timeout=5)
 
 
 async def channels_ctx(app: web.Application):

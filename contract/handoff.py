@@ -153,6 +153,11 @@ class HandoffPacket(BaseModel):
         """As JSON-ready data: the custom payload, the stored packet."""
         return self.dict()
 
+    def key(self) -> str:
+        """This handoff's name: its case and the moment it was decided. The hub queues a
+        handoff once by it, whether its early word or the turn's relay comes first."""
+        return f"{self.case_ref}@{self.created_at!r}"
+
 
 def owner(name: str) -> str:
     """Which side fills a packet field: ASSISTANT or HUB."""

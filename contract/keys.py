@@ -207,6 +207,9 @@ AGENT_SESSION_TTL = 12 * 3600
 QUEUE = f"{PREFIX}:queue"  # sorted set: conversation id, scored severity first then wait
 AGENTS_ONLINE = f"{PREFIX}:agents:online"  # sorted set: agent name -> last heartbeat
 EVENTS = f"{PREFIX}:events"  # pub/sub channel: console events for every hub process
+# pub/sub channel: the assistant's handoff, the moment it decides, for the hub to queue
+# before Rasa's turn ends (contract/handoff_requests.py)
+HANDOFF_REQUESTS = f"{PREFIX}:handoff-requests"
 SOCKETIO_CHANNEL = f"{PREFIX}:socketio"  # python-socketio's Redis manager channel
 SECRET = f"{PREFIX}:hub:secret"  # shared signing secret when HUB_SECRET is unset
 SHOP_IDENTITY_SECRET = f"{PREFIX}:hub:shop_identity_secret"  # the demo's, when SHOP_IDENTITY_SECRET is unset

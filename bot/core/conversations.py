@@ -6,7 +6,8 @@ only from the states the machine allows:
 
     (new)          -> BOT      get_or_create
     CLOSED         -> BOT      reopen: a new message after a resolved case
-    BOT            -> QUEUED   enqueue: a handoff (once: queued or with an agent, it stays)
+    BOT            -> QUEUED   enqueue: a handoff (once: queued or with an agent, it stays;
+                               one handoff once, by its key, early word or relay)
     QUEUED         -> BOT      withdraw: the customer takes the request back before anyone has it
     QUEUED         -> AGENT    claim
     AGENT          -> AGENT    transfer, to an online colleague
@@ -19,6 +20,7 @@ is published on keys.EVENTS so that every hub process's consoles see it. The tra
 of a conversation is written here too (the atomic steps' Lua is in core/scripts.py).
 """
 
+from enum import IntEnum
 import json
 import time
 from typing import Any, Dict, List, Optional
@@ -31,6 +33,14 @@ from bot.core.scripts import ENQUEUE, LOG_INBOUND
 from contract import keys, memory
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+class Enqueued(IntEnum):
+    """What `enqueue` did (false only for NOT)."""
+
+    NOT = 0  # queued or with an agent already: nothing added, nobody alerted
+    NOW = 1  # queued now: reported, and the consoles told
+    BEFORE = 2  # this very handoff was queued already (its early word): nothing added
 
 
 def queue_score(severity: str, queued_at: float) -> float:
@@ -95,32 +105,46 @@ class ConversationStore:
         conv.state = State.BOT
         await self.update(conv.id, state=State.BOT.value)
 
-    async def enqueue(self, cid: str, severity: str, packet: Dict[str, Any], language: str) -> bool:
+    async def enqueue(
+        self,
+        cid: str,
+        severity: str,
+        packet: Dict[str, Any],
+        language: str,
+        handoff: str = "",
+        existing: bool = False,
+    ) -> Enqueued:
         """-> QUEUED, atomically and once: a conversation already queued or with an agent
         keeps its place, packet and agent (a repeated or concurrent handoff adds no entry
-        and alerts no one). True if it was queued now."""
+        and alerts no one), and one handoff (`handoff`: its key, HandoffPacket.key) queues
+        once, whether its early word or the turn's relay comes first. `existing`: only a
+        conversation the hub has (the early word may name one it never had)."""
         now = time.time()
-        added = await self.redis.eval(
-            ENQUEUE,
-            2,
-            keys.conversation(cid),
-            keys.QUEUE,
-            cid,
-            queue_score(severity, now),
-            severity,
-            json.dumps(packet),
-            now,
-            language,
-            State.QUEUED.value,
-            State.AGENT.value,
+        added = Enqueued(
+            await self.redis.eval(
+                ENQUEUE,
+                2,
+                keys.conversation(cid),
+                keys.QUEUE,
+                cid,
+                queue_score(severity, now),
+                severity,
+                json.dumps(packet),
+                now,
+                language,
+                State.QUEUED.value,
+                State.AGENT.value,
+                handoff,
+                "1" if existing else "",
+            )
         )
-        if not added:
-            return False
+        if added is not Enqueued.NOW:
+            return added
         conv = await self.get(cid)
         if conv is not None:
             await self.reporting.handed_off(conv, now)
         await self.publish({"type": "queue", "conversation_id": cid})
-        return True
+        return added
 
     async def withdraw(self, conv: Conversation) -> bool:
         """QUEUED -> BOT: the customer took back their request for a person ("never mind,

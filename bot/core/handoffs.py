@@ -5,8 +5,16 @@ moves a conversation to QUEUED with its packet; the customer hears their place a
 someone replies: from the queue while agents are online, from the opening hours when
 nobody is (SUPPORT_HOURS), with the call-back and email options. A handoff while the
 conversation is already queued or with an agent keeps its place and agent.
+
+The assistant's handoff comes twice: its early word, the moment the action decides
+(contract/handoff_requests.py: `listen`, `early`), queues the conversation for the agents
+while Rasa finishes the turn; the turn's relay of the same packet (`queue`) then queues
+nothing again and tells the customer their place. If the turn fails after the early word,
+the customer is told so, with the case and the place the early word gave
+(`assistant_away`).
 """
 
+import asyncio
 import logging
 import re
 from typing import Any, List, Optional
@@ -14,11 +22,11 @@ from typing import Any, List, Optional
 from bot.core.channel import Message
 from bot.core.contacts import follow_up_email
 from bot.core.conversation import Conversation, State
-from bot.core.conversations import ConversationStore
+from bot.core.conversations import ConversationStore, Enqueued
 from bot.core.hours import local_now, parse_hours, reply_by
 from bot.core.texts import Texts
 from bot.settings import Settings
-from contract import handoff
+from contract import handoff, handoff_requests
 from contract.case import new_case_ref
 from contract.identity import mask_email
 from contract.text import fold
@@ -77,11 +85,46 @@ class Handoffs:
                 "channel": conv.channel,
             }
         severity = typed.severity.level if typed else "medium"
-        if not await self.store.enqueue(conv.id, severity, stored, conv.language):
+        key = typed.key() if typed else ""
+        # Queued by this handoff's early word (Enqueued.BEFORE): told as if queued now.
+        if not await self.store.enqueue(conv.id, severity, stored, conv.language, key):
             return await self._already_handed_off(conv, lead)
         message = joined(lead, await self._queued(conv, typed))
         await self.store.log_message(conv.id, "bot", message)
         return [message]
+
+    async def listen(self, words: asyncio.Queue) -> None:
+        """Queue every early handoff word (a queue of keys.HANDOFF_REQUESTS, EventHub)
+        until the hub stops."""
+        while True:
+            word = await words.get()
+            kind = word.get("type") if isinstance(word, dict) else None
+            if kind == "shutdown":
+                return
+            if kind == "reconnected":  # words missed meanwhile: the turns' relays queue them
+                continue
+            try:
+                await self.early(word)
+            except Exception as error:  # Redis away: the turn's relay queues it
+                log.warning("early handoff word not queued: %s", error)
+
+    async def early(self, word: Any) -> bool:
+        """The assistant's handoff, queued before its turn ends, for the agents alone (the
+        customer hears their place from the turn's relay). Only a conversation the hub has,
+        and one the bot has: queued or with an agent, it stays. True if queued now."""
+        found = handoff_requests.read_request(word)
+        if found is None:
+            log.warning("an early handoff word that is not one: ignored")
+            return False
+        cid, packet = found
+        conv = await self.store.get(cid)
+        if conv is None or conv.state is not State.BOT:
+            return False
+        typed = packet.attach(conv.id, conv.channel)
+        queued = await self.store.enqueue(
+            conv.id, typed.severity.level, typed.payload(), conv.language, typed.key(), existing=True
+        )
+        return queued is Enqueued.NOW
 
     async def _queued(self, conv: Conversation, packet: Optional[handoff.HandoffPacket]) -> Message:
         """Their place and when: from the queue, or from the opening hours when nobody is
@@ -141,12 +184,20 @@ class Handoffs:
 
     async def assistant_away(self, conv: Conversation, why: str) -> List[Message]:
         """Rasa is away: apologise at once and queue for a person with what we have (the
-        same packet type as the assistant's, summarised in both languages)."""
-        transcript = await self.store.transcript(conv.id)
-        last = next((t["text"] for t in reversed(transcript) if t["from"] == "customer"), "")
-        packet = handoff.assistant_away(
-            conv.id, conv.channel, conv.identity, conv.language, new_case_ref(), why, last
-        )
+        same packet type as the assistant's, summarised in both languages). When the
+        assistant had handed over in this turn before it failed (its early word queued
+        it: the turn began with the bot), the queue keeps the assistant's packet, and the
+        customer hears its case."""
+        current = await self.store.get(conv.id)
+        early = current.handoff() if current is not None and current.state is not State.BOT else None
+        if early is not None:
+            packet = early
+        else:
+            transcript = await self.store.transcript(conv.id)
+            last = next((t["text"] for t in reversed(transcript) if t["from"] == "customer"), "")
+            packet = handoff.assistant_away(
+                conv.id, conv.channel, conv.identity, conv.language, new_case_ref(), why, last
+            )
         apology = self.texts.message("assistant_unavailable", conv.language, case_ref=packet.case_ref)
         await self.store.log(conv.id, "bot", apology["text"])
         return [apology] + await self.queue(conv, packet.payload())

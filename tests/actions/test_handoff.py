@@ -9,6 +9,7 @@ from actions.handoff import ActionAgentHandback, ActionHandoff
 from actions.store import get_redis
 from contract import keys, memory
 from contract.handoff import read_packet
+from contract.handoff_requests import read_request
 from tests.actions.helpers import (
     entity,
     payloads,
@@ -198,3 +199,24 @@ async def test_the_packet_says_why_the_severity_is_what_it_is_as_the_case_keeps_
         "notes": ["base: complain_damaged (2)", "angry_tone: ridiculous, '!!!'"],
     }
     assert (await memory.load_case(get_redis(), slots["case_ref"])).severity.dict() == severity
+
+
+async def test_the_hub_is_told_of_the_handoff_the_moment_it_is_decided(redis_url, domain, sender):
+    """Before the action returns to Rasa, its packet is published for the hub to queue
+    (contract/handoff_requests.py): the same packet the turn's reply carries."""
+    listener = get_redis().pubsub()
+    await listener.subscribe(keys.HANDOFF_REQUESTS)
+    try:
+        trk = tracker(sender, "I want to speak to a human", "request_human")
+        dispatcher, _ = await run(ActionHandoff(), trk, domain)
+        word = None
+        while word is None or word[0] != sender:  # other tests may hand over meanwhile
+            message = await listener.get_message(timeout=10)
+            assert message is not None, f"no handoff word for {sender}"
+            word = read_request(message["data"]) if message["type"] == "message" else None
+        relayed = payloads(dispatcher)[0]["handoff"]
+        assert word[1].payload() == relayed
+        assert word[1].key() == read_packet(relayed).key()
+    finally:
+        await listener.unsubscribe()
+        await listener.close()

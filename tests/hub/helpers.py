@@ -200,6 +200,7 @@ class FakeRasa:
         self.gate: asyncio.Event = None  # when set by a test: replies wait for it to open
         self.arrived = asyncio.Queue()  # every request, as it arrives
         self.more = {}  # message -> further replies a test wants (as Rasa's REST channel shapes them)
+        self.status = 200  # what it answers with (a test may make it fail: 500)
 
     async def root(self, request: web.Request) -> web.Response:
         return web.json_response({"version": "fake"})
@@ -210,6 +211,8 @@ class FakeRasa:
         await self.arrived.put(body)
         if self.gate is not None:
             await self.gate.wait()
+        if self.status != 200:
+            return web.json_response({"error": "failed"}, status=self.status)
         replies = [{"recipient_id": body["sender"], "text": f"heard: {body['message']}"}]
         if body["message"] == "/request_human":
             replies.append({"recipient_id": body["sender"], "custom": {"handoff": PACKET}})
