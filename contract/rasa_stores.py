@@ -28,22 +28,25 @@ session's events) and returns and stores the same trackers, with less CPU per tu
 
 import json
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple, TypeVar
 from urllib.parse import quote
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.lock_store import DEFAULT_SOCKET_TIMEOUT_IN_SECONDS, RedisLockStore
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import DEFAULT_SOCKET_TIMEOUT_IN_SECONDS, LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
+from redis.exceptions import WatchError
 
 from contract import rasa_runtime
 from contract.redis_client import RedisTarget, sync_client
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 rasa_runtime.install()
 
@@ -151,7 +154,16 @@ def _earlier_sessions(
 
 class LockStore(RedisLockStore):
     """`type: redis`'s lock store, on the master the Sentinels name when they are set.
-    Rasa builds a custom lock store from its endpoint configuration alone."""
+    Rasa builds a custom lock store from its endpoint configuration alone.
+
+    Each change to a conversation's ticket lock is one Redis transaction here. Rasa's own
+    reads the lock, changes it and writes it back in separate calls (its authors call it
+    "far from atomic", rasa#3933): two Rasa processes given one conversation's messages at
+    the same instant could both be issued the same ticket and both run a turn at once, and
+    a turn ending as another's ticket was issued could drop that ticket or delete the lock
+    under it. Here the lock's key is WATCHed from the read to the write, and a change that
+    lost the race is made again on what the other process wrote (make bench's lock-store
+    check found such a conversation: two turns' events interleaved)."""
 
     def __init__(self, endpoint_config: EndpointConfig) -> None:
         kwargs = dict(endpoint_config.kwargs)
@@ -163,3 +175,69 @@ class LockStore(RedisLockStore):
             timeout = float(kwargs.get("socket_timeout", DEFAULT_SOCKET_TIMEOUT_IN_SECONDS))
             self.red = sync_client(target, socket_timeout=timeout, socket_connect_timeout=5)
             log.info("lock store on %s", target.describe())
+
+    def _change(
+        self, conversation_id: Text, change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], T]]
+    ) -> T:
+        """`change` applied to the conversation's stored lock (None: there is none) in one
+        transaction: it returns the lock to store (None: delete it) and a result. Tried
+        again whenever another client changed the lock between the read and the write."""
+        key = self.key_prefix + conversation_id
+        while True:
+            with self.red.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    stored = pipe.get(key)
+                    lock = TicketLock.from_dict(json.loads(stored)) if stored is not None else None
+                    kept, result = change(lock)
+                    pipe.multi()
+                    if kept is not None:
+                        pipe.set(key, kept.dumps())
+                    elif stored is not None:
+                        pipe.delete(key)
+                    pipe.execute()
+                    return result
+                except WatchError:
+                    continue
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """Rasa's: a new ticket on the conversation's lock (made if there is none)."""
+
+        def issue(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], int]:
+            lock = lock or TicketLock(conversation_id)
+            return lock, lock.issue_ticket(lock_lifetime)
+
+        try:
+            return self._change(conversation_id, issue)
+        except Exception as error:
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+    def update_lock(self, conversation_id: Text) -> None:
+        """Rasa's: the lock without its expired tickets."""
+
+        def update(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:
+            if lock is not None:
+                lock.remove_expired_tickets()
+            return lock, None
+
+        self._change(conversation_id, update)
+
+    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        """Rasa's: the lock without this ticket."""
+        self._change(conversation_id, lambda lock: (_without(lock, ticket_number), None))
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        """Rasa's: the lock without this ticket, deleted when nobody else waits on it (in
+        one step: a ticket issued meanwhile keeps the lock)."""
+
+        def finish(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:
+            lock = _without(lock, ticket_number)
+            return (lock if lock is not None and lock.is_someone_waiting() else None), None
+
+        self._change(conversation_id, finish)
+
+
+def _without(lock: Optional[TicketLock], ticket_number: int) -> Optional[TicketLock]:
+    if lock is not None:
+        lock.remove_ticket_for(ticket_number)
+    return lock

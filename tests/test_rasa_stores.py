@@ -140,3 +140,90 @@ def test_loading_the_stores_puts_the_faster_check_in_rasas_place():
     import contract.rasa_stores  # noqa: F401  (what endpoints.yml makes Rasa import)
 
     assert RemoteAction._validate_action_result is rasa_runtime.validate_action_result
+
+
+# --- the lock store: one conversation's tickets across Rasa processes ---------------------------
+
+
+def lock_stores(redis_url, prefix):
+    """Two of our lock stores on one Redis, as two Rasa processes have, and Rasa's own."""
+    from urllib.parse import urlparse
+
+    from rasa.core.lock_store import RedisLockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    from contract.rasa_stores import LockStore
+
+    address = urlparse(redis_url)
+    config = EndpointConfig(url=address.hostname, port=address.port, db=0, key_prefix=prefix)
+    rasas = RedisLockStore(host=address.hostname, port=address.port, db=0, key_prefix=prefix + "rasa")
+    return LockStore(config), LockStore(config), rasas
+
+
+def between_read_and_write(monkeypatch, method, other):
+    """Runs `other()` once, the first time a lock store calls TicketLock.`method` on a lock
+    it has read: as if another process changed the stored lock between this one's read
+    and its write."""
+    from rasa.core.lock import TicketLock
+
+    original = getattr(TicketLock, method)
+    pending = [other]
+
+    def interleaved(self, *args, **kwargs):
+        if pending:
+            pending.pop()()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TicketLock, method, interleaved)
+
+
+@pytest.mark.parametrize("ours", [True, False], ids=["ours", "rasa's own"])
+def test_two_processes_issuing_tickets_at_once_get_different_ones(redis_url, sender, monkeypatch, ours):
+    first, second, rasas = lock_stores(redis_url, "lockx")
+    store = first if ours else rasas
+    other = second if ours else rasas
+    theirs = []
+    between_read_and_write(monkeypatch, "issue_ticket", lambda: theirs.append(other.issue_ticket(sender)))
+    mine = store.issue_ticket(sender)
+    lock = store.get_lock(sender)
+    if not ours:  # Rasa's own: both hold ticket 0, and both would run their turn at once
+        assert mine == theirs[0] == 0 and lock.last_issued == 0
+        return
+    assert sorted([mine, theirs[0]]) == [0, 1] and lock.last_issued == 1
+    assert not lock.is_locked(theirs[0]) and lock.is_locked(mine)  # one runs, one waits
+
+
+@pytest.mark.parametrize("ours", [True, False], ids=["ours", "rasa's own"])
+def test_a_turn_ending_as_another_begins_keeps_the_new_ticket(redis_url, sender, monkeypatch, ours):
+    first, second, rasas = lock_stores(redis_url, "lockx")
+    store = first if ours else rasas
+    other = second if ours else rasas
+    running = store.issue_ticket(sender)
+    waiting = []
+    between_read_and_write(
+        monkeypatch, "remove_ticket_for", lambda: waiting.append(other.issue_ticket(sender))
+    )
+    store.cleanup(sender, running)
+    lock = store.get_lock(sender)
+    if not ours:  # Rasa's own dropped the waiting ticket: the next turn would wait for nobody
+        assert lock is None or lock.now_serving != waiting[0]
+        return
+    assert lock is not None and lock.now_serving == waiting[0] and not lock.is_locked(waiting[0])
+    other.cleanup(sender, waiting[0])
+    assert other.get_lock(sender) is None  # the last turn out removes the lock
+
+
+async def test_rasa_processes_take_one_conversations_turns_one_at_a_time(redis_url, sender):
+    first, second, _ = lock_stores(redis_url, "lockx")
+    inside, most = 0, 0
+
+    async def turn(store):
+        nonlocal inside, most
+        async with store.lock(sender, wait_time_in_seconds=0.001):
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0)  # let the other turns try to come in
+            inside -= 1
+
+    await asyncio.gather(*(turn(first if i % 2 else second) for i in range(20)))
+    assert most == 1 and first.get_lock(sender) is None
