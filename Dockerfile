@@ -62,6 +62,9 @@ CMD ["rasa", "run", "--model", "models/service-recovery.tar.gz", "--port", "5005
 
 # The action server, called by Rasa only (port 5055); REDIS_URL names its Redis.
 FROM runtime AS actions
+# The help pages' e5 vectors, made once here rather than at every start (~20 s of CPU):
+# actions/knowledge.py reads them from .cache/knowledge while the pages are these.
+RUN python -m actions.knowledge build
 USER 10001:10001
 ENV SANIC_HOST=0.0.0.0
 EXPOSE 5055

