@@ -135,20 +135,27 @@ async def test_the_console_has_the_handoff_before_rasa_s_turn_ends(
         await console.ws.close()
 
 
+async def early_word_mid_turn(client, fake_rasa, redis, sender: str) -> asyncio.Task:
+    """A customer's "/request_human" turn, held in the stand-in Rasa (until
+    `fake_rasa.gate` is set), and meanwhile the early word the action server publishes
+    when it decides (actions/handoff.py). Returns the turn, still running."""
+    fake_rasa.gate = asyncio.Event()
+    turn = asyncio.create_task(
+        client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
+    )
+    await asyncio.wait_for(fake_rasa.arrived.get(), 10)
+    await handoff_requests.announce(redis, f"rest-{sender}", read_packet(PACKET))
+    return turn
+
+
 async def test_the_turn_s_relay_after_the_early_word_adds_nothing(make_hub_fake, fake_rasa, redis):
     client = await make_hub_fake()
     sender = rest_sender()
     cid = f"rest-{sender}"
     console = await open_console(client, cid)
-    fake_rasa.gate = asyncio.Event()
     since = time.time()
     try:
-        turn = asyncio.create_task(
-            client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
-        )
-        await asyncio.wait_for(fake_rasa.arrived.get(), 10)
-        # What the action server does when it decides (actions/handoff.py), mid-turn.
-        await handoff_requests.announce(redis, cid, read_packet(PACKET))
+        turn = await early_word_mid_turn(client, fake_rasa, redis, sender)
         await console.next_queue_event()
         queued_at = await redis.hget(keys.conversation(cid), "queued_at")
         assert queued_at and not turn.done()
@@ -176,14 +183,9 @@ async def test_a_turn_that_fails_after_the_early_word_keeps_the_customer_queued(
     sender = rest_sender()
     cid = f"rest-{sender}"
     console = await open_console(client, cid)
-    fake_rasa.gate = asyncio.Event()
     since = time.time()
     try:
-        turn = asyncio.create_task(
-            client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
-        )
-        await asyncio.wait_for(fake_rasa.arrived.get(), 10)
-        await handoff_requests.announce(redis, cid, read_packet(PACKET))
+        turn = await early_word_mid_turn(client, fake_rasa, redis, sender)
         await console.next_queue_event()
 
         fake_rasa.status = 500  # the rest of the turn fails
@@ -213,13 +215,8 @@ async def test_a_turn_that_fails_once_an_agent_has_the_early_handoff_names_the_a
     sender = rest_sender()
     cid = f"rest-{sender}"
     console = await open_console(client, cid)
-    fake_rasa.gate = asyncio.Event()
     try:
-        turn = asyncio.create_task(
-            client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
-        )
-        await asyncio.wait_for(fake_rasa.arrived.get(), 10)
-        await handoff_requests.announce(redis, cid, read_packet(PACKET))
+        turn = await early_word_mid_turn(client, fake_rasa, redis, sender)
         await console.next_queue_event()
         assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 200
 
