@@ -40,10 +40,19 @@ def is_question(text: str) -> bool:
     if "?" in folded or any(re.match(rf"{w}\b", folded) for w in QUESTION_OPENERS):
         return True
     words = folded.split()
+    while len(words) > 1 and words[-1] in TRAILING_PARTICLES:
+        words.pop()  # "bao lâu vậy shop", "thế nào ạ": the question is before them
     tail = " ".join(words[-3:])
     return any(re.search(rf"(?<![^\W_]){w}(?![^\W_])", tail) for w in QUESTION_WORDS[:15]) or (
         bool(words) and words[-1] in ("khong", "ko", "k", "hok", "hong", "chua")
     )
+
+
+# What Vietnamese puts after a question: particles and whom it is asked of ("mất bao lâu
+# vậy shop", "làm sao ạ", "được không bạn ơi"), folded.
+TRAILING_PARTICLES = frozenset(
+    "vay z v a ah a nhi nhe nha ha the shop ban oi em anh chi ad admin mn moi nguoi".split()
+)
 
 
 # Words that tell of something gone wrong (a complaint), not a question about how things work.

@@ -132,3 +132,23 @@ async def test_two_misunderstandings_in_a_row_bring_a_person(redis_url, domain, 
     )
     assert responses(dispatcher) == ["utter_handoff_not_understood"]
     assert payloads(dispatcher)[0]["handoff"]["reason"] == "not_understood"
+
+
+async def test_a_question_the_pages_answer_is_answered_before_which_of_these(redis_url, domain, sender):
+    """ "tra hang thi lam the nao" (how do I return something, typed without marks): the
+    classifier gives up between a refund complaint and nothing, but it is a question about
+    the shop, and the returns page answers it; "which of these?" was a wrong turn (found
+    talking to `make run`)."""
+    # Ranked as "clearly a complaint, of two close types", as the real one was under the
+    # demo playbook's knobs (nlu_fallback 0.25, complain_refund 0.24, out_of_scope 0.21).
+    ranks = close_pair()
+    for action, intent in ((ActionNluFallback(), "nlu_fallback"), (ActionOutOfScope(), "out_of_scope")):
+        asked = ranked_tracker(sender + intent, "tra hang thi lam the nao", intent, ranks, language="vi")
+        dispatcher, events = await run(action, asked, domain)
+        assert responses(dispatcher) == ["utter_knowledge_answer"], intent
+        assert dispatcher.messages[0]["page"] == "Đổi trả"  # the tests' returns page (tests/data/help)
+        assert slots_set(events) == {"complaint_check": None}
+    # A problem told as a question is still a complaint: "which of these?" as before.
+    problem = ranked_tracker(sender + "p", "the thing is busted, what now?", "nlu_fallback", close_pair())
+    dispatcher, _ = await run(ActionNluFallback(), problem, domain)
+    assert responses(dispatcher) == ["utter_which_complaint"]
