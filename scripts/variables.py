@@ -67,6 +67,14 @@ ELSEWHERE: Tuple[Variable, ...] = (
         "the shop's help pages (`<lang>/*.md`, sections by heading) that questions are answered from",
     ),
     Variable(
+        ("KNOWLEDGE_CACHE_DIR",),
+        "action server (`actions/knowledge.py`)",
+        "`.cache/knowledge`",
+        "where the help pages' e5 vectors are kept between starts, by the texts they were made from "
+        "(`python -m actions.knowledge build` fills it; the image does). Without it (a read-only disk), "
+        "each start embeds the pages again: about 20 s of CPU for the demo shop",
+    ),
+    Variable(
         ("ORDERS_BACKEND",),
         ORDERS,
         "demo",
