@@ -153,12 +153,12 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             if intent != tracker.get_slot("complaint_type") and readings.corrects(said):
                 # "no, it's not late, it arrived broken": the same case, another problem.
                 return await correct_complaint(dispatcher, tracker, intent)
-        elif intent.startswith("complain_") and page_answers.general_question(tracker):
+        elif intent.startswith("complain_") and await page_answers.answer_general_question(
+            dispatcher, tracker
+        ):
             # "how long does a refund take?" with no complaint in hand: the help pages answer.
-            found = page_answers.find_answer(tracker)
-            if found.sure and await page_answers.answer_from_pages(dispatcher, tracker, found):
-                dispatcher.utter_message(response="utter_knowledge_more")
-                return [SlotSet("complaint_check", ANSWERED_ASIDE)]
+            dispatcher.utter_message(response="utter_knowledge_more")
+            return [SlotSet("complaint_check", ANSWERED_ASIDE)]
         reading = read(tracker.latest_message)
         if (
             intent.startswith("complain_")

@@ -344,9 +344,6 @@ async def said_instead(
     ):
         events = await correct_complaint(dispatcher, tracker, intent)
         return {**{e["name"]: e["value"] for e in events}, slot: None}
-    if page_answers.general_question(tracker):
-        found = page_answers.find_answer(tracker)
-        if found.sure:
-            await page_answers.answer_from_pages(dispatcher, tracker, found)
-            return {slot: None}
+    if await page_answers.answer_general_question(dispatcher, tracker):
+        return {slot: None}
     return None

@@ -48,7 +48,7 @@ class ActionNluFallback(PlaybookAction):
             # these?" about two guesses, never "please rephrase").
             dispatcher.utter_message(response="utter_clarify")
             return cleared
-        if await answered_from_pages(dispatcher, tracker):
+        if await page_answers.answer_general_question(dispatcher, tracker):
             return cleared
         types = which_to_ask(tracker.latest_message, knobs)
         if types:
@@ -60,17 +60,6 @@ class ActionNluFallback(PlaybookAction):
                 return cleared
         dispatcher.utter_message(response="utter_rephrase")
         return cleared
-
-
-async def answered_from_pages(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    """A question about how things are done at the shop, that the help pages answer
-    surely, answered before any "which of these?": "tra hang thi lam the nao" (how do I
-    return something) leaves the classifier torn between a refund complaint and nothing,
-    but it asks no complaint of ours."""
-    if not page_answers.general_question(tracker):
-        return False
-    found = page_answers.find_answer(tracker)
-    return found.sure and await page_answers.answer_from_pages(dispatcher, tracker, found)
 
 
 class ActionOutOfScope(PlaybookAction):
@@ -91,7 +80,7 @@ class ActionOutOfScope(PlaybookAction):
             # A complaint that asks for a person: honoured at once, after the apology.
             apologise_before_handoff(dispatcher, tracker)
             return cleared + await hand_off(dispatcher, tracker, "customer_asked")
-        if await answered_from_pages(dispatcher, tracker):
+        if await page_answers.answer_general_question(dispatcher, tracker):
             return cleared
         if types:
             return ask_which(dispatcher, types, language(tracker))

@@ -67,3 +67,15 @@ async def answer_from_pages(
     if say_not_sure:
         dispatcher.utter_message(response="utter_knowledge_not_sure", buttons=[person_button(lang)])
     return False
+
+
+async def answer_general_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A question about how things are done at the shop (`general_question`) that the help
+    pages answer surely: answered (True). Otherwise nothing is said (False) and the caller
+    goes on as if it were not a question: a complaint, "which of these?", the form's own
+    question. E.g. "tra hang thi lam the nao" (how do I return something), which leaves
+    the classifier torn between a refund complaint and nothing."""
+    if not general_question(tracker):
+        return False
+    found = find_answer(tracker)
+    return found.sure and await answer_from_pages(dispatcher, tracker, found)
