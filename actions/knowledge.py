@@ -10,7 +10,10 @@ sections (contract/help.py). Each section is scored four ways:
 - dense, whole: the e5 vector of the whole section as a passage ("passage: "), and as a
   question ("query: "; a help page's headings are customers' questions);
 - lexical: BM25 over folded, stemmed words and pairs of words, with the groups of words
-  customers use for what the pages say (data/shop/help/words.yml).
+  customers use for what the pages say (data/shop/help/words.yml);
+- dense, asked: the e5 vector (as a question) of each way the owner wrote that customers
+  ask the section (its `<!-- asked: -->` lines, contract/help.py): the nearest of them.
+  Pages without such lines are scored the other four ways.
 
 Each way is made comparable across sections (its z-score over the sections of that
 language) and they are added with WEIGHTS: the best section is the answer. Its `score`
@@ -74,9 +77,14 @@ CLOSE_SENTENCE = 0.90
 # ten questions the pages answer gets "not sure", then the fewest answers to questions
 # they don't.
 NEAR_AT_LEAST = {"en": 0.85, "vi": 0.86}
+# The same for the ways customers ask a section (a question against a question: e5 reads
+# two questions closer than a question and a passage). Chosen by the same rule.
+ASKED_NEAR_AT_LEAST = {"en": 0.90, "vi": 0.90}
+ASKED_CLOSE = 0.95
 # The ways a section is scored, in the order LanguageIndex.find adds them: its nearest
-# sentence, the whole section as a passage, the whole section as a question, and BM25.
-WEIGHTS = (1.0, 1.0, 2 / 3, 1.0)
+# sentence, the whole section as a passage, the whole section as a question, BM25, and
+# the nearest of the ways customers ask it (when the owner wrote some).
+WEIGHTS = (1.0, 1.0, 2 / 3, 1.0, 1.0)
 RUNNER_UP = "runner_up"
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -116,14 +124,19 @@ class Found:
     runner_up_score: float
     shared: float = 0.0  # the section's lexical score: 0 when it shares no word with the question
     near_at_least: float = max(NEAR_AT_LEAST.values())  # the language's NEAR_AT_LEAST
+    asked_closest: float = -1.0  # the cosine of the section's nearest asked line (-1: none)
+    asked_near_at_least: float = max(ASKED_NEAR_AT_LEAST.values())
 
     @property
     def sure(self) -> bool:
         if self.section is None or self.shared <= 0:
             return False
+        near = self.closest >= self.near_at_least or self.asked_closest >= self.asked_near_at_least
         return (
-            self.score >= SURE_SCORE and self.closest >= self.near_at_least
-        ) or self.closest >= CLOSE_SENTENCE
+            (self.score >= SURE_SCORE and near)
+            or self.closest >= CLOSE_SENTENCE
+            or self.asked_closest >= ASKED_CLOSE
+        )
 
     def as_dict(self) -> Dict[str, object]:
         """What `python -m actions.knowledge ask` prints, runner_up last."""
@@ -197,6 +210,7 @@ class LanguageIndex:
         restorer: Optional[MarkRestorer] = None,
     ) -> None:
         self.near_at_least = NEAR_AT_LEAST[language]
+        self.asked_near_at_least = ASKED_NEAR_AT_LEAST[language]
         self.sections = list(sections)
         self.lexical = Lexical(self.sections, groups)
         self.restorer = restorer
@@ -213,10 +227,32 @@ class LanguageIndex:
         # headings are customers' questions, and this reads them as such.
         self.whole_as_asked = vectors("query", whole)
         self._owner = np.array(self.owner, dtype=int)
+        asked = [(number, line) for number, section in enumerate(self.sections) for line in section.asked]
+        self.asked = vectors("query", [line for _, line in asked])
+        self._asked_owner = np.array([number for number, _ in asked], dtype=int)
+        self._has_asked = np.isin(np.arange(len(self.sections)), self._asked_owner)
         # The largest weighted sum of z-scores over n sections: one section alone above the
-        # rest on every way (a z-score is at most (n - 1) / sqrt(n)).
+        # rest on every way (a z-score is at most (n - 1) / sqrt(n)); pages without asked
+        # lines are scored four ways, so their scores read the same.
         n = len(self.sections)
-        self.most = sum(WEIGHTS) * (n - 1) / math.sqrt(n) if n > 1 else 1.0
+        weights = WEIGHTS if asked else WEIGHTS[:-1]
+        self.most = sum(weights) * (n - 1) / math.sqrt(n) if n > 1 else 1.0
+
+    def nearest_asked(self, asked: np.ndarray) -> np.ndarray:
+        """Per section, the cosine of its nearest asked line to the question (-1: none)."""
+        near = np.full(len(self.sections), -1.0)
+        if len(self._asked_owner):
+            np.maximum.at(near, self._asked_owner, self.asked @ asked)
+        return near
+
+    def _asked_way(self, near: np.ndarray) -> np.ndarray:
+        """The asked cosines as a way of scoring: a section without asked lines gets the
+        mean of those with some (neither pulled up nor down); none at all, no way."""
+        if not self._has_asked.any():
+            return np.zeros(len(self.sections))
+        way = near.copy()
+        way[~self._has_asked] = near[self._has_asked].mean()
+        return way
 
     def find(self, question: str, masked: str) -> Found:
         if not self.sections:
@@ -232,9 +268,10 @@ class LanguageIndex:
             self.whole @ asked,
             self.whole_as_asked @ asked,
             np.array(self.lexical.scores(question)),
+            self._asked_way(asked_near := self.nearest_asked(asked)),
         )
         fused = np.sum([w * zscores(way) for w, way in zip(WEIGHTS, ways, strict=True)], axis=0) / self.most
-        lexical = ways[-1]
+        lexical = ways[3]
         order = np.argsort(-fused)
         best = int(order[0])
         second = int(order[1]) if len(order) > 1 else None
@@ -246,6 +283,8 @@ class LanguageIndex:
             float(fused[second]) if second is not None else 0.0,
             float(lexical[best]),
             self.near_at_least,
+            float(asked_near[best]),
+            self.asked_near_at_least,
         )
 
 
@@ -261,7 +300,9 @@ class KnowledgeIndex:
                 pages.get(lang, []),
                 groups.get(lang, ()),
                 # Vietnamese: the marks of the shop's writing, with these pages' own words.
-                MarkRestorer(writing + [f"{s.heading}\n{s.text}" for s in pages.get(lang, [])])
+                MarkRestorer(
+                    writing + ["\n".join([s.heading, s.text, *s.asked]) for s in pages.get(lang, [])]
+                )
                 if lang == "vi"
                 else None,
             )

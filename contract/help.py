@@ -6,7 +6,14 @@ section as a customer is sent it, and a lexical score that folds Vietnamese diac
 A page: its first `# Title` line, then `## Heading` sections (text before the first
 `##` is the page's introduction, a section named after the page). Deeper headings stay
 inside their section. Only `<language>/*.md` files are pages (a README beside them is
-not).
+not). An HTML comment is the owner's, never sent to a customer; one that starts with
+`asked:` lists, a line each, other ways customers ask the section's question (hidden
+where the page is shown, matched like the heading):
+
+    ## How long does a refund take?
+    <!-- asked:
+    - when do I get my money back
+    -->
 
 The lexical score is BM25 over the folded words of a section (its page's title and its
 heading count twice: they say what the section is about) and over pairs of neighbouring
@@ -40,6 +47,8 @@ _HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LINK_RE = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|`)")
 _BULLET_RE = re.compile(r"^\s*[-*+]\s+")
+_COMMENT_RE = re.compile(r"<!--(.*?)-->", re.DOTALL)
+ASKED = "asked:"
 
 
 class HelpPageError(ValueError):
@@ -54,6 +63,7 @@ class Section:
     heading: str  # "Where we deliver" (the title itself for a page's introduction)
     text: str  # the section as the customer is sent it (plain text, lines kept)
     line: int  # where its heading is, for the owner
+    asked: Tuple[str, ...] = ()  # other ways customers ask it (the owner's `<!-- asked: -->`)
 
     @property
     def anchor(self) -> str:
@@ -85,6 +95,18 @@ def plain(markdown: str) -> str:
     return "\n".join(lines).strip()
 
 
+def owner_notes(markdown: str) -> Tuple[str, Tuple[str, ...]]:
+    """A section's Markdown without its HTML comments, and the questions its `asked:`
+    comments list (one a line, list marks dropped)."""
+    asked: List[str] = []
+    for comment in _COMMENT_RE.findall(markdown):
+        body = comment.strip()
+        if body.lower().startswith(ASKED):
+            lines = body[len(ASKED) :].splitlines()
+            asked += [_BULLET_RE.sub("", line).strip() for line in lines if _BULLET_RE.sub("", line).strip()]
+    return _COMMENT_RE.sub("", markdown), tuple(asked)
+
+
 def parse_page(text: str, language: str, page: str, source: str = "") -> List[Section]:
     """The sections of one page (its Markdown `text`)."""
     title = ""
@@ -93,9 +115,10 @@ def parse_page(text: str, language: str, page: str, source: str = "") -> List[Se
     body: List[str] = []
 
     def close() -> None:
-        content = plain("\n".join(body))
+        markdown, asked = owner_notes("\n".join(body))
+        content = plain(markdown)
         if content:
-            sections.append(Section(language, page, title, heading or title, content, start))
+            sections.append(Section(language, page, title, heading or title, content, start, asked))
 
     for number, line in enumerate(text.splitlines(), start=1):
         match = _HEADING_RE.match(line)
@@ -186,9 +209,10 @@ def terms(text: str) -> List[str]:
 
 
 def section_terms(section: Section) -> List[str]:
-    """What a section is matched on: its title and heading twice, then its text."""
+    """What a section is matched on: its title and heading twice, then its text and the
+    other ways customers ask it."""
     named = f"{section.title}. {section.heading}"
-    return terms(named) * 2 + terms(section.text)
+    return terms(named) * 2 + terms(section.text) + [t for asked in section.asked for t in terms(asked)]
 
 
 Groups = Dict[str, List[List[str]]]  # language -> groups of words that mean the same

@@ -54,6 +54,33 @@ def test_a_page_is_its_title_and_a_section_per_heading():
     )
 
 
+ASKED_PAGE = """\
+# Refunds
+
+## How long does a refund take?
+<!-- asked:
+- when do I get my money back
+- how many days until the money is back on my card
+-->
+3-5 working days. <!-- check with the bank in May -->
+
+## How will I be refunded?
+The way you paid.
+
+## Is the delivery fee refunded?
+Yes, when it was our mistake.
+"""
+
+
+def test_the_owners_comments_are_never_sent_and_asked_lines_are_kept_apart():
+    timing, way, fee = parse_page(ASKED_PAGE, "en", "refunds")
+    assert timing.text == "3-5 working days." and way.text == "The way you paid."
+    assert timing.asked == ("when do I get my money back", "how many days until the money is back on my card")
+    assert way.asked == ()
+    # Matched like the heading: "money back" is only in the asked lines.
+    assert Lexical([timing, way, fee]).best("money back?")[0][0] is timing
+
+
 def test_a_page_without_a_title_is_refused_naming_the_file():
     with pytest.raises(HelpPageError, match="x.md, line 1"):
         parse_page("## Fees\nFree.\n", "en", "x", "x.md")

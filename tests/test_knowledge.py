@@ -4,6 +4,7 @@ customer's language, how sure the index is, and `python -m actions.knowledge ask
 import json
 import os
 from pathlib import Path
+import shutil
 import subprocess
 import sys
 
@@ -64,6 +65,40 @@ def test_a_sections_vectors_are_its_heading_and_each_sentence():
         "Do you deliver to my city?. We deliver to every province in Vietnam, Da Nang and Hanoi included.",
         "Do you deliver to my city?. We do not ship abroad.",
     ]
+
+
+ASKED = {
+    "delivery.md": {
+        "## Do you deliver to my city?": [
+            "can I pick my order up from your warehouse",
+            "is collecting it in person possible",
+        ],
+        "## How long does delivery take?": ["when will my parcel arrive", "how many days to ship"],
+    },
+    "hours.md": {"## When is the team available?": ["are you open on Sunday", "what time do you close"]},
+    "returns.md": {
+        "## How long do I have to return something?": ["can I still send it back after two weeks"],
+        "## How long does a refund take?": ["when do I get my money back"],
+    },
+}
+
+
+def test_the_ways_customers_ask_a_section_find_it(tmp_path):
+    """The owner's `asked:` lines: a question worded like none of a section's text, but
+    like a way customers ask it, finds that section, and surely."""
+    shutil.copytree(TEST_PAGES, tmp_path / "pages")
+    question = "could I pick it up in person"
+    assert KnowledgeIndex.build(tmp_path / "pages").find(question, "en").section.anchor == "returns#returns"
+    for name, headings in ASKED.items():
+        page = tmp_path / "pages" / "en" / name
+        text = page.read_text(encoding="utf-8")
+        for heading, lines in headings.items():
+            listed = "".join(f"- {line}\n" for line in lines)
+            text = text.replace(f"{heading}\n", f"{heading}\n<!-- asked:\n{listed}-->\n")
+        page.write_text(text, encoding="utf-8")
+    found = KnowledgeIndex.build(tmp_path / "pages").find(question, "en")
+    assert found.section.anchor == "delivery#do-you-deliver-to-my-city" and found.sure
+    assert "asked" not in found.section.text and "warehouse" not in found.section.text
 
 
 def test_the_index_of_a_folder_is_built_once():
