@@ -156,8 +156,10 @@ class ActionAcknowledgeComplaint(PlaybookAction):
         elif intent.startswith("complain_") and await page_answers.answer_general_question(
             dispatcher, tracker
         ):
-            # "how long does a refund take?" with no complaint in hand: the help pages answer.
-            dispatcher.utter_message(response="utter_knowledge_more")
+            # "how long does a refund take?" with no complaint in hand: the help pages answer,
+            # and "if something has gone wrong, tell me", unless a case was just put right.
+            if not tracker.get_slot("applied_remedy"):
+                dispatcher.utter_message(response="utter_knowledge_more")
             return [SlotSet("complaint_check", ANSWERED_ASIDE)]
         reading = read(tracker.latest_message)
         if (

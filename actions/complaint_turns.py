@@ -13,8 +13,21 @@ from rasa_sdk.types import DomainDict
 from actions.base import PlaybookAction
 from actions.replies import person_button
 from actions.severity import anger_signs
-from actions.tracker import ASKED, language, latest_entity
+from actions.tracker import ASKED, language, last_response, latest_entity
 from actions.triage import ask_which
+
+# The bot's replies that already asked what went wrong: a detail given in answer to one
+# is noted, and the question is not asked again in the same words.
+ASKED_WHAT_HAPPENED = frozenset(
+    {
+        "utter_greet",
+        "utter_clarify",
+        "utter_general_complaint",
+        "utter_ask_what_went_wrong",
+        "utter_rephrase",
+        "utter_detail_what_happened",
+    }
+)
 
 
 class ActionAskWhatHappened(PlaybookAction):
@@ -65,6 +78,10 @@ class ActionNoteDetail(PlaybookAction):
         elif anger_signs(tracker.latest_message.get("text") or ""):
             # "order 2207718 is a disaster": sorry, and what happened? (never a thank-you).
             dispatcher.utter_message(response="utter_clarify")
+        elif last_response(tracker) in ASKED_WHAT_HAPPENED:
+            # "Hi! Tell me what went wrong", then only an email: not "Thanks. What went
+            # wrong?" as if it hadn't been asked.
+            dispatcher.utter_message(response="utter_detail_noted_what_happened")
         else:
             dispatcher.utter_message(response="utter_detail_what_happened")
         return [SlotSet("complaint_check", None)]  # the rules read it

@@ -59,7 +59,7 @@ from actions.order_proof import (
 from actions.orders import Order, OrdersUnavailable, order_store, proves
 from actions.playbook import DETAILS, shop_playbook
 from actions.store import get_redis
-from actions.tracker import NO_VALUE, known, latest_entity, latest_intent
+from actions.tracker import NO_VALUE, known, last_response, latest_entity, latest_intent
 from contract import counters
 from contract.identity import BY_ORDER_CONTACT, normalise_phone
 
@@ -217,12 +217,14 @@ class ValidateComplaintDetailsForm(FormValidationAction):
         if not looks_like_contact(tracker, str(value), claim.order_id):
             # "any update?", or the order number again: no guess at the proof, so nothing
             # is checked or counted against the order, and nobody is told "doesn't match".
+            # After a contact that didn't match, not "I still can't see one" either.
+            after_mismatch = last_response(tracker) == "utter_order_contact_mismatch"
             return self._miss(
                 dispatcher,
                 tracker,
                 "order_contact",
                 "utter_order_contact_not_seen",
-                "utter_order_contact_not_given",
+                "utter_order_contact_set_aside" if after_mismatch else "utter_order_contact_not_given",
                 order_id=claim.order_id,
             )
         return await self._prove(dispatcher, tracker, str(value), claim)

@@ -170,3 +170,17 @@ def intents_seen(tracker: Tracker) -> List[str]:
             if name not in seen:
                 seen.append(name)
     return seen
+
+
+def last_response(tracker: Tracker) -> Optional[str]:
+    """The name of the response the bot sent last before the customer's latest message
+    (Rasa keeps it with the message as `utter_action`), or None."""
+    latest_seen = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if latest_seen:
+                return None
+            latest_seen = True
+        elif event.get("event") == "bot" and latest_seen:
+            return (event.get("metadata") or {}).get("utter_action")
+    return None

@@ -242,7 +242,7 @@ async def proved_as(sender):
     return proof.customer_id if proof else None
 
 
-async def prove(sender, domain, order, given, attempts=0, entities=()):
+async def prove(sender, domain, order, given, attempts=0, entities=(), history=None):
     from rasa_sdk.executor import CollectingDispatcher
 
     out = CollectingDispatcher()
@@ -253,6 +253,6 @@ async def prove(sender, domain, order, given, attempts=0, entities=()):
         "detail_attempts": attempts,
     }
     result = await FORM.validate_order_contact(
-        given, out, tracker(sender, given, "inform", list(entities), slots=slots), domain
+        given, out, tracker(sender, given, "inform", list(entities), slots=slots, history=history), domain
     )
     return out, result

@@ -143,6 +143,16 @@ async def test_a_question_read_as_a_complaint_with_nothing_in_hand_is_answered_n
     assert responses(dispatcher) == ["utter_knowledge_answer", "utter_knowledge_more"]
     assert dispatcher.messages[0]["answer"].startswith("Three to five working days")
     assert slots_set(events) == {"complaint_check": "aside"}  # no case, no "sorry your refund is late"
+    # Just after a case was put right, the answer alone: not "if something has gone wrong".
+    settled = ranked_tracker(
+        sender + "s",
+        "how long does a refund take?",
+        "complain_refund",
+        ranks,
+        slots={"applied_remedy": "refund"},
+    )
+    dispatcher, _ = await run(ActionAcknowledgeComplaint(), settled, domain)
+    assert responses(dispatcher) == ["utter_knowledge_answer"]
     # A refund that is late, said as a question, is a complaint.
     late = ranked_tracker(sender + "l", "where is my refund?? still nothing", "complain_refund", ranks)
     dispatcher, events = await run(ActionAcknowledgeComplaint(), late, domain)

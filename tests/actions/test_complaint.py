@@ -383,3 +383,16 @@ async def test_a_detail_mid_complaint_is_noted_never_a_new_conversation(redis_ur
     assert responses(dispatcher) == ["utter_detail_noted"]
     dispatcher, _ = await run(ActionNoteDetail(), tracker(sender, "1234567", "inform"), domain)
     assert responses(dispatcher) == ["utter_detail_what_happened"]
+
+
+async def test_a_detail_after_being_asked_what_went_wrong_is_noted_and_not_asked_the_same_way(
+    redis_url, domain, sender
+):
+    """ "Hi! Tell me what went wrong", then only an email: the bot notes it and asks on
+    with examples, never the same "what went wrong?" as if it hadn't asked."""
+    greeted = {"event": "bot", "text": "Hi!", "metadata": {"utter_action": "utter_greet"}}
+    mail = "lan@example.com"
+    asked = tracker(sender, mail, "inform", [{"entity": "email", "value": mail}], history=[greeted])
+    dispatcher, _ = await run(ActionNoteDetail(), asked, domain)
+    assert responses(dispatcher) == ["utter_detail_noted_what_happened"]
+    assert "noted" in render(domain, dispatcher.messages[0], {})

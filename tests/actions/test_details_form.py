@@ -351,6 +351,23 @@ async def test_a_reply_with_no_contact_in_it_is_asked_for_again_and_counts_again
     assert await get_redis().get(keys.order_proof_failures(lan.order.order_id)) is None
 
 
+async def test_after_a_contact_that_did_not_match_another_reply_is_not_called_no_contact(
+    redis_url, domain, sender
+):
+    """A wrong email, then "I want a refund": the bot carries on without the order, and
+    never says it "still can't see an email": the customer gave one."""
+    lan = new_customer(redis_url)
+    out, _ = await prove(
+        sender, domain, lan.order, "a@example.com", entities=[entity("email", "a@example.com")]
+    )
+    assert responses(out) == ["utter_order_contact_mismatch"]
+    said = {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_order_contact_mismatch"}}
+    out, result = await prove(sender, domain, lan.order, "I want a refund", attempts=1, history=[said])
+    assert responses(out) == ["utter_order_contact_set_aside"]
+    assert result == {"order_contact": "none", "detail_attempts": 0}
+    assert "can't see" not in render(domain, out.messages[0], {})
+
+
 async def test_a_contact_without_entities_is_still_checked(redis_url, domain, sender):
     lan = new_customer(redis_url)
     out, result = await prove(sender, domain, lan.order, "it's 0999 111 222")
