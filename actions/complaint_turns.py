@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import page_answers
 from actions.base import PlaybookAction
 from actions.replies import person_button
 from actions.severity import anger_signs
@@ -72,6 +73,10 @@ class ActionNoteDetail(PlaybookAction):
                 events = ask_which(dispatcher, choices, language(tracker), response="utter_wish_noted_which")
                 return events + [SlotSet("wanted_remedy", wanted)]
             return ask_which(dispatcher, choices, language(tracker), response="utter_detail_noted_which")
+        if await page_answers.answer_general_question(dispatcher, tracker):
+            # "what's your phone number?" names a detail, so it reads as one being given,
+            # but it is a question the help pages answer.
+            return [SlotSet("complaint_check", None)]
         in_hand = tracker.get_slot("case_ref") and tracker.get_slot("complaint_type")
         if in_hand:
             dispatcher.utter_message(response="utter_detail_noted")

@@ -396,3 +396,16 @@ async def test_a_detail_after_being_asked_what_went_wrong_is_noted_and_not_asked
     dispatcher, _ = await run(ActionNoteDetail(), asked, domain)
     assert responses(dispatcher) == ["utter_detail_noted_what_happened"]
     assert "noted" in render(domain, dispatcher.messages[0], {})
+
+
+async def test_a_question_that_names_a_detail_is_answered_not_taken_as_one(redis_url, domain, sender):
+    """ "what's your phone number?" is read as a detail given (inform: it names one), but
+    no detail is in it: the help pages answer it, not "Thanks. What went wrong?"."""
+    asked = tracker(sender, "what time can I phone the team?", "inform")  # the test pages'
+    dispatcher, events = await run(ActionNoteDetail(), asked, domain)
+    assert responses(dispatcher) == ["utter_knowledge_answer"]
+    assert "08:00 to 22:00" in dispatcher.messages[0]["answer"]
+    # A phone number given is still a detail noted.
+    given = tracker(sender + "g", "0912 345 678", "inform", [{"entity": "phone", "value": "0912 345 678"}])
+    dispatcher, _ = await run(ActionNoteDetail(), given, domain)
+    assert responses(dispatcher) == ["utter_detail_what_happened"]
