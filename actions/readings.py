@@ -26,10 +26,12 @@ QUESTION_OPENERS = (
 )  # fmt: skip
 
 
+# Vietnamese words that make the end of a sentence a question ("mất bao lâu", "ở đâu",
+# "email của shop là gì"), folded.
 QUESTION_WORDS = (
     r"\?", "bao lau", "bao nhieu", "may ngay", "may gio", "the nao", "nhu the nao", "ra sao",
     "lam sao", "duoc khong", "dc ko", "duoc ko", "dc khong", "o dau", "khi nao", "bang cach nao",
-    "khong", "ko", "k", "hok", "hong", "nao", "gi", "chua", "ha", "a",
+    "la gi",
 )  # fmt: skip
 
 
@@ -43,7 +45,7 @@ def is_question(text: str) -> bool:
     while len(words) > 1 and words[-1] in TRAILING_PARTICLES:
         words.pop()  # "bao lâu vậy shop", "thế nào ạ": the question is before them
     tail = " ".join(words[-3:])
-    return any(re.search(rf"(?<![^\W_]){w}(?![^\W_])", tail) for w in QUESTION_WORDS[:15]) or (
+    return any(re.search(rf"(?<![^\W_]){w}(?![^\W_])", tail) for w in QUESTION_WORDS) or (
         bool(words) and words[-1] in ("khong", "ko", "k", "hok", "hong", "chua")
     )
 

@@ -58,6 +58,7 @@ def test_the_readings_in_both_languages_with_or_without_marks():
     # Vietnamese often asks without "?", with particles and a "shop" after the question.
     assert is_question("hoàn tiền mất bao lâu vậy shop") and is_question("hoan tien mat bao lau vay shop")
     assert is_question("trả hàng được không bạn ơi") and not is_question("đơn của tôi bị trễ rồi shop")
+    assert is_question("email shop la gi vay") and is_question("số điện thoại của shop là gì")
     assert asks_if_bot("my parcel is late. am I talking to a real person or a bot?")
     assert asks_if_bot("bạn là người thật hay máy vậy?") and asks_if_bot("ban la nguoi that hay may vay")
     assert not asks_if_bot("the robot vacuum stopped working")
