@@ -129,7 +129,16 @@ class Outbox:
         return self.settings.display_names.get(agent) or self.texts.text("agent_unnamed", language)
 
     async def agent_joined(self, conv: Conversation, agent: str) -> None:
-        await self.notice(conv, "agent_joined", agent=self.public_name(agent, conv.language))
+        """ "Anna from our team has joined", after the conversation's turn in progress: an
+        agent can claim a handoff the moment the assistant decides it (the early word,
+        contract/handoff_requests.py), while the assistant is still finishing the turn that
+        says "I'm passing you to a colleague"; the customer reads them in that order."""
+        held = await self.lock.acquire(conv.id) if self.lock is not None else None
+        try:
+            await self.notice(conv, "agent_joined", agent=self.public_name(agent, conv.language))
+        finally:
+            if held is not None:
+                await held.release()
 
     async def agent_reply(self, conv: Conversation, agent: str, text: str) -> str:
         """The agent's reply: in the channel, or by email or as a task outside its window."""

@@ -16,6 +16,7 @@ from bot.core.conversations import ConversationStore, Enqueued
 from bot.core.reporting import Reporting
 from contract import events, handoff_requests, keys
 from contract.handoff import read_packet
+from tests.helpers import eventually
 from tests.hub.helpers import INTROS, PACKET, login, rest_sender
 
 
@@ -231,6 +232,45 @@ async def test_a_turn_that_fails_once_an_agent_has_the_early_handoff_names_the_a
         fake_rasa.status = 200
         fake_rasa.gate.set()
         await console.ws.close()
+
+
+async def test_an_agent_who_claims_mid_turn_joins_after_the_assistant_s_handoff_line(
+    make_hub_fake, fake_rasa, redis
+):
+    """Claimed from the early word while Rasa is still answering: the customer reads the
+    assistant's handoff line first, then "Anna from our team has joined"."""
+    client = await make_hub_fake()
+    sender = rest_sender()
+    cid = f"rest-{sender}"
+    console = await open_console(client, cid)
+    try:
+        turn = await early_word_mid_turn(client, fake_rasa, redis, sender)
+        await console.next_queue_event()
+        claim = asyncio.create_task(client.post(f"/api/agent/conversations/{cid}/claim"))
+        # The claim is the agent's at once, and its word to the customer waits in the
+        # conversation's line of turns, behind the turn still running.
+        await eventually(lambda: _equals(redis.llen(keys.turns(cid)), 2), message="not behind the turn")
+        assert await redis.hget(keys.conversation(cid), "state") == "agent"
+
+        fake_rasa.gate.set()
+        assert (await turn).status == 200 and (await claim).status == 200
+        said = [e["text"] for e in await transcript(redis, cid) if e["from"] == "bot"]
+        # The stand-in assistant's handoff line is "heard: /request_human".
+        assert [t for t in said if "heard:" in t or "has joined" in t][-2:] == [
+            "heard: /request_human",
+            "Mai from our team has joined and can see everything you've told us so far.",
+        ], said
+    finally:
+        fake_rasa.gate.set()
+        await console.ws.close()
+
+
+async def _equals(value, expected) -> bool:
+    return await value == expected
+
+
+async def transcript(redis, cid: str) -> list:
+    return [fields for _, fields in await redis.xrange(keys.transcript(cid))]
 
 
 async def test_one_handoff_queues_once_and_a_stray_word_queues_nothing(redis):
