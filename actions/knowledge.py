@@ -46,6 +46,7 @@ image does, Dockerfile).
 """
 
 import argparse
+import contextlib
 from dataclasses import dataclass
 import hashlib
 from importlib import metadata
@@ -56,6 +57,7 @@ import os
 from pathlib import Path
 import re
 import sys
+import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -91,6 +93,8 @@ ASKED_CLOSE = 0.95
 # the nearest of the ways customers ask it (when the owner wrote some).
 WEIGHTS = (1.0, 1.0, 2 / 3, 1.0, 1.0)
 RUNNER_UP = "runner_up"
+# Vectors no start has read for this long are removed when new ones are written.
+CACHE_KEEP_DAYS = 30
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -189,6 +193,8 @@ def vectors(kind: str, texts: List[str]) -> np.ndarray:
     try:
         found = np.load(path)
         if found.shape[0] == len(texts):
+            with contextlib.suppress(OSError):  # a read-only image: kept as built
+                os.utime(path)  # still in use: see prune_cache
             return found
     except (OSError, ValueError):
         pass
@@ -199,9 +205,24 @@ def vectors(kind: str, texts: List[str]) -> np.ndarray:
         with open(partial, "wb") as out:
             np.save(out, computed)
         partial.replace(path)  # whole or not at all, for the other processes starting
+        prune_cache(path.parent)
     except OSError as error:
         log.info("knowledge vectors not cached (%s): computed at every start", error)
     return computed
+
+
+def prune_cache(folder: Path, keep_days: float = CACHE_KEEP_DAYS) -> List[Path]:
+    """Remove the vectors no start has read for `keep_days` (pages edited since, another
+    model): every edit of a page leaves its old vectors behind otherwise. A file in use
+    is touched at each start that reads it. Returns what was removed."""
+    too_old = time.time() - keep_days * 86400
+    removed = []
+    for path in folder.glob("*.npy"):
+        with contextlib.suppress(OSError):  # another process pruning at the same time
+            if path.stat().st_mtime < too_old:
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 class LanguageIndex:

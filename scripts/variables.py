@@ -72,7 +72,8 @@ ELSEWHERE: Tuple[Variable, ...] = (
         "`.cache/knowledge`",
         "where the help pages' e5 vectors are kept between starts, by the texts they were made from "
         "(`python -m actions.knowledge build` fills it; the image does). Without it (a read-only disk), "
-        "each start embeds the pages again: about 20 s of CPU for the demo shop",
+        "each start embeds the pages again: about 20 s of CPU for the demo shop. Vectors no start has read "
+        "for 30 days are removed when new ones are written",
     ),
     Variable(
         ("ORDERS_BACKEND",),

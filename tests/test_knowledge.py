@@ -202,6 +202,33 @@ def test_the_sections_vectors_are_made_once_and_again_only_when_a_page_changes(t
     assert any("One to two days" in text for text in embedded)  # the changed page, anew
 
 
+def test_vectors_no_start_has_read_for_a_month_are_removed(tmp_path, monkeypatch):
+    """Each edit of a page leaves its old vectors behind: those no start has read for
+    CACHE_KEEP_DAYS go when new ones are written; those read are kept (touched)."""
+    import time as clock
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("KNOWLEDGE_CACHE_DIR", str(cache))
+    pages = tmp_path / "pages"
+    (pages / "en").mkdir(parents=True)
+    (pages / "vi").mkdir()
+    page = pages / "en" / "delivery.md"
+    page.write_text("# Delivery\n\n## How long?\nTwo to four days.\n\n## Where?\nEverywhere.\n")
+    KnowledgeIndex.build(pages)
+    in_use = sorted(cache.glob("*.npy"))
+    month_ago = clock.time() - 31 * 86400
+    for path in in_use:
+        os.utime(path, (month_ago, month_ago))
+    stale = cache / "passage-0123456789abcdef0123456789abcdef.npy"
+    stale.write_bytes(in_use[0].read_bytes())
+    os.utime(stale, (month_ago, month_ago))
+    KnowledgeIndex.build(pages)  # read back: touched
+    assert all(path.stat().st_mtime > month_ago for path in in_use)
+    page.write_text("# Delivery\n\n## How long?\nOne to two days.\n\n## Where?\nEverywhere.\n")
+    KnowledgeIndex.build(pages)  # new vectors written: the stale ones go
+    assert not stale.exists() and all(path.exists() for path in in_use)
+
+
 def test_the_build_command_fills_the_cache(tmp_path):
     env = {**os.environ, "KNOWLEDGE_CACHE_DIR": str(tmp_path / "cache")}
     done = subprocess.run(
