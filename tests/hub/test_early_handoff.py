@@ -5,8 +5,11 @@ one report event, one console notification) and tells the customer their place; 
 turn that fails after the decision leaves the customer queued with the assistant's packet."""
 
 import asyncio
+import contextlib
+from dataclasses import dataclass
 import json
 import time
+from typing import Any, AsyncIterator
 
 import aiohttp
 from aiohttp import web
@@ -136,141 +139,122 @@ async def test_the_console_has_the_handoff_before_rasa_s_turn_ends(
         await console.ws.close()
 
 
-async def early_word_mid_turn(client, fake_rasa, redis, sender: str) -> asyncio.Task:
-    """A customer's "/request_human" turn, held in the stand-in Rasa (until
-    `fake_rasa.gate` is set), and meanwhile the early word the action server publishes
-    when it decides (actions/handoff.py). Returns the turn, still running."""
+@dataclass
+class MidTurn:
+    """A customer's "/request_human" turn held in the stand-in Rasa (until
+    `fake_rasa.gate` is set), after the early word the action server publishes when it
+    decides (actions/handoff.py), and an agent console watching the conversation."""
+
+    client: Any
+    cid: str
+    console: Console
+    turn: asyncio.Task
+
+
+@contextlib.asynccontextmanager
+async def early_word_mid_turn(make_hub_fake, fake_rasa, redis) -> AsyncIterator[MidTurn]:
+    client = await make_hub_fake()
+    sender = rest_sender()
+    cid = f"rest-{sender}"
+    console = await open_console(client, cid)
     fake_rasa.gate = asyncio.Event()
-    turn = asyncio.create_task(
-        client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
-    )
-    await asyncio.wait_for(fake_rasa.arrived.get(), 10)
-    await handoff_requests.announce(redis, f"rest-{sender}", read_packet(PACKET))
-    return turn
-
-
-async def test_the_turn_s_relay_after_the_early_word_adds_nothing(make_hub_fake, fake_rasa, redis):
-    client = await make_hub_fake()
-    sender = rest_sender()
-    cid = f"rest-{sender}"
-    console = await open_console(client, cid)
-    since = time.time()
     try:
-        turn = await early_word_mid_turn(client, fake_rasa, redis, sender)
+        turn = asyncio.create_task(
+            client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "/request_human"})
+        )
+        await asyncio.wait_for(fake_rasa.arrived.get(), 10)
+        await handoff_requests.announce(redis, cid, read_packet(PACKET))
         await console.next_queue_event()
-        queued_at = await redis.hget(keys.conversation(cid), "queued_at")
-        assert queued_at and not turn.done()
-
-        fake_rasa.gate.set()  # Rasa answers, with the same packet
-        response = await turn
-        assert response.status == 200
-        texts = [r.get("text", "") for r in await response.json()]
-        # Told their place as for any handoff, never "added to your case".
-        assert any("isn't online right now" in t for t in texts), texts
-        assert not any("added that to your case" in t for t in texts), texts
-        assert len(await console.queue_events(redis)) == 1
-        assert len(await handoff_reports(redis, cid, since)) == 1
-        assert await redis.hget(keys.conversation(cid), "queued_at") == queued_at
-        assert await redis.zscore(keys.QUEUE, cid) is not None
-    finally:
-        fake_rasa.gate.set()
-        await console.ws.close()
-
-
-async def test_a_turn_that_fails_after_the_early_word_keeps_the_customer_queued(
-    make_hub_fake, fake_rasa, redis
-):
-    client = await make_hub_fake()
-    sender = rest_sender()
-    cid = f"rest-{sender}"
-    console = await open_console(client, cid)
-    since = time.time()
-    try:
-        turn = await early_word_mid_turn(client, fake_rasa, redis, sender)
-        await console.next_queue_event()
-
-        fake_rasa.status = 500  # the rest of the turn fails
-        fake_rasa.gate.set()
-        response = await turn
-        assert response.status == 200
-        texts = [r.get("text", "") for r in await response.json()]
-        # Sorry, with the case the assistant opened, and their place in the queue.
-        assert any("trouble answering" in t and PACKET["case_ref"] in t for t in texts), texts
-        assert any("isn't online right now" in t for t in texts), texts
-        conv = await redis.hgetall(keys.conversation(cid))
-        assert conv["state"] == "queued"
-        kept = json.loads(conv["packet"])
-        assert kept["reason"] == "customer_asked" and kept["summary"] == PACKET["summary"]
-        assert len(await console.queue_events(redis)) == 1
-        assert len(await handoff_reports(redis, cid, since)) == 1
+        yield MidTurn(client, cid, console, turn)
     finally:
         fake_rasa.status = 200
         fake_rasa.gate.set()
         await console.ws.close()
 
 
-async def test_a_turn_that_fails_once_an_agent_has_the_early_handoff_names_the_assistant_s_case(
-    make_hub_fake, fake_rasa, redis
-):
-    client = await make_hub_fake()
-    sender = rest_sender()
-    cid = f"rest-{sender}"
-    console = await open_console(client, cid)
-    try:
-        turn = await early_word_mid_turn(client, fake_rasa, redis, sender)
-        await console.next_queue_event()
-        assert (await client.post(f"/api/agent/conversations/{cid}/claim")).status == 200
-
-        fake_rasa.status = 500
-        fake_rasa.gate.set()
-        response = await turn
-        texts = [r.get("text", "") for r in await response.json()]
-        assert any("trouble answering" in t and PACKET["case_ref"] in t for t in texts), texts
-        conv = await redis.hgetall(keys.conversation(cid))
-        assert conv["state"] == "agent" and json.loads(conv["packet"])["reason"] == "customer_asked"
-    finally:
-        fake_rasa.status = 200
-        fake_rasa.gate.set()
-        await console.ws.close()
-
-
-async def test_an_agent_who_claims_mid_turn_joins_after_the_assistant_s_handoff_line(
-    make_hub_fake, fake_rasa, redis
-):
-    """Claimed from the early word while Rasa is still answering: the customer reads the
-    assistant's handoff line first, then "Anna from our team has joined"."""
-    client = await make_hub_fake()
-    sender = rest_sender()
-    cid = f"rest-{sender}"
-    console = await open_console(client, cid)
-    try:
-        turn = await early_word_mid_turn(client, fake_rasa, redis, sender)
-        await console.next_queue_event()
-        claim = asyncio.create_task(client.post(f"/api/agent/conversations/{cid}/claim"))
-        # The claim is the agent's at once, and its word to the customer waits in the
-        # conversation's line of turns, behind the turn still running.
-        await eventually(lambda: _equals(redis.llen(keys.turns(cid)), 2), message="not behind the turn")
-        assert await redis.hget(keys.conversation(cid), "state") == "agent"
-
-        fake_rasa.gate.set()
-        assert (await turn).status == 200 and (await claim).status == 200
-        said = [e["text"] for e in await transcript(redis, cid) if e["from"] == "bot"]
-        # The stand-in assistant's handoff line is "heard: /request_human".
-        assert [t for t in said if "heard:" in t or "has joined" in t][-2:] == [
-            "heard: /request_human",
-            "Mai from our team has joined and can see everything you've told us so far.",
-        ], said
-    finally:
-        fake_rasa.gate.set()
-        await console.ws.close()
+async def claimed_behind_the_turn(mid: MidTurn, redis) -> asyncio.Task:
+    """The agent claims it mid-turn: the claim is theirs at once, and its word to the
+    customer waits in the conversation's line of turns, behind the turn still running."""
+    claim = asyncio.create_task(mid.client.post(f"/api/agent/conversations/{mid.cid}/claim"))
+    await eventually(lambda: _equals(redis.llen(keys.turns(mid.cid)), 2), message="not behind the turn")
+    assert await redis.hget(keys.conversation(mid.cid), "state") == "agent"
+    return claim
 
 
 async def _equals(value, expected) -> bool:
     return await value == expected
 
 
-async def transcript(redis, cid: str) -> list:
-    return [fields for _, fields in await redis.xrange(keys.transcript(cid))]
+async def test_the_turn_s_relay_after_the_early_word_adds_nothing(make_hub_fake, fake_rasa, redis):
+    since = time.time()
+    async with early_word_mid_turn(make_hub_fake, fake_rasa, redis) as mid:
+        queued_at = await redis.hget(keys.conversation(mid.cid), "queued_at")
+        assert queued_at and not mid.turn.done()
+
+        fake_rasa.gate.set()  # Rasa answers, with the same packet
+        response = await mid.turn
+        assert response.status == 200
+        texts = [r.get("text", "") for r in await response.json()]
+        # Told their place as for any handoff, never "added to your case".
+        assert any("isn't online right now" in t for t in texts), texts
+        assert not any("added that to your case" in t for t in texts), texts
+        assert len(await mid.console.queue_events(redis)) == 1
+        assert len(await handoff_reports(redis, mid.cid, since)) == 1
+        assert await redis.hget(keys.conversation(mid.cid), "queued_at") == queued_at
+        assert await redis.zscore(keys.QUEUE, mid.cid) is not None
+
+
+async def test_a_turn_that_fails_after_the_early_word_keeps_the_customer_queued(
+    make_hub_fake, fake_rasa, redis
+):
+    since = time.time()
+    async with early_word_mid_turn(make_hub_fake, fake_rasa, redis) as mid:
+        fake_rasa.status = 500  # the rest of the turn fails
+        fake_rasa.gate.set()
+        response = await mid.turn
+        assert response.status == 200
+        texts = [r.get("text", "") for r in await response.json()]
+        # Sorry, with the case the assistant opened, and their place in the queue.
+        assert any("trouble answering" in t and PACKET["case_ref"] in t for t in texts), texts
+        assert any("isn't online right now" in t for t in texts), texts
+        conv = await redis.hgetall(keys.conversation(mid.cid))
+        assert conv["state"] == "queued"
+        kept = json.loads(conv["packet"])
+        assert kept["reason"] == "customer_asked" and kept["summary"] == PACKET["summary"]
+        assert len(await mid.console.queue_events(redis)) == 1
+        assert len(await handoff_reports(redis, mid.cid, since)) == 1
+
+
+async def test_a_turn_that_fails_once_an_agent_has_the_early_handoff_names_the_assistant_s_case(
+    make_hub_fake, fake_rasa, redis
+):
+    async with early_word_mid_turn(make_hub_fake, fake_rasa, redis) as mid:
+        claim = await claimed_behind_the_turn(mid, redis)
+        fake_rasa.status = 500
+        fake_rasa.gate.set()
+        response = await mid.turn
+        texts = [r.get("text", "") for r in await response.json()]
+        assert any("trouble answering" in t and PACKET["case_ref"] in t for t in texts), texts
+        assert (await claim).status == 200
+        conv = await redis.hgetall(keys.conversation(mid.cid))
+        assert conv["state"] == "agent" and json.loads(conv["packet"])["reason"] == "customer_asked"
+
+
+async def test_an_agent_who_claims_mid_turn_joins_after_the_assistant_s_handoff_line(
+    make_hub_fake, fake_rasa, redis
+):
+    """Claimed from the early word while Rasa is still answering: the customer reads the
+    assistant's handoff line first, then "Mai from our team has joined"."""
+    async with early_word_mid_turn(make_hub_fake, fake_rasa, redis) as mid:
+        claim = await claimed_behind_the_turn(mid, redis)
+        fake_rasa.gate.set()
+        assert (await mid.turn).status == 200 and (await claim).status == 200
+        said = [e["text"] for _, e in await redis.xrange(keys.transcript(mid.cid)) if e["from"] == "bot"]
+        # The stand-in assistant's handoff line is "heard: /request_human".
+        assert [t for t in said if "heard:" in t or "has joined" in t][-2:] == [
+            "heard: /request_human",
+            "Mai from our team has joined and can see everything you've told us so far.",
+        ], said
 
 
 async def test_one_handoff_queues_once_and_a_stray_word_queues_nothing(redis):
