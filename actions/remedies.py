@@ -29,6 +29,7 @@ from actions.reporting import report, report_answers
 from actions.tracker import channel_of, conversation_started_at, language, order_in_hand
 from contract.case import REMEDY_IN_PROGRESS
 from contract.intents import DECLINES_OFFER, REFUSED_REMEDIES
+from contract.text import fold, words
 
 MAX_OFFERS = 2  # one or two concrete options at a time
 CANCEL = "cancel"  # the remedy that cancels the order in hand (carried out on the order store)
@@ -63,11 +64,24 @@ def meant(
     candidates: List[Remedy],
     grantable: List[Remedy],
     prefer: Callable[[Remedy], bool] = lambda remedy: False,
+    said: str = "",
 ) -> Optional[Remedy]:
     """The one remedy a customer's word means: first those `prefer` picks, then one the
-    bot may grant, then the playbook's order (the remedy the word names comes first)."""
-    ranked = sorted(candidates, key=lambda r: (not prefer(r), r not in grantable))
+    customer's words name (`said`: "đổi hàng" is the exchange, though the NLU's word for
+    it is the family it shares with a replacement), then one the bot may grant, then the
+    playbook's order (the remedy the word names comes first)."""
+    ranked = sorted(candidates, key=lambda r: (not prefer(r), not names(said, r), r not in grantable))
     return ranked[0] if ranked else None
+
+
+def names(said: str, remedy: Remedy) -> bool:
+    """Whether `said` names `remedy` itself: its id ("exchange") or its button's words in
+    either language ("đổi hàng"), diacritics folded."""
+    folded = f" {' '.join(words(fold(said)))} "
+    named = [remedy.id.replace("_", " ")] + [
+        " ".join(words(fold(label))) for label in (remedy.label.en, remedy.label.vi)
+    ]
+    return any(f" {name} " in folded for name in named if name)
 
 
 def chosen_remedy(tracker: Tracker, grantable: List[Remedy]) -> Optional[Remedy]:
@@ -230,7 +244,8 @@ class ActionOfferAlternatives(PlaybookAction):
         offered = tracker.get_slot("offered_remedies") or []
         # "Neither, I want my money back": what they decline is not what they mean.
         _, candidates, _ = wanted_remedy(tracker)
-        wanted = meant([r for r in candidates if r.id not in offered], grantable)
+        said = tracker.latest_message.get("text") or ""
+        wanted = meant([r for r in candidates if r.id not in offered], grantable, said=said)
         return await offer_alternatives(
             dispatcher, tracker, wanted, customer, refused=refused_remedies(tracker)
         )

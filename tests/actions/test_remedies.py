@@ -337,3 +337,17 @@ async def test_paying_into_the_account_or_cancelling_needs_a_proof_younger_than_
     )
     assert responses(out) == ["utter_order_contact_verified"] and result["order_contact"] == "verified"
     assert (await offered(unshipped, "cancel_order"))[1] == ["cancel"]
+
+
+def test_the_remedy_the_customer_names_is_the_one_meant_within_its_family():
+    """The NLU's word for "đổi hàng" is the family it shares with a replacement: the
+    customer who asked to exchange is told about the exchange, not "Send a replacement"."""
+    from actions.playbook import shop_playbook
+    from actions.remedies import meant
+
+    family = shop_playbook().find("replacement")
+    assert [r.id for r in family][:2] == ["replacement", "exchange"]
+    for said in ("doi hang duoc ko shop", "đổi hàng được không ạ", "can I exchange it?"):
+        assert meant(family, [], said=said).id == "exchange", said
+    assert meant(family, [], said="I'd like a replacement").id == "replacement"
+    assert meant(family, []).id == "replacement"  # nothing named: the playbook's order
