@@ -54,6 +54,24 @@ def takes_back(text: str) -> bool:
     return bool(_TAKE_BACK_RE.search(folded))
 
 
+# A waiting customer's message that only thanks ("ok thanks", "ok cảm ơn nhé") or says
+# "ok", folded: answered as such, not "I've added that to your case".
+THANKS = r"(thanks?|thank (you|u)|thx|ty|tks|cam on|camon)"
+OK = r"(ok(ay)?|oke|okie|great|perfect|got it|alright|da|vang|dc|duoc)"
+COURTESY = r"(so much|a lot|again|very much|shop|ban|em|ad|nhe|nha|nhieu|a|ah|ha|luon|roi)"
+_COURTESY_RE = re.compile(rf"({THANKS}|{OK})( {THANKS}| {OK}| {COURTESY})*")
+_THANKS_RE = re.compile(rf"(?<![^\W_]){THANKS}(?![^\W_])")
+
+
+def courtesy(text: str) -> Optional[str]:
+    """ "thanks" when a waiting customer's message only thanks (and says "ok"), "ok" when
+    it only says "ok", else None."""
+    folded = " ".join(re.findall(r"[^\W_]+", fold(text)))
+    if not folded or _COURTESY_RE.fullmatch(folded) is None:
+        return None
+    return "thanks" if _THANKS_RE.search(folded) else "ok"
+
+
 def joined(lead: Optional[Message], message: Message) -> Message:
     """`message` with the text-only `lead` before its text: one chat bubble."""
     if lead is None:
@@ -168,7 +186,10 @@ class Handoffs:
             self.texts,
         )
 
-    async def added_to_case(self, conv: Conversation) -> Message:
+    async def added_to_case(self, conv: Conversation, said: str = "") -> Message:
+        """What a customer waiting in the queue hears when they write (`said`): their
+        message is with their case (to a thank-you, "you're welcome"; to an "ok", "noted"),
+        and when someone replies."""
         position = await self.store.position(conv.id)
         # The same word on when as the handoff gave: never "in about 20 minutes" to
         # someone told the team is back tomorrow morning.
@@ -180,7 +201,9 @@ class Handoffs:
             wait = self.texts.text(
                 "queued_offline", conv.language, reply_by=self.reply_by(conv.language, position)
             )
-        return {"text": self.texts.text("added_to_case", conv.language) + " " + wait}
+        kind = courtesy(said)
+        key = {"thanks": "welcome_while_queued", "ok": "noted_while_queued"}.get(kind or "", "added_to_case")
+        return {"text": f"{self.texts.text(key, conv.language)} {wait}"}
 
     async def assistant_away(self, conv: Conversation, why: str) -> List[Message]:
         """Rasa is away: apologise at once and queue for a person with what we have (the

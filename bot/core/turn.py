@@ -259,7 +259,7 @@ class Turn:
     async def _while_queued(self, conv: Conversation, inbound: Inbound) -> List[Message]:
         reply = await self.while_queued.answer(conv, inbound.text) if self.while_queued else None
         if reply is None:
-            reply = await self.handoffs.added_to_case(conv)
+            reply = await self.handoffs.added_to_case(conv, inbound.text)
         await self.store.log_message(conv.id, "bot", reply)
         return [reply]
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from bot.console import report_figures, report_page, reports
-from bot.core.handoffs import takes_back
+from bot.core.handoffs import courtesy, takes_back
 from contract import events, keys
 from tests.hub.helpers import WidgetCustomer, login, rest_sender
 
@@ -114,6 +114,40 @@ async def test_a_request_for_a_person_taken_back_leaves_the_queue_and_the_bot_ca
         assert fake_rasa.sent_for(cid)[-1]["message"] == "my refund is late"
     finally:
         await pubsub.close()
+
+
+def test_what_only_thanks_or_says_ok():
+    for text in ("ok cảm ơn nhé", "ok cam on shop", "Thanks!", "thank you so much", "great, thanks"):
+        assert courtesy(text) == "thanks", text
+    for text in ("ok", "dạ vâng", "OK got it"):
+        assert courtesy(text) == "ok", text
+    for text in (
+        "ok but where is my refund",
+        "thanks for nothing",
+        "no thanks",
+        "cảm ơn, còn đơn kia thì sao?",
+    ):
+        assert courtesy(text) is None, text
+
+
+async def test_a_waiting_customer_s_thanks_is_answered_not_added_to_the_case(hub_fake, fake_rasa, redis):
+    sender = rest_sender()
+    cid = f"rest-{sender}"
+    await say(hub_fake, sender, "/request_human")
+    [thanked] = texts_of(await say(hub_fake, sender, "ok cảm ơn nhé"))
+    assert thanked.startswith("Dạ không có gì ạ.") and "hồ sơ" not in thanked
+    [noted] = texts_of(await say(hub_fake, sender, "ok"))
+    assert noted.startswith("Dạ vâng ạ.")
+    [added] = texts_of(await say(hub_fake, sender, "đơn kia cũng bị trễ nữa"))
+    assert "đã thêm nội dung này vào hồ sơ" in added
+    # Every word is still in the transcript the agent reads, and nothing went to Rasa.
+    said = [e["text"] for _, e in await redis.xrange(keys.transcript(cid)) if e["from"] == "customer"]
+    assert said[-3:] == ["ok cảm ơn nhé", "ok", "đơn kia cũng bị trễ nữa"]
+    assert [b["message"] for b in fake_rasa.sent_for(cid)] == ["/request_human"]
+
+
+def texts_of(replies) -> list:
+    return [r["text"] for r in replies if r.get("text")]
 
 
 async def test_once_an_agent_has_it_never_mind_goes_to_the_agent(hub_fake, fake_rasa, redis):
