@@ -19,7 +19,8 @@ Each way is made comparable across sections (its z-score over the sections of th
 language) and they are added with WEIGHTS: the best section is the answer. Its `score`
 is that sum over the most it could be with this many sections (a section far above all
 the others on every way), so that it reads the same for a shop with ten sections or a
-hundred. The question is read as the NLU reads it, with each order number, email and
+hundred. The question is read without what customers put before it ("by the way",
+"cho mình hỏi": OPENERS), and as the NLU reads it, with each order number, email and
 phone replaced by the name of its kind (nlu/details.py mask_details), and a Vietnamese
 question typed without diacritics gets them back from the shop's own writing before the
 e5 model reads it (actions/diacritics.py): e5 reads "tra hang" far from "trả hàng".
@@ -59,12 +60,14 @@ import re
 import sys
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
+import unicodedata
 
 import numpy as np
 
 from actions.diacritics import MarkRestorer, project_writing
 from contract.help import Groups, Lexical, Section, help_dir, load_pages, load_words
 from contract.language import LANGUAGES, detect_language, spoken
+from contract.text import fold
 from nlu.details import MASKS
 
 log = logging.getLogger(__name__)
@@ -97,6 +100,28 @@ RUNNER_UP = "runner_up"
 CACHE_KEEP_DAYS = 30
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+# What customers put before a question ("by the way, ...", "cho mình hỏi ..."), folded, per
+# language: it says nothing about which section answers, and "way", "hỏi" match some.
+OPENERS = {
+    "en": r"by the way|btw|also|oh|and|so|one more thing|another thing|(a |one |quick )?question|"
+    r"just wondering|i was wondering|i wonder|hi|hello|hey|ok(ay)?|sorry|excuse me|"
+    r"(can|could) (you|u) tell me|please tell me|tell me",
+    "vi": r"cho (minh|em|toi|to|tui|chi|anh)? ?hoi|nhan tien|(shop|ad|ban|em|chi|anh) oi|chao (shop|ban|em)|"
+    r"a|oi|alo|hi|hello",
+}
+_OPENER_RE = {lang: re.compile(rf"^(?:\W*(?:{pattern})(?![^\W_]))+\W*") for lang, pattern in OPENERS.items()}
+
+
+def without_openers(text: str, language: str) -> str:
+    """`text` without what customers put before the question itself ("By the way, do you
+    deliver on Sundays?" -> "do you deliver on Sundays?"); the text itself when that is
+    all there is."""
+    text = unicodedata.normalize("NFC", text)
+    found = _OPENER_RE[spoken(language)].match(fold(text))  # fold keeps one character per character
+    rest = text[found.end() :] if found else text
+    return rest if rest.strip() else text
 
 
 def mask_spans(text: str, entities: Sequence[Dict], language: str) -> str:
@@ -346,7 +371,9 @@ class KnowledgeIndex:
     def find(self, question: str, language: str, masked: Optional[str] = None) -> Found:
         """The best section of `language`'s pages for `question` (`masked`: the question
         with its details named by kind, when the caller has it)."""
-        return self.languages[spoken(language)].find(question, masked if masked is not None else question)
+        lang = spoken(language)
+        masked = masked if masked is not None else question
+        return self.languages[lang].find(without_openers(question, lang), without_openers(masked, lang))
 
 
 _INDEXES: Dict[Path, KnowledgeIndex] = {}

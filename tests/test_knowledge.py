@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from actions.knowledge import KnowledgeIndex, knowledge, mask_spans, units_of
+from actions.knowledge import KnowledgeIndex, knowledge, mask_spans, units_of, without_openers
 from contract.help import load_pages
 from nlu.e5 import missing_cpu_flags
 
@@ -46,6 +46,23 @@ def test_a_question_finds_its_section_in_its_language(index, language, question,
 def test_a_question_the_pages_do_not_answer_is_not_sure(index):
     found = index.find("who won the football last night?", "en")
     assert not found.sure
+
+
+def test_what_comes_before_the_question_is_not_read_as_part_of_it(index):
+    assert without_openers("By the way, do you deliver to Da Nang?", "en") == "do you deliver to Da Nang?"
+    assert (
+        without_openers("hi, quick question: how long does a refund take", "en")
+        == "how long does a refund take"
+    )
+    assert without_openers("shop ơi cho em hỏi đổi trả thế nào", "vi") == "đổi trả thế nào"
+    assert without_openers("À, shop có giao Chủ nhật không", "vi") == "shop có giao Chủ nhật không"
+    # Not a word that only looks like one, and never the whole message.
+    assert without_openers("Mã đơn của tôi là gì", "vi") == "Mã đơn của tôi là gì"
+    assert without_openers("andrew here, where is my order", "en") == "andrew here, where is my order"
+    assert without_openers("hello", "en") == "hello"
+    plain = index.find("what time does the team start in the morning?", "en")
+    opened = index.find("oh and by the way, what time does the team start in the morning?", "en")
+    assert (opened.section, round(opened.score, 6)) == (plain.section, round(plain.score, 6))
 
 
 def test_details_are_read_by_their_kind():
