@@ -12,7 +12,7 @@ from actions.customer import load_customer
 from actions.order_proof import needs_fresh_proof
 from actions.orders import Order, OrdersUnavailable, order_store
 from actions.replies import text
-from actions.tracker import language
+from actions.tracker import language, last_response
 
 
 class AskForDetail(Action):
@@ -99,8 +99,14 @@ class ActionAskOrderContact(AskForDetail):
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         if needs_fresh_proof(tracker, await load_customer(tracker)):
             dispatcher.utter_message(response="utter_ask_order_contact_again")
-            return
-        await super().ask(dispatcher, tracker)
+        elif last_response(tracker) in ASKED_FOR_CONTACT:
+            # Asked again after a question or a word it wasn't: not "Thanks." again.
+            dispatcher.utter_message(response="utter_ask_order_contact_repeat")
+        else:
+            await super().ask(dispatcher, tracker)
+
+
+ASKED_FOR_CONTACT = ("utter_ask_order_contact", "utter_ask_order_contact_repeat")
 
 
 class ActionAskEmail(AskForDetail):

@@ -623,3 +623,19 @@ async def test_a_signed_in_customer_is_never_locked_out_of_their_own_order(redis
     )
     assert responses(dispatcher)[0] == "utter_order_found"
     assert "utter_order_contact_locked" not in responses(dispatcher)
+
+
+async def test_the_proof_question_asked_again_is_not_a_thank_you_again(redis_url, domain, sender):
+    """After an answer to a question asked instead ("do you deliver on Sundays?"), the
+    proof question comes again without its opening "Thanks."."""
+    slots = {"order_id": "2207718"}
+    first = CollectingDispatcher()
+    await ActionAskOrderContact().run(first, tracker(sender, slots=slots), domain)
+    assert responses(first) == ["utter_ask_order_contact"]
+    asked = {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_ask_order_contact"}}
+    again = CollectingDispatcher()
+    trk = tracker(sender, "do you deliver on sundays?", "ask_question", slots=slots, history=[asked])
+    await ActionAskOrderContact().run(again, trk, domain)
+    assert responses(again) == ["utter_ask_order_contact_repeat"]
+    said = render(domain, again.messages[0], slots)
+    assert not said.startswith("Thanks") and "2207718" in said
