@@ -1,6 +1,6 @@
 """The console's pages and the words they show.
 
-GET /agent                    the console (bot/static/agent.*)
+GET /agent                    the console (bot/static/agent.html and .css, console/*.js)
 GET /api/agent/labels         its words: data/hub/console.yml with the playbook's
                               remedy labels and order statuses (console/labels.py)
 GET /api/agent/login/words    the sign-in page's words, the one thing served before

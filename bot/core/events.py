@@ -125,8 +125,8 @@ class EventHub:
 
     def close_consoles(self) -> None:
         """The hub is stopping: this process's consoles close their sockets, and open
-        them again (agent.js), on another hub through the load balancer. Early handoff
-        words are still queued while the turns in flight finish."""
+        them again (bot/static/console/live.js), on another hub through the load
+        balancer. Early handoff words are still queued while the turns in flight finish."""
         self._fan_out({"type": "shutdown"}, keys.EVENTS)
 
     def start(self) -> None:
