@@ -38,6 +38,10 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith("/static/"):
+        # Asked again each load (a 304 when unchanged): after a deploy, a browser never
+        # runs the console's modules from two versions together.
+        response.headers.setdefault("Cache-Control", "no-cache")
 
 
 def host_name(host: str) -> str:

@@ -65,3 +65,9 @@ async def test_the_console_modules_are_served_as_javascript(hub_fake):
         response = await hub_fake.get(f"/static/{name}")
         assert response.status == 200, name
         assert response.content_type in javascript, f"{name}: {response.content_type}"
+        # Checked again at every load (304 when unchanged): after a deploy, never old and
+        # new modules together from a browser's cache.
+        assert response.headers.get("Cache-Control") == "no-cache", name
+        modified = response.headers["Last-Modified"]
+        again = await hub_fake.get(f"/static/{name}", headers={"If-Modified-Since": modified})
+        assert again.status == 304, name
