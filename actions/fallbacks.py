@@ -86,7 +86,14 @@ class ActionOutOfScope(PlaybookAction):
             return ask_which(dispatcher, types, language(tracker))
         found = page_answers.find_answer(tracker)
         asking = tracker.active_loop_name and tracker.get_slot("requested_slot")
-        about_the_shop = found.shared > 0 and readings.is_question(said) and not asking
+        # While a form waits for a detail, "why do you need that?" is about its question
+        # (answered by the question, which says why it asks); "do you sell gift cards?" is
+        # about the shop.
+        about_the_shop = (
+            found.shared > 0
+            and readings.is_question(said)
+            and not (asking and readings.about_the_asking(said))
+        )
         if found.sure or about_the_shop:
             # A question about the shop: its help pages answer it, or "I'm not sure" and a
             # person (action_aside then asks again what was open; the form asks its own).

@@ -123,6 +123,22 @@ def mentions_wait(text: str) -> bool:
     return _any(WAIT_WORDS, text)
 
 
+# A question about the question the bot is asking ("why do you need that?", "what for?",
+# "sao phải cho số điện thoại"), folded: the bot's own question, which says why it asks,
+# answers it, not the help pages.
+ABOUT_THE_ASKING = (
+    r"^why\b", r"what (is it |s it |do you need it |do you want it )?for", r"why do (you|u) (need|want)",
+    r"what do (you|u) (need|want) (it|that|this|my \w+) for", r"do i (have|need) to", r"is that necessary",
+    r"tai sao", r"^sao\b", r"sao (phai|lai|can)", r"de lam gi", r"lam gi (vay|the|a)?$", r"can (chi|gi) (vay|the)?$",
+    r"co can (khong|ko|k)$", r"(bat buoc|nhat thiet) (phai )?(khong|ko|k)",
+)  # fmt: skip
+
+
+def about_the_asking(text: str) -> bool:
+    """Whether the message asks about the bot's own question (why it wants the detail)."""
+    return _any(ABOUT_THE_ASKING, text)
+
+
 CORRECTION = (
     r"^(no|nope|nah|actually|sorry|oops|wait|khong|ko|k|hok|khong khong)\b",
     r"(it s|its|it is|that s|thats) not", r"(isn t|isnt|wasn t|wasnt) (late|broken|damaged|wrong)",

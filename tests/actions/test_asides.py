@@ -17,7 +17,14 @@ from actions.fallbacks import ActionNluFallback, ActionOutOfScope
 from actions.handoff import ActionHandoff
 from actions.knowledge import Found
 from actions.page_answers import answer_from_pages
-from actions.readings import asks_for_person, asks_if_bot, corrects, is_question, mentions_wait
+from actions.readings import (
+    about_the_asking,
+    asks_for_person,
+    asks_if_bot,
+    corrects,
+    is_question,
+    mentions_wait,
+)
 from actions.store import get_redis
 from contract import keys
 from nlu.e5 import missing_cpu_flags
@@ -59,6 +66,10 @@ def test_the_readings_in_both_languages_with_or_without_marks():
     assert is_question("hoàn tiền mất bao lâu vậy shop") and is_question("hoan tien mat bao lau vay shop")
     assert is_question("trả hàng được không bạn ơi") and not is_question("đơn của tôi bị trễ rồi shop")
     assert is_question("email shop la gi vay") and is_question("số điện thoại của shop là gì")
+    assert about_the_asking("why do you need that?") and about_the_asking("sao phải cho số điện thoại")
+    assert about_the_asking("what do you need my email for") and not about_the_asking(
+        "do you sell gift cards?"
+    )
     assert asks_if_bot("my parcel is late. am I talking to a real person or a bot?")
     assert asks_if_bot("bạn là người thật hay máy vậy?") and asks_if_bot("ban la nguoi that hay may vay")
     assert not asks_if_bot("the robot vacuum stopped working")

@@ -123,6 +123,20 @@ async def test_out_of_scope_while_a_detail_is_asked_for_is_no_i_cant_help(redis_
     assert slots_set(events) == {"complaint_check": None}
 
 
+async def test_a_question_about_the_shop_while_a_detail_is_asked_for_gets_not_sure_and_a_person(
+    redis_url, domain, sender
+):
+    """Not "Sorry, I didn't quite follow that": the customer asked something clear that
+    the pages don't answer surely. (The form's question comes after, as always.)"""
+    ranks = ranking(("out_of_scope", 0.9), ("affirm", 0.05), ("deny", 0.05))
+    trk = ranked_tracker(sender, "is the team available to fix my laptop?", "out_of_scope", ranks)
+    trk.active_loop = {"name": "complaint_details_form"}
+    trk.slots["requested_slot"] = "order_contact"
+    dispatcher, _ = await run(ActionOutOfScope(), trk, domain)
+    assert responses(dispatcher) == ["utter_knowledge_not_sure"]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/request_human"]
+
+
 async def test_two_misunderstandings_in_a_row_bring_a_person(redis_url, domain, sender):
     dispatcher, _ = await run(ActionNluFallback(), tracker(sender, "blorp", "nlu_fallback"), domain)
     assert responses(dispatcher) == ["utter_rephrase"]
