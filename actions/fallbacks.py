@@ -99,7 +99,12 @@ class ActionOutOfScope(PlaybookAction):
             # person (action_aside then asks again what was open; the form asks its own).
             await page_answers.answer_from_pages(dispatcher, tracker, found)
             return cleared
-        # While a form waits for a detail ("why do you need that?"), not "I can't help
-        # with that": the form's question, which says why it asks, comes straight after.
-        dispatcher.utter_message(response="utter_not_followed" if asking else "utter_out_of_scope")
+        # While a form waits for a detail, not "I can't help with that": "why do you need
+        # that?" gets why, anything else "sorry, I didn't follow"; the form's question
+        # comes straight after.
+        if asking:
+            why = readings.about_the_asking(said)
+            dispatcher.utter_message(response="utter_why_we_ask" if why else "utter_not_followed")
+        else:
+            dispatcher.utter_message(response="utter_out_of_scope")
         return cleared

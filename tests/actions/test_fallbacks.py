@@ -112,13 +112,19 @@ async def test_not_understood_after_the_question_brings_a_person(redis_url, doma
     assert payloads(dispatcher)[0]["handoff"]["reason"] == "not_understood"
 
 
-async def test_out_of_scope_while_a_detail_is_asked_for_is_no_i_cant_help(redis_url, domain, sender):
+async def test_out_of_scope_while_a_detail_is_asked_for_is_never_i_cant_help(redis_url, domain, sender):
     ranks = ranking(("out_of_scope", 0.9), ("affirm", 0.05), ("deny", 0.05))
     trk = ranked_tracker(sender, "why do you need that?", "out_of_scope", ranks)
     trk.active_loop = {"name": "complaint_details_form"}
     trk.slots["requested_slot"] = "order_contact"
     dispatcher, events = await run(ActionOutOfScope(), trk, domain)
-    # The form's own question, which says why it asks, follows at once.
+    # Why, and the form's own question follows at once.
+    assert responses(dispatcher) == ["utter_why_we_ask"]
+    assert "nobody else" in render(domain, dispatcher.messages[0], {})
+    trk = ranked_tracker(sender, "blue elephants", "out_of_scope", ranks)
+    trk.active_loop = {"name": "complaint_details_form"}
+    trk.slots["requested_slot"] = "order_contact"
+    dispatcher, _ = await run(ActionOutOfScope(), trk, domain)
     assert responses(dispatcher) == ["utter_not_followed"]
     assert slots_set(events) == {"complaint_check": None}
 
