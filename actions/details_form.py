@@ -346,6 +346,11 @@ async def said_instead(
     ):
         events = await correct_complaint(dispatcher, tracker, intent)
         return {**{e["name"]: e["value"] for e in events}, slot: None}
+    if readings.about_the_asking(said):
+        # "sao phải cho số điện thoại vậy?" (why do you need my phone?): why, and the
+        # question again; no miss counted.
+        dispatcher.utter_message(response="utter_why_we_ask")
+        return {slot: None}
     if await page_answers.answer_general_question(dispatcher, tracker):
         return {slot: None}
     return None

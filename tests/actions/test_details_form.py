@@ -639,3 +639,17 @@ async def test_the_proof_question_asked_again_is_not_a_thank_you_again(redis_url
     assert responses(again) == ["utter_ask_order_contact_repeat"]
     said = render(domain, again.messages[0], slots)
     assert not said.startswith("Thanks") and "2207718" in said
+
+
+async def test_why_the_detail_is_asked_is_answered_and_no_miss_is_counted(redis_url, domain, sender):
+    """ "sao phải cho số điện thoại vậy" (why must I give my phone?) is read as a detail
+    being given (it names one): not "I can't see an email or phone", but why, and the
+    question again, with nothing counted against the customer."""
+    lan = new_customer(redis_url)
+    slots = {"order_id": lan.order.order_id, "requested_slot": "order_contact", "detail_attempts": 0}
+    said = "sao phai cho so dien thoai vay"
+    out = CollectingDispatcher()
+    trk = tracker(sender, said, "inform", slots=slots, language="vi")
+    result = await FORM.validate_order_contact(said, out, trk, domain)
+    assert responses(out) == ["utter_why_we_ask"]
+    assert result == {"order_contact": None}
