@@ -33,7 +33,7 @@ REPLIES = {
     "customer_asked": "utter_handoff",
     "critical_severity": "utter_handoff",
     "alternatives_declined": "utter_handoff_no_options",
-    "no_remedy": "utter_handoff_no_options",
+    "no_remedy": "utter_handoff_no_remedy",
     "order_not_proved": "utter_handoff_not_proved",
     "orders_unavailable": "utter_handoff_orders_unavailable",
     "not_understood": "utter_handoff_not_understood",

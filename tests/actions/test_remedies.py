@@ -351,3 +351,14 @@ def test_the_remedy_the_customer_names_is_the_one_meant_within_its_family():
         assert meant(family, [], said=said).id == "exchange", said
     assert meant(family, [], said="I'd like a replacement").id == "replacement"
     assert meant(family, []).id == "replacement"  # nothing named: the playbook's order
+
+
+async def test_nothing_to_offer_hands_off_without_saying_nothing_worked(redis_url, domain, sender):
+    """A damaged item reported on an order still on its way: nothing the bot may offer.
+    Not "I couldn't find something that works for you": nothing was offered."""
+    lan = new_customer(redis_url, tier="gold", orders=(("in_transit", 320_000),))
+    dispatcher, _ = await _resolved(sender, domain, lan, "complain_damaged")
+    assert "utter_handoff_no_remedy" in responses(dispatcher)
+    assert payloads(dispatcher)[-1]["handoff"]["reason"] == "no_remedy"
+    [handoff] = [m for m in dispatcher.messages if m.get("response") == "utter_handoff_no_remedy"]
+    assert "needs a colleague's decision" in render(domain, handoff, {"case_ref": "SR-ABCDEF"})
