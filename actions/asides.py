@@ -27,6 +27,7 @@ from actions.playbook import shop_playbook
 from actions.readings import asks_for_person, tells_a_problem
 from actions.replies import join_options, offer_buttons, person_button, text, yes_no_buttons
 from actions.tracker import (
+    ANSWERED_ASIDE,
     ASKED,
     REASKED,
     known,
@@ -116,9 +117,9 @@ class ActionAside(PlaybookAction):
         intent = latest_intent(tracker)
         lang = language(tracker)
         pending = question_open(tracker)
-        if intent == "out_of_scope":
-            # After action_out_of_scope answered a question (or said it can't help): only
-            # the open question again (data/rules/asides.yml).
+        if intent == "out_of_scope" or tracker.get_slot("complaint_check") == ANSWERED_ASIDE:
+            # After action_out_of_scope or action_acknowledge_complaint answered a question
+            # (or said it can't help): only the open question again (data/rules/asides.yml).
             return reask(dispatcher, tracker)
         if intent == "ask_bot":
             dispatcher.utter_message(response="utter_i_am_a_bot", buttons=[person_button(lang)])

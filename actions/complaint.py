@@ -54,6 +54,7 @@ from actions.reporting import report_complaint
 from actions.severity import Assessment, assess
 from actions.store import get_redis
 from actions.tracker import (
+    ANSWERED_ASIDE,
     ASKED,
     channel_of,
     complaint_words,
@@ -68,7 +69,6 @@ from contract.case import Case
 
 ANSWER_IS_A_REMEDY = "remedy"  # complaint_check: a message read as a complaint names a remedy
 PERSON_ASKED = "person"  # complaint_check: the complaint asked for a person too (the handoff is next)
-ANSWERED_ASIDE = "aside"  # complaint_check: a question answered from the help pages, no complaint
 
 
 # --- 1. acknowledge -------------------------------------------------------------------------
@@ -149,16 +149,21 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             # offered first, and the same question again.
             return await ActionNoteDetail().run(dispatcher, tracker, domain)
         said = tracker.latest_message.get("text") or ""
-        if intent.startswith("complain_") and complaint_in_progress(tracker):
-            if intent != tracker.get_slot("complaint_type") and readings.corrects(said):
-                # "no, it's not late, it arrived broken": the same case, another problem.
-                return await correct_complaint(dispatcher, tracker, intent)
-        elif intent.startswith("complain_") and await page_answers.answer_general_question(
-            dispatcher, tracker
+        in_progress = complaint_in_progress(tracker)
+        if (
+            intent.startswith("complain_")
+            and in_progress
+            and intent != tracker.get_slot("complaint_type")
+            and readings.corrects(said)
         ):
-            # "how long does a refund take?" with no complaint in hand: the help pages answer,
-            # and "if something has gone wrong, tell me", unless a case was just put right.
-            if not tracker.get_slot("applied_remedy"):
+            # "no, it's not late, it arrived broken": the same case, another problem.
+            return await correct_complaint(dispatcher, tracker, intent)
+        if intent.startswith("complain_") and await page_answers.answer_general_question(dispatcher, tracker):
+            # "how long does a refund take?": the help pages answer, never a new complaint.
+            # With none in hand, "if something has gone wrong, tell me" (unless a case was
+            # just put right); in the middle of one, action_aside asks again what was open
+            # (the offer), data/rules/asides.yml.
+            if not in_progress and not tracker.get_slot("applied_remedy"):
                 dispatcher.utter_message(response="utter_knowledge_more")
             return [SlotSet("complaint_check", ANSWERED_ASIDE)]
         reading = read(tracker.latest_message)

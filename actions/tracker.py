@@ -12,6 +12,7 @@ from contract.language import spoken
 
 NO_VALUE = "none"  # the customer said they do not have this detail
 ASKED = "asked"  # complaint_check, item_check, status_check: the question is out (the rules read it)
+ANSWERED_ASIDE = "aside"  # complaint_check: a question answered from the help pages, not a complaint
 DETAIL_SLOTS = ("order_id", "email", "phone")
 COMPLAINT_PREFIX = "complain_"
 # Intents an agent sees among the conversation's intents (besides the complaints).

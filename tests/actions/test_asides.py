@@ -496,3 +496,29 @@ async def test_a_cancellation_because_of_a_wait_is_sorry_for_the_wait(
         ActionAcknowledgeComplaint(), tracker(sender + "p", "please cancel my order", "cancel_order"), domain
     )
     assert responses(plain) == ["utter_cancel_intro"]
+
+
+async def test_a_question_while_an_offer_is_open_is_answered_and_the_offer_comes_again(
+    redis_url, domain, sender
+):
+    """ "how long will the refund take?" while the bot's offer waits for an answer: the
+    help pages answer it, never a new complaint ("sorry your refund is taking so long"),
+    and the offer comes once more."""
+    minh = glasses(redis_url)
+    _, slots = await _resolved(sender, domain, minh, "complain_damaged")
+    history = [
+        user_event("it arrived broken", "complain_damaged"),
+        {"event": "action", "name": "action_resolve_complaint"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    ranks = ranking(("complain_refund", 0.87), ("out_of_scope", 0.08))
+    asked = ranked_tracker(
+        sender, "how long will the refund take?", "complain_refund", ranks, slots=slots, history=history
+    )
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), asked, domain)
+    assert responses(dispatcher) == ["utter_knowledge_answer"]
+    assert slots_set(events) == {"complaint_check": "aside"}  # the same case, nothing new
+    asked.slots["complaint_check"] = "aside"
+    dispatcher, events = await run(ActionAside(), asked, domain)
+    assert responses(dispatcher) == ["utter_offer_again"]
+    assert slots_set(events) == {"reasked": "offer"}
