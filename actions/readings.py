@@ -129,7 +129,7 @@ def mentions_wait(text: str) -> bool:
 ABOUT_THE_ASKING = (
     r"^why\b", r"what (is it |s it |do you need it |do you want it )?for", r"why do (you|u) (need|want)",
     r"what do (you|u) (need|want) (it|that|this|my \w+) for", r"do i (have|need) to", r"is that necessary",
-    r"tai sao", r"^sao\b", r"sao (phai|lai|can)", r"de lam gi", r"lam gi (vay|the|a)?$", r"can (chi|gi) (vay|the)?$",
+    r"tai sao", r"sao (phai|lai can|can)", r"de lam gi", r"lam gi (vay|the|a)?$", r"can (chi|gi) (vay|the)?$",
     r"co can (khong|ko|k)$", r"(bat buoc|nhat thiet) (phai )?(khong|ko|k)",
 )  # fmt: skip
 

@@ -70,6 +70,7 @@ def test_the_readings_in_both_languages_with_or_without_marks():
     assert about_the_asking("what do you need my email for") and not about_the_asking(
         "do you sell gift cards?"
     )
+    assert not about_the_asking("sao roi shop")  # "any news?", not "why?"
     assert asks_if_bot("my parcel is late. am I talking to a real person or a bot?")
     assert asks_if_bot("bạn là người thật hay máy vậy?") and asks_if_bot("ban la nguoi that hay may vay")
     assert not asks_if_bot("the robot vacuum stopped working")
