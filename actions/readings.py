@@ -26,13 +26,14 @@ QUESTION_OPENERS = (
 )  # fmt: skip
 
 
-# Vietnamese words that make the end of a sentence a question ("mất bao lâu", "ở đâu",
-# "email của shop là gì"), folded.
-QUESTION_WORDS = (
-    r"\?", "bao lau", "bao nhieu", "may ngay", "may gio", "the nao", "nhu the nao", "ra sao",
-    "lam sao", "duoc khong", "dc ko", "duoc ko", "dc khong", "o dau", "khi nao", "bang cach nao",
-    "la gi",
+# Vietnamese words that ask wherever they are ("bao lâu thì hàng tới", "hủy rồi thì bao
+# lâu nhận lại tiền"), folded...
+ASKING_WORDS = (
+    "bao lau", "bao nhieu", "may ngay", "may gio", "the nao", "nhu the nao", "ra sao", "lam sao",
+    "o dau", "khi nao", "bang cach nao", "la gi",
 )  # fmt: skip
+# ...and those that ask only at the end of a sentence ("đổi được không").
+QUESTION_ENDINGS = (r"\?", "duoc khong", "dc ko", "duoc ko", "dc khong")
 
 
 def is_question(text: str) -> bool:
@@ -44,9 +45,11 @@ def is_question(text: str) -> bool:
     words = folded.split()
     while len(words) > 1 and words[-1] in TRAILING_PARTICLES:
         words.pop()  # "bao lâu vậy shop", "thế nào ạ": the question is before them
-    tail = " ".join(words[-3:])
-    return any(re.search(rf"(?<![^\W_]){w}(?![^\W_])", tail) for w in QUESTION_WORDS) or (
-        bool(words) and words[-1] in ("khong", "ko", "k", "hok", "hong", "chua")
+    sentence, tail = " ".join(words), " ".join(words[-3:])
+    return (
+        any(re.search(rf"(?<![^\W_]){w}(?![^\W_])", sentence) for w in ASKING_WORDS)
+        or any(re.search(rf"(?<![^\W_]){w}(?![^\W_])", tail) for w in QUESTION_ENDINGS)
+        or (bool(words) and words[-1] in ("khong", "ko", "k", "hok", "hong", "chua"))
     )
 
 

@@ -66,6 +66,7 @@ def test_the_readings_in_both_languages_with_or_without_marks():
     assert is_question("hoàn tiền mất bao lâu vậy shop") and is_question("hoan tien mat bao lau vay shop")
     assert is_question("trả hàng được không bạn ơi") and not is_question("đơn của tôi bị trễ rồi shop")
     assert is_question("email shop la gi vay") and is_question("số điện thoại của shop là gì")
+    assert is_question("hủy rồi thì bao lâu nhận lại tiền vậy") and is_question("bao lau thi hang toi noi")
     assert about_the_asking("why do you need that?") and about_the_asking("sao phải cho số điện thoại")
     assert about_the_asking("what do you need my email for") and not about_the_asking(
         "do you sell gift cards?"
