@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { renderContext } from "./context.js";
 import { loadPanel } from "./customer.js";
 import { $, el } from "./dom.js";
+import { helpFor } from "./help_search.js";
 import { lang, t, ui } from "./labels.js";
 import { loadQueue, renderQueue } from "./queue.js";
 import { customerName, trustWords } from "./readable.js";
@@ -63,6 +64,7 @@ export async function openConversation(id) {
   for (const button of ["handback", "resolve", "release", "transfer", "transfer-to"]) $(button).disabled = !mine;
   if (mine) await loadColleagues();
   $("reply-text").disabled = !mine;
+  helpFor(conv); // after the reply box: its Insert buttons follow whether the agent may reply
   if (mine) await loadCanned(id);
   render(conv);
   await loadPanel(id);

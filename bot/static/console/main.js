@@ -6,6 +6,7 @@ import { updateNotifyButton, updateTitle } from "./alerts.js";
 import { api } from "./api.js";
 import { closeConversation, render } from "./conversation.js";
 import { $ } from "./dom.js";
+import { renderHelp } from "./help_search.js";
 import { lang, loadLabels, setLang, t, ui } from "./labels.js";
 import { connect } from "./live.js";
 import { loadQueue, renderQueue, updateTimers } from "./queue.js";
@@ -31,6 +32,9 @@ function applyLabels() {
   for (const option of $("console-lang").options) {
     option.textContent = t("languages", option.value, null, option.textContent);
   }
+  for (const node of document.querySelectorAll("[data-language]")) {
+    node.textContent = t("languages", node.dataset.language, null, node.textContent);
+  }
   $("console-lang").value = lang;
   $("live").textContent = $("live").classList.contains("ok") ? ui("live", null, "live") : ui("connecting", null, "connecting…");
   if (session.me) $("whoami").textContent = ui("signed_in_as", { agent: session.me }, `Signed in as ${session.me}`);
@@ -49,6 +53,7 @@ $("console-lang").addEventListener("change", () => {
   applyLabels();
   renderQueue();
   renderTasks();
+  renderHelp();
   if (session.current) render(session.current);
 });
 
