@@ -111,7 +111,9 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             repeat_on_record=any(same_problem(case, intent, order_id) for case in earlier),
             order_value=order.value if order else None,
         )
-        self._apologise(dispatcher, intent, severity, lang, said)
+        if not (told is not None and latest_intent(tracker) == "cancel_handoff" and apologised(tracker)):
+            # (A request for a person taken back: already sorry with the handoff, not twice.)
+            self._apologise(dispatcher, intent, severity, lang, said)
         if recalled:
             dispatcher.utter_message(response="utter_known_details", details=describe_details(recalled, lang))
         last = max((c.created_at for c in earlier), default=0)
@@ -212,6 +214,20 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             SlotSet("item_check", None),
             SlotSet(ORDERS_UNAVAILABLE, None),  # a new complaint: told again if still so
         ]
+
+
+def apologised(tracker: Tracker) -> bool:
+    """Whether the bot has said sorry for a problem in this session ("I'm really sorry
+    your refund is taking so long", or in general terms)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return False
+        name = (event.get("metadata") or {}).get("utter_action") or ""
+        if event.get("event") == "bot" and (
+            name.startswith("utter_apology_") or name == "utter_sorry_general"
+        ):
+            return True
+    return False
 
 
 def complaint_in_progress(tracker: Tracker) -> bool:

@@ -339,6 +339,13 @@ async def test_taken_back_the_complaint_the_request_told_carries_on(
     # Staff and waiting words belong to the request for a person, not to the complaint.
     assert slots_set(events)["complaint_type"] == "complain_refund"
     assert problem in told(domain, dispatcher, language)
+    # Sorry was said with the handoff (the request told the problem): not twice.
+    sorry = {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_apology_medium"}}
+    said_sorry = [asked, sorry, *history[1:]]
+    trk = tracker(sender, "/cancel_handoff", "cancel_handoff", history=said_sorry, language=language)
+    dispatcher, events = await run(ActionAcknowledgeComplaint(), trk, domain)
+    assert slots_set(events)["complaint_type"] == "complain_refund"
+    assert not [r for r in responses(dispatcher) if r.startswith("utter_apology_")]
 
 
 async def test_taken_back_with_an_offer_open_offers_it_again_and_reopens_the_case(redis_url, domain, sender):

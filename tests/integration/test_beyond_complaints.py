@@ -114,8 +114,13 @@ def test_a_request_for_a_person_taken_back_carries_on_with_the_complaint_it_told
     assert handed.handoff is not None
     back = customer.say("/cancel_handoff")
     assert ("taken you out of the queue" in back.all_text) or ("rút yêu cầu gặp nhân viên" in back.all_text)
-    assert sorry in back.all_text and asked in back.all_text
+    # Sorry for the problem once: with the handoff (a complaint that asked for a person)
+    # or after it is taken back (a request for a person that told the complaint).
+    assert f"{handed.all_text} {back.all_text}".count(sorry) == 1
+    assert asked in back.all_text
     assert "added that to your case" not in back.all_text and back.handoff is None
+    # Nothing the customer said was dropped: no "I didn't understand" after the handoff.
+    assert "chưa rõ" not in handed.all_text and "not sure what you" not in handed.all_text
 
 
 @pytest.mark.parametrize(
@@ -170,6 +175,9 @@ def test_what_the_customer_asked_for_is_what_they_get(assistant, text, expected,
             "ĐƠN HÀNG GIAO TRỄ 2 TUẦN RỒI!!! LÀM ĂN KIỂU GÌ VẬY!!! cho gặp quản lý",
             "đơn hàng chưa tới tay anh/chị",
         ),
+        # "nhân viên" (a member of staff) asked for is not a complaint about the staff.
+        ("hoàn tiền chậm quá, cho mình gặp nhân viên", "hoàn tiền bị chậm trễ"),
+        ("hoan tien cham qua cho minh gap nhan vien", "hoàn tiền bị chậm trễ"),
     ],
 )
 def test_a_manager_asked_for_in_an_angry_complaint_comes_at_once_with_the_apology(assistant, text, sorry):
