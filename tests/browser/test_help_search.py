@@ -4,6 +4,7 @@ for a person over the hub's REST channel, one in Vietnamese and one in English; 
 searches the help pages in each conversation's language (by keyboard in one), inserts a
 section, which lands in the reply box with its absolute link and is sent only when the
 agent sends it; a search with no match says so, and the hub's refusal shows as an error.
+An unsent reply stays with its conversation when the agent opens another.
 A screenshot goes to results/screenshots/."""
 
 import re
@@ -117,6 +118,16 @@ async def test_an_agent_answers_from_the_help_pages_with_a_link(browser_hub):
             )
             await expect(reply).to_be_focused()
             await expect(sent).to_have_count(0)
+
+            # Each conversation keeps its own unsent reply: opening another one never
+            # carries it there (Enter would send it to the wrong customer).
+            draft = await reply.input_value()
+            await console.locator(f'#mine [data-id="{vietnamese}"]').click()
+            await expect(lang).to_have_value("vi")
+            await expect(reply).to_have_value("")
+            await console.locator(f'#mine [data-id="{english}"]').click()
+            await expect(lang).to_have_value("en")
+            await expect(reply).to_have_value(draft)
 
             # The other language on request; the hub's refusal is shown as the console's error.
             await lang.select_option("vi")

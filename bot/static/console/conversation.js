@@ -9,7 +9,7 @@ import { helpFor } from "./help_search.js";
 import { lang, t, ui } from "./labels.js";
 import { loadQueue, renderQueue } from "./queue.js";
 import { customerName, trustWords } from "./readable.js";
-import { loadCanned } from "./reply.js";
+import { loadCanned, switchDraft } from "./reply.js";
 import { session } from "./session.js";
 
 export function transcriptItem(entry) {
@@ -54,6 +54,7 @@ export function render(conv) {
 }
 
 export async function openConversation(id) {
+  switchDraft(session.selected, id);
   session.selected = id;
   const conv = await api(`/api/agent/conversations/${encodeURIComponent(id)}`);
   session.current = conv;
@@ -74,6 +75,7 @@ export async function openConversation(id) {
 
 // Esc with nothing else open: back to the empty pane.
 export function closeConversation() {
+  switchDraft(session.selected, null);
   session.selected = null;
   session.current = null;
   $("detail").hidden = true;

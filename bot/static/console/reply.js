@@ -10,6 +10,19 @@ let canned = { replies: [] }; // GET .../canned for the open conversation (fille
 let cannedShown = [];
 let cannedIndex = 0;
 
+// Each conversation keeps its own unsent reply: opening another conversation never
+// carries a draft to the wrong customer (Enter would send it there).
+const drafts = new Map();
+
+export function switchDraft(from, to) {
+  if (from === to) return;
+  const box = $("reply-text");
+  if (from && box.value.trim()) drafts.set(from, box.value);
+  else if (from) drafts.delete(from);
+  box.value = (to && drafts.get(to)) || "";
+  closeCanned();
+}
+
 export async function loadCanned(id) {
   try {
     canned = await api(`/api/agent/conversations/${encodeURIComponent(id)}/canned`);
