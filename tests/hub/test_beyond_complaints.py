@@ -265,10 +265,13 @@ async def test_never_mind_in_the_queue_through_the_real_assistant(
 ):
     sender = rest_sender()
     cid = f"rest-{sender}"
-    await say(hub, sender, request_text)
+    handed = " ".join(texts(await say(hub, sender, request_text)))
     assert await redis.hget(keys.conversation(cid), "state") == "queued"
     back = " ".join(texts(await say(hub, sender, take_back)))
-    assert out_of_queue in back and sorry in back  # out of the queue, and the complaint goes on
+    assert out_of_queue in back  # out of the queue, and the complaint goes on: its question
+    assert "Which order" in back or "mã đơn hàng" in back
+    # Sorry for the problem once, with the handoff or after it is taken back, never twice.
+    assert f"{handed} {back}".count(sorry) == 1
     assert "added that to your case" not in back and "đã thêm nội dung này" not in back
     assert await redis.hget(keys.conversation(cid), "state") == "bot"
     assert await redis.zscore(keys.QUEUE, cid) is None
