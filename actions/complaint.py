@@ -56,6 +56,7 @@ from actions.store import get_redis
 from actions.tracker import (
     ANSWERED_ASIDE,
     ASKED,
+    apologised,
     channel_of,
     complaint_words,
     language,
@@ -214,20 +215,6 @@ class ActionAcknowledgeComplaint(PlaybookAction):
             SlotSet("item_check", None),
             SlotSet(ORDERS_UNAVAILABLE, None),  # a new complaint: told again if still so
         ]
-
-
-def apologised(tracker: Tracker) -> bool:
-    """Whether the bot has said sorry for a problem in this session ("I'm really sorry
-    your refund is taking so long", or in general terms)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "session_started":
-            return False
-        name = (event.get("metadata") or {}).get("utter_action") or ""
-        if event.get("event") == "bot" and (
-            name.startswith("utter_apology_") or name == "utter_sorry_general"
-        ):
-            return True
-    return False
 
 
 def complaint_in_progress(tracker: Tracker) -> bool:

@@ -278,7 +278,7 @@ class LanguageIndex:
         self.whole_as_asked = vectors("query", whole)
         self._owner = np.array(self.owner, dtype=int)
         asked = [(number, line) for number, section in enumerate(self.sections) for line in section.asked]
-        self.asked = vectors("query", [line for _, line in asked])
+        self.asked_lines = vectors("query", [line for _, line in asked])
         self._asked_owner = np.array([number for number, _ in asked], dtype=int)
         self._has_asked = np.isin(np.arange(len(self.sections)), self._asked_owner)
         # The largest weighted sum of z-scores over n sections: one section alone above the
@@ -289,11 +289,11 @@ class LanguageIndex:
         self.sure_score = SURE_SCORE_ASKED if asked else SURE_SCORE
         self.most = sum(weights) * (n - 1) / math.sqrt(n) if n > 1 else 1.0
 
-    def nearest_asked(self, asked: np.ndarray) -> np.ndarray:
-        """Per section, the cosine of its nearest asked line to the question (-1: none)."""
+    def nearest(self, owners: np.ndarray, cosines: np.ndarray) -> np.ndarray:
+        """Per section, the largest of `cosines` among its own (`owners`: the section of
+        each); -1 for a section with none (no asked lines)."""
         near = np.full(len(self.sections), -1.0)
-        if len(self._asked_owner):
-            np.maximum.at(near, self._asked_owner, self.asked @ asked)
+        np.maximum.at(near, owners, cosines)
         return near
 
     def _asked_way(self, near: np.ndarray) -> np.ndarray:
@@ -312,14 +312,18 @@ class LanguageIndex:
 
         read = self.restorer.restore(masked) if self.restorer is not None else masked
         asked = embed([read])[0]
-        nearest = np.full(len(self.sections), -1.0)
-        np.maximum.at(nearest, self._owner, self.units @ asked)
+        nearest = self.nearest(self._owner, self.units @ asked)
+        asked_near = (
+            self.nearest(self._asked_owner, self.asked_lines @ asked)
+            if len(self._asked_owner)
+            else self.nearest(self._asked_owner, np.zeros(0))
+        )
         ways = (
             nearest,
             self.whole @ asked,
             self.whole_as_asked @ asked,
             np.array(self.lexical.scores(question)),
-            self._asked_way(asked_near := self.nearest_asked(asked)),
+            self._asked_way(asked_near),
         )
         fused = np.sum([w * zscores(way) for w, way in zip(WEIGHTS, ways, strict=True)], axis=0) / self.most
         lexical = ways[3]

@@ -173,9 +173,15 @@ def intents_seen(tracker: Tracker) -> List[str]:
     return seen
 
 
+def response_of(event: Dict[str, Any]) -> str:
+    """The name of the response a bot message was ("" for none: Rasa keeps it with the
+    message as `utter_action`)."""
+    return str((event.get("metadata") or {}).get("utter_action") or "")
+
+
 def last_response(tracker: Tracker) -> Optional[str]:
-    """The name of the response the bot sent last before the customer's latest message
-    (Rasa keeps it with the message as `utter_action`), or None."""
+    """The name of the response the bot sent last before the customer's latest message,
+    or None."""
     latest_seen = False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
@@ -183,5 +189,17 @@ def last_response(tracker: Tracker) -> Optional[str]:
                 return None
             latest_seen = True
         elif event.get("event") == "bot" and latest_seen:
-            return (event.get("metadata") or {}).get("utter_action")
+            return response_of(event) or None
     return None
+
+
+def apologised(tracker: Tracker) -> bool:
+    """Whether the bot has said sorry for a problem in this session ("I'm really sorry
+    your refund is taking so long", or in general terms)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return False
+        name = response_of(event) if event.get("event") == "bot" else ""
+        if name.startswith("utter_apology_") or name == "utter_sorry_general":
+            return True
+    return False
