@@ -90,6 +90,10 @@ class ActionAskOrderId(AskForDetail):
         )
 
 
+# The proof question, as first asked and as asked again.
+ASKED_FOR_CONTACT = ("utter_ask_order_contact", "utter_ask_order_contact_repeat")
+
+
 class ActionAskOrderContact(AskForDetail):
     """The email or phone on the order; a verified customer whose proof is too old for
     what they ask is told why they are asked again."""
@@ -104,9 +108,6 @@ class ActionAskOrderContact(AskForDetail):
             dispatcher.utter_message(response="utter_ask_order_contact_repeat")
         else:
             await super().ask(dispatcher, tracker)
-
-
-ASKED_FOR_CONTACT = ("utter_ask_order_contact", "utter_ask_order_contact_repeat")
 
 
 class ActionAskEmail(AskForDetail):

@@ -87,13 +87,9 @@ class ActionOutOfScope(PlaybookAction):
         found = page_answers.find_answer(tracker)
         asking = tracker.active_loop_name and tracker.get_slot("requested_slot")
         # While a form waits for a detail, "why do you need that?" is about its question
-        # (answered by the question, which says why it asks); "do you sell gift cards?" is
-        # about the shop.
-        about_the_shop = (
-            found.shared > 0
-            and readings.is_question(said)
-            and not (asking and readings.about_the_asking(said))
-        )
+        # (answered with why, then the question); "do you sell gift cards?" is about the shop.
+        why = bool(asking) and readings.about_the_asking(said)
+        about_the_shop = found.shared > 0 and readings.is_question(said) and not why
         if found.sure or about_the_shop:
             # A question about the shop: its help pages answer it, or "I'm not sure" and a
             # person (action_aside then asks again what was open; the form asks its own).
@@ -103,7 +99,6 @@ class ActionOutOfScope(PlaybookAction):
         # that?" gets why, anything else "sorry, I didn't follow"; the form's question
         # comes straight after.
         if asking:
-            why = readings.about_the_asking(said)
             dispatcher.utter_message(response="utter_why_we_ask" if why else "utter_not_followed")
         else:
             dispatcher.utter_message(response="utter_out_of_scope")

@@ -47,8 +47,8 @@ def is_question(text: str) -> bool:
         words.pop()  # "bao lâu vậy shop", "thế nào ạ": the question is before them
     sentence, tail = " ".join(words), " ".join(words[-3:])
     return (
-        any(re.search(rf"(?<![^\W_]){w}(?![^\W_])", sentence) for w in ASKING_WORDS)
-        or any(re.search(rf"(?<![^\W_]){w}(?![^\W_])", tail) for w in QUESTION_ENDINGS)
+        _any(ASKING_WORDS, sentence)
+        or _any(QUESTION_ENDINGS, tail)
         or (bool(words) and words[-1] in ("khong", "ko", "k", "hok", "hong", "chua"))
     )
 

@@ -102,8 +102,8 @@ def owner_notes(markdown: str) -> Tuple[str, Tuple[str, ...]]:
     for comment in _COMMENT_RE.findall(markdown):
         body = comment.strip()
         if body.lower().startswith(ASKED):
-            lines = body[len(ASKED) :].splitlines()
-            asked += [_BULLET_RE.sub("", line).strip() for line in lines if _BULLET_RE.sub("", line).strip()]
+            lines = (_BULLET_RE.sub("", line).strip() for line in body[len(ASKED) :].splitlines())
+            asked += [line for line in lines if line]
     return _COMMENT_RE.sub("", markdown), tuple(asked)
 
 

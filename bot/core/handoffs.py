@@ -48,10 +48,14 @@ TAKE_BACK = (
 _TAKE_BACK_RE = re.compile(r"(?<![^\W_])(?:" + "|".join(TAKE_BACK) + r")(?![^\W_])")
 
 
+def folded_words(text: str) -> str:
+    """The message's words, folded, one space apart: "Thôi, KHÔNG cần!" -> "thoi khong can"."""
+    return " ".join(re.findall(r"[^\W_]+", fold(text)))
+
+
 def takes_back(text: str) -> bool:
     """Whether a waiting customer's message takes back their request for a person."""
-    folded = " ".join(re.findall(r"[^\W_]+", fold(text)))
-    return bool(_TAKE_BACK_RE.search(folded))
+    return bool(_TAKE_BACK_RE.search(folded_words(text)))
 
 
 # A waiting customer's message that only thanks ("ok thanks", "ok cảm ơn nhé") or says
@@ -66,7 +70,7 @@ _THANKS_RE = re.compile(rf"(?<![^\W_]){THANKS}(?![^\W_])")
 def courtesy(text: str) -> Optional[str]:
     """ "thanks" when a waiting customer's message only thanks (and says "ok"), "ok" when
     it only says "ok", else None."""
-    folded = " ".join(re.findall(r"[^\W_]+", fold(text)))
+    folded = folded_words(text)
     if not folded or _COURTESY_RE.fullmatch(folded) is None:
         return None
     return "thanks" if _THANKS_RE.search(folded) else "ok"
